@@ -1,0 +1,130 @@
+"""The `audit` command: a thin layer over `audit.pipeline`.
+
+Exit codes: 0 clean, 1 findings (or publication refused), 2 usage or input error.
+Heavy libraries (Great Expectations, DuckDB, frictionless) are imported inside
+commands, so `audit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+
+
+def workspace_option(command):
+    """--workspace, shared by every command."""
+
+    @click.option(
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=".",
+        show_default=True,
+        help="Folder holding datapackages/, expectations/ and the change log.",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, workspace: Path, **kwargs):
+        from audit.errors import AuditError
+        from audit.workspace import Workspace
+
+        try:
+            return command(*args, workspace=Workspace.at(workspace), **kwargs)
+        except AuditError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper
+
+
+def format_option(command):
+    return click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        help="text for people, json for machines.",
+    )(command)
+
+
+def _emit(report, fmt: str, heading: str | None = None) -> None:
+    from audit.render import report_json, report_text
+
+    click.echo(report_json(report) if fmt == "json" else report_text(report, heading))
+
+
+@click.group()
+@click.version_option(package_name="crime-data-audit")
+def cli() -> None:
+    """Audit, record and publish crime statistics."""
+
+
+@cli.command()
+@click.argument("dataset")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
+@format_option
+@workspace_option
+def check(dataset: str, file: Path, waivers: Path | None, fmt: str, workspace) -> None:
+    """Validate FILE against DATASET's descriptor and suite. Writes nothing."""
+    from audit import pipeline
+
+    report = pipeline.check(workspace, dataset, file, waivers)
+    _emit(report, fmt)
+    sys.exit(0 if report.success else EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("dataset")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
+@click.option("--version", "version", help="Label for this release (default: the next number).")
+@format_option
+@workspace_option
+def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, fmt: str, workspace) -> None:
+    """Validate FILE and record it as a release of DATASET in the change log."""
+    from audit import pipeline
+
+    result = pipeline.ingest(workspace, dataset, file, waivers, version)
+    heading = None
+    if result.already_recorded:
+        heading = f"already recorded: this file is release {result.report.release['version']}; nothing new was logged"
+    _emit(result.report, fmt, heading)
+    sys.exit(0 if result.report.success else EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("dataset")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the package to (default: published/DATASET/VERSION in the workspace).")
+@workspace_option
+def publish(dataset: str, out: Path | None, workspace) -> None:
+    """Publish DATASET's latest recorded release as a Frictionless data package."""
+    from audit import pipeline
+    from audit.render import report_text
+
+    result = pipeline.publish(workspace, dataset, out)
+    if result.refused:
+        click.echo(report_text(result.report), err=True)
+        click.echo(f"refused: release {result.version} has findings that are neither fixed nor waived", err=True)
+        sys.exit(EXIT_FINDINGS)
+    waived = len(result.report.waived)
+    caveats = f", with {waived} waived finding(s) as caveats" if waived else ""
+    click.echo(f"published {dataset} {result.version} to {result.path}{caveats}")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        cli.main(prog_name="audit")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every file and connection is closed by now. Skipping interpreter teardown avoids
+    # nanobind's benign "leaked instance" report for DuckDB objects that Great
+    # Expectations' module-level caches still hold at shutdown.
+    os._exit(code)

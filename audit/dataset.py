@@ -1,0 +1,132 @@
+"""A dataset's definition, read from its Frictionless descriptor (YAML).
+
+The descriptor names one tabular resource; its Table Schema types every field
+and gives the primary key. Incoming files are matched to fields by name, title
+or any of the field's `aliases` (an extension property), ignoring case, spaces
+and punctuation, because published tables rarely use our column names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from audit.errors import ConfigError
+
+# Frictionless field types we ingest, and the DuckDB type each becomes.
+DUCKDB_TYPES = {
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "string": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "time": "TIME",
+    "year": "INTEGER",
+}
+
+
+def header_key(text: str) -> str:
+    """How two headers are compared: 'Violent Crime' == 'violent_crime' == 'VIOLENT-CRIME'."""
+    return re.sub(r"[^0-9a-z]+", "", str(text).lower())
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    descriptor: dict[str, Any]
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.type]
+
+    @property
+    def header_names(self) -> list[str]:
+        names = [self.name, self.descriptor.get("title", "")]
+        names += self.descriptor.get("aliases", [])
+        return [n for n in names if n]
+
+    @property
+    def group_char(self) -> str:
+        default = "." if self.descriptor.get("decimalChar") == "," else ","
+        return self.descriptor.get("groupChar", default)
+
+    @property
+    def decimal_char(self) -> str:
+        return self.descriptor.get("decimalChar", ".")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    descriptor_path: Path
+    suite_path: Path
+    descriptor: dict[str, Any]
+
+    @classmethod
+    def load(cls, name: str, descriptor_path: Path, suite_path: Path) -> "Dataset":
+        try:
+            descriptor = yaml.safe_load(descriptor_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{descriptor_path}: not valid YAML: {exc}") from exc
+        dataset = cls(name, descriptor_path, suite_path, descriptor or {})
+        dataset._check()
+        return dataset
+
+    def _check(self) -> None:
+        where = str(self.descriptor_path)
+        resources = self.descriptor.get("resources") or []
+        if len(resources) != 1:
+            raise ConfigError(f"{where}: a dataset descriptor must have exactly one resource")
+        schema = self.resource.get("schema") or {}
+        if not schema.get("fields"):
+            raise ConfigError(f"{where}: the resource has no schema fields")
+        for f in schema["fields"]:
+            if f.get("type", "string") not in DUCKDB_TYPES:
+                raise ConfigError(
+                    f"{where}: field {f.get('name')!r} has type {f.get('type')!r}; "
+                    f"supported: {', '.join(DUCKDB_TYPES)}"
+                )
+        names = {f["name"] for f in schema["fields"]}
+        missing = [k for k in self.primary_key if k not in names]
+        if not self.primary_key or missing:
+            raise ConfigError(f"{where}: primaryKey must name schema fields (missing: {missing})")
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        return self.descriptor["resources"][0]
+
+    @property
+    def resource_name(self) -> str:
+        return self.resource.get("name", self.name)
+
+    @property
+    def title(self) -> str:
+        return self.descriptor.get("title", self.name)
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return self.resource["schema"]
+
+    @property
+    def fields(self) -> list[Field]:
+        return [Field(f["name"], f.get("type", "string"), f) for f in self.schema["fields"]]
+
+    @property
+    def primary_key(self) -> list[str]:
+        key = self.schema.get("primaryKey") or []
+        return [key] if isinstance(key, str) else list(key)
+
+    def label(self, column: str) -> str:
+        """A column's title for messages ('Violent Crime'), or its name if it has none."""
+        field = next((f for f in self.fields if f.name == column), None)
+        return field.descriptor.get("title", column) if field else column
+
+    @property
+    def missing_values(self) -> list[str]:
+        return list(self.schema.get("missingValues", [""]))

@@ -1,0 +1,46 @@
+"""Tool errors: problems that stop a command before it can judge the data.
+
+Bad *data* is never an exception: it becomes findings in a report. These
+exceptions are for input the tool cannot read (exit 2) and for misuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AuditError(Exception):
+    """Base class: the CLI prints the message on one line and exits 2."""
+
+
+@dataclass
+class InputError(AuditError):
+    """A file the tool cannot read as the dataset says it should be.
+
+    `row` counts as a person does in the file: the header is row 1.
+    """
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ConfigError(AuditError):
+    """A descriptor, suite or waiver file that is missing or malformed."""
+
+
+class StateError(AuditError):
+    """The log does not hold what the command needs (e.g. nothing to publish)."""

@@ -1,0 +1,91 @@
+"""Findings and reports: the one vocabulary shared by checks, CLI, log and packages.
+
+A finding is one thing wrong with one row (or the table): the check that found it,
+the row's primary key, the columns involved, expected and observed values and a
+plain-language message. Check codes are stable; `CHECKS` gives each a title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+# Stable finding codes with a title each. Standard GX expectations that have no
+# code here are reported under their own expectation type.
+CHECKS: dict[str, str] = {
+    "category-sum": "A total does not equal the sum of its parts",
+    "rate-math": "A rate does not equal count / population x per",
+    "not-null": "A required value is missing",
+    "unique": "A key value occurs more than once",
+    "in-range": "A value is outside its allowed range",
+    "in-set": "A value is not in the allowed list",
+    "expectation": "A Great Expectations expectation failed",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: str
+    key: dict[str, Any]
+    columns: list[str]
+    expected: Any
+    observed: Any
+    message: str
+    waived: bool = False
+    waiver_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        return cls(**data)
+
+    def describe_key(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.key.items()) or "(table)"
+
+
+@dataclass
+class Report:
+    """Everything one validation found. `success` ignores waived findings and warnings."""
+
+    dataset: str
+    release: dict[str, Any]
+    findings: list[Finding] = field(default_factory=list)
+    unused_waivers: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR and not f.waived]
+
+    @property
+    def waived(self) -> list[Finding]:
+        return [f for f in self.findings if f.waived]
+
+    @property
+    def success(self) -> bool:
+        return not self.blocking
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "dataset": self.dataset,
+            "release": self.release,
+            "findings": [f.to_dict() for f in self.findings],
+            "unused_waivers": self.unused_waivers,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Report":
+        return cls(
+            dataset=data["dataset"],
+            release=data["release"],
+            findings=[Finding.from_dict(f) for f in data["findings"]],
+            unused_waivers=data.get("unused_waivers", []),
+        )

@@ -1,0 +1,50 @@
+"""Ingest: one incoming file becomes one typed DuckDB table, or a clear InputError.
+
+`read` puts the file's cells into DuckDB as text, keeping the order of rows so
+errors can name the row a person sees; `cast` types them by the descriptor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from audit.dataset import Dataset
+from audit.errors import InputError
+from audit.ingest.cast import cast_to_schema
+from audit.ingest.read import read_raw
+
+RELEASE_TABLE = "release"
+
+
+@dataclass(frozen=True)
+class LoadedRelease:
+    """A file loaded into the work database as table `release`."""
+
+    source: Path
+    sha256: str
+    row_count: int
+    table: str = RELEASE_TABLE
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_release(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path) -> LoadedRelease:
+    """Load `path` into `con` as the typed table `release`; raise InputError if it cannot be."""
+    source = Path(path)
+    if not source.is_file():
+        raise InputError("no such file", file=str(path))
+    read_raw(con, source, dataset, table="raw")
+    cast_to_schema(con, dataset, raw="raw", typed=RELEASE_TABLE, source=source)
+    con.execute("DROP TABLE raw")
+    (rows,) = con.execute(f"SELECT count(*) FROM {RELEASE_TABLE}").fetchone()
+    return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows)

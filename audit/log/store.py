@@ -1,0 +1,153 @@
+"""The change log's tables and its insert-only API.
+
+The log is a DuckDB file attached as `log` to a working connection, so a
+release loaded and validated in memory is recorded with one transaction.
+Structured values (keys, findings, waivers) are stored as canonical JSON text,
+so what is hashed is exactly what is stored.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from audit.errors import StateError
+from audit.log.chain import GENESIS, entry_hash
+
+ALIAS = "log"
+CHAIN_COLUMNS = "dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARCHAR NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL"
+
+# Each table's own columns; every table also has the chain columns above.
+TABLES: dict[str, str] = {
+    "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
+    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR",
+    "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
+    "waived_count BIGINT",
+    "findings": "release_id VARCHAR, \"check\" VARCHAR, severity VARCHAR, \"key\" VARCHAR, \"columns\" VARCHAR, "
+    "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
+    "waivers": "release_id VARCHAR, waiver VARCHAR",
+    "publications": "release_id VARCHAR, package_version VARCHAR, path VARCHAR, chain_head VARCHAR, recorded_by VARCHAR",
+}
+DATA_SCHEMA = "release_data"
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def who() -> str:
+    return os.environ.get("AUDIT_USER") or getpass.getuser()
+
+
+def open_log(con: duckdb.DuckDBPyConnection, path: Path) -> "ChangeLog":
+    """Attach the log file at `path` to `con` (creating it if new) and return its API."""
+    try:
+        con.execute(f"ATTACH '{_sql_text(str(path))}' AS {ALIAS}")
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StateError(f"the change log {path} is in use by another process; try again when it finishes") from exc
+        raise StateError(f"cannot open the change log {path}: {exc}") from exc
+    log = ChangeLog(con)
+    log.create_tables()
+    return log
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+class ChangeLog:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def create_tables(self) -> None:
+        with self.transaction():
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {ALIAS}.{DATA_SCHEMA}")
+            for name, columns in TABLES.items():
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS {ALIAS}.{name} ({CHAIN_COLUMNS}, {columns})")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- the chain -------------------------------------------------------
+
+    def head(self, dataset: str) -> tuple[int, str]:
+        """(seq, hash) of the dataset's newest entry; (0, GENESIS) for a new dataset."""
+        union = " UNION ALL ".join(f"SELECT seq, hash FROM {ALIAS}.{t} WHERE dataset = ?" for t in TABLES)
+        row = self.con.execute(
+            f"SELECT seq, hash FROM ({union}) ORDER BY seq DESC LIMIT 1", [dataset] * len(TABLES)
+        ).fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def append(self, table: str, dataset: str, rows: list[dict[str, Any]]) -> str:
+        """Insert `rows` into `table` as the next entries of `dataset`'s chain; return the new head hash."""
+        seq, prev = self.head(dataset)
+        now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        entries = []
+        for row in rows:
+            seq += 1
+            entry = {"dataset": dataset, "seq": seq, "recorded_at": now, "prev_hash": prev, **row}
+            entry["hash"] = prev = entry_hash(entry)
+            entries.append(entry)
+        if entries:
+            names = list(entries[0])
+            columns = ", ".join(f'"{n}"' for n in names)
+            marks = ", ".join("?" for _ in names)
+            self.con.executemany(
+                f"INSERT INTO {ALIAS}.{table} ({columns}) VALUES ({marks})", [[e[n] for n in names] for e in entries]
+            )
+        return prev
+
+    # -- reads -----------------------------------------------------------
+
+    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+    def release_by_sha(self, dataset: str, sha256: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND sha256 = ? ORDER BY seq", [dataset, sha256])
+        return rows[0] if rows else None
+
+    def release_by_version(self, dataset: str, version: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND version = ?", [dataset, version])
+        return rows[0] if rows else None
+
+    def latest_release(self, dataset: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? ORDER BY seq DESC LIMIT 1", [dataset])
+        return rows[0] if rows else None
+
+    def release_count(self, dataset: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchone()[0]
+
+    def findings(self, release_id: str) -> list[dict[str, Any]]:
+        rows = self._rows(f"SELECT * FROM {ALIAS}.findings WHERE release_id = ? ORDER BY seq", [release_id])
+        for row in rows:
+            for name in ("key", "columns", "expected", "observed"):
+                row[name] = json.loads(row[name])
+        return rows
+
+    def entries(self, dataset: str) -> list[dict[str, Any]]:
+        """Every entry of the dataset's chain, in order, with the table it is in."""
+        out = []
+        for table in TABLES:
+            for row in self._rows(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ?", [dataset]):
+                out.append({"table": table, **row})
+        return sorted(out, key=lambda e: e["seq"])
+
+    def data_table(self, name: str) -> str:
+        return f'{ALIAS}.{DATA_SCHEMA}."{name}"'

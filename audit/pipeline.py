@@ -1,0 +1,152 @@
+"""The library's public operations; each CLI command calls exactly one of these.
+
+    check    file -> DuckDB (memory) -> GX suite -> waivers -> Report        (writes nothing)
+    ingest   check, then the release, its data and its findings -> change log (one transaction)
+    publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from audit.dataset import Dataset
+from audit.errors import StateError
+from audit.findings import Finding, Report
+from audit.ingest import LoadedRelease, file_sha256, load_release
+from audit.log import ChangeLog, open_log
+from audit.log.store import as_json, who
+from audit.validate import validate_release
+from audit.waivers import apply_waivers, load_waivers
+from audit.workspace import Workspace
+
+
+@dataclass
+class IngestResult:
+    report: Report
+    already_recorded: bool = False
+
+
+@dataclass
+class PublishResult:
+    report: Report
+    path: Path | None
+    version: str
+    refused: bool = False
+
+
+def _release_info(loaded: LoadedRelease, version: str | None) -> dict:
+    return {"version": version, "sha256": loaded.sha256, "source": loaded.source.name, "rows": loaded.row_count}
+
+
+def _audit_loaded(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers_path, version):
+    waivers = load_waivers(waivers_path)
+    findings = validate_release(con, loaded.table, dataset)
+    findings, unused = apply_waivers(findings, waivers)
+    report = Report(dataset.name, _release_info(loaded, version), findings, unused)
+    return report, waivers
+
+
+def check(workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None) -> Report:
+    """Validate `file` against the dataset's descriptor and suite. Writes nothing."""
+    dataset = workspace.dataset(dataset_name)
+    with duckdb.connect() as con:
+        loaded = load_release(con, dataset, file)
+        report, _ = _audit_loaded(con, dataset, loaded, waivers, None)
+    return report
+
+
+def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
+    findings = [
+        Finding(r["check"], r["severity"], r["key"], r["columns"], r["expected"], r["observed"], r["message"],
+                r["waived"], r["waiver_reason"])
+        for r in log.findings(release["release_id"])
+    ]
+    info = {"version": release["version"], "sha256": release["sha256"], "source": release["source_name"],
+            "rows": release["row_count"]}
+    return Report(dataset, info, findings)
+
+
+def ingest(
+    workspace: Workspace,
+    dataset_name: str,
+    file: str | Path,
+    waivers: str | Path | None = None,
+    version: str | None = None,
+) -> IngestResult:
+    """Validate `file` and record it, its data and its findings in the change log.
+
+    A file already recorded (same content) is not recorded twice: the result is
+    its recorded report, flagged `already_recorded`.
+    """
+    dataset = workspace.dataset(dataset_name)
+    with duckdb.connect() as con:
+        log = open_log(con, workspace.log_path)
+        sha = file_sha256(Path(file)) if Path(file).is_file() else None
+        known = log.release_by_sha(dataset.name, sha) if sha else None
+        if known is not None:
+            return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
+        if version is not None and log.release_by_version(dataset.name, version) is not None:
+            raise StateError(f"{dataset.name} already has a release {version!r} with different content; choose another --version")
+
+        loaded = load_release(con, dataset, file)
+        version = version or str(log.release_count(dataset.name) + 1)
+        report, waiver_list = _audit_loaded(con, dataset, loaded, waivers, version)
+        _record(log, dataset, loaded, report, waiver_list, version)
+    return IngestResult(report)
+
+
+def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, report: Report, waivers: list, version: str) -> None:
+    release_id = f"{dataset.name}@{version}"
+    data_table = f"{dataset.name}@{version}"
+    suite_sha = hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest()
+    name = dataset.name
+    with log.transaction():
+        log.con.execute(f"CREATE TABLE {log.data_table(data_table)} AS SELECT * FROM {loaded.table}")
+        log.append("releases", name, [{
+            "release_id": release_id, "version": version, "sha256": loaded.sha256, "source_name": loaded.source.name,
+            "row_count": loaded.row_count, "recorded_by": who(), "data_table": data_table,
+        }])
+        log.append("waivers", name, [{"release_id": release_id, "waiver": as_json(w)} for w in waivers])
+        log.append("findings", name, [{
+            "release_id": release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
+            "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
+            "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
+        } for f in report.findings])
+        log.append("validations", name, [{
+            "release_id": release_id, "suite_sha256": suite_sha, "success": report.success,
+            "finding_count": len(report.findings), "waived_count": len(report.waived),
+        }])
+
+
+def publish(workspace: Workspace, dataset_name: str, out: str | Path | None = None) -> PublishResult:
+    """Publish the latest recorded release as a data package, unless it has unwaived findings."""
+    from audit.publish import write_package
+
+    dataset = workspace.dataset(dataset_name)
+    if not workspace.log_path.exists():
+        raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
+    with duckdb.connect() as con:
+        log = open_log(con, workspace.log_path)
+        release = log.latest_release(dataset.name)
+        if release is None:
+            raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
+        report = _report_from_log(log, dataset.name, release)
+        version = release["version"]
+        if not report.success:
+            return PublishResult(report, None, version, refused=True)
+        target = Path(out) if out else workspace.publish_root / dataset.name / version
+        _, head = log.head(dataset.name)
+        with log.transaction():
+            log.append("publications", dataset.name, [{
+                "release_id": release["release_id"], "package_version": version, "path": str(target),
+                "chain_head": head, "recorded_by": who(),
+            }])
+            # Written inside the transaction: if the package cannot be written, no publication is logged.
+            write_package(con, log.data_table(release["data_table"]), dataset, report, version, target, head)
+    return PublishResult(report, target, version)
+
+

@@ -1,0 +1,58 @@
+"""The package README: what a resident, journalist or council aide needs to read the data."""
+
+from __future__ import annotations
+
+from audit.dataset import Dataset
+from audit.findings import Report
+
+
+def _sources(dataset: Dataset) -> list[str]:
+    out = []
+    for source in dataset.descriptor.get("sources", []):
+        line = f"- {source.get('title', '')}"
+        if source.get("path"):
+            line += f" <{source['path']}>"
+        out.append(line)
+    return out or ["- (not stated)"]
+
+
+def render_readme(dataset: Dataset, report: Report, version: str, chain_head: str) -> str:
+    lines = [f"# {dataset.title}", "", f"Version {version}.", ""]
+    lines += [dataset.descriptor.get("description", "").strip(), ""]
+    lines += ["## Sources", "", *_sources(dataset), ""]
+    licences = ", ".join(l.get("title") or l.get("name", "") for l in dataset.descriptor.get("licenses", []))
+    lines += ["## Licence", "", licences or "(not stated)", ""]
+    lines += ["## What is in this package", ""]
+    lines += [
+        f"- `{dataset.resource.get('path', 'data.csv')}`: the data, {report.release.get('rows', '?')} rows, "
+        "plain numbers with no thousands separators.",
+        "- `findings.csv` and `validation.json`: everything the validation found, including accepted findings.",
+        "- `datapackage.json`: the description of every column, with its unit.",
+        "",
+        "## Columns",
+        "",
+    ]
+    for field in dataset.fields:
+        unit = f" ({field.descriptor['unit']})" if field.descriptor.get("unit") else ""
+        lines.append(f"- `{field.name}`{unit}: {field.descriptor.get('description', '')}")
+    lines += ["", "## Checks and caveats", ""]
+    blocking, waived = report.blocking, report.waived
+    others = [f for f in report.findings if not f.waived and f not in blocking]
+    if not report.findings:
+        lines.append("Every check of the validation suite passed.")
+    if waived:
+        lines += ["The data office accepted these findings and publishes the data with them. Read the figures with care:", ""]
+        for f in waived:
+            lines.append(f"- **{f.describe_key()}**: {f.message}. Accepted because: {f.waiver_reason}")
+        lines.append("")
+    for f in others:
+        lines.append(f"- ({f.severity}) {f.describe_key()}: {f.message}")
+    lines += [
+        "",
+        "## Checking this package",
+        "",
+        f"The office's change log stood at `{chain_head}` when this version was published. "
+        "Anyone holding the log can check that this entry is still in it.",
+        "",
+    ]
+    return "\n".join(lines)

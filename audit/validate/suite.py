@@ -1,0 +1,50 @@
+"""Load a dataset's Great Expectations suite (GX's own JSON format) and run it in DuckDB."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from audit.errors import ConfigError
+
+
+def load_suite_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
+        raise ConfigError(f"{path}: a suite is an object with a list of 'expectations'")
+    return data
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, table: str, suite_path: Path, index_columns: list[str]):
+    """Run the suite at `suite_path` on `table` of `con`; return GX's expectation results."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
+    from audit.validate.gx_duckdb import add_duckdb_datasource
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    data = load_suite_json(suite_path)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    try:
+        suite = gx.ExpectationSuite(name=data.get("name") or suite_path.stem, expectations=data["expectations"])
+    except Exception as exc:  # GX raises several types for an unknown or malformed expectation
+        raise ConfigError(f"{suite_path}: {exc}") from exc
+    datasource = add_duckdb_datasource(context, "audit", con)
+    try:
+        batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all")
+        definition = gx.ValidationDefinition(name="audit", data=batch, suite=context.suites.add(suite))
+        result = definition.run(
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
+        )
+    finally:
+        datasource.get_engine().dispose()
+    return result.results

@@ -1,0 +1,125 @@
+"""Turn Great Expectations results into findings: one per failing row, with key and figures.
+
+GX's COMPLETE result format still caps the rows it lists for SQL data; when it
+does, the result carries `unexpected_index_query`, which we run ourselves so
+that every failing row is reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import duckdb
+
+from audit.findings import ERROR, INFO, WARNING, Finding
+from audit.validate.expectations import RowCheckExpectation
+
+SEVERITY = {"critical": ERROR, "warning": WARNING, "info": INFO}
+
+# Finding codes for the standard GX expectations a crime data office uses most.
+STANDARD_CHECKS = {
+    "expect_column_values_to_not_be_null": "not-null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_compound_columns_to_be_unique": "unique",
+    "expect_select_column_values_to_be_unique_within_record": "unique",
+    "expect_column_values_to_be_between": "in-range",
+    "expect_column_values_to_be_in_set": "in-set",
+}
+DOMAIN_KWARGS = {"column", "column_list", "batch_id", "row_condition", "condition_parser", "result_format"}
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly scalar: whole floats as ints, numpy/decimal types as Python ones."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def findings_from_results(
+    con: duckdb.DuckDBPyConnection, results: list, key_columns: list[str], label: Callable[[str], str] = str
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for result in results:
+        if result.success:
+            continue
+        expectation = result.expectation_config.to_domain_obj()
+        severity = SEVERITY.get(str(getattr(expectation, "severity", "critical")).split(".")[-1].lower(), ERROR)
+        if isinstance(expectation, RowCheckExpectation):
+            findings += _row_check_findings(expectation, result, key_columns, severity, label)
+        else:
+            findings += _standard_findings(con, expectation, result, key_columns, severity)
+    return findings
+
+
+def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:
+    rows = result.result["details"]["failing_rows"]
+    columns = _columns_of(expectation)
+    out = []
+    for row in rows:
+        expected, observed = plain(row["__expected"]), plain(row["__observed"])
+        if isinstance(expected, float):
+            expected = round(expected, 6)
+        out.append(
+            Finding(
+                check=expectation.check,
+                severity=severity,
+                key={k: plain(row[k]) for k in key_columns},
+                columns=columns,
+                expected=expected,
+                observed=observed,
+                message=expectation.explain(expected, observed, label),
+            )
+        )
+    return out
+
+
+def _columns_of(expectation) -> list[str]:
+    config = expectation.configuration.kwargs
+    columns = [config.get("column")] + list(config.get("column_list") or [])
+    for extra in ("parts",):
+        columns += list(config.get(extra) or [])
+    for extra in ("count", "population"):
+        columns.append(config.get(extra))
+    return [c for c in dict.fromkeys(columns) if c]
+
+
+def _standard_findings(con, expectation, result, key_columns: list[str], severity: str) -> list[Finding]:
+    etype = expectation.expectation_type
+    check = STANDARD_CHECKS.get(etype, etype)
+    kwargs = expectation.configuration.kwargs
+    expected = {k: plain(v) for k, v in kwargs.items() if k not in DOMAIN_KWARGS} or etype
+    columns = _columns_of(expectation)
+    details = result.result or {}
+    if "unexpected_index_list" not in details:
+        # An aggregate expectation (row count, column mean, ...): one finding for the table.
+        observed = plain(details.get("observed_value"))
+        return [
+            Finding(check, severity, {}, columns, expected, observed,
+                    f"{etype} failed: expected {expected}, observed {observed!r}")
+        ]
+    rows = details.get("unexpected_index_list") or []
+    if details.get("unexpected_count", 0) > len(rows) and details.get("unexpected_index_query"):
+        cursor = con.execute(details["unexpected_index_query"])
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    out = []
+    for row in rows:
+        observed = {c: plain(row.get(c)) for c in columns if c in row and c not in key_columns}
+        if len(observed) == 1:
+            observed = next(iter(observed.values()))
+        out.append(
+            Finding(
+                check=check,
+                severity=severity,
+                key={k: plain(row.get(k)) for k in key_columns},
+                columns=columns,
+                expected=expected,
+                observed=observed,
+                message=f"{etype} failed on {', '.join(columns)}: expected {expected}, observed {observed!r}",
+            )
+        )
+    return out
