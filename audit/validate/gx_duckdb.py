@@ -17,6 +17,7 @@ tests/test_gx_duckdb.py fails if an upgrade breaks either part.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Literal, Type
 
 # GX would otherwise try to send usage statistics over a network we may not have.
@@ -47,6 +48,18 @@ class AuditDuckDBDatasource(SQLDatasource):
     @property
     def execution_engine_type(self) -> Type[SqlAlchemyExecutionEngine]:
         return DuckDBExecutionEngine
+
+
+def exit_skipping_teardown(code: int) -> None:
+    """Exit with `code` once output is flushed, skipping interpreter teardown.
+
+    After GX has reflected a DuckDB table, teardown makes nanobind (DuckDB's binding
+    layer) print a long, benign "leaked instance" report for DuckDB type objects still
+    referenced when its module is freed. Callers close every connection and file first.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def add_duckdb_datasource(context, name: str, con: "duckdb.DuckDBPyConnection") -> AuditDuckDBDatasource:

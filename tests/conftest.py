@@ -1,0 +1,79 @@
+"""Shared test fixtures: a fresh workspace copied from the project's own, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audit.cli import cli
+from audit.workspace import Workspace
+
+PROJECT = Path(__file__).resolve().parent.parent
+EXAMPLE = "baltimore-violent-crime"
+EXAMPLE_CSV = PROJECT / "datapackages" / EXAMPLE / "releases" / "2023-09-npsp-table-1.csv"
+EXAMPLE_WAIVERS = PROJECT / "datapackages" / EXAMPLE / "waivers.yaml"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A workspace with the project's descriptors and suites, and an empty log."""
+    root = tmp_path / "office"
+    shutil.copytree(PROJECT / "datapackages", root / "datapackages")
+    shutil.copytree(PROJECT / "expectations", root / "expectations")
+    return Workspace.at(root)
+
+
+@pytest.fixture
+def run(workspace: Workspace):
+    """Run `audit ARGS... --workspace <the test workspace>`; return the click Result."""
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, [*map(str, args), "--workspace", str(workspace.root)], catch_exceptions=False)
+
+    return invoke
+
+
+def example_text() -> str:
+    return EXAMPLE_CSV.read_text(encoding="utf-8")
+
+
+def write_variant(tmp_path: Path, old: str, new: str, name: str = "variant.csv") -> Path:
+    """The example table with one piece of text replaced: a file made to have exactly one defect."""
+    text = example_text()
+    assert old in text, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def add_dataset(workspace: Workspace, name: str, descriptor: dict, expectations: list[dict]) -> None:
+    """Define a dataset in the workspace, as a data office would, without Python."""
+    import yaml
+
+    folder = workspace.root / "datapackages" / name
+    folder.mkdir(parents=True)
+    (folder / "datapackage.yaml").write_text(yaml.safe_dump(descriptor), encoding="utf-8")
+    suite = {"name": name, "expectations": expectations}
+    (workspace.root / "expectations" / f"{name}.json").write_text(json.dumps(suite), encoding="utf-8")
+
+
+def pytest_unconfigure(config) -> None:
+    """End the test process as the CLI does (see audit.validate.gx_duckdb.exit_skipping_teardown),
+    so pytest's own summary is the last thing CI reads."""
+    import sys
+
+    if "audit.validate.gx_duckdb" in sys.modules:
+        import atexit
+
+        from audit.validate.gx_duckdb import exit_skipping_teardown
+
+        status = int(getattr(config, "_audit_exitstatus", 0))
+        atexit.register(exit_skipping_teardown, status)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    session.config._audit_exitstatus = exitstatus
