@@ -1,0 +1,162 @@
+"""`audit ingest`: typed loading, input errors that name file/row/column, and what the log records."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from audit import pipeline
+from audit.errors import InputError, StateError
+from audit.log.chain import GENESIS, entry_hash
+from audit.log.store import TABLES
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, write_variant
+
+
+def log_rows(workspace, table: str) -> list[dict]:
+    if not workspace.log_path.exists():
+        return []
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        cursor = con.execute(f"SELECT * FROM {table} ORDER BY seq")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def test_thousands_separators_parse_as_integers(workspace):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        rows = con.execute('SELECT year, violent_crime, robbery FROM release_data."baltimore-violent-crime@2023-09" ORDER BY year').fetchall()
+    assert rows[0] == (2017, 12430, 5879)
+    assert rows[4] == (2021, 10344, 3232)  # written without separators in the file
+
+
+def test_ingest_records_release_findings_waivers_and_validation(workspace):
+    result = pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    assert result.report.success and not result.already_recorded
+    [release] = log_rows(workspace, "releases")
+    assert (release["version"], release["row_count"], release["source_name"]) == ("2023-09", 6, EXAMPLE_CSV.name)
+    assert release["sha256"] == result.report.release["sha256"]
+    findings = log_rows(workspace, "findings")
+    assert [(f["check"], f["key"], f["waived"]) for f in findings] == [
+        ("category-sum", '{"year":2021}', True),
+        ("category-sum", '{"year":2022}', True),
+    ]
+    assert len(log_rows(workspace, "waivers")) == 2
+    [validation] = log_rows(workspace, "validations")
+    assert (validation["success"], validation["finding_count"], validation["waived_count"]) == (True, 2, 2)
+
+
+def test_every_log_entry_is_linked_into_the_dataset_hash_chain(workspace):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    entries = sorted((e for t in TABLES for e in log_rows(workspace, t)), key=lambda e: e["seq"])
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    previous = GENESIS
+    for entry in entries:
+        assert entry["prev_hash"] == previous
+        assert entry["hash"] == entry_hash(entry)
+        previous = entry["hash"]
+
+
+def test_ingesting_the_same_file_twice_records_it_once(workspace, run):
+    first = run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+    second = run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert "already recorded" in second.output
+    assert len(log_rows(workspace, "releases")) == 1 and len(log_rows(workspace, "findings")) == 2
+
+
+def test_a_version_label_cannot_be_reused_for_other_content(workspace, tmp_path):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    other = write_variant(tmp_path, '"5,066"', '"5,166"')
+
+    with pytest.raises(StateError, match="already has a release '2023-09'"):
+        pipeline.ingest(workspace, EXAMPLE, other, None, "2023-09")
+
+
+def test_unwaived_findings_are_recorded_and_exit_1(workspace, run):
+    result = run("ingest", EXAMPLE, EXAMPLE_CSV)
+
+    assert result.exit_code == 1
+    assert "FAILED" in result.output
+    [release] = log_rows(workspace, "releases")
+    assert release["version"] == "1"
+    assert [f["waived"] for f in log_rows(workspace, "findings")] == [False, False]
+
+
+def test_a_cell_that_does_not_parse_names_file_row_column_and_value(workspace, tmp_path, run):
+    bad = write_variant(tmp_path, '"12,430"', '"12,43O"')  # letter O: the 2017 violent-crime cell
+
+    result = run("ingest", EXAMPLE, bad)
+
+    assert result.exit_code == 2
+    assert str(bad) in result.output and "row 2" in result.output
+    assert "'Violent Crime'" in result.output and "'12,43O'" in result.output
+    assert "Traceback" not in result.output
+    assert log_rows(workspace, "releases") == []
+
+
+def test_input_error_carries_its_location_for_the_library(workspace, tmp_path):
+    bad = write_variant(tmp_path, "2020,", "2O20,")
+
+    with pytest.raises(InputError) as caught:
+        pipeline.check(workspace, EXAMPLE, bad)
+
+    assert (caught.value.row, caught.value.column, caught.value.value) == (5, "Year", "2O20")
+
+
+def test_a_fractional_count_is_an_error_not_rounded(workspace, tmp_path):
+    bad = write_variant(tmp_path, ",342,", ",342.5,")
+
+    with pytest.raises(InputError, match="not a valid integer") as caught:
+        pipeline.check(workspace, EXAMPLE, bad)
+    assert caught.value.row == 2 and caught.value.column == "Homicide"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("Year,Population,Violent Crime,Homicide,Rape,Robbery,Aggravated Assault\n", "no data rows"),
+        ("Year,Population,Violent Crime,Homicide,Rape,Robbery\n2017,1,1,1,1,1\n", "no column for field 'aggravated_assault'"),
+        ("Year,Population,Violent Crime,Homicide,Rape,Robbery,Aggravated Assault,Arson\n2017,1,1,1,1,1,1,1\n", "'Arson' are not in the dataset's schema"),
+    ],
+    ids=["empty", "header-only", "missing-column", "extra-column"],
+)
+def test_unreadable_files_exit_2_and_record_nothing(workspace, tmp_path, run, text, message):
+    path = tmp_path / "input.csv"
+    path.write_text(text)
+
+    result = run("ingest", EXAMPLE, path)
+
+    assert result.exit_code == 2
+    assert message in result.output and str(path) in result.output
+    assert log_rows(workspace, "releases") == []
+
+
+def test_a_missing_file_or_dataset_is_an_input_error(run, tmp_path):
+    assert run("check", EXAMPLE, tmp_path / "nope.csv").exit_code == 2
+    missing_dataset = run("check", "no-such-dataset", EXAMPLE_CSV)
+    assert missing_dataset.exit_code == 2 and "baltimore-violent-crime" in missing_dataset.output
+
+
+def test_excel_workbooks_ingest_like_csv(workspace, tmp_path):
+    import csv
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in csv.reader(EXAMPLE_CSV.open()):
+        sheet.append([int(c.replace(",", "")) if i and c else c for i, c in enumerate(row)] if row[0] != "Year" else row)
+    path = tmp_path / "table.xlsx"
+    book.save(path)
+
+    report = pipeline.check(workspace, EXAMPLE, path)
+
+    assert [(f.key, f.expected, f.observed) for f in report.findings] == [
+        ({"year": 2021}, 9399, 10344),
+        ({"year": 2022}, 9246, 10624),
+    ]

@@ -1,0 +1,86 @@
+"""`audit publish`: a valid Frictionless package, caveats for waived findings, refusal otherwise."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from frictionless import Package
+
+from audit import pipeline
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+from tests.test_ingest import log_rows
+
+
+def frictionless_errors(package_dir) -> list[str]:
+    report = Package(str(package_dir / "datapackage.json")).validate()
+    return [e.message for task in report.tasks for e in task.errors] + [e.message for e in report.errors]
+
+
+def test_published_package_is_valid_and_documented(workspace, run, tmp_path):
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    out = tmp_path / "package"
+
+    result = run("publish", EXAMPLE, "--out", out)
+
+    assert result.exit_code == 0, result.output
+    assert "2 waived finding(s) as caveats" in result.output
+    assert frictionless_errors(out) == []
+    descriptor = json.loads((out / "datapackage.json").read_text())
+    assert descriptor["version"] == "2023-09" and descriptor["licenses"] and descriptor["sources"]
+    data = descriptor["resources"][0]
+    assert data["schema"]["primaryKey"] == ["year"]
+    assert all(f.get("description") for f in data["schema"]["fields"])
+    assert {r["name"] for r in descriptor["resources"]} == {"violent-crime", "findings", "validation"}
+    assert descriptor["audit"]["changeLogHead"] == log_rows(workspace, "publications")[0]["chain_head"]
+
+
+def test_published_csv_has_plain_integers(workspace, tmp_path):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    result = pipeline.publish(workspace, EXAMPLE, tmp_path / "p")
+
+    rows = list(csv.DictReader((result.path / "data" / "violent-crime.csv").open()))
+    assert rows[0] == {"year": "2017", "population": "610226", "violent_crime": "12430", "homicide": "342",
+                       "rape": "382", "robbery": "5879", "aggravated_assault": "5827"}
+
+
+def test_readme_and_report_carry_the_waived_findings_as_caveats(workspace, tmp_path):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    out = pipeline.publish(workspace, EXAMPLE, tmp_path / "p").path
+
+    readme = (out / "README.md").read_text()
+    assert "year=2021" in readme and "10,344" in readme and "9,399" in readme
+    assert "year=2022" in readme and "10,624" in readme and "9,246" in readme
+    assert "Accepted because" in readme
+    report = json.loads((out / "validation.json").read_text())
+    assert [f["waived"] for f in report["findings"]] == [True, True]
+    findings = list(csv.DictReader((out / "findings.csv").open()))
+    assert [json.loads(f["key"]) for f in findings] == [{"year": 2021}, {"year": 2022}]
+
+
+def test_publish_refuses_a_release_with_unwaived_findings(workspace, run, tmp_path):
+    run("ingest", EXAMPLE, EXAMPLE_CSV)
+    out = tmp_path / "package"
+
+    result = run("publish", EXAMPLE, "--out", out)
+
+    assert result.exit_code == 1
+    assert "refused" in result.output and "year=2021" in result.output
+    assert not out.exists()
+    assert log_rows(workspace, "publications") == []
+
+
+def test_publish_before_any_ingest_is_an_error(run):
+    result = run("publish", EXAMPLE)
+
+    assert result.exit_code == 2 and "audit ingest" in result.output
+
+
+def test_default_destination_is_versioned_under_the_workspace(workspace):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    result = pipeline.publish(workspace, EXAMPLE)
+
+    assert result.path == workspace.root / "published" / EXAMPLE / "2023-09"
+    assert (result.path / "datapackage.json").is_file()
+    assert not [p for p in result.path.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
