@@ -24,7 +24,6 @@ CHECKS: dict[str, str] = {
     "unique": "A key value occurs more than once",
     "in-range": "A value is outside its allowed range",
     "in-set": "A value is not in the allowed list",
-    "expectation": "A Great Expectations expectation failed",
 }
 
 
