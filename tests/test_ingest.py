@@ -160,3 +160,27 @@ def test_excel_workbooks_ingest_like_csv(workspace, tmp_path):
         ({"year": 2021}, 9399, 10344),
         ({"year": 2022}, 9246, 10624),
     ]
+
+
+def test_a_failure_while_recording_leaves_no_trace_of_the_release(workspace, monkeypatch):
+    from audit.log.store import ChangeLog
+
+    real_append = ChangeLog.append
+
+    def failing_append(self, table, dataset, rows):
+        if table == "validations":  # the last write of a release
+            raise OSError("disk full")
+        return real_append(self, table, dataset, rows)
+
+    monkeypatch.setattr(ChangeLog, "append", failing_append)
+    with pytest.raises(OSError):
+        pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    monkeypatch.undo()
+
+    for table in TABLES:
+        assert log_rows(workspace, table) == [], table
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'release_data'").fetchone()[0] == 0
+    # and a re-run records it normally
+    assert pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09").report.success
+    assert len(log_rows(workspace, "releases")) == 1
