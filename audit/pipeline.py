@@ -16,7 +16,7 @@ import duckdb
 from audit.dataset import Dataset
 from audit.errors import StateError
 from audit.findings import Finding, Report
-from audit.ingest import LoadedRelease, file_sha256, load_release
+from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
 from audit.log.store import as_json, who
 from audit.validate import validate_release
@@ -84,15 +84,15 @@ def ingest(
     """
     dataset = workspace.dataset(dataset_name)
     with duckdb.connect() as con:
+        # Load first: a file that cannot be read must not even create the log.
+        loaded = load_release(con, dataset, file)
         log = open_log(con, workspace.log_path)
-        sha = file_sha256(Path(file)) if Path(file).is_file() else None
-        known = log.release_by_sha(dataset.name, sha) if sha else None
+        known = log.release_by_sha(dataset.name, loaded.sha256)
         if known is not None:
             return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
         if version is not None and log.release_by_version(dataset.name, version) is not None:
             raise StateError(f"{dataset.name} already has a release {version!r} with different content; choose another --version")
 
-        loaded = load_release(con, dataset, file)
         version = version or str(log.release_count(dataset.name) + 1)
         report, waiver_list = _audit_loaded(con, dataset, loaded, waivers, version)
         _record(log, dataset, loaded, report, waiver_list, version)

@@ -184,3 +184,10 @@ def test_a_failure_while_recording_leaves_no_trace_of_the_release(workspace, mon
     # and a re-run records it normally
     assert pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09").report.success
     assert len(log_rows(workspace, "releases")) == 1
+
+
+def test_an_unreadable_first_file_does_not_create_the_log(workspace, tmp_path, run):
+    bad = write_variant(tmp_path, '"12,430"', '"12,43O"')
+
+    assert run("ingest", EXAMPLE, bad).exit_code == 2
+    assert not workspace.log_path.exists()

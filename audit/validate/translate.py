@@ -78,12 +78,10 @@ def _row_check_findings(expectation, result, key_columns: list[str], severity: s
 
 
 def _columns_of(expectation) -> list[str]:
-    config = expectation.configuration.kwargs
-    columns = [config.get("column")] + list(config.get("column_list") or [])
-    for extra in ("parts",):
-        columns += list(config.get(extra) or [])
-    for extra in ("count", "population"):
-        columns.append(config.get(extra))
+    """The columns an expectation reads, the checked one first, each once."""
+    kwargs = expectation.configuration.kwargs
+    columns = [kwargs.get("column"), *(kwargs.get("column_list") or []), *(kwargs.get("parts") or []),
+               kwargs.get("count"), kwargs.get("population")]
     return [c for c in dict.fromkeys(columns) if c]
 
 
