@@ -36,6 +36,12 @@ def workspace_option(command):
             return command(*args, workspace=Workspace.at(workspace), **kwargs)
         except AuditError as exc:
             click.echo(f"error: {exc}", err=True)
+            if kwargs.get("fmt") == "json":
+                # Machines get the error where they read the report, with its location.
+                import json
+
+                detail = {"message": str(exc), **vars(exc)}
+                click.echo(json.dumps({"success": False, "error": detail}, indent=2))
             sys.exit(EXIT_INPUT)
 
     return wrapper

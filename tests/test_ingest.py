@@ -191,3 +191,18 @@ def test_an_unreadable_first_file_does_not_create_the_log(workspace, tmp_path, r
 
     assert run("ingest", EXAMPLE, bad).exit_code == 2
     assert not workspace.log_path.exists()
+
+
+def test_input_errors_are_json_for_machines(tmp_path, run):
+    import json
+
+    bad = write_variant(tmp_path, '"12,430"', '"12,43O"')
+
+    out = run("check", EXAMPLE, bad, "--format", "json")
+
+    assert out.exit_code == 2
+    payload = json.loads(out.stdout)
+    assert payload["success"] is False
+    error = payload["error"]
+    assert (error["file"], error["row"], error["column"], error["value"]) == (str(bad), 2, "Violent Crime", "12,43O")
+    assert error["message"] == "'12,43O' is not a valid integer for field 'violent_crime'"
