@@ -42,10 +42,6 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Finding":
-        return cls(**data)
-
     def describe_key(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.key.items()) or "(table)"
 
@@ -79,12 +75,3 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "unused_waivers": self.unused_waivers,
         }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Report":
-        return cls(
-            dataset=data["dataset"],
-            release=data["release"],
-            findings=[Finding.from_dict(f) for f in data["findings"]],
-            unused_waivers=data.get("unused_waivers", []),
-        )

@@ -141,13 +141,5 @@ class ChangeLog:
                 row[name] = json.loads(row[name])
         return rows
 
-    def entries(self, dataset: str) -> list[dict[str, Any]]:
-        """Every entry of the dataset's chain, in order, with the table it is in."""
-        out = []
-        for table in TABLES:
-            for row in self._rows(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ?", [dataset]):
-                out.append({"table": table, **row})
-        return sorted(out, key=lambda e: e["seq"])
-
     def data_table(self, name: str) -> str:
         return f'{ALIAS}.{DATA_SCHEMA}."{name}"'
