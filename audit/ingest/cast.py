@@ -15,19 +15,12 @@ import duckdb
 
 from audit.dataset import Dataset, Field, header_key
 from audit.errors import InputError
+from audit.sql import ident, literal
 
 INTEGER_PATTERN = r"[+-]?[0-9]+"
 NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 TRUE_VALUES = ("true", "yes", "y", "t", "1")
 FALSE_VALUES = ("false", "no", "n", "f", "0")
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def match_columns(file_columns: list[str], dataset: Dataset, source: Path) -> dict[str, str]:
@@ -60,26 +53,26 @@ def match_columns(file_columns: list[str], dataset: Dataset, source: Path) -> di
 def _parse(field: Field, text: str) -> tuple[str, str]:
     """(typed expression, is-valid expression) for one field's trimmed, non-missing text."""
     if field.type in ("integer", "year"):
-        clean = f"replace({text}, {_literal(field.group_char)}, '')" if field.type == "integer" else text
-        ok = f"regexp_full_match({clean}, {_literal(INTEGER_PATTERN)})"
+        clean = f"replace({text}, {literal(field.group_char)}, '')" if field.type == "integer" else text
+        ok = f"regexp_full_match({clean}, {literal(INTEGER_PATTERN)})"
         sql_type = field.duckdb_type
         return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS {sql_type}) END", f"({ok} AND TRY_CAST({clean} AS {sql_type}) IS NOT NULL)"
     if field.type == "number":
-        clean = f"replace({text}, {_literal(field.group_char)}, '')"
+        clean = f"replace({text}, {literal(field.group_char)}, '')"
         if field.decimal_char != ".":
-            clean = f"replace({clean}, {_literal(field.decimal_char)}, '.')"
-        ok = f"regexp_full_match({clean}, {_literal(NUMBER_PATTERN)})"
+            clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
+        ok = f"regexp_full_match({clean}, {literal(NUMBER_PATTERN)})"
         return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS DOUBLE) END", ok
     if field.type == "boolean":
         low = f"lower({text})"
-        trues = ", ".join(map(_literal, field.descriptor.get("trueValues", TRUE_VALUES)))
-        falses = ", ".join(map(_literal, field.descriptor.get("falseValues", FALSE_VALUES)))
+        trues = ", ".join(map(literal, field.descriptor.get("trueValues", TRUE_VALUES)))
+        falses = ", ".join(map(literal, field.descriptor.get("falseValues", FALSE_VALUES)))
         expr = f"CASE WHEN {low} IN ({trues}) THEN true WHEN {low} IN ({falses}) THEN false END"
         return expr, f"({expr}) IS NOT NULL"
     if field.type in ("date", "datetime", "time"):
         fmt = field.descriptor.get("format", "default")
         if fmt not in ("default", "any") and "%" in fmt:
-            expr = f"TRY_STRPTIME({text}, {_literal(fmt)})::{field.duckdb_type}"
+            expr = f"TRY_STRPTIME({text}, {literal(fmt)})::{field.duckdb_type}"
         else:
             expr = f"TRY_CAST({text} AS {field.duckdb_type})"
         return expr, f"({expr}) IS NOT NULL"
@@ -88,9 +81,9 @@ def _parse(field: Field, text: str) -> tuple[str, str]:
 
 def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]:
     """(typed value, bad-cell flag) for one field read from file column `column`."""
-    raw = _quote_ident(column)
+    raw = ident(column)
     text = f"trim({raw})" if field.type != "string" else raw
-    is_missing = f"({raw} IS NULL OR trim({raw}) IN ({', '.join(map(_literal, missing))}))" if missing else f"({raw} IS NULL)"
+    is_missing = f"({raw} IS NULL OR trim({raw}) IN ({', '.join(map(literal, missing))}))" if missing else f"({raw} IS NULL)"
     typed, ok = _parse(field, text)
     value = f"CASE WHEN {is_missing} THEN NULL ELSE {typed} END"
     bad = f"(NOT {is_missing} AND NOT coalesce({ok}, false))"
@@ -98,27 +91,27 @@ def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
 
 
 def cast_to_schema(con: duckdb.DuckDBPyConnection, dataset: Dataset, raw: str, typed: str, source: Path) -> None:
-    file_columns = [row[0] for row in con.execute(f"DESCRIBE {_quote_ident(raw)}").fetchall()]
+    file_columns = [row[0] for row in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
     mapping = match_columns(file_columns, dataset, source)
     missing = dataset.missing_values
     values, flags = [], []
     for field in dataset.fields:
         value, bad = _field_sql(field, mapping[field.name], missing)
-        values.append(f"{value} AS {_quote_ident(field.name)}")
+        values.append(f"{value} AS {ident(field.name)}")
         flags.append(bad)
 
     any_bad = " OR ".join(flags)
     first = con.execute(
-        f"SELECT rowid, {', '.join(flags)} FROM {_quote_ident(raw)} WHERE {any_bad} ORDER BY rowid LIMIT 1"
+        f"SELECT rowid, {', '.join(flags)} FROM {ident(raw)} WHERE {any_bad} ORDER BY rowid LIMIT 1"
     ).fetchone()
     if first is not None:
         rowid, *bad_flags = first
         field = dataset.fields[bad_flags.index(True)]
         column = mapping[field.name]
         (value,) = con.execute(
-            f"SELECT {_quote_ident(column)} FROM {_quote_ident(raw)} WHERE rowid = ?", [rowid]
+            f"SELECT {ident(column)} FROM {ident(raw)} WHERE rowid = ?", [rowid]
         ).fetchone()
-        (total,) = con.execute(f"SELECT count(*) FROM {_quote_ident(raw)} WHERE {any_bad}").fetchone()
+        (total,) = con.execute(f"SELECT count(*) FROM {ident(raw)} WHERE {any_bad}").fetchone()
         more = f" ({total - 1} more row(s) have cells that do not parse)" if total > 1 else ""
         raise InputError(
             f"{value!r} is not a valid {field.type} for field {field.name!r}{more}",
@@ -128,5 +121,5 @@ def cast_to_schema(con: duckdb.DuckDBPyConnection, dataset: Dataset, raw: str, t
             value=value,
         )
     con.execute(
-        f"CREATE TABLE {_quote_ident(typed)} AS SELECT {', '.join(values)} FROM {_quote_ident(raw)} ORDER BY rowid"
+        f"CREATE TABLE {ident(typed)} AS SELECT {', '.join(values)} FROM {ident(raw)} ORDER BY rowid"
     )

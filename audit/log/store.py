@@ -20,6 +20,7 @@ import duckdb
 
 from audit.errors import StateError
 from audit.log.chain import GENESIS, entry_hash
+from audit.sql import ident, literal
 
 ALIAS = "log"
 CHAIN_COLUMNS = "dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARCHAR NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL"
@@ -49,7 +50,7 @@ def who() -> str:
 def open_log(con: duckdb.DuckDBPyConnection, path: Path) -> "ChangeLog":
     """Attach the log file at `path` to `con` (creating it if new) and return its API."""
     try:
-        con.execute(f"ATTACH '{_sql_text(str(path))}' AS {ALIAS}")
+        con.execute(f"ATTACH {literal(str(path))} AS {ALIAS}")
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StateError(f"the change log {path} is in use by another process; try again when it finishes") from exc
@@ -57,10 +58,6 @@ def open_log(con: duckdb.DuckDBPyConnection, path: Path) -> "ChangeLog":
     log = ChangeLog(con)
     log.create_tables()
     return log
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 class ChangeLog:
@@ -105,7 +102,7 @@ class ChangeLog:
             entries.append(entry)
         if entries:
             names = list(entries[0])
-            columns = ", ".join(f'"{n}"' for n in names)
+            columns = ", ".join(ident(n) for n in names)
             marks = ", ".join("?" for _ in names)
             self.con.executemany(
                 f"INSERT INTO {ALIAS}.{table} ({columns}) VALUES ({marks})", [[e[n] for n in names] for e in entries]
@@ -142,4 +139,4 @@ class ChangeLog:
         return rows
 
     def data_table(self, name: str) -> str:
-        return f'{ALIAS}.{DATA_SCHEMA}."{name}"'
+        return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"

@@ -16,6 +16,7 @@ import duckdb
 from audit.dataset import Dataset
 from audit.findings import Report
 from audit.publish.readme import render_readme
+from audit.sql import ident, literal
 
 # Field properties that only tell ingest how to read the incoming file: the published
 # CSV is clean, so its schema must not carry them.
@@ -81,9 +82,9 @@ def write_package(
 def _fill(folder: Path, con, data_table: str, dataset: Dataset, report: Report, version: str, chain_head: str) -> None:
     data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
     (folder / data_path).parent.mkdir(parents=True, exist_ok=True)
-    order = ", ".join(f'"{k}"' for k in dataset.primary_key)
-    target = str(folder / data_path).replace("'", "''")
-    con.execute(f"COPY (SELECT * FROM {data_table} ORDER BY {order}) TO '{target}' (HEADER, DELIMITER ',')")
+    order = ", ".join(ident(k) for k in dataset.primary_key)
+    target = literal(str(folder / data_path))
+    con.execute(f"COPY (SELECT * FROM {data_table} ORDER BY {order}) TO {target} (HEADER, DELIMITER ',')")
 
     _write_findings_csv(folder / "findings.csv", report)
     (folder / "validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")

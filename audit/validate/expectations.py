@@ -18,11 +18,9 @@ from typing import Any, Callable, ClassVar, Optional, Tuple
 from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
+from audit.sql import ident
+
 FAILING_ROWS = "audit.failing_rows"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class RowCheckExpectation(BatchExpectation, abc.ABC):

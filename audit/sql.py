@@ -1,0 +1,13 @@
+"""Quoting for the SQL we build: every identifier and literal from a descriptor or path goes through here."""
+
+from __future__ import annotations
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier; an embedded double quote is doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A quoted SQL string literal; an embedded single quote is doubled."""
+    return "'" + text.replace("'", "''") + "'"
