@@ -38,15 +38,17 @@ class PublishResult:
     refused: bool = False
 
 
-def _release_info(loaded: LoadedRelease, version: str | None) -> dict:
-    return {"version": version, "sha256": loaded.sha256, "source": loaded.source.name, "rows": loaded.row_count}
+def _release_info(version: str | None, sha256: str, source: str, rows: int) -> dict:
+    """The `release` part of a report, whether from a file just loaded or from the log."""
+    return {"version": version, "sha256": sha256, "source": source, "rows": rows}
 
 
 def _audit_loaded(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers_path, version):
     waivers = load_waivers(waivers_path)
     findings = validate_release(con, loaded.table, dataset)
     findings, unused = apply_waivers(findings, waivers)
-    report = Report(dataset.name, _release_info(loaded, version), findings, unused)
+    info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
+    report = Report(dataset.name, info, findings, unused)
     return report, waivers
 
 
@@ -65,8 +67,7 @@ def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
                 r["waived"], r["waiver_reason"])
         for r in log.findings(release["release_id"])
     ]
-    info = {"version": release["version"], "sha256": release["sha256"], "source": release["source_name"],
-            "rows": release["row_count"]}
+    info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
     return Report(dataset, info, findings)
 
 
