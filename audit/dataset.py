@@ -57,6 +57,11 @@ class Field:
         return self.descriptor.get("groupChar", default)
 
     @property
+    def categories(self) -> dict[str, str]:
+        """Code -> category (homicide, rape, ...), for an offence-code field of incident data."""
+        return {str(k): str(v) for k, v in (self.descriptor.get("categories") or {}).items()}
+
+    @property
     def decimal_char(self) -> str:
         return self.descriptor.get("decimalChar", ".")
 
@@ -96,6 +101,13 @@ class Dataset:
         missing = [k for k in self.primary_key if k not in names]
         if not self.primary_key or missing:
             raise ConfigError(f"{where}: primaryKey must name schema fields (missing: {missing})")
+
+    @property
+    def claims_path(self) -> Path:
+        """Published statements about this dataset, checked with every release (see audit.claims)."""
+        from audit.claims import FILE_NAME
+
+        return self.descriptor_path.parent / FILE_NAME
 
     @property
     def resource(self) -> dict[str, Any]:

@@ -24,6 +24,16 @@ CHECKS: dict[str, str] = {
     "unique": "A key value occurs more than once",
     "in-range": "A value is outside its allowed range",
     "in-set": "A value is not in the allowed list",
+    "category-sum-incomplete": "A part or total is missing, so the sum cannot be checked",
+    "series-gap": "A period is missing from a place's series",
+    "partial-year": "A row covers fewer months than a full period",
+    "yoy-outlier": "A change from the previous period is large and improbable",
+    "claim": "A published statement is not supported by the data",
+    "future-date": "An incident is dated in the future",
+    "before-start": "An incident is dated before the dataset's declared start",
+    "out-of-bounds": "An incident's coordinates lie outside the dataset's area",
+    "unmapped-code": "An offence code has no category",
+    "reconciliation": "Incident counts differ from the summary table",
 }
 
 
@@ -54,6 +64,8 @@ class Report:
     release: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
     unused_waivers: list[dict[str, Any]] = field(default_factory=list)
+    # Every published claim checked: id, statement, source, stated, computed, tolerance, supported.
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -74,4 +86,5 @@ class Report:
             "release": self.release,
             "findings": [f.to_dict() for f in self.findings],
             "unused_waivers": self.unused_waivers,
+            "claims": self.claims,
         }

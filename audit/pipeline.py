@@ -45,10 +45,10 @@ def _release_info(version: str | None, sha256: str, source: str, rows: int) -> d
 
 def _audit_loaded(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers_path, version):
     waivers = load_waivers(waivers_path)
-    findings = validate_release(con, loaded.table, dataset)
-    findings, unused = apply_waivers(findings, waivers)
+    validation = validate_release(con, loaded.table, dataset)
+    findings, unused = apply_waivers(validation.findings, waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
-    report = Report(dataset.name, info, findings, unused)
+    report = Report(dataset.name, info, findings, unused, validation.claims)
     return report, waivers
 
 
@@ -68,7 +68,7 @@ def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
         for r in log.findings(release["release_id"])
     ]
     info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
-    return Report(dataset, info, findings)
+    return Report(dataset, info, findings, claims=log.claims(release["release_id"]))
 
 
 def ingest(
@@ -120,6 +120,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, report: Rep
         log.append("validations", name, [{
             "release_id": release_id, "suite_sha256": suite_sha, "success": report.success,
             "finding_count": len(report.findings), "waived_count": len(report.waived),
+            "claims": as_json(report.claims),
         }])
 
 

@@ -11,3 +11,14 @@ def ident(name: str) -> str:
 def literal(text: str) -> str:
     """A quoted SQL string literal; an embedded single quote is doubled."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def value(v: object) -> str:
+    """A SQL literal for a scalar from a YAML file: numbers as numbers, text quoted."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return literal(str(v))

@@ -86,12 +86,16 @@ def test_a_table_whose_sums_hold_passes(workspace, tmp_path):
 
 
 def test_a_missing_part_makes_the_sum_unknown_not_wrong(workspace, tmp_path):
-    # 2021's rape count blank: the 2021 sum cannot be checked, so only 2022 is reported.
+    # 2021's rape count blank: the 2021 sum cannot be checked, so it is a warning, not an error.
     blank = write_variant(tmp_path, "337,316,3232", "337,,3232")
 
     report = pipeline.check(workspace, EXAMPLE, blank)
 
-    assert [f.key for f in report.findings] == [{"year": 2022}]
+    assert [(f.check, f.severity, f.key) for f in report.findings] == [
+        ("category-sum-incomplete", "warning", {"year": 2021}),
+        ("category-sum", "error", {"year": 2022}),
+    ]
+    assert report.findings[0].message.startswith("Rape is missing")
 
 
 RATE_DATASET = {

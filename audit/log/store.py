@@ -30,7 +30,7 @@ TABLES: dict[str, str] = {
     "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
     "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR",
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
-    "waived_count BIGINT",
+    "waived_count BIGINT, claims VARCHAR",
     "findings": "release_id VARCHAR, \"check\" VARCHAR, severity VARCHAR, \"key\" VARCHAR, \"columns\" VARCHAR, "
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
@@ -137,6 +137,11 @@ class ChangeLog:
             for name in ("key", "columns", "expected", "observed"):
                 row[name] = json.loads(row[name])
         return rows
+
+    def claims(self, release_id: str) -> list[dict[str, Any]]:
+        """The claims checked when the release was validated (its latest validation)."""
+        rows = self._rows(f"SELECT claims FROM {ALIAS}.validations WHERE release_id = ? ORDER BY seq DESC LIMIT 1", [release_id])
+        return json.loads(rows[0]["claims"] or "[]") if rows else []
 
     def data_table(self, name: str) -> str:
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"

@@ -1,6 +1,14 @@
-"""Validate: run a dataset's GX suite on a loaded release inside DuckDB and return findings."""
+"""Validate: run a dataset's GX suite on a loaded release inside DuckDB and return findings.
+
+The suite run is the dataset's suite file plus what the dataset definition
+implies: one expectation per published claim (claims.yaml) and one per field
+whose descriptor maps codes to categories.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -8,10 +16,39 @@ from audit.dataset import Dataset
 from audit.findings import Finding
 
 
-def validate_release(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset) -> list[Finding]:
-    """Every finding of the dataset's suite on `table`, one per failing row, in suite order."""
+@dataclass
+class Validation:
+    findings: list[Finding]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+
+
+def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
+    """Every expectation run on a release of `dataset`: its suite file, then what its definition implies."""
+    from audit.claims import load_claims
+    from audit.validate.suite import load_suite_json
+
+    expectations = list(load_suite_json(dataset.suite_path)["expectations"])
+    for f in dataset.fields:
+        if f.categories:
+            expectations.append({
+                "type": "expect_column_values_to_have_a_category",
+                "kwargs": {"column": f.name, "mapping": f.categories},
+            })
+    expectations += load_claims(dataset.claims_path, [f.name for f in dataset.fields])
+    return expectations
+
+
+def run_expectations(
+    con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]]
+) -> Validation:
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
 
-    results = run_suite(con, table, dataset.suite_path, dataset.primary_key)
-    return findings_from_results(con, results, dataset.primary_key, dataset.label)
+    results = run_suite(con, table, dataset.name, expectations, dataset.primary_key)
+    findings, claims = findings_from_results(con, results, dataset.primary_key, dataset.label)
+    return Validation(findings, claims)
+
+
+def validate_release(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset) -> Validation:
+    """Every finding of the dataset's suite on `table`, one per failing row, in suite order, and its claims."""
+    return run_expectations(con, table, dataset, suite_expectations(dataset))

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from audit.errors import ConfigError
+from audit.findings import ERROR
 
 
 def load_suite_json(path: Path) -> dict[str, Any]:
@@ -22,8 +23,31 @@ def load_suite_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, table: str, suite_path: Path, index_columns: list[str]):
-    """Run the suite at `suite_path` on `table` of `con`; return GX's expectation results."""
+def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
+    """The expectation with its class's default severity when the suite sets none.
+
+    GX drops a severity equal to its own default ("critical") when it copies a
+    configuration, so a class default must be written into the configuration.
+    """
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    from audit.validate.expectations import RowCheckExpectation
+
+    if "severity" in expectation:
+        return expectation
+    try:
+        cls = get_expectation_impl(expectation.get("type", ""))
+    except Exception:  # unknown types are reported when the suite is built
+        return expectation
+    if isinstance(cls, type) and issubclass(cls, RowCheckExpectation) and cls.default_severity != ERROR:
+        return {**expectation, "severity": cls.default_severity}
+    return expectation
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str]
+):
+    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's expectation results."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -31,13 +55,12 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, suite_path: Path, inde
     from audit.validate.gx_duckdb import add_duckdb_datasource
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    data = load_suite_json(suite_path)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     try:
-        suite = gx.ExpectationSuite(name=data.get("name") or suite_path.stem, expectations=data["expectations"])
+        suite = gx.ExpectationSuite(name=name, expectations=[with_default_severity(e) for e in expectations])
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation
-        raise ConfigError(f"{suite_path}: {exc}") from exc
+        raise ConfigError(f"suite {name}: {exc}") from exc
     datasource = add_duckdb_datasource(context, "audit", con)
     try:
         batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all")

@@ -41,9 +41,14 @@ def plain(value: Any) -> Any:
 
 def findings_from_results(
     con: duckdb.DuckDBPyConnection, results: list, key_columns: list[str], label: Callable[[str], str] = str
-) -> list[Finding]:
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """(findings, claims): one finding per failing row, and every claim checked, supported or not."""
     findings: list[Finding] = []
+    claims: list[dict[str, Any]] = []
     for result in results:
+        details = (result.result or {}).get("details") or {}
+        if "claim" in details:
+            claims.append({k: plain(v) for k, v in details["claim"].items()})
         if result.success:
             continue
         expectation = result.expectation_config.to_domain_obj()
@@ -52,36 +57,35 @@ def findings_from_results(
             findings += _row_check_findings(expectation, result, key_columns, severity, label)
         else:
             findings += _standard_findings(con, expectation, result, key_columns, severity)
-    return findings
+    return findings, claims
 
 
 def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:
-    rows = result.result["details"]["failing_rows"]
-    columns = _columns_of(expectation)
     out = []
-    for row in rows:
-        expected, observed = plain(row["__expected"]), plain(row["__observed"])
-        if isinstance(expected, float):
-            expected = round(expected, 6)
+    for raw in result.result["details"]["failing_rows"]:
+        row = {k: plain(v) if not isinstance(v, (list, tuple)) else [plain(x) for x in v] for k, v in raw.items()}
+        for name in ("__expected", "__observed"):
+            if isinstance(row[name], float):
+                row[name] = round(row[name], 6)
+        check = row.get("__check") or expectation.check
         out.append(
             Finding(
-                check=expectation.check,
-                severity=severity,
-                key={k: plain(row[k]) for k in key_columns},
-                columns=columns,
-                expected=expected,
-                observed=observed,
-                message=expectation.explain(expected, observed, label),
+                check=check,
+                severity=expectation.row_checks.get(check, severity),
+                key=expectation.finding_key(row, key_columns),
+                columns=[row["__column"]] if row.get("__column") else expectation.read_columns(),
+                expected=row["__expected"],
+                observed=row["__observed"],
+                message=expectation.explain(row, label),
             )
         )
     return out
 
 
 def _columns_of(expectation) -> list[str]:
-    """The columns an expectation reads, the checked one first, each once."""
+    """The columns a standard expectation reads, each once."""
     kwargs = expectation.configuration.kwargs
-    columns = [kwargs.get("column"), *(kwargs.get("column_list") or []), *(kwargs.get("parts") or []),
-               kwargs.get("count"), kwargs.get("population")]
+    columns = [kwargs.get("column"), *(kwargs.get("column_list") or [])]
     return [c for c in dict.fromkeys(columns) if c]
 
 

@@ -1,0 +1,34 @@
+"""Custom Great Expectations expectations for crime statistics, each run as SQL in DuckDB.
+
+Importing this package registers them with GX, so a suite file names them by
+type like any built-in one (`expect_column_values_to_equal_sum_of_columns`, ...).
+"""
+
+from audit.validate.expectations.arithmetic import ExpectColumnValuesToEqualRate, ExpectColumnValuesToEqualSumOfColumns
+from audit.validate.expectations.base import RowCheckExpectation
+from audit.validate.expectations.claims import ExpectClaimToBeSupported
+from audit.validate.expectations.incidents import (
+    ExpectColumnValuesToHaveACategory,
+    ExpectCoordinatesToBeInBoundingBox,
+    ExpectDatesToBeWithinCoverage,
+)
+from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary
+from audit.validate.expectations.series import (
+    ExpectCountsToChangePlausibly,
+    ExpectMonthsReportedToBeComplete,
+    ExpectSeriesToHaveNoGaps,
+)
+
+__all__ = [
+    "RowCheckExpectation",
+    "ExpectColumnValuesToEqualSumOfColumns",
+    "ExpectColumnValuesToEqualRate",
+    "ExpectSeriesToHaveNoGaps",
+    "ExpectMonthsReportedToBeComplete",
+    "ExpectCountsToChangePlausibly",
+    "ExpectClaimToBeSupported",
+    "ExpectDatesToBeWithinCoverage",
+    "ExpectCoordinatesToBeInBoundingBox",
+    "ExpectColumnValuesToHaveACategory",
+    "ExpectIncidentCountsToMatchSummary",
+]

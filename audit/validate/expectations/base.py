@@ -1,0 +1,107 @@
+"""The one mechanism behind every custom expectation: "these SQL rows are the failures".
+
+Each check a crime data office needs (a sum, a rate, a gap in a series, a claim)
+is a query over the batch that returns every failing row, each carrying:
+
+    __expected   the value the check computed (or the rule it expected)
+    __observed   the value in the data
+    __check      optional: a finding code other than the expectation's own
+                 (category-sum-incomplete beside category-sum, for example)
+    __column     optional: the column this row fails on, when the expectation covers several
+
+`RowCheckExpectation` asks GX's `query.table` metric for *all* those rows (not
+GX's 200-row sample), so the query runs in DuckDB where the data lives and only
+failures travel to Python.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Callable, ClassVar, Optional, Tuple
+
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.validator.metric_configuration import MetricConfiguration
+
+from audit.findings import ERROR
+
+FAILING_ROWS = "audit.failing_rows"
+
+Label = Callable[[str], str]
+
+
+class RowCheckExpectation(BatchExpectation, abc.ABC):
+    """An expectation that fails on every row its `failing_rows_query` returns."""
+
+    domain_keys: ClassVar[Tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+    # Finding code reported for this expectation (see audit.findings.CHECKS).
+    check: ClassVar[str]
+    # Severity when the suite does not set one ("critical" is GX's own default).
+    default_severity: ClassVar[str] = ERROR
+    # Other codes a row may carry in `__check`, each with the severity it always has.
+    row_checks: ClassVar[dict[str, str]] = {}
+
+    @abc.abstractmethod
+    def failing_rows_query(self) -> str:
+        """SQL over `{batch}` returning every failing row with `__expected` and `__observed`."""
+
+    @abc.abstractmethod
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        """One failing row in plain language; `label` turns a column name into its title."""
+
+    def keep(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A last filter in Python over the (few) rows SQL returned; by default all of them."""
+        return rows
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        """The key a failing row is reported under: the dataset's primary key, where the row has it."""
+        return {k: row[k] for k in primary_key if k in row}
+
+    def read_columns(self) -> list[str]:
+        """The columns this expectation reads, the checked one first."""
+        kwargs = self.configuration.kwargs
+        names = [kwargs.get("column"), *(kwargs.get("column_list") or []), *(kwargs.get("parts") or []),
+                 kwargs.get("count"), kwargs.get("population")]
+        return [c for c in dict.fromkeys(names) if isinstance(c, str)]
+
+    def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
+        dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
+        dependencies.set_metric_configuration(
+            FAILING_ROWS,
+            MetricConfiguration(
+                metric_name="query.table",
+                metric_domain_kwargs={"batch_id": execution_engine.batch_manager.active_batch_id},
+                metric_value_kwargs={"query": self.failing_rows_query(), "fetch_all": True},
+            ),
+        )
+        return dependencies
+
+    def _validate(self, metrics: dict, runtime_configuration: Optional[dict] = None, execution_engine=None):
+        rows = self.keep([dict(r) for r in metrics[FAILING_ROWS]])
+        return {
+            "success": not rows,
+            "result": {"observed_value": len(rows), "details": {"failing_rows": rows}},
+        }
+
+
+def number(value: Any) -> str:
+    """A figure as people read it in a report: 12,430 or 1,870.46."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.6g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def decimals_sql(value_sql: str) -> str:
+    """SQL for the number of decimals a DOUBLE was published with (NULL: given in full).
+
+    DuckDB prints a DOUBLE in its shortest round-trip form, so 2923.9 has 1 decimal,
+    1870.46117036513 has 11 and 3.0 has 0; exponent forms count as given in full.
+    """
+    text = f"CAST({value_sql} AS VARCHAR)"
+    return (
+        f"(CASE WHEN {text} ILIKE '%e%' THEN NULL WHEN {text} LIKE '%.0' THEN 0 "
+        f"ELSE length(split_part({text}, '.', 2)) END)"
+    )

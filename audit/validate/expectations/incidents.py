@@ -1,0 +1,107 @@
+"""Checks on incident-level data (one row per incident): when, where and what.
+
+Each runs as one SQL query in DuckDB and returns only the failing incidents, so
+millions of rows never leave the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional, Tuple
+
+from audit.sql import ident, literal
+from audit.validate.expectations.base import Label, RowCheckExpectation
+
+FUTURE = "future-date"
+BEFORE_START = "before-start"
+
+
+class ExpectDatesToBeWithinCoverage(RowCheckExpectation):
+    """`column` (when the incident occurred) is not in the future nor before `start`.
+
+    `start` is the first date the dataset declares it covers (ISO date); without it
+    only the future is checked. "The future" is the moment of validation.
+    """
+
+    column: str
+    start: Optional[str] = None
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "start")
+    check: ClassVar[str] = FUTURE
+    row_checks: ClassVar[dict[str, str]] = {}
+
+    def failing_rows_query(self) -> str:
+        c = f"CAST({ident(self.column)} AS TIMESTAMP)"
+        now = "current_localtimestamp()"
+        start = f"CAST({literal(self.start)} AS TIMESTAMP)" if self.start else "NULL"
+        return (
+            f"SELECT *, CASE WHEN {c} > {now} THEN CAST({now} AS VARCHAR) ELSE {literal(self.start or '')} END AS __expected, "
+            f"{ident(self.column)} AS __observed, "
+            f"CASE WHEN {c} > {now} THEN '{FUTURE}' ELSE '{BEFORE_START}' END AS __check "
+            f"FROM {{batch}} WHERE {c} > {now} OR {c} < {start}"
+        )
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        if row.get("__check") == BEFORE_START:
+            return f"{label(self.column)} {row['__observed']} is before {self.start}, the first date this dataset covers"
+        return f"{label(self.column)} {row['__observed']} is in the future (checked at {str(row['__expected'])[:19]})"
+
+
+class ExpectCoordinatesToBeInBoundingBox(RowCheckExpectation):
+    """(`latitude`, `longitude`) lies inside `bbox` = [west, south, east, north] in degrees.
+
+    Incidents without coordinates are not checked here (many are withheld or not
+    geocoded; require them with a not-null expectation if they must be there).
+    A point at (0, 0), the classic failed geocode, lies outside any city's box.
+    """
+
+    latitude: str
+    longitude: str
+    bbox: list[float]
+    success_keys: ClassVar[Tuple[str, ...]] = ("latitude", "longitude", "bbox")
+    check: ClassVar[str] = "out-of-bounds"
+
+    def read_columns(self) -> list[str]:
+        return [self.latitude, self.longitude]
+
+    def failing_rows_query(self) -> str:
+        west, south, east, north = (float(v) for v in self.bbox)
+        lat, lon = ident(self.latitude), ident(self.longitude)
+        return (
+            f"SELECT *, {literal(str(self.bbox))} AS __expected, [{lat}, {lon}] AS __observed FROM {{batch}} "
+            f"WHERE {lat} IS NOT NULL AND {lon} IS NOT NULL "
+            f"AND NOT ({lat} BETWEEN {south!r} AND {north!r} AND {lon} BETWEEN {west!r} AND {east!r})"
+        )
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        lat, lon = row["__observed"]
+        west, south, east, north = self.bbox
+        return (
+            f"({lat}, {lon}) is outside the dataset's area: latitude {south} to {north}, "
+            f"longitude {west} to {east}"
+        )
+
+
+class ExpectColumnValuesToHaveACategory(RowCheckExpectation):
+    """Every value of `column` (an offence code) is mapped to a category in `mapping`.
+
+    The mapping (code to category: homicide, rape, ...) is the descriptor's; counts
+    by category, and so reconciliation with summary tables, depend on it being whole.
+    """
+
+    column: str
+    mapping: dict[str, str]
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "mapping")
+    check: ClassVar[str] = "unmapped-code"
+
+    def failing_rows_query(self) -> str:
+        c = ident(self.column)
+        codes = ", ".join(literal(str(code)) for code in self.mapping) or "NULL"
+        return (
+            f"SELECT *, 'a code with a category' AS __expected, {c} AS __observed FROM {{batch}} "
+            f"WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({codes})"
+        )
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        return (
+            f"{label(self.column)} {row['__observed']!r} has no category in the descriptor, "
+            "so this incident is counted in no category total"
+        )

@@ -1,0 +1,107 @@
+"""Reconciliation: incidents counted by period x category (x district) equal the summary table.
+
+Runs on the incident batch with the summary release in the same DuckDB
+connection (`summary_table`). Categories come from the incident descriptor's
+mapping (offence code to category); `counts` says which categories each summary
+figure counts, so a summary's totals reconcile too (violent = four categories).
+The summary is either wide (one column per figure, `counts` keys are column
+names) or long (`summary_category` holds the figure's name, `summary_count` its value).
+Only periods present in both tables are compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional, Tuple
+
+from audit.sql import ident, literal
+from audit.validate.expectations.base import Label, RowCheckExpectation, number
+
+GRAINS = ("year", "quarter", "month", "week", "day")
+
+
+def period_sql(column: str, grain: str) -> str:
+    """An incident date's period: the year as an integer, or the first day of the quarter/month/week/day."""
+    if grain == "year":
+        return f"year({column})"
+    return f"CAST(date_trunc({literal(grain)}, {column}) AS DATE)"
+
+
+def _values(rows: list[tuple[str, str]], names: str) -> str:
+    body = ", ".join(f"({literal(a)}, {literal(b)})" for a, b in rows) or "(NULL, NULL)"
+    return f"(VALUES {body}) AS {names}"
+
+
+class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
+    summary_table: str
+    summary_dataset: str
+    period: str
+    grain: str = "year"
+    summary_period: str
+    category: str
+    mapping: dict[str, str]
+    counts: dict[str, list[str]]
+    by: dict[str, str] = {}
+    summary_category: Optional[str] = None
+    summary_count: Optional[str] = None
+    success_keys: ClassVar[Tuple[str, ...]] = (
+        "summary_table", "summary_dataset", "period", "grain", "summary_period", "category", "mapping", "counts",
+        "by", "summary_category", "summary_count",
+    )
+    check: ClassVar[str] = "reconciliation"
+
+    def read_columns(self) -> list[str]:
+        return [self.period, self.category, *self.by]
+
+    def failing_rows_query(self) -> str:
+        incident_by = [f"b.{ident(i)} AS {ident(s)}" for i, s in self.by.items()]
+        summary_by = [ident(s) for s in self.by.values()]
+        codes = _values([(str(k), str(v)) for k, v in self.mapping.items()], "m(code, category)")
+        names = _values([(name, cat) for name, cats in self.counts.items() for cat in cats], "c(name, category)")
+        incident_period = period_sql("b." + ident(self.period), self.grain) + " AS __period"
+        incidents = (
+            f"SELECT {', '.join([incident_period, *incident_by])}, "
+            f"c.name AS __name, count(*) AS n FROM {{batch}} b "
+            f"JOIN {codes} ON CAST(b.{ident(self.category)} AS VARCHAR) = m.code "
+            f"JOIN {names} ON c.category = m.category GROUP BY ALL"
+        )
+        speriod = ident(self.summary_period) if self.grain == "year" else f"CAST({ident(self.summary_period)} AS DATE)"
+        table = ident(self.summary_table)
+        if self.summary_category:
+            summary = (
+                f"SELECT {', '.join([f'{speriod} AS __period', *summary_by])}, "
+                f"CAST({ident(self.summary_category)} AS VARCHAR) AS __name, {ident(self.summary_count)} AS expected "
+                f"FROM {table} WHERE CAST({ident(self.summary_category)} AS VARCHAR) IN "
+                f"({', '.join(literal(n) for n in self.counts)})"
+            )
+        else:
+            summary = " UNION ALL ".join(
+                f"SELECT {', '.join([f'{speriod} AS __period', *summary_by])}, {literal(name)} AS __name, "
+                f"{ident(name)} AS expected FROM {table}"
+                for name in self.counts
+            )
+        join = " AND ".join(["s.__period = i.__period", "s.__name = i.__name",
+                             *(f"s.{c} IS NOT DISTINCT FROM i.{c}" for c in summary_by)])
+        keys = [f"coalesce(s.__period, i.__period) AS {ident(self.summary_period)}",
+                *(f"coalesce(s.{c}, i.{c}) AS {c}" for c in summary_by)]
+        return (
+            f"WITH i AS ({incidents}), s AS ({summary}), "
+            f"shared AS (SELECT __period FROM i INTERSECT SELECT __period FROM s) "
+            f"SELECT {', '.join(keys)}, coalesce(s.__name, i.__name) AS __column, "
+            f"s.expected AS __expected, coalesce(i.n, 0) AS __observed "
+            f"FROM s FULL OUTER JOIN i ON {join} "
+            f"WHERE coalesce(s.__period, i.__period) IN (SELECT __period FROM shared) "
+            f"AND s.expected IS DISTINCT FROM coalesce(i.n, 0) ORDER BY ALL"
+        )
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        return {k: row.get(k) for k in [self.summary_period, *self.by.values()]}
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        figure = row["__column"]
+        where = ", ".join(f"{k} {row.get(k)}" for k in [self.summary_period, *self.by.values()])
+        categories = " + ".join(self.counts.get(figure, [figure]))
+        published = "has no figure" if row["__expected"] is None else f"gives {number(row['__expected'])}"
+        return (
+            f"{where}: the summary table ({self.summary_dataset}) {published} for {figure}, "
+            f"but the incident data count {number(row['__observed'])} ({categories})"
+        )

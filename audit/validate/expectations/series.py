@@ -1,0 +1,204 @@
+"""Checks on a place's series over time: gaps, partial years, improbable jumps.
+
+A series is the rows of one place (the `group_by` columns, none for a single
+place) ordered by `period`: an integer such as a year, with a numeric `step`, or
+a date, with an interval `step` such as "1 month".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Optional, Tuple, Union
+
+from audit.findings import WARNING
+from audit.sql import ident, literal
+from audit.validate.expectations.base import Label, RowCheckExpectation, number
+
+
+class SeriesExpectation(RowCheckExpectation):
+    period: str
+    group_by: list[str] = []
+    step: Union[int, str] = 1
+
+    def _step_sql(self) -> str:
+        return f"CAST({literal(self.step)} AS INTERVAL)" if isinstance(self.step, str) else repr(self.step)
+
+    def _groups(self) -> str:
+        return ", ".join(ident(g) for g in self.group_by)
+
+    def _window(self) -> str:
+        partition = f"PARTITION BY {self._groups()} " if self.group_by else ""
+        return f"({partition}ORDER BY {ident(self.period)})"
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        return {k: row.get(k) for k in [*self.group_by, self.period]}
+
+    def _place(self, row: dict[str, Any]) -> str:
+        return ", ".join(str(row.get(g)) for g in self.group_by)
+
+    def read_columns(self) -> list[str]:
+        return [*self.group_by, self.period]
+
+
+class ExpectSeriesToHaveNoGaps(SeriesExpectation):
+    """Every place's series runs without a missing period between its first and last."""
+
+    success_keys: ClassVar[Tuple[str, ...]] = ("period", "group_by", "step")
+    check: ClassVar[str] = "series-gap"
+
+    def failing_rows_query(self) -> str:
+        keys = ", ".join([*map(ident, self.group_by), ident(self.period)])
+        p = ident(self.period)
+        return (
+            f"SELECT {keys}, __previous + {self._step_sql()} AS __expected, {p} AS __observed, __previous FROM ("
+            f"SELECT {keys}, lag({p}) OVER {self._window()} AS __previous "
+            f"FROM (SELECT DISTINCT {keys} FROM {{batch}} WHERE {p} IS NOT NULL)) "
+            f"WHERE {p} > __previous + {self._step_sql()} ORDER BY {keys}"
+        )
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        place = f"{self._place(row)}: " if self.group_by else ""
+        return (
+            f"{place}no row for {row['__expected']} up to the period before {row['__observed']} "
+            f"(the series jumps from {row['__previous']} to {row['__observed']})"
+        )
+
+
+class ExpectMonthsReportedToBeComplete(RowCheckExpectation):
+    """`column` (months reported, or a declared equivalent) reaches `full`.
+
+    A row below it covers part of the period, so its counts and rates are not
+    comparable with full periods: a `partial-year` warning, not an error.
+    """
+
+    column: str
+    full: int = 12
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "full")
+    check: ClassVar[str] = "partial-year"
+    default_severity: ClassVar[str] = WARNING
+
+    def failing_rows_query(self) -> str:
+        c = ident(self.column)
+        return f"SELECT *, {int(self.full)} AS __expected, {c} AS __observed FROM {{batch}} WHERE {c} < {int(self.full)}"
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        return (
+            f"only {number(row['__observed'])} of {self.full} {label(self.column).lower()}: counts and rates "
+            "in this row cover part of the period and are not comparable with full periods"
+        )
+
+
+class ExpectCountsToChangePlausibly(SeriesExpectation):
+    """Flags a change from one period to the next that is both large and improbable.
+
+    As the FBI reviews an agency's submission against its own history: a change is
+    flagged when it is at least `min_change` (0.25 = 25 percent) and the Poisson
+    E-test (Krishnamoorthy and Thomson, 2004) gives p below `p_value` for "same
+    underlying rate". With `exposure` (population) the rates are compared, not the
+    counts. Counts below `min_count` in both periods are never flagged, so small
+    numbers do not drown the report.
+    """
+
+    columns: list[str] = []
+    column: Optional[str] = None
+    exposure: Optional[str] = None
+    min_change: float = 0.25
+    p_value: float = 0.001
+    min_count: int = 10
+    success_keys: ClassVar[Tuple[str, ...]] = (
+        "column", "columns", "period", "group_by", "step", "exposure", "min_change", "p_value", "min_count",
+    )
+    check: ClassVar[str] = "yoy-outlier"
+    default_severity: ClassVar[str] = WARNING
+
+    def checked_columns(self) -> list[str]:
+        return [c for c in dict.fromkeys([*([self.column] if self.column else []), *self.columns]) if c]
+
+    def read_columns(self) -> list[str]:
+        return [*self.checked_columns(), *([self.exposure] if self.exposure else [])]
+
+    def failing_rows_query(self) -> str:
+        keys = [*map(ident, self.group_by), ident(self.period)]
+        exposure = ident(self.exposure) if self.exposure else "1"
+        selects = []
+        for column in self.checked_columns():
+            c = ident(column)
+            selects.append(
+                f"SELECT {', '.join(keys)}, __previous AS __expected, {c} AS __observed, {literal(column)} AS __column, "
+                f"__previous_period, __previous_exposure, __exposure FROM ("
+                f"SELECT {', '.join(keys)}, {c}, {exposure}::DOUBLE AS __exposure, "
+                f"lag({c}) OVER {self._window()} AS __previous, "
+                f"lag({ident(self.period)}) OVER {self._window()} AS __previous_period, "
+                f"lag({exposure}::DOUBLE) OVER {self._window()} AS __previous_exposure FROM {{batch}}) "
+                f"WHERE __previous_period + {self._step_sql()} = {ident(self.period)} "
+                f"AND __exposure > 0 AND __previous_exposure > 0 "
+                f"AND greatest({c}, __previous) >= {int(self.min_count)} "
+                f"AND abs({c} / __exposure - __previous / __previous_exposure) "
+                f">= {float(self.min_change)!r} * __previous / __previous_exposure"
+            )
+        order = ", ".join([*keys, "__column"])
+        return f"SELECT * FROM ({' UNION ALL '.join(selects)}) ORDER BY {order}"
+
+    def keep(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = []
+        for row in rows:
+            p = poisson_e_test(row["__expected"], row["__observed"], row["__previous_exposure"], row["__exposure"])
+            if p < self.p_value:
+                kept.append({**row, "__p_value": p})
+        return kept
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        before, after = row["__expected"], row["__observed"]
+        what = label(row["__column"])
+        if self.exposure:
+            rate_before = before / row["__previous_exposure"]
+            change = (after / row["__exposure"] - rate_before) / rate_before if rate_before else math.inf
+            measure = f"its rate (per {label(self.exposure).lower()})"
+        else:
+            change = (after - before) / before if before else math.inf
+            measure = "the count"
+        place = f"{self._place(row)}: " if self.group_by else ""
+        shown = "from zero" if math.isinf(change) else f"{change:+.0%}"
+        return (
+            f"{place}{what} went from {number(before)} in {row['__previous_period']} to {number(after)} in "
+            f"{row[self.period]}, {measure} changed {shown}; a change this large is improbable if nothing "
+            f"changed (Poisson E-test p = {row['__p_value']:.2g}). Check the submission before publishing."
+        )
+
+
+def poisson_e_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> float:
+    """Two-sided p-value of the Poisson E-test for equal rates k1/n1 and k2/n2.
+
+    Krishnamoorthy and Thomson (2004): under the pooled rate, the probability of a
+    standardised difference at least as large as the one observed. Exact sums over
+    the Poisson grid up to ~4 million cells; beyond that (counts in the hundreds of
+    thousands) the statistic's normal limit, which is exact enough there.
+    """
+    import numpy as np
+    from scipy import stats
+
+    k1, k2 = int(k1), int(k2)
+    scale = (n1 + n2) / 2  # the statistic does not depend on the exposures' scale
+    n1, n2 = n1 / scale, n2 / scale
+
+    def statistic(x1, x2):
+        var = x1 / n1**2 + x2 / n2**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(var > 0, (x1 / n1 - x2 / n2) / np.sqrt(np.where(var > 0, var, 1)), 0.0)
+
+    observed = abs(float(statistic(np.float64(k1), np.float64(k2))))
+    if observed == 0:
+        return 1.0
+    pooled = (k1 + k2) / (n1 + n2)
+    mean1, mean2 = n1 * pooled, n2 * pooled
+
+    def support(mean):
+        spread = 12 * math.sqrt(mean) + 12
+        return np.arange(max(0, int(mean - spread)), int(mean + spread) + 1)
+
+    x1, x2 = support(mean1), support(mean2)
+    if len(x1) * len(x2) > 4_000_000:
+        return float(2 * stats.norm.sf(observed))
+    p1, p2 = stats.poisson.pmf(x1, mean1), stats.poisson.pmf(x2, mean2)
+    extreme = np.abs(statistic(x1[:, None].astype(float), x2[None, :].astype(float))) >= observed * (1 - 1e-12)
+    return float(min(1.0, (p1[:, None] * p2[None, :] * extreme).sum()))

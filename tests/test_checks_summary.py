@@ -1,0 +1,244 @@
+"""Checks on summary tables (year x place x offence): each on a table made to have exactly
+its defect, and on the clean twin that has none."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit import pipeline
+from audit.validate.expectations.series import poisson_e_test
+from tests.conftest import add_dataset
+
+COUNTS = ["homicide", "rape", "robbery", "assault", "burglary", "larceny", "vehicle_theft"]
+FIELDS = [
+    {"name": "place", "type": "string"},
+    {"name": "year", "type": "integer"},
+    {"name": "months", "type": "integer"},
+    {"name": "population", "type": "integer"},
+    *({"name": c, "type": "integer"} for c in COUNTS),
+    {"name": "violent", "type": "integer"},
+    {"name": "property", "type": "integer"},
+    {"name": "part_one", "type": "integer"},
+    {"name": "violent_rate", "type": "number", "title": "Violent crime rate"},
+]
+SUITE = [
+    {"type": "expect_column_values_to_equal_sum_of_columns",
+     "kwargs": {"column": "violent", "parts": ["homicide", "rape", "robbery", "assault"]}},
+    {"type": "expect_column_values_to_equal_sum_of_columns",
+     "kwargs": {"column": "property", "parts": ["burglary", "larceny", "vehicle_theft"]}},
+    {"type": "expect_column_values_to_equal_sum_of_columns",
+     "kwargs": {"column": "part_one", "parts": ["violent", "property"]}},
+    {"type": "expect_column_values_to_equal_rate",
+     "kwargs": {"column": "violent_rate", "count": "violent", "population": "population"}},
+    {"type": "expect_series_to_have_no_gaps", "kwargs": {"period": "year", "group_by": ["place"]}},
+    {"type": "expect_months_reported_to_be_complete", "kwargs": {"column": "months"}},
+    {"type": "expect_counts_to_change_plausibly",
+     "kwargs": {"columns": ["homicide", "robbery", "burglary"], "period": "year", "group_by": ["place"],
+                "exposure": "population"}},
+    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["place", "year"]}},
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "place"}},
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "population", "min_value": 1}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "place", "value_set": ["Northtown", "Southport"]}},
+]
+
+
+def clean_rows() -> list[dict]:
+    """Two places over six years; every sum, rate and series holds, changes are ordinary."""
+    rows = []
+    for place, scale in (("Northtown", 1.0), ("Southport", 0.4)):
+        for i, year in enumerate(range(2017, 2023)):
+            row = {"place": place, "year": year, "months": 12, "population": int(600_000 * scale) - 2000 * i}
+            base = [300, 250, 4000, 5500, 6000, 15000, 4000]
+            for name, b in zip(COUNTS, base):
+                row[name] = int(b * scale) + 7 * i
+            fill_totals(row)
+            rows.append(row)
+    return rows
+
+
+def fill_totals(row: dict) -> dict:
+    row["violent"] = sum(row[c] for c in COUNTS[:4])
+    row["property"] = sum(row[c] for c in COUNTS[4:])
+    row["part_one"] = row["violent"] + row["property"]
+    row["violent_rate"] = round(row["violent"] / row["population"] * 100_000, 1)
+    return row
+
+
+def to_csv(rows: list[dict]) -> str:
+    names = [f["name"] for f in FIELDS]
+    cell = lambda v: "" if v is None else f'"{v:,}"' if isinstance(v, int) else str(v)  # noqa: E731
+    return "\n".join([",".join(names), *(",".join(cell(r[n]) for n in names) for r in rows)]) + "\n"
+
+
+@pytest.fixture
+def audit_table(workspace, tmp_path):
+    """Check `rows` as a release of a summary dataset; return the report's findings."""
+    descriptor = {"name": "county-crime", "resources": [{
+        "name": "county-crime", "path": "data/county-crime.csv",
+        "schema": {"primaryKey": ["place", "year"], "fields": FIELDS},
+    }]}
+    add_dataset(workspace, "county-crime", descriptor, SUITE)
+
+    def check(rows: list[dict]):
+        path = tmp_path / "release.csv"
+        path.write_text(to_csv(rows), encoding="utf-8")
+        return pipeline.check(workspace, "county-crime", path)
+
+    return check
+
+
+def find(rows: list[dict], place: str, year: int) -> dict:
+    return next(r for r in rows if r["place"] == place and r["year"] == year)
+
+
+def summary(report) -> list[tuple]:
+    return [(f.check, f.severity, f.key) for f in report.findings]
+
+
+def test_the_clean_table_passes_every_check(audit_table):
+    report = audit_table(clean_rows())
+
+    assert report.success and report.findings == []
+
+
+def test_a_broken_part_one_total_is_found_at_its_level_of_the_hierarchy(audit_table):
+    rows = clean_rows()
+    find(rows, "Southport", 2019)["part_one"] += 10
+
+    report = audit_table(rows)
+
+    assert summary(report) == [("category-sum", "error", {"place": "Southport", "year": 2019})]
+    finding = report.findings[0]
+    assert finding.columns == ["part_one", "violent", "property"]
+    assert finding.observed - finding.expected == 10
+
+
+def test_a_missing_part_is_an_incomplete_warning_not_an_error(audit_table):
+    rows = clean_rows()
+    find(rows, "Northtown", 2020)["larceny"] = None
+
+    report = audit_table(rows)
+
+    assert report.success
+    assert summary(report) == [("category-sum-incomplete", "warning", {"place": "Northtown", "year": 2020})]
+    assert "Larceny is missing" in report.findings[0].message or "larceny is missing" in report.findings[0].message
+
+
+def test_rate_precision_is_read_from_each_published_value(audit_table):
+    rows = clean_rows()
+    one_decimal = find(rows, "Northtown", 2018)
+    one_decimal["violent_rate"] = round(one_decimal["violent_rate"] + 0.06, 1)  # off by more than half of 0.1
+    in_full = find(rows, "Southport", 2018)
+    in_full["violent_rate"] = in_full["violent"] / in_full["population"] * 100_000  # exact: passes
+    in_full_wrong = find(rows, "Southport", 2021)
+    in_full_wrong["violent_rate"] = in_full_wrong["violent"] / in_full_wrong["population"] * 100_000 * (1 + 1e-7)
+
+    report = audit_table(rows)
+
+    assert summary(report) == [
+        ("rate-math", "error", {"place": "Northtown", "year": 2018}),
+        ("rate-math", "error", {"place": "Southport", "year": 2021}),
+    ]
+    assert report.findings[0].observed == one_decimal["violent_rate"]
+    assert abs(report.findings[0].expected - one_decimal["violent"] / one_decimal["population"] * 1e5) < 1e-6
+
+
+def test_a_missing_year_in_a_places_series_is_a_gap(audit_table):
+    rows = [r for r in clean_rows() if not (r["place"] == "Northtown" and r["year"] in (2019, 2020))]
+
+    report = audit_table(rows)
+
+    assert summary(report) == [("series-gap", "error", {"place": "Northtown", "year": 2021})]
+    assert (report.findings[0].expected, report.findings[0].observed) == (2019, 2021)
+    assert "2018 to 2021" in report.findings[0].message
+
+
+def test_fewer_than_twelve_months_reported_is_a_partial_year_warning(audit_table):
+    rows = clean_rows()
+    find(rows, "Southport", 2022)["months"] = 9
+
+    report = audit_table(rows)
+
+    assert report.success
+    assert summary(report) == [("partial-year", "warning", {"place": "Southport", "year": 2022})]
+    assert "9 of 12" in report.findings[0].message
+
+
+def test_an_improbable_jump_is_a_yoy_outlier_but_small_counts_are_not(audit_table):
+    rows = clean_rows()
+    big = find(rows, "Northtown", 2020)
+    big["robbery"] = int(big["robbery"] * 1.4)  # about 5,600 robberies against 4,000: improbable
+    small = find(rows, "Southport", 2020)
+    small["homicide"] = 2 * small["homicide"]  # 134 -> 268 in a small place: improbable too
+    rows = [fill_totals(r) for r in rows]
+
+    report = audit_table(rows)
+
+    outliers = [f for f in report.findings if f.check == "yoy-outlier"]
+    assert [(f.key, f.columns, f.severity) for f in outliers] == [
+        ({"place": "Northtown", "year": 2020}, ["robbery"], "warning"),
+        ({"place": "Northtown", "year": 2021}, ["robbery"], "warning"),  # and back down the year after
+        ({"place": "Southport", "year": 2020}, ["homicide"], "warning"),
+        ({"place": "Southport", "year": 2021}, ["homicide"], "warning"),
+    ]
+    assert "p = " in outliers[0].message and "+41%" in outliers[0].message
+
+
+def test_yoy_outlier_needs_both_a_large_and_an_improbable_change(workspace, tmp_path):
+    rows = clean_rows()
+    find(rows, "Northtown", 2019)["homicide"] = 4
+    find(rows, "Northtown", 2020)["homicide"] = 9  # +125% but only 4 -> 9: not improbable
+    find(rows, "Northtown", 2021)["homicide"] = 8
+    find(rows, "Northtown", 2022)["homicide"] = 9
+    find(rows, "Southport", 2021)["burglary"] = int(find(rows, "Southport", 2020)["burglary"] * 1.15)  # +15%
+    rows = [fill_totals(r) for r in rows]
+    descriptor = {"name": "c", "resources": [{"name": "c", "path": "c.csv",
+                                              "schema": {"primaryKey": ["place", "year"], "fields": FIELDS}}]}
+    add_dataset(workspace, "c", descriptor, [SUITE[6]])
+    path = tmp_path / "c.csv"
+    path.write_text(to_csv(rows), encoding="utf-8")
+
+    report = pipeline.check(workspace, "c", path)
+
+    assert [(f.key, f.columns) for f in report.findings] == [
+        ({"place": "Northtown", "year": 2019}, ["homicide"]),  # 314 -> 4: that one is a real collapse
+    ]
+
+
+def test_duplicate_keys_bad_places_and_population_are_each_found(audit_table):
+    rows = clean_rows()
+    rows.append(dict(find(rows, "Northtown", 2022)))
+    find(rows, "Southport", 2017)["place"] = "Soutport"
+    rows[2]["population"] = 0
+    rows[2]["violent_rate"] = 0.0
+
+    report = audit_table(rows)
+
+    checks = {f.check for f in report.findings}
+    assert {"unique", "in-set", "in-range"} <= checks
+    assert ("in-set", {"place": "Soutport", "year": 2017}) in [(f.check, f.key) for f in report.findings]
+    assert ("in-range", {"place": "Northtown", "year": 2019}) in [(f.check, f.key) for f in report.findings]
+
+
+def test_poisson_e_test_matches_known_values():
+    # Equal counts and exposures: no evidence of a change.
+    assert poisson_e_test(50, 50) == pytest.approx(1.0)
+    # A doubling of large counts is wildly improbable; of tiny counts it is not.
+    assert poisson_e_test(1000, 2000) < 1e-12
+    assert poisson_e_test(4, 8) > 0.1
+    # Exposure matters: twice the count in twice the population is no change at all.
+    assert poisson_e_test(100, 200, 1.0, 2.0) == pytest.approx(1.0)
+    # Huge counts take the normal limit and stay finite and tiny.
+    assert 0 <= poisson_e_test(400_000, 520_000) < 1e-12
+
+
+@pytest.mark.parametrize("k1, k2, n1, n2", [(10, 25, 1, 1), (4, 8, 1, 1), (134, 268, 1, 1), (0, 12, 1, 1),
+                                            (300, 390, 600_000, 590_000), (57, 31, 2.5, 1.0)])
+def test_poisson_e_test_agrees_with_statsmodels(k1, k2, n1, n2):
+    # statsmodels is the reference; it is not used at run time because it builds the full
+    # grid from zero (counts in the hundreds of thousands would need terabytes). Its grid also
+    # stops nearer the mean, so far tails (p ~ 1e-11) differ in the fourth digit.
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    reference = test_poisson_2indep(k2, n2, k1, n1, method="etest-wald").pvalue
+    assert poisson_e_test(k1, k2, n1, n2) == pytest.approx(reference, rel=1e-3, abs=1e-15)
