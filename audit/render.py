@@ -29,6 +29,12 @@ def report_text(report: Report, heading: str | None = None) -> str:
             lines.append(f"  {f.check:<14} {f.describe_key():<20} {f.message}")
             if f.waived:
                 lines.append(f"  {'':<14} {'':<20} waived: {f.waiver_reason}")
+    if report.claims:
+        lines.append(f"\nCLAIMS ({len(report.claims)})")
+        for c in report.claims:
+            status = "supported" if c["supported"] else "NOT supported"
+            computed = "no data" if c["computed"] is None else f"{c['computed']:,.6g}"
+            lines.append(f"  {status:<14} {c['id']:<20} stated {c['stated']:,g}, computed {computed}")
     for w in report.unused_waivers:
         lines.append(f"\nnote: waiver for {w['check']} {w.get('key', {})} matched no finding; it may be stale")
     if report.success:

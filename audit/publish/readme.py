@@ -47,6 +47,14 @@ def render_readme(dataset: Dataset, report: Report, version: str, chain_head: st
         lines.append("")
     for f in others:
         lines.append(f"- ({f.severity}) {f.describe_key()}: {f.message}")
+    if report.claims:
+        lines += ["", "## Published statements checked against this data", ""]
+        for c in report.claims:
+            verdict = "supported by the data" if c["supported"] else (
+                "not supported: the data give " + ("nothing for the rows it names" if c["computed"] is None
+                                                    else f"{c['computed']:,.2f}"))
+            source = f" ({c['source']})" if c.get("source") else ""
+            lines.append(f"- \"{c['statement']}\"{source}: {verdict}.")
     lines += [
         "",
         "## Checking this package",

@@ -7,6 +7,7 @@ that every failing row is reported.
 
 from __future__ import annotations
 
+import decimal
 from typing import Any, Callable
 
 import duckdb
@@ -32,6 +33,8 @@ def plain(value: Any) -> Any:
     """A JSON-friendly scalar: whole floats as ints, numpy/decimal types as Python ones."""
     if hasattr(value, "item"):
         value = value.item()
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, (int, float, str, bool)) or value is None:

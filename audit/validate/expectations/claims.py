@@ -67,10 +67,13 @@ class ExpectClaimToBeSupported(RowCheckExpectation):
         names = [self.spec.get(k) for k in ("column", "count", "population")]
         return [n for n in names if n]
 
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        return {"claim": self.claim_id}
+
     def failing_rows_query(self) -> str:
         # One row for the claim, supported or not, so that both are reported.
         return (
-            f"SELECT {self.stated!r} AS __expected, {computation_sql(self.kind, self.spec)} AS __observed "
+            f"SELECT {self.stated!r}::DOUBLE AS __expected, {computation_sql(self.kind, self.spec)} AS __observed "
             f"FROM {{batch}}"
         )
 
@@ -96,11 +99,16 @@ class ExpectClaimToBeSupported(RowCheckExpectation):
     def explain(self, row: dict[str, Any], label: Label) -> str:
         computed = row["__observed"]
         if computed is None:
-            return f"claim {self.claim_id!r} is not supported: the rows it names are not in the data ({self.statement})"
+            return f"not supported: the rows it names are not in the data. \"{self.statement}\""
         return (
-            f"claim {self.claim_id!r} is not supported: it states {number(self.stated)} but the data give "
-            f"{computed:,.{max(2, _decimals(self.tolerance))}f} ({self.statement})"
+            f"not supported: it states {shown(self.stated, self.tolerance)} but the data give "
+            f"{shown(computed, self.tolerance)}. \"{self.statement}\""
         )
+
+
+def shown(figure: float, tolerance: float) -> str:
+    """A figure at the precision a claim was stated with (at least 2 decimals for a computed rate)."""
+    return f"{figure:,.{_decimals(tolerance)}f}"
 
 
 def _decimals(tolerance: float) -> int:
