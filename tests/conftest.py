@@ -61,6 +61,12 @@ def add_dataset(workspace: Workspace, name: str, descriptor: dict, expectations:
     (workspace.root / "expectations" / f"{name}.json").write_text(json.dumps(suite), encoding="utf-8")
 
 
+def data_findings(findings: list) -> list:
+    """The findings about the rows themselves, leaving out the example's published-claim checks
+    (tests/test_claims.py covers those)."""
+    return [f for f in findings if (f["check"] if isinstance(f, dict) else f.check) != "claim"]
+
+
 def pytest_unconfigure(config) -> None:
     """End the test process as the CLI does (see audit.validate.gx_duckdb.exit_skipping_teardown),
     so pytest's own summary is the last thing CI reads."""
