@@ -120,6 +120,28 @@ def publish(dataset: str, out: Path | None, workspace) -> None:
     click.echo(f"published {dataset} {result.version} to {result.path}{caveats}")
 
 
+@cli.command()
+@click.argument("incident_dataset")
+@click.argument("summary_dataset")
+@click.option("--incident-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Incident file to use instead of the latest recorded release.")
+@click.option("--summary-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Summary file to use instead of the latest recorded release.")
+@click.option("--incident-version", help="Recorded incident release to use (default: the latest).")
+@click.option("--summary-version", help="Recorded summary release to use (default: the latest).")
+@format_option
+@workspace_option
+def reconcile(incident_dataset: str, summary_dataset: str, incident_file: Path | None, summary_file: Path | None,
+              incident_version: str | None, summary_version: str | None, fmt: str, workspace) -> None:
+    """Check that INCIDENT_DATASET, counted by period and category, equals SUMMARY_DATASET."""
+    from audit import pipeline
+
+    report = pipeline.reconcile(workspace, incident_dataset, summary_dataset, incident_file, summary_file,
+                                incident_version, summary_version)
+    _emit(report, fmt)
+    sys.exit(0 if report.success else EXIT_FINDINGS)
+
+
 def main() -> None:
     """Console entry point."""
     try:

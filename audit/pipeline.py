@@ -3,6 +3,7 @@
     check    file -> DuckDB (memory) -> GX suite -> waivers -> Report        (writes nothing)
     ingest   check, then the release, its data and its findings -> change log (one transaction)
     publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
+    reconcile incident data counted by period x category -> compared with a summary table (writes nothing)
 """
 
 from __future__ import annotations
@@ -152,3 +153,43 @@ def publish(workspace: Workspace, dataset_name: str, out: str | Path | None = No
     return PublishResult(report, target, version)
 
 
+
+
+def reconcile(
+    workspace: Workspace,
+    incident_dataset: str,
+    summary_dataset: str,
+    incident_file: str | Path | None = None,
+    summary_file: str | Path | None = None,
+    incident_version: str | None = None,
+    summary_version: str | None = None,
+) -> Report:
+    """Count the incidents by period x category (x district) and compare with the summary table.
+
+    Each side is a file (checked before ingest, as CI does) or a recorded release
+    (the latest, or `*_version`). Writes nothing.
+    """
+    from audit.validate import run_expectations
+    from audit.validate.reconcile import reconcile_expectation
+
+    incidents, summary = workspace.dataset(incident_dataset), workspace.dataset(summary_dataset)
+    with duckdb.connect() as con:
+        log: ChangeLog | None = None
+        infos = {}
+        for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
+                                              (summary, summary_file, summary_version, "summary")):
+            if file is not None:
+                loaded = load_release(con, dataset, file, table)
+                infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
+                continue
+            log = log or open_log(con, workspace.log_path, read_only=True)
+            release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
+            if release is None:
+                which = f"release {version!r}" if version else "no release"
+                raise StateError(f"{dataset.name} has {which} recorded: ingest it, or give its file")
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release['data_table'])}")
+            infos[table] = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
+        expectation = reconcile_expectation(incidents, summary, "summary")
+        validation = run_expectations(con, "incidents", incidents, [expectation])
+    info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
+    return Report(incidents.name, info, validation.findings)

@@ -16,6 +16,7 @@ from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.ingest.cast import cast_to_schema
 from audit.ingest.read import read_raw
+from audit.sql import ident
 
 RELEASE_TABLE = "release"
 
@@ -38,13 +39,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_release(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path) -> LoadedRelease:
-    """Load `path` into `con` as the typed table `release`; raise InputError if it cannot be."""
+def load_release(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE
+) -> LoadedRelease:
+    """Load `path` into `con` as the typed table `table`; raise InputError if it cannot be."""
     source = Path(path)
     if not source.is_file():
         raise InputError("no such file", file=str(path))
-    read_raw(con, source, dataset, table="raw")
-    cast_to_schema(con, dataset, raw="raw", typed=RELEASE_TABLE, source=source)
-    con.execute("DROP TABLE raw")
-    (rows,) = con.execute(f"SELECT count(*) FROM {RELEASE_TABLE}").fetchone()
-    return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows)
+    raw = f"{table}_raw"
+    read_raw(con, source, dataset, table=raw)
+    cast_to_schema(con, dataset, raw=raw, typed=table, source=source)
+    con.execute(f"DROP TABLE {ident(raw)}")
+    (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
+    return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows, table=table)

@@ -47,16 +47,19 @@ def who() -> str:
     return os.environ.get("AUDIT_USER") or getpass.getuser()
 
 
-def open_log(con: duckdb.DuckDBPyConnection, path: Path) -> "ChangeLog":
-    """Attach the log file at `path` to `con` (creating it if new) and return its API."""
+def open_log(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False) -> "ChangeLog":
+    """Attach the log file at `path` to `con` (creating it if new, unless `read_only`) and return its API."""
+    if read_only and not path.exists():
+        raise StateError(f"there is no change log at {path} yet: run `audit ingest` first")
     try:
-        con.execute(f"ATTACH {literal(str(path))} AS {ALIAS}")
+        con.execute(f"ATTACH {literal(str(path))} AS {ALIAS}" + (" (READ_ONLY)" if read_only else ""))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StateError(f"the change log {path} is in use by another process; try again when it finishes") from exc
         raise StateError(f"cannot open the change log {path}: {exc}") from exc
     log = ChangeLog(con)
-    log.create_tables()
+    if not read_only:
+        log.create_tables()
     return log
 
 

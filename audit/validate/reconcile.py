@@ -1,0 +1,73 @@
+"""Reconciliation settings: how an incident dataset rolls up into a summary dataset.
+
+Declared in the incident dataset's descriptor, one entry per summary it feeds:
+
+    reconcile:
+      - summary: city-violent-crime      # the summary dataset's name
+        period: occurred                  # incident date field
+        grain: year                       # year, quarter, month, week or day
+        summary_period: year              # the summary's period field
+        category: offense_code            # incident field whose `categories` map codes to categories
+        counts:                           # summary figure -> the categories it counts
+          homicide: homicide
+          violent_crime: [homicide, rape, robbery, aggravated_assault]
+        by: {district: district}          # optional: incident field -> summary field
+        # A long summary (one row per figure) names its figure and value fields instead:
+        # summary_category: offense
+        # summary_count: count
+
+Each entry becomes one `expect_incident_counts_to_match_summary` expectation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.dataset import Dataset
+from audit.errors import ConfigError
+from audit.validate.expectations.reconcile import GRAINS
+
+
+def reconcile_expectation(incidents: Dataset, summary: Dataset, summary_table: str) -> dict[str, Any]:
+    """The expectation that reconciles `incidents` with `summary` (loaded as `summary_table`)."""
+    where = f"{incidents.descriptor_path}: reconcile with {summary.name}"
+    entries = [e for e in incidents.descriptor.get("reconcile") or [] if isinstance(e, dict)]
+    entry = next((e for e in entries if e.get("summary") == summary.name), None)
+    if entry is None:
+        known = ", ".join(str(e.get("summary")) for e in entries) or "none"
+        raise ConfigError(f"{incidents.descriptor_path}: no `reconcile` entry for {summary.name!r} (entries: {known})")
+    missing = [k for k in ("period", "summary_period", "category", "counts") if not entry.get(k)]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    grain = entry.get("grain", "year")
+    if grain not in GRAINS:
+        raise ConfigError(f"{where}: grain {grain!r} is not one of {', '.join(GRAINS)}")
+    by = dict(entry.get("by") or {})
+    incident_fields = {f.name: f for f in incidents.fields}
+    summary_fields = {f.name for f in summary.fields}
+    _require(where, "incident", [entry["period"], entry["category"], *by], incident_fields)
+    long_form = entry.get("summary_category") is not None
+    counts = {str(k): [v] if isinstance(v, str) else list(v) for k, v in entry["counts"].items()}
+    figures = [entry["summary_category"], entry.get("summary_count")] if long_form else list(counts)
+    _require(where, "summary", [entry["summary_period"], *by.values(), *figures], summary_fields)
+    mapping = incident_fields[entry["category"]].categories
+    if not mapping:
+        raise ConfigError(f"{where}: field {entry['category']!r} has no `categories` (code -> category) in the descriptor")
+    unknown = sorted({c for cats in counts.values() for c in cats} - set(mapping.values()))
+    if unknown:
+        raise ConfigError(f"{where}: counts name categories no code maps to: {', '.join(unknown)}")
+    return {
+        "type": "expect_incident_counts_to_match_summary",
+        "kwargs": {
+            "summary_table": summary_table, "summary_dataset": summary.name, "period": entry["period"],
+            "grain": grain, "summary_period": entry["summary_period"], "category": entry["category"],
+            "mapping": mapping, "counts": counts, "by": by,
+            "summary_category": entry.get("summary_category"), "summary_count": entry.get("summary_count"),
+        },
+    }
+
+
+def _require(where: str, side: str, names: list[str | None], fields) -> None:
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        raise ConfigError(f"{where}: the {side} dataset has no field {', '.join(map(repr, unknown))}")
