@@ -121,6 +121,27 @@ def publish(dataset: str, out: Path | None, workspace) -> None:
 
 
 @cli.command()
+@click.argument("dataset")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing descriptor and suite.")
+@workspace_option
+def init(dataset: str, file: Path, force: bool, workspace) -> None:
+    """Write a starter descriptor and suite for DATASET from FILE, with the sums and rates found in it."""
+    from audit.init import init_dataset
+
+    result = init_dataset(workspace, dataset, file, force)
+    profile = result.profile
+    click.echo(f"{file.name}: {profile.rows} rows, {len(profile.columns)} columns")
+    keys = "; ".join(" + ".join(k) for k in profile.keys) or "none found (add one by hand)"
+    click.echo(f"candidate primary keys: {keys}")
+    for s in result.sums:
+        click.echo(f"sum found:  {s.total} = {' + '.join(s.parts)}")
+    for r in result.rates:
+        click.echo(f"rate found: {r.column} = {r.count} / {r.population} x {r.per:,}")
+    click.echo(f"wrote {result.descriptor_path} and {result.suite_path}: fill in the TODOs and confirm each proposal")
+
+
+@cli.command()
 @click.argument("incident_dataset")
 @click.argument("summary_dataset")
 @click.option("--incident-file", type=click.Path(dir_okay=False, path_type=Path),

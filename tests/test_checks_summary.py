@@ -34,7 +34,7 @@ SUITE = [
     {"type": "expect_months_reported_to_be_complete", "kwargs": {"column": "months"}},
     {"type": "expect_counts_to_change_plausibly",
      "kwargs": {"columns": ["homicide", "robbery", "burglary"], "period": "year", "group_by": ["place"],
-                "exposure": "population"}},
+                "exposure": "population", "scope": "all"}},
     {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["place", "year"]}},
     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "place"}},
     {"type": "expect_column_values_to_be_between", "kwargs": {"column": "population", "min_value": 1}},
@@ -203,6 +203,23 @@ def test_yoy_outlier_needs_both_a_large_and_an_improbable_change(workspace, tmp_
     assert [(f.key, f.columns) for f in report.findings] == [
         ({"place": "Northtown", "year": 2019}, ["homicide"]),  # 314 -> 4: that one is a real collapse
     ]
+
+
+def test_yoy_outlier_by_default_reviews_only_each_places_newest_period(workspace, tmp_path):
+    rows = clean_rows()
+    find(rows, "Northtown", 2019)["robbery"] *= 2   # an old jump: not this submission's business
+    find(rows, "Southport", 2022)["burglary"] *= 2  # the newest year's jump: flagged
+    rows = [fill_totals(r) for r in rows]
+    latest_only = {**SUITE[6], "kwargs": {k: v for k, v in SUITE[6]["kwargs"].items() if k != "scope"}}
+    descriptor = {"name": "c", "resources": [{"name": "c", "path": "c.csv",
+                                              "schema": {"primaryKey": ["place", "year"], "fields": FIELDS}}]}
+    add_dataset(workspace, "c", descriptor, [latest_only])
+    path = tmp_path / "c.csv"
+    path.write_text(to_csv(rows), encoding="utf-8")
+
+    report = pipeline.check(workspace, "c", path)
+
+    assert [(f.key, f.columns) for f in report.findings] == [({"place": "Southport", "year": 2022}, ["burglary"])]
 
 
 def test_duplicate_keys_bad_places_and_population_are_each_found(audit_table):

@@ -50,7 +50,7 @@ def match_columns(file_columns: list[str], dataset: Dataset, source: Path) -> di
     return mapping
 
 
-def _parse(field: Field, text: str) -> tuple[str, str]:
+def parse_sql(field: Field, text: str) -> tuple[str, str]:
     """(typed expression, is-valid expression) for one field's trimmed, non-missing text."""
     if field.type in ("integer", "year"):
         clean = f"replace({text}, {literal(field.group_char)}, '')" if field.type == "integer" else text
@@ -84,7 +84,7 @@ def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
     raw = ident(column)
     text = f"trim({raw})" if field.type != "string" else raw
     is_missing = f"({raw} IS NULL OR trim({raw}) IN ({', '.join(map(literal, missing))}))" if missing else f"({raw} IS NULL)"
-    typed, ok = _parse(field, text)
+    typed, ok = parse_sql(field, text)
     value = f"CASE WHEN {is_missing} THEN NULL ELSE {typed} END"
     bad = f"(NOT {is_missing} AND NOT coalesce({ok}, false))"
     return value, bad

@@ -17,9 +17,10 @@ from audit.errors import InputError
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset, table: str) -> None:
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str) -> None:
+    """Load `path` as text cells into `table`; `dataset` (if known) names the Excel sheet to read."""
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        _read_excel(con, path, dataset, table)
+        _read_excel(con, path, dataset.resource.get("sheet") if dataset else None, table)
     else:
         _read_csv(con, path, table)
     (count,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
@@ -40,7 +41,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
         raise InputError(f"cannot read as CSV: {_first_line(exc)}", file=str(path)) from exc
 
 
-def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset, table: str) -> None:
+def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, sheet_name: str | None, table: str) -> None:
     import openpyxl
     import pandas as pd
 
@@ -48,7 +49,6 @@ def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset, ta
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types for a bad workbook
         raise InputError(f"cannot read as an Excel workbook: {exc}", file=str(path)) from exc
-    sheet_name = dataset.resource.get("sheet")
     if sheet_name is not None and sheet_name not in book.sheetnames:
         raise InputError(f"no sheet {sheet_name!r} (sheets: {', '.join(book.sheetnames)})", file=str(path))
     sheet = book[sheet_name] if sheet_name else book.worksheets[0]

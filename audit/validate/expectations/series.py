@@ -8,7 +8,7 @@ a date, with an interval `step` such as "1 month".
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Optional, Tuple, Union
+from typing import Any, ClassVar, Literal, Optional, Tuple, Union
 
 from audit.findings import WARNING
 from audit.sql import ident, literal
@@ -25,6 +25,9 @@ class SeriesExpectation(RowCheckExpectation):
 
     def _groups(self) -> str:
         return ", ".join(ident(g) for g in self.group_by)
+
+    def _partition(self) -> str:
+        return f"(PARTITION BY {self._groups()})" if self.group_by else "()"
 
     def _window(self) -> str:
         partition = f"PARTITION BY {self._groups()} " if self.group_by else ""
@@ -97,6 +100,11 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
     underlying rate". With `exposure` (population) the rates are compared, not the
     counts. Counts below `min_count` in both periods are never flagged, so small
     numbers do not drown the report.
+
+    `scope`: "latest" (the default) checks each place's newest period against the
+    one before, as a new submission is reviewed; "all" checks every pair in the
+    history (a long table has hundreds of ordinary-looking but improbable jumps:
+    crime counts vary more than a Poisson model allows).
     """
 
     columns: list[str] = []
@@ -105,8 +113,9 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
     min_change: float = 0.25
     p_value: float = 0.001
     min_count: int = 10
+    scope: Literal["latest", "all"] = "latest"
     success_keys: ClassVar[Tuple[str, ...]] = (
-        "column", "columns", "period", "group_by", "step", "exposure", "min_change", "p_value", "min_count",
+        "column", "columns", "period", "group_by", "step", "exposure", "min_change", "p_value", "min_count", "scope",
     )
     check: ClassVar[str] = "yoy-outlier"
     default_severity: ClassVar[str] = WARNING
@@ -129,9 +138,11 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
                 f"SELECT {', '.join(keys)}, {c}, {exposure}::DOUBLE AS __exposure, "
                 f"lag({c}) OVER {self._window()} AS __previous, "
                 f"lag({ident(self.period)}) OVER {self._window()} AS __previous_period, "
-                f"lag({exposure}::DOUBLE) OVER {self._window()} AS __previous_exposure FROM {{batch}}) "
+                f"lag({exposure}::DOUBLE) OVER {self._window()} AS __previous_exposure, "
+                f"max({ident(self.period)}) OVER {self._partition()} AS __latest FROM {{batch}}) "
                 f"WHERE __previous_period + {self._step_sql()} = {ident(self.period)} "
                 f"AND __exposure > 0 AND __previous_exposure > 0 "
+                f"{f'AND {ident(self.period)} = __latest ' if self.scope == 'latest' else ''}"
                 f"AND greatest({c}, __previous) >= {int(self.min_count)} "
                 f"AND abs({c} / __exposure - __previous / __previous_exposure) "
                 f">= {float(self.min_change)!r} * __previous / __previous_exposure"

@@ -1,0 +1,61 @@
+"""`audit init`: a starter descriptor and suite, with the arithmetic the table already obeys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from audit import pipeline
+
+MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
+
+
+def test_init_finds_the_key_the_hierarchy_of_sums_and_the_rates(workspace, run):
+    result = run("init", "md-counties", MARYLAND)
+
+    assert result.exit_code == 0, result.output
+    assert "candidate primary keys: jurisdiction + year" in result.output
+    assert "sum found:  grand_total = violent_crime_total + property_crime_totals" in result.output
+    assert "sum found:  violent_crime_total = murder + rape + robbery + agg_assault" in result.output
+    assert "sum found:  property_crime_totals = b_e + larceny_theft + m_v_theft" in result.output
+    assert "rate found: violent_crime_rate_per_100_000_people = violent_crime_total / population x 100,000" in result.output
+    # Shares of the total are rates per 100 of the grand total.
+    assert "rate found: violent_crime_percent = violent_crime_total / grand_total x 100" in result.output
+    # Percent changes are not sums or rates of the same row, and are not proposed as such.
+    assert "percent_change =" not in result.output
+
+    descriptor = yaml.safe_load((workspace.root / "datapackages" / "md-counties" / "datapackage.yaml").read_text())
+    schema = descriptor["resources"][0]["schema"]
+    assert schema["primaryKey"] == ["jurisdiction", "year"]
+    types = {f["name"]: f["type"] for f in schema["fields"]}
+    assert (types["jurisdiction"], types["population"], types["murder_per_100_000_people"]) == ("string", "integer", "number")
+    assert {f["title"] for f in schema["fields"]} >= {"AGG. ASSAULT", "B & E"}
+    suite = json.loads((workspace.root / "expectations" / "md-counties.json").read_text())
+    types_used = [e["type"] for e in suite["expectations"]]
+    assert types_used.count("expect_column_values_to_equal_sum_of_columns") == 3
+    assert types_used.count("expect_column_values_to_equal_rate") == 12  # 2 shares, 3 totals, 7 offences
+    assert "expect_series_to_have_no_gaps" in types_used
+
+
+def test_the_starter_suite_passes_its_own_table_and_catches_a_broken_copy(workspace, run, tmp_path):
+    run("init", "md-counties", MARYLAND)
+
+    assert pipeline.check(workspace, "md-counties", MARYLAND).success
+    broken = tmp_path / "broken.csv"
+    text = MARYLAND.read_text()
+    line = "Allegany County,1975,79655,3,5,20,114,669,1425,93,2329"
+    assert line in text
+    broken.write_text(text.replace(line, line.replace(",3,5,20,", ",4,5,20,"), 1))
+    report = pipeline.check(workspace, "md-counties", broken)
+    assert {(f.check, f.key["year"]) for f in report.blocking} == {("category-sum", 1975), ("rate-math", 1975)}
+
+
+def test_init_refuses_to_overwrite_a_described_dataset(run):
+    assert run("init", "md-counties", MARYLAND).exit_code == 0
+
+    again = run("init", "md-counties", MARYLAND)
+
+    assert again.exit_code == 2 and "already exist" in again.output
+    assert run("init", "md-counties", MARYLAND, "--force").exit_code == 0
