@@ -1,0 +1,112 @@
+"""Accuracy, measured: change k random cells of a clean real table; every changed row must be
+found (recall 100 percent) and no other row (no false positives).
+
+The table is Maryland's county crime table (tests/data), whose sums and rates all hold; the
+suite is the one `audit init` proposes for it. Each draw changes at most one cell per row (two
+changes in one row can cancel, and then there is nothing to find) by an amount the published
+precision can show: a count by at least 1, a rate by at least 1.01 (a rate printed to whole
+units may already be 0.5 off), a population by at least 5 percent.
+
+More draws: AUDIT_ACCURACY_EXAMPLES=200 pytest tests/test_accuracy.py -s
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audit import pipeline
+from audit.init import init_dataset
+from audit.workspace import Workspace
+
+MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
+EXAMPLES = int(os.environ.get("AUDIT_ACCURACY_EXAMPLES", "25"))
+TALLY = {"draws": 0, "cells_changed": 0, "rows_changed": 0, "rows_found": 0, "false_positives": 0}
+
+
+@pytest.fixture(scope="module")
+def described(tmp_path_factory):
+    """A workspace describing the table as `audit init` does, checking only its arithmetic."""
+    root = tmp_path_factory.mktemp("accuracy")
+    (root / "datapackages").mkdir()
+    (root / "expectations").mkdir()
+    workspace = Workspace.at(root)
+    result = init_dataset(workspace, "md", MARYLAND)
+    suite = json.loads(result.suite_path.read_text())
+    arithmetic = ("expect_column_values_to_equal_sum_of_columns", "expect_column_values_to_equal_rate")
+    suite["expectations"] = [e for e in suite["expectations"] if e["type"] in arithmetic]
+    result.suite_path.write_text(json.dumps(suite))
+    columns = {
+        "count": sorted({c for s in result.sums for c in (s.total, *s.parts)}),
+        "rate": sorted({r.column for r in result.rates}),
+        "population": sorted({r.population for r in result.rates if r.per >= 1000}),
+    }
+    header_of = {c.name: c.header for c in result.profile.columns}
+    yield workspace, columns, header_of
+    shutil.rmtree(root)
+
+
+def changes(columns: dict[str, list[str]], rows: int):
+    cell = st.one_of(
+        st.tuples(st.just("count"), st.sampled_from(columns["count"]), st.integers(1, 500), st.sampled_from([1, -1])),
+        st.tuples(st.just("rate"), st.sampled_from(columns["rate"]), st.floats(1.01, 300.0), st.sampled_from([1, -1])),
+        st.tuples(st.just("population"), st.sampled_from(columns["population"]), st.floats(0.05, 0.6),
+                  st.sampled_from([1, -1])),
+    )
+    return st.dictionaries(st.integers(0, rows - 1), cell, min_size=1, max_size=8)
+
+
+def apply(rows: list[dict], row: int, change, header_of) -> None:
+    kind, column, amount, sign = change
+    header = header_of[column]
+    value = rows[row][header]
+    if kind == "count":
+        new = int(value) + sign * amount
+        rows[row][header] = str(new if new >= 0 else int(value) + amount)  # counts stay non-negative
+    elif kind == "rate":
+        new = float(value) + sign * amount
+        rows[row][header] = f"{new if new >= 0 else float(value) + amount:.1f}"
+    else:
+        rows[row][header] = str(round(int(value) * (1 + sign * amount)))
+
+
+def test_every_changed_row_is_found_and_no_other(described, tmp_path_factory):
+    workspace, columns, header_of = described
+    with MARYLAND.open(newline="") as handle:
+        original = list(csv.DictReader(handle))
+    fieldnames = list(original[0])
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(changes(columns, len(original)))
+    def draw(changed):
+        rows = [dict(r) for r in original]
+        for row, change in changed.items():
+            apply(rows, row, change, header_of)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        path = tmp_path_factory.mktemp("draw") / "release.csv"
+        path.write_text(buffer.getvalue())
+
+        report = pipeline.check(workspace, "md", path)
+
+        expected = {(original[r]["JURISDICTION"], int(original[r]["YEAR"])) for r in changed}
+        found = {(f.key["jurisdiction"], f.key["year"]) for f in report.findings if f.severity == "error"}
+        TALLY["draws"] += 1
+        TALLY["cells_changed"] += len(changed)
+        TALLY["rows_changed"] += len(expected)
+        TALLY["rows_found"] += len(expected & found)
+        TALLY["false_positives"] += len(found - expected)
+        assert found == expected
+
+    draw()
+    print(f"\naccuracy: {TALLY}")
