@@ -153,8 +153,6 @@ def publish(workspace: Workspace, dataset_name: str, out: str | Path | None = No
     return PublishResult(report, target, version)
 
 
-
-
 def reconcile(
     workspace: Workspace,
     incident_dataset: str,
@@ -185,8 +183,8 @@ def reconcile(
             log = log or open_log(con, workspace.log_path, read_only=True)
             release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
             if release is None:
-                which = f"release {version!r}" if version else "no release"
-                raise StateError(f"{dataset.name} has {which} recorded: ingest it, or give its file")
+                which = f"release {version!r}" if version else "release"
+                raise StateError(f"{dataset.name} has no {which} recorded: ingest it, or give its file")
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release['data_table'])}")
             infos[table] = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
         expectation = reconcile_expectation(incidents, summary, "summary")

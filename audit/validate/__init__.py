@@ -44,7 +44,7 @@ def run_expectations(
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
 
-    results = run_suite(con, table, dataset.name, expectations, dataset.primary_key)
+    results = run_suite(con, table, str(dataset.suite_path), expectations, dataset.primary_key)
     findings, claims = findings_from_results(con, results, dataset.primary_key, dataset.label)
     return Validation(findings, claims)
 

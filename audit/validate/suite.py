@@ -47,7 +47,10 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
 def run_suite(
     con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str]
 ):
-    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's expectation results."""
+    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's expectation results.
+
+    `name` names the suite in GX and in errors (the suite file's path).
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -60,7 +63,7 @@ def run_suite(
     try:
         suite = gx.ExpectationSuite(name=name, expectations=[with_default_severity(e) for e in expectations])
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation
-        raise ConfigError(f"suite {name}: {exc}") from exc
+        raise ConfigError(f"{name}: {exc}") from exc
     datasource = add_duckdb_datasource(context, "audit", con)
     try:
         batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all")
