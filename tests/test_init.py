@@ -59,3 +59,22 @@ def test_init_refuses_to_overwrite_a_described_dataset(run):
 
     assert again.exit_code == 2 and "already exist" in again.output
     assert run("init", "md-counties", MARYLAND, "--force").exit_code == 0
+
+
+def test_init_reads_month_first_dates_and_missing_markers(workspace, run, tmp_path):
+    table = tmp_path / "incidents.csv"
+    table.write_text(
+        '"","crime_date","description","age"\n'
+        '"1","5/31/2026","Larceny","34"\n'
+        '"2","6/2/2026","Shoplifting","NA"\n'
+        '"3","12/19/2025","Larceny","None reported"\n'
+    )
+
+    assert run("init", "sun-larceny", table).exit_code == 0
+
+    schema = yaml.safe_load((workspace.root / "datapackages" / "sun-larceny" / "datapackage.yaml").read_text())["resources"][0]["schema"]
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert (fields["crime_date"]["type"], fields["crime_date"]["format"]) == ("date", "%m/%d/%Y")
+    assert fields["age"]["type"] == "string"  # "None reported" is text, not a missing marker we assume
+    assert "NA" in schema["missingValues"]
+    assert pipeline.check(workspace, "sun-larceny", table).success

@@ -69,6 +69,8 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
     for c in profile.columns:
         f: dict[str, Any] = {"name": c.name, "title": c.header, "type": c.type,
                              "description": f"TODO: what {c.header!r} holds and how it is counted."}
+        if c.format:
+            f["format"] = c.format
         if c.name in units:
             f["unit"] = units[c.name]
         fields.append(f)

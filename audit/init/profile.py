@@ -18,8 +18,15 @@ from audit.sql import ident, literal
 
 # Markers published tables use for "no value"; only those found in a file are declared.
 MISSING_MARKERS = ("", "NA", "N/A", "n/a", "-", "--", "*", "(X)", "NULL", "null", "None")
-# Narrowest first: the first type every present cell parses as wins.
-TYPE_ORDER = ("integer", "number", "date", "datetime", "boolean", "string")
+# Narrowest first: the first (type, format) every present cell parses as wins.
+# US tables often print dates month first (5/31/2026); a day-first file that
+# happens to fit stays a question for the office, which the TODOs ask anyway.
+TYPE_ORDER = (
+    ("integer", None), ("number", None),
+    ("date", None), ("date", "%m/%d/%Y"), ("date", "%Y/%m/%d"),
+    ("datetime", None), ("datetime", "%m/%d/%Y %H:%M:%S"), ("datetime", "%m/%d/%Y %H:%M"),
+    ("boolean", None), ("string", None),
+)
 YEAR_RANGE = (1800, 2200)
 
 
@@ -32,6 +39,10 @@ class Column:
     nulls: int
     minimum: float | None = None
     maximum: float | None = None
+    format: str | None = None
+
+    def field(self) -> Field:
+        return Field(self.name, self.type, {"format": self.format} if self.format else {})
 
     @property
     def year_like(self) -> bool:
@@ -71,8 +82,8 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     taken: set[str] = set()
     columns = []
     for header in headers:
-        kind = _narrowest_type(con, raw, header, markers)
-        columns.append(_describe(con, raw, header, field_name(header, taken), kind, markers))
+        kind, fmt = _narrowest_type(con, raw, header, markers)
+        columns.append(_describe(con, raw, header, field_name(header, taken), Field(header, kind, {"format": fmt} if fmt else {}), markers))
     profile = Profile(raw, rows, columns, markers)
     profile.keys = candidate_keys(con, raw, profile)
     return profile
@@ -93,28 +104,29 @@ def _markers_found(con, raw: str, headers: list[str]) -> list[str]:
     return [m for m in MISSING_MARKERS if m in found or m == ""]
 
 
-def _narrowest_type(con, raw: str, header: str, markers: list[str]) -> str:
+def _narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str, str | None]:
     present = f"NOT {_is_missing(header, markers)}"
     checks = []
-    for kind in TYPE_ORDER[:-1]:
-        _, ok = parse_sql(Field(header, kind, {}), f"trim({ident(header)})")
+    for kind, fmt in TYPE_ORDER[:-1]:
+        _, ok = parse_sql(Field(header, kind, {"format": fmt} if fmt else {}), f"trim({ident(header)})")
         checks.append(f"count(*) FILTER (WHERE {present} AND NOT coalesce({ok}, false))")
     checks.append(f"count(*) FILTER (WHERE {present})")
     *bad, present_count = con.execute(f"SELECT {', '.join(checks)} FROM {ident(raw)}").fetchone()
     if present_count == 0:
-        return "string"
-    return next((kind for kind, n in zip(TYPE_ORDER, bad) if n == 0), "string")
+        return "string", None
+    return next((choice for choice, n in zip(TYPE_ORDER, bad) if n == 0), ("string", None))
 
 
-def _describe(con, raw: str, header: str, name: str, kind: str, markers: list[str]) -> Column:
-    typed, _ = parse_sql(Field(header, kind, {}), f"trim({ident(header)})")
+def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: list[str]) -> Column:
+    kind = parsed.type
+    typed, _ = parse_sql(parsed, f"trim({ident(header)})")
     value = f"CASE WHEN {_is_missing(header, markers)} THEN NULL ELSE {typed} END"
     numeric = kind in ("integer", "number")
     stats = f", min({value}), max({value})" if numeric else ", NULL, NULL"
     distinct, nulls, low, high = con.execute(
         f"SELECT count(DISTINCT {value}), count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
     ).fetchone()
-    return Column(header, name, kind, distinct, nulls, low, high)
+    return Column(header, name, kind, distinct, nulls, low, high, parsed.descriptor.get("format"))
 
 
 def candidate_keys(con, raw: str, profile: Profile, limit: int = 3) -> list[list[str]]:
@@ -148,6 +160,6 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
     """The raw table typed as profiled, under the proposed field names."""
     values = []
     for c in profile.columns:
-        expr, _ = parse_sql(Field(c.name, c.type, {}), f"trim({ident(c.header)})")
+        expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
         values.append(f"CASE WHEN {_is_missing(c.header, profile.missing_values)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {', '.join(values)} FROM {ident(raw)} ORDER BY rowid")
