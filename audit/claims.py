@@ -25,10 +25,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from audit.errors import ConfigError
 from audit.validate.expectations.claims import KINDS
+from audit.yamlfile import read_yaml_list
 
 FILE_NAME = "claims.yaml"
 STATED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
@@ -59,13 +58,7 @@ def load_claims(path: Path, field_names: list[str]) -> list[dict[str, Any]]:
     """The claims in `path` as GX expectation configurations; [] when there is no file."""
     if not path.is_file():
         return []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    claims = data.get("claims") if isinstance(data, dict) else None
-    if not isinstance(claims, list):
-        raise ConfigError(f"{path}: expected a mapping with a list under 'claims'")
+    claims = read_yaml_list(path, "claims")
     expectations, seen = [], set()
     for number, claim in enumerate(claims, 1):
         where = f"{path}: claim {number}"

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from audit.errors import ConfigError
+from audit.yamlfile import read_yaml
 
 # Frictionless field types we ingest, and the DuckDB type each becomes.
 DUCKDB_TYPES = {
@@ -75,10 +74,7 @@ class Dataset:
 
     @classmethod
     def load(cls, name: str, descriptor_path: Path, suite_path: Path) -> "Dataset":
-        try:
-            descriptor = yaml.safe_load(descriptor_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{descriptor_path}: not valid YAML: {exc}") from exc
+        descriptor = read_yaml(descriptor_path)
         dataset = cls(name, descriptor_path, suite_path, descriptor or {})
         dataset._check()
         return dataset

@@ -20,10 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from audit.errors import ConfigError
 from audit.findings import Finding
+from audit.yamlfile import read_yaml_list
 
 REQUIRED = ("check", "reason", "approved_by")
 
@@ -34,13 +33,7 @@ def load_waivers(path: str | Path | None) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"waiver file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    waivers = data.get("waivers") if isinstance(data, dict) else None
-    if not isinstance(waivers, list):
-        raise ConfigError(f"{path}: expected a mapping with a list under 'waivers'")
+    waivers = read_yaml_list(path, "waivers")
     for number, waiver in enumerate(waivers, 1):
         missing = [k for k in REQUIRED if not (isinstance(waiver, dict) and waiver.get(k))]
         if missing:
