@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 
 from audit.sql import ident
-from audit.validate.expectations.base import decimals_sql
+from audit.validate.expectations.arithmetic import ExpectColumnValuesToEqualRate
 
 SAMPLE_ROWS = 200
 MAX_PARTS = 8
@@ -146,9 +146,9 @@ def _power(rates: np.ndarray, ratios: np.ndarray) -> int | None:
 
 
 def _rate_holds(con, table: str, rate: str, count: str, population: str, per: int) -> bool:
-    r, c, p = ident(rate), ident(count), ident(population)
-    exact = f"({c}::DOUBLE / NULLIF({p}, 0) * {per})"
-    allowed = f"(coalesce(0.5 * 10 ** (-{decimals_sql(r)}), 0.0) + 1e-9 * abs({exact}))"
+    """Whether the rate holds in every row by the very rule the proposed expectation will apply."""
+    proposed = ExpectColumnValuesToEqualRate(column=rate, count=count, population=population, per=per)
+    exact, allowed, r = proposed.exact_sql(), proposed.allowed_sql(), ident(rate)
     (broken, checked) = con.execute(
         f"SELECT count(*) FILTER (WHERE abs({r} - {exact}) > {allowed}), count({exact} + {r}) FROM {ident(table)}"
     ).fetchone()

@@ -14,6 +14,7 @@ import duckdb
 
 from audit.findings import ERROR, INFO, WARNING, Finding
 from audit.validate.expectations import RowCheckExpectation
+from audit.validate.expectations.base import domain_columns
 
 SEVERITY = {"critical": ERROR, "warning": WARNING, "info": INFO}
 
@@ -85,19 +86,12 @@ def _row_check_findings(expectation, result, key_columns: list[str], severity: s
     return out
 
 
-def _columns_of(expectation) -> list[str]:
-    """The columns a standard expectation reads, each once."""
-    kwargs = expectation.configuration.kwargs
-    columns = [kwargs.get("column"), *(kwargs.get("column_list") or [])]
-    return [c for c in dict.fromkeys(columns) if c]
-
-
 def _standard_findings(con, expectation, result, key_columns: list[str], severity: str) -> list[Finding]:
     etype = expectation.expectation_type
     check = STANDARD_CHECKS.get(etype, etype)
     kwargs = expectation.configuration.kwargs
     expected = {k: plain(v) for k, v in kwargs.items() if k not in DOMAIN_KWARGS} or etype
-    columns = _columns_of(expectation)
+    columns = domain_columns(kwargs)
     details = result.result or {}
     if "unexpected_index_list" not in details:
         # An aggregate expectation (row count, column mean, ...): one finding for the table.

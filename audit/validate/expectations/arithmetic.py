@@ -30,6 +30,9 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
     check: ClassVar[str] = "category-sum"
     row_checks: ClassVar[dict[str, str]] = {INCOMPLETE: WARNING}
 
+    def read_columns(self) -> list[str]:
+        return list(dict.fromkeys([self.column, *self.parts]))
+
     def failing_rows_query(self) -> str:
         cells = [ident(c) for c in (self.column, *self.parts)]
         known_sum = " + ".join(f"coalesce({p}, 0)" for p in cells[1:])
@@ -76,17 +79,26 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "count", "population", "per", "decimals", "tolerance")
     check: ClassVar[str] = "rate-math"
 
-    def _allowed_gap_sql(self) -> str:
+    def read_columns(self) -> list[str]:
+        return [self.column, self.count, self.population]
+
+    def exact_sql(self) -> str:
+        """SQL for the exact rate, count / population x per."""
+        return f"({ident(self.count)}::DOUBLE / NULLIF({ident(self.population)}, 0) * {float(self.per)!r})"
+
+    def allowed_sql(self) -> str:
+        """SQL for how far the published rate may be from the exact one (the precision rule)."""
         if self.tolerance is not None:
-            return repr(float(self.tolerance))
-        if self.decimals is not None:
-            return repr(0.5 * 10 ** (-self.decimals))
-        return f"coalesce(0.5 * 10 ** (-{decimals_sql(ident(self.column))}), 0.0)"
+            published = repr(float(self.tolerance))
+        elif self.decimals is not None:
+            published = repr(0.5 * 10 ** (-self.decimals))
+        else:
+            published = f"coalesce(0.5 * 10 ** (-{decimals_sql(ident(self.column))}), 0.0)"
+        # The relative 1e-9 absorbs floating-point noise on top of the published rounding.
+        return f"({published} + 1e-9 * abs({self.exact_sql()}))"
 
     def failing_rows_query(self) -> str:
-        exact = f"({ident(self.count)}::DOUBLE / NULLIF({ident(self.population)}, 0) * {float(self.per)!r})"
-        # The relative 1e-9 absorbs floating-point noise on top of the published rounding.
-        allowed = f"({self._allowed_gap_sql()} + 1e-9 * abs({exact}))"
+        exact, allowed = self.exact_sql(), self.allowed_sql()
         return (
             f"SELECT *, {exact} AS __expected, {ident(self.column)} AS __observed, {allowed} AS __allowed "
             f"FROM {{batch}} WHERE abs({ident(self.column)} - {exact}) > {allowed}"

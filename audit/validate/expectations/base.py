@@ -58,10 +58,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
 
     def read_columns(self) -> list[str]:
         """The columns this expectation reads, the checked one first."""
-        kwargs = self.configuration.kwargs
-        names = [kwargs.get("column"), *(kwargs.get("column_list") or []), *(kwargs.get("parts") or []),
-                 kwargs.get("count"), kwargs.get("population")]
-        return [c for c in dict.fromkeys(names) if isinstance(c, str)]
+        return domain_columns(self.configuration.kwargs)
 
     def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
         dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
@@ -81,6 +78,12 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
             "success": not rows,
             "result": {"observed_value": len(rows), "details": {"failing_rows": rows}},
         }
+
+
+def domain_columns(kwargs: dict[str, Any]) -> list[str]:
+    """The columns named by GX's usual `column` / `column_list` arguments, each once."""
+    names = [kwargs.get("column"), *(kwargs.get("column_list") or [])]
+    return [c for c in dict.fromkeys(names) if isinstance(c, str) and c]
 
 
 def number(value: Any) -> str:

@@ -26,7 +26,6 @@ class ExpectDatesToBeWithinCoverage(RowCheckExpectation):
     start: Optional[str] = None
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "start")
     check: ClassVar[str] = FUTURE
-    row_checks: ClassVar[dict[str, str]] = {}
 
     def failing_rows_query(self) -> str:
         c = f"CAST({ident(self.column)} AS TIMESTAMP)"
