@@ -54,6 +54,13 @@ def format_option(command):
     )(command)
 
 
+def notes_option(command):
+    return click.option(
+        "--notes", type=click.Path(dir_okay=False, path_type=Path),
+        help="YAML file of revision notes explaining changes since the last published release.",
+    )(command)
+
+
 def _emit(report, fmt: str, heading: str | None = None) -> None:
     from audit.render import report_json, report_text
 
@@ -70,13 +77,15 @@ def cli() -> None:
 @click.argument("dataset")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
+@notes_option
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, fmt: str, workspace) -> None:
-    """Validate FILE against DATASET's descriptor and suite. Writes nothing."""
+def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, fmt: str, workspace) -> None:
+    """Validate FILE against DATASET's descriptor and suite, and against its last published release
+    (every change must be explained by a revision note). Writes nothing."""
     from audit import pipeline
 
-    report = pipeline.check(workspace, dataset, file, waivers)
+    report = pipeline.check(workspace, dataset, file, waivers, notes)
     _emit(report, fmt)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
@@ -86,13 +95,16 @@ def check(dataset: str, file: Path, waivers: Path | None, fmt: str, workspace) -
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @click.option("--version", "version", help="Label for this release (default: the next number).")
+@notes_option
 @format_option
 @workspace_option
-def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, fmt: str, workspace) -> None:
-    """Validate FILE and record it as a release of DATASET in the change log."""
+def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, fmt: str,
+           workspace) -> None:
+    """Validate FILE and record it as a release of DATASET in the change log, with every change since
+    the last published release and the note that explains it."""
     from audit import pipeline
 
-    result = pipeline.ingest(workspace, dataset, file, waivers, version)
+    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes)
     heading = None
     if result.already_recorded:
         heading = f"already recorded: this file is release {result.report.release['version']}; nothing new was logged"
@@ -104,13 +116,16 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
 @click.argument("dataset")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the package to (default: published/DATASET/VERSION in the workspace).")
+@click.option("--version", "version", help="Recorded release to publish (default: the latest).")
 @workspace_option
-def publish(dataset: str, out: Path | None, workspace) -> None:
-    """Publish DATASET's latest recorded release as a Frictionless data package."""
+def publish(dataset: str, out: Path | None, version: str | None, workspace) -> None:
+    """Publish DATASET's latest recorded release as a Frictionless data package.
+
+    Refused while the release has unwaived findings, unexplained revisions among them."""
     from audit import pipeline
     from audit.render import report_text
 
-    result = pipeline.publish(workspace, dataset, out)
+    result = pipeline.publish(workspace, dataset, out, version)
     if result.refused:
         click.echo(report_text(result.report), err=True)
         click.echo(f"refused: release {result.version} has findings that are neither fixed nor waived", err=True)
@@ -118,6 +133,30 @@ def publish(dataset: str, out: Path | None, workspace) -> None:
     waived = len(result.report.waived)
     caveats = f", with {waived} waived finding(s) as caveats" if waived else ""
     click.echo(f"published {dataset} {result.version} to {result.path}{caveats}")
+
+
+@cli.command()
+@click.argument("dataset")
+@click.option("--from", "from_version", help="Older release (default: the release published last before --to).")
+@click.option("--to", "to_version", help="Newer release (default: the latest recorded).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="text for people, json for machines, csv for a spreadsheet.")
+@workspace_option
+def diff(dataset: str, from_version: str | None, to_version: str | None, fmt: str, workspace) -> None:
+    """List every change between two recorded releases of DATASET, each with the note that explains it.
+
+    Exit 1 when a change is explained by no note."""
+    from audit import pipeline
+    from audit.render import diff_csv, diff_text
+
+    result = pipeline.diff(workspace, dataset, from_version, to_version)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(diff_csv(result) if fmt == "csv" else diff_text(result), nl=fmt != "csv")
+    sys.exit(EXIT_FINDINGS if result.unexplained else 0)
 
 
 @cli.command()

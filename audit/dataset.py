@@ -125,6 +125,9 @@ class Dataset:
     def fields(self) -> list[Field]:
         return [Field(f["name"], f.get("type", "string"), f) for f in self.schema["fields"]]
 
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
     @property
     def primary_key(self) -> list[str]:
         key = self.schema.get("primaryKey") or []

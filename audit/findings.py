@@ -34,6 +34,8 @@ CHECKS: dict[str, str] = {
     "out-of-bounds": "An incident's coordinates lie outside the dataset's area",
     "unmapped-code": "An offence code has no category",
     "reconciliation": "Incident counts differ from the summary table",
+    "unexplained-revision": "A published value changed, or a row was added or removed, and no revision note explains it",
+    "downgrade": "Incidents were reclassified from a violent offence category to a non-violent one",
 }
 
 
@@ -66,6 +68,8 @@ class Report:
     unused_waivers: list[dict[str, Any]] = field(default_factory=list)
     # Every published claim checked: id, statement, source, stated, computed, tolerance, supported.
     claims: list[dict[str, Any]] = field(default_factory=list)
+    # What changed since the last published release (see audit.diff.Revisions.summary); None without one.
+    revisions: dict[str, Any] | None = None
 
     @property
     def blocking(self) -> list[Finding]:
@@ -87,4 +91,5 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "unused_waivers": self.unused_waivers,
             "claims": self.claims,
+            "revisions": self.revisions,
         }

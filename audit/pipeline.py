@@ -1,8 +1,10 @@
 """The library's public operations; each CLI command calls exactly one of these.
 
-    check    file -> DuckDB (memory) -> GX suite -> waivers -> Report        (writes nothing)
-    ingest   check, then the release, its data and its findings -> change log (one transaction)
+    check    file -> DuckDB (memory) -> diff against the last published release
+             -> GX suite (+ the revision checks) -> waivers -> Report          (writes nothing)
+    ingest   check, then the release, its data, notes, changes and findings -> change log (one transaction)
     publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
+    diff     two recorded releases compared cell by cell, each change with its note   (writes nothing)
     reconcile incident data counted by period x category -> compared with a summary table (writes nothing)
 """
 
@@ -15,6 +17,8 @@ from pathlib import Path
 import duckdb
 
 from audit.dataset import Dataset
+from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
+from audit.diff.records import revision_records
 from audit.errors import StateError
 from audit.findings import Finding, Report
 from audit.ingest import LoadedRelease, load_release
@@ -44,22 +48,53 @@ def _release_info(version: str | None, sha256: str, source: str, rows: int) -> d
     return {"version": version, "sha256": sha256, "source": source, "rows": rows}
 
 
-def _audit_loaded(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers_path, version):
+def _baseline_info(release: dict) -> dict:
+    info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
+    return {**info, "release_id": release["release_id"]}
+
+
+@dataclass
+class Audited:
+    """One loaded release, validated: its report and what the log needs to record it."""
+
+    report: Report
+    waivers: list
+    notes: list[RevisionNote]
+    revisions: Revisions | None
+
+
+def _audit_loaded(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers_path, version,
+    log: ChangeLog | None = None, notes_path: str | Path | None = None,
+) -> Audited:
+    """Diff `loaded` against the last published release (if the log has one), validate, apply waivers."""
     waivers = load_waivers(waivers_path)
-    validation = validate_release(con, loaded.table, dataset)
+    notes = load_notes(notes_path, dataset)
+    published = log.last_published(dataset.name) if log is not None else None
+    revisions = None
+    if published is not None:
+        revisions = diff_releases(con, dataset, log.data_table(published["data_table"]), loaded.table,
+                                  _baseline_info(published), notes, str(notes_path or "revision notes"))
+    extra = revisions.expectations(dataset.primary_key) if revisions else []
+    validation = validate_release(con, loaded.table, dataset, extra)
     findings, unused = apply_waivers(validation.findings, waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
-    report = Report(dataset.name, info, findings, unused, validation.claims)
-    return report, waivers
+    report = Report(dataset.name, info, findings, unused, validation.claims,
+                    revisions.summary() if revisions else None)
+    return Audited(report, waivers, notes, revisions)
 
 
-def check(workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None) -> Report:
-    """Validate `file` against the dataset's descriptor and suite. Writes nothing."""
+def check(
+    workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
+    notes: str | Path | None = None,
+) -> Report:
+    """Validate `file` against the dataset's descriptor and suite and, when the log has a published
+    release, against it: every change must be covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     with duckdb.connect() as con:
         loaded = load_release(con, dataset, file)
-        report, _ = _audit_loaded(con, dataset, loaded, waivers, None)
-    return report
+        log = open_log(con, workspace.log_path, read_only=True) if workspace.log_path.exists() else None
+        return _audit_loaded(con, dataset, loaded, waivers, None, log, notes).report
 
 
 def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
@@ -69,7 +104,8 @@ def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
         for r in log.findings(release["release_id"])
     ]
     info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
-    return Report(dataset, info, findings, claims=log.claims(release["release_id"]))
+    return Report(dataset, info, findings, claims=log.claims(release["release_id"]),
+                  revisions=log.revision_summary(release["release_id"]))
 
 
 def ingest(
@@ -78,8 +114,10 @@ def ingest(
     file: str | Path,
     waivers: str | Path | None = None,
     version: str | None = None,
+    notes: str | Path | None = None,
 ) -> IngestResult:
-    """Validate `file` and record it, its data and its findings in the change log.
+    """Validate `file` and record it, its data, its revision notes, its changes since the last
+    published release and its findings in the change log.
 
     A file already recorded (same content) is not recorded twice: the result is
     its recorded report, flagged `already_recorded`.
@@ -96,12 +134,13 @@ def ingest(
             raise StateError(f"{dataset.name} already has a release {version!r} with different content; choose another --version")
 
         version = version or str(log.release_count(dataset.name) + 1)
-        report, waiver_list = _audit_loaded(con, dataset, loaded, waivers, version)
-        _record(log, dataset, loaded, report, waiver_list, version)
-    return IngestResult(report)
+        audited = _audit_loaded(con, dataset, loaded, waivers, version, log, notes)
+        _record(log, dataset, loaded, audited, version)
+    return IngestResult(audited.report)
 
 
-def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, report: Report, waivers: list, version: str) -> None:
+def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str) -> None:
+    report, waivers = audited.report, audited.waivers
     release_id = f"{dataset.name}@{version}"
     data_table = f"{dataset.name}@{version}"
     suite_sha = hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest()
@@ -113,6 +152,19 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, report: Rep
             "row_count": loaded.row_count, "recorded_by": who(), "data_table": data_table,
         }])
         log.append("waivers", name, [{"release_id": release_id, "waiver": as_json(w)} for w in waivers])
+        log.append("notes", name, [
+            {"release_id": release_id, "note_id": n.id, "note": as_json(n.to_dict())} for n in audited.notes
+        ])
+        if audited.revisions is not None:
+            baseline = audited.revisions.baseline["release_id"]
+            log.append("changes", name, [{
+                "release_id": release_id, "baseline_release_id": baseline, "change": r["change"],
+                "key": as_json(r["key"]), "column": r["column"], "old": _json_or_none(r["old"]),
+                "new": _json_or_none(r["new"]), "note_id": r["note_id"],
+            } for r in revision_records(log.con, dataset.primary_key)])
+            log.append("revisions", name, [{
+                "release_id": release_id, "baseline_release_id": baseline, "summary": as_json(report.revisions),
+            }])
         log.append("findings", name, [{
             "release_id": release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
             "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
@@ -125,23 +177,36 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, report: Rep
         }])
 
 
-def publish(workspace: Workspace, dataset_name: str, out: str | Path | None = None) -> PublishResult:
-    """Publish the latest recorded release as a data package, unless it has unwaived findings."""
+def _json_or_none(value) -> str | None:
+    return None if value is None else as_json(value)
+
+
+def publish(
+    workspace: Workspace, dataset_name: str, out: str | Path | None = None, version: str | None = None
+) -> PublishResult:
+    """Publish the latest recorded release (or release `version`) as a data package, unless it has
+    unwaived findings (unexplained revisions among them)."""
     from audit.publish import write_package
+    from audit.publish.revisions import PublishedRevisions
 
     dataset = workspace.dataset(dataset_name)
     if not workspace.log_path.exists():
         raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
     with duckdb.connect() as con:
         log = open_log(con, workspace.log_path)
-        release = log.latest_release(dataset.name)
+        release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
         if release is None:
-            raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
+            which = f"no release {version!r}" if version else "nothing"
+            raise StateError(f"{which} recorded yet for {dataset.name}: run `audit ingest` first")
         report = _report_from_log(log, dataset.name, release)
         version = release["version"]
         if not report.success:
             return PublishResult(report, None, version, refused=True)
         target = Path(out) if out else workspace.publish_root / dataset.name / version
+        revisions = None
+        if report.revisions is not None:
+            revisions = PublishedRevisions.from_log(report, log.changes(release["release_id"]),
+                                                    log.notes(release["release_id"]))
         _, head = log.head(dataset.name)
         with log.transaction():
             log.append("publications", dataset.name, [{
@@ -149,8 +214,61 @@ def publish(workspace: Workspace, dataset_name: str, out: str | Path | None = No
                 "chain_head": head, "recorded_by": who(),
             }])
             # Written inside the transaction: if the package cannot be written, no publication is logged.
-            write_package(con, log.data_table(release["data_table"]), dataset, report, version, target, head)
+            write_package(con, log.data_table(release["data_table"]), dataset, report, version, target, head,
+                          revisions)
     return PublishResult(report, target, version)
+
+
+@dataclass
+class DiffResult:
+    """Two recorded releases compared: every change, with the note that covers it (or none)."""
+
+    dataset: str
+    from_release: dict
+    to_release: dict
+    key: list[str]
+    records: list[dict]
+    revisions: Revisions
+
+    @property
+    def unexplained(self) -> list[dict]:
+        return [r for r in self.records if r["note_id"] is None]
+
+    def to_dict(self) -> dict:
+        notes = {n.id: n.to_dict() for n in self.revisions.notes}
+        return {
+            "dataset": self.dataset, "from": self.from_release, "to": self.to_release,
+            "counts": self.revisions.counts,
+            "changes": [{**r, "note": notes.get(r["note_id"] or "")} for r in self.records],
+            "reclassifications": self.revisions.reclassifications,
+        }
+
+
+def diff(
+    workspace: Workspace, dataset_name: str, from_version: str | None = None, to_version: str | None = None
+) -> DiffResult:
+    """Compare two recorded releases by primary key, matching each change against the notes recorded with
+    the newer one. Defaults: `to` the latest release; `from` the release published last before it (or, if
+    none was, the one recorded just before it). Writes nothing."""
+    dataset = workspace.dataset(dataset_name)
+    with duckdb.connect() as con:
+        log = open_log(con, workspace.log_path, read_only=True)
+        to = log.release_by_version(dataset.name, to_version) if to_version else log.latest_release(dataset.name)
+        if to is None:
+            raise StateError(f"{dataset.name} has no release {to_version or ''} recorded".replace("  ", " "))
+        if from_version:
+            start = log.release_by_version(dataset.name, from_version)
+            if start is None:
+                raise StateError(f"{dataset.name} has no release {from_version!r} recorded")
+        else:
+            start = log.last_published(dataset.name, before_seq=to["seq"]) or log.release_before(dataset.name, to["seq"])
+            if start is None:
+                raise StateError(f"{dataset.name} has no release before {to['version']!r} to compare with")
+        notes = [RevisionNote.from_dict(n) for n in log.notes(to["release_id"])]
+        revisions = diff_releases(con, dataset, log.data_table(start["data_table"]), log.data_table(to["data_table"]),
+                                  _baseline_info(start), notes)
+        records = revision_records(con, dataset.primary_key)
+    return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
 
 
 def reconcile(

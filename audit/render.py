@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+from typing import TYPE_CHECKING, Any
 
 from audit.findings import Report
+
+if TYPE_CHECKING:
+    from audit.pipeline import DiffResult
 
 
 def report_json(report: Report) -> str:
@@ -35,6 +40,8 @@ def report_text(report: Report, heading: str | None = None) -> str:
             status = "supported" if c["supported"] else "NOT supported"
             computed = "no data" if c["computed"] is None else f"{c['computed']:,.6g}"
             lines.append(f"  {status:<14} {c['id']:<20} stated {c['stated']:,g}, computed {computed}")
+    if report.revisions is not None:
+        lines += ["", *_revisions_text(report.revisions)]
     for w in report.unused_waivers:
         lines.append(f"\nnote: waiver for {w['check']} {w.get('key', {})} matched no finding; it may be stale")
     if report.success:
@@ -43,3 +50,60 @@ def report_text(report: Report, heading: str | None = None) -> str:
         summary = f"FAILED: {len(blocking)} finding(s) block publication"
     lines.append(f"\n{summary}")
     return "\n".join(lines)
+
+
+def _revisions_text(summary: dict[str, Any]) -> list[str]:
+    counts = summary["counts"]
+    kinds = {k: v for k, v in counts.items() if k not in ("explained", "unexplained")}
+    total = sum(kinds.values())
+    baseline = summary["baseline"]["version"]
+    if not total:
+        return [f"REVISIONS: none since the published release {baseline}"]
+    parts = ", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
+    lines = [f"REVISIONS since the published release {baseline}: {parts}; "
+             f"{counts['explained']:,} explained by a note, {counts['unexplained']:,} unexplained"]
+    lines += _reclassification_lines(summary.get("reclassifications") or [])
+    return lines
+
+
+def _reclassification_lines(moves: list[dict[str, Any]]) -> list[str]:
+    if not moves:
+        return []
+    lines = ["  reclassified incidents (from -> to, where, count, explained):"]
+    for m in moves:
+        fixed = ("from_category", "to_category", "incidents", "explained", "downgrade")
+        where = ", ".join(f"{k}={v}" for k, v in m.items() if k not in fixed)
+        flag = "  DOWNGRADE" if m["downgrade"] else ""
+        lines.append(f"    {m['from_category']} -> {m['to_category']}  {where}  {m['incidents']:,}  "
+                     f"{m['explained']:,}{flag}")
+    return lines
+
+
+def _value_text(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
+def diff_text(result: "DiffResult") -> str:
+    notes = {n.id: n for n in result.revisions.notes}
+    lines = [f"{result.dataset}: release {result.from_release['version']} -> {result.to_release['version']}"]
+    for r in result.records:
+        key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
+        what = r["column"] or ""
+        values = f"{_value_text(r['old'])} -> {_value_text(r['new'])}" if r["change"] == "changed" else r["change"]
+        note = notes.get(r["note_id"] or "")
+        why = f"note {note.id}: {note.reason}" if note else "UNEXPLAINED"
+        lines.append(f"  {key:<24} {what:<20} {values:<24} {why}")
+    counts = result.revisions.counts
+    lines.append(f"\n{len(result.records):,} change(s): {counts['explained']:,} explained, "
+                 f"{counts['unexplained']:,} unexplained")
+    lines += _reclassification_lines(result.revisions.reclassifications)
+    return "\n".join(lines)
+
+
+def diff_csv(result: "DiffResult") -> str:
+    from audit.diff.records import write_revisions_csv
+
+    buffer = io.StringIO()
+    notes = {n.id: n.to_dict() for n in result.revisions.notes}
+    write_revisions_csv(buffer, result.records, result.key, notes)
+    return buffer.getvalue()

@@ -35,6 +35,13 @@ TABLES: dict[str, str] = {
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
     "publications": "release_id VARCHAR, package_version VARCHAR, path VARCHAR, chain_head VARCHAR, recorded_by VARCHAR",
+    # Revision notes shipped with a release, each as JSON (id, where, columns, reason, reference, approved_by).
+    "notes": "release_id VARCHAR, note_id VARCHAR, note VARCHAR",
+    # Every change against the baseline (the last published release): key as JSON, old and new as JSON values.
+    "changes": "release_id VARCHAR, baseline_release_id VARCHAR, change VARCHAR, \"key\" VARCHAR, "
+    "\"column\" VARCHAR, old VARCHAR, new VARCHAR, note_id VARCHAR",
+    # One per diff: counts by kind, explained and unexplained, and the reclassification summary (JSON).
+    "revisions": "release_id VARCHAR, baseline_release_id VARCHAR, summary VARCHAR",
 }
 DATA_SCHEMA = "release_data"
 
@@ -88,10 +95,11 @@ class ChangeLog:
     def head(self, dataset: str) -> tuple[int, str]:
         """(seq, hash) of the dataset's newest entry; (0, GENESIS) for a new dataset."""
         union = " UNION ALL ".join(f"SELECT seq, hash FROM {ALIAS}.{t} WHERE dataset = ?" for t in TABLES)
-        row = self.con.execute(
+        # fetchall, not fetchone: DuckDB refuses new work on a connection while a result is unfinished.
+        rows = self.con.execute(
             f"SELECT seq, hash FROM ({union}) ORDER BY seq DESC LIMIT 1", [dataset] * len(TABLES)
-        ).fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS)
+        ).fetchall()
+        return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
 
     def append(self, table: str, dataset: str, rows: list[dict[str, Any]]) -> str:
         """Insert `rows` into `table` as the next entries of `dataset`'s chain; return the new head hash."""
@@ -104,13 +112,21 @@ class ChangeLog:
             entry["hash"] = prev = entry_hash(entry)
             entries.append(entry)
         if entries:
-            names = list(entries[0])
-            columns = ", ".join(ident(n) for n in names)
-            marks = ", ".join("?" for _ in names)
-            self.con.executemany(
-                f"INSERT INTO {ALIAS}.{table} ({columns}) VALUES ({marks})", [[e[n] for n in names] for e in entries]
-            )
+            self._insert(table, entries)
         return prev
+
+    def _insert(self, table: str, entries: list[dict[str, Any]]) -> None:
+        """One INSERT for all `entries`, through a DataFrame: a large diff logs hundreds of thousands at once."""
+        import pandas as pd
+
+        names = list(entries[0])
+        frame = pd.DataFrame([[e[n] for n in names] for e in entries], columns=names, dtype=object)
+        columns = ", ".join(ident(n) for n in names)
+        self.con.register("__log_entries", frame)
+        try:
+            self.con.execute(f"INSERT INTO {ALIAS}.{table} ({columns}) SELECT {columns} FROM __log_entries")
+        finally:
+            self.con.unregister("__log_entries")
 
     # -- reads -----------------------------------------------------------
 
@@ -131,8 +147,41 @@ class ChangeLog:
         rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? ORDER BY seq DESC LIMIT 1", [dataset])
         return rows[0] if rows else None
 
+    def last_published(self, dataset: str, before_seq: int | None = None) -> dict[str, Any] | None:
+        """The release most recently published (of those recorded before entry `before_seq`), or None."""
+        limit = "" if before_seq is None else f"AND r.seq < {int(before_seq)}"
+        rows = self._rows(
+            f"SELECT r.* FROM {ALIAS}.releases r JOIN {ALIAS}.publications p "
+            f"ON p.dataset = r.dataset AND p.release_id = r.release_id "
+            f"WHERE r.dataset = ? {limit} ORDER BY p.seq DESC LIMIT 1", [dataset])
+        return rows[0] if rows else None
+
+    def release_before(self, dataset: str, seq: int) -> dict[str, Any] | None:
+        """The release recorded just before the entry `seq`."""
+        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+                          [dataset, seq])
+        return rows[0] if rows else None
+
+    def notes(self, release_id: str) -> list[dict[str, Any]]:
+        """The revision notes shipped with a release, as written."""
+        rows = self._rows(f"SELECT note FROM {ALIAS}.notes WHERE release_id = ? ORDER BY seq", [release_id])
+        return [json.loads(r["note"]) for r in rows]
+
+    def changes(self, release_id: str) -> list[dict[str, Any]]:
+        """Every change recorded for a release against its baseline, key and values decoded."""
+        rows = self._rows(f"SELECT * FROM {ALIAS}.changes WHERE release_id = ? ORDER BY seq", [release_id])
+        for row in rows:
+            for name in ("key", "old", "new"):
+                row[name] = None if row[name] is None else json.loads(row[name])
+        return rows
+
+    def revision_summary(self, release_id: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT summary FROM {ALIAS}.revisions WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
+                          [release_id])
+        return json.loads(rows[0]["summary"]) if rows else None
+
     def release_count(self, dataset: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchone()[0]
+        return self.con.execute(f"SELECT count(*) FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()[0][0]
 
     def findings(self, release_id: str) -> list[dict[str, Any]]:
         rows = self._rows(f"SELECT * FROM {ALIAS}.findings WHERE release_id = ? ORDER BY seq", [release_id])

@@ -15,7 +15,9 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
+from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
+from audit.publish.revisions import PublishedRevisions
 from audit.sql import ident, literal
 
 # Field properties that only tell ingest how to read the incoming file: the published
@@ -65,13 +67,14 @@ def write_package(
     version: str,
     out: Path,
     chain_head: str,
+    revisions: PublishedRevisions | None = None,
 ) -> Path:
     """Write the package for `data_table` to `out` atomically; return `out`."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _fill(staging, con, data_table, dataset, report, version, chain_head)
+        _fill(staging, con, data_table, dataset, report, version, chain_head, revisions)
         _replace_dir(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -79,7 +82,8 @@ def write_package(
     return out
 
 
-def _fill(folder: Path, con, data_table: str, dataset: Dataset, report: Report, version: str, chain_head: str) -> None:
+def _fill(folder: Path, con, data_table: str, dataset: Dataset, report: Report, version: str, chain_head: str,
+          revisions: PublishedRevisions | None) -> None:
     data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
     (folder / data_path).parent.mkdir(parents=True, exist_ok=True)
     order = ", ".join(ident(k) for k in dataset.primary_key)
@@ -126,9 +130,12 @@ def _fill(folder: Path, con, data_table: str, dataset: Dataset, report: Report, 
             },
         ],
     )
+    if revisions is not None:
+        published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
+        descriptor["resources"].append(published_revisions.resource(dataset))
     descriptor["audit"] = {"release": report.release, "changeLogHead": chain_head}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(render_readme(dataset, report, version, chain_head), encoding="utf-8")
+    (folder / "README.md").write_text(render_readme(dataset, report, version, chain_head, revisions), encoding="utf-8")
 
 
 def _replace_dir(staging: Path, out: Path) -> None:

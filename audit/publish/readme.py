@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from audit.dataset import Dataset
 from audit.findings import Report
+from audit.publish.revisions import PublishedRevisions, readme_section
 
 
 def _sources(dataset: Dataset) -> list[str]:
@@ -16,7 +17,9 @@ def _sources(dataset: Dataset) -> list[str]:
     return out or ["- (not stated)"]
 
 
-def render_readme(dataset: Dataset, report: Report, version: str, chain_head: str) -> str:
+def render_readme(
+    dataset: Dataset, report: Report, version: str, chain_head: str, revisions: PublishedRevisions | None = None
+) -> str:
     lines = [f"# {dataset.title}", "", f"Version {version}.", ""]
     lines += [dataset.descriptor.get("description", "").strip(), ""]
     lines += ["## Sources", "", *_sources(dataset), ""]
@@ -28,7 +31,10 @@ def render_readme(dataset: Dataset, report: Report, version: str, chain_head: st
         "plain numbers with no thousands separators.",
         "- `findings.csv` and `validation.json`: everything the validation found, including accepted findings.",
         "- `datapackage.json`: the description of every column, with its unit.",
+        *(["- `revisions.csv`: every value changed and every row added or removed since the previous "
+           "published version, with the reason."] if revisions else []),
         "",
+        *(readme_section(dataset, revisions) if revisions else []),
         "## Columns",
         "",
     ]

@@ -49,6 +49,9 @@ def run_expectations(
     return Validation(findings, claims)
 
 
-def validate_release(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset) -> Validation:
-    """Every finding of the dataset's suite on `table`, one per failing row, in suite order, and its claims."""
-    return run_expectations(con, table, dataset, suite_expectations(dataset))
+def validate_release(
+    con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, extra: list[dict[str, Any]] | None = None
+) -> Validation:
+    """Every finding of the dataset's suite (and `extra` expectations, such as the revision checks a diff
+    implies) on `table`, one per failing row, in suite order, and its claims."""
+    return run_expectations(con, table, dataset, suite_expectations(dataset) + list(extra or []))

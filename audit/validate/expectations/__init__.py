@@ -13,6 +13,7 @@ from audit.validate.expectations.incidents import (
     ExpectDatesToBeWithinCoverage,
 )
 from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary
+from audit.validate.expectations.revisions import ExpectReclassificationsNotToDowngrade, ExpectRevisionsToBeExplained
 from audit.validate.expectations.series import (
     ExpectCountsToChangePlausibly,
     ExpectMonthsReportedToBeComplete,
@@ -31,4 +32,6 @@ __all__ = [
     "ExpectCoordinatesToBeInBoundingBox",
     "ExpectColumnValuesToHaveACategory",
     "ExpectIncidentCountsToMatchSummary",
+    "ExpectRevisionsToBeExplained",
+    "ExpectReclassificationsNotToDowngrade",
 ]

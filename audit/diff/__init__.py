@@ -1,0 +1,91 @@
+"""Diff: what changed since the last published release, and which note explains each change.
+
+    published release ─┐
+                       ├─compare──▶ revisions (cell by cell, each with its covering note or none)
+    incoming release ──┘     └─────▶ reclassifications (incident data: offence category moves)
+
+Both tables stay in the working DuckDB database: validation turns the
+uncovered revisions and the downgrades into findings (GX expectations over
+these tables), and the log records every revision with its note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from audit.dataset import Dataset
+from audit.diff.compare import REVISIONS, diff_tables
+from audit.diff.notes import RevisionNote, check_note_values, load_notes
+from audit.diff.reclassify import RECLASSIFICATIONS, reclassification_settings, summarise_reclassifications
+
+__all__ = ["Revisions", "RevisionNote", "diff_releases", "load_notes"]
+
+
+@dataclass
+class Revisions:
+    """The diff of one release against its baseline (the last published release)."""
+
+    baseline: dict[str, Any]                 # the baseline's release info: version, release_id, ...
+    notes: list[RevisionNote]
+    counts: dict[str, int]                   # change kind -> count, plus explained / unexplained
+    reclassifications: list[dict[str, Any]] = field(default_factory=list)
+    offence: str | None = None               # the field whose code changes are reclassifications
+    by: list[str] = field(default_factory=list)
+    period: str | None = None
+
+    def expectations(self, key: list[str]) -> list[dict[str, Any]]:
+        """The GX expectations this diff implies for the release's validation."""
+        out: list[dict[str, Any]] = [{
+            "type": "expect_revisions_to_be_explained",
+            "kwargs": {"revisions_table": REVISIONS, "baseline_version": str(self.baseline["version"]), "key": key},
+        }]
+        if self.offence is not None:
+            out.append({
+                "type": "expect_reclassifications_not_to_downgrade",
+                "kwargs": {"reclassifications_table": RECLASSIFICATIONS, "offence": self.offence,
+                           "by": self.by, "period": self.period},
+            })
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The report's `revisions` part: against what, how many of each kind, reclassifications."""
+        return {
+            "baseline": {k: self.baseline.get(k) for k in ("version", "sha256", "source")},
+            "counts": self.counts,
+            "notes": [n.to_dict() for n in self.notes],
+            "reclassifications": self.reclassifications,
+        }
+
+
+def diff_releases(
+    con: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    old_table: str,
+    new_table: str,
+    baseline: dict[str, Any],
+    notes: list[RevisionNote],
+    notes_source: str = "revision notes",
+) -> Revisions:
+    """Compare `new_table` with the published `old_table`; leave `revisions` (and `reclassifications`) in `con`."""
+    check_note_values(con, notes, dataset, notes_source)
+    cols = diff_tables(con, old_table, new_table, dataset, notes)
+    rows = con.execute(
+        f"SELECT change, count(*), count(note) FROM {REVISIONS} GROUP BY change ORDER BY change"
+    ).fetchall()
+    counts = {change: n for change, n, _ in rows}
+    counts["explained"] = sum(e for _, _, e in rows)
+    counts["unexplained"] = sum(n - e for _, n, e in rows)
+    revisions = Revisions(baseline, notes, counts)
+    settings = reclassification_settings(dataset)
+    if settings is not None and settings.offence.name in cols.common:
+        summarise_reclassifications(con, settings, cols, dataset, notes)
+        cursor = con.execute(f"SELECT * FROM {RECLASSIFICATIONS}")
+        names = [d[0] for d in cursor.description]
+        revisions.reclassifications = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, r)} for r in cursor.fetchall()
+        ]
+        revisions.offence, revisions.by, revisions.period = settings.offence.name, settings.by, settings.period
+    return revisions

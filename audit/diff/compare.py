@@ -1,0 +1,141 @@
+"""The cell-level diff of two releases of one dataset, run inside DuckDB.
+
+Rows are matched by primary key (a missing key value matches a missing one).
+Both releases are typed by the descriptor, so values compare as values: a
+count published as "12,430" in one file and 12430 in the next is unchanged.
+
+Two tables result, both in the working database:
+
+    diff_rows   every matched or unmatched row that differs, with both versions
+                of every column ("o.col" and "n.col"); the reclassification
+                summary reads it
+    revisions   one row per change: the key columns, `change` (changed, added,
+                removed, column-added, column-removed), `column`, `old` and `new`
+                (JSON text of the typed values), `note` (the covering note's id or NULL)
+
+Only rows that differ leave the join, so a 10-million-row comparison
+materialises just its changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from audit.dataset import Dataset
+from audit.diff.notes import RevisionNote, covering_note_sql
+from audit.errors import StateError
+from audit.sql import ident, literal
+
+DIFF_ROWS = "diff_rows"
+REVISIONS = "revisions"
+PRESENT = "__audit_present"
+OCCURRENCE = "__audit_occurrence"
+
+
+def old(column: str) -> str:
+    return ident(f"o.{column}")
+
+
+def new(column: str) -> str:
+    return ident(f"n.{column}")
+
+
+@dataclass(frozen=True)
+class Columns:
+    key: list[str]
+    common: list[str]      # non-key columns in both releases, in the new release's order
+    added: list[str]       # only in the new release
+    removed: list[str]     # only in the old release
+    types: dict[str, tuple[str, str]]  # column -> (old type, new type)
+
+
+def _describe(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {name: sql_type for name, sql_type, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, key: list[str]) -> Columns:
+    old_types, new_types = _describe(con, old_table), _describe(con, new_table)
+    missing = [k for k in key if k not in old_types or k not in new_types]
+    if missing:
+        raise StateError(f"cannot compare the releases by primary key: {', '.join(missing)} is not in both")
+    common = [c for c in new_types if c in old_types and c not in key]
+    return Columns(
+        key=key,
+        common=common,
+        added=[c for c in new_types if c not in old_types],
+        removed=[c for c in old_types if c not in new_types],
+        types={c: (old_types[c], new_types[c]) for c in [*key, *common]},
+    )
+
+
+def _has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: str, key: list[str]) -> bool:
+    keys = ", ".join(ident(k) for k in key)
+    [(n,)] = con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM {table} GROUP BY ALL HAVING count(*) > 1)").fetchall()
+    return n > 0
+
+
+def _side(table: str, key: list[str], occurrence: bool) -> str:
+    """One release as a join input; with `occurrence`, repeated keys are told apart by file order."""
+    extra = ""
+    if occurrence:
+        extra = f", row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} ORDER BY rowid) AS {OCCURRENCE}"
+    return f"(SELECT *, true AS {PRESENT}{extra} FROM {table})"
+
+
+def _differs(column: str, types: tuple[str, str]) -> str:
+    """SQL: the column's old and new values differ. A column whose type changed compares as the new type."""
+    left = old(column) if types[0] == types[1] else f"TRY_CAST({old(column)} AS {types[1]})"
+    return f"{left} IS DISTINCT FROM {new(column)}"
+
+
+def diff_tables(
+    con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, dataset: Dataset, notes: list[RevisionNote]
+) -> Columns:
+    """Compare `old_table` (published) with `new_table` (incoming); create `diff_rows` and `revisions`."""
+    cols = _columns(con, old_table, new_table, dataset.primary_key)
+    key = cols.key
+    occurrence = _has_duplicate_keys(con, old_table, key) or _has_duplicate_keys(con, new_table, key)
+    match = [*key, OCCURRENCE] if occurrence else key
+    on = " AND ".join(f"o.{ident(k)} IS NOT DISTINCT FROM n.{ident(k)}" for k in match)
+    keys = [f"CASE WHEN n.{PRESENT} THEN n.{ident(k)} ELSE o.{ident(k)} END AS {ident(k)}" for k in key]
+    pairs = [f"o.{ident(c)} AS {old(c)}, n.{ident(c)} AS {new(c)}" for c in cols.common]
+    differs = [_differs(c, cols.types[c]) for c in cols.common]
+    con.execute(
+        f"CREATE OR REPLACE TABLE {DIFF_ROWS} AS SELECT "
+        f"coalesce(o.{PRESENT}, false) AS __in_old, coalesce(n.{PRESENT}, false) AS __in_new, "
+        f"{', '.join([*keys, *pairs])} "
+        f"FROM {_side(old_table, key, occurrence)} o FULL OUTER JOIN {_side(new_table, key, occurrence)} n ON {on} "
+        f"WHERE o.{PRESENT} IS NULL OR n.{PRESENT} IS NULL"
+        + "".join(f" OR ({d})" for d in differs)
+    )
+
+    def row_value(column: str) -> str:
+        return ident(column) if column in key else f"coalesce({new(column)}, {old(column)})"
+
+    key_list = ", ".join(ident(k) for k in key)
+    null_keys = ", ".join(f"CAST(NULL AS {cols.types[k][1]}) AS {ident(k)}" for k in key)
+    parts = []
+    for position, column in enumerate(cols.common):
+        note = covering_note_sql(notes, dataset, row_value, column)
+        parts.append(
+            f"SELECT {key_list}, 'changed' AS change, {literal(column)} AS \"column\", {position} AS __position, "
+            f"CAST(to_json({old(column)}) AS VARCHAR) AS old, CAST(to_json({new(column)}) AS VARCHAR) AS new, "
+            f"{note} AS note FROM {DIFF_ROWS} WHERE __in_old AND __in_new AND {_differs(column, cols.types[column])}"
+        )
+    row_note = covering_note_sql(notes, dataset, row_value, None)
+    for change, condition in (("added", "NOT __in_old"), ("removed", "NOT __in_new")):
+        parts.append(
+            f"SELECT {key_list}, {literal(change)}, NULL, -1, NULL, NULL, {row_note} FROM {DIFF_ROWS} WHERE {condition}"
+        )
+    # A column added to or dropped from the table is one change, covered only by a note on every row.
+    for change, names in (("column-added", cols.added), ("column-removed", cols.removed)):
+        for column in names:
+            note = covering_note_sql([n for n in notes if not n.where], dataset, row_value, column)
+            parts.append(f"SELECT {null_keys}, {literal(change)}, {literal(column)}, -2, NULL, NULL, {note}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "
+        f"ORDER BY {key_list}, __position"
+    )
+    return cols

@@ -1,0 +1,68 @@
+"""Revisions as records: one shape for the log, `audit diff` and the published `revisions.csv`.
+
+A record is {key, change, column, old, new, note_id}: `key` maps primary-key
+columns to values ({} for a change to the table's columns), `old` and `new` are
+typed values (None where a row or column did not exist).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import IO, Any
+
+import duckdb
+
+from audit.diff.compare import REVISIONS
+from audit.sql import ident
+
+# Columns of the revisions CSV after the key columns.
+CSV_COLUMNS = ("change", "column", "old", "new", "note", "reason", "reference", "approved_by")
+
+
+def revision_records(con: duckdb.DuckDBPyConnection, key: list[str]) -> list[dict[str, Any]]:
+    """Every row of the working `revisions` table, in its order."""
+    keys = ", ".join(ident(k) for k in key)
+    cursor = con.execute(f'SELECT {keys}, change, "column", old, new, note FROM {REVISIONS}')
+    out = []
+    for row in cursor.fetchall():
+        values, (change, column, old, new, note) = row[: len(key)], row[len(key):]
+        is_table = change.startswith("column-")
+        out.append({
+            "key": {} if is_table else {k: _plain(v) for k, v in zip(key, values)},
+            "change": change, "column": column,
+            "old": None if old is None else json.loads(old), "new": None if new is None else json.loads(new),
+            "note_id": note,
+        })
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def cell_text(value: Any) -> str:
+    """A value as a CSV cell: text as itself, numbers as JSON numbers, missing as empty."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def write_revisions_csv(
+    handle: IO[str], records: list[dict[str, Any]], key: list[str], notes: dict[str, dict[str, Any]],
+    waived: dict[tuple[str, str | None], str] | None = None,
+) -> None:
+    """Write `records` with each covering note's reason; an uncovered but waived change carries the waiver's reason."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow([*key, *CSV_COLUMNS])
+    for r in records:
+        note = notes.get(r["note_id"] or "", {})
+        reason = note.get("reason")
+        if not note and waived:
+            reason = waived.get((json.dumps(r["key"], sort_keys=True), r["column"]))
+            reason = f"no revision note; finding waived: {reason}" if reason else None
+        writer.writerow([
+            *(cell_text(r["key"].get(k)) for k in key), r["change"], r["column"] or "", cell_text(r["old"]),
+            cell_text(r["new"]), r["note_id"] or "", reason or "", note.get("reference") or "",
+            note.get("approved_by") or "",
+        ])

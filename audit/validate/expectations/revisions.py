@@ -1,0 +1,101 @@
+"""Revisions: every change to a published figure is explained; downgrades are shown.
+
+Both run over tables the diff stage (`audit.diff`) leaves in the working
+database beside the release: `revisions` (one row per changed cell, added or
+removed row, each with the id of the note that covers it or NULL) and
+`reclassifications` (incident offence-category moves, counted).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Optional, Tuple
+
+from audit.findings import WARNING
+from audit.sql import ident
+from audit.validate.expectations.base import Label, RowCheckExpectation, number
+
+UNEXPLAINED = "unexplained-revision"
+DOWNGRADE = "downgrade"
+
+
+def _value(text: Any) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class ExpectRevisionsToBeExplained(RowCheckExpectation):
+    """Every change since the published release `baseline_version` is covered by a revision note."""
+
+    revisions_table: str
+    baseline_version: str
+    key: list[str]
+    success_keys: ClassVar[Tuple[str, ...]] = ("revisions_table", "baseline_version", "key")
+    check: ClassVar[str] = UNEXPLAINED
+
+    def read_columns(self) -> list[str]:
+        return []
+
+    def failing_rows_query(self) -> str:
+        return (
+            f'SELECT *, "column" AS __column, old AS __expected, new AS __observed '
+            f"FROM {ident(self.revisions_table)} WHERE note IS NULL"
+        )
+
+    def keep(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            row["__expected"], row["__observed"] = _value(row["__expected"]), _value(row["__observed"])
+        return rows
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        if row["change"].startswith("column-"):
+            return {}
+        return {k: row.get(k) for k in primary_key}
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        since = f"since the published release {self.baseline_version}, and no revision note covers it"
+        change = row["change"]
+        if change == "changed":
+            return (f"{label(row['__column'])} changed from {_shown(row['__expected'])} "
+                    f"to {_shown(row['__observed'])} {since}")
+        if change in ("added", "removed"):
+            return f"this row was {change} {since}"
+        return f"column {row['__column']!r} was {change.split('-')[1]} {since}"
+
+
+def _shown(value: Any) -> str:
+    return "(missing)" if value is None else number(value)
+
+
+class ExpectReclassificationsNotToDowngrade(RowCheckExpectation):
+    """Incidents moved from a violent category to a non-violent one are reported (a warning), explained or not."""
+
+    reclassifications_table: str
+    offence: str
+    by: list[str] = []
+    period: Optional[str] = None
+    success_keys: ClassVar[Tuple[str, ...]] = ("reclassifications_table", "offence", "by", "period")
+    check: ClassVar[str] = DOWNGRADE
+    default_severity: ClassVar[str] = WARNING
+
+    def read_columns(self) -> list[str]:
+        return [self.offence]
+
+    def failing_rows_query(self) -> str:
+        return (
+            f"SELECT *, from_category AS __expected, to_category AS __observed "
+            f"FROM {ident(self.reclassifications_table)} WHERE downgrade"
+        )
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        return {k: row.get(k) for k in [*self.by, *(["period"] if self.period else [])]}
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        where = ", ".join(f"{label(k)} {row.get(k)}" for k in self.by)
+        if self.period:
+            where = f"{where}, {row.get('period')}" if where else str(row.get("period"))
+        explained = row["explained"]
+        noted = "none explained by a revision note" if not explained else (
+            "all explained by a revision note" if explained == row["incidents"]
+            else f"{number(explained)} explained by a revision note")
+        return (f"{number(row['incidents'])} incident(s){' in ' + where if where else ''} were reclassified "
+                f"from {row['__expected']} (violent) to {row['__observed'] or 'no category'} (not violent); {noted}")
