@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 EXAMPLE := baltimore-violent-crime
 EXAMPLE_DIR := datapackages/$(EXAMPLE)
 EXAMPLE_FILE := $(EXAMPLE_DIR)/releases/2023-09-npsp-table-1.csv
+# A second release revising two historical years, and the notes that explain all but one change.
+EXAMPLE_REVISED := $(EXAMPLE_DIR)/releases/2024-03-revised-example.csv
+EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
 
 .PHONY: audit test check publish
 
@@ -15,10 +18,20 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Main job on the bundled example: ingest its release with its waivers, then publish it.
+# Main job on the bundled example: ingest its first release with its waivers and publish it; then
+# ingest the revised release with its notes. One of its changes has no note, so ingest reports an
+# unexplained revision and publication must be refused: each of those steps has to exit 1 here.
 audit: $(VENV)/.installed
 	$(BIN)/audit ingest $(EXAMPLE) $(EXAMPLE_FILE) --waivers $(EXAMPLE_DIR)/waivers.yaml --version 2023-09
-	$(BIN)/audit publish $(EXAMPLE)
+	$(BIN)/audit publish $(EXAMPLE) --version 2023-09
+	@echo; echo "== the revised release 2024-03, with revision notes =="
+	$(BIN)/audit ingest $(EXAMPLE) $(EXAMPLE_REVISED) --waivers $(EXAMPLE_DIR)/waivers.yaml \
+		--notes $(EXAMPLE_NOTES) --version 2024-03; test $$? -eq 1
+	@echo; echo "== what changed since the published release, and which note explains it =="
+	$(BIN)/audit diff $(EXAMPLE) --to 2024-03; test $$? -eq 1
+	@echo; echo "== the publication gate =="
+	$(BIN)/audit publish $(EXAMPLE) --version 2024-03; test $$? -eq 1
+	@echo; echo "2024-03 was not published: its 2018 Violent Crime change has no revision note (as intended)."
 
 # Run the test suite (what CI runs).
 test: $(VENV)/.installed
@@ -28,6 +41,6 @@ test: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(BIN)/audit check $(EXAMPLE) $(EXAMPLE_FILE)
 
-# Publish the example's latest recorded release (after `make audit` has recorded it).
+# Publish the example's latest recorded release (after `make audit`: refused until every revision is explained).
 publish: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE)
