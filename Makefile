@@ -9,7 +9,7 @@ EXAMPLE_FILE := $(EXAMPLE_DIR)/releases/2023-09-npsp-table-1.csv
 EXAMPLE_REVISED := $(EXAMPLE_DIR)/releases/2024-03-revised-example.csv
 EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
 
-.PHONY: audit test check publish
+.PHONY: audit test check publish bench
 
 # Create .venv and install the package with its test tools (re-run when pyproject.toml changes).
 $(VENV)/.installed: pyproject.toml
@@ -44,3 +44,7 @@ check: $(VENV)/.installed
 # Publish the example's latest recorded release (after `make audit`: refused until every revision is explained).
 publish: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE)
+
+# Benchmarks (scripts, not tests): figures and ratios against a plain-DuckDB floor measured in the same run.
+bench: $(VENV)/.installed
+	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json

@@ -66,16 +66,24 @@ def _revisions_text(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Reclassification groups shown in text (largest first); JSON carries them all.
+SHOWN_MOVES = 10
+
+
 def _reclassification_lines(moves: list[dict[str, Any]]) -> list[str]:
     if not moves:
         return []
-    lines = ["  reclassified incidents (from -> to, where, count, explained):"]
-    for m in moves:
+    total = sum(m["incidents"] for m in moves)
+    lines = [f"  {total:,} incident(s) reclassified, in {len(moves):,} group(s); the largest "
+             "(from -> to, where, incidents, explained):"]
+    for m in sorted(moves, key=lambda m: (not m["downgrade"], -m["incidents"]))[:SHOWN_MOVES]:
         fixed = ("from_category", "to_category", "incidents", "explained", "downgrade")
         where = ", ".join(f"{k}={v}" for k, v in m.items() if k not in fixed)
         flag = "  DOWNGRADE" if m["downgrade"] else ""
         lines.append(f"    {m['from_category']} -> {m['to_category']}  {where}  {m['incidents']:,}  "
                      f"{m['explained']:,}{flag}")
+    if len(moves) > SHOWN_MOVES:
+        lines.append(f"    and {len(moves) - SHOWN_MOVES:,} more group(s): --format json lists them all")
     return lines
 
 

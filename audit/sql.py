@@ -22,3 +22,14 @@ def value(v: object) -> str:
     if isinstance(v, (int, float)):
         return repr(v)
     return literal(str(v))
+
+
+# Periods an incident date is counted by (reconciliation, reclassification summaries).
+GRAINS = ("year", "quarter", "month", "week", "day")
+
+
+def period_sql(column: str, grain: str) -> str:
+    """An incident date's period: the year as an integer, or the first day of the quarter/month/week/day."""
+    if grain == "year":
+        return f"year({column})"
+    return f"CAST(date_trunc({literal(grain)}, {column}) AS DATE)"

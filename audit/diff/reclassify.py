@@ -25,8 +25,7 @@ from audit.dataset import Dataset, Field, header_key
 from audit.diff.compare import DIFF_ROWS, Columns, new, old
 from audit.diff.notes import RevisionNote, covering_note_sql
 from audit.errors import ConfigError
-from audit.sql import ident, literal
-from audit.validate.expectations.reconcile import GRAINS, period_sql
+from audit.sql import GRAINS, ident, literal, period_sql
 
 RECLASSIFICATIONS = "reclassifications"
 # FBI Uniform Crime Reporting's violent offences, as category names (compared ignoring case and punctuation).
@@ -42,9 +41,6 @@ class Reclassification:
     period: str | None = None
     grain: str = "month"
     violent: tuple[str, ...] = VIOLENT
-
-    def is_violent(self, category: str | None) -> bool:
-        return category is not None and header_key(category) in {header_key(v) for v in self.violent}
 
 
 def reclassification_settings(dataset: Dataset) -> Reclassification | None:

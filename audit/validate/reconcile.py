@@ -25,7 +25,7 @@ from typing import Any
 
 from audit.dataset import Dataset
 from audit.errors import ConfigError
-from audit.validate.expectations.reconcile import GRAINS
+from audit.sql import GRAINS
 
 
 def reconcile_expectation(incidents: Dataset, summary: Dataset, summary_table: str) -> dict[str, Any]:

@@ -13,17 +13,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.sql import ident, literal
+from audit.sql import ident, literal, period_sql
 from audit.validate.expectations.base import Label, RowCheckExpectation, number
 
-GRAINS = ("year", "quarter", "month", "week", "day")
-
-
-def period_sql(column: str, grain: str) -> str:
-    """An incident date's period: the year as an integer, or the first day of the quarter/month/week/day."""
-    if grain == "year":
-        return f"year({column})"
-    return f"CAST(date_trunc({literal(grain)}, {column}) AS DATE)"
 
 
 def _values(rows: list[tuple[str, str]], names: str) -> str:

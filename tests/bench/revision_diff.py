@@ -1,0 +1,190 @@
+"""Benchmark: the revision diff of two incident-level releases, against a plain-DuckDB floor.
+
+    .venv/bin/python -m tests.bench.revision_diff --rows 1000000 10000000 [--json out.json]
+
+For each size it generates a Baltimore-like incident release (id, date-time, offence
+code and description, district, neighbourhood, coordinates, premise, weapon, victim
+age/sex/race) and a second release in which about 2 percent of rows are revised:
+changed cells, reclassified offences, incidents removed and added. The published
+release sits in a change-log file (as after `audit ingest`), the new one in memory.
+Each measurement runs in its own process, so peak RSS is its own:
+
+    floor     plain DuckDB: the same full outer join on the key with the same
+              "any column differs" test, counting the changed rows
+    diff      audit.diff.diff_releases: every changed cell with its covering note,
+              the counts and the reclassification summary
+    records   the above plus bringing every change into Python, as ingest does to log it
+    log       the above plus appending every change to a change log as hash-chained entries, in one
+              transaction, as `audit ingest` records them
+
+It prints a table of wall time and peak RSS, the ratio to the floor, and writes JSON.
+Not a test: these machines are shared, so read the ratios, not single figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+DATASET = "bench-incidents"
+CODES = {"1A": "homicide", "2A": "rape", "3A": "robbery", "4A": "aggravated_assault", "4E": "common_assault",
+         "5A": "burglary", "6C": "larceny", "7A": "auto_theft"}
+COLUMNS = ["incident_id", "occurred", "offense_code", "description", "district", "neighborhood", "latitude",
+           "longitude", "premise", "weapon", "victim_age", "victim_sex", "victim_race"]
+
+
+STEPS = ("floor", "diff", "records", "log")
+
+
+def _descriptor() -> dict:
+    types = {"occurred": "datetime", "latitude": "number", "longitude": "number", "victim_age": "integer"}
+    fields = [{"name": c, "type": types.get(c, "string"), "description": c} for c in COLUMNS]
+    fields[2]["categories"] = CODES
+    return {"name": DATASET, "reclassification": {"by": ["district"], "period": "occurred", "grain": "month"},
+            "resources": [{"name": "incidents", "schema": {"primaryKey": ["incident_id"], "fields": fields}}]}
+
+
+def _workspace(root: Path) -> None:
+    (root / "datapackages" / DATASET).mkdir(parents=True)
+    (root / "expectations").mkdir()
+    (root / "datapackages" / DATASET / "datapackage.yaml").write_text(yaml.safe_dump(_descriptor()))
+    (root / "expectations" / f"{DATASET}.json").write_text(json.dumps({"name": DATASET, "expectations": []}))
+    notes = [{"where": {"district": ["Central", "Eastern"]}, "columns": ["weapon", "premise"],
+              "reason": "Weapon and premise recoded", "approved_by": "bench"},
+             {"where": {"district": "Northern"}, "reason": "District review", "approved_by": "bench"}]
+    (root / "notes.yaml").write_text(yaml.safe_dump({"version": 1, "notes": notes}))
+
+
+def generate(root: Path, rows: int) -> None:
+    """old.duckdb holds release_data.old (the published release), new.duckdb holds new (2% revised)."""
+    import duckdb
+
+    codes = "[" + ", ".join(f"'{c}'" for c in CODES) + "]"
+    districts = "['Central', 'Eastern', 'Northern', 'Northeast', 'Northwest', 'Southern', 'Southeast', 'Southwest', 'Western']"
+    base = f"""
+        SELECT 'I' || lpad(CAST(i AS VARCHAR), 9, '0') AS incident_id,
+               TIMESTAMP '2015-01-01' + to_seconds(CAST(h(i, 1, 315360000) AS BIGINT)) AS occurred,
+               {codes}[1 + h(i, 2, {len(CODES)})] AS offense_code,
+               'Description ' || (h(i, 2, {len(CODES)})) AS description,
+               {districts}[1 + h(i, 3, 9)] AS district,
+               'Neighborhood ' || (h(i, 4, 278)) AS neighborhood,
+               39.2 + (h(i, 5, 180000)) / 1e6 AS latitude,
+               -76.7 + (h(i, 6, 180000)) / 1e6 AS longitude,
+               'Premise ' || (h(i, 7, 120)) AS premise,
+               ['FIREARM', 'KNIFE', 'HANDS', 'OTHER', NULL][1 + h(i, 8, 5)] AS weapon,
+               CAST(h(i, 9, 90) AS INTEGER) AS victim_age,
+               ['M', 'F', 'U'][1 + h(i, 10, 3)] AS victim_sex,
+               ['BLACK', 'WHITE', 'ASIAN', 'UNKNOWN'][1 + h(i, 11, 4)] AS victim_race
+        FROM range({rows}) t(i)"""
+    # h(value, salt, n): a reproducible pseudo-random integer in [0, n).
+    macro = "CREATE MACRO h(v, salt, n) AS CAST(hash(v, salt) % n AS BIGINT)"
+    with duckdb.connect(str(root / "old.duckdb")) as con:
+        con.execute(macro)
+        con.execute("CREATE SCHEMA release_data")
+        con.execute(f"CREATE TABLE release_data.old AS {base}")
+    with duckdb.connect(str(root / "new.duckdb")) as con:
+        con.execute(macro)
+        con.execute(f"ATTACH '{root / 'old.duckdb'}' AS o (READ_ONLY)")
+        # Per row r = hash % 10000: < 100 change weapon (1%), < 150 reclassify (0.5%), < 175 removed (0.25%).
+        con.execute(f"""
+            CREATE TABLE new AS
+            SELECT * REPLACE (
+                CASE WHEN h(incident_id, 'r', 10000) < 100 THEN coalesce(weapon, 'NONE') || '*' ELSE weapon END AS weapon,
+                CASE WHEN h(incident_id, 'r', 10000) BETWEEN 100 AND 149
+                     THEN {codes}[1 + (h(incident_id, 'c', {len(CODES)}))] ELSE offense_code END AS offense_code)
+            FROM o.release_data.old WHERE h(incident_id, 'r', 10000) NOT BETWEEN 150 AND 174
+            UNION ALL
+            SELECT * REPLACE ('N' || substr(incident_id, 2) AS incident_id)
+            FROM o.release_data.old WHERE h(incident_id, 'r', 10000) BETWEEN 175 AND 199""")
+
+
+def _measure(root: Path, what: str) -> dict:
+    """Run inside a fresh process: time one measurement, report peak RSS."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{root / 'old.duckdb'}' AS published (READ_ONLY)")
+    con.execute(f"ATTACH '{root / 'new.duckdb'}' AS incoming (READ_ONLY)")
+    con.execute("CREATE TABLE release AS SELECT * FROM incoming.new")  # the loaded release, as after ingest's load
+    old = "published.release_data.old"
+    if what != "floor":
+        from audit.diff import diff_releases, load_notes
+        from audit.diff.records import revision_records
+        from audit.log import open_log
+        from audit.log.store import as_json
+        from audit.workspace import Workspace
+    start = time.perf_counter()
+    if what == "floor":
+        differs = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in COLUMNS[1:])
+        (changed,) = con.execute(
+            f"SELECT count(*) FROM {old} o FULL OUTER JOIN release n ON o.incident_id = n.incident_id "
+            f"WHERE o.incident_id IS NULL OR n.incident_id IS NULL OR {differs}").fetchall()[0]
+        detail = {"changed_rows": changed}
+    else:
+        dataset = Workspace.at(root).dataset(DATASET)
+        revisions = diff_releases(con, dataset, old, "release", {"version": "old"},
+                                  load_notes(root / "notes.yaml", dataset))
+        detail = {"counts": revisions.counts, "reclassification_groups": len(revisions.reclassifications)}
+        if what in ("records", "log"):
+            records = revision_records(con, dataset.primary_key)
+            detail["records"] = len(records)
+        if what == "log":
+            log = open_log(con, root / f"log-{time.time_ns()}.duckdb")
+            with log.transaction():
+                log.append("changes", DATASET, [{
+                    "release_id": "new", "baseline_release_id": "old", "change": r["change"], "key": as_json(r["key"]),
+                    "column": r["column"], "old": as_json(r["old"]), "new": as_json(r["new"]), "note_id": r["note_id"],
+                } for r in records])
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **detail}
+
+
+def run_size(rows: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
+        root = Path(tmp)
+        _workspace(root)
+        start = time.perf_counter()
+        generate(root, rows)
+        generated = time.perf_counter() - start
+        out = {"rows": rows, "generate_seconds": generated}
+        for what in STEPS:
+            result = subprocess.run([sys.executable, "-m", "tests.bench.revision_diff", "--measure", what, str(root)],
+                                    capture_output=True, text=True, check=True)
+            out[what] = json.loads(result.stdout.strip().splitlines()[-1])
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument("--measure", nargs=2, metavar=("WHAT", "ROOT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(_measure(Path(args.measure[1]), args.measure[0])))
+        return
+    results = [run_size(n) for n in args.rows]
+    print(f"{'rows':>12} {'step':<8} {'seconds':>8} {'peak RSS MB':>12} {'x floor':>8}  detail")
+    for r in results:
+        for what in STEPS:
+            m = r[what]
+            detail = {k: v for k, v in m.items() if k not in ("seconds", "peak_rss_mb")}
+            print(f"{r['rows']:>12,} {what:<8} {m['seconds']:>8.2f} {m['peak_rss_mb']:>12,.0f} "
+                  f"{m['seconds'] / r['floor']['seconds']:>8.2f}  {json.dumps(detail)}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    import os
+
+    os._exit(0)  # skip DuckDB's teardown report (see audit.validate.gx_duckdb.exit_skipping_teardown)
+
+
+if __name__ == "__main__":
+    main()
