@@ -255,7 +255,8 @@ def diff(
         log = open_log(con, workspace.log_path, read_only=True)
         to = log.release_by_version(dataset.name, to_version) if to_version else log.latest_release(dataset.name)
         if to is None:
-            raise StateError(f"{dataset.name} has no release {to_version or ''} recorded".replace("  ", " "))
+            which = f"release {to_version!r}" if to_version else "release"
+            raise StateError(f"{dataset.name} has no {which} recorded: run `audit ingest` first")
         if from_version:
             start = log.release_by_version(dataset.name, from_version)
             if start is None:
