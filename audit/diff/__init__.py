@@ -20,6 +20,7 @@ from audit.dataset import Dataset
 from audit.diff.compare import REVISIONS, diff_tables
 from audit.diff.notes import RevisionNote, check_note_values, load_notes
 from audit.diff.reclassify import RECLASSIFICATIONS, reclassification_settings, summarise_reclassifications
+from audit.diff.records import plain_value
 
 __all__ = ["Revisions", "RevisionNote", "diff_releases", "load_notes"]
 
@@ -85,7 +86,7 @@ def diff_releases(
         cursor = con.execute(f"SELECT * FROM {RECLASSIFICATIONS}")
         names = [d[0] for d in cursor.description]
         revisions.reclassifications = [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in zip(names, r)} for r in cursor.fetchall()
+            {k: plain_value(v) for k, v in zip(names, r)} for r in cursor.fetchall()
         ]
         revisions.offence, revisions.by, revisions.period = settings.offence.name, settings.by, settings.period
     return revisions

@@ -50,6 +50,10 @@ class Columns:
     removed: list[str]     # only in the old release
     types: dict[str, tuple[str, str]]  # column -> (old type, new type)
 
+    def row_value(self, column: str) -> str:
+        """SQL for a field's value in a row of `diff_rows`: the new release's, or the old one's for a removed row."""
+        return ident(column) if column in self.key else f"coalesce({new(column)}, {old(column)})"
+
 
 def _describe(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {name: sql_type for name, sql_type, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
@@ -111,20 +115,17 @@ def diff_tables(
         + "".join(f" OR ({d})" for d in differs)
     )
 
-    def row_value(column: str) -> str:
-        return ident(column) if column in key else f"coalesce({new(column)}, {old(column)})"
-
     key_list = ", ".join(ident(k) for k in key)
     null_keys = ", ".join(f"CAST(NULL AS {cols.types[k][1]}) AS {ident(k)}" for k in key)
     parts = []
     for position, column in enumerate(cols.common):
-        note = covering_note_sql(notes, dataset, row_value, column)
+        note = covering_note_sql(notes, dataset, cols.row_value, column)
         parts.append(
             f"SELECT {key_list}, 'changed' AS change, {literal(column)} AS \"column\", {position} AS __position, "
             f"CAST(to_json({old(column)}) AS VARCHAR) AS old, CAST(to_json({new(column)}) AS VARCHAR) AS new, "
             f"{note} AS note FROM {DIFF_ROWS} WHERE __in_old AND __in_new AND {_differs(column, cols.types[column])}"
         )
-    row_note = covering_note_sql(notes, dataset, row_value, None)
+    row_note = covering_note_sql(notes, dataset, cols.row_value, None)
     for change, condition in (("added", "NOT __in_old"), ("removed", "NOT __in_new")):
         parts.append(
             f"SELECT {key_list}, {literal(change)}, NULL, -1, NULL, NULL, {row_note} FROM {DIFF_ROWS} WHERE {condition}"
@@ -132,7 +133,7 @@ def diff_tables(
     # A column added to or dropped from the table is one change, covered only by a note on every row.
     for change, names in (("column-added", cols.added), ("column-removed", cols.removed)):
         for column in names:
-            note = covering_note_sql([n for n in notes if not n.where], dataset, row_value, column)
+            note = covering_note_sql([n for n in notes if not n.where], dataset, cols.row_value, column)
             parts.append(f"SELECT {null_keys}, {literal(change)}, {literal(column)}, -2, NULL, NULL, {note}")
     con.execute(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "

@@ -76,16 +76,13 @@ def summarise_reclassifications(
     body = ", ".join(f"({literal(k)}, {literal(v)})" for k, v in settings.offence.categories.items())
     violent = ", ".join(literal(header_key(v)) for v in settings.violent)
 
-    def row_value(column: str) -> str:
-        return ident(column) if column in cols.key else f"coalesce({new(column)}, {old(column)})"
-
     def is_violent(category: str) -> str:
         return f"coalesce(regexp_replace(lower({category}), '[^0-9a-z]+', '', 'g') IN ({violent}), false)"
 
-    groups = [f"{row_value(c)} AS {ident(c)}" for c in settings.by]
+    groups = [f"{cols.row_value(c)} AS {ident(c)}" for c in settings.by]
     if settings.period:
-        groups.append(f"{period_sql(row_value(settings.period), settings.grain)} AS period")
-    note = covering_note_sql(notes, dataset, row_value, code)
+        groups.append(f"{period_sql(cols.row_value(settings.period), settings.grain)} AS period")
+    note = covering_note_sql(notes, dataset, cols.row_value, code)
     con.execute(
         f"CREATE OR REPLACE TABLE {RECLASSIFICATIONS} AS "
         f"WITH codes(code, category) AS (VALUES {body}), moves AS ("

@@ -2,7 +2,8 @@
 
 A record is {key, change, column, old, new, note_id}: `key` maps primary-key
 columns to values ({} for a change to the table's columns), `old` and `new` are
-typed values (None where a row or column did not exist).
+typed values (None where a row or column did not exist). `change_id` names one
+change the same way wherever a finding or waiver has to be matched to it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def revision_records(con: duckdb.DuckDBPyConnection, key: list[str]) -> list[dic
         values, (change, column, old, new, note) = row[: len(key)], row[len(key):]
         is_table = change.startswith("column-")
         out.append({
-            "key": {} if is_table else {k: _plain(v) for k, v in zip(key, values)},
+            "key": {} if is_table else {k: plain_value(v) for k, v in zip(key, values)},
             "change": change, "column": column,
             "old": None if old is None else json.loads(old), "new": None if new is None else json.loads(new),
             "note_id": note,
@@ -37,8 +38,14 @@ def revision_records(con: duckdb.DuckDBPyConnection, key: list[str]) -> list[dic
     return out
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value DuckDB returned, ready for JSON: dates and times as ISO text."""
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def change_id(key: dict[str, Any], column: str | None) -> tuple[str, str | None]:
+    """One change's identity: its row key and column (a finding about it carries the same two)."""
+    return json.dumps(key, sort_keys=True), column
 
 
 def cell_text(value: Any) -> str:
@@ -59,7 +66,7 @@ def write_revisions_csv(
         note = notes.get(r["note_id"] or "", {})
         reason = note.get("reason")
         if not note and waived:
-            reason = waived.get((json.dumps(r["key"], sort_keys=True), r["column"]))
+            reason = waived.get(change_id(r["key"], r["column"]))
             reason = f"no revision note; finding waived: {reason}" if reason else None
         writer.writerow([
             *(cell_text(r["key"].get(k)) for k in key), r["change"], r["column"] or "", cell_text(r["old"]),

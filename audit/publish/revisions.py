@@ -6,14 +6,13 @@ office gave for it (or, for a change no note covers, the waiver that accepted it
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audit.dataset import Dataset
-from audit.diff.records import write_revisions_csv
+from audit.diff.records import change_id, write_revisions_csv
 from audit.findings import Report
 from audit.validate.expectations.base import number
 
@@ -32,7 +31,7 @@ class PublishedRevisions:
     @classmethod
     def from_log(cls, report: Report, records: list[dict[str, Any]], notes: list[dict[str, Any]]) -> "PublishedRevisions":
         waived = {
-            (json.dumps(f.key, sort_keys=True), f.columns[0] if f.columns else None): f.waiver_reason or ""
+            change_id(f.key, f.columns[0] if f.columns else None): f.waiver_reason or ""
             for f in report.findings if f.check == "unexplained-revision" and f.waived
         }
         baseline = (report.revisions or {}).get("baseline", {}).get("version")
@@ -108,7 +107,7 @@ def readme_section(dataset: Dataset, revisions: PublishedRevisions) -> list[str]
             lines.append("**No revision note explains these changes; the data office accepted them as findings:**")
         lines.append("")
         for r in group[:README_EXAMPLES]:
-            waiver = "" if note else revisions.waived.get((json.dumps(r["key"], sort_keys=True), r["column"]), "")
+            waiver = "" if note else revisions.waived.get(change_id(r["key"], r["column"]), "")
             lines.append(f"- {_describe(r, dataset)}" + (f". Accepted because: {waiver}" if waiver else ""))
         if len(group) > README_EXAMPLES:
             lines.append(f"- and {number(len(group) - README_EXAMPLES)} more")
