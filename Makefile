@@ -9,7 +9,7 @@ EXAMPLE_FILE := $(EXAMPLE_DIR)/releases/2023-09-npsp-table-1.csv
 EXAMPLE_REVISED := $(EXAMPLE_DIR)/releases/2024-03-revised-example.csv
 EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
 
-.PHONY: audit test check publish bench
+.PHONY: audit test check publish bench stress verify
 
 # Create .venv and install the package with its test tools (re-run when pyproject.toml changes).
 $(VENV)/.installed: pyproject.toml
@@ -32,6 +32,8 @@ audit: $(VENV)/.installed
 	@echo; echo "== the publication gate =="
 	$(BIN)/audit publish $(EXAMPLE) --version 2024-03; test $$? -eq 1
 	@echo; echo "2024-03 was not published: its 2018 Violent Crime change has no revision note (as intended)."
+	@echo; echo "== the change log's hash chain, and the published package checked against it =="
+	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/2023-09
 
 # Run the test suite (what CI runs).
 test: $(VENV)/.installed
@@ -48,3 +50,12 @@ publish: $(VENV)/.installed
 # Benchmarks (scripts, not tests): figures and ratios against a plain-DuckDB floor measured in the same run.
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
+
+# Stress the change log (a script, not a test; several minutes): 1,000 out-of-band mutations that
+# `audit verify` must all catch, 100 commands killed at random moments, 8 concurrent writers.
+stress: $(VENV)/.installed
+	$(BIN)/python -m tests.stress.change_log --mutations 1000 --kills 100 --writers 8 --json stress-change-log.json
+
+# Recompute the change log's hash chains and check every published package against them.
+verify: $(VENV)/.installed
+	$(BIN)/audit verify --workspace . $(foreach p,$(wildcard published/*/*/datapackage.json),--package $(dir $(p)))

@@ -27,13 +27,17 @@ def workspace_option(command):
         show_default=True,
         help="Folder holding datapackages/, expectations/ and the change log.",
     )
+    @click.option(
+        "--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True, envvar="AUDIT_LOCK_TIMEOUT",
+        help="Seconds to wait while another audit process is writing the change log (then exit 2).",
+    )
     @functools.wraps(command)
-    def wrapper(*args, workspace: Path, **kwargs):
+    def wrapper(*args, workspace: Path, lock_timeout: float, **kwargs):
         from audit.errors import AuditError
         from audit.workspace import Workspace
 
         try:
-            return command(*args, workspace=Workspace.at(workspace), **kwargs)
+            return command(*args, workspace=Workspace.at(workspace, lock_timeout), **kwargs)
         except AuditError as exc:
             click.echo(f"error: {exc}", err=True)
             if kwargs.get("fmt") == "json":
@@ -130,9 +134,67 @@ def publish(dataset: str, out: Path | None, version: str | None, workspace) -> N
         click.echo(report_text(result.report), err=True)
         click.echo(f"refused: release {result.version} has findings that are neither fixed nor waived", err=True)
         sys.exit(EXIT_FINDINGS)
+    if result.already_published:
+        click.echo(f"{dataset} {result.version} is already published at {result.path}; nothing new was written")
+        return
     waived = len(result.report.waived)
     caveats = f", with {waived} waived finding(s) as caveats" if waived else ""
     click.echo(f"published {dataset} {result.version} to {result.path}{caveats}")
+
+
+@cli.command()
+@click.option("--package", "packages", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A published package to check; repeat for several versions. Works without the office's log.")
+@click.option("--public-key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The office's Ed25519 public key (PEM): packages must be signed by it.")
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace whose change log to verify (default: the current folder, unless --package is given).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for machines.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
+              envvar="AUDIT_LOCK_TIMEOUT", help="Seconds to wait while another audit process is writing the log.")
+def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, fmt: str,
+           lock_timeout: float) -> None:
+    """Recompute the change log's hash chains, and check published packages against them.
+
+    Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
+    cut from the end, or a package's files differ from what was published; 2 when nothing could be read."""
+    from audit import pipeline
+    from audit.errors import AuditError
+    from audit.render import verification_text
+    from audit.workspace import Workspace
+
+    try:
+        root = workspace if workspace is not None else (None if packages else Path("."))
+        result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
+                                 public_key)
+    except AuditError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(verification_text(result))
+    sys.exit(0 if result.ok else EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def keygen(path: Path) -> None:
+    """Create an Ed25519 signing key at PATH (and its public key at PATH.pub) for signing published
+    chain heads. Keep PATH private; publish PATH.pub; name PATH as signing_key in audit.yaml."""
+    from audit.errors import AuditError
+    from audit.log.signing import generate_key, public_path
+
+    try:
+        fingerprint = generate_key(path)
+    except AuditError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"wrote {path} (private: keep it off the repository) and {public_path(path)} (publish it)")
+    click.echo(f"key fingerprint: {fingerprint}")
 
 
 @cli.command()

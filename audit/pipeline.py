@@ -4,6 +4,7 @@
              -> GX suite (+ the revision checks) -> waivers -> Report          (writes nothing)
     ingest   check, then the release, its data, notes, changes and findings -> change log (one transaction)
     publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
+    verify   change log -> every chain recomputed; packages -> checked alone and against the log  (writes nothing)
     diff     two recorded releases compared cell by cell, each change with its note   (writes nothing)
     reconcile incident data counted by period x category -> compared with a summary table (writes nothing)
 """
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,14 +21,19 @@ import duckdb
 from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.records import revision_records
+from audit.crashpoints import crash_point
 from audit.errors import StateError
 from audit.findings import Finding, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
-from audit.log.store import as_json, who
+from audit.log.store import as_json, data_digest, who
 from audit.validate import validate_release
 from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import Workspace
+
+
+def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: bool = False) -> ChangeLog:
+    return open_log(con, workspace.log_path, read_only, workspace.lock_timeout)
 
 
 @dataclass
@@ -41,6 +48,7 @@ class PublishResult:
     path: Path | None
     version: str
     refused: bool = False
+    already_published: bool = False
 
 
 def _release_info(version: str | None, sha256: str, source: str, rows: int) -> dict:
@@ -93,7 +101,7 @@ def check(
     dataset = workspace.dataset(dataset_name)
     with duckdb.connect() as con:
         loaded = load_release(con, dataset, file)
-        log = open_log(con, workspace.log_path, read_only=True) if workspace.log_path.exists() else None
+        log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, waivers, None, log, notes).report
 
 
@@ -126,7 +134,7 @@ def ingest(
     with duckdb.connect() as con:
         # Load first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
-        log = open_log(con, workspace.log_path)
+        log = _open_log(con, workspace)
         known = log.release_by_sha(dataset.name, loaded.sha256)
         if known is not None:
             return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
@@ -145,11 +153,16 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
     data_table = f"{dataset.name}@{version}"
     suite_sha = hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest()
     name = dataset.name
+    # Digest the loaded rows, which the log stores as they are: inside the transaction the stored
+    # copy's rowids are not yet the ones it will have once committed.
+    digest = data_digest(log.con, loaded.table)
     with log.transaction():
         log.con.execute(f"CREATE TABLE {log.data_table(data_table)} AS SELECT * FROM {loaded.table}")
+        crash_point("ingest-data-stored")
         log.append("releases", name, [{
             "release_id": release_id, "version": version, "sha256": loaded.sha256, "source_name": loaded.source.name,
             "row_count": loaded.row_count, "recorded_by": who(), "data_table": data_table,
+            "data_digest": digest,
         }])
         log.append("waivers", name, [{"release_id": release_id, "waiver": as_json(w)} for w in waivers])
         log.append("notes", name, [
@@ -175,6 +188,8 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
             "finding_count": len(report.findings), "waived_count": len(report.waived),
             "claims": as_json(report.claims),
         }])
+        crash_point("ingest-before-commit")
+    crash_point("ingest-after-commit")
 
 
 def _json_or_none(value) -> str | None:
@@ -185,15 +200,17 @@ def publish(
     workspace: Workspace, dataset_name: str, out: str | Path | None = None, version: str | None = None
 ) -> PublishResult:
     """Publish the latest recorded release (or release `version`) as a data package, unless it has
-    unwaived findings (unexplained revisions among them)."""
-    from audit.publish import write_package
+    unwaived findings (unexplained revisions among them).
+
+    A release already published is not published again: the result names its package (and
+    finishes putting it in place if a crash interrupted that)."""
     from audit.publish.revisions import PublishedRevisions
 
     dataset = workspace.dataset(dataset_name)
     if not workspace.log_path.exists():
         raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
     with duckdb.connect() as con:
-        log = open_log(con, workspace.log_path)
+        log = _open_log(con, workspace)
         release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
         if release is None:
             which = f"no release {version!r}" if version else "nothing"
@@ -202,21 +219,80 @@ def publish(
         version = release["version"]
         if not report.success:
             return PublishResult(report, None, version, refused=True)
-        target = Path(out) if out else workspace.publish_root / dataset.name / version
+        published = log.publication_of(release["release_id"])
+        if published is not None:
+            return PublishResult(report, _published_folder(published), version, already_published=True)
+        target = (Path(out) if out else workspace.publish_root / dataset.name / version).resolve()
+        if target.exists():
+            raise StateError(f"{target} already exists: a published package is never overwritten; choose another --out")
         revisions = None
         if report.revisions is not None:
             revisions = PublishedRevisions.from_log(report, log.changes(release["release_id"]),
                                                     log.notes(release["release_id"]))
-        _, head = log.head(dataset.name)
-        with log.transaction():
-            log.append("publications", dataset.name, [{
-                "release_id": release["release_id"], "package_version": version, "path": str(target),
-                "chain_head": head, "recorded_by": who(),
-            }])
-            # Written inside the transaction: if the package cannot be written, no publication is logged.
-            write_package(con, log.data_table(release["data_table"]), dataset, report, version, target, head,
-                          revisions)
+        _write_publication(workspace, log, dataset, release, report, target, revisions)
     return PublishResult(report, target, version)
+
+
+def _published_folder(publication: dict) -> Path:
+    """The folder of a recorded publication, put in place first if a crash left it pending."""
+    from audit.publish.folder import complete
+
+    target = Path(publication["path"])
+    if not complete(target, publication["hash"]):
+        raise StateError(f"{publication['release_id']} was published to {target}, which is gone; "
+                         "copy the package back from where it was published")
+    return target
+
+
+def _write_publication(workspace: Workspace, log: ChangeLog, dataset: Dataset, release: dict, report: Report,
+                       target: Path, revisions) -> None:
+    """Build the package aside, record its publication (with its files' hashes) in one transaction, then
+    move it into place: see `audit.publish.folder` for why a crash at any point loses nothing."""
+    import shutil
+
+    from audit.log.signing import Signer
+    from audit.publish import folder
+    from audit.publish.package import write_data_files, write_descriptor, write_extract
+
+    signer = Signer(workspace.signing_key) if workspace.signing_key else None
+    kept = {p["hash"][:16] for p in log.publications(dataset.name)}
+    folder.clear_abandoned(target.parent, kept)
+    staging = folder.staging_folder(target)
+    try:
+        files = write_data_files(staging, log.con, log.data_table(release["data_table"]), dataset, report, revisions)
+        entry = log.next_entry("publications", dataset.name, {
+            "release_id": release["release_id"], "package_version": release["version"], "path": str(target),
+            "files": as_json(files), "signing_key": signer.fingerprint if signer else None, "recorded_by": who(),
+        })
+        change_log = {"path": "changelog.jsonl", "seq": entry["seq"], "head": entry["hash"]}
+        if signer:
+            change_log["signature"] = signer.sign(entry["hash"])
+        write_extract(staging, itertools.chain(log.entries(dataset.name), [entry]))
+        write_descriptor(staging, dataset, report, release["version"], change_log, revisions)
+        crash_point("publish-package-written")
+        pending = folder.pending_folder(target, entry["hash"])
+        folder.seal(staging, pending)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    crash_point("publish-before-commit")
+    with log.transaction():
+        log.append_entry(entry)
+    crash_point("publish-after-commit")
+    folder.complete(target, entry["hash"])
+
+
+def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None):
+    """Recompute the workspace's change log (if given) and check each package, on its own, against the
+    others and against the log. Writes nothing. Returns an `audit.log.verify.Verification`."""
+    from audit.log.signing import load_public_key
+    from audit.log.verify import verify as run
+
+    trusted = load_public_key(public_key) if public_key else None
+    if workspace is None:
+        return run(None, packages, trusted)
+    with duckdb.connect() as con:
+        return run(_open_log(con, workspace, read_only=True), packages, trusted)
 
 
 @dataclass
@@ -252,7 +328,7 @@ def diff(
     none was, the one recorded just before it). Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     with duckdb.connect() as con:
-        log = open_log(con, workspace.log_path, read_only=True)
+        log = _open_log(con, workspace, read_only=True)
         to = log.release_by_version(dataset.name, to_version) if to_version else log.latest_release(dataset.name)
         if to is None:
             which = f"release {to_version!r}" if to_version else "release"
@@ -299,7 +375,7 @@ def reconcile(
                 loaded = load_release(con, dataset, file, table)
                 infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
                 continue
-            log = log or open_log(con, workspace.log_path, read_only=True)
+            log = log or _open_log(con, workspace, read_only=True)
             release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
             if release is None:
                 which = f"release {version!r}" if version else "release"

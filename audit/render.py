@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from audit.findings import Report
 
 if TYPE_CHECKING:
+    from audit.log.verify import Verification
     from audit.pipeline import DiffResult
 
 
@@ -115,3 +116,24 @@ def diff_csv(result: "DiffResult") -> str:
     notes = {n.id: n.to_dict() for n in result.revisions.notes}
     write_revisions_csv(buffer, result.records, result.key, notes)
     return buffer.getvalue()
+
+
+def verification_text(result: "Verification") -> str:
+    lines = []
+    for check in result.logs:
+        walk = check.walk
+        state = "intact" if check.ok else "BROKEN"
+        lines.append(f"log {walk.dataset}: {state}, {walk.entries} entries checked, head seq {walk.head_seq} "
+                     f"{walk.head_hash[:16]}…")
+        lines += [f"  - {p}" for p in check.problems]
+    lines += [f"log: {p}" for p in result.problems]
+    for package in result.packages:
+        state = "holds" if package.ok else "FAILS"
+        signed = f", signed by {package.signed_by}" if package.signed_by else ""
+        lines.append(f"package {package.path} ({package.dataset} {package.version}): {state}, head seq "
+                     f"{package.head_seq} {package.head_hash[:16]}…{signed}")
+        lines += [f"  - {p}" for p in package.problems]
+    if not result.logs and not result.packages:
+        lines.append("the log is empty: nothing to verify")
+    lines.append("verified: every chain is intact" if result.ok else "NOT verified: see above")
+    return "\n".join(lines)

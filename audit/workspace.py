@@ -1,31 +1,64 @@
 """Where a data office keeps its datasets: descriptors, suites and the log.
 
 A workspace is any folder with `datapackages/<dataset>/datapackage.yaml` and
-`expectations/<dataset>.json`; the change log lives beside them.
+`expectations/<dataset>.json`; the change log lives beside them. An optional
+`audit.yaml` holds settings for the whole workspace:
+
+    signing_key: ../keys/office-signing.pem   # Ed25519 key that signs each published chain head
+
+(the environment variable AUDIT_SIGNING_KEY overrides it, so the key can stay off the repository).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audit.dataset import Dataset
 from audit.errors import ConfigError
 
 LOG_FILE = "audit.duckdb"
 PUBLISH_DIR = "published"
+CONFIG_FILE = "audit.yaml"
+SIGNING_KEY_ENV = "AUDIT_SIGNING_KEY"
+DEFAULT_LOCK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    # Seconds to wait for another audit process to release the change log before giving up.
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
     @classmethod
-    def at(cls, root: str | Path) -> "Workspace":
+    def at(cls, root: str | Path, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> "Workspace":
         path = Path(root).resolve()
         if not path.is_dir():
             raise ConfigError(f"workspace {root} is not a folder")
-        return cls(path)
+        return cls(path, lock_timeout)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        from audit.yamlfile import read_yaml
+
+        path = self.root / CONFIG_FILE
+        config = read_yaml(path) if path.is_file() else {}
+        if not isinstance(config, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings")
+        return config
+
+    @property
+    def signing_key(self) -> Path | None:
+        """The private key that signs published chain heads, if the office has configured one."""
+        configured = os.environ.get(SIGNING_KEY_ENV) or self.config.get("signing_key")
+        if not configured:
+            return None
+        path = (self.root / str(configured)).resolve()
+        if not path.is_file():
+            raise ConfigError(f"signing key {path} (from {SIGNING_KEY_ENV} or {CONFIG_FILE}) does not exist")
+        return path
 
     @property
     def log_path(self) -> Path:

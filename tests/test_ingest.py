@@ -51,7 +51,8 @@ def test_ingest_records_release_findings_waivers_and_validation(workspace):
 def test_every_log_entry_is_linked_into_the_dataset_hash_chain(workspace):
     pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
 
-    entries = sorted((e for t in TABLES for e in log_rows(workspace, t)), key=lambda e: e["seq"])
+    # An entry's hash covers the name of its table too, so it cannot be moved to another.
+    entries = sorted(({**e, "table": t} for t in TABLES for e in log_rows(workspace, t)), key=lambda e: e["seq"])
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     previous = GENESIS
     for entry in entries:

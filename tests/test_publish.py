@@ -31,8 +31,9 @@ def test_published_package_is_valid_and_documented(workspace, run, tmp_path):
     data = descriptor["resources"][0]
     assert data["schema"]["primaryKey"] == ["year"]
     assert all(f.get("description") for f in data["schema"]["fields"])
-    assert {r["name"] for r in descriptor["resources"]} == {"violent-crime", "findings", "validation"}
-    assert descriptor["audit"]["changeLogHead"] == log_rows(workspace, "publications")[0]["chain_head"]
+    assert {r["name"] for r in descriptor["resources"]} == {"violent-crime", "findings", "validation", "changelog"}
+    # The package carries the chain head at its publication: the hash of its own publication entry.
+    assert descriptor["audit"]["changeLog"]["head"] == log_rows(workspace, "publications")[0]["hash"]
 
 
 def test_published_csv_has_plain_integers(workspace, tmp_path):

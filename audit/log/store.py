@@ -9,8 +9,10 @@ so what is hashed is exactly what is stored.
 from __future__ import annotations
 
 import getpass
+import heapq
 import json
 import os
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any, Iterator
 import duckdb
 
 from audit.errors import StateError
-from audit.log.chain import GENESIS, entry_hash
+from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
 from audit.sql import ident, literal
 
 ALIAS = "log"
@@ -27,14 +29,18 @@ CHAIN_COLUMNS = "dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARC
 
 # Each table's own columns; every table also has the chain columns above.
 TABLES: dict[str, str] = {
+    # data_digest: see `data_digest`; it makes the stored copy of the release's rows part of the chain.
     "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
-    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR",
+    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR",
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
     "waived_count BIGINT, claims VARCHAR",
     "findings": "release_id VARCHAR, \"check\" VARCHAR, severity VARCHAR, \"key\" VARCHAR, \"columns\" VARCHAR, "
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
-    "publications": "release_id VARCHAR, package_version VARCHAR, path VARCHAR, chain_head VARCHAR, recorded_by VARCHAR",
+    # A publication's own hash is the chain head its package carries. files: sha256 of each data file
+    # of the package (JSON); signing_key: fingerprint of the Ed25519 key that signed the head, if any.
+    "publications": "release_id VARCHAR, package_version VARCHAR, path VARCHAR, files VARCHAR, "
+    "signing_key VARCHAR, recorded_by VARCHAR",
     # Revision notes shipped with a release, each as JSON (id, where, columns, reason, reference, approved_by).
     "notes": "release_id VARCHAR, note_id VARCHAR, note VARCHAR",
     # Every change against the baseline (the last published release): key as JSON, old and new as JSON values.
@@ -44,6 +50,8 @@ TABLES: dict[str, str] = {
     "revisions": "release_id VARCHAR, baseline_release_id VARCHAR, summary VARCHAR",
 }
 DATA_SCHEMA = "release_data"
+# Bumped whenever a table or the hashed form changes; a log of another format is refused, not misread.
+LOG_FORMAT = "2"
 
 
 def as_json(value: Any) -> str:
@@ -54,19 +62,34 @@ def who() -> str:
     return os.environ.get("AUDIT_USER") or getpass.getuser()
 
 
-def open_log(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False) -> "ChangeLog":
-    """Attach the log file at `path` to `con` (creating it if new, unless `read_only`) and return its API."""
+def open_log(
+    con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False, lock_timeout: float = 60.0
+) -> "ChangeLog":
+    """Attach the log file at `path` to `con` (creating it if new, unless `read_only`) and return its API.
+
+    DuckDB lets one process write a file at a time; while another holds it, wait up to
+    `lock_timeout` seconds, then give up with a StateError (exit 2), never a traceback.
+    """
     if read_only and not path.exists():
         raise StateError(f"there is no change log at {path} yet: run `audit ingest` first")
-    try:
-        con.execute(f"ATTACH {literal(str(path))} AS {ALIAS}" + (" (READ_ONLY)" if read_only else ""))
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StateError(f"the change log {path} is in use by another process; try again when it finishes") from exc
-        raise StateError(f"cannot open the change log {path}: {exc}") from exc
+    deadline = time.monotonic() + lock_timeout
+    pause = 0.05
+    while True:
+        try:
+            con.execute(f"ATTACH {literal(str(path))} AS {ALIAS}" + (" (READ_ONLY)" if read_only else ""))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StateError(f"cannot open the change log {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise StateError(
+                    f"the change log {path} is in use by another audit process and stayed so for "
+                    f"{lock_timeout:g} s; nothing was written. Try again when it finishes, or raise --lock-timeout"
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
     log = ChangeLog(con)
-    if not read_only:
-        log.create_tables()
+    log.check_format(path, create=not read_only)
     return log
 
 
@@ -74,11 +97,28 @@ class ChangeLog:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    def create_tables(self) -> None:
+    def check_format(self, path: Path, create: bool) -> None:
+        """Create the tables of a new log; refuse a log written in another format."""
+        tables = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [ALIAS]
+        ).fetchall()}
+        if not tables:
+            if create:
+                self._create_tables()
+            return
+        found = self.con.execute(f"SELECT value FROM {ALIAS}.meta WHERE name = 'format'").fetchall() \
+            if "meta" in tables else []
+        if not found or found[0][0] != LOG_FORMAT:
+            version = found[0][0] if found else "1"
+            raise StateError(f"the change log {path} is in format {version}; this audit reads format {LOG_FORMAT}")
+
+    def _create_tables(self) -> None:
         with self.transaction():
-            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {ALIAS}.{DATA_SCHEMA}")
+            self.con.execute(f"CREATE TABLE {ALIAS}.meta (name VARCHAR, value VARCHAR)")
+            self.con.execute(f"INSERT INTO {ALIAS}.meta VALUES ('format', ?)", [LOG_FORMAT])
+            self.con.execute(f"CREATE SCHEMA {ALIAS}.{DATA_SCHEMA}")
             for name, columns in TABLES.items():
-                self.con.execute(f"CREATE TABLE IF NOT EXISTS {ALIAS}.{name} ({CHAIN_COLUMNS}, {columns})")
+                self.con.execute(f"CREATE TABLE {ALIAS}.{name} ({CHAIN_COLUMNS}, {columns})")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -108,12 +148,27 @@ class ChangeLog:
         entries = []
         for row in rows:
             seq += 1
-            entry = {"dataset": dataset, "seq": seq, "recorded_at": now, "prev_hash": prev, **row}
+            entry = {TABLE_KEY: table, "dataset": dataset, "seq": seq, "recorded_at": now, "prev_hash": prev, **row}
             entry["hash"] = prev = entry_hash(entry)
+            del entry[TABLE_KEY]  # hashed, so an entry cannot move to another table; implied by where it is stored
             entries.append(entry)
         if entries:
             self._insert(table, entries)
         return prev
+
+    def next_entry(self, table: str, dataset: str, row: dict[str, Any]) -> dict[str, Any]:
+        """The entry `append` would record for `row` next (with its hash), without recording it."""
+        seq, prev = self.head(dataset)
+        entry = {TABLE_KEY: table, "dataset": dataset, "seq": seq + 1,
+                 "recorded_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "prev_hash": prev, **row}
+        entry["hash"] = entry_hash(entry)
+        return entry
+
+    def append_entry(self, entry: dict[str, Any]) -> None:
+        """Record an entry made by `next_entry`, if the chain has not moved since."""
+        if self.head(entry["dataset"]) != (entry["seq"] - 1, entry["prev_hash"]):
+            raise StateError(f"the change log of {entry['dataset']} moved while an entry was being written")
+        self._insert(entry[TABLE_KEY], [{k: v for k, v in entry.items() if k != TABLE_KEY}])
 
     def _insert(self, table: str, entries: list[dict[str, Any]]) -> None:
         """One INSERT for all `entries`, through a DataFrame: a large diff logs hundreds of thousands at once."""
@@ -129,6 +184,54 @@ class ChangeLog:
             self.con.unregister("__log_entries")
 
     # -- reads -----------------------------------------------------------
+
+    def datasets(self) -> list[str]:
+        union = " UNION ".join(f"SELECT DISTINCT dataset FROM {ALIAS}.{t}" for t in TABLES)
+        return sorted(r[0] for r in self.con.execute(union).fetchall())
+
+    def entries(self, dataset: str, upto_seq: int | None = None, batch: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Every entry of `dataset`'s chain (up to `upto_seq`), in seq order, each with its table's name.
+
+        Streams: one cursor per table, merged by seq, so a long log never sits in memory whole."""
+        limit = "" if upto_seq is None else f" AND seq <= {int(upto_seq)}"
+
+        def table_entries(table: str) -> Iterator[dict[str, Any]]:
+            cursor = self.con.cursor()
+            try:
+                cursor.execute(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ?{limit} ORDER BY seq, hash", [dataset])
+                names = [d[0] for d in cursor.description]
+                while rows := cursor.fetchmany(batch):
+                    for row in rows:
+                        yield {TABLE_KEY: table, **dict(zip(names, row))}
+            finally:
+                cursor.close()
+
+        # Cursors see committed entries only, which is what a chain is made of.
+        yield from heapq.merge(*(table_entries(t) for t in TABLES), key=lambda e: (e["seq"], e["hash"]))
+
+    def entry_at(self, dataset: str, seq: int) -> list[dict[str, Any]]:
+        """The entries recorded at position `seq` (one, unless someone inserted another)."""
+        found = []
+        for table in TABLES:
+            for row in self._rows(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ? AND seq = ?", [dataset, seq]):
+                found.append({TABLE_KEY: table, **row})
+        return found
+
+    def releases(self, dataset: str) -> list[dict[str, Any]]:
+        return self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? ORDER BY seq", [dataset])
+
+    def publications(self, dataset: str) -> list[dict[str, Any]]:
+        return self._rows(f"SELECT * FROM {ALIAS}.publications WHERE dataset = ? ORDER BY seq", [dataset])
+
+    def publication_of(self, release_id: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT * FROM {ALIAS}.publications WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
+                          [release_id])
+        return rows[0] if rows else None
+
+    def data_tables(self) -> list[str]:
+        return sorted(r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?", [ALIAS, DATA_SCHEMA]
+        ).fetchall())
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, params)
@@ -197,3 +300,23 @@ class ChangeLog:
 
     def data_table(self, name: str) -> str:
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
+
+    def data_digest(self, name: str) -> str:
+        return data_digest(self.con, self.data_table(name))
+
+
+def data_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A digest of a stored release's rows, so they are covered by the chain without hashing them one
+    entry each: sha256 of each row (its position and its values as text, NULL apart from empty),
+    truncated to 64 bits and summed. Any changed, added, removed or moved row changes it.
+
+    A sum of truncated hashes is cheap (about 0.5 s a million rows) but weaker than a hash of the
+    whole table: it catches any edit, not a forger who searches for a compensating set of rows.
+    """
+    names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    values = ", ".join(f"coalesce(CAST({ident(n)} AS VARCHAR), chr(0))" for n in names)
+    row_text = f"concat_ws(chr(31), rowid, {values})"
+    count, total = con.execute(
+        f"SELECT count(*), sum(CAST(CAST('0x' || left(sha256({row_text}), 16) AS UBIGINT) AS HUGEINT)) FROM {table}"
+    ).fetchall()[0]
+    return f"sha256-sum64:{count}:{total or 0:x}"

@@ -1,20 +1,19 @@
-"""Write one data package: clean CSV data, the findings and report, a described schema, a README."""
+"""The files of one data package: clean CSV data, the findings and report, a described schema, the change
+log extract, a README. Where they are written, and when, is `publish.folder`'s business."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
+from audit.log.verify import EXTRACT_FILE, sha256_file
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
 from audit.publish.revisions import PublishedRevisions
@@ -59,40 +58,41 @@ def _write_findings_csv(path: Path, report: Report) -> None:
             ])
 
 
-def write_package(
+def write_data_files(
+    folder: Path,
     con: duckdb.DuckDBPyConnection,
     data_table: str,
     dataset: Dataset,
     report: Report,
-    version: str,
-    out: Path,
-    chain_head: str,
     revisions: PublishedRevisions | None = None,
-) -> Path:
-    """Write the package for `data_table` to `out` atomically; return `out`."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _fill(staging, con, data_table, dataset, report, version, chain_head, revisions)
-        _replace_dir(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+) -> dict[str, str]:
+    """Write the package's data files into `folder`; return each one's path in the package -> sha256.
 
-
-def _fill(folder: Path, con, data_table: str, dataset: Dataset, report: Report, version: str, chain_head: str,
-          revisions: PublishedRevisions | None) -> None:
+    These hashes go into the publication's log entry, so the log vouches for the very files published."""
     data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
     (folder / data_path).parent.mkdir(parents=True, exist_ok=True)
     order = ", ".join(ident(k) for k in dataset.primary_key)
     target = literal(str(folder / data_path))
     con.execute(f"COPY (SELECT * FROM {data_table} ORDER BY {order}) TO {target} (HEADER, DELIMITER ',')")
-
     _write_findings_csv(folder / "findings.csv", report)
     (folder / "validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    names = [data_path, "findings.csv", "validation.json"]
+    if revisions is not None:
+        published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
+        names.append(published_revisions.FILE_NAME)
+    return {name: sha256_file(folder / name) for name in names}
 
+
+def write_descriptor(
+    folder: Path,
+    dataset: Dataset,
+    report: Report,
+    version: str,
+    change_log: dict[str, Any],
+    revisions: PublishedRevisions | None = None,
+) -> None:
+    """Write datapackage.json and README.md, which name the chain head (`change_log`) of this publication."""
+    data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
     descriptor = {k: v for k, v in dataset.descriptor.items() if k != "resources"}
     descriptor.update(
         version=version,
@@ -131,19 +131,24 @@ def _fill(folder: Path, con, data_table: str, dataset: Dataset, report: Report, 
         ],
     )
     if revisions is not None:
-        published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
         descriptor["resources"].append(published_revisions.resource(dataset))
-    descriptor["audit"] = {"release": report.release, "changeLogHead": chain_head}
+    descriptor["resources"].append({
+        "name": "changelog",
+        "path": EXTRACT_FILE,
+        "title": "Change log extract",
+        "description": "Every entry of the office's change log for this dataset up to this publication, one JSON "
+                       "object a line, hash-chained: check it with `audit verify --package`.",
+        "format": "txt",  # JSON lines; "jsonl" would make frictionless read it as a table
+        "mediatype": "application/x-ndjson",
+        "encoding": "utf-8",
+    })
+    descriptor["audit"] = {"release": report.release, "changeLog": change_log}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(render_readme(dataset, report, version, chain_head, revisions), encoding="utf-8")
+    (folder / "README.md").write_text(render_readme(dataset, report, version, change_log, revisions), encoding="utf-8")
 
 
-def _replace_dir(staging: Path, out: Path) -> None:
-    """Move `staging` to `out`; an existing `out` is swapped out first and then removed."""
-    if not out.exists():
-        os.rename(staging, out)
-        return
-    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.rename(out, retired)
-    os.rename(staging, out)
-    shutil.rmtree(retired, ignore_errors=True)
+def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:
+    """The dataset's log entries, one canonical JSON object a line (the form that is hashed, plus `hash`)."""
+    with (folder / EXTRACT_FILE).open("w", encoding="utf-8", newline="\n") as handle:
+        for entry in entries:
+            handle.write(json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")

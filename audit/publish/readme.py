@@ -18,7 +18,7 @@ def _sources(dataset: Dataset) -> list[str]:
 
 
 def render_readme(
-    dataset: Dataset, report: Report, version: str, chain_head: str, revisions: PublishedRevisions | None = None
+    dataset: Dataset, report: Report, version: str, change_log: dict, revisions: PublishedRevisions | None = None
 ) -> str:
     lines = [f"# {dataset.title}", "", f"Version {version}.", ""]
     lines += [dataset.descriptor.get("description", "").strip(), ""]
@@ -31,6 +31,7 @@ def render_readme(
         "plain numbers with no thousands separators.",
         "- `findings.csv` and `validation.json`: everything the validation found, including accepted findings.",
         "- `datapackage.json`: the description of every column, with its unit.",
+        "- `changelog.jsonl`: the office's change log for this dataset up to this publication (see below).",
         *(["- `revisions.csv`: every value changed and every row added or removed since the previous "
            "published version, with the reason."] if revisions else []),
         "",
@@ -61,12 +62,22 @@ def render_readme(
                                                     else f"{c['computed']:,.2f}"))
             source = f" ({c['source']})" if c.get("source") else ""
             lines.append(f"- \"{c['statement']}\"{source}: {verdict}.")
+    signature = change_log.get("signature")
+    signed = (f" It is signed with the office's Ed25519 key `{signature['keyFingerprint']}`." if signature else "")
     lines += [
         "",
         "## Checking this package",
         "",
-        f"The office's change log stood at `{chain_head}` when this version was published. "
-        "Anyone holding the log can check that this entry is still in it.",
+        f"`changelog.jsonl` holds every entry the office's change log recorded for this dataset up to this "
+        f"publication: each release received, every value that changed and its revision note, every validation "
+        f"finding and waiver, every publication. Each entry carries the sha256 hash of its own content and of "
+        f"the entry before it, so no entry can be changed, removed or reordered without breaking the chain. "
+        f"The last one, entry {change_log['seq']} with hash `{change_log['head']}`, is this publication: it "
+        f"names the sha256 of each data file in this folder.{signed}",
+        "",
+        "To check it: `audit verify --package <this folder>` (with no access to the office), or recompute each "
+        "hash as the sha256 of the entry's JSON without its `hash` key, keys sorted, no spaces. The office can "
+        "show the same entry is still in its log with `audit verify --workspace <its folder> --package <this folder>`.",
         "",
     ]
     return "\n".join(lines)

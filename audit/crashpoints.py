@@ -1,0 +1,18 @@
+"""Named points where a test can kill the running command, to prove a crash there loses nothing.
+
+`AUDIT_CRASH_AT=publish-after-commit audit publish ...` makes the process SIGKILL itself
+when it reaches that point: no cleanup, no `finally`, as when a machine loses power.
+Unset (always, outside tests), a crash point does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "AUDIT_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    if os.environ.get(ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,101 @@
+"""A command killed at any point (SIGKILL: no cleanup) loses nothing and leaves nothing half-done,
+and a second writer waits for the log, then fails cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from audit import pipeline
+from audit.crashpoints import ENV
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+from tests.consistency import inconsistencies, packages
+from tests.test_ingest import log_rows
+
+INGEST = ["ingest", EXAMPLE, str(EXAMPLE_CSV), "--waivers", str(EXAMPLE_WAIVERS), "--version", "2023-09"]
+
+
+def audit_process(workspace, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    """`audit ARGS` in a process of its own, as the office runs it; optionally killed at a crash point."""
+    env = {**os.environ, **({ENV: crash_at} if crash_at else {})}
+    return subprocess.run([sys.executable, "-m", "audit", *args, "--workspace", str(workspace.root)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("point", ["ingest-data-stored", "ingest-before-commit", "ingest-after-commit"])
+def test_ingest_killed_at_any_point_records_all_or_nothing(workspace, point):
+    killed = audit_process(workspace, *INGEST, crash_at=point)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert inconsistencies(workspace.root) == []
+    recorded = [r["version"] for r in log_rows(workspace, "releases")]
+    assert recorded == (["2023-09"] if point == "ingest-after-commit" else [])
+
+    rerun = pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    assert rerun.report.success and rerun.already_recorded == (point == "ingest-after-commit")
+    assert [r["version"] for r in log_rows(workspace, "releases")] == ["2023-09"]
+    assert inconsistencies(workspace.root) == []
+
+
+@pytest.mark.parametrize("point", ["publish-package-written", "publish-before-commit", "publish-after-commit"])
+def test_publish_killed_at_any_point_leaves_no_half_package_and_a_rerun_finishes(workspace, point):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    killed = audit_process(workspace, "publish", EXAMPLE, crash_at=point)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert inconsistencies(workspace.root) == []
+    assert packages(workspace) == []  # nothing visible yet: any package is still hidden
+    assert len(log_rows(workspace, "publications")) == (1 if point == "publish-after-commit" else 0)
+
+    rerun = pipeline.publish(workspace, EXAMPLE)
+
+    assert rerun.already_published == (point == "publish-after-commit")
+    assert packages(workspace) == [rerun.path]
+    assert len(log_rows(workspace, "publications")) == 1
+    assert inconsistencies(workspace.root) == []
+    assert not [p for p in rerun.path.parent.iterdir() if p.name.startswith(".")]  # leftovers cleared
+
+
+def hold_log(workspace, seconds: float) -> subprocess.Popen:
+    """Another process writing the log (holding DuckDB's file lock) for `seconds`."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(float(sys.argv[2]))", str(workspace.log_path), str(seconds)],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_second_writer_gives_up_after_the_timeout_with_a_clear_message(workspace, run):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    holder = hold_log(workspace, 30)
+    try:
+        started = time.monotonic()
+        result = run("publish", EXAMPLE, "--lock-timeout", "1")
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert result.exit_code == 2
+    assert "in use by another audit process" in result.output and "Traceback" not in result.output
+    assert waited >= 1
+    assert log_rows(workspace, "publications") == [] and inconsistencies(workspace.root) == []
+
+
+def test_a_second_writer_waits_for_the_first_to_finish(workspace, run):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    holder = hold_log(workspace, 1.5)
+
+    result = run("publish", EXAMPLE, "--lock-timeout", "60")
+    holder.wait()
+
+    assert result.exit_code == 0, result.output
+    assert len(log_rows(workspace, "publications")) == 1 and inconsistencies(workspace.root) == []

@@ -1,0 +1,215 @@
+"""`audit verify`: every kind of tampering with the log is caught and named; truncation is caught
+through a package; anyone can check a package without the office's log; signed heads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from audit import pipeline
+from audit.cli import cli
+from audit.log.chain import entry_hash
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+
+EXAMPLE_DIR = PROJECT / "datapackages" / EXAMPLE
+REVISED_CSV = EXAMPLE_DIR / "releases" / "2024-03-revised-example.csv"
+
+
+def complete_notes(folder: Path) -> Path:
+    """The example's 2024-03 notes, with the one change they leave unexplained explained too."""
+    notes = yaml.safe_load((EXAMPLE_DIR / "revision-notes-2024-03.yaml").read_text())
+    notes["notes"][1]["columns"].append("violent_crime")
+    path = folder / "complete-notes.yaml"
+    path.write_text(yaml.safe_dump(notes))
+    return path
+
+
+@pytest.fixture
+def published(workspace, tmp_path) -> list[Path]:
+    """Two published versions of the example: 2023-09, then 2024-03 with all its revisions explained."""
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    first = pipeline.publish(workspace, EXAMPLE).path
+    pipeline.ingest(workspace, EXAMPLE, REVISED_CSV, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
+    second = pipeline.publish(workspace, EXAMPLE).path
+    return [first, second]
+
+
+def audit(*args):
+    """Run `audit ARGS...` with no workspace: as a journalist holding only the packages would."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def tamper(workspace, *statements: str) -> None:
+    """Change the log file behind the tool's back, as anyone holding the file could."""
+    with duckdb.connect(str(workspace.log_path)) as con:
+        for statement in statements:
+            con.execute(statement)
+
+
+def test_an_untouched_log_and_its_packages_verify(published, run):
+    result = run("verify", "--package", published[0], "--package", published[1])
+
+    assert result.exit_code == 0, result.output
+    assert "log baltimore-violent-crime: intact" in result.output
+    assert result.output.count(": holds") == 2
+
+
+TAMPERING = {
+    # name: (statements, the table and words the report must name)
+    "a finding's message rewritten": (
+        ["UPDATE findings SET message = 'nothing to see' WHERE seq = (SELECT min(seq) FROM findings)"],
+        "findings entry seq", "does not match its hash"),
+    "a changed value edited": (
+        ["UPDATE changes SET new = '11099' WHERE \"column\" = 'violent_crime' AND \"key\" LIKE '%2018%'"],
+        "changes entry seq", "does not match its hash"),
+    "a waiver deleted": (
+        ["DELETE FROM waivers WHERE seq = (SELECT min(seq) FROM waivers)"], "entry seq", "missing"),
+    "a revision note inserted": (
+        ["INSERT INTO notes SELECT * FROM notes LIMIT 1"], "notes entry seq", "a second entry"),
+    "two entries swapped": (
+        ["UPDATE releases SET seq = -1 WHERE seq = 1", "UPDATE waivers SET seq = 1 WHERE seq = 2",
+         "UPDATE releases SET seq = 2 WHERE seq = -1"], "waivers entry seq 1", "does not link to the entry before it"),
+    "an entry forged with a recomputed hash": (None, "entry seq", "does not link to the entry before it"),
+    "a stored release row edited": (
+        ['UPDATE release_data."baltimore-violent-crime@2023-09" SET homicide = homicide + 1 WHERE year = 2018'],
+        "release baltimore-violent-crime@2023-09", "stored rows differ"),
+    "a stored release dropped": (
+        ['DROP TABLE release_data."baltimore-violent-crime@2023-09"'], "release baltimore-violent-crime@2023-09",
+        "missing"),
+}
+
+
+@pytest.mark.parametrize("kind", TAMPERING)
+def test_each_kind_of_tampering_is_caught_and_named(published, workspace, run, kind):
+    statements, where, what = TAMPERING[kind]
+    if statements is None:
+        statements = forged_validation(workspace)
+    tamper(workspace, *statements)
+
+    result = run("verify")
+
+    assert result.exit_code == 1, result.output
+    assert "BROKEN" in result.output and where in result.output and what in result.output
+
+
+def forged_validation(workspace) -> list[str]:
+    """Mark the first validation a success and recompute its hash, as a careful forger would."""
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        cursor = con.execute("SELECT * FROM validations ORDER BY seq LIMIT 1")
+        names = [d[0] for d in cursor.description]
+        entry = {"table": "validations", **dict(zip(names, cursor.fetchall()[0]))}
+    entry["success"] = not entry["success"]
+    forged = entry_hash(entry)
+    return [f"UPDATE validations SET success = NOT success, hash = '{forged}' WHERE seq = {entry['seq']}"]
+
+
+def truncate(workspace, after_seq: int) -> None:
+    tamper(workspace, *(f"DELETE FROM {t} WHERE seq > {after_seq}" for t in
+                        ("releases", "validations", "findings", "waivers", "publications", "notes", "changes",
+                         "revisions")))
+
+
+def test_truncation_is_invisible_in_the_log_but_caught_through_a_package(published, workspace, run):
+    head = json.loads((published[1] / "datapackage.json").read_text())["audit"]["changeLog"]["seq"]
+    truncate(workspace, head - 1)  # the newest entry, the second publication, is gone
+
+    assert run("verify").exit_code == 0  # what is left still links up: the log alone cannot tell
+    result = run("verify", "--package", published[1])
+
+    assert result.exit_code == 1
+    assert f"published at seq {head} but the log of baltimore-violent-crime ends at seq {head - 1} (truncated)" \
+        in result.output
+
+
+def test_a_rewritten_log_is_caught_through_a_package(published, workspace, run):
+    # Rebuild the history from the start with a different first release: every hash is consistent again.
+    workspace.log_path.unlink()
+    pipeline.ingest(workspace, EXAMPLE, REVISED_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    result = run("verify", "--package", published[0])
+
+    assert result.exit_code == 1
+    assert "is not the one this package was published with" in result.output or "truncated" in result.output
+
+
+def test_anyone_can_check_packages_without_the_office_log(published, tmp_path, run):
+    journalist = tmp_path / "journalist"
+    copies = [shutil.copytree(p, journalist / p.name) for p in published]
+
+    result = audit("verify", "--package", copies[0], "--package", copies[1], "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["datasets"] == [] and [p["ok"] for p in report["packages"]] == [True, True]
+
+
+def test_an_outsider_sees_a_published_file_that_was_changed(published, tmp_path):
+    copy = shutil.copytree(published[0], tmp_path / "copy")
+    data = copy / "data" / "violent-crime.csv"
+    data.write_text(data.read_text().replace("12430", "12431"))
+
+    result = audit("verify", "--package", copy)
+
+    assert result.exit_code == 1
+    assert "data/violent-crime.csv is not the file that was published" in result.output
+
+
+def test_an_outsider_sees_an_edited_extract_entry(published, tmp_path):
+    copy = shutil.copytree(published[1], tmp_path / "copy")
+    lines = (copy / "changelog.jsonl").read_text().splitlines()
+    changed = next(i for i, line in enumerate(lines) if '"table":"changes"' in line)
+    entry = json.loads(lines[changed])
+    entry["new"] = entry["old"]
+    lines[changed] = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    (copy / "changelog.jsonl").write_text("\n".join(lines) + "\n")
+
+    result = audit("verify", "--package", copy)
+
+    assert result.exit_code == 1
+    assert f"changes entry seq {entry['seq']}: its content does not match its hash" in result.output
+
+
+def test_a_version_that_does_not_continue_the_one_before_is_caught(published, workspace, tmp_path):
+    # A second office history: the same first release published, but recorded at another time.
+    other = tmp_path / "other"
+    shutil.copytree(workspace.root / "datapackages", other / "datapackages")
+    shutil.copytree(workspace.root / "expectations", other / "expectations")
+    from audit.workspace import Workspace
+
+    elsewhere = Workspace.at(other)
+    pipeline.ingest(elsewhere, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.publish(elsewhere, EXAMPLE)
+
+    result = audit("verify", "--package", other / "published" / EXAMPLE / "2023-09", "--package", published[1])
+
+    assert result.exit_code == 1
+    assert "it does not continue version 2023-09" in result.output
+
+
+def test_signed_heads_verify_against_the_office_key_only(workspace, tmp_path):
+    key, stranger = tmp_path / "keys" / "office.pem", tmp_path / "stranger.pem"
+    made = audit("keygen", key)
+    assert made.exit_code == 0 and "ed25519:" in made.output
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert audit("keygen", stranger).exit_code == 0
+    (workspace.root / "audit.yaml").write_text(f"signing_key: {key}\n")
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    package = pipeline.publish(workspace, EXAMPLE).path
+
+    good = audit("verify", "--package", package, "--public-key", f"{key}.pub")
+    wrong = audit("verify", "--package", package, "--public-key", f"{stranger}.pub")
+
+    assert good.exit_code == 0 and "signed by ed25519:" in good.output
+    assert wrong.exit_code == 1 and "not by the trusted key" in wrong.output
+    # A forged head (say, from a rewritten log) cannot carry the office's signature.
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    descriptor["audit"]["changeLog"]["head"] = "f" * 64
+    (package / "datapackage.json").write_text(json.dumps(descriptor))
+    forged = audit("verify", "--package", package, "--public-key", f"{key}.pub")
+    assert forged.exit_code == 1 and "does not verify" in forged.output
