@@ -221,7 +221,7 @@ def publish(
             return PublishResult(report, None, version, refused=True)
         published = log.publication_of(release["release_id"])
         if published is not None:
-            return PublishResult(report, _published_folder(published), version, already_published=True)
+            return PublishResult(report, _published_folder(workspace, published), version, already_published=True)
         target = (Path(out) if out else workspace.publish_root / dataset.name / version).resolve()
         if target.exists():
             raise StateError(f"{target} already exists: a published package is never overwritten; choose another --out")
@@ -233,11 +233,11 @@ def publish(
     return PublishResult(report, target, version)
 
 
-def _published_folder(publication: dict) -> Path:
+def _published_folder(workspace: Workspace, publication: dict) -> Path:
     """The folder of a recorded publication, put in place first if a crash left it pending."""
     from audit.publish.folder import complete
 
-    target = Path(publication["path"])
+    target = workspace.root / publication["path"]  # relative to the workspace, unless published outside it
     if not complete(target, publication["hash"]):
         raise StateError(f"{publication['release_id']} was published to {target}, which is gone; "
                          "copy the package back from where it was published")
@@ -261,7 +261,9 @@ def _write_publication(workspace: Workspace, log: ChangeLog, dataset: Dataset, r
     try:
         files = write_data_files(staging, log.con, log.data_table(release["data_table"]), dataset, report, revisions)
         entry = log.next_entry("publications", dataset.name, {
-            "release_id": release["release_id"], "package_version": release["version"], "path": str(target),
+            "release_id": release["release_id"], "package_version": release["version"],
+            # Relative inside the workspace: the log extract is published, the office's folders need not be.
+            "path": str(target.relative_to(workspace.root) if target.is_relative_to(workspace.root) else target),
             "files": as_json(files), "signing_key": signer.fingerprint if signer else None, "recorded_by": who(),
         })
         change_log = {"path": "changelog.jsonl", "seq": entry["seq"], "head": entry["hash"]}

@@ -39,7 +39,7 @@ def inconsistencies(root: Path) -> list[str]:
             problems.append(f"release {release_id} is half-recorded: {validations} validations, data stored: "
                             f"{table in stored}")
     for path, head in publications:
-        path = Path(path)
+        path = workspace.root / path
         pending = path.with_name(f".{path.name}.pending-{head[:16]}")
         if not path.is_dir() and not pending.is_dir():
             problems.append(f"publication to {path} has no package, not even a pending one")

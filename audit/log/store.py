@@ -185,6 +185,12 @@ class ChangeLog:
 
     # -- reads -----------------------------------------------------------
 
+    def missing_tables(self) -> list[str]:
+        present = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [ALIAS]
+        ).fetchall()}
+        return [t for t in TABLES if t not in present]
+
     def datasets(self) -> list[str]:
         union = " UNION ".join(f"SELECT DISTINCT dataset FROM {ALIAS}.{t}" for t in TABLES)
         return sorted(r[0] for r in self.con.execute(union).fetchall())

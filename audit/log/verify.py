@@ -12,13 +12,13 @@ Three questions, each answered from what is on disk:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
+from audit.ingest import file_sha256
 from audit.log.chain import TABLE_KEY, ChainWalk, walk
 from audit.log.store import ChangeLog
 
@@ -88,6 +88,9 @@ class Verification:
 def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
     """Walk every dataset's chain; recompute each stored release's digest. Returns the checks and
     the problems that belong to no dataset."""
+    missing = log.missing_tables()
+    if missing:
+        return [], [f"table {t} is missing from the log (dropped behind the tool's back)" for t in missing]
     checks = []
     referenced: set[str] = set()
     for dataset in log.datasets():
@@ -143,14 +146,6 @@ def _read_descriptor(folder: Path) -> dict[str, Any]:
     return descriptor
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_package(folder: Path, trusted_key: bytes | None = None) -> tuple[PackageCheck, list[dict[str, Any]]]:
     """Check a package on its own: its extract's chain, its head, its files, its signature.
     Returns the check and the extract (for comparing packages with each other and with the log)."""
@@ -190,7 +185,7 @@ def _publication_problems(folder: Path, last: dict[str, Any], check: PackageChec
         path = folder / name
         if not path.is_file():
             problems.append(f"{name} is missing")
-        elif sha256_file(path) != expected:
+        elif file_sha256(path) != expected:
             problems.append(f"{name} is not the file that was published (its sha256 differs from the log's)")
     return problems
 
@@ -198,6 +193,9 @@ def _publication_problems(folder: Path, last: dict[str, Any], check: PackageChec
 def compare_with_log(check: PackageCheck, log: ChangeLog) -> None:
     """The log must still hold the package's head at the same position; chains being cumulative,
     that one hash vouches for every entry before it."""
+    if log.missing_tables():
+        check.problems.append("the log is missing tables, so it cannot vouch for this package")
+        return
     at_head = log.entry_at(check.dataset, check.head_seq)
     if not at_head:
         seq, _ = log.head(check.dataset)
@@ -223,9 +221,14 @@ def compare_packages(checks: list[tuple[PackageCheck, list[dict[str, Any]]]]) ->
 
 
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None) -> Verification:
+    import duckdb
+
     result = Verification()
     if log is not None:
-        result.logs, result.problems = verify_log(log)
+        try:
+            result.logs, result.problems = verify_log(log)
+        except duckdb.Error as exc:  # a table reshaped behind the tool's back, say
+            result.problems = [f"the log cannot be read as the tool wrote it: {exc}"]
     checked = [verify_package(p, trusted_key) for p in packages]
     compare_packages(checked)
     for check, _ in checked:

@@ -13,7 +13,8 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
-from audit.log.verify import EXTRACT_FILE, sha256_file
+from audit.ingest import file_sha256
+from audit.log.verify import EXTRACT_FILE
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
 from audit.publish.revisions import PublishedRevisions
@@ -80,7 +81,7 @@ def write_data_files(
     if revisions is not None:
         published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
         names.append(published_revisions.FILE_NAME)
-    return {name: sha256_file(folder / name) for name in names}
+    return {name: file_sha256(folder / name) for name in names}
 
 
 def write_descriptor(
