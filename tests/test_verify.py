@@ -215,3 +215,10 @@ def test_signed_heads_verify_against_the_office_key_only(workspace, tmp_path):
     (package / "datapackage.json").write_text(json.dumps(descriptor))
     forged = audit("verify", "--package", package, "--public-key", f"{key}.pub")
     assert forged.exit_code == 1 and "does not verify" in forged.output
+
+
+def test_a_folder_that_is_not_a_package_is_an_input_error(tmp_path):
+    result = audit("verify", "--package", tmp_path)
+
+    assert result.exit_code == 2
+    assert "datapackage.json" in result.output and "Traceback" not in result.output
