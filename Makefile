@@ -33,7 +33,7 @@ audit: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE) --version 2024-03; test $$? -eq 1
 	@echo; echo "2024-03 was not published: its 2018 Violent Crime change has no revision note (as intended)."
 	@echo; echo "== the change log's hash chain, and the published package checked against it =="
-	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/2023-09
+	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/1.0.0
 
 # Run the test suite (what CI runs).
 test: $(VENV)/.installed

@@ -119,7 +119,7 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
 @cli.command()
 @click.argument("dataset")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the package to (default: published/DATASET/VERSION in the workspace).")
+              help="Publication root: the package goes to OUT/DATASET/VERSION/ (default: the workspace's published/).")
 @click.option("--version", "version", help="Recorded release to publish (default: the latest).")
 @workspace_option
 def publish(dataset: str, out: Path | None, version: str | None, workspace) -> None:
@@ -135,11 +135,13 @@ def publish(dataset: str, out: Path | None, version: str | None, workspace) -> N
         click.echo(f"refused: release {result.version} has findings that are neither fixed nor waived", err=True)
         sys.exit(EXIT_FINDINGS)
     if result.already_published:
-        click.echo(f"{dataset} {result.version} is already published at {result.path}; nothing new was written")
+        click.echo(f"{dataset} release {result.version} is already published as version {result.package_version} at "
+                   f"{result.path}; nothing new was written")
         return
     waived = len(result.report.waived)
     caveats = f", with {waived} waived finding(s) as caveats" if waived else ""
-    click.echo(f"published {dataset} {result.version} to {result.path}{caveats}")
+    click.echo(f"published {dataset} release {result.version} as version {result.package_version} "
+               f"({result.version_rule}) to {result.path}{caveats}")
 
 
 @cli.command()

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +45,11 @@ class IngestResult:
 class PublishResult:
     report: Report
     path: Path | None
-    version: str
+    version: str                      # the release's label
     refused: bool = False
     already_published: bool = False
+    package_version: str | None = None  # the package's version (audit.publish.versioning)
+    version_rule: str | None = None
 
 
 def _release_info(version: str | None, sha256: str, source: str, rows: int) -> dict:
@@ -199,12 +200,13 @@ def _json_or_none(value) -> str | None:
 def publish(
     workspace: Workspace, dataset_name: str, out: str | Path | None = None, version: str | None = None
 ) -> PublishResult:
-    """Publish the latest recorded release (or release `version`) as a data package, unless it has
-    unwaived findings (unexplained revisions among them).
+    """Publish the latest recorded release (or release `version`) as a data package in its own
+    versioned folder under `out` (default: the workspace's published/), unless it has unwaived
+    findings (unexplained revisions among them).
 
     A release already published is not published again: the result names its package (and
     finishes putting it in place if a crash interrupted that)."""
-    from audit.publish.revisions import PublishedRevisions
+    from audit.publish.publication import existing_publication, publish_release
 
     dataset = workspace.dataset(dataset_name)
     if not workspace.log_path.exists():
@@ -216,72 +218,16 @@ def publish(
             which = f"no release {version!r}" if version else "nothing"
             raise StateError(f"{which} recorded yet for {dataset.name}: run `audit ingest` first")
         report = _report_from_log(log, dataset.name, release)
-        version = release["version"]
         if not report.success:
-            return PublishResult(report, None, version, refused=True)
+            return PublishResult(report, None, release["version"], refused=True)
         published = log.publication_of(release["release_id"])
         if published is not None:
-            return PublishResult(report, _published_folder(workspace, published), version, already_published=True)
-        target = (Path(out) if out else workspace.publish_root / dataset.name / version).resolve()
-        if target.exists():
-            raise StateError(f"{target} already exists: a published package is never overwritten; choose another --out")
-        revisions = None
-        if report.revisions is not None:
-            revisions = PublishedRevisions.from_log(report, log.changes(release["release_id"]),
-                                                    log.notes(release["release_id"]))
-        _write_publication(workspace, log, dataset, release, report, target, revisions)
-    return PublishResult(report, target, version)
-
-
-def _published_folder(workspace: Workspace, publication: dict) -> Path:
-    """The folder of a recorded publication, put in place first if a crash left it pending."""
-    from audit.publish.folder import complete
-
-    target = workspace.root / publication["path"]  # relative to the workspace, unless published outside it
-    if not complete(target, publication["hash"]):
-        raise StateError(f"{publication['release_id']} was published to {target}, which is gone; "
-                         "copy the package back from where it was published")
-    return target
-
-
-def _write_publication(workspace: Workspace, log: ChangeLog, dataset: Dataset, release: dict, report: Report,
-                       target: Path, revisions) -> None:
-    """Build the package aside, record its publication (with its files' hashes) in one transaction, then
-    move it into place: see `audit.publish.folder` for why a crash at any point loses nothing."""
-    import shutil
-
-    from audit.log.signing import Signer
-    from audit.publish import folder
-    from audit.publish.package import write_data_files, write_descriptor, write_extract
-
-    signer = Signer(workspace.signing_key) if workspace.signing_key else None
-    kept = {p["hash"][:16] for p in log.publications(dataset.name)}
-    folder.clear_abandoned(target.parent, kept)
-    staging = folder.staging_folder(target)
-    try:
-        files = write_data_files(staging, log.con, log.data_table(release["data_table"]), dataset, report, revisions)
-        entry = log.next_entry("publications", dataset.name, {
-            "release_id": release["release_id"], "package_version": release["version"],
-            # Relative inside the workspace: the log extract is published, the office's folders need not be.
-            "path": str(target.relative_to(workspace.root) if target.is_relative_to(workspace.root) else target),
-            "files": as_json(files), "signing_key": signer.fingerprint if signer else None, "recorded_by": who(),
-        })
-        change_log = {"path": "changelog.jsonl", "seq": entry["seq"], "head": entry["hash"]}
-        if signer:
-            change_log["signature"] = signer.sign(entry["hash"])
-        write_extract(staging, itertools.chain(log.entries(dataset.name), [entry]))
-        write_descriptor(staging, dataset, report, release["version"], change_log, revisions)
-        crash_point("publish-package-written")
-        pending = folder.pending_folder(target, entry["hash"])
-        folder.seal(staging, pending)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    crash_point("publish-before-commit")
-    with log.transaction():
-        log.append_entry(entry)
-    crash_point("publish-after-commit")
-    folder.complete(target, entry["hash"])
+            publication = existing_publication(workspace.root, log, dataset, published)
+        else:
+            publication = publish_release(workspace.root, log, dataset, release, report,
+                                          Path(out) if out else workspace.publish_root, workspace.signing_key)
+    return PublishResult(report, publication.path, release["version"], package_version=publication.version,
+                         version_rule=publication.why, already_published=publication.already_published)
 
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None):

@@ -16,6 +16,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE = "baltimore-violent-crime"
 EXAMPLE_CSV = PROJECT / "datapackages" / EXAMPLE / "releases" / "2023-09-npsp-table-1.csv"
 EXAMPLE_WAIVERS = PROJECT / "datapackages" / EXAMPLE / "waivers.yaml"
+EXAMPLE_REVISED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-03-revised-example.csv"
 
 
 @pytest.fixture
@@ -59,6 +60,17 @@ def add_dataset(workspace: Workspace, name: str, descriptor: dict, expectations:
     (folder / "datapackage.yaml").write_text(yaml.safe_dump(descriptor), encoding="utf-8")
     suite = {"name": name, "expectations": expectations}
     (workspace.root / "expectations" / f"{name}.json").write_text(json.dumps(suite), encoding="utf-8")
+
+
+def complete_notes(folder: Path) -> Path:
+    """The example's 2024-03 notes, with the one change they leave unexplained explained too."""
+    import yaml
+
+    notes = yaml.safe_load((PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-03.yaml").read_text())
+    notes["notes"][1]["columns"].append("violent_crime")
+    path = folder / "complete-notes.yaml"
+    path.write_text(yaml.safe_dump(notes))
+    return path
 
 
 def data_findings(findings: list) -> list:

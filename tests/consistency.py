@@ -55,4 +55,4 @@ def packages(workspace: Workspace) -> list[Path]:
 def half_written(workspace: Workspace) -> list[Path]:
     """Visible folders under published/ that are not whole packages."""
     return sorted(p for p in workspace.publish_root.glob("*/*")
-                  if not p.name.startswith(".") and not (p / "datapackage.json").is_file())
+                  if p.is_dir() and not p.name.startswith(".") and not (p / "datapackage.json").is_file())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from frictionless import Package
 
 from audit import pipeline
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, data_findings
+from audit.publish.versioning import next_version
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes, data_findings
 from tests.test_ingest import log_rows
 
 
@@ -19,15 +21,17 @@ def frictionless_errors(package_dir) -> list[str]:
 
 def test_published_package_is_valid_and_documented(workspace, run, tmp_path):
     assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
-    out = tmp_path / "package"
+    out = tmp_path / "portal"
 
     result = run("publish", EXAMPLE, "--out", out)
 
     assert result.exit_code == 0, result.output
     assert "2 waived finding(s) as caveats" in result.output
-    assert frictionless_errors(out) == []
-    descriptor = json.loads((out / "datapackage.json").read_text())
-    assert descriptor["version"] == "2023-09" and descriptor["licenses"] and descriptor["sources"]
+    package = out / EXAMPLE / "1.0.0"
+    assert frictionless_errors(package) == []
+    descriptor = json.loads((package / "datapackage.json").read_text())
+    assert descriptor["version"] == "1.0.0" and descriptor["audit"]["release"]["version"] == "2023-09"
+    assert descriptor["licenses"] and descriptor["sources"]
     data = descriptor["resources"][0]
     assert data["schema"]["primaryKey"] == ["year"]
     assert all(f.get("description") for f in data["schema"]["fields"])
@@ -84,6 +88,45 @@ def test_default_destination_is_versioned_under_the_workspace(workspace):
 
     result = pipeline.publish(workspace, EXAMPLE)
 
-    assert result.path == workspace.root / "published" / EXAMPLE / "2023-09"
+    assert result.path == workspace.root / "published" / EXAMPLE / "1.0.0"
     assert (result.path / "datapackage.json").is_file()
     assert not [p for p in result.path.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
+    index = json.loads((result.path.parent / "index.json").read_text())
+    assert index["latest"] == "1.0.0" and [v["release"] for v in index["versions"]] == ["2023-09"]
+
+
+@pytest.mark.parametrize("previous, schema_changed, counts, expected", [
+    (None, False, None, "1.0.0"),
+    ("1.0.0", False, {"changed": 3}, "1.0.1"),
+    ("1.0.1", False, {"changed": 3, "added": 1}, "1.1.0"),
+    ("1.1.0", False, {"removed": 2}, "1.2.0"),
+    ("1.2.0", True, {}, "2.0.0"),
+    ("2.0.0", False, {"column-added": 1, "added": 5}, "3.0.0"),
+    ("3.0.0", False, {}, "3.0.1"),
+])
+def test_the_version_rule(previous, schema_changed, counts, expected):
+    assert next_version(previous, schema_changed, counts)[0] == expected
+
+
+def test_each_publication_gets_its_own_folder_and_the_index_names_the_latest(workspace, tmp_path):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    first = pipeline.publish(workspace, EXAMPLE)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
+    second = pipeline.publish(workspace, EXAMPLE)
+    text = EXAMPLE_REVISED.read_text()
+    grown = tmp_path / "2024-09.csv"
+    grown.write_text(text + "2023,593490,11101,348,324,4856,5573\n")  # a year added, its offences summing up
+    notes = tmp_path / "added.yaml"
+    notes.write_text("version: 1\nnotes:\n  - {id: year-2023, where: {year: 2023}, reason: The 2023 count is added., approved_by: Data office}\n")
+    pipeline.ingest(workspace, EXAMPLE, grown, EXAMPLE_WAIVERS, "2024-09", notes)
+    third = pipeline.publish(workspace, EXAMPLE)
+
+    assert [r.package_version for r in (first, second, third)] == ["1.0.0", "1.0.1", "1.1.0"]
+    assert second.version_rule.startswith("patch") and third.version_rule.startswith("minor")
+    assert (first.path / "datapackage.json").is_file()  # the earlier versions are still there, untouched
+    index = json.loads((workspace.publish_root / EXAMPLE / "index.json").read_text())
+    assert index["latest"] == "1.1.0"
+    assert [(v["version"], v["release"]) for v in index["versions"]] == [
+        ("1.0.0", "2023-09"), ("1.0.1", "2024-03"), ("1.1.0", "2024-09")]
+    assert "Version 1.1.0, release 2024-09 (minor: rows were added or removed since 1.0.1)." in \
+        (third.path / "README.md").read_text()

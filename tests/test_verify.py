@@ -9,33 +9,19 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from audit import pipeline
 from audit.cli import cli
 from audit.log.chain import entry_hash
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
-
-EXAMPLE_DIR = PROJECT / "datapackages" / EXAMPLE
-REVISED_CSV = EXAMPLE_DIR / "releases" / "2024-03-revised-example.csv"
-
-
-def complete_notes(folder: Path) -> Path:
-    """The example's 2024-03 notes, with the one change they leave unexplained explained too."""
-    notes = yaml.safe_load((EXAMPLE_DIR / "revision-notes-2024-03.yaml").read_text())
-    notes["notes"][1]["columns"].append("violent_crime")
-    path = folder / "complete-notes.yaml"
-    path.write_text(yaml.safe_dump(notes))
-    return path
-
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes
 
 @pytest.fixture
 def published(workspace, tmp_path) -> list[Path]:
     """Two published versions of the example: 2023-09, then 2024-03 with all its revisions explained."""
     pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
     first = pipeline.publish(workspace, EXAMPLE).path
-    pipeline.ingest(workspace, EXAMPLE, REVISED_CSV, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
     second = pipeline.publish(workspace, EXAMPLE).path
     return [first, second]
 
@@ -132,7 +118,7 @@ def test_truncation_is_invisible_in_the_log_but_caught_through_a_package(publish
 def test_a_rewritten_log_is_caught_through_a_package(published, workspace, run):
     # Rebuild the history from the start with a different first release: every hash is consistent again.
     workspace.log_path.unlink()
-    pipeline.ingest(workspace, EXAMPLE, REVISED_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2023-09")
 
     result = run("verify", "--package", published[0])
 
@@ -188,10 +174,10 @@ def test_a_version_that_does_not_continue_the_one_before_is_caught(published, wo
     pipeline.ingest(elsewhere, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
     pipeline.publish(elsewhere, EXAMPLE)
 
-    result = audit("verify", "--package", other / "published" / EXAMPLE / "2023-09", "--package", published[1])
+    result = audit("verify", "--package", other / "published" / EXAMPLE / "1.0.0", "--package", published[1])
 
     assert result.exit_code == 1
-    assert "it does not continue version 2023-09" in result.output
+    assert "it does not continue version 1.0.0" in result.output
 
 
 def test_signed_heads_verify_against_the_office_key_only(workspace, tmp_path):

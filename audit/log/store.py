@@ -38,9 +38,10 @@ TABLES: dict[str, str] = {
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
     # A publication's own hash is the chain head its package carries. files: sha256 of each data file
-    # of the package (JSON); signing_key: fingerprint of the Ed25519 key that signed the head, if any.
+    # of the package (JSON); schema_sha256: of its published schema (for the version rule);
+    # signing_key: fingerprint of the Ed25519 key that signed the head, if any.
     "publications": "release_id VARCHAR, package_version VARCHAR, path VARCHAR, files VARCHAR, "
-    "signing_key VARCHAR, recorded_by VARCHAR",
+    "schema_sha256 VARCHAR, signing_key VARCHAR, recorded_by VARCHAR",
     # Revision notes shipped with a release, each as JSON (id, where, columns, reason, reference, approved_by).
     "notes": "release_id VARCHAR, note_id VARCHAR, note VARCHAR",
     # Every change against the baseline (the last published release): key as JSON, old and new as JSON values.

@@ -39,7 +39,7 @@ FINDINGS_SCHEMA = {
 }
 
 
-def _published_schema(dataset: Dataset) -> dict[str, Any]:
+def published_schema(dataset: Dataset) -> dict[str, Any]:
     schema = json.loads(json.dumps(dataset.schema))
     schema.pop("missingValues", None)
     for field in schema["fields"]:
@@ -91,8 +91,10 @@ def write_descriptor(
     version: str,
     change_log: dict[str, Any],
     revisions: PublishedRevisions | None = None,
+    version_rule: str = "",
 ) -> None:
-    """Write datapackage.json and README.md, which name the chain head (`change_log`) of this publication."""
+    """Write datapackage.json and README.md, which name the chain head (`change_log`) of this publication
+    and why it has the version it has (`version_rule`)."""
     data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
     descriptor = {k: v for k, v in dataset.descriptor.items() if k != "resources"}
     descriptor.update(
@@ -107,7 +109,7 @@ def write_descriptor(
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "profile": "tabular-data-resource",
-                "schema": _published_schema(dataset),
+                "schema": published_schema(dataset),
             },
             {
                 "name": "findings",
@@ -143,9 +145,9 @@ def write_descriptor(
         "mediatype": "application/x-ndjson",
         "encoding": "utf-8",
     })
-    descriptor["audit"] = {"release": report.release, "changeLog": change_log}
+    descriptor["audit"] = {"release": report.release, "versionRule": version_rule, "changeLog": change_log}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(render_readme(dataset, report, version, change_log, revisions), encoding="utf-8")
+    (folder / "README.md").write_text(render_readme(dataset, report, version, change_log, revisions, version_rule), encoding="utf-8")
 
 
 def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:

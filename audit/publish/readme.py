@@ -18,9 +18,12 @@ def _sources(dataset: Dataset) -> list[str]:
 
 
 def render_readme(
-    dataset: Dataset, report: Report, version: str, change_log: dict, revisions: PublishedRevisions | None = None
+    dataset: Dataset, report: Report, version: str, change_log: dict, revisions: PublishedRevisions | None = None,
+    version_rule: str = "",
 ) -> str:
-    lines = [f"# {dataset.title}", "", f"Version {version}.", ""]
+    release = report.release.get("version")
+    lines = [f"# {dataset.title}", "", f"Version {version}" + (f", release {release}" if release else "")
+             + (f" ({version_rule})" if version_rule else "") + ".", ""]
     lines += [dataset.descriptor.get("description", "").strip(), ""]
     lines += ["## Sources", "", *_sources(dataset), ""]
     licences = ", ".join(l.get("title") or l.get("name", "") for l in dataset.descriptor.get("licenses", []))
