@@ -145,6 +145,21 @@ def publish(dataset: str, out: Path | None, version: str | None, workspace) -> N
 
 
 @cli.command()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              help="Publication root to list (default: the workspace's published/).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default: ROOT/data.json).")
+@workspace_option
+def feed(root: Path | None, out: Path | None, workspace) -> None:
+    """Write a DCAT-US 1.1 catalog (data.json) of every published dataset for an open data portal to harvest.
+
+    Download URLs start with `portal.base_url` from the workspace's audit.yaml."""
+    from audit import pipeline
+
+    path, catalog = pipeline.feed(workspace, root, out)
+    click.echo(f"wrote {path}: {len(catalog['dataset'])} dataset(s)")
+
+
+@cli.command()
 @click.option("--package", "packages", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="A published package to check; repeat for several versions. Works without the office's log.")
 @click.option("--public-key", type=click.Path(dir_okay=False, exists=True, path_type=Path),

@@ -133,6 +133,20 @@ class Dataset:
         key = self.schema.get("primaryKey") or []
         return [key] if isinstance(key, str) else list(key)
 
+    @property
+    def temporal_field(self) -> Field | None:
+        """The field that places each row in time, for the coverage a portal lists: `temporal: {field: NAME}`
+        in the descriptor, else the first field typed year, date or datetime, else the incident period field."""
+        names = {f.name for f in self.fields}
+        explicit = (self.descriptor.get("temporal") or {}).get("field")
+        if explicit:
+            if explicit not in names:
+                raise ConfigError(f"{self.descriptor_path}: temporal field {explicit!r} is not a field of the dataset")
+            return self.field(explicit)
+        typed = next((f for f in self.fields if f.type in ("year", "date", "datetime")), None)
+        period = (self.descriptor.get("reclassification") or {}).get("period")
+        return typed or (self.field(period) if period in names else None)
+
     def label(self, column: str) -> str:
         """A column's title for messages ('Violent Crime'), or its name if it has none."""
         field = next((f for f in self.fields if f.name == column), None)

@@ -4,6 +4,7 @@
              -> GX suite (+ the revision checks) -> waivers -> Report          (writes nothing)
     ingest   check, then the release, its data, notes, changes and findings -> change log (one transaction)
     publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
+    feed     published packages -> DCAT-US data.json for portals                                (reads no log)
     verify   change log -> every chain recomputed; packages -> checked alone and against the log  (writes nothing)
     diff     two recorded releases compared cell by cell, each change with its note   (writes nothing)
     reconcile incident data counted by period x category -> compared with a summary table (writes nothing)
@@ -228,6 +229,17 @@ def publish(
                                           Path(out) if out else workspace.publish_root, workspace.signing_key)
     return PublishResult(report, publication.path, release["version"], package_version=publication.version,
                          version_rule=publication.why, already_published=publication.already_published)
+
+
+def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None) -> tuple[Path, dict]:
+    """Write the DCAT-US 1.1 catalog of every dataset published under `root` (default: published/) to
+    `out` (default: `root`/data.json). Returns the path and the catalog."""
+    from audit.publish.feed import portal_settings, write_feed
+
+    root = root or workspace.publish_root
+    portal = portal_settings(workspace.config, str(workspace.root / "audit.yaml"))
+    out = out or root / "data.json"
+    return out, write_feed(root, portal, out)
 
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None):

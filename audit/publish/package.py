@@ -92,6 +92,7 @@ def write_descriptor(
     change_log: dict[str, Any],
     revisions: PublishedRevisions | None = None,
     version_rule: str = "",
+    coverage: dict[str, Any] | None = None,
 ) -> None:
     """Write datapackage.json and README.md, which name the chain head (`change_log`) of this publication
     and why it has the version it has (`version_rule`)."""
@@ -145,9 +146,10 @@ def write_descriptor(
         "mediatype": "application/x-ndjson",
         "encoding": "utf-8",
     })
-    descriptor["audit"] = {"release": report.release, "versionRule": version_rule, "changeLog": change_log}
+    descriptor["audit"] = {"release": report.release, "versionRule": version_rule, "temporal": coverage,
+                           "changeLog": change_log}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(render_readme(dataset, report, version, change_log, revisions, version_rule), encoding="utf-8")
+    (folder / "README.md").write_text(render_readme(dataset, report, version, change_log, revisions, version_rule, coverage), encoding="utf-8")
 
 
 def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:

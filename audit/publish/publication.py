@@ -19,6 +19,7 @@ from audit.findings import Report
 from audit.log import ChangeLog
 from audit.log.store import as_json, who
 from audit.publish import folder
+from audit.publish.coverage import temporal_coverage
 from audit.publish.index import write_index
 from audit.publish.package import published_schema, write_data_files, write_descriptor, write_extract
 from audit.publish.revisions import PublishedRevisions
@@ -83,7 +84,8 @@ def publish_release(
         if signer:
             change_log["signature"] = signer.sign(entry["hash"])
         write_extract(staging, itertools.chain(log.entries(dataset.name), [entry]))
-        write_descriptor(staging, dataset, report, version, change_log, revisions, why)
+        coverage = temporal_coverage(log.con, log.data_table(release["data_table"]), dataset)
+        write_descriptor(staging, dataset, report, version, change_log, revisions, why, coverage)
         crash_point("publish-package-written")
         folder.seal(staging, folder.pending_folder(target, entry["hash"]))
     except BaseException:

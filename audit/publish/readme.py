@@ -20,10 +20,13 @@ def _sources(dataset: Dataset) -> list[str]:
 def render_readme(
     dataset: Dataset, report: Report, version: str, change_log: dict, revisions: PublishedRevisions | None = None,
     version_rule: str = "",
+    coverage: dict | None = None,
 ) -> str:
     release = report.release.get("version")
     lines = [f"# {dataset.title}", "", f"Version {version}" + (f", release {release}" if release else "")
              + (f" ({version_rule})" if version_rule else "") + ".", ""]
+    if coverage:
+        lines += [f"The data cover {coverage['start']} to {coverage['end']} (by `{coverage['field']}`).", ""]
     lines += [dataset.descriptor.get("description", "").strip(), ""]
     lines += ["## Sources", "", *_sources(dataset), ""]
     licences = ", ".join(l.get("title") or l.get("name", "") for l in dataset.descriptor.get("licenses", []))

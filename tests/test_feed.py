@@ -1,0 +1,92 @@
+"""`audit feed`: a DCAT-US 1.1 data.json of every published dataset, valid against the standard's
+own JSON Schemas (copied into tests/schemas/dcat-us-1.1 from ../shared/schemas)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from audit import pipeline
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes
+
+SCHEMAS = Path(__file__).parent / "schemas" / "dcat-us-1.1"
+FEDERAL_ONLY = ("bureauCode", "programCode")  # required by the schema, by the standard only of federal agencies
+PORTAL = """portal:
+  base_url: https://data.example.gov/crime
+  publisher: {name: City of Example}
+  contact: {name: Data office, email: opendata@example.gov}
+"""
+
+
+def dcat_validator() -> Draft4Validator:
+    resources = []
+    for path in SCHEMAS.glob("*.json"):
+        schema = json.loads(path.read_text())
+        if path.name == "dataset.json":
+            schema["required"] = [r for r in schema["required"] if r not in FEDERAL_ONLY]
+        resources.append((schema["id"].rstrip("#"), Resource.from_contents(schema, default_specification=DRAFT4)))
+    registry = Registry().with_resources(resources)
+    return Draft4Validator(json.loads((SCHEMAS / "catalog.json").read_text()), registry=registry)
+
+
+def dcat_errors(catalog: dict) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in dcat_validator().iter_errors(catalog)]
+
+
+@pytest.fixture
+def two_versions(workspace, tmp_path):
+    (workspace.root / "audit.yaml").write_text(PORTAL)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.publish(workspace, EXAMPLE)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
+    pipeline.publish(workspace, EXAMPLE)
+    return workspace
+
+
+def test_the_feed_lists_the_latest_version_and_validates_as_dcat_us(two_versions, run):
+    result = run("feed")
+
+    assert result.exit_code == 0, result.output
+    catalog = json.loads((two_versions.publish_root / "data.json").read_text())
+    assert dcat_errors(catalog) == []
+    (entry,) = catalog["dataset"]
+    assert entry["title"] == "Baltimore violent crime, 2017-2022"
+    assert entry["identifier"] == f"https://data.example.gov/crime/{EXAMPLE}/"
+    assert entry["temporal"] == "2017-01-01/2022-12-31"
+    assert entry["license"] == "https://opendatacommons.org/licenses/pddl/1-0/"
+    assert entry["contactPoint"]["hasEmail"] == "mailto:opendata@example.gov" and entry["accessLevel"] == "public"
+    downloads = {d["downloadURL"]: d["mediaType"] for d in entry["distribution"]}
+    latest = f"https://data.example.gov/crime/{EXAMPLE}/1.0.1/"
+    assert downloads[latest + "data/violent-crime.csv"] == "text/csv"
+    assert downloads[latest + "revisions.csv"] == "text/csv"
+    assert downloads[latest + "datapackage.json"] == "application/json"
+    # Every download the feed names is a file that was published.
+    for url in downloads:
+        assert (two_versions.publish_root / url.removeprefix("https://data.example.gov/crime/")).is_file(), url
+
+
+def test_federal_codes_are_emitted_when_configured(two_versions):
+    (two_versions.root / "audit.yaml").write_text(PORTAL + "  bureau_code: ['015:11']\n  program_code: ['015:001']\n")
+
+    _, catalog = pipeline.feed(two_versions)
+
+    assert catalog["dataset"][0]["bureauCode"] == ["015:11"] and dcat_errors(catalog) == []
+
+
+def test_the_validator_is_not_a_rubber_stamp(two_versions):
+    _, catalog = pipeline.feed(two_versions)
+    del catalog["dataset"][0]["publisher"]
+    catalog["dataset"][0]["distribution"][0]["mediaType"] = "csv"
+
+    assert len(dcat_errors(catalog)) >= 2
+
+
+def test_a_feed_without_portal_settings_is_a_config_error(workspace, run):
+    result = run("feed")
+
+    assert result.exit_code == 2 and "portal:" in result.output
