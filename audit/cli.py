@@ -40,12 +40,18 @@ def workspace_option(command):
             return command(*args, workspace=Workspace.at(workspace, lock_timeout), **kwargs)
         except AuditError as exc:
             click.echo(f"error: {exc}", err=True)
+            # Machines get the error where they read the report, with its location.
+            detail = {"message": str(exc), **vars(exc)}
             if kwargs.get("fmt") == "json":
-                # Machines get the error where they read the report, with its location.
                 import json
 
-                detail = {"message": str(exc), **vars(exc)}
                 click.echo(json.dumps({"success": False, "error": detail}, indent=2))
+            elif kwargs.get("fmt") == "junit":
+                from audit.ci import junit_error
+
+                click.echo(junit_error(str(exc), detail))
+            elif kwargs.get("fmt") == "github":
+                click.echo(f"::error title=audit::{str(exc).replace('%', '%25').replace(chr(10), '%0A')}")
             sys.exit(EXIT_INPUT)
 
     return wrapper
@@ -53,8 +59,8 @@ def workspace_option(command):
 
 def format_option(command):
     return click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-        help="text for people, json for machines.",
+        "--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text", show_default=True,
+        help="text for people, json for machines, junit (JUnit XML) for CI, github for GitHub Actions annotations.",
     )(command)
 
 
@@ -65,9 +71,14 @@ def notes_option(command):
     )(command)
 
 
-def _emit(report, fmt: str, heading: str | None = None) -> None:
+def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None) -> None:
     from audit.render import report_json, report_text
 
+    if fmt in ("junit", "github"):
+        from audit.ci import report_github, report_junit
+
+        click.echo(report_junit(report) if fmt == "junit" else report_github(report, file and str(file)))
+        return
     click.echo(report_json(report) if fmt == "json" else report_text(report, heading))
 
 
@@ -90,7 +101,7 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, fm
     from audit import pipeline
 
     report = pipeline.check(workspace, dataset, file, waivers, notes)
-    _emit(report, fmt)
+    _emit(report, fmt, file=file)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
 
@@ -112,7 +123,7 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
     heading = None
     if result.already_recorded:
         heading = f"already recorded: this file is release {result.report.release['version']}; nothing new was logged"
-    _emit(result.report, fmt, heading)
+    _emit(result.report, fmt, heading, file)
     sys.exit(0 if result.report.success else EXIT_FINDINGS)
 
 

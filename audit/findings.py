@@ -70,6 +70,12 @@ class Report:
     claims: list[dict[str, Any]] = field(default_factory=list)
     # What changed since the last published release (see audit.diff.Revisions.summary); None without one.
     revisions: dict[str, Any] | None = None
+    # Every expectation run, passed or not (see audit.validate.translate.findings_from_results).
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+
+    def findings_of(self, outcome: dict[str, Any]) -> list[Finding]:
+        """The findings one expectation produced."""
+        return self.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
 
     @property
     def blocking(self) -> list[Finding]:
@@ -92,4 +98,5 @@ class Report:
             "unused_waivers": self.unused_waivers,
             "claims": self.claims,
             "revisions": self.revisions,
+            "expectations": self.expectations,
         }

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def _audit_loaded(
     findings, unused = apply_waivers(validation.findings, waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     report = Report(dataset.name, info, findings, unused, validation.claims,
-                    revisions.summary() if revisions else None)
+                    revisions.summary() if revisions else None, validation.expectations)
     return Audited(report, waivers, notes, revisions)
 
 
@@ -114,8 +115,10 @@ def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
         for r in log.findings(release["release_id"])
     ]
     info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
-    return Report(dataset, info, findings, claims=log.claims(release["release_id"]),
-                  revisions=log.revision_summary(release["release_id"]))
+    validation = log.validation(release["release_id"])
+    return Report(dataset, info, findings, claims=json.loads(validation["claims"] or "[]"),
+                  revisions=log.revision_summary(release["release_id"]),
+                  expectations=json.loads(validation["expectations"] or "[]"))
 
 
 def ingest(
@@ -188,7 +191,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         log.append("validations", name, [{
             "release_id": release_id, "suite_sha256": suite_sha, "success": report.success,
             "finding_count": len(report.findings), "waived_count": len(report.waived),
-            "claims": as_json(report.claims),
+            "claims": as_json(report.claims), "expectations": as_json(report.expectations),
         }])
         crash_point("ingest-before-commit")
     crash_point("ingest-after-commit")
@@ -345,4 +348,4 @@ def reconcile(
         expectation = reconcile_expectation(incidents, summary, "summary")
         validation = run_expectations(con, "incidents", incidents, [expectation])
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
-    return Report(incidents.name, info, validation.findings)
+    return Report(incidents.name, info, validation.findings, expectations=validation.expectations)

@@ -32,8 +32,9 @@ TABLES: dict[str, str] = {
     # data_digest: see `data_digest`; it makes the stored copy of the release's rows part of the chain.
     "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
     "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR",
+    # claims and expectations (every expectation run, with its findings' positions) as JSON.
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
-    "waived_count BIGINT, claims VARCHAR",
+    "waived_count BIGINT, claims VARCHAR, expectations VARCHAR",
     "findings": "release_id VARCHAR, \"check\" VARCHAR, severity VARCHAR, \"key\" VARCHAR, \"columns\" VARCHAR, "
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
@@ -300,10 +301,11 @@ class ChangeLog:
                 row[name] = json.loads(row[name])
         return rows
 
-    def claims(self, release_id: str) -> list[dict[str, Any]]:
-        """The claims checked when the release was validated (its latest validation)."""
-        rows = self._rows(f"SELECT claims FROM {ALIAS}.validations WHERE release_id = ? ORDER BY seq DESC LIMIT 1", [release_id])
-        return json.loads(rows[0]["claims"] or "[]") if rows else []
+    def validation(self, release_id: str) -> dict[str, Any]:
+        """The release's validation entry (claims and expectations still as JSON text)."""
+        rows = self._rows(f"SELECT * FROM {ALIAS}.validations WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
+                          [release_id])
+        return rows[0]
 
     def data_table(self, name: str) -> str:
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"

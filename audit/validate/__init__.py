@@ -20,6 +20,8 @@ from audit.findings import Finding
 class Validation:
     findings: list[Finding]
     claims: list[dict[str, Any]] = field(default_factory=list)
+    # One per expectation run: expectation, check, columns, first_finding, finding_count.
+    expectations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
@@ -45,8 +47,7 @@ def run_expectations(
     from audit.validate.translate import findings_from_results
 
     results = run_suite(con, table, str(dataset.suite_path), expectations, dataset.primary_key)
-    findings, claims = findings_from_results(con, results, dataset.primary_key, dataset.label)
-    return Validation(findings, claims)
+    return Validation(*findings_from_results(con, results, dataset.primary_key, dataset.label))
 
 
 def validate_release(

@@ -45,23 +45,36 @@ def plain(value: Any) -> Any:
 
 def findings_from_results(
     con: duckdb.DuckDBPyConnection, results: list, key_columns: list[str], label: Callable[[str], str] = str
-) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """(findings, claims): one finding per failing row, and every claim checked, supported or not."""
+) -> tuple[list[Finding], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(findings, claims, outcomes): one finding per failing row; every claim checked, supported or not;
+    and one outcome per expectation run, passed or not, naming its findings by position
+    (`first_finding`, `finding_count`), for reports that list every check (JUnit, HTML)."""
     findings: list[Finding] = []
     claims: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
     for result in results:
         details = (result.result or {}).get("details") or {}
         if "claim" in details:
             claims.append({k: plain(v) for k, v in details["claim"].items()})
-        if result.success:
-            continue
         expectation = result.expectation_config.to_domain_obj()
-        severity = SEVERITY.get(str(getattr(expectation, "severity", "critical")).split(".")[-1].lower(), ERROR)
-        if isinstance(expectation, RowCheckExpectation):
-            findings += _row_check_findings(expectation, result, key_columns, severity, label)
-        else:
-            findings += _standard_findings(con, expectation, result, key_columns, severity)
-    return findings, claims
+        first = len(findings)
+        if not result.success:
+            severity = SEVERITY.get(str(getattr(expectation, "severity", "critical")).split(".")[-1].lower(), ERROR)
+            if isinstance(expectation, RowCheckExpectation):
+                findings += _row_check_findings(expectation, result, key_columns, severity, label)
+            else:
+                findings += _standard_findings(con, expectation, result, key_columns, severity)
+        outcomes.append(_outcome(expectation, first, len(findings) - first))
+    return findings, claims, outcomes
+
+
+def _outcome(expectation, first: int, count: int) -> dict[str, Any]:
+    etype = expectation.expectation_type
+    if isinstance(expectation, RowCheckExpectation):
+        check, columns = expectation.check, expectation.read_columns()
+    else:
+        check, columns = STANDARD_CHECKS.get(etype, etype), domain_columns(expectation.configuration.kwargs)
+    return {"expectation": etype, "check": check, "columns": columns, "first_finding": first, "finding_count": count}
 
 
 def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:

@@ -1,0 +1,62 @@
+"""`audit check --format junit|github`: what CI systems display."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, write_variant
+
+
+def junit(output: str) -> ET.Element:
+    return ET.fromstring(output.encode("utf-8"))
+
+
+def test_junit_has_a_test_case_per_expectation_and_fails_those_with_findings(run):
+    result = run("check", EXAMPLE, EXAMPLE_CSV, "--format", "junit")
+
+    assert result.exit_code == 1
+    suite = junit(result.output).find("testsuite")
+    cases = suite.findall("testcase")
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert int(suite.get("tests")) == len(cases) > 5
+    assert [c.get("name") for c in failed] == [
+        "category-sum [violent_crime, homicide, rape, robbery, aggravated_assault]"]
+    failure = failed[0].find("failure")
+    assert failure.get("message").startswith("2 finding(s) block publication")
+    assert "year=2021" in failure.text and "10344" in failure.text and "year=2022" in failure.text
+    # A warning is shown, not failed: the unsupported published claim.
+    claim = next(c for c in cases if c.get("name").startswith("claim"))
+    assert claim.find("failure") is None and "not supported" in claim.find("system-out").text
+    assert {p.get("name") for p in suite.find("properties")} >= {"release.sha256", "release.source"}
+
+
+def test_junit_passes_when_the_findings_are_waived(run):
+    result = run("check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--format", "junit")
+
+    assert result.exit_code == 0
+    suite = junit(result.output).find("testsuite")
+    assert suite.get("failures") == "0"
+    assert "waived: The published table's Violent Crime total for 2021" in result.output
+
+
+def test_junit_reports_unreadable_input_as_an_error_case(run, tmp_path):
+    bad = write_variant(tmp_path, "12,430", "12,43O")
+
+    result = run("check", EXAMPLE, bad, "--format", "junit")
+
+    assert result.exit_code == 2
+    error = junit(result.output.split("\n", 1)[1] if result.output.startswith("error:") else result.output)
+    assert error.find("testsuite/testcase/error") is not None
+    assert "12,43O" in error.find("testsuite/testcase/error").text
+
+
+def test_github_annotations_name_the_file_and_each_finding(run):
+    result = run("check", EXAMPLE, EXAMPLE_CSV, "--format", "github")
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"::error file={EXAMPLE_CSV},title=audit category-sum ({EXAMPLE})::year=2021")
+    assert any(line.startswith("::warning ") and "claim" in line for line in lines)
+    assert lines[-1].startswith("::notice title=audit baltimore-violent-crime::failed")
