@@ -13,6 +13,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
+from audit.progress import query_progress
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -32,11 +33,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
     if path.stat().st_size == 0:
         raise InputError("the file is empty", file=str(path))
     try:
-        con.execute(
-            f"""CREATE TABLE "{table}" AS SELECT * FROM read_csv(?, header = true,
-                all_varchar = true, quote = '"', escape = '"', auto_detect = true)""",
-            [str(path)],
-        )
+        with query_progress(con, f"reading {path.name}"):
+            con.execute(
+                f"""CREATE TABLE "{table}" AS SELECT * FROM read_csv(?, header = true,
+                    all_varchar = true, quote = '"', escape = '"', auto_detect = true)""",
+                [str(path)],
+            )
     except duckdb.Error as exc:
         raise InputError(f"cannot read as CSV: {_first_line(exc)}", file=str(path)) from exc
 

@@ -1,0 +1,51 @@
+"""A progress bar for long DuckDB queries (loading a large file), on a terminal only.
+
+Quiet when stderr is not a terminal (piped, redirected, under CI) or when CI or
+AUDIT_NO_PROGRESS is set, so logs and machine-readable output stay clean.
+DuckDB reports a running query's progress (`query_progress()`); a thread polls it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+
+
+def wanted() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("AUDIT_NO_PROGRESS")
+
+
+@contextmanager
+def query_progress(con: duckdb.DuckDBPyConnection, description: str) -> Iterator[None]:
+    """Show a bar for the query run on `con` inside the block (if `wanted`)."""
+    if not wanted():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0")
+    stop = threading.Event()
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=100)
+
+        def poll() -> None:
+            while not stop.wait(0.2):
+                done = con.query_progress()
+                if done >= 0:
+                    bar.update(task, completed=done)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join()
+            con.execute("SET enable_progress_bar = false")

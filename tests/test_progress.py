@@ -1,0 +1,63 @@
+"""Loading a large file shows a progress bar on a terminal, and nothing in CI or when piped."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+LOAD = ("import duckdb, sys; from pathlib import Path; from audit.ingest.read import read_raw; "
+        "read_raw(duckdb.connect(), Path(sys.argv[1]), None, 'raw')")
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("progress") / "incidents.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT i AS id, 'Offence ' || (i % 40) AS offence, i * 0.5 AS x FROM range(3000000) t(i)) "
+        f"TO '{path}' (HEADER)")
+    return path
+
+
+def load_with_stderr_on_a_terminal(path, env) -> str:
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", LOAD, str(path)], stderr=terminal, stdout=subprocess.DEVNULL,
+                            env=env)
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait()
+    os.close(controller)
+    assert proc.returncode == 0
+    return seen.decode("utf-8", "replace")
+
+
+def quiet_env() -> dict:
+    return {k: v for k, v in os.environ.items() if k not in ("CI", "AUDIT_NO_PROGRESS")}
+
+
+def test_a_terminal_sees_a_progress_bar(big_csv):
+    shown = load_with_stderr_on_a_terminal(big_csv, quiet_env())
+
+    assert "reading incidents.csv" in shown and "%" in shown
+
+
+def test_ci_sees_nothing(big_csv):
+    assert load_with_stderr_on_a_terminal(big_csv, {**quiet_env(), "CI": "true"}) == ""
+
+
+def test_a_pipe_sees_nothing(big_csv):
+    piped = subprocess.run([sys.executable, "-c", LOAD, str(big_csv)], capture_output=True, env=quiet_env())
+
+    assert piped.returncode == 0 and piped.stderr == b""
