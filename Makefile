@@ -39,9 +39,16 @@ audit: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/pytest
 
-# Pre-publication check of the example without waivers: fails, showing the two findings.
+# Pre-publication check (what CI runs on a pull request that changes data; writes nothing):
+#   make check [DATASET=name FILE=release.csv WAIVERS=waivers.yaml NOTES=notes.yaml FORMAT=text|json|junit|github]
+# Defaults: the example's first release with its waivers, which passes. Exit 1 on blocking findings.
+DATASET ?= $(EXAMPLE)
+FILE ?= $(EXAMPLE_FILE)
+WAIVERS ?= $(wildcard datapackages/$(DATASET)/waivers.yaml)
+NOTES ?=
+FORMAT ?= text
 check: $(VENV)/.installed
-	$(BIN)/audit check $(EXAMPLE) $(EXAMPLE_FILE)
+	$(BIN)/audit check $(DATASET) $(FILE) $(if $(WAIVERS),--waivers $(WAIVERS)) $(if $(NOTES),--notes $(NOTES)) --format $(FORMAT)
 
 # Publish the example's latest recorded release (after `make audit`: refused until every revision is explained).
 publish: $(VENV)/.installed

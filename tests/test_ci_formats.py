@@ -60,3 +60,15 @@ def test_github_annotations_name_the_file_and_each_finding(run):
     assert errors[0].startswith(f"::error file={EXAMPLE_CSV},title=audit category-sum ({EXAMPLE})::year=2021")
     assert any(line.startswith("::warning ") and "claim" in line for line in lines)
     assert lines[-1].startswith("::notice title=audit baltimore-violent-crime::failed")
+
+
+def test_the_example_workflow_runs_make_check_on_pull_requests_that_change_data():
+    import yaml
+
+    from tests.conftest import PROJECT
+
+    workflow = yaml.safe_load((PROJECT / ".github" / "workflows" / "check-data.yml").read_text())
+    trigger = workflow[True]["pull_request"]["paths"]  # YAML 1.1 reads the key `on` as True
+    assert "datapackages/**" in trigger
+    script = "\n".join(step.get("run", "") for step in workflow["jobs"]["check"]["steps"])
+    assert "make check" in script and "FORMAT=github" in script and "FORMAT=junit" in script
