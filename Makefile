@@ -8,6 +8,9 @@ EXAMPLE_FILE := $(EXAMPLE_DIR)/releases/2023-09-npsp-table-1.csv
 # A second release revising two historical years, and the notes that explain all but one change.
 EXAMPLE_REVISED := $(EXAMPLE_DIR)/releases/2024-03-revised-example.csv
 EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
+# A third release, corrected, whose notes explain every change: it is published as the second version.
+EXAMPLE_CORRECTED := $(EXAMPLE_DIR)/releases/2024-06-corrected-example.csv
+EXAMPLE_CORRECTED_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-06.yaml
 
 .PHONY: audit test check publish bench stress verify
 
@@ -18,9 +21,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Main job on the bundled example: ingest its first release with its waivers and publish it; then
-# ingest the revised release with its notes. One of its changes has no note, so ingest reports an
-# unexplained revision and publication must be refused: each of those steps has to exit 1 here.
+# Main job on the bundled example: ingest its first release with its waivers and publish it (1.0.0);
+# ingest the revised release with its notes: one change has no note, so ingest reports an unexplained
+# revision and publication is refused (each of those steps has to exit 1 here); ingest the corrected
+# release, whose notes explain every change, and publish it (1.0.1); then the HTML reports, the portal
+# feed, and the change log verified with both packages.
 audit: $(VENV)/.installed
 	$(BIN)/audit ingest $(EXAMPLE) $(EXAMPLE_FILE) --waivers $(EXAMPLE_DIR)/waivers.yaml --version 2023-09
 	$(BIN)/audit publish $(EXAMPLE) --version 2023-09
@@ -32,11 +37,26 @@ audit: $(VENV)/.installed
 	@echo; echo "== the publication gate =="
 	$(BIN)/audit publish $(EXAMPLE) --version 2024-03; test $$? -eq 1
 	@echo; echo "2024-03 was not published: its 2018 Violent Crime change has no revision note (as intended)."
-	@echo; echo "== the change log's hash chain, and the published package checked against it =="
-	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/1.0.0
+	@echo; echo "== the corrected release 2024-06, every change explained, published as the next version =="
+	$(BIN)/audit ingest $(EXAMPLE) $(EXAMPLE_CORRECTED) --waivers $(EXAMPLE_DIR)/waivers.yaml \
+		--notes $(EXAMPLE_CORRECTED_NOTES) --version 2024-06
+	$(BIN)/audit publish $(EXAMPLE) --version 2024-06
+	@echo; echo "== reports for people, a feed for the portal =="
+	$(BIN)/audit report $(EXAMPLE) --version 2024-03
+	$(BIN)/audit report $(EXAMPLE) --version 2024-06
+	$(BIN)/audit feed
+	@echo; echo "== the change log's hash chain, and both published packages checked against it =="
+	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/1.0.0 --package published/$(EXAMPLE)/1.0.1
+
+# Debian's Chromium, for the test that looks at the HTML report in a real headless browser.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
 # Run the test suite (what CI runs).
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(CHROMIUM)
 	$(BIN)/pytest
 
 # Pre-publication check (what CI runs on a pull request that changes data; writes nothing):

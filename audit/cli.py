@@ -156,6 +156,21 @@ def publish(dataset: str, out: Path | None, version: str | None, workspace) -> N
 
 
 @cli.command()
+@click.argument("dataset")
+@click.option("--version", "version", help="Recorded release to report on (default: the latest).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the page (default: reports/DATASET/VERSION.html in the workspace).")
+@workspace_option
+def report(dataset: str, version: str | None, out: Path | None, workspace) -> None:
+    """Write the HTML report of a recorded release of DATASET: summary, each total over time with flagged
+    points, the findings and the revisions. Every published package carries it too, as report.html."""
+    from audit import pipeline
+
+    path = pipeline.report_page(workspace, dataset, version, out)
+    click.echo(f"wrote {path}")
+
+
+@cli.command()
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="Publication root to list (default: the workspace's published/).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default: ROOT/data.json).")

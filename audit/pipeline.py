@@ -4,6 +4,7 @@
              -> GX suite (+ the revision checks) -> waivers -> Report          (writes nothing)
     ingest   check, then the release, its data, notes, changes and findings -> change log (one transaction)
     publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
+    report   recorded release -> one static HTML page (summary, charts, findings, revisions)       (writes the page)
     feed     published packages -> DCAT-US data.json for portals                                (reads no log)
     verify   change log -> every chain recomputed; packages -> checked alone and against the log  (writes nothing)
     diff     two recorded releases compared cell by cell, each change with its note   (writes nothing)
@@ -28,7 +29,7 @@ from audit.findings import Finding, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
 from audit.log.store import as_json, data_digest, who
-from audit.validate import validate_release
+from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import Workspace
 
@@ -72,6 +73,7 @@ class Audited:
     waivers: list
     notes: list[RevisionNote]
     revisions: Revisions | None
+    validation: Validation
 
 
 def _audit_loaded(
@@ -92,7 +94,7 @@ def _audit_loaded(
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     report = Report(dataset.name, info, findings, unused, validation.claims,
                     revisions.summary() if revisions else None, validation.expectations)
-    return Audited(report, waivers, notes, revisions)
+    return Audited(report, waivers, notes, revisions, validation)
 
 
 def check(
@@ -149,7 +151,17 @@ def ingest(
         version = version or str(log.release_count(dataset.name) + 1)
         audited = _audit_loaded(con, dataset, loaded, waivers, version, log, notes)
         _record(log, dataset, loaded, audited, version)
+    _write_atomically(workspace.data_docs_page(dataset.name, version), audited.validation.data_docs())
     return IngestResult(audited.report)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str) -> None:
@@ -229,7 +241,8 @@ def publish(
             publication = existing_publication(workspace.root, log, dataset, published)
         else:
             publication = publish_release(workspace.root, log, dataset, release, report,
-                                          Path(out) if out else workspace.publish_root, workspace.signing_key)
+                                          Path(out) if out else workspace.publish_root, workspace.signing_key,
+                                          workspace.data_docs_page(dataset.name, release["version"]))
     return PublishResult(report, publication.path, release["version"], package_version=publication.version,
                          version_rule=publication.why, already_published=publication.already_published)
 
@@ -256,6 +269,29 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
         return run(None, packages, trusted)
     with duckdb.connect() as con:
         return run(_open_log(con, workspace, read_only=True), packages, trusted)
+
+
+def report_page(workspace: Workspace, dataset_name: str, version: str | None = None,
+                out: Path | None = None) -> Path:
+    """Write the HTML report of a recorded release (default: the latest) to `out` (default:
+    reports/DATASET/VERSION.html in the workspace). Returns the path."""
+    from audit.publish.publication import published_revisions
+    from audit.publish.report_page import render_report_page
+
+    dataset = workspace.dataset(dataset_name)
+    with duckdb.connect() as con:
+        log = _open_log(con, workspace, read_only=True)
+        release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
+        if release is None:
+            raise StateError(f"{dataset.name} has no {'release ' + repr(version) if version else 'release'} recorded")
+        report = _report_from_log(log, dataset.name, release)
+        published = log.publication_of(release["release_id"])
+        page = render_report_page(con, log.data_table(release["data_table"]), dataset, report,
+                                  published_revisions(log, report, release),
+                                  published["package_version"] if published else None)
+    path = out or workspace.root / "reports" / dataset.name / f"{release['version']}.html"
+    _write_atomically(path, page)
+    return path
 
 
 @dataclass

@@ -39,6 +39,10 @@ class Workspace:
             raise ConfigError(f"workspace {root} is not a folder")
         return cls(path, lock_timeout)
 
+    def data_docs_page(self, dataset: str, release_version: str) -> Path:
+        """Where ingest leaves the GX Data Docs page of a release's validation."""
+        return self.root / "data-docs" / dataset / f"{release_version}.html"
+
     @property
     def config(self) -> dict[str, Any]:
         from audit.yamlfile import read_yaml

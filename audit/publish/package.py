@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -17,9 +18,12 @@ from audit.ingest import file_sha256
 from audit.log.verify import EXTRACT_FILE
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
+from audit.publish.report_page import render_report_page
 from audit.publish.revisions import PublishedRevisions
 from audit.sql import ident, literal
 
+REPORT_PAGE = "report.html"
+DATA_DOCS_PAGE = "data-docs.html"
 # Field properties that only tell ingest how to read the incoming file: the published
 # CSV is clean, so its schema must not carry them.
 INGEST_ONLY_PROPERTIES = ("aliases", "groupChar", "decimalChar", "bareNumber", "trueValues", "falseValues")
@@ -66,8 +70,11 @@ def write_data_files(
     dataset: Dataset,
     report: Report,
     revisions: PublishedRevisions | None = None,
+    package_version: str | None = None,
+    data_docs: Path | None = None,
 ) -> dict[str, str]:
-    """Write the package's data files into `folder`; return each one's path in the package -> sha256.
+    """Write the package's data files and its report page into `folder` (and copy the validation's GX Data
+    Docs page, if given); return each one's path in the package -> sha256.
 
     These hashes go into the publication's log entry, so the log vouches for the very files published."""
     data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
@@ -81,6 +88,12 @@ def write_data_files(
     if revisions is not None:
         published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
         names.append(published_revisions.FILE_NAME)
+    page = render_report_page(con, data_table, dataset, report, revisions, package_version)
+    (folder / REPORT_PAGE).write_text(page, encoding="utf-8")
+    names.append(REPORT_PAGE)
+    if data_docs is not None and data_docs.is_file():
+        shutil.copyfile(data_docs, folder / DATA_DOCS_PAGE)
+        names.append(DATA_DOCS_PAGE)
     return {name: file_sha256(folder / name) for name in names}
 
 

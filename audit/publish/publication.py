@@ -52,9 +52,10 @@ def existing_publication(root: Path, log: ChangeLog, dataset: Dataset, publicati
 
 def publish_release(
     root: Path, log: ChangeLog, dataset: Dataset, release: dict[str, Any], report: Report, out: Path,
-    signing_key: Path | None = None,
+    signing_key: Path | None = None, data_docs: Path | None = None,
 ) -> Publication:
-    """Publish `release` (recorded, with no blocking findings) under `out`/<dataset>/<version>/."""
+    """Publish `release` (recorded, with no blocking findings) under `out`/<dataset>/<version>/, with the
+    GX Data Docs page of its validation (`data_docs`) if ingest left one."""
     from audit.log.signing import Signer
 
     signer = Signer(signing_key) if signing_key else None
@@ -67,14 +68,12 @@ def publish_release(
     target = (out / dataset.name / version).resolve()
     if target.exists():
         raise StateError(f"{target} already exists: a published package is never overwritten")
-    revisions = None
-    if report.revisions is not None:
-        revisions = PublishedRevisions.from_log(report, log.changes(release["release_id"]),
-                                                log.notes(release["release_id"]))
+    revisions = published_revisions(log, report, release)
     folder.clear_abandoned(target.parent, {p["hash"][:16] for p in earlier})
     staging = folder.staging_folder(target)
     try:
-        files = write_data_files(staging, log.con, log.data_table(release["data_table"]), dataset, report, revisions)
+        files = write_data_files(staging, log.con, log.data_table(release["data_table"]), dataset, report, revisions,
+                                 version, data_docs)
         entry = log.next_entry("publications", dataset.name, {
             "release_id": release["release_id"], "package_version": version, "path": relative_path(root, target),
             "files": as_json(files), "schema_sha256": schema_sha,
@@ -98,6 +97,13 @@ def publish_release(
     folder.complete(target, entry["hash"])
     _update_index(root, log, dataset, target.parent)
     return Publication(target, version, why)
+
+
+def published_revisions(log: ChangeLog, report: Report, release: dict[str, Any]) -> PublishedRevisions | None:
+    """The release's changes against its baseline, with notes and waivers, as packages and reports show them."""
+    if report.revisions is None:
+        return None
+    return PublishedRevisions.from_log(report, log.changes(release["release_id"]), log.notes(release["release_id"]))
 
 
 def _update_index(root: Path, log: ChangeLog, dataset: Dataset, dataset_folder: Path) -> None:

@@ -73,7 +73,8 @@ def write_csv(path: Path, dataset: Dataset, revisions: PublishedRevisions) -> No
         write_revisions_csv(handle, revisions.records, dataset.primary_key, revisions.notes, revisions.waived)
 
 
-def _describe(record: dict[str, Any], dataset: Dataset) -> str:
+def describe_change(record: dict[str, Any], dataset: Dataset) -> str:
+    """One change in words: "year=2018: Violent Crime 11,099 → 11,100"."""
     key = ", ".join(f"{k}={v}" for k, v in record["key"].items()) or "the table"
     change = record["change"]
     if change == "changed":
@@ -108,7 +109,7 @@ def readme_section(dataset: Dataset, revisions: PublishedRevisions) -> list[str]
         lines.append("")
         for r in group[:README_EXAMPLES]:
             waiver = "" if note else revisions.waived.get(change_id(r["key"], r["column"]), "")
-            lines.append(f"- {_describe(r, dataset)}" + (f". Accepted because: {waiver}" if waiver else ""))
+            lines.append(f"- {describe_change(r, dataset)}" + (f". Accepted because: {waiver}" if waiver else ""))
         if len(group) > README_EXAMPLES:
             lines.append(f"- and {number(len(group) - README_EXAMPLES)} more")
         lines.append("")

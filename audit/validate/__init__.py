@@ -22,6 +22,14 @@ class Validation:
     claims: list[dict[str, Any]] = field(default_factory=list)
     # One per expectation run: expectation, check, columns, first_finding, finding_count.
     expectations: list[dict[str, Any]] = field(default_factory=list)
+    gx_result: Any = None  # GX's own ExpectationSuiteValidationResult, for its Data Docs
+
+    def data_docs(self) -> str:
+        """This validation as a GX Data Docs page (GX's own renderer; the page loads GX's styles from CDNs)."""
+        from great_expectations.render.renderer import ValidationResultsPageRenderer
+        from great_expectations.render.view import DefaultJinjaPageView
+
+        return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result))
 
 
 def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
@@ -46,8 +54,8 @@ def run_expectations(
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
 
-    results = run_suite(con, table, str(dataset.suite_path), expectations, dataset.primary_key)
-    return Validation(*findings_from_results(con, results, dataset.primary_key, dataset.label))
+    result = run_suite(con, table, str(dataset.suite_path), expectations, dataset.primary_key)
+    return Validation(*findings_from_results(con, result.results, dataset.primary_key, dataset.label), gx_result=result)
 
 
 def validate_release(

@@ -47,7 +47,7 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
 def run_suite(
     con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str]
 ):
-    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's expectation results.
+    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result.
 
     `name` names the suite in GX and in errors (the suite file's path).
     """
@@ -73,4 +73,4 @@ def run_suite(
         )
     finally:
         datasource.get_engine().dispose()
-    return result.results
+    return result

@@ -1,0 +1,89 @@
+"""Charts for the report page: each total over time, with the points a finding flags marked.
+
+"Totals" are the totals of the suite's category sums (violent crime, property crime, ...),
+summed over places by period; a table with no sums is charted as rows per period (for
+incident data, incidents per month or year). Rendered to static SVG with matplotlib at
+build time, so the page needs no network and no script to show them.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import duckdb
+
+from audit.dataset import Dataset
+from audit.findings import Report
+from audit.sql import ident
+
+
+@dataclass
+class Series:
+    title: str
+    column: str | None                      # None: rows counted
+    periods: list[str]
+    values: list[float]
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # period -> messages of findings there
+
+
+def _period_sql(dataset: Dataset, column: str, con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int]:
+    """SQL for a row's period as text, and how many characters of an ISO key value make a period."""
+    field_ = dataset.field(column)
+    if field_.type not in ("date", "datetime"):
+        return f"CAST({ident(column)} AS VARCHAR)", 0
+    (span,) = con.execute(f"SELECT date_diff('month', min({ident(column)}), max({ident(column)})) FROM {table}"
+                          ).fetchall()[0]
+    return (f"strftime({ident(column)}, '%Y')", 4) if (span or 0) > 36 else (f"strftime({ident(column)}, '%Y-%m')", 7)
+
+
+def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, report: Report) -> list[Series]:
+    temporal = dataset.temporal_field
+    if temporal is None:
+        return []
+    period, width = _period_sql(dataset, temporal.name, con, table)
+    totals = list(dict.fromkeys(o["columns"][0] for o in report.expectations
+                                if o["check"] == "category-sum" and o["columns"]))
+    wanted = [(dataset.label(c), c) for c in totals] or [("Rows per period", None)]
+    out = []
+    for title, column in wanted:
+        measure = f"sum({ident(column)})" if column else "count(*)"
+        rows = con.execute(f"SELECT {period} AS p, {measure} FROM {table} WHERE {ident(temporal.name)} IS NOT NULL "
+                           f"GROUP BY p ORDER BY p").fetchall()
+        series = Series(title, column, [r[0] for r in rows], [float(r[1] or 0) for r in rows])
+        for f in report.findings:
+            if temporal.name in f.key and (column is None or column in f.columns):
+                value = str(f.key[temporal.name])
+                series.flagged.setdefault(value[:width] if width else value, []).append(f.message)
+        out.append(series)
+    return out
+
+
+def render_svg(series: Series) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "audit"  # the same chart gives the same SVG
+    fig, ax = plt.subplots(figsize=(7.2, 2.8), dpi=100)
+    x = list(range(len(series.periods)))
+    ax.plot(x, series.values, color="#1f4e79", marker="o", markersize=3, linewidth=1.6, label=series.title)
+    marked = [i for i, p in enumerate(series.periods) if p in series.flagged]
+    if marked:
+        ax.scatter([x[i] for i in marked], [series.values[i] for i in marked], s=70, facecolors="none",
+                   edgecolors="#c0392b", linewidths=2, zorder=3, label="flagged by a finding")
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], series.periods[::step], rotation=0 if step == 1 and len(x) < 13 else 45, fontsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_title(series.title, fontsize=10, loc="left")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]  # inline: no XML declaration or doctype

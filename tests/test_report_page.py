@@ -1,0 +1,77 @@
+"""The HTML report, looked at in a real headless Chromium (Debian's chromium, which `make test` installs):
+it loads with no console errors and shows the summary, the chart and the findings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from audit import pipeline
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, PROJECT
+
+CHROMIUM = os.environ.get("AUDIT_CHROMIUM", "/usr/bin/chromium")
+# Flags for a sandboxed machine with no network: no background connections, no first-run work.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, path: Path, screenshot: Path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    page.screenshot(path=str(screenshot), full_page=True)
+    return page, problems, requests
+
+
+def test_the_report_of_a_refused_release_shows_its_findings_and_revisions(workspace, browser, tmp_path):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.publish(workspace, EXAMPLE)
+    notes = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-03.yaml"
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", notes)
+    path = pipeline.report_page(workspace, EXAMPLE)
+
+    page, problems, requests = open_page(browser, path, tmp_path / "report.png")
+
+    assert problems == [] and {u.split(":")[0] for u in requests} == {"file"}  # nothing fetched from a network
+    assert (tmp_path / "report.png").stat().st_size > 20_000
+    assert page.inner_text("#status") == "FAILED"
+    findings = page.inner_text("#findings + table")
+    assert "unexplained-revision" in findings and "year=2018" in findings and "11,100" in findings
+    assert "category-sum" in findings and "Waived" in findings
+    revisions = page.inner_text("#revisions + table")
+    assert "UNEXPLAINED" in revisions and "year=2018: Violent Crime 11,099 → 11,100" in revisions
+    # One chart of the total over time, with the flagged years circled and listed.
+    assert page.locator("figure.chart svg").count() == 1
+    caption = page.inner_text("figure.chart figcaption")
+    assert "2018" in caption and "2021" in caption and "2022" in caption and "2019" not in caption
+    page.close()
+
+
+def test_every_published_package_carries_its_report_and_gx_data_docs(workspace, browser, tmp_path):
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    package = pipeline.publish(workspace, EXAMPLE).path
+
+    page, problems, _ = open_page(browser, package / "report.html", tmp_path / "package-report.png")
+
+    assert problems == []
+    assert page.inner_text("#status") == "PASSED" and "published as version 1.0.0" in page.inner_text("body")
+    page.close()
+    docs = (package / "data-docs.html").read_text()  # GX's own rendering of the same validation
+    assert "Expectation Validation Result" in docs and "Unsuccessful Expectations" in docs
+    assert "expect_claim_to_be_supported" in docs
