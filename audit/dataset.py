@@ -134,9 +134,16 @@ class Dataset:
         return [key] if isinstance(key, str) else list(key)
 
     @property
+    def population_source(self) -> dict[str, Any] | None:
+        """The source of the population figures rates are computed from: a `sources` entry with
+        `kind: population` (and its `vintage`: which estimates, of which year)."""
+        return next((s for s in self.descriptor.get("sources", []) if s.get("kind") == "population"), None)
+
+    @property
     def temporal_field(self) -> Field | None:
         """The field that places each row in time, for the coverage a portal lists: `temporal: {field: NAME}`
-        in the descriptor, else the first field typed year, date or datetime, else the incident period field."""
+        in the descriptor, else the first field typed year, date or datetime, else the incident period field,
+        else the period the suite's series checks run over."""
         names = {f.name for f in self.fields}
         explicit = (self.descriptor.get("temporal") or {}).get("field")
         if explicit:
@@ -144,8 +151,18 @@ class Dataset:
                 raise ConfigError(f"{self.descriptor_path}: temporal field {explicit!r} is not a field of the dataset")
             return self.field(explicit)
         typed = next((f for f in self.fields if f.type in ("year", "date", "datetime")), None)
-        period = (self.descriptor.get("reclassification") or {}).get("period")
-        return typed or (self.field(period) if period in names else None)
+        periods = [(self.descriptor.get("reclassification") or {}).get("period"), *self._suite_periods()]
+        return typed or next((self.field(p) for p in periods if p in names), None)
+
+    def _suite_periods(self) -> list[str]:
+        import json
+
+        try:
+            expectations = json.loads(self.suite_path.read_text(encoding="utf-8")).get("expectations", [])
+        except (OSError, ValueError, AttributeError):
+            return []
+        return [e["kwargs"]["period"] for e in expectations
+                if isinstance(e, dict) and isinstance(e.get("kwargs"), dict) and isinstance(e["kwargs"].get("period"), str)]
 
     def label(self, column: str) -> str:
         """A column's title for messages ('Violent Crime'), or its name if it has none."""

@@ -259,3 +259,28 @@ def test_poisson_e_test_agrees_with_statsmodels(k1, k2, n1, n2):
 
     reference = test_poisson_2indep(k2, n2, k1, n1, method="etest-wald").pvalue
     assert poisson_e_test(k1, k2, n1, n2) == pytest.approx(reference, rel=1e-3, abs=1e-15)
+
+
+def test_a_table_with_rates_is_published_only_with_its_population_source_and_vintage(audit_table, workspace,
+                                                                                      tmp_path, run):
+    import yaml
+
+    audit_table(clean_rows())  # defines the dataset
+    path = tmp_path / "release.csv"
+    path.write_text(to_csv(clean_rows()), encoding="utf-8")
+    assert run("ingest", "county-crime", path).exit_code == 0
+
+    refused = run("publish", "county-crime")
+
+    assert refused.exit_code == 2 and "population source and its vintage" in refused.output
+    descriptor_path = workspace.root / "datapackages" / "county-crime" / "datapackage.yaml"
+    descriptor = yaml.safe_load(descriptor_path.read_text())
+    descriptor["sources"] = [{"title": "US Census Bureau population estimates", "kind": "population",
+                              "vintage": "Vintage 2023"}]
+    descriptor_path.write_text(yaml.safe_dump(descriptor))
+    published = pipeline.publish(workspace, "county-crime")
+    readme = (published.path / "README.md").read_text()
+    assert "Population: US Census Bureau population estimates (vintage: Vintage 2023)" in readme
+    # The report charts each total of the category sums, summed over the places, year by year.
+    page = (published.path / "report.html").read_text()
+    assert page.count('<figure class="chart">') == 3

@@ -14,7 +14,7 @@ from typing import Any
 
 from audit.crashpoints import crash_point
 from audit.dataset import Dataset
-from audit.errors import StateError
+from audit.errors import ConfigError, StateError
 from audit.findings import Report
 from audit.log import ChangeLog
 from audit.log.store import as_json, who
@@ -58,6 +58,7 @@ def publish_release(
     GX Data Docs page of its validation (`data_docs`) if ingest left one."""
     from audit.log.signing import Signer
 
+    check_publishable(dataset, report)
     signer = Signer(signing_key) if signing_key else None
     earlier = log.publications(dataset.name)
     schema_sha = schema_sha256(published_schema(dataset))
@@ -97,6 +98,18 @@ def publish_release(
     folder.complete(target, entry["hash"])
     _update_index(root, log, dataset, target.parent)
     return Publication(target, version, why)
+
+
+def check_publishable(dataset: Dataset, report: Report) -> None:
+    """What a package must document before it may go out: where rates are published (the suite checks
+    rate math), the population source and its vintage, since a rate means little without them."""
+    if any(o["check"] == "rate-math" for o in report.expectations):
+        source = dataset.population_source
+        if source is None or not source.get("vintage"):
+            raise ConfigError(
+                f"{dataset.descriptor_path}: {dataset.name} publishes rates, so its sources must name the population "
+                "source and its vintage, e.g. {title: US Census Bureau population estimates, kind: population, "
+                "vintage: 'Vintage 2023 estimates'}")
 
 
 def published_revisions(log: ChangeLog, report: Report, release: dict[str, Any]) -> PublishedRevisions | None:

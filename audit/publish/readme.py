@@ -10,11 +10,18 @@ from audit.publish.revisions import PublishedRevisions, readme_section
 def _sources(dataset: Dataset) -> list[str]:
     out = []
     for source in dataset.descriptor.get("sources", []):
-        line = f"- {source.get('title', '')}"
+        line = f"- {'Population: ' if source.get('kind') == 'population' else ''}{source.get('title', '')}"
+        if source.get("vintage"):
+            line += f" (vintage: {source['vintage']})"
         if source.get("path"):
             line += f" <{source['path']}>"
         out.append(line)
     return out or ["- (not stated)"]
+
+
+def _contributors(dataset: Dataset) -> list[str]:
+    people = dataset.descriptor.get("contributors", [])
+    return [f"- {c.get('title', '')}" + (f" ({c['role']})" if c.get("role") else "") for c in people] or ["- (not stated)"]
 
 
 def render_readme(
@@ -29,6 +36,7 @@ def render_readme(
         lines += [f"The data cover {coverage['start']} to {coverage['end']} (by `{coverage['field']}`).", ""]
     lines += [dataset.descriptor.get("description", "").strip(), ""]
     lines += ["## Sources", "", *_sources(dataset), ""]
+    lines += ["## Contributors", "", *_contributors(dataset), ""]
     licences = ", ".join(l.get("title") or l.get("name", "") for l in dataset.descriptor.get("licenses", []))
     lines += ["## Licence", "", licences or "(not stated)", ""]
     lines += ["## What is in this package", ""]
