@@ -228,7 +228,7 @@ def test_a_waived_unexplained_revision_publishes_with_the_revisions_resource(off
         ("Eastern", "2021", "assault", "402", "390", "Assaults reviewed.", "Memo 7"),
     ]
     readme = (out / "README.md").read_text()
-    assert "## What changed since version 2022-12" in readme
+    assert "## What changed since version 1.0.0 (release 2022-12)" in readme
     assert "**Assaults reviewed.** (Memo 7), approved by Data office:" in readme
     assert "district=Eastern, year=2021: assault 402 → 390" in readme
     descriptor = json.loads((out / "datapackage.json").read_text())

@@ -54,7 +54,7 @@ class Revisions:
     def summary(self) -> dict[str, Any]:
         """The report's `revisions` part: against what, how many of each kind, reclassifications."""
         return {
-            "baseline": {k: self.baseline.get(k) for k in ("version", "sha256", "source")},
+            "baseline": {k: self.baseline.get(k) for k in ("version", "release_id", "sha256", "source")},
             "counts": self.counts,
             "notes": [n.to_dict() for n in self.notes],
             "reclassifications": self.reclassifications,

@@ -116,7 +116,12 @@ def published_revisions(log: ChangeLog, report: Report, release: dict[str, Any])
     """The release's changes against its baseline, with notes and waivers, as packages and reports show them."""
     if report.revisions is None:
         return None
-    return PublishedRevisions.from_log(report, log.changes(release["release_id"]), log.notes(release["release_id"]))
+    revisions = PublishedRevisions.from_log(report, log.changes(release["release_id"]),
+                                            log.notes(release["release_id"]))
+    baseline = log.publication_of(report.revisions["baseline"]["release_id"])
+    if baseline is not None:  # name the version readers know, with the office's release label
+        revisions.baseline_version = f"{baseline['package_version']} (release {revisions.baseline_version})"
+    return revisions
 
 
 def _update_index(root: Path, log: ChangeLog, dataset: Dataset, dataset_folder: Path) -> None:

@@ -34,7 +34,8 @@ def render_readme(
              + (f" ({version_rule})" if version_rule else "") + ".", ""]
     if coverage:
         lines += [f"The data cover {coverage['start']} to {coverage['end']} (by `{coverage['field']}`).", ""]
-    lines += [dataset.descriptor.get("description", "").strip(), ""]
+    description = dataset.descriptor.get("description", "").strip()
+    lines += [description, ""] if description else []
     lines += ["## Sources", "", *_sources(dataset), ""]
     lines += ["## Contributors", "", *_contributors(dataset), ""]
     licences = ", ".join(l.get("title") or l.get("name", "") for l in dataset.descriptor.get("licenses", []))
@@ -46,6 +47,8 @@ def render_readme(
         "- `findings.csv` and `validation.json`: everything the validation found, including accepted findings.",
         "- `datapackage.json`: the description of every column, with its unit.",
         "- `changelog.jsonl`: the office's change log for this dataset up to this publication (see below).",
+        "- `report.html`: this release's audit as a web page, with a chart of each total over time.",
+        "- `data-docs.html`: the same validation as Great Expectations Data Docs (when ingest made them).",
         *(["- `revisions.csv`: every value changed and every row added or removed since the previous "
            "published version, with the reason."] if revisions else []),
         "",
