@@ -277,6 +277,9 @@ def test_a_table_with_rates_is_published_only_with_its_population_source_and_vin
     descriptor = yaml.safe_load(descriptor_path.read_text())
     descriptor["sources"] = [{"title": "US Census Bureau population estimates", "kind": "population",
                               "vintage": "Vintage 2023"}]
+    descriptor["licenses"] = [{"name": "PDDL-1.0"}]
+    for field in descriptor["resources"][0]["schema"]["fields"]:
+        field["description"] = f"The {field['name']} of the row."
     descriptor_path.write_text(yaml.safe_dump(descriptor))
     published = pipeline.publish(workspace, "county-crime")
     readme = (published.path / "README.md").read_text()

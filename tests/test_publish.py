@@ -122,6 +122,7 @@ def test_each_publication_gets_its_own_folder_and_the_index_names_the_latest(wor
     third = pipeline.publish(workspace, EXAMPLE)
 
     assert [r.package_version for r in (first, second, third)] == ["1.0.0", "1.0.1", "1.1.0"]
+    assert [frictionless_errors(r.path) for r in (first, second, third)] == [[], [], []]
     assert second.version_rule.startswith("patch") and third.version_rule.startswith("minor")
     assert (first.path / "datapackage.json").is_file()  # the earlier versions are still there, untouched
     index = json.loads((workspace.publish_root / EXAMPLE / "index.json").read_text())

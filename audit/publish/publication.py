@@ -101,15 +101,23 @@ def publish_release(
 
 
 def check_publishable(dataset: Dataset, report: Report) -> None:
-    """What a package must document before it may go out: where rates are published (the suite checks
-    rate math), the population source and its vintage, since a rate means little without them."""
+    """What a package must document before it may go out: a licence, a description of every field, and,
+    where rates are published (the suite checks rate math), the population source and its vintage, since
+    a rate means little without them. Every gap is named at once."""
+    gaps = []
+    if not dataset.descriptor.get("licenses"):
+        gaps.append("a licence (licenses: [{name: PDDL-1.0, path: https://opendatacommons.org/licenses/pddl/1-0/}])")
+    undocumented = [f.name for f in dataset.fields if not str(f.descriptor.get("description", "")).strip()]
+    if undocumented:
+        gaps.append(f"a description of each field (none for {', '.join(undocumented)})")
     if any(o["check"] == "rate-math" for o in report.expectations):
         source = dataset.population_source
         if source is None or not source.get("vintage"):
-            raise ConfigError(
-                f"{dataset.descriptor_path}: {dataset.name} publishes rates, so its sources must name the population "
-                "source and its vintage, e.g. {title: US Census Bureau population estimates, kind: population, "
-                "vintage: 'Vintage 2023 estimates'}")
+            gaps.append("the population source and its vintage, since it publishes rates (sources: [{title: US Census "
+                        "Bureau population estimates, kind: population, vintage: Vintage 2023 estimates}])")
+    if gaps:
+        raise ConfigError(f"{dataset.descriptor_path}: {dataset.name} cannot be published without "
+                          + "; ".join(gaps))
 
 
 def published_revisions(log: ChangeLog, report: Report, release: dict[str, Any]) -> PublishedRevisions | None:
