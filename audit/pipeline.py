@@ -20,11 +20,12 @@ from pathlib import Path
 
 import duckdb
 
+from audit.crashpoints import crash_point
 from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.records import revision_records
-from audit.crashpoints import crash_point
 from audit.errors import StateError
+from audit.files import write_atomically
 from audit.findings import Finding, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
@@ -151,17 +152,8 @@ def ingest(
         version = version or str(log.release_count(dataset.name) + 1)
         audited = _audit_loaded(con, dataset, loaded, waivers, version, log, notes)
         _record(log, dataset, loaded, audited, version)
-    _write_atomically(workspace.data_docs_page(dataset.name, version), audited.validation.data_docs())
+    write_atomically(workspace.data_docs_page(dataset.name, version), audited.validation.data_docs())
     return IngestResult(audited.report)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    import os
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str) -> None:
@@ -290,7 +282,7 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
                                   published_revisions(log, report, release),
                                   published["package_version"] if published else None)
     path = out or workspace.root / "reports" / dataset.name / f"{release['version']}.html"
-    _write_atomically(path, page)
+    write_atomically(path, page)
     return path
 
 

@@ -10,11 +10,11 @@ the publication root is served as-is at that URL.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
+from audit.files import write_atomically
 from audit.publish.coverage import iso_interval
 from audit.publish.index import read_index
 
@@ -106,8 +106,5 @@ def _distribution(resource: dict[str, Any], url: str) -> dict[str, Any]:
 def write_feed(root: Path, portal: dict[str, Any], out: Path) -> dict[str, Any]:
     """Write the catalog to `out` atomically; return it."""
     catalog = build_catalog(root, portal)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}")
-    temporary.write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, out)
+    write_atomically(out, json.dumps(catalog, indent=2, ensure_ascii=False) + "\n")
     return catalog

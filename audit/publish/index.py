@@ -7,9 +7,10 @@ replaced atomically, so a portal or a person always reads a whole, true index.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from audit.files import write_atomically
 
 INDEX_FILE = "index.json"
 
@@ -21,11 +22,7 @@ def write_index(dataset_folder: Path, dataset: str, publications: list[dict[str,
         "path": f"{p['package_version']}/", "changeLogHead": p["hash"],
     } for p in publications]
     index = {"dataset": dataset, "latest": versions[-1]["version"] if versions else None, "versions": versions}
-    path = dataset_folder / INDEX_FILE
-    temporary = path.with_name(f".{INDEX_FILE}.{os.getpid()}")
-    temporary.write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_atomically(dataset_folder / INDEX_FILE, json.dumps(index, indent=2) + "\n")
 
 
 def read_index(dataset_folder: Path) -> dict[str, Any] | None:
