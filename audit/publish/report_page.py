@@ -18,7 +18,9 @@ from audit.findings import ERROR, Finding, Report
 from audit.publish.charts import chart_series, render_svg
 from audit.publish.revisions import PublishedRevisions, describe_change
 
+# Beyond these, the page says how many more there are; every one is in the package's CSV files.
 REVISIONS_SHOWN = 1000
+FINDINGS_SHOWN = 1000
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f; max-width: 1100px;
        margin: 2rem auto; padding: 0 1rem; }
@@ -119,13 +121,16 @@ def _findings(report: Report) -> list[str]:
         return out + ["<p>Every check passed.</p>"]
     out.append("<table><thead><tr><th>State</th><th>Check</th><th>Row</th><th>Columns</th><th>Expected</th>"
                "<th>Observed</th><th>What it means</th></tr></thead><tbody>")
-    for f in report.findings:
+    for f in report.findings[:FINDINGS_SHOWN]:
         note = f"<br><i>Waived: {escape(f.waiver_reason or '')}</i>" if f.waived else ""
         out.append(f'<tr class="{_state(f)}"><td>{_state(f)}</td><td><code>{escape(f.check)}</code></td>'
                    f"<td>{escape(f.describe_key())}</td><td>{escape(', '.join(f.columns))}</td>"
                    f'<td class="num">{_cell(f.expected)}</td><td class="num">{_cell(f.observed)}</td>'
                    f"<td>{escape(f.message)}{note}</td></tr>")
-    return out + ["</tbody></table>"]
+    out.append("</tbody></table>")
+    if len(report.findings) > FINDINGS_SHOWN:
+        out.append(f"<p>and {len(report.findings) - FINDINGS_SHOWN:,} more, all in <code>findings.csv</code>.</p>")
+    return out
 
 
 def _revisions(dataset: Dataset, revisions: PublishedRevisions) -> list[str]:

@@ -48,7 +48,7 @@ def _descriptor() -> dict:
     types = {"occurred": "datetime", "latitude": "number", "longitude": "number", "victim_age": "integer"}
     fields = [{"name": c, "type": types.get(c, "string"), "description": c} for c in COLUMNS]
     fields[2]["categories"] = CODES
-    return {"name": DATASET, "reclassification": {"by": ["district"], "period": "occurred", "grain": "month"},
+    return {"name": DATASET, "licenses": [{"name": "PDDL-1.0"}], "reclassification": {"by": ["district"], "period": "occurred", "grain": "month"},
             "resources": [{"name": "incidents", "schema": {"primaryKey": ["incident_id"], "fields": fields}}]}
 
 
