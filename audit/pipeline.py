@@ -136,7 +136,9 @@ def ingest(
     published release and its findings in the change log.
 
     A file already recorded (same content) is not recorded twice: the result is
-    its recorded report, flagged `already_recorded`.
+    its recorded report, flagged `already_recorded`; unless a release was published since
+    that it was not compared with, and `version` gives it a new label: then it is recorded
+    again, compared with what is now published.
     """
     dataset = workspace.dataset(dataset_name)
     with duckdb.connect() as con:
@@ -144,7 +146,11 @@ def ingest(
         loaded = load_release(con, dataset, file)
         log = _open_log(con, workspace)
         known = log.release_by_sha(dataset.name, loaded.sha256)
-        if known is not None:
+        # A file already recorded is recorded again only under a new label, and only when a release was
+        # published since that it was not compared with (see `publish`); otherwise ingest is idempotent.
+        again = known is not None and version not in (None, known["version"]) and \
+            _newly_published(log, dataset.name, known) is not None
+        if known is not None and not again:
             return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
         if version is not None and log.release_by_version(dataset.name, version) is not None:
             raise StateError(f"{dataset.name} already has a release {version!r} with different content; choose another --version")
@@ -154,6 +160,16 @@ def ingest(
         _record(log, dataset, loaded, audited, version)
     write_atomically(workspace.data_docs_page(dataset.name, version), audited.validation.data_docs())
     return IngestResult(audited.report)
+
+
+def _newly_published(log: ChangeLog, dataset: str, release: dict) -> dict | None:
+    """The release published since `release` was recorded, if it is not the one `release` was compared
+    with then (nor `release` itself): its changes since that release have not been checked."""
+    published = log.last_published(dataset)
+    if published is None or published["release_id"] == release["release_id"]:
+        return None
+    compared = (log.revision_summary(release["release_id"]) or {}).get("baseline", {}).get("release_id")
+    return None if compared == published["release_id"] else published
 
 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str) -> None:
@@ -229,6 +245,13 @@ def publish(
         if not report.success:
             return PublishResult(report, None, release["version"], refused=True)
         published = log.publication_of(release["release_id"])
+        newer = _newly_published(log, dataset.name, release) if published is None else None
+        if newer is not None:
+            raise StateError(
+                f"release {release['version']} was recorded before release {newer['version']} was published, so its "
+                f"changes since {newer['version']} were never checked against revision notes; ingest the file again "
+                f"with its notes and a new --version (say {release['version']}-r) to compare it with what is published, "
+                f"then publish that")
         if published is not None:
             publication = existing_publication(workspace.root, log, dataset, published)
         else:

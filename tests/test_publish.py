@@ -131,3 +131,22 @@ def test_each_publication_gets_its_own_folder_and_the_index_names_the_latest(wor
         ("1.0.0", "2023-09"), ("1.0.1", "2024-03"), ("1.1.0", "2024-09")]
     assert "Version 1.1.0, release 2024-09 (minor: rows were added or removed since 1.0.1)." in \
         (third.path / "README.md").read_text()
+
+
+def test_a_release_recorded_before_another_was_published_must_be_compared_again(workspace, tmp_path):
+    from audit.errors import StateError
+
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03")  # nothing published yet
+    pipeline.publish(workspace, EXAMPLE, version="2023-09")
+
+    # 2024-03 was never compared with 2023-09: publishing it would let its revisions through unchecked.
+    with pytest.raises(StateError, match="never checked against revision notes"):
+        pipeline.publish(workspace, EXAMPLE, version="2024-03")
+    assert pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03").already_recorded
+
+    again = pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03-r",
+                            complete_notes(tmp_path))
+
+    assert not again.already_recorded and again.report.revisions["counts"]["changed"] == 4
+    assert pipeline.publish(workspace, EXAMPLE, version="2024-03-r").package_version == "1.0.1"

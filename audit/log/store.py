@@ -247,7 +247,8 @@ class ChangeLog:
         return [dict(zip(names, r)) for r in cursor.fetchall()]
 
     def release_by_sha(self, dataset: str, sha256: str) -> dict[str, Any] | None:
-        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND sha256 = ? ORDER BY seq", [dataset, sha256])
+        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND sha256 = ? ORDER BY seq DESC",
+                          [dataset, sha256])
         return rows[0] if rows else None
 
     def release_by_version(self, dataset: str, version: str) -> dict[str, Any] | None:
