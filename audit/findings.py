@@ -36,7 +36,20 @@ CHECKS: dict[str, str] = {
     "reconciliation": "Incident counts differ from the summary table",
     "unexplained-revision": "A published value changed, or a row was added or removed, and no revision note explains it",
     "downgrade": "Incidents were reclassified from a violent offence category to a non-violent one",
+    "renamed-column": "A column has another name than the schema's; it was read as the field it resembles",
+    "formula-injection": "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula",
 }
+
+
+def number(value: Any) -> str:
+    """A figure as people read it in a report: 12,430 or 1,870.46."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.6g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,8 @@ class Report:
     revisions: dict[str, Any] | None = None
     # Every expectation run, passed or not (see audit.validate.translate.findings_from_results).
     expectations: list[dict[str, Any]] = field(default_factory=list)
+    # What was fixed in the file to read it (see audit.ingest.normalise), as dicts.
+    normalisations: list[dict[str, Any]] = field(default_factory=list)
 
     def findings_of(self, outcome: dict[str, Any]) -> list[Finding]:
         """The findings one expectation produced."""
@@ -99,4 +114,5 @@ class Report:
             "claims": self.claims,
             "revisions": self.revisions,
             "expectations": self.expectations,
+            "normalisations": self.normalisations,
         }

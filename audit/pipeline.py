@@ -91,10 +91,15 @@ def _audit_loaded(
                                   _baseline_info(published), notes, str(notes_path or "revision notes"))
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra)
-    findings, unused = apply_waivers(validation.findings, waivers)
+    # What reading the file found about its columns is one more check, after the suite's.
+    columns_check = {"expectation": "columns match the schema", "check": "renamed-column",
+                     "columns": [c for f in loaded.findings for c in f.columns],
+                     "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
+    findings, unused = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     report = Report(dataset.name, info, findings, unused, validation.claims,
-                    revisions.summary() if revisions else None, validation.expectations)
+                    revisions.summary() if revisions else None, validation.expectations + [columns_check],
+                    [n.to_dict() for n in loaded.normalisations])
     return Audited(report, waivers, notes, revisions, validation)
 
 
@@ -121,7 +126,8 @@ def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
     validation = log.validation(release["release_id"])
     return Report(dataset, info, findings, claims=json.loads(validation["claims"] or "[]"),
                   revisions=log.revision_summary(release["release_id"]),
-                  expectations=json.loads(validation["expectations"] or "[]"))
+                  expectations=json.loads(validation["expectations"] or "[]"),
+                  normalisations=json.loads(release["normalisations"] or "[]"))
 
 
 def ingest(
@@ -187,7 +193,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         log.append("releases", name, [{
             "release_id": release_id, "version": version, "sha256": loaded.sha256, "source_name": loaded.source.name,
             "row_count": loaded.row_count, "recorded_by": who(), "data_table": data_table,
-            "data_digest": digest,
+            "data_digest": digest, "normalisations": as_json(report.normalisations),
         }])
         log.append("waivers", name, [{"release_id": release_id, "waiver": as_json(w)} for w in waivers])
         log.append("notes", name, [

@@ -35,6 +35,9 @@ def report_text(report: Report, heading: str | None = None) -> str:
             lines.append(f"  {f.check:<14} {f.describe_key():<20} {f.message}")
             if f.waived:
                 lines.append(f"  {'':<14} {'':<20} waived: {f.waiver_reason}")
+    if report.normalisations:
+        lines.append(f"\nNORMALISED to read the file ({len(report.normalisations)})")
+        lines += [f"  {n['kind']:<22} {normalisation_text(n)}" for n in report.normalisations]
     if report.claims:
         lines.append(f"\nCLAIMS ({len(report.claims)})")
         for c in report.claims:
@@ -51,6 +54,12 @@ def report_text(report: Report, heading: str | None = None) -> str:
         summary = f"FAILED: {len(blocking)} finding(s) block publication"
     lines.append(f"\n{summary}")
     return "\n".join(lines)
+
+
+def normalisation_text(n: dict[str, Any]) -> str:
+    from audit.ingest.normalise import Normalisation
+
+    return str(Normalisation(**n))
 
 
 def _revisions_text(summary: dict[str, Any]) -> list[str]:

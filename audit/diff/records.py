@@ -49,10 +49,13 @@ def change_id(key: dict[str, Any], column: str | None) -> tuple[str, str | None]
 
 
 def cell_text(value: Any) -> str:
-    """A value as a CSV cell: text as itself, numbers as JSON numbers, missing as empty."""
+    """A value as a CSV cell: text as itself (made safe to open in a spreadsheet), numbers as JSON numbers,
+    missing as empty."""
+    from audit.formulas import spreadsheet_safe
+
     if value is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value)
+    return spreadsheet_safe(value) if isinstance(value, str) else json.dumps(value)
 
 
 def write_revisions_csv(

@@ -14,6 +14,8 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
+from audit.findings import Finding
+from audit.ingest.normalise import Normalisation
 from audit.ingest.cast import cast_to_schema
 from audit.ingest.read import read_raw
 from audit.sql import ident
@@ -29,6 +31,8 @@ class LoadedRelease:
     sha256: str
     row_count: int
     table: str = RELEASE_TABLE
+    normalisations: tuple[Normalisation, ...] = ()  # what was fixed to read it (recorded, reported)
+    findings: tuple[Finding, ...] = ()              # about its columns, found while reading (a renamed column)
 
 
 def file_sha256(path: Path) -> str:
@@ -47,8 +51,9 @@ def load_release(
     if not source.is_file():
         raise InputError("no such file", file=str(path))
     raw = f"{table}_raw"
-    read_raw(con, source, dataset, table=raw)
-    cast_to_schema(con, dataset, raw=raw, typed=table, source=source)
+    read = read_raw(con, source, dataset, table=raw)
+    cells, findings = cast_to_schema(con, dataset, raw=raw, typed=table, source=source, header_row=read.header_row)
     con.execute(f"DROP TABLE {ident(raw)}")
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
-    return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows, table=table)
+    return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows, table=table,
+                         normalisations=tuple(read.normalisations + cells), findings=tuple(findings))

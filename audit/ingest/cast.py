@@ -13,56 +13,96 @@ from pathlib import Path
 
 import duckdb
 
+import difflib
+
 from audit.dataset import Dataset, Field, header_key
 from audit.errors import InputError
+from audit.findings import ERROR, Finding
+from audit.ingest.normalise import Normalisation, clip
+from audit.ingest.read import ROW_COLUMN
 from audit.sql import ident, literal
 
 INTEGER_PATTERN = r"[+-]?[0-9]+"
 NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 TRUE_VALUES = ("true", "yes", "y", "t", "1")
 FALSE_VALUES = ("false", "no", "n", "f", "0")
+# Missing-value markers published tables use, read as missing in any field that is not text (where "NA"
+# could be a value); a descriptor's own missingValues are used as well. Every use is recorded.
+KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", "..", "…", "NULL", "null")
+# A footnote mark after a number: 342a, 12,430*, 1,204†, 88 (1), 17[2], 5¹.
+FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]|[¹²³⁴⁵⁶⁷⁸⁹])$"
+RENAME_SIMILARITY = 0.75
 
 
-def match_columns(file_columns: list[str], dataset: Dataset, source: Path) -> dict[str, str]:
-    """Map each schema field to the file column that holds it, or raise InputError."""
+def match_columns(
+    file_columns: list[str], dataset: Dataset, source: Path, header_row: int = 1
+) -> tuple[dict[str, str], list[Finding]]:
+    """Map each schema field to the file column that holds it, or raise InputError.
+
+    A field with no column and a column with no field whose names are alike (Population / Popilation)
+    are taken to be one column renamed between releases: it is read, and reported as a finding that
+    blocks publication until the office confirms it with an alias."""
     by_key: dict[str, str] = {}
     for column in file_columns:
         by_key.setdefault(header_key(column), column)
     mapping: dict[str, str] = {}
+    missing = []
     for field in dataset.fields:
         found = [by_key[k] for k in dict.fromkeys(header_key(n) for n in field.header_names) if k in by_key]
-        if not found:
-            raise InputError(
-                f"no column for field {field.name!r} (looked for {', '.join(map(repr, field.header_names))}; "
-                f"the file has {', '.join(map(repr, file_columns))})",
-                file=str(source),
-                row=1,
-            )
-        mapping[field.name] = found[0]
+        if found:
+            mapping[field.name] = found[0]
+        else:
+            missing.append(field)
     extra = [c for c in file_columns if c not in mapping.values()]
+    findings = []
+    for field in list(missing):
+        alike = difflib.get_close_matches(header_key(field.name), [header_key(c) for c in extra], 1, RENAME_SIMILARITY) \
+            or difflib.get_close_matches(header_key(field.header_names[-1]), [header_key(c) for c in extra], 1,
+                                         RENAME_SIMILARITY)
+        if not alike:
+            continue
+        column = next(c for c in extra if header_key(c) == alike[0])
+        mapping[field.name] = column
+        missing.remove(field)
+        extra.remove(column)
+        findings.append(Finding(
+            "renamed-column", ERROR, {}, [field.name], field.header_names, column,
+            f"no column is named {' or '.join(map(repr, field.header_names))}, but column {column!r} is alike and was "
+            f"read as field {field.name!r}; if it is the same column renamed, add `aliases: [{column}]` to the field "
+            f"in the descriptor (or waive this finding)"))
+    if missing:
+        field = missing[0]
+        raise InputError(
+            f"no column for field {field.name!r} (looked for {', '.join(map(repr, field.header_names))}; "
+            f"the file has {', '.join(map(repr, file_columns))})",
+            file=str(source),
+            row=header_row,
+        )
     if extra:
         raise InputError(
             f"column(s) {', '.join(map(repr, extra))} are not in the dataset's schema; "
             "add them to the descriptor, or add the old name to a field's `aliases` if a column was renamed",
             file=str(source),
-            row=1,
+            row=header_row,
         )
-    return mapping
+    return mapping, findings
 
 
 def parse_sql(field: Field, text: str) -> tuple[str, str]:
     """(typed expression, is-valid expression) for one field's trimmed, non-missing text."""
-    if field.type in ("integer", "year"):
-        clean = f"replace({text}, {literal(field.group_char)}, '')" if field.type == "integer" else text
+    if field.type in ("integer", "year", "number"):
+        clean = f"regexp_replace({text}, {literal(FOOTNOTE)}, '\\1')"
+        if field.type != "year":
+            clean = f"replace({clean}, {literal(field.group_char)}, '')"
+        if field.type == "number" and field.decimal_char != ".":
+            clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
+        if field.type == "number":
+            ok = f"regexp_full_match({clean}, {literal(NUMBER_PATTERN)})"
+            return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS DOUBLE) END", ok
+        clean = f"regexp_replace({clean}, '\\.0+$', '')"  # 1960.0, as spreadsheets export whole numbers
         ok = f"regexp_full_match({clean}, {literal(INTEGER_PATTERN)})"
         sql_type = field.duckdb_type
         return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS {sql_type}) END", f"({ok} AND TRY_CAST({clean} AS {sql_type}) IS NOT NULL)"
-    if field.type == "number":
-        clean = f"replace({text}, {literal(field.group_char)}, '')"
-        if field.decimal_char != ".":
-            clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
-        ok = f"regexp_full_match({clean}, {literal(NUMBER_PATTERN)})"
-        return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS DOUBLE) END", ok
     if field.type == "boolean":
         low = f"lower({text})"
         trues = ", ".join(map(literal, field.descriptor.get("trueValues", TRUE_VALUES)))
@@ -79,6 +119,54 @@ def parse_sql(field: Field, text: str) -> tuple[str, str]:
     return text, "true"
 
 
+def missing_markers(field: Field, declared: list[str]) -> list[str]:
+    return list(dict.fromkeys(declared + ([] if field.type == "string" else list(KNOWN_MISSING))))
+
+
+def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, description, condition on the raw cell) for each fix the field's cells may need."""
+    raw = ident(column)
+    t = f"trim({raw})"
+    present = f"{raw} IS NOT NULL AND {t} NOT IN ({', '.join(map(literal, markers))})" if markers else f"{raw} IS NOT NULL"
+    fixes = [("missing-marker", "markers read as missing", f"{raw} IS NOT NULL AND {t} IN "
+              f"({', '.join(map(literal, [m for m in markers if m] or ['']))})")]
+    if field.type == "string":
+        return fixes
+    fixes.append(("padding", "spaces around values trimmed", f"{present} AND {raw} <> {t}"))
+    if field.type in ("integer", "year", "number"):
+        fixes.append(("footnote-marks", "footnote marks after numbers removed",
+                      f"{present} AND regexp_full_match({t}, {literal(FOOTNOTE)})"))
+    if field.type in ("integer", "number"):
+        fixes.append(("thousands-separators", f"thousands separators ({field.group_char!r}) removed",
+                      f"{present} AND contains({t}, {literal(field.group_char)})"))
+    if field.type == "integer":
+        fixes.append(("whole-number-decimals", "whole numbers written with decimals (1960.0) read as integers",
+                      f"{present} AND regexp_matches({t}, '\\.0+[^0-9]*$')"))
+    return fixes
+
+
+def count_normalisations(con: duckdb.DuckDBPyConnection, raw: str, dataset: Dataset,
+                         mapping: dict[str, str]) -> list[Normalisation]:
+    """Every fix applied to the file's cells, counted per column, with an example: one pass over the table."""
+    checks = []
+    for field in dataset.fields:
+        column = mapping[field.name]
+        for kind, description, condition in _normalisation_sql(field, column, missing_markers(field, dataset.missing_values)):
+            if kind == "missing-marker" and field.type == "string" and dataset.missing_values == [""]:
+                continue  # an empty text cell is simply empty
+            checks.append((kind, description, column, condition))
+    if not checks:
+        return []
+    parts = [f"count(*) FILTER (WHERE {c}), min({ident(col)}) FILTER (WHERE {c})" for _, _, col, c in checks]
+    values = con.execute(f"SELECT {', '.join(parts)} FROM {ident(raw)}").fetchall()[0]
+    out = []
+    for i, (kind, description, column, _) in enumerate(checks):
+        count, example = values[2 * i], values[2 * i + 1]
+        if count:
+            out.append(Normalisation(kind, description, column, count, example))
+    return out
+
+
 def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]:
     """(typed value, bad-cell flag) for one field read from file column `column`."""
     raw = ident(column)
@@ -90,36 +178,41 @@ def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
     return value, bad
 
 
-def cast_to_schema(con: duckdb.DuckDBPyConnection, dataset: Dataset, raw: str, typed: str, source: Path) -> None:
-    file_columns = [row[0] for row in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
-    mapping = match_columns(file_columns, dataset, source)
-    missing = dataset.missing_values
+def cast_to_schema(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, raw: str, typed: str, source: Path, header_row: int = 1
+) -> tuple[list[Normalisation], list[Finding]]:
+    """Create `typed` from the text table `raw` (as `read_raw` leaves it); return what was normalised in the
+    cells and the findings about the columns (a renamed column). Raise InputError at the first bad cell."""
+    file_columns = [row[0] for row in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if row[0] != ROW_COLUMN]
+    mapping, findings = match_columns(file_columns, dataset, source, header_row)
     values, flags = [], []
     for field in dataset.fields:
-        value, bad = _field_sql(field, mapping[field.name], missing)
+        value, bad = _field_sql(field, mapping[field.name], missing_markers(field, dataset.missing_values))
         values.append(f"{value} AS {ident(field.name)}")
         flags.append(bad)
 
     any_bad = " OR ".join(flags)
     first = con.execute(
-        f"SELECT rowid, {', '.join(flags)} FROM {ident(raw)} WHERE {any_bad} ORDER BY rowid LIMIT 1"
+        f"SELECT {ROW_COLUMN}, {', '.join(flags)} FROM {ident(raw)} WHERE {any_bad} ORDER BY rowid LIMIT 1"
     ).fetchone()
     if first is not None:
-        rowid, *bad_flags = first
+        row, *bad_flags = first
         field = dataset.fields[bad_flags.index(True)]
         column = mapping[field.name]
         (value,) = con.execute(
-            f"SELECT {ident(column)} FROM {ident(raw)} WHERE rowid = ?", [rowid]
+            f"SELECT {ident(column)} FROM {ident(raw)} WHERE {ROW_COLUMN} = ?", [row]
         ).fetchone()
         (total,) = con.execute(f"SELECT count(*) FROM {ident(raw)} WHERE {any_bad}").fetchone()
         more = f" ({total - 1} more row(s) have cells that do not parse)" if total > 1 else ""
         raise InputError(
-            f"{value!r} is not a valid {field.type} for field {field.name!r}{more}",
+            f"{clip(value)!r} is not a valid {field.type} for field {field.name!r}{more}",
             file=str(source),
-            row=rowid + 2,
+            row=row,
             column=column,
-            value=value,
+            value=clip(value),
         )
+    normalisations = count_normalisations(con, raw, dataset, mapping)
     con.execute(
         f"CREATE TABLE {ident(typed)} AS SELECT {', '.join(values)} FROM {ident(raw)} ORDER BY rowid"
     )
+    return normalisations, findings

@@ -1,82 +1,101 @@
-"""Read an incoming CSV or Excel file into DuckDB as text cells, in file order.
+"""Read an incoming CSV or spreadsheet into DuckDB as text cells, in file order, with each row's
+number in the file as a person counts it (`__row`), so that errors can name it.
 
-Every cell stays text here so that typing (`cast`) can say exactly which cell of
-which row failed. Row order is the table's insertion order: row r of the data is
-`rowid + 2` in the file as a person counts it (the header is row 1).
+    bytes --decode--> UTF-8 text --read_csv (no header)--> cells c1..cN --layout--> header + data rows
+
+Every cell stays text here so that typing (`cast`) can say exactly which cell failed.
+What had to be fixed to read the file is returned as Normalisations.
 """
 
 from __future__ import annotations
 
+import csv
+import re
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
+from audit.ingest.decode import prepare_text
+from audit.ingest.layout import locate
+from audit.ingest.normalise import Normalisation
 from audit.progress import query_progress
+from audit.sql import ident
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+OLD_EXCEL_SUFFIXES = {".xls"}
+ROW_COLUMN = "__row"
+DELIMITERS = ",;\t|"
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str) -> None:
-    """Load `path` as text cells into `table`; `dataset` (if known) names the Excel sheet to read."""
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        _read_excel(con, path, dataset.resource.get("sheet") if dataset else None, table)
+@dataclass
+class RawTable:
+    header_row: int                                   # the header's row in the file (its last, if two)
+    normalisations: list[Normalisation] = field(default_factory=list)
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str) -> RawTable:
+    """Load `path` as text cells into `table` (a `__row` column, then one column per header name)."""
+    cells = f"{table}__cells"
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:
+        from audit.ingest.spreadsheet import read_workbook
+
+        notes = read_workbook(con, path, dataset.resource.get("sheet") if dataset else None, cells)
     else:
-        _read_csv(con, path, table)
-    (count,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-    if count == 0:
-        raise InputError("the file has no data rows", file=str(path))
+        with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
+            readable, notes = prepare_text(path, Path(work))
+            _read_csv_cells(con, path, readable, cells)
+    layout = locate(con, cells, dataset, path)
+    columns = ", ".join(f"{ident(f'c{i + 1}')} AS {ident(name)}" for i, name in enumerate(layout.names))
+    con.execute(f"CREATE TABLE {ident(table)} AS SELECT rowid + 1 AS {ROW_COLUMN}, {columns} FROM {ident(cells)} "
+                f"WHERE rowid BETWEEN {layout.first} AND {layout.last} ORDER BY rowid")
+    con.execute(f"DROP TABLE {ident(cells)}")
+    return RawTable(layout.first, notes + layout.notes)
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
-    if path.stat().st_size == 0:
-        raise InputError("the file is empty", file=str(path))
+def _shape(path: Path) -> tuple[str, int]:
+    """The delimiter (the one that splits the first lines most consistently) and the widest row among them."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        sample = [line for _, line in zip(range(200), handle)]
+    best, width, best_score = ",", 1, (-1, -1)
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(sample, delimiter=delimiter, quotechar='"'))
+        counts = [len(r) for r in rows if any(c.strip() for c in r)]
+        if not counts:
+            continue
+        common = max(set(counts), key=counts.count)
+        score = (counts.count(common) if common > 1 else 0, common)
+        if score > best_score:
+            best, width, best_score = delimiter, max(counts), score
+    return best, width
+
+
+def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str) -> None:
+    delimiter, width = _shape(readable)
+    columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
     try:
         with query_progress(con, f"reading {path.name}"):
             con.execute(
-                f"""CREATE TABLE "{table}" AS SELECT * FROM read_csv(?, header = true,
-                    all_varchar = true, quote = '"', escape = '"', auto_detect = true)""",
-                [str(path)],
-            )
+                f"CREATE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+                f"delim = ?, quote = '\"', escape = '\"', null_padding = true, strict_mode = true, "
+                f"columns = {columns})", [str(readable), delimiter])
     except duckdb.Error as exc:
-        raise InputError(f"cannot read as CSV: {_first_line(exc)}", file=str(path)) from exc
+        raise _csv_error(exc, path, width) from exc
 
 
-def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, sheet_name: str | None, table: str) -> None:
-    import openpyxl
-    import pandas as pd
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many unrelated types for a bad workbook
-        raise InputError(f"cannot read as an Excel workbook: {exc}", file=str(path)) from exc
-    if sheet_name is not None and sheet_name not in book.sheetnames:
-        raise InputError(f"no sheet {sheet_name!r} (sheets: {', '.join(book.sheetnames)})", file=str(path))
-    sheet = book[sheet_name] if sheet_name else book.worksheets[0]
-    rows = [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
-    rows = [r for r in rows if any(v is not None for v in r)]
-    if not rows:
-        raise InputError("the sheet is empty", file=str(path))
-    header = [h if h is not None else f"column{i + 1}" for i, h in enumerate(rows[0])]
-    frame = pd.DataFrame(rows[1:], columns=header, dtype="string")
-    con.register("_excel_rows", frame)
-    con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _excel_rows')
-    con.unregister("_excel_rows")
-
-
-def _excel_text(value: object) -> str | None:
-    """A cell as the text a person sees: whole floats without '.0', dates in ISO form."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    return str(value)
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
+def _csv_error(exc: duckdb.Error, path: Path, width: int) -> InputError:
+    """DuckDB's CSV error as one plain sentence with the row it names."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    row = int(line.group(1)) if line else None
+    if "unterminated quote" in text:
+        reason = "a quoted value is never closed (a \" with no closing \"): the rest of the file would be one cell"
+    elif found := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text):
+        reason = f"the row has {found.group(2)} cells, but the rows before it have {found.group(1)}"
+    else:
+        reason = f"cannot read as CSV: {text.strip().splitlines()[0]}"
+    return InputError(reason, file=str(path), row=row)

@@ -46,6 +46,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
     with duckdb.connect() as con:
         read_raw(con, source, None, "raw")
+        con.execute("ALTER TABLE raw DROP COLUMN __row")
         profile = profile_table(con, "raw")
         create_typed(con, "raw", profile, "typed")
         keys = profile.keys[0] if profile.keys else []

@@ -30,8 +30,9 @@ CHAIN_COLUMNS = "dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARC
 # Each table's own columns; every table also has the chain columns above.
 TABLES: dict[str, str] = {
     # data_digest: see `data_digest`; it makes the stored copy of the release's rows part of the chain.
+    # normalisations: what was fixed in the file to read it (JSON; see audit.ingest.normalise).
     "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
-    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR",
+    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR, normalisations VARCHAR",
     # claims and expectations (every expectation run, with its findings' positions) as JSON.
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
     "waived_count BIGINT, claims VARCHAR, expectations VARCHAR",

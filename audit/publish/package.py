@@ -21,6 +21,7 @@ from audit.publish.readme import render_readme
 from audit.publish.report_page import render_report_page
 from audit.publish.revisions import PublishedRevisions
 from audit.sql import ident, literal
+from audit.formulas import spreadsheet_safe_sql
 
 REPORT_PAGE = "report.html"
 DATA_DOCS_PAGE = "data-docs.html"
@@ -81,7 +82,10 @@ def write_data_files(
     (folder / data_path).parent.mkdir(parents=True, exist_ok=True)
     order = ", ".join(ident(k) for k in dataset.primary_key)
     target = literal(str(folder / data_path))
-    con.execute(f"COPY (SELECT * FROM {data_table} ORDER BY {order}) TO {target} (HEADER, DELIMITER ',')")
+    # Text that starts like a formula is published with a leading ' (see the formula-injection check).
+    columns = ", ".join(f"{spreadsheet_safe_sql(ident(f.name))} AS {ident(f.name)}" if f.type == "string"
+                        else ident(f.name) for f in dataset.fields)
+    con.execute(f"COPY (SELECT {columns} FROM {data_table} ORDER BY {order}) TO {target} (HEADER, DELIMITER ',')")
     _write_findings_csv(folder / "findings.csv", report)
     (folder / "validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     names = [data_path, "findings.csv", "validation.json"]

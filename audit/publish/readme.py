@@ -71,6 +71,12 @@ def render_readme(
         lines.append("")
     for f in others:
         lines.append(f"- ({f.severity}) {f.describe_key()}: {f.message}")
+    if report.normalisations:
+        from audit.render import normalisation_text
+
+        lines += ["", "## How the file received was read", "",
+                  "To read the file as received, the office's tool made these changes, and nothing else:", ""]
+        lines += [f"- {normalisation_text(n)}" for n in report.normalisations]
     if report.claims:
         lines += ["", "## Published statements checked against this data", ""]
         for c in report.claims:

@@ -13,8 +13,7 @@ from typing import Any
 
 from audit.dataset import Dataset
 from audit.diff.records import change_id, write_revisions_csv
-from audit.findings import Report
-from audit.validate.expectations.base import number
+from audit.findings import Report, number
 
 FILE_NAME = "revisions.csv"
 # Shown per note in the README before "and N more": the CSV has them all.

@@ -33,19 +33,48 @@ class Validation:
 
 
 def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
-    """Every expectation run on a release of `dataset`: its suite file, then what its definition implies."""
+    """Every expectation run on a release of `dataset`: its suite file, then what its definition implies
+    (and the suite does not already say): the primary key unique and present, each field's Table Schema
+    constraints, a category for each coded field, spreadsheet-safe text, and the published claims."""
     from audit.claims import load_claims
     from audit.validate.suite import load_suite_json
 
     expectations = list(load_suite_json(dataset.suite_path)["expectations"])
-    for f in dataset.fields:
-        if f.categories:
-            expectations.append({
-                "type": "expect_column_values_to_have_a_category",
-                "kwargs": {"column": f.name, "mapping": f.categories},
-            })
+    for implied in schema_expectations(dataset):
+        if not any(e.get("type") == implied["type"] and e.get("kwargs") == implied["kwargs"] for e in expectations):
+            expectations.append(implied)
     expectations += load_claims(dataset.claims_path, [f.name for f in dataset.fields])
     return expectations
+
+
+def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
+    """What the descriptor's Table Schema says about valid rows, as GX expectations."""
+    out: list[dict[str, Any]] = []
+    key = dataset.primary_key
+    for name in key:
+        out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": name}})
+    if len(key) == 1:
+        out.append({"type": "expect_column_values_to_be_unique", "kwargs": {"column": key[0]}})
+    elif key:
+        out.append({"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": key}})
+    for f in dataset.fields:
+        constraints = f.descriptor.get("constraints") or {}
+        if constraints.get("required") and f.name not in key:
+            out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": f.name}})
+        if constraints.get("unique") and [f.name] != key:
+            out.append({"type": "expect_column_values_to_be_unique", "kwargs": {"column": f.name}})
+        bounds = {k: constraints[c] for k, c in (("min_value", "minimum"), ("max_value", "maximum")) if c in constraints}
+        if bounds:
+            out.append({"type": "expect_column_values_to_be_between", "kwargs": {"column": f.name, **bounds}})
+        if constraints.get("enum"):
+            out.append({"type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": f.name, "value_set": constraints["enum"]}})
+        if f.categories:
+            out.append({"type": "expect_column_values_to_have_a_category",
+                        "kwargs": {"column": f.name, "mapping": f.categories}})
+        if f.type == "string":
+            out.append({"type": "expect_column_values_to_be_safe_in_spreadsheets", "kwargs": {"column": f.name}})
+    return out
 
 
 def run_expectations(

@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Optional, Tuple
 
 from audit.findings import WARNING
 from audit.sql import ident
-from audit.validate.expectations.base import Label, RowCheckExpectation, decimals_sql, number
+from audit.findings import number
+from audit.validate.expectations.base import Label, RowCheckExpectation, decimals_sql
 
 INCOMPLETE = "category-sum-incomplete"
 

@@ -86,17 +86,6 @@ def domain_columns(kwargs: dict[str, Any]) -> list[str]:
     return [c for c in dict.fromkeys(names) if isinstance(c, str) and c]
 
 
-def number(value: Any) -> str:
-    """A figure as people read it in a report: 12,430 or 1,870.46."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.6g}" if abs(value) < 1 else f"{value:,.2f}"
-    return str(value)
-
-
 def decimals_sql(value_sql: str) -> str:
     """SQL for the number of decimals a DOUBLE was published with (NULL: given in full).
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Optional, Tuple
 
 from audit.findings import WARNING
 from audit.sql import ident, value
-from audit.validate.expectations.base import FAILING_ROWS, Label, RowCheckExpectation, number
+from audit.validate.expectations.base import FAILING_ROWS, Label, RowCheckExpectation
 
 KINDS = ("value", "rate", "difference", "percent_change")
 

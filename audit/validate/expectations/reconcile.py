@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, Optional, Tuple
 
 from audit.sql import ident, literal, period_sql
-from audit.validate.expectations.base import Label, RowCheckExpectation, number
+from audit.findings import number
+from audit.validate.expectations.base import Label, RowCheckExpectation
 
 
 

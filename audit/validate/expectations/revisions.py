@@ -13,7 +13,8 @@ from typing import Any, ClassVar, Optional, Tuple
 
 from audit.findings import WARNING
 from audit.sql import ident
-from audit.validate.expectations.base import Label, RowCheckExpectation, number
+from audit.findings import number
+from audit.validate.expectations.base import Label, RowCheckExpectation
 
 UNEXPLAINED = "unexplained-revision"
 DOWNGRADE = "downgrade"

@@ -12,7 +12,8 @@ from typing import Any, ClassVar, Literal, Optional, Tuple, Union
 
 from audit.findings import WARNING
 from audit.sql import ident, literal
-from audit.validate.expectations.base import Label, RowCheckExpectation, number
+from audit.findings import number
+from audit.validate.expectations.base import Label, RowCheckExpectation
 
 
 class SeriesExpectation(RowCheckExpectation):

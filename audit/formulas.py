@@ -1,0 +1,25 @@
+"""Text a spreadsheet would run as a formula (CSV injection), and how published files defuse it.
+
+A cell starting with =, +, - or @ followed by something, or with a tab or carriage return
+(OWASP's CSV injection list), runs as a formula when a reader opens the CSV in a spreadsheet.
+Published files carry such text with a leading single quote, which spreadsheets show as text.
+A lone "-" (a common "none") is harmless and left alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from audit.sql import literal
+
+FORMULA_START = r"^([=+\-@].|[\t\r])"
+
+
+def spreadsheet_safe(text: str) -> str:
+    return "'" + text if re.match(FORMULA_START, text) else text
+
+
+def spreadsheet_safe_sql(value_sql: str) -> str:
+    quote = literal("'")
+    return (f"CASE WHEN regexp_matches({value_sql}, {literal(FORMULA_START)}) THEN {quote} || {value_sql} "
+            f"ELSE {value_sql} END")

@@ -1,0 +1,110 @@
+"""Bytes to text DuckDB can read: encodings, byte-order marks, NUL bytes, line endings, huge lines.
+
+One streaming pass over the file (C-speed operations on 4 MiB chunks) decides whether
+it can be read as it is. If not, a UTF-8 copy with one kind of line ending is written
+beside the work database and read instead; each change is recorded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from pathlib import Path
+
+from audit.errors import InputError
+from audit.ingest.normalise import Normalisation
+
+CHUNK = 4 << 20
+MAX_LINE = 1 << 20  # a line longer than 1 MiB is not a row of a crime table
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _line_of(data: bytes, position: int, lines_before: int) -> int:
+    return lines_before + data.count(b"\n", 0, position) + 1
+
+
+def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation]]:
+    """The file DuckDB should read for `path` (itself, or a normalised copy in `work_dir`), and what was done."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if not head:
+        raise InputError("the file is empty", file=str(path))
+    encoding, notes = "utf-8", []
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            encoding = name
+            notes.append(Normalisation("byte-order-mark", f"a byte-order mark ({name.upper()}) was removed", count=1))
+            break
+    if encoding == "utf-16":
+        return _rewrite(path, work_dir, "utf-16", notes), notes
+    crlf = lf = cr = 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines_before, longest, tail = 0, 0, b""
+    bad_utf8 = None
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise InputError("the file contains a NUL byte (\\0): it is binary or corrupted, not CSV text",
+                                 file=str(path), row=_line_of(chunk, nul, lines_before))
+            if bad_utf8 is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    bad_utf8 = (_line_of(chunk, exc.start, lines_before), chunk[exc.start:exc.start + 1])
+            both = chunk.count(b"\r\n")
+            crlf, lf, cr = crlf + both, lf + chunk.count(b"\n") - both, cr + chunk.count(b"\r") - both
+            pieces = (tail + chunk).split(b"\n")
+            tail = pieces.pop()
+            for number, piece in _long_lines(pieces, lines_before):
+                raise InputError(f"row is {len(piece):,} bytes long, far longer than a table's row can be; "
+                                 "the file is damaged or not a table", file=str(path), row=number)
+            longest = max(longest, len(tail))
+            lines_before += len(pieces)
+    if len(tail) > MAX_LINE:
+        raise InputError(f"row is {len(tail):,} bytes long, far longer than a table's row can be",
+                         file=str(path), row=lines_before + 1)
+    if bad_utf8 is not None:
+        row, byte = bad_utf8
+        text = byte.decode("cp1252", errors="replace")
+        notes.append(Normalisation("encoding", f"the file is not UTF-8; it was read as Windows-1252 (Latin-1), "
+                                   f"first at row {row}: byte 0x{byte.hex()} read as {text!r}"))
+        encoding = "cp1252"
+    kinds = sum(1 for n in (crlf, lf, cr) if n)
+    if kinds > 1 or cr:
+        notes.append(Normalisation("line-endings", f"line endings were made uniform ({crlf:,} CRLF, {lf:,} LF, "
+                                   f"{cr:,} CR alone)", count=crlf + lf + cr))
+    if encoding == "cp1252" or kinds > 1 or cr:
+        return _rewrite(path, work_dir, encoding, notes), notes
+    return path, notes
+
+
+def _long_lines(pieces: list[bytes], lines_before: int):
+    if max(map(len, pieces), default=0) <= MAX_LINE:
+        return
+    for i, piece in enumerate(pieces):
+        if len(piece) > MAX_LINE:
+            yield lines_before + i + 1, piece
+
+
+def _rewrite(path: Path, work_dir: Path, encoding: str, notes: list[Normalisation]) -> Path:
+    """A UTF-8 copy of `path` with LF line endings. Windows-1252's five unassigned bytes are read as Latin-1."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkstemp(prefix="normalised-", suffix=".csv", dir=work_dir)[1])
+    errors = "strict" if encoding != "cp1252" else "latin1-fallback"
+    with path.open("r", encoding=encoding, errors=errors, newline="") as source, \
+            target.open("w", encoding="utf-8", newline="\n") as out:
+        pending_cr = False
+        while text := source.read(CHUNK):
+            if pending_cr and text.startswith("\n"):
+                text = text[1:]
+            pending_cr = text.endswith("\r")
+            out.write(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return target
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("latin1-fallback", _latin1_fallback)
