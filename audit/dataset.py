@@ -29,6 +29,17 @@ DUCKDB_TYPES = {
 }
 
 
+def safe_package_path(path: object) -> bool:
+    """A resource path a package may be written to: relative, inside the package, not a URL."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    if not isinstance(path, str) or not path.strip() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+        return False  # URLs (http:, file:) and Windows drives (C:)
+    posix, windows = PurePosixPath(path), PureWindowsPath(path)
+    return not (posix.is_absolute() or windows.is_absolute() or path.startswith(("\\", "/"))
+                or ".." in posix.parts or ".." in windows.parts)
+
+
 def header_key(text: str) -> str:
     """How two headers are compared: 'Violent Crime' == 'violent_crime' == 'VIOLENT-CRIME'."""
     return re.sub(r"[^0-9a-z]+", "", str(text).lower())
@@ -97,6 +108,10 @@ class Dataset:
         missing = [k for k in self.primary_key if k not in names]
         if not self.primary_key or missing:
             raise ConfigError(f"{where}: primaryKey must name schema fields (missing: {missing})")
+        path = self.resource.get("path")
+        if path is not None and not safe_package_path(path):
+            raise ConfigError(f"{where}: resource path {path!r} must be a relative path inside the package "
+                              "(no '..', no absolute path, no URL): the package is written there")
 
     @property
     def claims_path(self) -> Path:

@@ -16,6 +16,11 @@ from audit.ingest.normalise import Normalisation
 
 CHUNK = 4 << 20
 MAX_LINE = 1 << 20  # a line longer than 1 MiB is not a row of a crime table
+# What a file that is not text usually is, by its first bytes.
+MAGIC = ((b"\x1f\x8b", "a gzip-compressed file: decompress it first"),
+         (b"PK\x03\x04", "a zip archive or an .xlsx workbook: give it its .xlsx name, or unzip it"),
+         (b"%PDF", "a PDF document"),
+         (b"\xd0\xcf\x11\xe0", "an Excel 97 (.xls) workbook: give it its .xls name"))
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
@@ -23,12 +28,16 @@ def _line_of(data: bytes, position: int, lines_before: int) -> int:
     return lines_before + data.count(b"\n", 0, position) + 1
 
 
-def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation]]:
-    """The file DuckDB should read for `path` (itself, or a normalised copy in `work_dir`), and what was done."""
+def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation], list[int]]:
+    """The file DuckDB should read for `path` (itself, or a normalised copy in `work_dir`), what was done,
+    and the numbers of its blank lines (DuckDB skips them, so rows are numbered past them)."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if not head:
         raise InputError("the file is empty", file=str(path))
+    for magic, what in MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"this is not CSV text but {what}", file=str(path))
     encoding, notes = "utf-8", []
     for bom, name in BOMS:
         if head.startswith(bom):
@@ -36,10 +45,10 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation]]
             notes.append(Normalisation("byte-order-mark", f"a byte-order mark ({name.upper()}) was removed", count=1))
             break
     if encoding == "utf-16":
-        return _rewrite(path, work_dir, "utf-16", notes), notes
+        return _rewrite(path, work_dir, "utf-16", notes), notes, []
     crlf = lf = cr = 0
     decoder = codecs.getincrementaldecoder("utf-8")()
-    lines_before, longest, tail = 0, 0, b""
+    lines_before, tail, blanks = 0, b"", []
     bad_utf8 = None
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -59,7 +68,8 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation]]
             for number, piece in _long_lines(pieces, lines_before):
                 raise InputError(f"row is {len(piece):,} bytes long, far longer than a table's row can be; "
                                  "the file is damaged or not a table", file=str(path), row=number)
-            longest = max(longest, len(tail))
+            if pieces.count(b"") or pieces.count(b"\r"):
+                blanks += [lines_before + i + 1 for i, piece in enumerate(pieces) if piece in (b"", b"\r")]
             lines_before += len(pieces)
     if len(tail) > MAX_LINE:
         raise InputError(f"row is {len(tail):,} bytes long, far longer than a table's row can be",
@@ -75,8 +85,8 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation]]
         notes.append(Normalisation("line-endings", f"line endings were made uniform ({crlf:,} CRLF, {lf:,} LF, "
                                    f"{cr:,} CR alone)", count=crlf + lf + cr))
     if encoding == "cp1252" or kinds > 1 or cr:
-        return _rewrite(path, work_dir, encoding, notes), notes
-    return path, notes
+        return _rewrite(path, work_dir, encoding, notes), notes, blanks
+    return path, notes, blanks
 
 
 def _long_lines(pieces: list[bytes], lines_before: int):

@@ -38,12 +38,13 @@ def _blank(values) -> bool:
     return all(v is None or not str(v).strip() for v in values)
 
 
-def _merge(top: list, bottom: list) -> list[str]:
-    """A header over two rows as one: a top cell spans the empty cells to its right (merged cells)."""
+def _merge(top: list, bottom: list, span: bool) -> list[str]:
+    """A header over two rows as one; with `span`, a top cell also covers the empty top cells to its right
+    (as merged cells do), else each column joins only its own two cells."""
     names, carry = [], ""
     for upper, lower in zip(top, bottom):
         upper, lower = (str(upper or "").strip(), str(lower or "").strip())
-        carry = upper or (carry if lower else "")
+        carry = upper or (carry if lower and span else "")
         names.append(" ".join(p for p in (carry, lower) if p))
     return names
 
@@ -63,8 +64,9 @@ def locate(con: duckdb.DuckDBPyConnection, cells: str, dataset: Dataset | None, 
         single = [str(v or "").strip() for v in row[1:]]
         candidates.append((_score(single, dataset) if dataset else 0, -1, -i, single, [row[0]]))
         if dataset and i + 1 < len(head):
-            merged = _merge(list(row[1:]), list(head[i + 1][1:]))
-            candidates.append((_score(merged, dataset), -2, -i, merged, [row[0], head[i + 1][0]]))
+            for span in (False, True):
+                merged = _merge(list(row[1:]), list(head[i + 1][1:]), span)
+                candidates.append((_score(merged, dataset), -2, -i, merged, [row[0], head[i + 1][0]]))
     best = max(candidates, key=lambda c: (c[0], c[2], c[1])) if dataset else candidates[0]
     if dataset and best[0] == 0:
         best = candidates[0]  # nothing matches: take the first row, and let the columns be reported

@@ -41,24 +41,45 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     """Load `path` as text cells into `table` (a `__row` column, then one column per header name)."""
     cells = f"{table}__cells"
     suffix = path.suffix.lower()
+    blanks: list[int] = []
     if suffix in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:
         from audit.ingest.spreadsheet import read_workbook
 
         notes = read_workbook(con, path, dataset.resource.get("sheet") if dataset else None, cells)
     else:
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
-            readable, notes = prepare_text(path, Path(work))
+            readable, notes, blanks = prepare_text(path, Path(work))
             _read_csv_cells(con, path, readable, cells)
     layout = locate(con, cells, dataset, path)
     columns = ", ".join(f"{ident(f'c{i + 1}')} AS {ident(name)}" for i, name in enumerate(layout.names))
-    con.execute(f"CREATE TABLE {ident(table)} AS SELECT rowid + 1 AS {ROW_COLUMN}, {columns} FROM {ident(cells)} "
-                f"WHERE rowid BETWEEN {layout.first} AND {layout.last} ORDER BY rowid")
+    con.execute(f"CREATE TABLE {ident(table)} AS SELECT {_file_row_sql(con, blanks)} AS {ROW_COLUMN}, {columns} "
+                f"FROM {ident(cells)} AS cell WHERE rowid BETWEEN {layout.first} AND {layout.last} ORDER BY rowid")
     con.execute(f"DROP TABLE {ident(cells)}")
-    return RawTable(layout.first, notes + layout.notes)
+    con.execute("DROP TABLE IF EXISTS __blank_lines")
+    return RawTable(_file_row(layout.first - 1, blanks), notes + layout.notes)
+
+
+def _file_row(rowid: int, blanks: list[int]) -> int:
+    """The line of the file record `rowid` is on, counting the blank lines DuckDB skipped before it."""
+    line = rowid + 1
+    for blank in blanks:
+        if blank <= line:
+            line += 1
+    return line
+
+
+def _file_row_sql(con: duckdb.DuckDBPyConnection, blanks: list[int]) -> str:
+    if not blanks:
+        return "rowid + 1"
+    # Blank line k (1-based, sorted) comes after k - 1 others: records from index blank - k on sit one lower.
+    con.execute("CREATE OR REPLACE TEMP TABLE __blank_lines AS SELECT unnest(?) - generate_subscripts(?, 1) AS first",
+                [blanks, blanks])
+    return "cell.rowid + 1 + (SELECT count(*) FROM __blank_lines b WHERE b.first <= cell.rowid)"
 
 
 def _shape(path: Path) -> tuple[str, int]:
-    """The delimiter (the one that splits the first lines most consistently) and the widest row among them."""
+    """The delimiter (the one that splits the first lines most consistently) and the table's width: the
+    commonest number of cells among them (shorter rows, such as titles, are padded; longer ones are errors)."""
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         sample = [line for _, line in zip(range(200), handle)]
     best, width, best_score = ",", 1, (-1, -1)
@@ -70,21 +91,25 @@ def _shape(path: Path) -> tuple[str, int]:
         common = max(set(counts), key=counts.count)
         score = (counts.count(common) if common > 1 else 0, common)
         if score > best_score:
-            best, width, best_score = delimiter, max(counts), score
+            best, width, best_score = delimiter, common, score
     return best, width
 
 
 def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str) -> None:
     delimiter, width = _shape(readable)
     columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
-    try:
-        with query_progress(con, f"reading {path.name}"):
-            con.execute(
-                f"CREATE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
-                f"delim = ?, quote = '\"', escape = '\"', null_padding = true, strict_mode = true, "
-                f"columns = {columns})", [str(readable), delimiter])
-    except duckdb.Error as exc:
-        raise _csv_error(exc, path, width) from exc
+    for parallel in (True, False):
+        try:
+            with query_progress(con, f"reading {path.name}"):
+                con.execute(
+                    f"CREATE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+                    f"delim = ?, quote = '\"', escape = '\"', null_padding = true, strict_mode = true, "
+                    f"parallel = {parallel}, columns = {columns})", [str(readable), delimiter])
+            return
+        except duckdb.Error as exc:
+            # DuckDB's parallel reader cannot pad short rows when a cell holds a line break: read serially.
+            if not (parallel and "parallel=false" in str(exc)):
+                raise _csv_error(exc, path, width) from exc
 
 
 def _csv_error(exc: duckdb.Error, path: Path, width: int) -> InputError:

@@ -41,10 +41,28 @@ def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
 
     expectations = list(load_suite_json(dataset.suite_path)["expectations"])
     for implied in schema_expectations(dataset):
-        if not any(e.get("type") == implied["type"] and e.get("kwargs") == implied["kwargs"] for e in expectations):
+        if not any(_same_check(e, implied) for e in expectations):
             expectations.append(implied)
     expectations += load_claims(dataset.claims_path, [f.name for f in dataset.fields])
     return expectations
+
+
+UNIQUENESS = {"expect_column_values_to_be_unique": "column", "expect_compound_columns_to_be_unique": "column_list",
+              "expect_primary_key_to_be_unique": "columns"}
+
+
+def _same_check(existing: dict[str, Any], implied: dict[str, Any]) -> bool:
+    """Whether the suite's `existing` expectation already checks what `implied` would (uniqueness of the same
+    columns counts as the same, whichever expectation type says it)."""
+    if existing.get("type") == implied["type"] and existing.get("kwargs") == implied["kwargs"]:
+        return True
+    kinds = (existing.get("type"), implied["type"])
+    if all(k in UNIQUENESS for k in kinds):
+        def columns(e: dict[str, Any]) -> set[str]:
+            value = (e.get("kwargs") or {}).get(UNIQUENESS[e["type"]])
+            return {value} if isinstance(value, str) else set(value or [])
+        return columns(existing) == columns(implied)
+    return False
 
 
 def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
@@ -53,10 +71,8 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     key = dataset.primary_key
     for name in key:
         out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": name}})
-    if len(key) == 1:
-        out.append({"type": "expect_column_values_to_be_unique", "kwargs": {"column": key[0]}})
-    elif key:
-        out.append({"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": key}})
+    if key:
+        out.append({"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": key}})
     for f in dataset.fields:
         constraints = f.descriptor.get("constraints") or {}
         if constraints.get("required") and f.name not in key:

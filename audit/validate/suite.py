@@ -60,6 +60,14 @@ def run_suite(
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    for e in expectations:
+        try:
+            get_expectation_impl(e.get("type", ""))
+        except Exception as exc:  # GX raises its own error types for an unknown name
+            raise ConfigError(f"{name}: unknown expectation type {e.get('type')!r}: no such Great Expectations "
+                              "expectation, nor one of ours (see the README's finding codes)") from exc
     try:
         suite = gx.ExpectationSuite(name=name, expectations=[with_default_severity(e) for e in expectations])
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation

@@ -6,7 +6,7 @@ type like any built-in one (`expect_column_values_to_equal_sum_of_columns`, ...)
 
 from audit.validate.expectations.arithmetic import ExpectColumnValuesToEqualRate, ExpectColumnValuesToEqualSumOfColumns
 from audit.validate.expectations.base import RowCheckExpectation
-from audit.validate.expectations.cells import ExpectColumnValuesToBeSafeInSpreadsheets
+from audit.validate.expectations.cells import ExpectColumnValuesToBeSafeInSpreadsheets, ExpectPrimaryKeyToBeUnique
 from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import (
     ExpectColumnValuesToHaveACategory,
@@ -24,6 +24,7 @@ from audit.validate.expectations.series import (
 __all__ = [
     "RowCheckExpectation",
     "ExpectColumnValuesToBeSafeInSpreadsheets",
+    "ExpectPrimaryKeyToBeUnique",
     "ExpectColumnValuesToEqualSumOfColumns",
     "ExpectColumnValuesToEqualRate",
     "ExpectSeriesToHaveNoGaps",

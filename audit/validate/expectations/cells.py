@@ -28,3 +28,26 @@ class ExpectColumnValuesToBeSafeInSpreadsheets(RowCheckExpectation):
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return (f"{label(self.column)} {str(row['__observed'])[:60]!r} starts like a spreadsheet formula; "
                 "it is published with a leading ' so that a spreadsheet shows it as text")
+
+
+class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
+    """No two rows share the values of `columns` (the dataset's primary key). One finding per repeated key,
+    saying how often it occurs. Added for every dataset from its descriptor's primaryKey."""
+
+    columns: list[str]
+    success_keys: ClassVar[Tuple[str, ...]] = ("columns",)
+    check: ClassVar[str] = "unique"
+
+    def failing_rows_query(self) -> str:
+        window = f"(PARTITION BY {', '.join(ident(c) for c in self.columns)})"
+        # Rows with a missing key part are left to the not-null check.
+        present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in self.columns)
+        return (f"SELECT *, 1 AS __expected, count(*) OVER {window} AS __observed FROM {{batch}} WHERE {present} "
+                f"QUALIFY count(*) OVER {window} > 1 AND row_number() OVER {window} = 1")
+
+    def read_columns(self) -> list[str]:
+        return list(self.columns)
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        key = ", ".join(f"{label(c)} {row[c]}" for c in self.columns)
+        return f"{key} occurs {row['__observed']} times, but a row's key must be unique"

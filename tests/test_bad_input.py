@@ -1,0 +1,210 @@
+"""The malformed-input corpus (tests/data/bad-input/files, made by make_corpus.py): every file meets a
+clear result. Unreadable input exits 2 with file, row and column named and records nothing; a quirk the
+office could fix by hand is normalised, recorded with the release and reported; bad data exits 1 with
+its finding. No traceback, ever."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import add_dataset
+
+CORPUS = Path(__file__).parent / "data" / "bad-input"
+FILES = CORPUS / "files"
+DATASET = "district-offences"
+
+# file: (exit code, words the message must contain, normalisations recorded, findings reported)
+UNREADABLE = {
+    "empty.csv": ["the file is empty"],
+    "header-only.csv": ["header but no data rows"],
+    "nul-byte.csv": ["row 3", "NUL byte"],
+    "unterminated-quote.csv": ["row 3", "never closed"],
+    "long-line.csv": ["row 3", "bytes long"],
+    "ragged-row.csv": ["row 3", "7 cells", "have 6"],
+    "letter-o-for-zero.csv": ["row 2", "column 'Robbery'", "'12O4' is not a valid integer"],
+    "decimal-in-a-count.csv": ["row 4", "column 'Robbery'", "'980.5' is not a valid integer"],
+    "missing-column.csv": ["row 1", "no column for field 'assault'"],
+    "extra-column.csv": ["row 1", "'Burglary' are not in the dataset's schema"],
+    "wrong-total-row.csv": ["row 6", "looks like a total row", "5,802", "5,801"],
+    "gzip-compressed.csv": ["not CSV text but a gzip-compressed file"],
+    "spreadsheet-named-csv.csv": ["not CSV text but a zip archive or an .xlsx workbook"],
+    "html-error-page.csv": ["no column for field"],
+    "only-a-title.csv": ["no data rows"],
+    "not-really-excel.xlsx": ["cannot read as an Excel workbook"],
+}
+NORMALISED = {
+    "clean.csv": [],
+    "utf8-bom.csv": ["byte-order-mark"],
+    "utf16-bom.csv": ["byte-order-mark"],
+    "latin-1.csv": ["encoding"],
+    "windows-1252.csv": ["encoding"],
+    "mixed-line-endings.csv": ["line-endings"],
+    "cr-line-endings.csv": ["line-endings"],
+    "crlf-line-endings.csv": [],
+    "thousands-separators.csv": ["thousands-separators"],
+    "padded-quoted-numbers.csv": ["padding", "thousands-separators"],
+    "footnote-marks.csv": ["footnote-marks", "thousands-separators"],
+    "missing-markers.csv": ["missing-marker"],
+    "empty-cells-as-missing.csv": [],  # empty is missing by the Table Schema's own default: nothing to fix
+    "whole-numbers-with-decimals.csv": ["whole-number-decimals"],
+    "trailing-total-row.csv": ["total-row"],
+    "title-rows-above-header.csv": ["title-rows"],
+    "note-rows-below.csv": ["note-rows"],
+    "blank-rows-at-the-end.csv": ["blank-rows"],
+    "blank-line-in-the-middle.csv": [],
+    "two-row-header.csv": ["two-row-header"],
+    "semicolon-delimited.csv": [],
+    "tab-delimited.tsv": [],
+    "headers-in-another-case.csv": [],
+    "quoted-newline-in-a-cell.csv": [],
+    "several-sheets.xlsx": ["sheet"],
+    "merged-cells.xlsx": ["merged-cells", "title-rows"],
+    "excel-97.xls": [],
+    "formula-injection.csv": [],
+}
+FOUND = {  # file: (finding code, words of its message)
+    "renamed-column.csv": ("renamed-column", "column 'Resident popilation' is alike"),
+    "duplicate-keys.csv": ("unique", "district=Eastern, year=2022"),
+    "blank-key.csv": ("not-null", "district"),
+    "negative-count.csv": ("in-range", "-402"),
+    "total-that-does-not-add-up.csv": ("category-sum", "Total offences is 1,515 but Robbery + Aggravated assault sum to 1,514"),
+}
+
+
+@pytest.fixture
+def office(workspace):
+    import yaml
+
+    add_dataset(workspace, DATASET, yaml.safe_load((CORPUS / "datapackage.yaml").read_text()),
+                json.loads((CORPUS / "expectations.json").read_text())["expectations"])
+    return workspace
+
+
+def releases(workspace) -> int:
+    if not workspace.log_path.exists():
+        return 0
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
+
+
+def test_the_corpus_has_a_file_per_quirk_and_each_is_tested():
+    files = {p.name for p in FILES.iterdir()}
+    assert files == set(UNREADABLE) | set(NORMALISED) | set(FOUND)
+    assert len(files) + len(CONFIG_CASES) >= 40
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_unreadable_input_exits_2_naming_where_and_records_nothing(office, run, name):
+    result = run("ingest", DATASET, FILES / name, "--format", "json")
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["file"].endswith(name)
+    for words in UNREADABLE[name]:
+        assert words in result.output, (words, result.output)
+    assert releases(office) == 0
+
+
+@pytest.mark.parametrize("name", sorted(NORMALISED))
+def test_fixable_quirks_are_normalised_recorded_and_reported(office, run, name):
+    result = run("ingest", DATASET, FILES / name, "--format", "json")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert sorted({n["kind"] for n in report["normalisations"]}) == sorted(set(NORMALISED[name]))
+    assert report["release"]["rows"] == 4
+    with duckdb.connect(str(office.log_path), read_only=True) as con:
+        (recorded,) = con.execute("SELECT normalisations FROM releases").fetchall()[0]
+        (robbery,) = con.execute(
+            f"SELECT list(robbery ORDER BY rowid) FROM release_data.\"{DATASET}@1\"").fetchall()[0]
+    assert json.loads(recorded) == report["normalisations"]  # recorded with the release, in the hash chain
+    assert robbery == [1204, 1190, 980, 1012]  # and the values read are the table's
+
+
+@pytest.mark.parametrize("name", sorted(FOUND))
+def test_bad_data_exits_1_with_its_finding_and_the_check_records_nothing(office, run, name):
+    check, words = FOUND[name]
+
+    result = run("check", DATASET, FILES / name)
+
+    assert result.exit_code == 1, result.output
+    assert check in result.output and words in result.output and "Traceback" not in result.output
+    assert releases(office) == 0
+
+
+def test_a_renamed_column_names_both_names_and_how_to_map_it(office, run):
+    result = run("check", DATASET, FILES / "renamed-column.csv")
+
+    assert result.exit_code == 1
+    assert "'Resident popilation'" in result.output and "'Resident population'" in result.output
+    assert "aliases: [Resident popilation]" in result.output
+
+
+def test_formula_like_text_is_flagged_and_published_defused(office, run, tmp_path):
+    assert run("ingest", DATASET, FILES / "formula-injection.csv").exit_code == 0
+
+    published = run("publish", DATASET)
+
+    assert published.exit_code == 0, published.output
+    data = (office.publish_root / DATASET / "1.0.0" / "data" / "offences.csv").read_text()
+    assert "\"'=HYPERLINK(\"\"http://x.example/\"\",\"\"click\"\")\"" in data
+    assert "\n'+SUM(1;2)," in data and "\n'@cmd," in data
+    findings = json.loads((office.publish_root / DATASET / "1.0.0" / "validation.json").read_text())["findings"]
+    assert [f["check"] for f in findings] == ["formula-injection"] * 3
+
+
+# -- the office's own files: descriptor, suite, notes, waivers -----------------------------------------------
+
+def _descriptor_with_path(office, path: str) -> None:
+    import yaml
+
+    file = office.root / "datapackages" / DATASET / "datapackage.yaml"
+    descriptor = yaml.safe_load(file.read_text())
+    descriptor["resources"][0]["path"] = path
+    file.write_text(yaml.safe_dump(descriptor))
+
+
+def _suite_with(office, expectation: dict) -> None:
+    file = office.root / "expectations" / f"{DATASET}.json"
+    suite = json.loads(file.read_text())
+    suite["expectations"].append(expectation)
+    file.write_text(json.dumps(suite))
+
+
+ALIAS_BOMB = "\n".join([
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    *(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")),
+]) + "\n"
+CONFIG_CASES = {
+    "descriptor path escapes the package": (lambda o: _descriptor_with_path(o, "../../etc/passwd"), [], "inside the package"),
+    "descriptor absolute path": (lambda o: _descriptor_with_path(o, "/etc/passwd"), [], "inside the package"),
+    "descriptor URL path": (lambda o: _descriptor_with_path(o, "https://evil.example/data.csv"), [], "no URL"),
+    "unknown expectation type": (lambda o: _suite_with(o, {"type": "expect_crime_to_fall", "kwargs": {}}), [],
+                                 "expect_crime_to_fall"),
+    "notes name a column the dataset lacks": (None, ["--notes", "notes-unknown-column.yaml"], "burglary"),
+    "waivers are an alias bomb": (None, ["--waivers", "alias-bomb.yaml"], "alias bomb"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIG_CASES))
+def test_a_malformed_office_file_is_refused_with_exit_2(office, run, tmp_path, case):
+    prepare, options, words = CONFIG_CASES[case]
+    if prepare:
+        prepare(office)
+    (tmp_path / "alias-bomb.yaml").write_text(ALIAS_BOMB)
+    (tmp_path / "notes-unknown-column.yaml").write_text(
+        "version: 1\nnotes:\n  - {id: n1, where: {district: Central}, columns: [burglary], reason: Review., "
+        "approved_by: Office}\n")
+    options = [str(tmp_path / o) if o.endswith(".yaml") else o for o in options]
+
+    result = run("ingest", DATASET, FILES / "clean.csv", *options)
+
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert releases(office) == 0
