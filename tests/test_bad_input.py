@@ -69,6 +69,7 @@ NORMALISED = {
 }
 FOUND = {  # file: (finding code, words of its message)
     "renamed-column.csv": ("renamed-column", "column 'Resident popilation' is alike"),
+    "renamed-first-column.csv": ("renamed-column", "column 'Precinct' stands where it stood"),
     "duplicate-keys.csv": ("unique", "district=Eastern, year=2022"),
     "blank-key.csv": ("not-null", "district"),
     "negative-count.csv": ("in-range", "-402"),

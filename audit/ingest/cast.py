@@ -55,21 +55,29 @@ def match_columns(
             missing.append(field)
     extra = [c for c in file_columns if c not in mapping.values()]
     findings = []
-    for field in list(missing):
-        alike = difflib.get_close_matches(header_key(field.name), [header_key(c) for c in extra], 1, RENAME_SIMILARITY) \
-            or difflib.get_close_matches(header_key(field.header_names[-1]), [header_key(c) for c in extra], 1,
-                                         RENAME_SIMILARITY)
-        if not alike:
-            continue
-        column = next(c for c in extra if header_key(c) == alike[0])
+    position = {f.name: i for i, f in enumerate(dataset.fields)}
+
+    def renamed(field: Field, column: str, how: str) -> None:
         mapping[field.name] = column
         missing.remove(field)
         extra.remove(column)
         findings.append(Finding(
             "renamed-column", ERROR, {}, [field.name], field.header_names, column,
-            f"no column is named {' or '.join(map(repr, field.header_names))}, but column {column!r} is alike and was "
+            f"no column is named {' or '.join(map(repr, field.header_names))}, but column {column!r} {how} and was "
             f"read as field {field.name!r}; if it is the same column renamed, add `aliases: [{column}]` to the field "
             f"in the descriptor (or waive this finding)"))
+
+    for field in list(missing):
+        keys = [header_key(c) for c in extra]
+        alike = difflib.get_close_matches(header_key(field.name), keys, 1, RENAME_SIMILARITY) or \
+            difflib.get_close_matches(header_key(field.header_names[-1]), keys, 1, RENAME_SIMILARITY)
+        if alike:
+            renamed(field, next(c for c in extra if header_key(c) == alike[0]), "is alike")
+    if len(missing) == 1:  # the one column left where the field stood (JURISDICTION -> County, first both times)
+        field = missing[0]
+        here = file_columns[position[field.name]] if position[field.name] < len(file_columns) else None
+        if here in extra:
+            renamed(field, here, "stands where it stood")
     if missing:
         field = missing[0]
         raise InputError(

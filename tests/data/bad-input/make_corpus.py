@@ -85,6 +85,7 @@ def main() -> None:
     write("quoted-newline-in-a-cell.csv", text(['"Central\n(downtown)",2021,41200,1204,310,1514', *ROWS[1:]]))
     # -- read, then found: exit 1 ------------------------------------------------
     write("renamed-column.csv", text(ROWS, header=HEADER.replace("Resident population", "Resident popilation")))
+    write("renamed-first-column.csv", text(ROWS, header=HEADER.replace("Police district", "Precinct")))
     write("duplicate-keys.csv", text([*ROWS, ROWS[3]]))
     write("blank-key.csv", text([ROWS[0], ",2022,41350,1190,305,1495", *ROWS[2:]]))
     write("negative-count.csv", clean.replace("402,1382", "-402,578"))
