@@ -51,6 +51,13 @@ def write_variant(tmp_path: Path, old: str, new: str, name: str = "variant.csv")
     return path
 
 
+def empty_workspace(root: Path) -> Workspace:
+    """A workspace with no datasets yet (for module-scoped fixtures, which cannot use `workspace`)."""
+    (root / "datapackages").mkdir()
+    (root / "expectations").mkdir()
+    return Workspace.at(root)
+
+
 def add_dataset(workspace: Workspace, name: str, descriptor: dict, expectations: list[dict]) -> None:
     """Define a dataset in the workspace, as a data office would, without Python."""
     import yaml

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from audit import pipeline
 from audit.init import init_dataset
-from audit.workspace import Workspace
+from tests.conftest import empty_workspace
 
 MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
 EXAMPLES = int(os.environ.get("AUDIT_ACCURACY_EXAMPLES", "25"))
@@ -35,10 +35,7 @@ TALLY = {"draws": 0, "cells_changed": 0, "rows_changed": 0, "rows_found": 0, "fa
 @pytest.fixture(scope="module")
 def described(tmp_path_factory):
     """A workspace describing the table as `audit init` does, checking only its arithmetic."""
-    root = tmp_path_factory.mktemp("accuracy")
-    (root / "datapackages").mkdir()
-    (root / "expectations").mkdir()
-    workspace = Workspace.at(root)
+    workspace = empty_workspace(tmp_path_factory.mktemp("accuracy"))
     result = init_dataset(workspace, "md", MARYLAND)
     suite = json.loads(result.suite_path.read_text())
     arithmetic = ("expect_column_values_to_equal_sum_of_columns", "expect_column_values_to_equal_rate")
@@ -51,7 +48,7 @@ def described(tmp_path_factory):
     }
     header_of = {c.name: c.header for c in result.profile.columns}
     yield workspace, columns, header_of
-    shutil.rmtree(root)
+    shutil.rmtree(workspace.root)
 
 
 def changes(columns: dict[str, list[str]], rows: int):

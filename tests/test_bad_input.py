@@ -6,7 +6,6 @@ its finding. No traceback, ever."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -77,13 +76,18 @@ FOUND = {  # file: (finding code, words of its message)
 }
 
 
-@pytest.fixture
-def office(workspace):
+def add_corpus_dataset(workspace):
+    """Define the dataset every corpus file is a release of."""
     import yaml
 
     add_dataset(workspace, DATASET, yaml.safe_load((CORPUS / "datapackage.yaml").read_text()),
                 json.loads((CORPUS / "expectations.json").read_text())["expectations"])
     return workspace
+
+
+@pytest.fixture
+def office(workspace):
+    return add_corpus_dataset(workspace)
 
 
 def releases(workspace) -> int:

@@ -4,7 +4,6 @@ nothing."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from audit import pipeline
 from audit.errors import InputError
 from audit.ingest import load_release
 from audit.workspace import Workspace
-from tests.conftest import add_dataset
-from tests.test_bad_input import CORPUS, DATASET
+from tests.conftest import empty_workspace
+from tests.test_bad_input import DATASET, add_corpus_dataset
 
 HEADER = "Police district,Year,Resident population,Robbery,Aggravated assault,Total offences"
 CELL = st.one_of(
@@ -34,15 +33,7 @@ CSV_LIKE = st.tuples(st.booleans(), st.lists(ROW, max_size=12), st.sampled_from(
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    import yaml
-
-    root = tmp_path_factory.mktemp("fuzz")
-    (root / "datapackages").mkdir()
-    (root / "expectations").mkdir()
-    workspace = Workspace.at(root)
-    add_dataset(workspace, DATASET, yaml.safe_load((CORPUS / "datapackage.yaml").read_text()),
-                json.loads((CORPUS / "expectations.json").read_text())["expectations"])
-    return workspace
+    return add_corpus_dataset(empty_workspace(tmp_path_factory.mktemp("fuzz")))
 
 
 def read(dataset_workspace: Workspace, content: bytes) -> None:
