@@ -99,16 +99,20 @@ def match_columns(
 def parse_sql(field: Field, text: str) -> tuple[str, str]:
     """(typed expression, is-valid expression) for one field's trimmed, non-missing text."""
     if field.type in ("integer", "year", "number"):
+        pattern = NUMBER_PATTERN if field.type == "number" else INTEGER_PATTERN
         clean = f"regexp_replace({text}, {literal(FOOTNOTE)}, '\\1')"
         if field.type != "year":
             clean = f"replace({clean}, {literal(field.group_char)}, '')"
         if field.type == "number" and field.decimal_char != ".":
             clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
+        if field.type != "number":
+            clean = f"regexp_replace({clean}, '\\.0+$', '')"  # 1960.0, as spreadsheets export whole numbers
+        if field.decimal_char == ".":
+            # Most cells are plain numbers already: only the others go through the (slower) clean-up chain.
+            clean = f"CASE WHEN regexp_full_match({text}, {literal(pattern)}) THEN {text} ELSE {clean} END"
+        ok = f"regexp_full_match({clean}, {literal(pattern)})"
         if field.type == "number":
-            ok = f"regexp_full_match({clean}, {literal(NUMBER_PATTERN)})"
             return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS DOUBLE) END", ok
-        clean = f"regexp_replace({clean}, '\\.0+$', '')"  # 1960.0, as spreadsheets export whole numbers
-        ok = f"regexp_full_match({clean}, {literal(INTEGER_PATTERN)})"
         sql_type = field.duckdb_type
         return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS {sql_type}) END", f"({ok} AND TRY_CAST({clean} AS {sql_type}) IS NOT NULL)"
     if field.type == "boolean":
@@ -142,8 +146,10 @@ def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tu
         return fixes
     fixes.append(("padding", "spaces around values trimmed", f"{present} AND {raw} <> {t}"))
     if field.type in ("integer", "year", "number"):
+        plain = NUMBER_PATTERN if field.type == "number" else INTEGER_PATTERN
         fixes.append(("footnote-marks", "footnote marks after numbers removed",
-                      f"{present} AND regexp_full_match({t}, {literal(FOOTNOTE)})"))
+                      f"{present} AND NOT regexp_full_match({t}, {literal(plain)}) "
+                      f"AND regexp_full_match({t}, {literal(FOOTNOTE)})"))
     if field.type in ("integer", "number"):
         fixes.append(("thousands-separators", f"thousands separators ({field.group_char!r}) removed",
                       f"{present} AND contains({t}, {literal(field.group_char)})"))
