@@ -65,6 +65,17 @@ def who() -> str:
     return os.environ.get("AUDIT_USER") or getpass.getuser()
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _entry(table: str, dataset: str, seq: int, now: str, prev: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The chain entry for `row` at position `seq` after the entry hashed `prev`, with its own hash."""
+    entry = {TABLE_KEY: table, "dataset": dataset, "seq": seq, "recorded_at": now, "prev_hash": prev, **row}
+    entry["hash"] = entry_hash(entry)
+    return entry
+
+
 def open_log(
     con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False, lock_timeout: float = 60.0
 ) -> "ChangeLog":
@@ -102,9 +113,7 @@ class ChangeLog:
 
     def check_format(self, path: Path, create: bool) -> None:
         """Create the tables of a new log; refuse a log written in another format."""
-        tables = {r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [ALIAS]
-        ).fetchall()}
+        tables = set(self._table_names("main"))
         if not tables:
             if create:
                 self._create_tables()
@@ -147,13 +156,12 @@ class ChangeLog:
     def append(self, table: str, dataset: str, rows: list[dict[str, Any]]) -> str:
         """Insert `rows` into `table` as the next entries of `dataset`'s chain; return the new head hash."""
         seq, prev = self.head(dataset)
-        now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        now = _now()
         entries = []
         for row in rows:
             seq += 1
-            entry = {TABLE_KEY: table, "dataset": dataset, "seq": seq, "recorded_at": now, "prev_hash": prev, **row}
-            entry["hash"] = prev = entry_hash(entry)
-            del entry[TABLE_KEY]  # hashed, so an entry cannot move to another table; implied by where it is stored
+            entry = _entry(table, dataset, seq, now, prev, row)
+            prev = entry["hash"]
             entries.append(entry)
         if entries:
             self._insert(table, entries)
@@ -162,22 +170,21 @@ class ChangeLog:
     def next_entry(self, table: str, dataset: str, row: dict[str, Any]) -> dict[str, Any]:
         """The entry `append` would record for `row` next (with its hash), without recording it."""
         seq, prev = self.head(dataset)
-        entry = {TABLE_KEY: table, "dataset": dataset, "seq": seq + 1,
-                 "recorded_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "prev_hash": prev, **row}
-        entry["hash"] = entry_hash(entry)
-        return entry
+        return _entry(table, dataset, seq + 1, _now(), prev, row)
 
     def append_entry(self, entry: dict[str, Any]) -> None:
         """Record an entry made by `next_entry`, if the chain has not moved since."""
         if self.head(entry["dataset"]) != (entry["seq"] - 1, entry["prev_hash"]):
             raise StateError(f"the change log of {entry['dataset']} moved while an entry was being written")
-        self._insert(entry[TABLE_KEY], [{k: v for k, v in entry.items() if k != TABLE_KEY}])
+        self._insert(entry[TABLE_KEY], [entry])
 
     def _insert(self, table: str, entries: list[dict[str, Any]]) -> None:
-        """One INSERT for all `entries`, through a DataFrame: a large diff logs hundreds of thousands at once."""
+        """One INSERT for all `entries`, through a DataFrame: a large diff logs hundreds of thousands at once.
+        The table's name is hashed into each entry (so an entry cannot move to another table) but not stored:
+        where an entry is stored says it."""
         import pandas as pd
 
-        names = list(entries[0])
+        names = [n for n in entries[0] if n != TABLE_KEY]
         frame = pd.DataFrame([[e[n] for n in names] for e in entries], columns=names, dtype=object)
         columns = ", ".join(ident(n) for n in names)
         self.con.register("__log_entries", frame)
@@ -188,26 +195,28 @@ class ChangeLog:
 
     # -- reads -----------------------------------------------------------
 
+    def _table_names(self, schema: str) -> list[str]:
+        return sorted(r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?", [ALIAS, schema]
+        ).fetchall())
+
     def missing_tables(self) -> list[str]:
-        present = {r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [ALIAS]
-        ).fetchall()}
+        present = set(self._table_names("main"))
         return [t for t in TABLES if t not in present]
 
     def datasets(self) -> list[str]:
         union = " UNION ".join(f"SELECT DISTINCT dataset FROM {ALIAS}.{t}" for t in TABLES)
         return sorted(r[0] for r in self.con.execute(union).fetchall())
 
-    def entries(self, dataset: str, upto_seq: int | None = None, batch: int = 10_000) -> Iterator[dict[str, Any]]:
-        """Every entry of `dataset`'s chain (up to `upto_seq`), in seq order, each with its table's name.
+    def entries(self, dataset: str, batch: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Every entry of `dataset`'s chain, in seq order, each with its table's name.
 
         Streams: one cursor per table, merged by seq, so a long log never sits in memory whole."""
-        limit = "" if upto_seq is None else f" AND seq <= {int(upto_seq)}"
 
         def table_entries(table: str) -> Iterator[dict[str, Any]]:
             cursor = self.con.cursor()
             try:
-                cursor.execute(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ?{limit} ORDER BY seq, hash", [dataset])
+                cursor.execute(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ? ORDER BY seq, hash", [dataset])
                 names = [d[0] for d in cursor.description]
                 while rows := cursor.fetchmany(batch):
                     for row in rows:
@@ -238,9 +247,7 @@ class ChangeLog:
         return rows[0] if rows else None
 
     def data_tables(self) -> list[str]:
-        return sorted(r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?", [ALIAS, DATA_SCHEMA]
-        ).fetchall())
+        return self._table_names(DATA_SCHEMA)
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, params)

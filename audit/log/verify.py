@@ -92,22 +92,22 @@ def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
     if missing:
         return [], [f"table {t} is missing from the log (dropped behind the tool's back)" for t in missing]
     checks = []
-    referenced: set[str] = set()
+    stored, referenced = set(log.data_tables()), set()
     for dataset in log.datasets():
         check = LogCheck(walk(dataset, log.entries(dataset)))
         # Every release entry, even past a break in the chain: its rows are checked all the same.
         for release in log.releases(dataset):
             referenced.add(release["data_table"])
-            check.data_problems.extend(_data_problems(log, release))
+            check.data_problems.extend(_data_problems(log, release, stored))
         checks.append(check)
     stray = [f"stored data table {t!r} belongs to no recorded release (added behind the tool's back)"
-             for t in log.data_tables() if t not in referenced]
+             for t in sorted(stored - referenced)]
     return checks, stray
 
 
-def _data_problems(log: ChangeLog, release: dict[str, Any]) -> list[str]:
+def _data_problems(log: ChangeLog, release: dict[str, Any], stored: set[str]) -> list[str]:
     name, label = release["data_table"], f"release {release['release_id']} (seq {release['seq']})"
-    if name not in log.data_tables():
+    if name not in stored:
         return [f"{label}: its stored rows (table {name!r}) are missing"]
     digest = log.data_digest(name)
     if digest != release["data_digest"]:
