@@ -7,6 +7,7 @@ commands, so `audit --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -17,8 +18,38 @@ EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 
 
+lock_timeout_option = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True, envvar="AUDIT_LOCK_TIMEOUT",
+    help="Seconds to wait while another audit process is writing the change log (then exit 2).",
+)
+
+
+@contextlib.contextmanager
+def exit_on_audit_error(fmt: str | None = None):
+    """An AuditError ends the command with one line on stderr and exit 2; for machines (`fmt`), also the
+    error where they read the report, with its location."""
+    from audit.errors import AuditError
+
+    try:
+        yield
+    except AuditError as exc:
+        click.echo(f"error: {exc}", err=True)
+        detail = {"message": str(exc), **vars(exc)}
+        if fmt == "json":
+            import json
+
+            click.echo(json.dumps({"success": False, "error": detail}, indent=2))
+        elif fmt == "junit":
+            from audit.ci import junit_error
+
+            click.echo(junit_error(str(exc), detail))
+        elif fmt == "github":
+            click.echo(f"::error title=audit::{str(exc).replace('%', '%25').replace(chr(10), '%0A')}")
+        sys.exit(EXIT_INPUT)
+
+
 def workspace_option(command):
-    """--workspace, shared by every command."""
+    """--workspace (and --lock-timeout), shared by every command that works on a workspace."""
 
     @click.option(
         "--workspace",
@@ -27,32 +58,13 @@ def workspace_option(command):
         show_default=True,
         help="Folder holding datapackages/, expectations/ and the change log.",
     )
-    @click.option(
-        "--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True, envvar="AUDIT_LOCK_TIMEOUT",
-        help="Seconds to wait while another audit process is writing the change log (then exit 2).",
-    )
+    @lock_timeout_option
     @functools.wraps(command)
     def wrapper(*args, workspace: Path, lock_timeout: float, **kwargs):
-        from audit.errors import AuditError
         from audit.workspace import Workspace
 
-        try:
+        with exit_on_audit_error(kwargs.get("fmt")):
             return command(*args, workspace=Workspace.at(workspace, lock_timeout), **kwargs)
-        except AuditError as exc:
-            click.echo(f"error: {exc}", err=True)
-            # Machines get the error where they read the report, with its location.
-            detail = {"message": str(exc), **vars(exc)}
-            if kwargs.get("fmt") == "json":
-                import json
-
-                click.echo(json.dumps({"success": False, "error": detail}, indent=2))
-            elif kwargs.get("fmt") == "junit":
-                from audit.ci import junit_error
-
-                click.echo(junit_error(str(exc), detail))
-            elif kwargs.get("fmt") == "github":
-                click.echo(f"::error title=audit::{str(exc).replace('%', '%25').replace(chr(10), '%0A')}")
-            sys.exit(EXIT_INPUT)
 
     return wrapper
 
@@ -194,8 +206,7 @@ def feed(root: Path | None, out: Path | None, workspace) -> None:
               help="Workspace whose change log to verify (default: the current folder, unless --package is given).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for machines.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
-              envvar="AUDIT_LOCK_TIMEOUT", help="Seconds to wait while another audit process is writing the log.")
+@lock_timeout_option
 def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, fmt: str,
            lock_timeout: float) -> None:
     """Recompute the change log's hash chains, and check published packages against them.
@@ -203,17 +214,13 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
     Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
     cut from the end, or a package's files differ from what was published; 2 when nothing could be read."""
     from audit import pipeline
-    from audit.errors import AuditError
     from audit.render import verification_text
     from audit.workspace import Workspace
 
-    try:
+    with exit_on_audit_error():
         root = workspace if workspace is not None else (None if packages else Path("."))
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
                                  public_key)
-    except AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
     if fmt == "json":
         import json
 
@@ -228,14 +235,10 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
 def keygen(path: Path) -> None:
     """Create an Ed25519 signing key at PATH (and its public key at PATH.pub) for signing published
     chain heads. Keep PATH private; publish PATH.pub; name PATH as signing_key in audit.yaml."""
-    from audit.errors import AuditError
     from audit.log.signing import generate_key, public_path
 
-    try:
+    with exit_on_audit_error():
         fingerprint = generate_key(path)
-    except AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
     click.echo(f"wrote {path} (private: keep it off the repository) and {public_path(path)} (publish it)")
     click.echo(f"key fingerprint: {fingerprint}")
 

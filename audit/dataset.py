@@ -129,6 +129,11 @@ class Dataset:
         return self.resource.get("name", self.name)
 
     @property
+    def data_path(self) -> str:
+        """Where the data goes in a published package: the resource's path, else data/<resource>.csv."""
+        return self.resource.get("path") or f"data/{self.resource_name}.csv"
+
+    @property
     def title(self) -> str:
         return self.descriptor.get("title", self.name)
 

@@ -140,8 +140,10 @@ def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tu
     raw = ident(column)
     t = f"trim({raw})"
     present = f"{raw} IS NOT NULL AND {t} NOT IN ({', '.join(map(literal, markers))})" if markers else f"{raw} IS NOT NULL"
-    fixes = [("missing-marker", "markers read as missing", f"{raw} IS NOT NULL AND {t} IN "
-              f"({', '.join(map(literal, [m for m in markers if m] or ['']))})")]
+    # Empty cells are missing by the Table Schema's own default: only other markers are a fix to record.
+    named = [m for m in markers if m]
+    fixes = [("missing-marker", "markers read as missing",
+              f"{raw} IS NOT NULL AND {t} IN ({', '.join(map(literal, named))})")] if named else []
     if field.type == "string":
         return fixes
     fixes.append(("padding", "spaces around values trimmed", f"{present} AND {raw} <> {t}"))
@@ -166,8 +168,6 @@ def count_normalisations(con: duckdb.DuckDBPyConnection, raw: str, dataset: Data
     for field in dataset.fields:
         column = mapping[field.name]
         for kind, description, condition in _normalisation_sql(field, column, missing_markers(field, dataset.missing_values)):
-            if kind == "missing-marker" and field.type == "string" and dataset.missing_values == [""]:
-                continue  # an empty text cell is simply empty
             checks.append((kind, description, column, condition))
     if not checks:
         return []

@@ -65,15 +65,11 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation],
             crlf, lf, cr = crlf + both, lf + chunk.count(b"\n") - both, cr + chunk.count(b"\r") - both
             pieces = (tail + chunk).split(b"\n")
             tail = pieces.pop()
-            for number, piece in _long_lines(pieces, lines_before):
-                raise InputError(f"row is {len(piece):,} bytes long, far longer than a table's row can be; "
-                                 "the file is damaged or not a table", file=str(path), row=number)
+            # The unfinished last line too: a file with no line breaks must not pile up in memory.
+            _refuse_long_lines(path, pieces + [tail], lines_before)
             if pieces.count(b"") or pieces.count(b"\r"):
                 blanks += [lines_before + i + 1 for i, piece in enumerate(pieces) if piece in (b"", b"\r")]
             lines_before += len(pieces)
-    if len(tail) > MAX_LINE:
-        raise InputError(f"row is {len(tail):,} bytes long, far longer than a table's row can be",
-                         file=str(path), row=lines_before + 1)
     if bad_utf8 is not None:
         row, byte = bad_utf8
         text = byte.decode("cp1252", errors="replace")
@@ -89,12 +85,12 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation],
     return path, notes, blanks
 
 
-def _long_lines(pieces: list[bytes], lines_before: int):
-    if max(map(len, pieces), default=0) <= MAX_LINE:
+def _refuse_long_lines(path: Path, lines: list[bytes], lines_before: int) -> None:
+    if max(map(len, lines), default=0) <= MAX_LINE:
         return
-    for i, piece in enumerate(pieces):
-        if len(piece) > MAX_LINE:
-            yield lines_before + i + 1, piece
+    number, line = next((lines_before + i + 1, line) for i, line in enumerate(lines) if len(line) > MAX_LINE)
+    raise InputError(f"row is {len(line):,} bytes long, far longer than a table's row can be; the file is damaged "
+                     "or not a table", file=str(path), row=number)
 
 
 def _rewrite(path: Path, work_dir: Path, encoding: str, notes: list[Normalisation]) -> Path:

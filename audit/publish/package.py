@@ -78,7 +78,7 @@ def write_data_files(
     Docs page, if given); return each one's path in the package -> sha256.
 
     These hashes go into the publication's log entry, so the log vouches for the very files published."""
-    data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
+    data_path = dataset.data_path
     (folder / data_path).parent.mkdir(parents=True, exist_ok=True)
     order = ", ".join(ident(k) for k in dataset.primary_key)
     target = literal(str(folder / data_path))
@@ -113,7 +113,7 @@ def write_descriptor(
 ) -> None:
     """Write datapackage.json and README.md, which name the chain head (`change_log`) of this publication
     and why it has the version it has (`version_rule`)."""
-    data_path = dataset.resource.get("path") or f"data/{dataset.resource_name}.csv"
+    data_path = dataset.data_path
     descriptor = {k: v for k, v in dataset.descriptor.items() if k != "resources"}
     descriptor.update(
         version=version,

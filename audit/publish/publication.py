@@ -18,6 +18,7 @@ from audit.errors import ConfigError, StateError
 from audit.findings import Report
 from audit.log import ChangeLog
 from audit.log.store import as_json, who
+from audit.log.verify import EXTRACT_FILE
 from audit.publish import folder
 from audit.publish.coverage import temporal_coverage
 from audit.publish.index import write_index
@@ -80,7 +81,7 @@ def publish_release(
             "files": as_json(files), "schema_sha256": schema_sha,
             "signing_key": signer.fingerprint if signer else None, "recorded_by": who(),
         })
-        change_log = {"path": "changelog.jsonl", "seq": entry["seq"], "head": entry["hash"]}
+        change_log = {"path": EXTRACT_FILE, "seq": entry["seq"], "head": entry["hash"]}
         if signer:
             change_log["signature"] = signer.sign(entry["hash"])
         write_extract(staging, itertools.chain(log.entries(dataset.name), [entry]))

@@ -42,7 +42,7 @@ def render_readme(
     lines += ["## Licence", "", licences or "(not stated)", ""]
     lines += ["## What is in this package", ""]
     lines += [
-        f"- `{dataset.resource.get('path', 'data.csv')}`: the data, {report.release.get('rows', '?')} rows, "
+        f"- `{dataset.data_path}`: the data, {report.release.get('rows', '?')} rows, "
         "plain numbers with no thousands separators.",
         "- `findings.csv` and `validation.json`: everything the validation found, including accepted findings.",
         "- `datapackage.json`: the description of every column, with its unit.",
