@@ -42,6 +42,7 @@ NORMALISED = {
     "utf16-bom.csv": ["byte-order-mark"],
     "latin-1.csv": ["encoding"],
     "windows-1252.csv": ["encoding"],
+    "utf8-cut-off-at-the-end.csv": ["encoding", "note-rows"],  # found by the fuzz test
     "mixed-line-endings.csv": ["line-endings"],
     "cr-line-endings.csv": ["line-endings"],
     "crlf-line-endings.csv": [],

@@ -70,6 +70,11 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation],
             if pieces.count(b"") or pieces.count(b"\r"):
                 blanks += [lines_before + i + 1 for i, piece in enumerate(pieces) if piece in (b"", b"\r")]
             lines_before += len(pieces)
+    if bad_utf8 is None:
+        try:
+            decoder.decode(b"", final=True)  # a character cut off by the end of the file
+        except UnicodeDecodeError:
+            bad_utf8 = (lines_before + 1, tail[-1:])
     if bad_utf8 is not None:
         row, byte = bad_utf8
         text = byte.decode("cp1252", errors="replace")

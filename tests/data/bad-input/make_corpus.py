@@ -60,6 +60,7 @@ def main() -> None:
     write("utf16-bom.csv", clean.replace("Central", "Centre-ville").encode("utf-16"))
     write("latin-1.csv", clean.replace("Eastern", "Bélair-Est").encode("latin-1"))
     write("windows-1252.csv", clean.replace("Central", "Central \u2013 \u201cDowntown\u201d").encode("cp1252"))
+    write("utf8-cut-off-at-the-end.csv", clean.encode() + b"\xc3")  # a character's first byte, then the end
     write("mixed-line-endings.csv", HEADER + "\r\n" + ROWS[0] + "\n" + ROWS[1] + "\r\n" + ROWS[2] + "\n" + ROWS[3] + "\r\n")
     write("cr-line-endings.csv", text(ROWS, end="\r"))
     write("crlf-line-endings.csv", text(ROWS, end="\r\n"))
