@@ -53,7 +53,7 @@ def load_release(
     raw = f"{table}_raw"
     read = read_raw(con, source, dataset, table=raw)
     cells, findings = cast_to_schema(con, dataset, raw=raw, typed=table, source=source, header_row=read.header_row)
-    con.execute(f"DROP TABLE {ident(raw)}")
+    read.drop(con)
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
     return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows, table=table,
                          normalisations=tuple(read.normalisations + cells), findings=tuple(findings))

@@ -4,7 +4,8 @@ number in the file as a person counts it (`__row`), so that errors can name it.
     bytes --decode--> UTF-8 text --read_csv (no header)--> cells c1..cN --layout--> header + data rows
 
 Every cell stays text here so that typing (`cast`) can say exactly which cell failed.
-What had to be fixed to read the file is returned as Normalisations.
+What had to be fixed to read the file is returned as Normalisations. The header and data rows
+are a view over the cells, not a copy: at a million rows a copy costs more than the read.
 """
 
 from __future__ import annotations
@@ -35,10 +36,19 @@ DELIMITERS = ",;\t|"
 class RawTable:
     header_row: int                                   # the header's row in the file (its last, if two)
     normalisations: list[Normalisation] = field(default_factory=list)
+    view: str = ""
+    cells: str = ""
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the view and the cells it reads (once the typed table is made)."""
+        con.execute(f"DROP VIEW IF EXISTS {ident(self.view)}")
+        con.execute(f"DROP TABLE IF EXISTS {ident(self.cells)}")
+        con.execute("DROP TABLE IF EXISTS __blank_lines")
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str) -> RawTable:
-    """Load `path` as text cells into `table` (a `__row` column, then one column per header name)."""
+    """Load `path` as text cells and make `table` the view of its data rows: a `__row` column, then one
+    column per header name, in file order. Call `drop` on the result when done with it."""
     cells = f"{table}__cells"
     suffix = path.suffix.lower()
     blanks: list[int] = []
@@ -52,11 +62,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
             _read_csv_cells(con, path, readable, cells)
     layout = locate(con, cells, dataset, path)
     columns = ", ".join(f"{ident(f'c{i + 1}')} AS {ident(name)}" for i, name in enumerate(layout.names))
-    con.execute(f"CREATE TABLE {ident(table)} AS SELECT {_file_row_sql(con, blanks)} AS {ROW_COLUMN}, {columns} "
-                f"FROM {ident(cells)} AS cell WHERE rowid BETWEEN {layout.first} AND {layout.last} ORDER BY rowid")
-    con.execute(f"DROP TABLE {ident(cells)}")
-    con.execute("DROP TABLE IF EXISTS __blank_lines")
-    return RawTable(_file_row(layout.first - 1, blanks), notes + layout.notes)
+    row = "rowid + 1"
+    if blanks:
+        cells, row = _number_past_blanks(con, cells, blanks), "__file_row"
+    # A plain filtered scan keeps the table's order (DuckDB preserves insertion order without ORDER BY).
+    con.execute(f"CREATE VIEW {ident(table)} AS SELECT {row} AS {ROW_COLUMN}, {columns} "
+                f"FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND {layout.last}")
+    return RawTable(_file_row(layout.first - 1, blanks), notes + layout.notes, table, cells)
 
 
 def _file_row(rowid: int, blanks: list[int]) -> int:
@@ -68,13 +80,16 @@ def _file_row(rowid: int, blanks: list[int]) -> int:
     return line
 
 
-def _file_row_sql(con: duckdb.DuckDBPyConnection, blanks: list[int]) -> str:
-    if not blanks:
-        return "rowid + 1"
+def _number_past_blanks(con: duckdb.DuckDBPyConnection, cells: str, blanks: list[int]) -> str:
+    """A copy of `cells` (same rowids) with each record's file line in `__file_row`; the original is dropped."""
     # Blank line k (1-based, sorted) comes after k - 1 others: records from index blank - k on sit one lower.
     con.execute("CREATE OR REPLACE TEMP TABLE __blank_lines AS SELECT unnest(?) - generate_subscripts(?, 1) AS first",
                 [blanks, blanks])
-    return "cell.rowid + 1 + (SELECT count(*) FROM __blank_lines b WHERE b.first <= cell.rowid)"
+    numbered = f"{cells}__numbered"
+    con.execute(f"CREATE TABLE {ident(numbered)} AS SELECT cell.rowid + 1 + (SELECT count(*) FROM __blank_lines b "
+                f"WHERE b.first <= cell.rowid) AS __file_row, * FROM {ident(cells)} AS cell ORDER BY cell.rowid")
+    con.execute(f"DROP TABLE {ident(cells)}")
+    return numbered
 
 
 def _shape(path: Path) -> tuple[str, int]:

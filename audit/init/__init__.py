@@ -45,8 +45,9 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
     with duckdb.connect() as con:
-        read_raw(con, source, None, "raw")
-        con.execute("ALTER TABLE raw DROP COLUMN __row")
+        read = read_raw(con, source, None, "raw_rows")
+        con.execute("CREATE TABLE raw AS SELECT * EXCLUDE (__row) FROM raw_rows")
+        read.drop(con)
         profile = profile_table(con, "raw")
         create_typed(con, "raw", profile, "typed")
         keys = profile.keys[0] if profile.keys else []
