@@ -13,6 +13,14 @@ import re
 from audit.sql import literal
 
 FORMULA_START = r"^([=+\-@].|[\t\r])"
+FIRST_CHARACTERS = "=+-@\t\r"
+
+
+def formula_start_sql(value_sql: str) -> str:
+    """SQL: `value_sql` starts like a formula. prefix() tests go first: they are far cheaper than the regex
+    (DuckDB evaluates the regex only on the rows they let through)."""
+    first = " OR ".join(f"prefix({value_sql}, chr({ord(c)}))" for c in FIRST_CHARACTERS)
+    return f"(({first}) AND regexp_matches({value_sql}, {literal(FORMULA_START)}))"
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -21,5 +29,4 @@ def spreadsheet_safe(text: str) -> str:
 
 def spreadsheet_safe_sql(value_sql: str) -> str:
     quote = literal("'")
-    return (f"CASE WHEN regexp_matches({value_sql}, {literal(FORMULA_START)}) THEN {quote} || {value_sql} "
-            f"ELSE {value_sql} END")
+    return f"CASE WHEN {formula_start_sql(value_sql)} THEN {quote} || {value_sql} ELSE {value_sql} END"

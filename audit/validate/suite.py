@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from pathlib import Path
@@ -52,6 +53,7 @@ def run_suite(
     `name` names the suite in GX and in errors (the suite file's path).
     """
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
@@ -74,11 +76,14 @@ def run_suite(
         raise ConfigError(f"{name}: {exc}") from exc
     datasource = add_duckdb_datasource(context, "audit", con)
     try:
-        batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all")
-        definition = gx.ValidationDefinition(name="audit", data=batch, suite=context.suites.add(suite))
-        result = definition.run(
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
+        batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()
+        # Batch.validate, not a ValidationDefinition: that one also serialises the whole result (every failing
+        # row) into GX's results store, which an ephemeral context throws away (0.4 s at 1,000 findings).
+        result = batch.validate(
+            suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
         )
+        result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
+        result.meta["validation_time"] = result.meta["run_id"].run_time
     finally:
         datasource.get_engine().dispose()
     return result
