@@ -143,3 +143,29 @@ def test_plain_cells_are_read_as_the_full_clean_up_reads_them(typed_dataset, row
             except InputError as error:
                 got = ("refused", error.row, error.column)
     assert got == expected
+
+
+# -- the encoding pass's cheap tests -----------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"bb,c", b"\n", b"\r\n", b"\r", b"x" * 20, b"\xc3\xa9"]), max_size=40))
+def test_the_encoding_pass_finds_blank_and_long_lines_across_chunks(content):
+    """With tiny chunks, the pass's cheap tests (a chunk with no blank line, no line-free block) must find
+    the blank lines and the first over-long line just as splitting the whole file into lines does."""
+    from unittest import mock
+
+    from audit.ingest import decode
+
+    data = b"head\n" + b"".join(content)
+    lines = data.split(b"\n")
+    long = next((i + 1 for i, line in enumerate(lines) if len(line) > 16), None)
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(decode, "CHUNK", 8), \
+            mock.patch.object(decode, "MAX_LINE", 16):
+        path = Path(folder) / "release.csv"
+        path.write_bytes(data)
+        try:
+            prepared = decode.prepare_text(path, Path(folder))
+        except InputError as error:
+            assert error.row == long and "bytes long" in str(error)
+            return
+    assert long is None
+    assert prepared.blanks == [i + 1 for i, line in enumerate(lines[:-1]) if line in (b"", b"\r")]

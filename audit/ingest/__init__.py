@@ -6,7 +6,6 @@ errors can name the row a person sees; `cast` types them by the descriptor.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,14 +34,6 @@ class LoadedRelease:
     findings: tuple[Finding, ...] = ()              # about its columns, found while reading (a renamed column)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_release(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE
 ) -> LoadedRelease:
@@ -55,5 +46,5 @@ def load_release(
     cells, findings = cast_to_schema(con, dataset, raw=raw, typed=table, source=source, header_row=read.header_row)
     read.drop(con)
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
-    return LoadedRelease(source=source, sha256=file_sha256(source), row_count=rows, table=table,
+    return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, table=table,
                          normalisations=tuple(read.normalisations + cells), findings=tuple(findings))

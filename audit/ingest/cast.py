@@ -203,10 +203,13 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
     """(is-plain condition, typed value) for a cell read as it is: empty, or in its type's canonical form with
     no padding and not a missing marker. None when the field has no such form (every cell is cleaned)."""
     raw = ident(column)
+    # trim() only removes spaces, so a cell with no space at either end is its own trimmed text (and
+    # testing the ends is far cheaper than trimming).
+    unpadded = f"NOT (prefix({raw}, ' ') OR suffix({raw}, ' '))"
     if field.type == "string":
         if not missing:
             return "true", raw
-        return f"({raw} IS NULL OR trim({raw}) NOT IN ({', '.join(map(literal, missing))}))", raw
+        return f"({raw} IS NULL OR ({unpadded} AND {raw} NOT IN ({', '.join(map(literal, missing))})))", raw
     if field.type in ("integer", "year"):
         pattern = PLAIN_INTEGER[field.duckdb_type]
     elif field.type == "number" and field.decimal_char == ".":
@@ -221,7 +224,7 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
         return f"({raw} IS NULL OR ({condition}))", f"TRY_CAST({raw} AS {field.duckdb_type})"
     if field.type in ("date", "datetime", "time", "boolean"):
         typed, _ = parse_sql(field, raw)
-        condition = f"NOT (prefix({raw}, ' ') OR suffix({raw}, ' ')) AND ({typed}) IS NOT NULL"
+        condition = f"{unpadded} AND ({typed}) IS NOT NULL"
         if missing:
             condition += f" AND {raw} NOT IN ({', '.join(map(literal, missing))})"
         return f"({raw} IS NULL OR ({condition}))", typed
@@ -235,32 +238,31 @@ def cast_to_schema(
     cells and the findings about the columns (a renamed column). Raise InputError at the first bad cell."""
     file_columns = [row[0] for row in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if row[0] != ROW_COLUMN]
     mapping, findings = match_columns(file_columns, dataset, source, header_row)
-    values, flags, plains = [], [], []
+    full, flags, plains = [], [], []
     for field in dataset.fields:
         markers = missing_markers(field, dataset.missing_values)
         value, bad = _field_sql(field, mapping[field.name], markers)
-        plain = _plain_sql(field, mapping[field.name], markers)
-        if plain is None:
-            plains.append("false")
-        elif plain[0] == "true":
-            value = plain[1]
-        else:
-            plains.append(plain[0])
-            value = f"CASE WHEN {plain[0]} THEN {plain[1]} ELSE {value} END"
-        values.append(f"{value} AS {ident(field.name)}")
+        full.append(value)
         flags.append(bad)
+        plains.append(_plain_sql(field, mapping[field.name], markers) or ("false", value))
 
     # The rows with a cell that is not plain: the only ones that can be bad or need a fix.
     odd = f"{typed}__odd_rows"
-    all_plain = " AND ".join(f"coalesce({p}, false)" for p in plains) or "true"
+    all_plain = " AND ".join(f"coalesce({p}, false)" for p, _ in plains if p != "true") or "true"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(odd)} AS SELECT * FROM {ident(raw)} WHERE NOT ({all_plain})")
     try:
         _refuse_bad_cells(con, dataset, mapping, odd, flags, source)
         normalisations = count_normalisations(con, odd, dataset, mapping)
+        # Which fields have a cell that is not plain: only those need the test cell by cell.
+        mixed = con.execute(f"SELECT {', '.join(f'coalesce(bool_or(NOT coalesce({p}, false)), false)' for p, _ in plains)} "
+                            f"FROM {ident(odd)}").fetchone()
     finally:
         con.execute(f"DROP TABLE {ident(odd)}")
+    values = [f"CASE WHEN {p} THEN {fast} ELSE {slow} END" if some else fast
+              for (p, fast), slow, some in zip(plains, full, mixed)]
     # No ORDER BY: a projection of the file-ordered view keeps its order.
-    con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {', '.join(values)} FROM {ident(raw)}")
+    con.execute(f"CREATE TABLE {ident(typed)} AS SELECT "
+                f"{', '.join(f'{v} AS {ident(f.name)}' for v, f in zip(values, dataset.fields))} FROM {ident(raw)}")
     return normalisations, findings
 
 

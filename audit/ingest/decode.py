@@ -1,17 +1,21 @@
 """Bytes to text DuckDB can read: encodings, byte-order marks, NUL bytes, line endings, huge lines.
 
-One streaming pass over the file (C-speed operations on 4 MiB chunks) decides whether
-it can be read as it is. If not, a UTF-8 copy with one kind of line ending is written
+One streaming pass over the file (C-speed operations on 4 MiB chunks; the costlier checks
+only on a chunk that a cheap one flags) decides whether it can be read as it is, and
+digests it. If not, a UTF-8 copy with one kind of line ending is written
 beside the work database and read instead; each change is recorded.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from audit.errors import InputError
+from audit.files import file_sha256
 from audit.ingest.normalise import Normalisation
 
 CHUNK = 4 << 20
@@ -28,9 +32,16 @@ def _line_of(data: bytes, position: int, lines_before: int) -> int:
     return lines_before + data.count(b"\n", 0, position) + 1
 
 
-def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation], list[int]]:
-    """The file DuckDB should read for `path` (itself, or a normalised copy in `work_dir`), what was done,
-    and the numbers of its blank lines (DuckDB skips them, so rows are numbered past them)."""
+@dataclass
+class Prepared:
+    path: Path                          # the file DuckDB should read: the original, or a normalised copy
+    notes: list[Normalisation]          # what was changed to make it readable
+    blanks: list[int]                   # the numbers of its blank lines (DuckDB skips them)
+    sha256: str                         # of the original bytes
+
+
+def prepare_text(path: Path, work_dir: Path) -> Prepared:
+    """Check `path` in one streaming pass (digesting it on the way) and say what DuckDB should read."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if not head:
@@ -45,31 +56,41 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation],
             notes.append(Normalisation("byte-order-mark", f"a byte-order mark ({name.upper()}) was removed", count=1))
             break
     if encoding == "utf-16":
-        return _rewrite(path, work_dir, "utf-16", notes), notes, []
+        return Prepared(_rewrite(path, work_dir, "utf-16", notes), notes, [], file_sha256(path))
     crlf = lf = cr = 0
+    digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines_before, tail, blanks = 0, b"", []
     bad_utf8 = None
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
+            digest.update(chunk)
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 raise InputError("the file contains a NUL byte (\\0): it is binary or corrupted, not CSV text",
                                  file=str(path), row=_line_of(chunk, nul, lines_before))
-            if bad_utf8 is None:
+            # ASCII (most crime tables) is valid UTF-8; only a character split across chunks needs the decoder.
+            if bad_utf8 is None and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     bad_utf8 = (_line_of(chunk, exc.start, lines_before), chunk[exc.start:exc.start + 1])
-            both = chunk.count(b"\r\n")
-            crlf, lf, cr = crlf + both, lf + chunk.count(b"\n") - both, cr + chunk.count(b"\r") - both
-            pieces = (tail + chunk).split(b"\n")
-            tail = pieces.pop()
-            # The unfinished last line too: a file with no line breaks must not pile up in memory.
-            _refuse_long_lines(path, pieces + [tail], lines_before)
-            if pieces.count(b"") or pieces.count(b"\r"):
+            newlines = chunk.count(b"\n")
+            if b"\r" in chunk:
+                both = chunk.count(b"\r\n")
+                crlf, lf, cr = crlf + both, lf + newlines - both, cr + chunk.count(b"\r") - both
+            else:
+                lf += newlines
+            data = tail + chunk
+            if _may_hold_blank_or_long_line(data):
+                pieces = data.split(b"\n")
+                tail = pieces.pop()
+                # The unfinished last line too: a file with no line breaks must not pile up in memory.
+                _refuse_long_lines(path, pieces + [tail], lines_before)
                 blanks += [lines_before + i + 1 for i, piece in enumerate(pieces) if piece in (b"", b"\r")]
-            lines_before += len(pieces)
+            else:
+                tail = data[data.rfind(b"\n") + 1:]
+            lines_before += newlines
     if bad_utf8 is None:
         try:
             decoder.decode(b"", final=True)  # a character cut off by the end of the file
@@ -85,9 +106,10 @@ def prepare_text(path: Path, work_dir: Path) -> tuple[Path, list[Normalisation],
     if kinds > 1 or cr:
         notes.append(Normalisation("line-endings", f"line endings were made uniform ({crlf:,} CRLF, {lf:,} LF, "
                                    f"{cr:,} CR alone)", count=crlf + lf + cr))
+    readable = path
     if encoding == "cp1252" or kinds > 1 or cr:
-        return _rewrite(path, work_dir, encoding, notes), notes, blanks
-    return path, notes, blanks
+        readable = _rewrite(path, work_dir, encoding, notes)
+    return Prepared(readable, notes, blanks, digest.hexdigest())
 
 
 def _refuse_long_lines(path: Path, lines: list[bytes], lines_before: int) -> None:
@@ -96,6 +118,16 @@ def _refuse_long_lines(path: Path, lines: list[bytes], lines_before: int) -> Non
     number, line = next((lines_before + i + 1, line) for i, line in enumerate(lines) if len(line) > MAX_LINE)
     raise InputError(f"row is {len(line):,} bytes long, far longer than a table's row can be; the file is damaged "
                      "or not a table", file=str(path), row=number)
+
+
+def _may_hold_blank_or_long_line(data: bytes) -> bool:
+    """Cheap test before the precise one (splitting `data`, which starts a line, into lines): False means no
+    line in `data` is blank or longer than MAX_LINE. A line over MAX_LINE covers a whole aligned
+    half-MAX_LINE block, so a block with no line break is the only way one can hide."""
+    if b"\n\n" in data or data.startswith((b"\n", b"\r\n")) or (b"\r" in data and b"\n\r\n" in data):
+        return True
+    half = MAX_LINE // 2
+    return any(data.find(b"\n", start, start + half) < 0 for start in range(0, len(data) - half + 1, half))
 
 
 def _rewrite(path: Path, work_dir: Path, encoding: str, notes: list[Normalisation]) -> Path:

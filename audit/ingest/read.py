@@ -20,6 +20,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
+from audit.files import file_sha256
 from audit.ingest.decode import prepare_text
 from audit.ingest.layout import locate
 from audit.ingest.normalise import Normalisation
@@ -35,6 +36,7 @@ DELIMITERS = ",;\t|"
 @dataclass
 class RawTable:
     header_row: int                                   # the header's row in the file (its last, if two)
+    sha256: str                                       # of the file's bytes
     normalisations: list[Normalisation] = field(default_factory=list)
     view: str = ""
     cells: str = ""
@@ -53,13 +55,15 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     suffix = path.suffix.lower()
     blanks: list[int] = []
     if suffix in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:
+        sha256 = file_sha256(path)
         from audit.ingest.spreadsheet import read_workbook
 
         notes = read_workbook(con, path, dataset.resource.get("sheet") if dataset else None, cells)
     else:
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
-            readable, notes, blanks = prepare_text(path, Path(work))
-            _read_csv_cells(con, path, readable, cells)
+            prepared = prepare_text(path, Path(work))
+            notes, blanks, sha256 = prepared.notes, prepared.blanks, prepared.sha256
+            _read_csv_cells(con, path, prepared.path, cells)
     layout = locate(con, cells, dataset, path)
     columns = ", ".join(f"{ident(f'c{i + 1}')} AS {ident(name)}" for i, name in enumerate(layout.names))
     row = "rowid + 1"
@@ -68,7 +72,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     # A plain filtered scan keeps the table's order (DuckDB preserves insertion order without ORDER BY).
     con.execute(f"CREATE VIEW {ident(table)} AS SELECT {row} AS {ROW_COLUMN}, {columns} "
                 f"FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND {layout.last}")
-    return RawTable(_file_row(layout.first - 1, blanks), notes + layout.notes, table, cells)
+    return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells)
 
 
 def _file_row(rowid: int, blanks: list[int]) -> int:

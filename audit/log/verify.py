@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
-from audit.ingest import file_sha256
+from audit.files import file_sha256
 from audit.log.chain import TABLE_KEY, ChainWalk, walk
 from audit.log.store import ChangeLog
 

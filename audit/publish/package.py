@@ -14,7 +14,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
-from audit.ingest import file_sha256
+from audit.files import file_sha256
 from audit.log.verify import EXTRACT_FILE
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
