@@ -32,78 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-DATASET = "bench-incidents"
-CODES = {"1A": "homicide", "2A": "rape", "3A": "robbery", "4A": "aggravated_assault", "4E": "common_assault",
-         "5A": "burglary", "6C": "larceny", "7A": "auto_theft"}
-COLUMNS = ["incident_id", "occurred", "offense_code", "description", "district", "neighborhood", "latitude",
-           "longitude", "premise", "weapon", "victim_age", "victim_sex", "victim_race"]
-
+from tests.bench.incidents import COLUMNS, DATASET, generate, write_workspace
 
 STEPS = ("floor", "diff", "records", "log")
-
-
-def _descriptor() -> dict:
-    types = {"occurred": "datetime", "latitude": "number", "longitude": "number", "victim_age": "integer"}
-    fields = [{"name": c, "type": types.get(c, "string"), "description": c} for c in COLUMNS]
-    fields[2]["categories"] = CODES
-    return {"name": DATASET, "licenses": [{"name": "PDDL-1.0"}], "reclassification": {"by": ["district"], "period": "occurred", "grain": "month"},
-            "resources": [{"name": "incidents", "schema": {"primaryKey": ["incident_id"], "fields": fields}}]}
-
-
-def _workspace(root: Path) -> None:
-    (root / "datapackages" / DATASET).mkdir(parents=True)
-    (root / "expectations").mkdir()
-    (root / "datapackages" / DATASET / "datapackage.yaml").write_text(yaml.safe_dump(_descriptor()))
-    (root / "expectations" / f"{DATASET}.json").write_text(json.dumps({"name": DATASET, "expectations": []}))
-    notes = [{"where": {"district": ["Central", "Eastern"]}, "columns": ["weapon", "premise"],
-              "reason": "Weapon and premise recoded", "approved_by": "bench"},
-             {"where": {"district": "Northern"}, "reason": "District review", "approved_by": "bench"}]
-    (root / "notes.yaml").write_text(yaml.safe_dump({"version": 1, "notes": notes}))
-
-
-def generate(root: Path, rows: int) -> None:
-    """old.duckdb holds release_data.old (the published release), new.duckdb holds new (2% revised)."""
-    import duckdb
-
-    codes = "[" + ", ".join(f"'{c}'" for c in CODES) + "]"
-    districts = "['Central', 'Eastern', 'Northern', 'Northeast', 'Northwest', 'Southern', 'Southeast', 'Southwest', 'Western']"
-    base = f"""
-        SELECT 'I' || lpad(CAST(i AS VARCHAR), 9, '0') AS incident_id,
-               TIMESTAMP '2015-01-01' + to_seconds(CAST(h(i, 1, 315360000) AS BIGINT)) AS occurred,
-               {codes}[1 + h(i, 2, {len(CODES)})] AS offense_code,
-               'Description ' || (h(i, 2, {len(CODES)})) AS description,
-               {districts}[1 + h(i, 3, 9)] AS district,
-               'Neighborhood ' || (h(i, 4, 278)) AS neighborhood,
-               39.2 + (h(i, 5, 180000)) / 1e6 AS latitude,
-               -76.7 + (h(i, 6, 180000)) / 1e6 AS longitude,
-               'Premise ' || (h(i, 7, 120)) AS premise,
-               ['FIREARM', 'KNIFE', 'HANDS', 'OTHER', NULL][1 + h(i, 8, 5)] AS weapon,
-               CAST(h(i, 9, 90) AS INTEGER) AS victim_age,
-               ['M', 'F', 'U'][1 + h(i, 10, 3)] AS victim_sex,
-               ['BLACK', 'WHITE', 'ASIAN', 'UNKNOWN'][1 + h(i, 11, 4)] AS victim_race
-        FROM range({rows}) t(i)"""
-    # h(value, salt, n): a reproducible pseudo-random integer in [0, n).
-    macro = "CREATE MACRO h(v, salt, n) AS CAST(hash(v, salt) % n AS BIGINT)"
-    with duckdb.connect(str(root / "old.duckdb")) as con:
-        con.execute(macro)
-        con.execute("CREATE SCHEMA release_data")
-        con.execute(f"CREATE TABLE release_data.old AS {base}")
-    with duckdb.connect(str(root / "new.duckdb")) as con:
-        con.execute(macro)
-        con.execute(f"ATTACH '{root / 'old.duckdb'}' AS o (READ_ONLY)")
-        # Per row r = hash % 10000: < 100 change weapon (1%), < 150 reclassify (0.5%), < 175 removed (0.25%).
-        con.execute(f"""
-            CREATE TABLE new AS
-            SELECT * REPLACE (
-                CASE WHEN h(incident_id, 'r', 10000) < 100 THEN coalesce(weapon, 'NONE') || '*' ELSE weapon END AS weapon,
-                CASE WHEN h(incident_id, 'r', 10000) BETWEEN 100 AND 149
-                     THEN {codes}[1 + (h(incident_id, 'c', {len(CODES)}))] ELSE offense_code END AS offense_code)
-            FROM o.release_data.old WHERE h(incident_id, 'r', 10000) NOT BETWEEN 150 AND 174
-            UNION ALL
-            SELECT * REPLACE ('N' || substr(incident_id, 2) AS incident_id)
-            FROM o.release_data.old WHERE h(incident_id, 'r', 10000) BETWEEN 175 AND 199""")
 
 
 def _measure(root: Path, what: str) -> dict:
@@ -150,7 +81,7 @@ def _measure(root: Path, what: str) -> dict:
 def run_size(rows: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
         root = Path(tmp)
-        _workspace(root)
+        write_workspace(root)
         start = time.perf_counter()
         generate(root, rows)
         generated = time.perf_counter() - start

@@ -32,34 +32,14 @@ import time
 from pathlib import Path
 
 import duckdb
-import yaml
 
-from tests.bench.revision_diff import DATASET, _workspace, generate
+from tests.bench.incidents import DATASET, csv_releases
 from tests.consistency import inconsistencies, packages
 
-DISTRICTS = ["Central", "Eastern", "Northern", "Northeast", "Northwest", "Southern", "Southeast", "Southwest", "Western"]
 CHAIN_TABLES = ["releases", "validations", "findings", "waivers", "publications", "notes", "changes", "revisions"]
 
 
 # -- the workspace -------------------------------------------------------------
-
-
-def make_template(root: Path, rows: int) -> dict[str, Path]:
-    """Descriptor, suite, two releases as CSV (the second 2% revised) and notes explaining every change."""
-    _workspace(root)
-    generate(root, rows)
-    files = {"v1": root / "v1.csv", "v2": root / "v2.csv", "notes": root / "all-explained.yaml"}
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH '{root / 'old.duckdb'}' AS o (READ_ONLY)")
-        con.execute(f"ATTACH '{root / 'new.duckdb'}' AS n (READ_ONLY)")
-        con.execute(f"COPY o.release_data.old TO '{files['v1']}' (HEADER)")
-        con.execute(f"COPY n.new TO '{files['v2']}' (HEADER)")
-    notes = [{"id": "review", "where": {"district": DISTRICTS}, "reason": "Annual review of every district",
-              "approved_by": "stress"}]
-    files["notes"].write_text(yaml.safe_dump({"version": 1, "notes": notes}))
-    for name in ("old.duckdb", "new.duckdb", "notes.yaml"):
-        (root / name).unlink()
-    return files
 
 
 def fresh_workspace(template: Path, into: Path) -> Path:
@@ -256,7 +236,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="audit-stress-") as tmp:
         work = Path(tmp)
         template = work / "template"
-        files = make_template(template, args.rows)
+        files = csv_releases(template, args.rows)
         print(f"workspace: {args.rows:,} incidents, two releases; building the log with two publications", flush=True)
         base = fresh_workspace(template, work / "base")
         durations = []
