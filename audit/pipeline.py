@@ -110,7 +110,7 @@ def check(
     """Validate `file` against the dataset's descriptor and suite and, when the log has a published
     release, against it: every change must be covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         loaded = load_release(con, dataset, file)
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, waivers, None, log, notes).report
@@ -147,7 +147,7 @@ def ingest(
     again, compared with what is now published.
     """
     dataset = workspace.dataset(dataset_name)
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         # Load first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
         log = _open_log(con, workspace)
@@ -241,7 +241,7 @@ def publish(
     dataset = workspace.dataset(dataset_name)
     if not workspace.log_path.exists():
         raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         log = _open_log(con, workspace)
         release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
         if release is None:
@@ -288,7 +288,7 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
     trusted = load_public_key(public_key) if public_key else None
     if workspace is None:
         return run(None, packages, trusted)
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         return run(_open_log(con, workspace, read_only=True), packages, trusted)
 
 
@@ -300,7 +300,7 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
     from audit.publish.report_page import render_report_page
 
     dataset = workspace.dataset(dataset_name)
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         log = _open_log(con, workspace, read_only=True)
         release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
         if release is None:
@@ -347,7 +347,7 @@ def diff(
     the newer one. Defaults: `to` the latest release; `from` the release published last before it (or, if
     none was, the one recorded just before it). Writes nothing."""
     dataset = workspace.dataset(dataset_name)
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         log = _open_log(con, workspace, read_only=True)
         to = log.release_by_version(dataset.name, to_version) if to_version else log.latest_release(dataset.name)
         if to is None:
@@ -386,7 +386,7 @@ def reconcile(
     from audit.validate.reconcile import reconcile_expectation
 
     incidents, summary = workspace.dataset(incident_dataset), workspace.dataset(summary_dataset)
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         log: ChangeLog | None = None
         infos = {}
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),

@@ -5,16 +5,23 @@ A workspace is any folder with `datapackages/<dataset>/datapackage.yaml` and
 `audit.yaml` holds settings for the whole workspace:
 
     signing_key: ../keys/office-signing.pem   # Ed25519 key that signs each published chain head
+    memory_limit: 2GB                         # DuckDB's working memory; beyond it, it spills to disk
 
-(the environment variable AUDIT_SIGNING_KEY overrides it, so the key can stay off the repository).
+(the environment variable AUDIT_SIGNING_KEY overrides the key, so it can stay off the repository).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import ConfigError
@@ -24,6 +31,9 @@ PUBLISH_DIR = "published"
 CONFIG_FILE = "audit.yaml"
 SIGNING_KEY_ENV = "AUDIT_SIGNING_KEY"
 DEFAULT_LOCK_TIMEOUT = 60.0
+# A city's ten million incidents fit in this with room to spare (DuckDB spills what does not); DuckDB's own
+# default, 80% of the machine's memory, would let one audit crowd out everything else on an office machine.
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,22 @@ class Workspace:
         if not isinstance(config, dict):
             raise ConfigError(f"{path}: expected a mapping of settings")
         return config
+
+    @contextmanager
+    def work_database(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB database for one command, within the configured memory limit; what does not
+        fit spills to a temporary folder that is removed afterwards."""
+        spill = tempfile.mkdtemp(prefix="audit-spill-")
+        try:
+            config = {"memory_limit": str(self.config.get("memory_limit", DEFAULT_MEMORY_LIMIT)), "temp_directory": spill}
+            try:
+                con = duckdb.connect(config=config)
+            except duckdb.Error as exc:
+                raise ConfigError(f"{self.root / CONFIG_FILE}: memory_limit: {exc}") from exc
+            with con:
+                yield con
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
 
     @property
     def signing_key(self) -> Path | None:

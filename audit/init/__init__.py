@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from audit.errors import ConfigError, InputError
@@ -44,7 +43,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
     existing = [str(p) for p in (descriptor_path, suite_path) if p.exists()]
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
-    with duckdb.connect() as con:
+    with workspace.work_database() as con:
         read = read_raw(con, source, None, "raw_rows")
         con.execute("CREATE TABLE raw AS SELECT * EXCLUDE (__row) FROM raw_rows")
         read.drop(con)
