@@ -30,6 +30,7 @@ from audit.findings import Finding, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
 from audit.log.store import as_json, data_digest, who
+from audit.sql import alongside
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import Workspace
@@ -185,8 +186,14 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
     suite_sha = hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest()
     name = dataset.name
     # Digest the loaded rows, which the log stores as they are: inside the transaction the stored
-    # copy's rowids are not yet the ones it will have once committed.
-    digest = data_digest(log.con, loaded.table)
+    # copy's rowids are not yet the ones it will have once committed. Meanwhile, the changes become log rows.
+    with alongside(log.con, lambda cursor: data_digest(cursor, loaded.table)) as digesting:
+        changes = [] if audited.revisions is None else [{
+            "release_id": release_id, "baseline_release_id": audited.revisions.baseline["release_id"],
+            "change": r["change"], "key": as_json(r["key"]), "column": r["column"], "old": _json_or_none(r["old"]),
+            "new": _json_or_none(r["new"]), "note_id": r["note_id"],
+        } for r in revision_records(log.con, dataset.primary_key)]
+    digest = digesting.result()
     with log.transaction():
         log.con.execute(f"CREATE TABLE {log.data_table(data_table)} AS SELECT * FROM {loaded.table}")
         crash_point("ingest-data-stored")
@@ -201,11 +208,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         ])
         if audited.revisions is not None:
             baseline = audited.revisions.baseline["release_id"]
-            log.append("changes", name, [{
-                "release_id": release_id, "baseline_release_id": baseline, "change": r["change"],
-                "key": as_json(r["key"]), "column": r["column"], "old": _json_or_none(r["old"]),
-                "new": _json_or_none(r["new"]), "note_id": r["note_id"],
-            } for r in revision_records(log.con, dataset.primary_key)])
+            log.append("changes", name, changes)
             log.append("revisions", name, [{
                 "release_id": release_id, "baseline_release_id": baseline, "summary": as_json(report.revisions),
             }])

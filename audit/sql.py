@@ -1,6 +1,33 @@
-"""Quoting for the SQL we build: every identifier and literal from a descriptor or path goes through here."""
+"""Quoting for the SQL we build (every identifier and literal from a descriptor or path goes through here),
+and running a DuckDB query alongside Python work."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+import duckdb
+
+T = TypeVar("T")
+
+
+@contextmanager
+def alongside(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> Iterator[Future[T]]:
+    """Run `work` on a cursor of `con` in a thread while the body runs; yield its future.
+
+    DuckDB lets go of the GIL while it executes, so a long query (a digest, a COPY) and the
+    body's Python (JSON, CSV, hashing) share the machine's cores instead of taking turns.
+    Leaving the block waits for `work`, even when the body raises.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        cursor = con.cursor()
+        try:
+            yield pool.submit(work, cursor)
+        finally:
+            pool.shutdown(wait=True)
+            cursor.close()
 
 
 def ident(name: str) -> str:
