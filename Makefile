@@ -74,8 +74,11 @@ check: $(VENV)/.installed
 publish: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE)
 
-# Benchmarks (scripts, not tests): figures and ratios against a plain-DuckDB floor measured in the same run.
+# Benchmarks (scripts, not tests; about 15 minutes): figures and ratios against a plain-DuckDB floor and
+# Great Expectations on pandas measured in the same run. The whole audit at 1M rows in process and at 5M
+# and 10M as command-line processes, then the revision diff alone at 1M and 10M.
 bench: $(VENV)/.installed
+	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --json bench-city-scale.json
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
 
 # Stress the change log (a script, not a test; several minutes): 1,000 out-of-band mutations that
