@@ -76,12 +76,14 @@ def generate(root: Path, rows: int) -> None:
         FROM range({rows}) t(i)"""
     # h(value, salt, n): a reproducible pseudo-random integer in [0, n).
     macro = "CREATE MACRO h(v, salt, n) AS CAST(hash(v, salt) % n AS BIGINT)"
-    quiet = {"enable_progress_bar": False}
-    with duckdb.connect(str(root / "old.duckdb"), config=quiet) as con:
+    quiet = "SET enable_progress_bar = false"
+    with duckdb.connect(str(root / "old.duckdb")) as con:
+        con.execute(quiet)
         con.execute(macro)
         con.execute("CREATE SCHEMA release_data")
         con.execute(f"CREATE TABLE release_data.old AS {base}")
-    with duckdb.connect(str(root / "new.duckdb"), config=quiet) as con:
+    with duckdb.connect(str(root / "new.duckdb")) as con:
+        con.execute(quiet)
         con.execute(macro)
         con.execute(f"ATTACH '{root / 'old.duckdb'}' AS o (READ_ONLY)")
         # Per row r = hash % 10000: < 100 change weapon (1%), < 150 reclassify (0.5%), < 175 removed (0.25%).
@@ -105,7 +107,8 @@ def csv_releases(root: Path, rows: int) -> dict[str, Path]:
     write_workspace(root)
     generate(root, rows)
     files = {"v1": root / "v1.csv", "v2": root / "v2.csv", "notes": root / "all-explained.yaml"}
-    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{root / 'old.duckdb'}' AS o (READ_ONLY)")
         con.execute(f"ATTACH '{root / 'new.duckdb'}' AS n (READ_ONLY)")
         con.execute(f"COPY o.release_data.old TO '{files['v1']}' (HEADER)")
