@@ -208,3 +208,19 @@ def test_input_errors_are_json_for_machines(tmp_path, run):
     error = payload["error"]
     assert (error["file"], error["row"], error["column"], error["value"]) == (str(bad), 2, "Violent Crime", "12,43O")
     assert error["message"] == "'12,43O' is not a valid integer for field 'violent_crime'"
+
+
+def test_the_work_database_keeps_to_the_configured_memory_limit(workspace):
+    (workspace.root / "audit.yaml").write_text("memory_limit: 300MB\n")
+
+    with workspace.work_database() as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"  # 300 MB in MiB
+
+
+def test_a_memory_limit_that_is_no_size_exits_2_naming_the_settings_file(workspace, run):
+    (workspace.root / "audit.yaml").write_text("memory_limit: plenty\n")
+
+    result = run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS)
+
+    assert result.exit_code == 2
+    assert "audit.yaml: memory_limit" in result.output and not workspace.log_path.exists()
