@@ -69,6 +69,11 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def github_error(message: str) -> str:
+    """The GitHub annotation of a run that could not judge the data (exit 2)."""
+    return f"::error title=audit::{_escape_data(message)}"
+
+
 def report_github(report: Report, file: str | None = None) -> str:
     """GitHub Actions workflow commands: ::error for blocking findings, ::warning for warnings,
     ::notice for waived ones; attached to `file` (the release checked) when given."""

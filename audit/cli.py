@@ -44,7 +44,9 @@ def exit_on_audit_error(fmt: str | None = None):
 
             click.echo(junit_error(str(exc), detail))
         elif fmt == "github":
-            click.echo(f"::error title=audit::{str(exc).replace('%', '%25').replace(chr(10), '%0A')}")
+            from audit.ci import github_error
+
+            click.echo(github_error(str(exc)))
         sys.exit(EXIT_INPUT)
 
 

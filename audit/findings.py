@@ -52,6 +52,11 @@ def number(value: Any) -> str:
     return str(value)
 
 
+def shown(value: Any) -> str:
+    """A figure as `number` writes it, or "(missing)"."""
+    return "(missing)" if value is None else number(value)
+
+
 @dataclass(frozen=True)
 class Finding:
     check: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -37,9 +37,9 @@ DELIMITERS = ",;\t|"
 class RawTable:
     header_row: int                                   # the header's row in the file (its last, if two)
     sha256: str                                       # of the file's bytes
-    normalisations: list[Normalisation] = field(default_factory=list)
-    view: str = ""
-    cells: str = ""
+    normalisations: list[Normalisation]
+    view: str                                         # the data rows (what `read_raw` was asked to make)
+    cells: str                                        # the table the view reads
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the view and the cells it reads (once the typed table is made)."""

@@ -28,10 +28,10 @@ def read_workbook(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None,
     if merges:
         for top, left, bottom, right in merges:
             value = rows[top][left] if top < len(rows) and left < len(rows[top]) else None
-            for r in range(top, min(bottom + 1, len(rows))):
+            # The top row keeps its span (a header's, which the layout merges); the rows below take the value.
+            for r in range(top + 1, min(bottom + 1, len(rows))):
                 for c in range(left, min(right + 1, len(rows[r]))):
-                    if (r, c) != (top, left) and r > top:  # header rows keep their spans for the layout to merge
-                        rows[r][c] = value
+                    rows[r][c] = value
         notes.append(Normalisation("merged-cells", f"{len(merges)} merged cell range(s) were read with their value "
                                    "in every cell they cover", count=len(merges)))
     width = max((len(r) for r in rows), default=0)

@@ -15,6 +15,7 @@ import duckdb
 from audit.dataset import Dataset
 from audit.findings import Report
 from audit.files import file_sha256
+from audit.log.store import as_json
 from audit.log.verify import EXTRACT_FILE
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
@@ -176,4 +177,4 @@ def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:
     """The dataset's log entries, one canonical JSON object a line (the form that is hashed, plus `hash`)."""
     with (folder / EXTRACT_FILE).open("w", encoding="utf-8", newline="\n") as handle:
         for entry in entries:
-            handle.write(json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+            handle.write(as_json(entry) + "\n")

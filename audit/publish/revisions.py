@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.dataset import Dataset
 from audit.diff.records import change_id, write_revisions_csv
-from audit.findings import Report, number
+from audit.findings import Report, number, shown
 
 FILE_NAME = "revisions.csv"
 # Shown per note in the README before "and N more": the CSV has them all.
@@ -77,9 +77,7 @@ def describe_change(record: dict[str, Any], dataset: Dataset) -> str:
     key = ", ".join(f"{k}={v}" for k, v in record["key"].items()) or "the table"
     change = record["change"]
     if change == "changed":
-        old = "(missing)" if record["old"] is None else number(record["old"])
-        new = "(missing)" if record["new"] is None else number(record["new"])
-        return f"{key}: {dataset.label(record['column'])} {old} → {new}"
+        return f"{key}: {dataset.label(record['column'])} {shown(record['old'])} → {shown(record['new'])}"
     if change in ("added", "removed"):
         return f"{key}: row {change}"
     return f"column `{record['column']}` {change.split('-')[1]}"

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING
+from audit.findings import WARNING, number, shown
 from audit.sql import ident
-from audit.findings import number
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
 UNEXPLAINED = "unexplained-revision"
@@ -56,15 +55,11 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
         since = f"since the published release {self.baseline_version}, and no revision note covers it"
         change = row["change"]
         if change == "changed":
-            return (f"{label(row['__column'])} changed from {_shown(row['__expected'])} "
-                    f"to {_shown(row['__observed'])} {since}")
+            return (f"{label(row['__column'])} changed from {shown(row['__expected'])} "
+                    f"to {shown(row['__observed'])} {since}")
         if change in ("added", "removed"):
             return f"this row was {change} {since}"
         return f"column {row['__column']!r} was {change.split('-')[1]} {since}"
-
-
-def _shown(value: Any) -> str:
-    return "(missing)" if value is None else number(value)
 
 
 class ExpectReclassificationsNotToDowngrade(RowCheckExpectation):
