@@ -33,17 +33,17 @@ import json
 import os
 import platform
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.incidents import BOUNDS, CODES, DATASET, SUITE, TEXT_COLUMNS, csv_releases
+from audit.formulas import FORMULA_START
+from tests.bench.incidents import (BOUNDS, CODES, DATASET, SUITE, TEXT_COLUMNS, csv_releases,
+                                   fresh_workspace)
 
 AUDIT = [sys.executable, "-m", "audit"]
-FORMULA_START = r"^([=+\-@].|[\t\r])"
 
 
 # -- the floor: plain DuckDB -------------------------------------------------------------------------------
@@ -191,13 +191,6 @@ def _run_measured(args: list[str], cwd: Path | None = None) -> dict:
                 "stdout": out.read(), "stderr": err.read()}
 
 
-def _workspace_copy(template: Path, into: Path) -> Path:
-    into.mkdir()
-    shutil.copytree(template / "datapackages", into / "datapackages")
-    shutil.copytree(template / "expectations", into / "expectations")
-    return into
-
-
 def _store_release_1(root: Path) -> None:
     """Release 1 in a DuckDB file, as the floor's revision join reads it (the log holds it for the audit)."""
     import duckdb
@@ -224,11 +217,11 @@ def in_process(rows: int, frictionless: bool) -> dict:
         out: dict = {"rows": rows, "csv_mb": files["v1"].stat().st_size / 1e6}
         for what in ("floor-1", "audit-1"):
             if what == "audit-1":
-                _workspace_copy(root, root / "ws-audit-1")
+                fresh_workspace(root, root / "ws-audit-1")
             out[what] = measure(what, root)
             print(f"  {rows:,} {what}: {out[what]['seconds']:.2f} s", flush=True)
         # Release 2 is audited in a workspace where release 1 is already published (set up untimed).
-        workspace = _workspace_copy(root, root / "ws-audit-2")
+        workspace = fresh_workspace(root, root / "ws-audit-2")
         for command in _audit_commands(root, workspace, "1"):
             if _run_measured(command)["exit"] != 0:
                 raise SystemExit(f"setting up release 1 failed: {command}")
@@ -250,7 +243,7 @@ def as_processes(rows: int) -> dict:
         root = Path(tmp)
         files = csv_releases(root, rows)
         _store_release_1(root)
-        workspace = _workspace_copy(root, root / "ws")
+        workspace = fresh_workspace(root, root / "ws")
         out: dict = {"rows": rows, "csv_mb": files["v1"].stat().st_size / 1e6}
         for release in ("1", "2"):
             floor_args = [sys.executable, "-c", f"from tests.bench.city_scale import floor; from pathlib import Path; "

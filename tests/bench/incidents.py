@@ -10,6 +10,7 @@ Every value is a hash of the row number, so a size always gives the same files.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import yaml
@@ -119,3 +120,10 @@ def csv_releases(root: Path, rows: int) -> dict[str, Path]:
     for name in ("old.duckdb", "new.duckdb", "notes.yaml"):
         (root / name).unlink()
     return files
+
+
+def fresh_workspace(template: Path, into: Path) -> Path:
+    """A workspace at `into` with the template's descriptor and suite, and nothing recorded."""
+    shutil.copytree(template / "datapackages", into / "datapackages")
+    shutil.copytree(template / "expectations", into / "expectations")
+    return into

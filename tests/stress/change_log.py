@@ -33,19 +33,12 @@ from pathlib import Path
 
 import duckdb
 
-from tests.bench.incidents import DATASET, csv_releases
+from audit.log.store import TABLES
+from tests.bench.incidents import DATASET, csv_releases, fresh_workspace
 from tests.consistency import inconsistencies, packages
 
-CHAIN_TABLES = ["releases", "validations", "findings", "waivers", "publications", "notes", "changes", "revisions"]
 
-
-# -- the workspace -------------------------------------------------------------
-
-
-def fresh_workspace(template: Path, into: Path) -> Path:
-    shutil.copytree(template / "datapackages", into / "datapackages")
-    shutil.copytree(template / "expectations", into / "expectations")
-    return into
+# -- the commands --------------------------------------------------------------
 
 
 def steps(files: dict[str, Path]) -> list[list[str]]:
@@ -87,7 +80,7 @@ def mutate(con: duckdb.DuckDBPyConnection, rng: random.Random) -> str | None:
     """One random out-of-band change to the log in `con`; a description, or None if it would change nothing."""
     data_tables = [f'release_data."{r[0]}"' for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'release_data'").fetchall()]
-    tables = [t for t in CHAIN_TABLES if con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]] + data_tables
+    tables = [t for t in TABLES if con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]] + data_tables
     table = rng.choice(tables)
     rowids = [r[0] for r in con.execute(f"SELECT rowid FROM {table}").fetchall()]
     rowid = rng.choice(rowids)
@@ -104,7 +97,7 @@ def mutate(con: duckdb.DuckDBPyConnection, rng: random.Random) -> str | None:
             con.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE rowid = {rowid}")
             return f"insert: a copy of a row of {table}"
         (top,) = con.execute("SELECT max(seq) FROM (" + " UNION ALL ".join(
-            f"SELECT seq FROM {t}" for t in CHAIN_TABLES) + ")").fetchall()[0]
+            f"SELECT seq FROM {t}" for t in TABLES) + ")").fetchall()[0]
         seq = rng.choice([top + 1, rng.randint(1, top)])
         con.execute(f"INSERT INTO {table} SELECT * REPLACE ({seq} AS seq) FROM {table} WHERE rowid = {rowid}")
         return f"insert: a copy of an entry of {table} at seq {seq}"
