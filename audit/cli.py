@@ -26,7 +26,8 @@ lock_timeout_option = click.option(
 
 @contextlib.contextmanager
 def exit_on_audit_error(fmt: str | None = None):
-    """An AuditError ends the command with one line on stderr and exit 2; for machines (`fmt`), also the
+    """An AuditError ends the command with one line on stderr and its exit code (2, or 1 for tampering found
+    in the records a command would build on); for machines (`fmt`), also the
     error where they read the report, with its location."""
     from audit.errors import AuditError
 
@@ -47,7 +48,7 @@ def exit_on_audit_error(fmt: str | None = None):
             from audit.ci import github_error
 
             click.echo(github_error(str(exc)))
-        sys.exit(EXIT_INPUT)
+        sys.exit(exc.exit_code)
 
 
 def workspace_option(command):

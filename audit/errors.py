@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 
 class AuditError(Exception):
-    """Base class: the CLI prints the message on one line and exits 2."""
+    """Base class: the CLI prints the message on one line and exits `exit_code`."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -44,3 +46,11 @@ class ConfigError(AuditError):
 
 class StateError(AuditError):
     """The log does not hold what the command needs (e.g. nothing to publish)."""
+
+
+class TamperError(AuditError):
+    """The log or a package is not what the tool recorded: a command refuses to build on it.
+
+    Exit 1 (like `audit verify` finding the same): the finding is about the records, not a tool failure."""
+
+    exit_code = 1

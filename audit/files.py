@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from audit.errors import ConfigError
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -21,4 +23,21 @@ def write_atomically(path: Path, text: str) -> Path:
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+    return path
+
+
+def inside(base: Path, path: Path) -> Path:
+    """`path` (absolute, or relative to `base`), refused (ConfigError, exit 2) unless it lies inside `base` with
+    no symbolic link between them: whatever the tool writes stays in the workspace, or in the folder the
+    office named with --out."""
+    base = Path(os.path.abspath(base))
+    path = Path(os.path.abspath(base / path))
+    if not path.is_relative_to(base):
+        raise ConfigError(f"{path} is outside {base}; the tool writes nothing there")
+    step = base
+    for part in path.relative_to(base).parts:
+        step = step / part
+        if step.is_symlink():
+            raise ConfigError(f"{step} is a symbolic link; the tool writes nothing through one (it could lead "
+                              f"outside {base})")
     return path

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 
-from audit.crashpoints import crash_point
 from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.records import revision_records
@@ -29,15 +28,29 @@ from audit.files import write_atomically
 from audit.findings import Finding, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
-from audit.log.store import as_json, data_digest, who
-from audit.sql import alongside
+from audit.labels import plain_label
+from audit.log.records import Release
+from audit.log.store import Recording
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import Workspace
 
 
 def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: bool = False) -> ChangeLog:
-    return open_log(con, workspace.log_path, read_only, workspace.lock_timeout)
+    """Open the workspace's log. A command that writes refuses to start a new log where packages were
+    published (their history would be lost), and first finishes any publication a crash left pending."""
+    if not read_only and not workspace.log_path.exists():
+        orphans = workspace.published_datasets()
+        if orphans:
+            raise StateError(f"there is no change log at {workspace.log_path}, but {workspace.publish_root} holds "
+                             f"published packages of {', '.join(orphans)}: the log was deleted or moved. Restore it; "
+                             "a new log would start a history that no published package continues")
+    log = open_log(con, workspace.log_path, read_only, workspace.lock_timeout)
+    if not read_only:
+        from audit.publish.publication import finish_pending
+
+        finish_pending(workspace.root, log)
+    return log
 
 
 @dataclass
@@ -62,9 +75,8 @@ def _release_info(version: str | None, sha256: str, source: str, rows: int) -> d
     return {"version": version, "sha256": sha256, "source": source, "rows": rows}
 
 
-def _baseline_info(release: dict) -> dict:
-    info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
-    return {**info, "release_id": release["release_id"]}
+def _baseline_info(release: Release) -> dict:
+    return {**release.info(), "release_id": release.release_id}
 
 
 @dataclass
@@ -88,7 +100,10 @@ def _audit_loaded(
     published = log.last_published(dataset.name) if log is not None else None
     revisions = None
     if published is not None:
-        revisions = diff_releases(con, dataset, log.data_table(published["data_table"]), loaded.table,
+        # Changes are counted against the published rows as recorded, not as the log file now holds them.
+        log.require_stored_rows(published, f"so changes since the published release {published.version} cannot be "
+                                           "counted and nothing was recorded")
+        revisions = diff_releases(con, dataset, log.data_table(published.data_table), loaded.table,
                                   _baseline_info(published), notes, str(notes_path or "revision notes"))
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra)
@@ -117,18 +132,17 @@ def check(
         return _audit_loaded(con, dataset, loaded, waivers, None, log, notes).report
 
 
-def _report_from_log(log: ChangeLog, dataset: str, release: dict) -> Report:
+def _report_from_log(log: ChangeLog, dataset: str, release: Release) -> Report:
     findings = [
         Finding(r["check"], r["severity"], r["key"], r["columns"], r["expected"], r["observed"], r["message"],
                 r["waived"], r["waiver_reason"])
-        for r in log.findings(release["release_id"])
+        for r in log.findings(release.release_id)
     ]
-    info = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
-    validation = log.validation(release["release_id"])
-    return Report(dataset, info, findings, claims=json.loads(validation["claims"] or "[]"),
-                  revisions=log.revision_summary(release["release_id"]),
+    validation = log.validation(release.release_id)
+    return Report(dataset, release.info(), findings, claims=json.loads(validation["claims"] or "[]"),
+                  revisions=log.revision_summary(release.release_id),
                   expectations=json.loads(validation["expectations"] or "[]"),
-                  normalisations=json.loads(release["normalisations"] or "[]"))
+                  normalisations=release.normalisations)
 
 
 def ingest(
@@ -148,6 +162,8 @@ def ingest(
     again, compared with what is now published.
     """
     dataset = workspace.dataset(dataset_name)
+    if version is not None:
+        plain_label(version, "release label (--version)")
     with workspace.work_database() as con:
         # Load first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
@@ -155,79 +171,50 @@ def ingest(
         known = log.release_by_sha(dataset.name, loaded.sha256)
         # A file already recorded is recorded again only under a new label, and only when a release was
         # published since that it was not compared with (see `publish`); otherwise ingest is idempotent.
-        again = known is not None and version not in (None, known["version"]) and \
+        again = known is not None and version is not None and version.lower() != known.version.lower() and \
             _newly_published(log, dataset.name, known) is not None
         if known is not None and not again:
             return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
         if version is not None and log.release_by_version(dataset.name, version) is not None:
-            raise StateError(f"{dataset.name} already has a release {version!r} with different content; choose another --version")
-
-        version = version or str(log.release_count(dataset.name) + 1)
+            taken = log.release_by_version(dataset.name, version).version
+            raise StateError(f"{dataset.name} already has a release {taken!r} with different content (labels that "
+                             f"differ only in case are one label); choose another --version")
+        version = version or _next_label(log.release_labels(dataset.name))
         audited = _audit_loaded(con, dataset, loaded, waivers, version, log, notes)
         _record(log, dataset, loaded, audited, version)
+        log.require_in_place()
     write_atomically(workspace.data_docs_page(dataset.name, version), audited.validation.data_docs())
     return IngestResult(audited.report)
 
 
-def _newly_published(log: ChangeLog, dataset: str, release: dict) -> dict | None:
+def _next_label(taken: set[str]) -> str:
+    """The automatic label: the next number that no release of the dataset has."""
+    number = len(taken) + 1
+    while str(number) in taken:
+        number += 1
+    return str(number)
+
+
+def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release | None:
     """The release published since `release` was recorded, if it is not the one `release` was compared
     with then (nor `release` itself): its changes since that release have not been checked."""
     published = log.last_published(dataset)
-    if published is None or published["release_id"] == release["release_id"]:
+    if published is None or published.release_id == release.release_id:
         return None
-    compared = (log.revision_summary(release["release_id"]) or {}).get("baseline", {}).get("release_id")
-    return None if compared == published["release_id"] else published
+    compared = (log.revision_summary(release.release_id) or {}).get("baseline", {}).get("release_id")
+    return None if compared == published.release_id else published
 
 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str) -> None:
-    report, waivers = audited.report, audited.waivers
     release_id = f"{dataset.name}@{version}"
-    data_table = f"{dataset.name}@{version}"
-    suite_sha = hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest()
-    name = dataset.name
-    # Digest the loaded rows, which the log stores as they are: inside the transaction the stored
-    # copy's rowids are not yet the ones it will have once committed. Meanwhile, the changes become log rows.
-    with alongside(log.con, lambda cursor: data_digest(cursor, loaded.table)) as digesting:
-        changes = [] if audited.revisions is None else [{
-            "release_id": release_id, "baseline_release_id": audited.revisions.baseline["release_id"],
-            "change": r["change"], "key": as_json(r["key"]), "column": r["column"], "old": _json_or_none(r["old"]),
-            "new": _json_or_none(r["new"]), "note_id": r["note_id"],
-        } for r in revision_records(log.con, dataset.primary_key)]
-    digest = digesting.result()
-    with log.transaction():
-        log.con.execute(f"CREATE TABLE {log.data_table(data_table)} AS SELECT * FROM {loaded.table}")
-        crash_point("ingest-data-stored")
-        log.append("releases", name, [{
-            "release_id": release_id, "version": version, "sha256": loaded.sha256, "source_name": loaded.source.name,
-            "row_count": loaded.row_count, "recorded_by": who(), "data_table": data_table,
-            "data_digest": digest, "normalisations": as_json(report.normalisations),
-        }])
-        log.append("waivers", name, [{"release_id": release_id, "waiver": as_json(w)} for w in waivers])
-        log.append("notes", name, [
-            {"release_id": release_id, "note_id": n.id, "note": as_json(n.to_dict())} for n in audited.notes
-        ])
-        if audited.revisions is not None:
-            baseline = audited.revisions.baseline["release_id"]
-            log.append("changes", name, changes)
-            log.append("revisions", name, [{
-                "release_id": release_id, "baseline_release_id": baseline, "summary": as_json(report.revisions),
-            }])
-        log.append("findings", name, [{
-            "release_id": release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
-            "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
-            "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
-        } for f in report.findings])
-        log.append("validations", name, [{
-            "release_id": release_id, "suite_sha256": suite_sha, "success": report.success,
-            "finding_count": len(report.findings), "waived_count": len(report.waived),
-            "claims": as_json(report.claims), "expectations": as_json(report.expectations),
-        }])
-        crash_point("ingest-before-commit")
-    crash_point("ingest-after-commit")
-
-
-def _json_or_none(value) -> str | None:
-    return None if value is None else as_json(value)
+    changes = [] if audited.revisions is None else revision_records(log.con, dataset.primary_key)
+    log.record_release(dataset.name, Recording(
+        release_id=release_id, version=version, table=loaded.table, sha256=loaded.sha256,
+        source_name=loaded.source.name, row_count=loaded.row_count, definition=dataset.descriptor,
+        suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
+        waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
+        baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
+        changes=changes))
 
 
 def publish(
@@ -252,22 +239,21 @@ def publish(
             raise StateError(f"{which} recorded yet for {dataset.name}: run `audit ingest` first")
         report = _report_from_log(log, dataset.name, release)
         if not report.success:
-            return PublishResult(report, None, release["version"], refused=True)
-        published = log.publication_of(release["release_id"])
+            return PublishResult(report, None, release.version, refused=True)
+        published = log.publication_of(release.release_id)
         newer = _newly_published(log, dataset.name, release) if published is None else None
         if newer is not None:
             raise StateError(
-                f"release {release['version']} was recorded before release {newer['version']} was published, so its "
-                f"changes since {newer['version']} were never checked against revision notes; ingest the file again "
-                f"with its notes and a new --version (say {release['version']}-r) to compare it with what is published, "
+                f"release {release.version} was recorded before release {newer.version} was published, so its "
+                f"changes since {newer.version} were never checked against revision notes; ingest the file again "
+                f"with its notes and a new --version (say {release.version}-r) to compare it with what is published, "
                 f"then publish that")
         if published is not None:
             publication = existing_publication(workspace.root, log, dataset, published)
         else:
             publication = publish_release(workspace.root, log, dataset, release, report,
-                                          Path(out) if out else workspace.publish_root, workspace.signing_key,
-                                          workspace.data_docs_page(dataset.name, release["version"]))
-    return PublishResult(report, publication.path, release["version"], package_version=publication.version,
+                                          Path(out) if out else workspace.publish_root, workspace.signing_key)
+    return PublishResult(report, publication.path, release.version, package_version=publication.version,
                          version_rule=publication.why, already_published=publication.already_published)
 
 
@@ -292,7 +278,7 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
     if workspace is None:
         return run(None, packages, trusted)
     with workspace.work_database() as con:
-        return run(_open_log(con, workspace, read_only=True), packages, trusted)
+        return run(_open_log(con, workspace, read_only=True), packages, trusted, workspace.root)
 
 
 def report_page(workspace: Workspace, dataset_name: str, version: str | None = None,
@@ -309,11 +295,11 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
         if release is None:
             raise StateError(f"{dataset.name} has no {'release ' + repr(version) if version else 'release'} recorded")
         report = _report_from_log(log, dataset.name, release)
-        published = log.publication_of(release["release_id"])
-        page = render_report_page(con, log.data_table(release["data_table"]), dataset, report,
+        published = log.publication_of(release.release_id)
+        page = render_report_page(con, log.data_table(release.data_table), dataset, report,
                                   published_revisions(log, report, release),
-                                  published["package_version"] if published else None)
-    path = out or workspace.root / "reports" / dataset.name / f"{release['version']}.html"
+                                  published.package_version if published else None)
+    path = out or workspace.inside(Path("reports") / dataset.name / f"{release.version}.html")
     write_atomically(path, page)
     return path
 
@@ -361,11 +347,11 @@ def diff(
             if start is None:
                 raise StateError(f"{dataset.name} has no release {from_version!r} recorded")
         else:
-            start = log.last_published(dataset.name, before_seq=to["seq"]) or log.release_before(dataset.name, to["seq"])
+            start = log.last_published(dataset.name, before_seq=to.seq) or log.release_before(dataset.name, to.seq)
             if start is None:
                 raise StateError(f"{dataset.name} has no release before {to['version']!r} to compare with")
-        notes = [RevisionNote.from_dict(n) for n in log.notes(to["release_id"])]
-        revisions = diff_releases(con, dataset, log.data_table(start["data_table"]), log.data_table(to["data_table"]),
+        notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)]
+        revisions = diff_releases(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
                                   _baseline_info(start), notes)
         records = revision_records(con, dataset.primary_key)
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
@@ -403,8 +389,8 @@ def reconcile(
             if release is None:
                 which = f"release {version!r}" if version else "release"
                 raise StateError(f"{dataset.name} has no {which} recorded: ingest it, or give its file")
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release['data_table'])}")
-            infos[table] = _release_info(release["version"], release["sha256"], release["source_name"], release["row_count"])
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
+            infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
         validation = run_expectations(con, "incidents", incidents, [expectation])
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}

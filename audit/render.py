@@ -136,13 +136,21 @@ def verification_text(result: "Verification") -> str:
                      f"{walk.head_hash[:16]}…")
         lines += [f"  - {p}" for p in check.problems]
     lines += [f"log: {p}" for p in result.problems]
+    lines += [f"published: {p}" for p in result.publications]
+    lines += [f"published: {p}" for p in result.pending]
     for package in result.packages:
         state = "holds" if package.ok else "FAILS"
-        signed = f", signed by {package.signed_by}" if package.signed_by else ""
+        signed = f", signed by {package.signed_by}" if package.signed_by else ", not signed"
         lines.append(f"package {package.path} ({package.dataset} {package.version}): {state}, head seq "
                      f"{package.head_seq} {package.head_hash[:16]}…{signed}")
         lines += [f"  - {p}" for p in package.problems]
+        lines += [f"  - not shown: {c}" for c in package.caveats]
     if not result.logs and not result.packages:
         lines.append("the log is empty: nothing to verify")
-    lines.append("verified: every chain is intact" if result.ok else "NOT verified: see above")
+    if not result.ok:
+        lines.append("NOT verified: see above")
+    elif any(p.caveats for p in result.packages):
+        lines.append("verified, with what could not be shown listed above")
+    else:
+        lines.append("verified: every chain is intact" + (", and every publication is in place" if result.logs else ""))
     return "\n".join(lines)

@@ -25,6 +25,8 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import ConfigError
+from audit.files import inside
+from audit.labels import plain_label
 
 LOG_FILE = "audit.duckdb"
 PUBLISH_DIR = "published"
@@ -50,8 +52,13 @@ class Workspace:
         return cls(path, lock_timeout)
 
     def data_docs_page(self, dataset: str, release_version: str) -> Path:
-        """Where ingest leaves the GX Data Docs page of a release's validation."""
-        return self.root / "data-docs" / dataset / f"{release_version}.html"
+        """Where ingest leaves the GX Data Docs page of a release's validation (for the office: it is not
+        published, see audit.publish.package)."""
+        return self.inside(Path("data-docs") / dataset / f"{release_version}.html")
+
+    def inside(self, path: Path) -> Path:
+        """`path` in the workspace, refused if it would lead out of it (see audit.files.inside)."""
+        return inside(self.root, path)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -98,7 +105,14 @@ class Workspace:
     def publish_root(self) -> Path:
         return self.root / PUBLISH_DIR
 
+    def published_datasets(self) -> list[str]:
+        """The datasets with an index of published versions under the publication root."""
+        from audit.publish.index import INDEX_FILE
+
+        return sorted(p.parent.name for p in self.publish_root.glob(f"*/{INDEX_FILE}"))
+
     def dataset(self, name: str) -> Dataset:
+        plain_label(name, "dataset name")
         descriptor = self.root / "datapackages" / name / "datapackage.yaml"
         suite = self.root / "expectations" / f"{name}.json"
         if not descriptor.is_file():

@@ -35,9 +35,15 @@ def test_published_package_is_valid_and_documented(workspace, run, tmp_path):
     data = descriptor["resources"][0]
     assert data["schema"]["primaryKey"] == ["year"]
     assert all(f.get("description") for f in data["schema"]["fields"])
-    assert {r["name"] for r in descriptor["resources"]} == {"violent-crime", "findings", "validation", "changelog"}
-    # The package carries the chain head at its publication: the hash of its own publication entry.
-    assert descriptor["audit"]["changeLog"]["head"] == log_rows(workspace, "publications")[0]["hash"]
+    assert {r["name"] for r in descriptor["resources"]} == {"violent-crime", "findings", "validation", "changelog",
+                                                           "changelog-head"}
+    # The package carries the chain head at its publication, the hash of its own publication entry, in a file
+    # of its own: that entry lists every other file by its hash, the descriptor and README included.
+    assert descriptor["audit"]["changeLog"] == {"extract": "changelog.jsonl", "head": "changelog-head.json"}
+    [publication] = log_rows(workspace, "publications")
+    assert json.loads((package / "changelog-head.json").read_text())["head"] == publication["hash"]
+    assert set(json.loads(publication["files"])) == {
+        "README.md", "datapackage.json", "data/violent-crime.csv", "findings.csv", "validation.json", "report.html"}
 
 
 def test_published_csv_has_plain_integers(workspace, tmp_path):

@@ -52,15 +52,17 @@ class ChainWalk:
     broken: ChainBreak | None = None
 
 
-def walk(dataset: str, entries: Iterable[dict[str, Any]]) -> ChainWalk:
+def walk(dataset: str, entries: Iterable[dict[str, Any]], start_seq: int = 0, start_hash: str = GENESIS) -> ChainWalk:
     """Check entries (sorted by seq) link up: seq 1, 2, 3 ..., each `prev_hash` the hash before it,
-    each `hash` its own content's. Stops at the first break, which names the entry."""
-    result = ChainWalk(dataset)
+    each `hash` its own content's. Stops at the first break, which names the entry.
+
+    A part of a chain (a package's extract) starts after entry `start_seq`, whose hash is `start_hash`."""
+    result = ChainWalk(dataset, head_seq=start_seq, head_hash=start_hash)
     for entry in entries:
         table, seq = entry.get(TABLE_KEY, "?"), entry.get("seq")
         expected_seq = result.head_seq + 1
         problem = None
-        if seq == result.head_seq and result.entries:
+        if seq == result.head_seq and (result.entries or start_seq):
             problem = f"a second entry at seq {seq} (an entry was inserted)"
         elif seq != expected_seq:
             problem = (f"entries {expected_seq} to {seq - 1} are missing (deleted or moved)"

@@ -14,14 +14,17 @@ import json
 import os
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 import duckdb
 
-from audit.errors import StateError
+from audit.crashpoints import crash_point
+from audit.errors import StateError, TamperError
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
+from audit.log.records import Change, Entry, Publication, Release
 from audit.sql import ident, literal
 
 ALIAS = "log"
@@ -29,21 +32,24 @@ CHAIN_COLUMNS = "dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARC
 
 # Each table's own columns; every table also has the chain columns above.
 TABLES: dict[str, str] = {
-    # data_digest: see `data_digest`; it makes the stored copy of the release's rows part of the chain.
+    # data_digest: see audit.log.digest; it makes the stored copy of the release's rows part of the chain.
     # normalisations: what was fixed in the file to read it (JSON; see audit.ingest.normalise).
+    # definition: the dataset's descriptor when the release was recorded (JSON), so that verify can redo its diff.
     "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
-    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR, normalisations VARCHAR",
+    "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR, normalisations VARCHAR, "
+    "definition VARCHAR",
     # claims and expectations (every expectation run, with its findings' positions) as JSON.
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
     "waived_count BIGINT, claims VARCHAR, expectations VARCHAR",
     "findings": "release_id VARCHAR, \"check\" VARCHAR, severity VARCHAR, \"key\" VARCHAR, \"columns\" VARCHAR, "
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
-    # A publication's own hash is the chain head its package carries. files: sha256 of each data file
-    # of the package (JSON); schema_sha256: of its published schema (for the version rule);
-    # signing_key: fingerprint of the Ed25519 key that signed the head, if any.
+    # A publication's own hash is the chain head its package carries. files: sha256 of every file of the
+    # package but its head file and its log extract (JSON); schema_sha256: of its published schema (for the
+    # version rule); signing_key: fingerprint of the Ed25519 key that signed the head, if any; previous_seq:
+    # the dataset's previous publication (0 for none), after which the package's log extract starts.
     "publications": "release_id VARCHAR, package_version VARCHAR, path VARCHAR, files VARCHAR, "
-    "schema_sha256 VARCHAR, signing_key VARCHAR, recorded_by VARCHAR",
+    "schema_sha256 VARCHAR, signing_key VARCHAR, recorded_by VARCHAR, previous_seq BIGINT",
     # Revision notes shipped with a release, each as JSON (id, where, columns, reason, reference, approved_by).
     "notes": "release_id VARCHAR, note_id VARCHAR, note VARCHAR",
     # Every change against the baseline (the last published release): key as JSON, old and new as JSON values.
@@ -52,9 +58,10 @@ TABLES: dict[str, str] = {
     # One per diff: counts by kind, explained and unexplained, and the reclassification summary (JSON).
     "revisions": "release_id VARCHAR, baseline_release_id VARCHAR, summary VARCHAR",
 }
+META_TABLE = "meta"
 DATA_SCHEMA = "release_data"
 # Bumped whenever a table or the hashed form changes; a log of another format is refused, not misread.
-LOG_FORMAT = "2"
+LOG_FORMAT = "3"
 
 
 def as_json(value: Any) -> str:
@@ -102,14 +109,23 @@ def open_log(
                 ) from exc
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
-    log = ChangeLog(con)
+    log = ChangeLog(con, path)
     log.check_format(path, create=not read_only)
     return log
 
 
 class ChangeLog:
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
         self.con = con
+        self.path = path
+        self._file = _file_identity(path) if path is not None else None
+
+    def require_in_place(self) -> None:
+        """Refuse (StateError) if the log file was deleted or replaced since it was opened: whatever this
+        command recorded went with it, and must not be reported as recorded."""
+        if self.path is not None and _file_identity(self.path) != self._file:
+            raise StateError(f"the change log {self.path} was deleted or replaced while this command ran, so what it "
+                             "recorded is not in the log; restore the log (from a backup) and run the command again")
 
     def check_format(self, path: Path, create: bool) -> None:
         """Create the tables of a new log; refuse a log written in another format."""
@@ -208,15 +224,16 @@ class ChangeLog:
         union = " UNION ".join(f"SELECT DISTINCT dataset FROM {ALIAS}.{t}" for t in TABLES)
         return sorted(r[0] for r in self.con.execute(union).fetchall())
 
-    def entries(self, dataset: str, batch: int = 10_000) -> Iterator[dict[str, Any]]:
-        """Every entry of `dataset`'s chain, in seq order, each with its table's name.
+    def entries(self, dataset: str, batch: int = 10_000, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+        """Every entry of `dataset`'s chain (after entry `after_seq`), in seq order, each with its table's name.
 
         Streams: one cursor per table, merged by seq, so a long log never sits in memory whole."""
 
         def table_entries(table: str) -> Iterator[dict[str, Any]]:
             cursor = self.con.cursor()
             try:
-                cursor.execute(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ? ORDER BY seq, hash", [dataset])
+                cursor.execute(f"SELECT * FROM {ALIAS}.{table} WHERE dataset = ? AND seq > ? ORDER BY seq, hash",
+                               [dataset, after_seq])
                 names = [d[0] for d in cursor.description]
                 while rows := cursor.fetchmany(batch):
                     for row in rows:
@@ -235,16 +252,21 @@ class ChangeLog:
                 found.append({TABLE_KEY: table, **row})
         return found
 
-    def releases(self, dataset: str) -> list[dict[str, Any]]:
-        return self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? ORDER BY seq", [dataset])
+    def _releases(self, where: str, params: list[Any], order: str = "seq") -> list[Release]:
+        return [Release.from_row(r) for r in
+                self._rows(f"SELECT * FROM {ALIAS}.releases WHERE {where} ORDER BY {order}", params)]
 
-    def publications(self, dataset: str) -> list[dict[str, Any]]:
-        return self._rows(f"SELECT * FROM {ALIAS}.publications WHERE dataset = ? ORDER BY seq", [dataset])
+    def releases(self, dataset: str) -> list[Release]:
+        return self._releases("dataset = ?", [dataset])
 
-    def publication_of(self, release_id: str) -> dict[str, Any] | None:
+    def publications(self, dataset: str) -> list[Publication]:
+        return [Publication.from_row(r) for r in
+                self._rows(f"SELECT * FROM {ALIAS}.publications WHERE dataset = ? ORDER BY seq", [dataset])]
+
+    def publication_of(self, release_id: str) -> Publication | None:
         rows = self._rows(f"SELECT * FROM {ALIAS}.publications WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
                           [release_id])
-        return rows[0] if rows else None
+        return Publication.from_row(rows[0]) if rows else None
 
     def data_tables(self) -> list[str]:
         return self._table_names(DATA_SCHEMA)
@@ -254,54 +276,56 @@ class ChangeLog:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r)) for r in cursor.fetchall()]
 
-    def release_by_sha(self, dataset: str, sha256: str) -> dict[str, Any] | None:
-        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND sha256 = ? ORDER BY seq DESC",
-                          [dataset, sha256])
-        return rows[0] if rows else None
+    def release_by_sha(self, dataset: str, sha256: str) -> Release | None:
+        found = self._releases("dataset = ? AND sha256 = ?", [dataset, sha256], "seq DESC")
+        return found[0] if found else None
 
-    def release_by_version(self, dataset: str, version: str) -> dict[str, Any] | None:
-        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND version = ?", [dataset, version])
-        return rows[0] if rows else None
+    def release_by_version(self, dataset: str, version: str) -> Release | None:
+        """Labels that differ only in case are one label (see audit.labels)."""
+        found = self._releases("dataset = ? AND lower(version) = lower(?)", [dataset, version])
+        return found[0] if found else None
 
-    def latest_release(self, dataset: str) -> dict[str, Any] | None:
-        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? ORDER BY seq DESC LIMIT 1", [dataset])
-        return rows[0] if rows else None
+    def release_by_id(self, release_id: str) -> Release | None:
+        found = self._releases("release_id = ?", [release_id])
+        return found[0] if found else None
 
-    def last_published(self, dataset: str, before_seq: int | None = None) -> dict[str, Any] | None:
+    def latest_release(self, dataset: str) -> Release | None:
+        found = self._releases("dataset = ?", [dataset], "seq DESC")
+        return found[0] if found else None
+
+    def last_published(self, dataset: str, before_seq: int | None = None) -> Release | None:
         """The release most recently published (of those recorded before entry `before_seq`), or None."""
         limit = "" if before_seq is None else f"AND r.seq < {int(before_seq)}"
         rows = self._rows(
             f"SELECT r.* FROM {ALIAS}.releases r JOIN {ALIAS}.publications p "
             f"ON p.dataset = r.dataset AND p.release_id = r.release_id "
             f"WHERE r.dataset = ? {limit} ORDER BY p.seq DESC LIMIT 1", [dataset])
-        return rows[0] if rows else None
+        return Release.from_row(rows[0]) if rows else None
 
-    def release_before(self, dataset: str, seq: int) -> dict[str, Any] | None:
+    def release_before(self, dataset: str, seq: int) -> Release | None:
         """The release recorded just before the entry `seq`."""
-        rows = self._rows(f"SELECT * FROM {ALIAS}.releases WHERE dataset = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
-                          [dataset, seq])
-        return rows[0] if rows else None
+        found = self._releases("dataset = ? AND seq < ?", [dataset, seq], "seq DESC")
+        return found[0] if found else None
 
     def notes(self, release_id: str) -> list[dict[str, Any]]:
         """The revision notes shipped with a release, as written."""
         rows = self._rows(f"SELECT note FROM {ALIAS}.notes WHERE release_id = ? ORDER BY seq", [release_id])
         return [json.loads(r["note"]) for r in rows]
 
-    def changes(self, release_id: str) -> list[dict[str, Any]]:
-        """Every change recorded for a release against its baseline, key and values decoded."""
-        rows = self._rows(f"SELECT * FROM {ALIAS}.changes WHERE release_id = ? ORDER BY seq", [release_id])
-        for row in rows:
-            for name in ("key", "old", "new"):
-                row[name] = None if row[name] is None else json.loads(row[name])
-        return rows
+    def changes(self, release_id: str) -> list[Change]:
+        """Every change recorded for a release against its baseline."""
+        return [Change.from_row(r) for r in
+                self._rows(f"SELECT * FROM {ALIAS}.changes WHERE release_id = ? ORDER BY seq", [release_id])]
 
     def revision_summary(self, release_id: str) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT summary FROM {ALIAS}.revisions WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
                           [release_id])
         return json.loads(rows[0]["summary"]) if rows else None
 
-    def release_count(self, dataset: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()[0][0]
+    def release_labels(self, dataset: str) -> set[str]:
+        """Every release label of the dataset, lower-cased (labels differing only in case are one)."""
+        return {r[0].lower() for r in self.con.execute(
+            f"SELECT version FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()}
 
     def findings(self, release_id: str) -> list[dict[str, Any]]:
         rows = self._rows(f"SELECT * FROM {ALIAS}.findings WHERE release_id = ? ORDER BY seq", [release_id])
@@ -316,25 +340,150 @@ class ChangeLog:
                           [release_id])
         return rows[0]
 
+    # -- what ingest records -------------------------------------------------
+
+    def record_release(self, dataset: str, recording: "Recording") -> Release:
+        """Record one release in one transaction: its typed rows (copied from `recording.table` into the
+        log), their digest, its waivers, notes, changes against its baseline, findings and validation.
+        Returns the release entry."""
+        from audit.log.digest import table_digest
+
+        r = recording
+        stored = self.data_table(r.release_id)
+        with self.transaction():
+            self.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
+            crash_point("ingest-data-stored")
+            # The stored copy itself, inside the transaction: what is digested is what the log keeps.
+            digest = table_digest(self.con, stored)
+            self.append("releases", dataset, [{
+                "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
+                "row_count": r.row_count, "recorded_by": who(), "data_table": r.release_id, "data_digest": digest,
+                "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
+            }])
+            self.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
+            self.append("notes", dataset, [
+                {"release_id": r.release_id, "note_id": n["id"], "note": as_json(n)} for n in r.notes])
+            if r.baseline_release_id is not None:
+                self.append("changes", dataset, [{
+                    "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
+                    "change": c["change"], "key": as_json(c["key"]), "column": c["column"],
+                    "old": _json_or_none(c["old"]), "new": _json_or_none(c["new"]), "note_id": c["note_id"],
+                } for c in r.changes])
+                self.append("revisions", dataset, [{
+                    "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
+                    "summary": as_json(r.report.revisions),
+                }])
+            report = r.report
+            self.append("findings", dataset, [{
+                "release_id": r.release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
+                "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
+                "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
+            } for f in report.findings])
+            self.append("validations", dataset, [{
+                "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
+                "finding_count": len(report.findings), "waived_count": len(report.waived),
+                "claims": as_json(report.claims), "expectations": as_json(report.expectations),
+            }])
+            crash_point("ingest-before-commit")
+        crash_point("ingest-after-commit")
+        return self.release_by_id(r.release_id)
+
+    # -- what the file holds besides -------------------------------------------
+
+    def unexpected_objects(self) -> list[str]:
+        """Everything in the log file that the tool did not put there: other schemas, tables, views,
+        macros, sequences, indexes, types, columns, and `meta` rows other than the one format row."""
+        found = []
+        q = lambda sql: self.con.execute(sql, [ALIAS]).fetchall()  # noqa: E731
+        for (schema,) in q("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ? AND NOT internal"):
+            if schema not in ("main", DATA_SCHEMA):
+                found.append(f"schema {schema!r}")
+        for schema, name in q("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?"):
+            if schema == "main" and name not in TABLES and name != META_TABLE:
+                found.append(f"table {name!r}")
+            elif schema not in ("main", DATA_SCHEMA):
+                found.append(f"table {schema}.{name}")
+        for kind, sql in (
+            ("view", "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal"),
+            ("macro or function", "SELECT DISTINCT schema_name || '.' || function_name FROM duckdb_functions() "
+                                  "WHERE database_name = ? AND NOT internal"),
+            ("sequence", "SELECT schema_name || '.' || sequence_name FROM duckdb_sequences() WHERE database_name = ?"),
+            ("index", "SELECT schema_name || '.' || index_name FROM duckdb_indexes() WHERE database_name = ?"),
+            ("type", "SELECT schema_name || '.' || type_name FROM duckdb_types() WHERE database_name = ? "
+                     "AND NOT internal"),
+        ):
+            found += [f"{kind} {name!r}" for (name,) in q(sql)]
+        for table, columns in TABLES.items():
+            expected = [c.split()[0].strip('"') for c in (CHAIN_COLUMNS + ", " + columns).split(", ")]
+            actual = [r[0] for r in self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
+                "AND table_name = ? ORDER BY column_index", [ALIAS, table]).fetchall()]
+            if actual and actual != expected:
+                found.append(f"table {table!r} has columns {actual}, not the log's {expected}")
+        if META_TABLE in self._table_names("main"):
+            rows = self.con.execute(f"SELECT * FROM {ALIAS}.{META_TABLE}").fetchall()
+            if rows != [("format", LOG_FORMAT)]:
+                found.append(f"meta holds {rows!r}, not just the format row")
+        return found
+
     def data_table(self, name: str) -> str:
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
 
-    def data_digest(self, name: str) -> str:
-        return data_digest(self.con, self.data_table(name))
+    def stored_rows_problem(self, release: Release) -> str | None:
+        """Why the release's stored rows are not the ones recorded (None when they are): the table is gone,
+        or its digest (columns, types, every cell, row order) differs from the release entry's."""
+        from audit.log.digest import table_digest
+
+        if release.data_table not in self.data_tables():
+            return f"release {release.release_id} (seq {release.seq}): its stored rows (table {release.data_table!r}) are missing"
+        digest = table_digest(self.con, self.data_table(release.data_table))
+        if digest != release.data_digest:
+            return (f"release {release.release_id} (seq {release.seq}): its stored rows differ from those recorded "
+                    f"(digest {digest}, recorded {release.data_digest})")
+        return None
+
+    def require_recorded_entry(self, record: Entry) -> None:
+        """Refuse to go on (TamperError) unless `record` is still the entry recorded at its position."""
+        table = {Release: "releases", Publication: "publications"}[type(record)]
+        found = [e for e in self.entry_at(record.dataset, record.seq) if e[TABLE_KEY] == table]
+        if len(found) != 1 or entry_hash(found[0]) != record.hash:
+            raise TamperError(f"{record.dataset}: the {table} entry at seq {record.seq} does not match its hash (it was "
+                              f"changed after it was recorded); nothing was written. Run `audit verify` to see what "
+                              f"else was altered")
+
+    def require_stored_rows(self, release: Release, why: str) -> None:
+        """Refuse to go on (TamperError, exit 1) when the release's stored rows are not the ones recorded."""
+        problem = self.stored_rows_problem(release)
+        if problem:
+            raise TamperError(f"{problem}; {why}. Run `audit verify` to see what else was altered")
 
 
-def data_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A digest of a stored release's rows, so they are covered by the chain without hashing them one
-    entry each: sha256 of each row (its position and its values as text, NULL apart from empty),
-    truncated to 64 bits and summed. Any changed, added, removed or moved row changes it.
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
 
-    A sum of truncated hashes is cheap (about 0.5 s a million rows) but weaker than a hash of the
-    whole table: it catches any edit, not a forger who searches for a compensating set of rows.
-    """
-    names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    values = ", ".join(f"coalesce(CAST({ident(n)} AS VARCHAR), chr(0))" for n in names)
-    row_text = f"concat_ws(chr(31), rowid, {values})"
-    count, total = con.execute(
-        f"SELECT count(*), sum(CAST(CAST('0x' || left(sha256({row_text}), 16) AS UBIGINT) AS HUGEINT)) FROM {table}"
-    ).fetchall()[0]
-    return f"sha256-sum64:{count}:{total or 0:x}"
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else as_json(value)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What ingest hands the log to record one release (see `ChangeLog.record_release`)."""
+
+    release_id: str
+    version: str
+    table: str                       # the typed rows in the working database
+    sha256: str
+    source_name: str
+    row_count: int
+    definition: dict[str, Any]       # the dataset's descriptor
+    suite_sha256: str
+    report: Any                      # audit.findings.Report
+    waivers: list[dict[str, Any]]
+    notes: list[dict[str, Any]]      # each note as written (RevisionNote.to_dict)
+    baseline_release_id: str | None  # None when nothing was published to compare with
+    changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records

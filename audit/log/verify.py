@@ -1,33 +1,38 @@
-"""`audit verify`: recompute the change log's chains, and check published packages against them.
+"""`audit verify`: recompute what the change log claims, and check published packages against it.
 
-Three questions, each answered from what is on disk:
-- the log: does every dataset's chain link up from its first entry to its head, and do the
-  stored release rows still match the digest recorded with each release?
-- a package: does the log extract it ships link up to the head it carries, does that head's
-  publication entry name the package's own files by their hashes, and is the head's signature
-  (if any) good? This needs nothing from the office, so anyone can ask it.
-- a package and the log: does the log still hold the package's head? If not, entries were
-  removed from its end (truncation), which the log alone cannot show.
+Each question is answered from what is on disk, and every answer is recomputed, not read:
+- the log file: does it hold only what the tool put there (its tables with their columns, the stored
+  releases, one format row), does every dataset's chain link up from its first entry to its head, do the
+  stored rows still match each release's digest, and does each recorded diff (the `changes` and the
+  `revisions` summary) come out the same when the release is compared with its baseline again?
+- the published folders (with a workspace): is every publication the log records in place (not pending,
+  not missing, not replaced by another package), with exactly the files it lists, and does each dataset's
+  index.json list exactly the published versions?
+- a package alone: does its log extract link up to the head it carries, does that head's publication entry
+  list exactly the package's files by their hashes, and is the head's signature (if any) good? This needs
+  nothing from the office, so anyone can ask it; given several versions, each must continue the one before.
+- a package and the log: does the log still hold the package's head? If not, entries were removed from
+  its end (truncation), which the log alone cannot show.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
-from audit.files import file_sha256
-from audit.log.chain import TABLE_KEY, ChainWalk, walk
+from audit.log.chain import GENESIS, TABLE_KEY, ChainWalk, walk
+from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head
+from audit.log.records import Release, change_identity
 from audit.log.store import ChangeLog
-
-EXTRACT_FILE = "changelog.jsonl"
 
 
 @dataclass
 class LogCheck:
-    """One dataset's chain in the office's log, and its stored releases."""
+    """One dataset's chain in the office's log, its stored releases and its recorded diffs."""
 
     walk: ChainWalk
     data_problems: list[str] = field(default_factory=list)
@@ -46,10 +51,13 @@ class PackageCheck:
     path: Path
     dataset: str
     version: str | None
-    head_seq: int
-    head_hash: str
+    head_seq: int = 0
+    head_hash: str = ""
+    previous_seq: int = 0          # the extract starts after this entry ...
+    previous_hash: str = GENESIS   # ... whose hash its first entry names
     signed_by: str | None = None
     problems: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)  # what this check could not show, said plainly
 
     @property
     def ok(self) -> bool:
@@ -60,16 +68,21 @@ class PackageCheck:
 class Verification:
     logs: list[LogCheck] = field(default_factory=list)
     packages: list[PackageCheck] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # not tied to one dataset (e.g. a stray data table)
+    problems: list[str] = field(default_factory=list)  # not tied to one chain (objects in the file, a stray table)
+    publications: list[str] = field(default_factory=list)  # published folders and indexes that differ from the log
+    pending: list[str] = field(default_factory=list)  # publications a crash left half-done
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(c.ok for c in self.logs) and all(p.ok for p in self.packages)
+        return not (self.problems or self.publications or self.pending) and all(c.ok for c in self.logs) \
+            and all(p.ok for p in self.packages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "problems": self.problems,
+            "publications": self.publications,
+            "pending": self.pending,
             "datasets": [{
                 "dataset": c.walk.dataset, "ok": c.ok, "entries": c.walk.entries, "head_seq": c.walk.head_seq,
                 "head": c.walk.head_hash, "problems": c.problems,
@@ -77,7 +90,8 @@ class Verification:
             } for c in self.logs],
             "packages": [{
                 "path": str(p.path), "dataset": p.dataset, "version": p.version, "ok": p.ok, "head_seq": p.head_seq,
-                "head": p.head_hash, "signed_by": p.signed_by, "problems": p.problems,
+                "head": p.head_hash, "extract_starts_after_seq": p.previous_seq, "signed_by": p.signed_by,
+                "problems": p.problems, "caveats": p.caveats,
             } for p in self.packages],
         }
 
@@ -86,108 +100,227 @@ class Verification:
 
 
 def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
-    """Walk every dataset's chain; recompute each stored release's digest. Returns the checks and
-    the problems that belong to no dataset."""
+    """Walk every dataset's chain; recompute each stored release's digest and each recorded diff. Returns the
+    checks and the problems that belong to no dataset."""
+    problems = [f"the log file holds {what}, which the tool never creates (added behind its back)"
+                for what in log.unexpected_objects()]
     missing = log.missing_tables()
     if missing:
-        return [], [f"table {t} is missing from the log (dropped behind the tool's back)" for t in missing]
+        return [], problems + [f"table {t} is missing from the log (dropped behind the tool's back)" for t in missing]
     checks = []
     stored, referenced = set(log.data_tables()), set()
     for dataset in log.datasets():
         check = LogCheck(walk(dataset, log.entries(dataset)))
         # Every release entry, even past a break in the chain: its rows are checked all the same.
+        intact: dict[str, Release] = {}
         for release in log.releases(dataset):
-            referenced.add(release["data_table"])
-            check.data_problems.extend(_data_problems(log, release, stored))
+            referenced.add(release.data_table)
+            problem = log.stored_rows_problem(release) if release.data_table in stored else \
+                f"release {release.release_id} (seq {release.seq}): its stored rows (table {release.data_table!r}) are missing"
+            if problem:
+                check.data_problems.append(problem)
+            else:
+                intact[release.release_id] = release
+        check.data_problems.extend(_diff_problems(log, dataset, intact))
         checks.append(check)
     stray = [f"stored data table {t!r} belongs to no recorded release (added behind the tool's back)"
              for t in sorted(stored - referenced)]
-    return checks, stray
+    return checks, problems + stray
 
 
-def _data_problems(log: ChangeLog, release: dict[str, Any], stored: set[str]) -> list[str]:
-    name, label = release["data_table"], f"release {release['release_id']} (seq {release['seq']})"
-    if name not in stored:
-        return [f"{label}: its stored rows (table {name!r}) are missing"]
-    digest = log.data_digest(name)
-    if digest != release["data_digest"]:
-        return [f"{label}: its stored rows differ from those recorded (digest {digest}, "
-                f"recorded {release['data_digest']})"]
-    return []
+def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> list[str]:
+    """Compare each release with its baseline again, as ingest did, and hold the result to what was recorded:
+    the same changes (each with the same note) and the same counts."""
+    from audit.dataset import Dataset
+    from audit.diff import RevisionNote, diff_releases
+    from audit.diff.records import revision_records
+
+    problems = []
+    for release in intact.values():
+        summary = log.revision_summary(release.release_id)
+        recorded = log.changes(release.release_id)
+        if summary is None:
+            if recorded:
+                problems.append(f"release {release.release_id}: {len(recorded)} change(s) are recorded with no diff")
+            continue
+        baseline = intact.get(summary.get("baseline", {}).get("release_id"))
+        if baseline is None:
+            continue  # its baseline's rows are missing or altered, which is reported already
+        definition = Dataset(dataset, Path(f"(recorded with {release.release_id})"), Path(""), release.definition)
+        notes = [RevisionNote.from_dict(n) for n in log.notes(release.release_id)]
+        try:
+            diff = diff_releases(log.con, definition, log.data_table(baseline.data_table),
+                                 log.data_table(release.data_table), {**baseline.info(), "release_id": baseline.release_id},
+                                 notes)
+            again = Counter(change_identity(r) for r in revision_records(log.con, definition.primary_key))
+        except Exception as exc:  # a definition or notes the tool can no longer read: say so, do not crash
+            problems.append(f"release {release.release_id}: its diff against {baseline.release_id} could not be "
+                            f"recomputed ({type(exc).__name__}: {exc})")
+            continue
+        logged = Counter(c.identity() for c in recorded)
+        if again != logged:
+            missing, extra = again - logged, logged - again
+            problems.append(
+                f"release {release.release_id}: its recorded changes against {baseline.release_id} are not what "
+                f"comparing the two stored releases gives ({sum(missing.values())} change(s) not recorded, "
+                f"{sum(extra.values())} recorded that the data do not show)")
+        elif diff.counts != summary.get("counts"):
+            problems.append(f"release {release.release_id}: its recorded revision counts {summary.get('counts')} are "
+                            f"not the recomputed {diff.counts}")
+    return problems
+
+
+# -- published folders, from the log ------------------------------------------
+
+
+def verify_published(root: Path, log: ChangeLog) -> tuple[list[str], list[str]]:
+    """Every publication the log records against the folders on disk and the indexes. Returns the problems
+    and the publications a crash left pending."""
+    from audit.publish.folder import pending_folder
+    from audit.publish.index import index_versions, read_index
+
+    problems, pending = [], []
+    for dataset in log.datasets():
+        publications = log.publications(dataset)
+        for publication in publications:
+            target = root / publication.path
+            label = f"{dataset} version {publication.package_version}"
+            if not target.is_dir():
+                if pending_folder(target, publication.hash).is_dir():
+                    pending.append(f"{label} is half-published: the log records it but its package is still hidden "
+                                   f"at {pending_folder(target, publication.hash).name}; run `audit publish {dataset}` "
+                                   "to finish it")
+                else:
+                    problems.append(f"{label} is missing: the log published it to {target}, which is gone")
+                continue
+            head, why = read_head(target)
+            if head is None or (head.get("seq"), head.get("head")) != (publication.seq, publication.hash):
+                problems.append(f"{label} at {target} is not the package that was published: "
+                                + (why or f"its head is seq {head.get('seq')}, the log's publication is seq {publication.seq}"))
+                continue
+            problems += [f"{label}: {p}" for p in file_problems(target, publication.files)]
+        unfinished = {(root / p.path).parent for p in publications if not (root / p.path).is_dir()
+                      and pending_folder(root / p.path, p.hash).is_dir()}
+        for folder in sorted({(root / p.path).parent for p in publications} - unfinished):
+            here = [p for p in publications if (root / p.path).parent == folder]
+            expected = {"dataset": dataset, "latest": here[-1].package_version, "versions": index_versions(here)}
+            try:
+                index = read_index(folder)
+            except (OSError, ValueError) as exc:
+                index = f"unreadable ({exc})"
+            if index != expected:
+                problems.append(f"{folder / 'index.json'} does not list exactly the versions the log published "
+                                f"({', '.join(p.package_version for p in here)}, latest {here[-1].package_version})")
+            listed = {p.package_version for p in here}
+            for other in sorted(folder.iterdir()) if folder.is_dir() else []:
+                if other.is_dir() and not other.name.startswith(".") and other.name not in listed:
+                    problems.append(f"{other} is a folder the log never published as a version of {dataset}")
+    return problems, pending
 
 
 # -- packages ----------------------------------------------------------------
 
 
-def read_extract(folder: Path) -> list[dict[str, Any]]:
+def read_extract(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The package's extract, one entry a line, and what in it could not be read as entries."""
     path = folder / EXTRACT_FILE
-    entries = []
+    entries, problems = [], []
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
-                    entries.append(json.loads(line))
+                    entry = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise InputError(f"not a JSON object per line ({exc.msg})", str(path), number) from exc
-    except OSError as exc:
-        raise InputError(f"cannot read the package's change log extract: {exc.strerror}", str(path)) from exc
-    return entries
+                    problems.append(f"{EXTRACT_FILE} line {number} is not JSON ({exc.msg})")
+                    continue
+                if not isinstance(entry, dict):
+                    problems.append(f"{EXTRACT_FILE} line {number} is not a log entry (a JSON object)")
+                    continue
+                entries.append(entry)
+    except FileNotFoundError:
+        problems.append(f"{EXTRACT_FILE} is missing")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{EXTRACT_FILE} cannot be read ({exc})")
+    return entries, problems
 
 
-def _read_descriptor(folder: Path) -> dict[str, Any]:
+def _read_descriptor(folder: Path) -> dict[str, Any] | str:
     path = folder / "datapackage.json"
+    if not path.is_file():
+        raise InputError("there is no datapackage.json here: this is not a data package", str(path))
     try:
         descriptor = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read a data package descriptor here ({exc})", str(path)) from exc
-    if not isinstance(descriptor.get("audit", {}).get("changeLog"), dict):
-        raise InputError("this package carries no change log head (audit.changeLog): it was not published by audit",
-                         str(path))
-    return descriptor
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"datapackage.json cannot be read as JSON ({exc})"
+    return descriptor if isinstance(descriptor, dict) else "datapackage.json is not a JSON object"
 
 
 def verify_package(folder: Path, trusted_key: bytes | None = None) -> tuple[PackageCheck, list[dict[str, Any]]]:
-    """Check a package on its own: its extract's chain, its head, its files, its signature.
+    """Check a package on its own: its extract's chain, its head, its files, its signature. Never raises for
+    a malformed package (that is a finding about it), only for a folder that is no package at all.
     Returns the check and the extract (for comparing packages with each other and with the log)."""
-    from audit.log.signing import signature_problem
-
     descriptor = _read_descriptor(folder)
-    head = descriptor["audit"]["changeLog"]
-    check = PackageCheck(folder, descriptor.get("name", "?"), descriptor.get("version"), head.get("seq", 0),
-                         head.get("head", ""))
-    entries = read_extract(folder)
-    chain = walk(check.dataset, entries)
+    if isinstance(descriptor, str):
+        return PackageCheck(folder, "?", None, problems=[descriptor]), []
+    check = PackageCheck(folder, str(descriptor.get("name", "?")), descriptor.get("version"))
+    head, why = read_head(folder)
+    if head is None:
+        check.problems.append(why)
+        return check, []
+    check.head_seq, check.head_hash = head["seq"], head["head"]
+    entries, unreadable = read_extract(folder)
+    check.problems += unreadable
+    if unreadable or not entries:
+        check.problems += [] if unreadable else [f"{EXTRACT_FILE} holds no entries"]
+        return check, entries
+    last = entries[-1]
+    previous_seq = last.get("previous_seq")
+    if last.get(TABLE_KEY) != "publications" or not isinstance(previous_seq, int):
+        check.problems.append(f"the last entry of {EXTRACT_FILE} is not a publication")
+        return check, entries
+    check.previous_seq = previous_seq
+    check.previous_hash = GENESIS if previous_seq == 0 else str(entries[0].get("prev_hash"))
+    chain = walk(check.dataset, entries, check.previous_seq, check.previous_hash)
     if chain.broken:
         check.problems.append(f"its change log extract: {chain.broken}")
     elif (chain.head_seq, chain.head_hash) != (check.head_seq, check.head_hash):
         check.problems.append(f"its change log extract ends at seq {chain.head_seq} ({chain.head_hash[:12]}…), "
-                              f"not at the head it carries, seq {check.head_seq} ({check.head_hash[:12]}…)")
+                              f"not at the head its {HEAD_FILE} names, seq {check.head_seq} ({check.head_hash[:12]}…)")
+    elif last.get("package_version") != check.version or last.get("dataset") != check.dataset:
+        check.problems.append(f"its head (seq {check.head_seq}) is the publication of {last.get('dataset')} version "
+                              f"{last.get('package_version')}, not of {check.dataset} version {check.version}")
     else:
-        check.problems.extend(_publication_problems(folder, entries[-1], check))
-    signature = head.get("signature")
-    if signature is not None:
-        problem = signature_problem(check.head_hash, signature, trusted_key)
-        if problem:
-            check.problems.append(problem)
+        try:
+            recorded = json.loads(last.get("files") or "{}")
+        except json.JSONDecodeError:
+            recorded = None
+        if not isinstance(recorded, dict):
+            check.problems.append("its publication entry does not list its files")
         else:
-            check.signed_by = signature.get("keyFingerprint")
-    elif trusted_key is not None:
-        check.problems.append("its chain head is not signed, but a trusted key was given")
+            check.problems += file_problems(folder, recorded)
+    stated = head.get("previous")
+    if isinstance(stated, dict) and (stated.get("seq"), stated.get("head")) != (check.previous_seq, check.previous_hash):
+        check.problems.append(f"{HEAD_FILE} names a previous version (seq {stated.get('seq')}) that its extract "
+                              f"does not continue (it starts after seq {check.previous_seq})")
+    _check_signature(check, head.get("signature"), trusted_key)
     return check, entries
 
 
-def _publication_problems(folder: Path, last: dict[str, Any], check: PackageCheck) -> list[str]:
-    """The head entry must be this package's publication, naming each of its files by hash."""
-    if last.get(TABLE_KEY) != "publications" or last.get("package_version") != check.version:
-        return [f"its head (seq {check.head_seq}) is not the publication of version {check.version}"]
-    problems = []
-    for name, expected in sorted(json.loads(last.get("files") or "{}").items()):
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{name} is missing")
-        elif file_sha256(path) != expected:
-            problems.append(f"{name} is not the file that was published (its sha256 differs from the log's)")
-    return problems
+def _check_signature(check: PackageCheck, signature: Any, trusted_key: bytes | None) -> None:
+    from audit.log.signing import signature_problem
+
+    if signature is None:
+        if trusted_key is not None:
+            check.problems.append("its chain head is not signed, but a trusted key was given")
+        return
+    if not isinstance(signature, dict):
+        check.problems.append("the signature block is malformed")
+        return
+    problem = signature_problem(check.head_hash, signature, trusted_key)
+    if problem:
+        check.problems.append(problem)
+    else:
+        check.signed_by = signature.get("keyFingerprint")
 
 
 def compare_with_log(check: PackageCheck, log: ChangeLog) -> None:
@@ -206,33 +339,53 @@ def compare_with_log(check: PackageCheck, log: ChangeLog) -> None:
                               f"with (the log was rewritten from there or earlier)")
 
 
-def compare_packages(checks: list[tuple[PackageCheck, list[dict[str, Any]]]]) -> None:
-    """Each later package of a dataset must continue the earlier one: its extract holds the earlier head."""
-    by_dataset: dict[str, list[tuple[PackageCheck, list[dict[str, Any]]]]] = {}
-    for item in checks:
-        by_dataset.setdefault(item[0].dataset, []).append(item)
+def compare_packages(checks: list[PackageCheck], with_log: bool) -> None:
+    """Each later package of a dataset must continue the one before it: its extract starts right after that
+    package's head and links to it. Where versions in between were not given (and no log vouches), say so."""
+    by_dataset: dict[str, list[PackageCheck]] = {}
+    for check in checks:
+        if check.head_seq:
+            by_dataset.setdefault(check.dataset, []).append(check)
     for items in by_dataset.values():
-        items.sort(key=lambda item: item[0].head_seq)
-        for (earlier, _), (later, entries) in zip(items, items[1:]):
-            at = next((e for e in entries if e.get("seq") == earlier.head_seq), None)
-            if at is None or at.get("hash") != earlier.head_hash:
-                later.problems.append(f"it does not continue version {earlier.version}: its extract does not hold "
-                                      f"that version's head at seq {earlier.head_seq}")
+        items.sort(key=lambda c: c.head_seq)
+        first = items[0]
+        if first.previous_seq and not with_log:
+            first.caveats.append(f"its extract starts after seq {first.previous_seq}: the history before that is "
+                                 f"vouched for by the earlier versions' packages, not given here")
+        for earlier, later in zip(items, items[1:]):
+            if (later.head_seq, later.head_hash) == (earlier.head_seq, earlier.head_hash):
+                continue  # the same package given twice
+            if later.previous_seq == earlier.head_seq:
+                if later.previous_hash != earlier.head_hash:
+                    later.problems.append(f"it does not continue version {earlier.version}: its extract links to "
+                                          f"another entry at seq {earlier.head_seq} than that version's head")
+            elif later.previous_seq < earlier.head_seq:
+                later.problems.append(f"it does not continue version {earlier.version}: its extract starts after seq "
+                                      f"{later.previous_seq}, before that version's head at seq {earlier.head_seq}")
+            elif not with_log:
+                later.caveats.append(f"that it continues version {earlier.version} is not shown: the versions "
+                                     f"published between seq {earlier.head_seq} and {later.previous_seq} were not given")
 
 
-def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None) -> Verification:
+def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
+           root: Path | None = None) -> Verification:
     import duckdb
 
     result = Verification()
     if log is not None:
         try:
             result.logs, result.problems = verify_log(log)
+            if root is not None and not log.missing_tables():
+                result.publications, result.pending = verify_published(root, log)
         except duckdb.Error as exc:  # a table reshaped behind the tool's back, say
-            result.problems = [f"the log cannot be read as the tool wrote it: {exc}"]
-    checked = [verify_package(p, trusted_key) for p in packages]
-    compare_packages(checked)
-    for check, _ in checked:
-        if log is not None:
-            compare_with_log(check, log)
+            result.problems.append(f"the log cannot be read as the tool wrote it: {exc}")
+    checked = [verify_package(p, trusted_key)[0] for p in packages]
+    compare_packages(checked, log is not None)
+    for check in checked:
+        if log is not None and check.head_seq:
+            try:
+                compare_with_log(check, log)
+            except duckdb.Error as exc:
+                check.problems.append(f"the log cannot be read to vouch for it: {exc}")
         result.packages.append(check)
     return result

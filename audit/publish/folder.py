@@ -17,8 +17,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from audit.errors import StateError
+from audit.files import inside
+
 STAGING = ".staging-"
 PENDING = ".pending-"
+
+
+def package_folder(out: Path, dataset: str, version: str) -> Path:
+    """Where version `version` of `dataset` goes: `out`/dataset/version, inside `out` with no link on the way,
+    and new (a published package is never overwritten)."""
+    target = inside(out, Path(dataset) / version)
+    if target.exists() or target.is_symlink():
+        raise StateError(f"{target} already exists: a published package is never overwritten")
+    return target
 
 
 def staging_folder(target: Path) -> Path:

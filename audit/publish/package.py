@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -14,9 +13,8 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
-from audit.files import file_sha256
 from audit.log.store import as_json
-from audit.log.verify import EXTRACT_FILE
+from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
 from audit.publish.report_page import render_report_page
@@ -25,7 +23,6 @@ from audit.sql import alongside, ident, literal
 from audit.formulas import spreadsheet_safe_sql
 
 REPORT_PAGE = "report.html"
-DATA_DOCS_PAGE = "data-docs.html"
 # Field properties that only tell ingest how to read the incoming file: the published
 # CSV is clean, so its schema must not carry them.
 INGEST_ONLY_PROPERTIES = ("aliases", "groupChar", "decimalChar", "bareNumber", "trueValues", "falseValues")
@@ -54,6 +51,13 @@ def published_schema(dataset: Dataset) -> dict[str, Any]:
     return schema
 
 
+def published_columns(dataset: Dataset) -> str:
+    """The SELECT list of the published data file: every field in schema order, text that starts like a
+    formula with a leading ' (see the formula-injection check)."""
+    return ", ".join(f"{spreadsheet_safe_sql(ident(f.name))} AS {ident(f.name)}" if f.type == "string"
+                     else ident(f.name) for f in dataset.fields)
+
+
 def _write_findings_csv(path: Path, report: Report) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -73,36 +77,26 @@ def write_data_files(
     report: Report,
     revisions: PublishedRevisions | None = None,
     package_version: str | None = None,
-    data_docs: Path | None = None,
-) -> dict[str, str]:
-    """Write the package's data files and its report page into `folder` (and copy the validation's GX Data
-    Docs page, if given); return each one's path in the package -> sha256.
+) -> None:
+    """Write the package's data files and its report page into `folder`.
 
-    These hashes go into the publication's log entry, so the log vouches for the very files published."""
+    GX's Data Docs page of the validation stays in the workspace (data-docs/): it puts failing values into
+    its markup unescaped and loads its styles from other hosts, so it is not safe to publish."""
     data_path = dataset.data_path
     (folder / data_path).parent.mkdir(parents=True, exist_ok=True)
     target = literal(str(folder / data_path))
-    # Text that starts like a formula is published with a leading ' (see the formula-injection check).
-    columns = ", ".join(f"{spreadsheet_safe_sql(ident(f.name))} AS {ident(f.name)}" if f.type == "string"
-                        else ident(f.name) for f in dataset.fields)
+    columns = published_columns(dataset)
     # Rows in the order the office released them (the stored copy keeps it): sorting ten million rows by key
     # would double the cost of writing them. DuckDB writes them while Python writes the other files.
     copy = f"COPY (SELECT {columns} FROM {data_table}) TO {target} (HEADER, DELIMITER ',')"
     with alongside(con, lambda cursor: cursor.execute(copy)) as copying:
         _write_findings_csv(folder / "findings.csv", report)
         (folder / "validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-        names = [data_path, "findings.csv", "validation.json"]
         if revisions is not None:
             published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
-            names.append(published_revisions.FILE_NAME)
         page = render_report_page(con, data_table, dataset, report, revisions, package_version)
         (folder / REPORT_PAGE).write_text(page, encoding="utf-8")
-        names.append(REPORT_PAGE)
     copying.result()
-    if data_docs is not None and data_docs.is_file():
-        shutil.copyfile(data_docs, folder / DATA_DOCS_PAGE)
-        names.append(DATA_DOCS_PAGE)
-    return {name: file_sha256(folder / name) for name in names}
 
 
 def write_descriptor(
@@ -110,13 +104,13 @@ def write_descriptor(
     dataset: Dataset,
     report: Report,
     version: str,
-    change_log: dict[str, Any],
     revisions: PublishedRevisions | None = None,
     version_rule: str = "",
     coverage: dict[str, Any] | None = None,
 ) -> None:
-    """Write datapackage.json and README.md, which name the chain head (`change_log`) of this publication
-    and why it has the version it has (`version_rule`)."""
+    """Write datapackage.json and README.md, which say why the package has the version it has (`version_rule`)
+    and where its log extract and head are. They name no hash of the head: the publication entry, whose hash
+    is the head, covers them."""
     data_path = dataset.data_path
     descriptor = {k: v for k, v in dataset.descriptor.items() if k != "resources"}
     descriptor.update(
@@ -161,16 +155,27 @@ def write_descriptor(
         "name": "changelog",
         "path": EXTRACT_FILE,
         "title": "Change log extract",
-        "description": "Every entry of the office's change log for this dataset up to this publication, one JSON "
-                       "object a line, hash-chained: check it with `audit verify --package`.",
+        "description": "The entries of the office's change log for this dataset since its previous package, up to "
+                       "and including this publication, one JSON object a line, hash-chained: check it with "
+                       "`audit verify --package`.",
         "format": "txt",  # JSON lines; "jsonl" would make frictionless read it as a table
         "mediatype": "application/x-ndjson",
         "encoding": "utf-8",
     })
+    descriptor["resources"].append({
+        "name": "changelog-head",
+        "path": HEAD_FILE,
+        "title": "Change log head",
+        "description": "The hash of this publication's log entry (the last line of the extract), which lists every "
+                       "other file of this package by its sha256, and the office's signature of it if it signs.",
+        "format": "json",
+        "mediatype": "application/json",
+        "encoding": "utf-8",
+    })
     descriptor["audit"] = {"release": report.release, "versionRule": version_rule, "temporal": coverage,
-                           "changeLog": change_log}
+                           "changeLog": {"extract": EXTRACT_FILE, "head": HEAD_FILE}}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(render_readme(dataset, report, version, change_log, revisions, version_rule, coverage), encoding="utf-8")
+    (folder / "README.md").write_text(render_readme(dataset, report, version, revisions, version_rule, coverage), encoding="utf-8")
 
 
 def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:

@@ -14,15 +14,19 @@ from typing import Any
 
 from audit.crashpoints import crash_point
 from audit.dataset import Dataset
-from audit.errors import ConfigError, StateError
+from audit.errors import ConfigError, StateError, TamperError
 from audit.findings import Report
 from audit.log import ChangeLog
+from audit.log.chain import GENESIS, walk
+from audit.log.manifest import package_files, write_head
+from audit.log.records import Publication as LoggedPublication
+from audit.log.records import Release
 from audit.log.store import as_json, who
-from audit.log.verify import EXTRACT_FILE
 from audit.publish import folder
 from audit.publish.coverage import temporal_coverage
 from audit.publish.index import write_index
-from audit.publish.package import published_schema, write_data_files, write_descriptor, write_extract
+from audit.publish.package import (published_columns, published_schema, write_data_files, write_descriptor,
+                                   write_extract)
 from audit.publish.revisions import PublishedRevisions
 from audit.publish.versioning import next_version, schema_sha256
 
@@ -41,52 +45,63 @@ def relative_path(root: Path, path: Path) -> str:
     return str(path.relative_to(root) if path.is_relative_to(root) else path)
 
 
-def existing_publication(root: Path, log: ChangeLog, dataset: Dataset, publication: dict[str, Any]) -> Publication:
+def existing_publication(root: Path, log: ChangeLog, dataset: Dataset, publication: LoggedPublication) -> Publication:
     """A release already published: its package, put in place first if a crash left it pending."""
-    target = root / publication["path"]
-    if not folder.complete(target, publication["hash"]):
-        raise StateError(f"{publication['release_id']} was published to {target}, which is gone; "
+    target = root / publication.path
+    if not folder.complete(target, publication.hash):
+        raise StateError(f"{publication.release_id} was published to {target}, which is gone; "
                          "copy the package back from where it was published")
     _update_index(root, log, dataset, target.parent)
-    return Publication(target, publication["package_version"], "published before", already_published=True)
+    return Publication(target, publication.package_version, "published before", already_published=True)
 
 
 def publish_release(
-    root: Path, log: ChangeLog, dataset: Dataset, release: dict[str, Any], report: Report, out: Path,
-    signing_key: Path | None = None, data_docs: Path | None = None,
+    root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
+    signing_key: Path | None = None,
 ) -> Publication:
-    """Publish `release` (recorded, with no blocking findings) under `out`/<dataset>/<version>/, with the
-    GX Data Docs page of its validation (`data_docs`) if ingest left one."""
+    """Publish `release` (recorded, with no blocking findings) under `out`/<dataset>/<version>/.
+
+    Before anything is written, the release entry and the log's entries since the previous publication must
+    still be what was recorded, and the stored rows must still match the release's digest; after the data file
+    is written, it must read back as those rows. Otherwise nothing is published (TamperError, exit 1)."""
     from audit.log.signing import Signer
 
     check_publishable(dataset, report)
     signer = Signer(signing_key) if signing_key else None
     earlier = log.publications(dataset.name)
-    schema_sha = schema_sha256(published_schema(dataset))
     previous = earlier[-1] if earlier else None
-    version, why = next_version(previous and previous["package_version"],
-                                previous is not None and previous["schema_sha256"] != schema_sha,
+    since = _entries_since(log, dataset.name, previous)
+    log.require_recorded_entry(release)
+    log.require_stored_rows(release, "so it was not published")
+    schema_sha = schema_sha256(published_schema(dataset))
+    version, why = next_version(previous and previous.package_version,
+                                previous is not None and previous.schema_sha256 != schema_sha,
                                 (report.revisions or {}).get("counts"))
-    target = (out / dataset.name / version).resolve()
-    if target.exists():
-        raise StateError(f"{target} already exists: a published package is never overwritten")
+    target = folder.package_folder(out, dataset.name, version)
     revisions = published_revisions(log, report, release)
-    folder.clear_abandoned(target.parent, {p["hash"][:16] for p in earlier})
+    folder.clear_abandoned(target.parent, {p.hash[:16] for p in earlier})
     staging = folder.staging_folder(target)
+    stored = log.data_table(release.data_table)
     try:
-        files = write_data_files(staging, log.con, log.data_table(release["data_table"]), dataset, report, revisions,
-                                 version, data_docs)
+        write_data_files(staging, log.con, stored, dataset, report, revisions, version)
+        require_written_rows(log.con, staging / dataset.data_path, stored, dataset)
+        coverage = temporal_coverage(log.con, stored, dataset)
+        write_descriptor(staging, dataset, report, version, revisions, why, coverage)
+        files, odd = package_files(staging)
+        assert not odd, odd  # the tool writes plain files only
         entry = log.next_entry("publications", dataset.name, {
-            "release_id": release["release_id"], "package_version": version, "path": relative_path(root, target),
+            "release_id": release.release_id, "package_version": version, "path": relative_path(root, target),
             "files": as_json(files), "schema_sha256": schema_sha,
             "signing_key": signer.fingerprint if signer else None, "recorded_by": who(),
+            "previous_seq": previous.seq if previous else 0,
         })
-        change_log = {"path": EXTRACT_FILE, "seq": entry["seq"], "head": entry["hash"]}
+        head = {"dataset": dataset.name, "version": version, "seq": entry["seq"], "head": entry["hash"],
+                "previous": None if previous is None else {
+                    "version": previous.package_version, "seq": previous.seq, "head": previous.hash}}
         if signer:
-            change_log["signature"] = signer.sign(entry["hash"])
-        write_extract(staging, itertools.chain(log.entries(dataset.name), [entry]))
-        coverage = temporal_coverage(log.con, log.data_table(release["data_table"]), dataset)
-        write_descriptor(staging, dataset, report, version, change_log, revisions, why, coverage)
+            head["signature"] = signer.sign(entry["hash"])
+        write_extract(staging, itertools.chain(since, [entry]))
+        write_head(staging, head)
         crash_point("publish-package-written")
         folder.seal(staging, folder.pending_folder(target, entry["hash"]))
     except BaseException:
@@ -99,6 +114,40 @@ def publish_release(
     folder.complete(target, entry["hash"])
     _update_index(root, log, dataset, target.parent)
     return Publication(target, version, why)
+
+
+def _entries_since(log: ChangeLog, dataset: str, previous: LoggedPublication | None) -> list[dict[str, Any]]:
+    """The log's entries after the previous publication, which the package's extract carries; refused
+    (TamperError) unless they still link up, from that publication's hash, as recorded."""
+    start_seq, start_hash = (previous.seq, previous.hash) if previous else (0, GENESIS)
+    if previous is not None:
+        log.require_recorded_entry(previous)
+    entries = list(log.entries(dataset, after_seq=start_seq))
+    chain = walk(dataset, entries, start_seq, start_hash)
+    if chain.broken:
+        raise TamperError(f"{chain.broken}; nothing was published. Run `audit verify` to see what else was altered")
+    return entries
+
+
+def require_written_rows(con, path: Path, stored: str, dataset: Dataset) -> None:
+    """The data file just written must read back as the stored rows (as published: formula-like text
+    defused), cell for cell and in order; otherwise nothing is published."""
+    from audit.log.digest import table_digest
+    from audit.sql import literal
+
+    types = "{" + ", ".join(f"{literal(f.name)}: {literal(f.duckdb_type)}" for f in dataset.fields) + "}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __written AS SELECT * FROM read_csv({literal(str(path))}, "
+                f"header = true, delim = ',', quote = '\"', escape = '\"', columns = {types}, auto_detect = false, "
+                f"allow_quoted_nulls = false)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __publishing AS SELECT {published_columns(dataset)} FROM {stored}")
+    try:
+        same = table_digest(con, "__written") == table_digest(con, "__publishing")
+    finally:
+        con.execute("DROP VIEW IF EXISTS __written")
+        con.execute("DROP VIEW IF EXISTS __publishing")
+    if not same:
+        raise TamperError(f"the data file written for {dataset.name} does not read back as the release's stored rows; "
+                          "nothing was published")
 
 
 def check_publishable(dataset: Dataset, report: Report) -> None:
@@ -121,18 +170,33 @@ def check_publishable(dataset: Dataset, report: Report) -> None:
                           + "; ".join(gaps))
 
 
-def published_revisions(log: ChangeLog, report: Report, release: dict[str, Any]) -> PublishedRevisions | None:
+def published_revisions(log: ChangeLog, report: Report, release: Release) -> PublishedRevisions | None:
     """The release's changes against its baseline, with notes and waivers, as packages and reports show them."""
     if report.revisions is None:
         return None
-    revisions = PublishedRevisions.from_log(report, log.changes(release["release_id"]),
-                                            log.notes(release["release_id"]))
+    revisions = PublishedRevisions.from_log(report, [c.record() for c in log.changes(release.release_id)],
+                                            log.notes(release.release_id))
     baseline = log.publication_of(report.revisions["baseline"]["release_id"])
     if baseline is not None:  # name the version readers know, with the office's release label
-        revisions.baseline_version = f"{baseline['package_version']} (release {revisions.baseline_version})"
+        revisions.baseline_version = f"{baseline.package_version} (release {revisions.baseline_version})"
     return revisions
 
 
-def _update_index(root: Path, log: ChangeLog, dataset: Dataset, dataset_folder: Path) -> None:
-    here = [p for p in log.publications(dataset.name) if (root / p["path"]).parent == dataset_folder]
-    write_index(dataset_folder, dataset.name, here)
+def _update_index(root: Path, log: ChangeLog, dataset: Dataset | str, dataset_folder: Path) -> None:
+    name = dataset if isinstance(dataset, str) else dataset.name
+    here = [p for p in log.publications(name) if (root / p.path).parent == dataset_folder]
+    write_index(dataset_folder, name, here)
+
+
+def finish_pending(root: Path, log: ChangeLog) -> list[LoggedPublication]:
+    """Put in place every package whose publication the log committed but a crash left pending (whichever
+    release it was for), and rewrite its index. Returns the publications finished."""
+    finished = []
+    for dataset in log.datasets():
+        for publication in log.publications(dataset):
+            target = root / publication.path
+            if not target.exists() and folder.pending_folder(target, publication.hash).is_dir():
+                folder.complete(target, publication.hash)
+                _update_index(root, log, dataset, target.parent)
+                finished.append(publication)
+    return finished

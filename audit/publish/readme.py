@@ -25,7 +25,7 @@ def _contributors(dataset: Dataset) -> list[str]:
 
 
 def render_readme(
-    dataset: Dataset, report: Report, version: str, change_log: dict, revisions: PublishedRevisions | None = None,
+    dataset: Dataset, report: Report, version: str, revisions: PublishedRevisions | None = None,
     version_rule: str = "",
     coverage: dict | None = None,
 ) -> str:
@@ -85,22 +85,24 @@ def render_readme(
                                                     else f"{c['computed']:,.2f}"))
             source = f" ({c['source']})" if c.get("source") else ""
             lines.append(f"- \"{c['statement']}\"{source}: {verdict}.")
-    signature = change_log.get("signature")
-    signed = (f" It is signed with the office's Ed25519 key `{signature['keyFingerprint']}`." if signature else "")
     lines += [
         "",
         "## Checking this package",
         "",
-        f"`changelog.jsonl` holds every entry the office's change log recorded for this dataset up to this "
-        f"publication: each release received, every value that changed and its revision note, every validation "
-        f"finding and waiver, every publication. Each entry carries the sha256 hash of its own content and of "
-        f"the entry before it, so no entry can be changed, removed or reordered without breaking the chain. "
-        f"The last one, entry {change_log['seq']} with hash `{change_log['head']}`, is this publication: it "
-        f"names the sha256 of each data file in this folder.{signed}",
+        "`changelog.jsonl` holds the entries the office's change log recorded for this dataset since its previous "
+        "package (all of them, for the first): each release received, every value that changed and its revision "
+        "note, every validation finding and waiver, and last this publication. Each entry carries the sha256 hash "
+        "of its own content and of the entry before it, so no entry can be changed, removed or reordered without "
+        "breaking the chain, and the first one links to the last entry of the previous package. The last entry, "
+        "this publication, names the sha256 of every other file in this folder, this README and `datapackage.json` "
+        "included. Its hash, the chain head, is in `changelog-head.json` (with the office's Ed25519 signature of "
+        "it, when the office signs): that file and the extract are the two files the entry cannot name, since they "
+        "hold its hash.",
         "",
-        "To check it: `audit verify --package <this folder>` (with no access to the office), or recompute each "
-        "hash as the sha256 of the entry's JSON without its `hash` key, keys sorted, no spaces. The office can "
-        "show the same entry is still in its log with `audit verify --workspace <its folder> --package <this folder>`.",
+        "To check it: `audit verify --package <this folder>` (with no access to the office; give every version "
+        "from the first to check that each continues the one before), or recompute each hash as the sha256 of "
+        "the entry's JSON without its `hash` key, keys sorted, no spaces. The office can show the same entry is "
+        "still in its log with `audit verify --workspace <its folder> --package <this folder>`.",
         "",
     ]
     return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Typed records of what the change log holds: what its reads return, so the write schema lives in one place.
+
+Each record is one chain entry of one table (`store.TABLES`), with its structured columns decoded
+from their canonical JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+def _json(text: str | None, default: Any = None) -> Any:
+    return default if text is None else json.loads(text)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The chain columns every entry has."""
+
+    dataset: str
+    seq: int
+    recorded_at: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Release(Entry):
+    """One recorded release: the file it came from, and where and how its typed rows are stored."""
+
+    release_id: str
+    version: str
+    sha256: str
+    source_name: str
+    row_count: int
+    recorded_by: str
+    data_table: str
+    data_digest: str                 # see audit.log.digest
+    normalisations: list[dict[str, Any]]
+    definition: dict[str, Any]       # the dataset's descriptor as it was when the release was recorded
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Release":
+        return cls(**{**row, "normalisations": _json(row["normalisations"], []),
+                      "definition": _json(row["definition"], {})})
+
+    def info(self) -> dict[str, Any]:
+        """The `release` part of a report."""
+        return {"version": self.version, "sha256": self.sha256, "source": self.source_name, "rows": self.row_count}
+
+
+@dataclass(frozen=True)
+class Publication(Entry):
+    """One published package. Its own hash is the chain head the package carries."""
+
+    release_id: str
+    package_version: str
+    path: str                        # the package's folder, relative to the workspace when inside it
+    files: dict[str, str]            # every file of the package but the head file and the extract -> sha256
+    schema_sha256: str
+    signing_key: str | None          # fingerprint of the key that signed the head, if any
+    recorded_by: str
+    previous_seq: int                # the previous publication's seq (0 for the first): the extract starts after it
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Publication":
+        return cls(**{**row, "files": _json(row["files"], {})})
+
+    @property
+    def release_label(self) -> str:
+        return self.release_id.split("@", 1)[1]
+
+
+@dataclass(frozen=True)
+class Change(Entry):
+    """One change of a release against its baseline."""
+
+    release_id: str
+    baseline_release_id: str
+    change: str
+    key: dict[str, Any]
+    column: str | None
+    old: Any
+    new: Any
+    note_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Change":
+        return cls(**{**row, "key": _json(row["key"], {}), "old": _json(row["old"]), "new": _json(row["new"])})
+
+    def record(self) -> dict[str, Any]:
+        """As a revision record (audit.diff.records): the shape `audit diff` and revisions.csv use."""
+        return {"key": self.key, "change": self.change, "column": self.column, "old": self.old, "new": self.new,
+                "note_id": self.note_id}
+
+    def identity(self) -> tuple:
+        """What the change says, apart from where the chain put it: for comparing a recomputed diff."""
+        return change_identity(self.record())
+
+
+def change_identity(change: dict[str, Any]) -> tuple:
+    """A change's content (a `Change`'s fields, or a record of audit.diff.records) as one comparable value."""
+    text = lambda value: json.dumps(value, sort_keys=True, default=str)  # noqa: E731
+    return (change["change"], text(change["key"]), change["column"], text(change["old"]), text(change["new"]),
+            change["note_id"])
