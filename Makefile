@@ -81,9 +81,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --json bench-city-scale.json
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
 
-# Stress the change log (a script, not a test; several minutes): 1,000 out-of-band mutations that
+# Stress the change log (scripts, not tests; several minutes): the tamper corpus (one scripted attack per way
+# to alter published data, each on a fresh workspace, each detected), then 1,000 out-of-band mutations that
 # `audit verify` must all catch, 100 commands killed at random moments, 8 concurrent writers.
 stress: $(VENV)/.installed
+	$(BIN)/python -m tests.tamper --json stress-tamper.json
 	$(BIN)/python -m tests.stress.change_log --mutations 1000 --kills 100 --writers 8 --json stress-change-log.json
 
 # Recompute the change log's hash chains and check every published package against them.

@@ -423,7 +423,7 @@ class ChangeLog:
         if META_TABLE in self._table_names("main"):
             rows = self.con.execute(f"SELECT * FROM {ALIAS}.{META_TABLE}").fetchall()
             if rows != [("format", LOG_FORMAT)]:
-                found.append(f"meta holds {rows!r}, not just the format row")
+                found.append(f"meta rows {rows!r} where there is one format row")
         return found
 
     def data_table(self, name: str) -> str:
