@@ -74,12 +74,15 @@ check: $(VENV)/.installed
 publish: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE)
 
-# Benchmarks (scripts, not tests; about 15 minutes): figures and ratios against a plain-DuckDB floor and
+# Benchmarks (scripts, not tests; about 20 minutes): figures and ratios against a plain-DuckDB floor and
 # Great Expectations on pandas measured in the same run. The whole audit at 1M rows in process and at 5M
-# and 10M as command-line processes, then the revision diff alone at 1M and 10M.
+# and 10M as command-line processes, then the revision diff alone at 1M and 10M, the stored-release digest
+# against the one it replaced at 1M and 10M, and 50 weekly releases of a 2,500-row incident table.
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --json bench-city-scale.json
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
+	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
+	$(BIN)/python -m tests.bench.weekly --weeks 50 --rows 2500 --json bench-weekly.json
 
 # Stress the change log (scripts, not tests; several minutes): the tamper corpus (one scripted attack per way
 # to alter published data, each on a fresh workspace, each detected), then 1,000 out-of-band mutations that
