@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,14 @@ def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: b
                              f"published packages of {', '.join(orphans)}: the log was deleted or moved. Restore it; "
                              "a new log would start a history that no published package continues")
     log = open_log(con, workspace.log_path, read_only, workspace.lock_timeout)
-    if not read_only:
-        from audit.publish.publication import finish_pending
+    from audit.publish.publication import finish_pending, pending_publications
 
+    if not read_only:
         finish_pending(workspace.root, log)
+    else:  # a command that writes nothing cannot finish them, but says so (on stderr, apart from its output)
+        for publication in pending_publications(workspace.root, log):
+            sys.stderr.write(f"note: {publication.dataset} version {publication.package_version} is half-published "
+                             f"(a crash interrupted it); run `audit publish {publication.dataset}` to finish it\n")
     return log
 
 
@@ -168,6 +173,10 @@ def ingest(
         # Load first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
         log = _open_log(con, workspace)
+        clash = [d for d in log.datasets() if d.lower() == dataset.name.lower() and d != dataset.name]
+        if clash:
+            raise StateError(f"the log already records a dataset {clash[0]!r}: names that differ only in case are one "
+                             f"name (a folder or table name ignores case on many systems); use {clash[0]!r}")
         known = log.release_by_sha(dataset.name, loaded.sha256)
         # A file already recorded is recorded again only under a new label, and only when a release was
         # published since that it was not compared with (see `publish`); otherwise ingest is idempotent.

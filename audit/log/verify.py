@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+
+import duckdb
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from audit.errors import InputError
 from audit.log.chain import GENESIS, TABLE_KEY, ChainWalk, walk
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head
 from audit.log.records import Release, change_identity
-from audit.log.store import ChangeLog
+from audit.log.store import ALIAS, ChangeLog
 
 
 @dataclass
@@ -112,16 +114,22 @@ def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
     for dataset in log.datasets():
         check = LogCheck(walk(dataset, log.entries(dataset)))
         # Every release entry, even past a break in the chain: its rows are checked all the same.
-        intact: dict[str, Release] = {}
-        for release in log.releases(dataset):
-            referenced.add(release.data_table)
-            problem = log.stored_rows_problem(release) if release.data_table in stored else \
-                f"release {release.release_id} (seq {release.seq}): its stored rows (table {release.data_table!r}) are missing"
-            if problem:
-                check.data_problems.append(problem)
-            else:
-                intact[release.release_id] = release
-        check.data_problems.extend(_diff_problems(log, dataset, intact))
+        referenced |= {t for (t,) in log.con.execute(
+            f"SELECT data_table FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()}
+        try:
+            intact: dict[str, Release] = {}
+            for release in log.releases(dataset):
+                problem = log.stored_rows_problem(release)
+                if problem:
+                    check.data_problems.append(problem)
+                else:
+                    intact[release.release_id] = release
+            check.data_problems.extend(_diff_problems(log, dataset, intact))
+        except (ValueError, KeyError, TypeError, AttributeError, duckdb.Error) as exc:
+            # A record altered into something the tool never writes (JSON that does not parse, a reshaped
+            # table): the chain walk names the entry; this says what could not be recomputed because of it.
+            check.data_problems.append(f"its records cannot all be read as the tool wrote them, so its stored rows "
+                                       f"and diffs were not all recomputed ({type(exc).__name__}: {exc})")
         checks.append(check)
     stray = [f"stored data table {t!r} belongs to no recorded release (added behind the tool's back)"
              for t in sorted(stored - referenced)]
@@ -255,29 +263,28 @@ def _read_descriptor(folder: Path) -> dict[str, Any] | str:
     return descriptor if isinstance(descriptor, dict) else "datapackage.json is not a JSON object"
 
 
-def verify_package(folder: Path, trusted_key: bytes | None = None) -> tuple[PackageCheck, list[dict[str, Any]]]:
+def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageCheck:
     """Check a package on its own: its extract's chain, its head, its files, its signature. Never raises for
-    a malformed package (that is a finding about it), only for a folder that is no package at all.
-    Returns the check and the extract (for comparing packages with each other and with the log)."""
+    a malformed package (that is a finding about it), only for a folder that is no package at all."""
     descriptor = _read_descriptor(folder)
     if isinstance(descriptor, str):
-        return PackageCheck(folder, "?", None, problems=[descriptor]), []
+        return PackageCheck(folder, "?", None, problems=[descriptor])
     check = PackageCheck(folder, str(descriptor.get("name", "?")), descriptor.get("version"))
     head, why = read_head(folder)
     if head is None:
         check.problems.append(why)
-        return check, []
+        return check
     check.head_seq, check.head_hash = head["seq"], head["head"]
     entries, unreadable = read_extract(folder)
     check.problems += unreadable
     if unreadable or not entries:
         check.problems += [] if unreadable else [f"{EXTRACT_FILE} holds no entries"]
-        return check, entries
+        return check
     last = entries[-1]
     previous_seq = last.get("previous_seq")
     if last.get(TABLE_KEY) != "publications" or not isinstance(previous_seq, int):
         check.problems.append(f"the last entry of {EXTRACT_FILE} is not a publication")
-        return check, entries
+        return check
     check.previous_seq = previous_seq
     check.previous_hash = GENESIS if previous_seq == 0 else str(entries[0].get("prev_hash"))
     chain = walk(check.dataset, entries, check.previous_seq, check.previous_hash)
@@ -303,7 +310,7 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> tuple[Pack
         check.problems.append(f"{HEAD_FILE} names a previous version (seq {stated.get('seq')}) that its extract "
                               f"does not continue (it starts after seq {check.previous_seq})")
     _check_signature(check, head.get("signature"), trusted_key)
-    return check, entries
+    return check
 
 
 def _check_signature(check: PackageCheck, signature: Any, trusted_key: bytes | None) -> None:
@@ -367,19 +374,28 @@ def compare_packages(checks: list[PackageCheck], with_log: bool) -> None:
                                      f"published between seq {earlier.head_seq} and {later.previous_seq} were not given")
 
 
+def _checked_package(folder: Path, trusted_key: bytes | None) -> PackageCheck:
+    """One package's check; whatever goes wrong in it is a problem of that package, so one malformed package
+    never stops the others from being checked."""
+    try:
+        return verify_package(folder, trusted_key)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001: reported as what it is, not hidden
+        return PackageCheck(folder, "?", None, problems=[f"it could not be checked ({type(exc).__name__}: {exc})"])
+
+
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
            root: Path | None = None) -> Verification:
-    import duckdb
-
     result = Verification()
     if log is not None:
         try:
             result.logs, result.problems = verify_log(log)
             if root is not None and not log.missing_tables():
                 result.publications, result.pending = verify_published(root, log)
-        except duckdb.Error as exc:  # a table reshaped behind the tool's back, say
-            result.problems.append(f"the log cannot be read as the tool wrote it: {exc}")
-    checked = [verify_package(p, trusted_key)[0] for p in packages]
+        except (duckdb.Error, ValueError, KeyError, TypeError) as exc:  # a table reshaped behind the tool's back, say
+            result.problems.append(f"the log cannot be read as the tool wrote it ({type(exc).__name__}: {exc})")
+    checked = [_checked_package(p, trusted_key) for p in packages]
     compare_packages(checked, log is not None)
     for check in checked:
         if log is not None and check.head_seq:

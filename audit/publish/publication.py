@@ -188,15 +188,21 @@ def _update_index(root: Path, log: ChangeLog, dataset: Dataset | str, dataset_fo
     write_index(dataset_folder, name, here)
 
 
+def pending_publications(root: Path, log: ChangeLog) -> list[LoggedPublication]:
+    """The publications the log committed whose package a crash left hidden in its pending folder (none
+    listed when the log is missing tables: verify reports that)."""
+    if log.missing_tables():
+        return []
+    return [p for dataset in log.datasets() for p in log.publications(dataset)
+            if not (root / p.path).exists() and folder.pending_folder(root / p.path, p.hash).is_dir()]
+
+
 def finish_pending(root: Path, log: ChangeLog) -> list[LoggedPublication]:
     """Put in place every package whose publication the log committed but a crash left pending (whichever
     release it was for), and rewrite its index. Returns the publications finished."""
-    finished = []
-    for dataset in log.datasets():
-        for publication in log.publications(dataset):
-            target = root / publication.path
-            if not target.exists() and folder.pending_folder(target, publication.hash).is_dir():
-                folder.complete(target, publication.hash)
-                _update_index(root, log, dataset, target.parent)
-                finished.append(publication)
+    finished = pending_publications(root, log)
+    for publication in finished:
+        target = root / publication.path
+        folder.complete(target, publication.hash)
+        _update_index(root, log, publication.dataset, target.parent)
     return finished
