@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,8 @@ from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.records import revision_records
 from audit.errors import StateError
-from audit.files import write_atomically
-from audit.findings import Finding, Report
+from audit.files import inside, write_atomically
+from audit.findings import Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
 from audit.labels import plain_label
@@ -138,15 +137,9 @@ def check(
 
 
 def _report_from_log(log: ChangeLog, dataset: str, release: Release) -> Report:
-    findings = [
-        Finding(r["check"], r["severity"], r["key"], r["columns"], r["expected"], r["observed"], r["message"],
-                r["waived"], r["waiver_reason"])
-        for r in log.findings(release.release_id)
-    ]
     validation = log.validation(release.release_id)
-    return Report(dataset, release.info(), findings, claims=json.loads(validation["claims"] or "[]"),
-                  revisions=log.revision_summary(release.release_id),
-                  expectations=json.loads(validation["expectations"] or "[]"),
+    return Report(dataset, release.info(), log.findings(release.release_id), claims=validation.claims,
+                  revisions=log.revision_summary(release.release_id), expectations=validation.expectations,
                   normalisations=release.normalisations)
 
 
@@ -189,10 +182,11 @@ def ingest(
             raise StateError(f"{dataset.name} already has a release {taken!r} with different content (labels that "
                              f"differ only in case are one label); choose another --version")
         version = version or _next_label(log.release_labels(dataset.name))
+        docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
         audited = _audit_loaded(con, dataset, loaded, waivers, version, log, notes)
         _record(log, dataset, loaded, audited, version)
         log.require_in_place()
-    write_atomically(workspace.data_docs_page(dataset.name, version), audited.validation.data_docs())
+    write_atomically(docs_page, audited.validation.data_docs())
     return IngestResult(audited.report)
 
 
@@ -273,7 +267,7 @@ def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None
 
     root = root or workspace.publish_root
     portal = portal_settings(workspace.config, str(workspace.root / "audit.yaml"))
-    out = out or root / "data.json"
+    out = out or inside(root, Path("data.json"))
     return out, write_feed(root, portal, out)
 
 

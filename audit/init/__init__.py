@@ -20,6 +20,7 @@ from audit.errors import ConfigError, InputError
 from audit.ingest.read import read_raw
 from audit.init.arithmetic import Rate, Sum, find_rates, find_sums
 from audit.init.profile import Profile, create_typed, profile_table
+from audit.labels import plain_label
 from audit.workspace import Workspace
 
 PROPOSED = {"proposed_by": "audit init", "confirm": "found to hold in every row of the first release; confirm it is a rule"}
@@ -38,8 +39,9 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
     source = Path(file)
     if not source.is_file():
         raise InputError("no such file", file=str(file))
-    descriptor_path = workspace.root / "datapackages" / name / "datapackage.yaml"
-    suite_path = workspace.root / "expectations" / f"{name}.json"
+    plain_label(name, "dataset name")
+    descriptor_path = workspace.inside(Path("datapackages") / name / "datapackage.yaml")
+    suite_path = workspace.inside(Path("expectations") / f"{name}.json")
     existing = [str(p) for p in (descriptor_path, suite_path) if p.exists()]
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")

@@ -105,3 +105,20 @@ def change_identity(change: dict[str, Any]) -> tuple:
     text = lambda value: json.dumps(value, sort_keys=True, default=str)  # noqa: E731
     return (change["change"], text(change["key"]), change["column"], text(change["old"]), text(change["new"]),
             change["note_id"])
+
+
+@dataclass(frozen=True)
+class ValidationRecord(Entry):
+    """One validation of a release: its outcome, and every expectation run and claim checked."""
+
+    release_id: str
+    suite_sha256: str
+    success: bool
+    finding_count: int
+    waived_count: int
+    claims: list[dict[str, Any]]
+    expectations: list[dict[str, Any]]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "ValidationRecord":
+        return cls(**{**row, "claims": _json(row["claims"], []), "expectations": _json(row["expectations"], [])})

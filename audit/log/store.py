@@ -24,7 +24,8 @@ import duckdb
 from audit.crashpoints import crash_point
 from audit.errors import StateError, TamperError
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
-from audit.log.records import Change, Entry, Publication, Release
+from audit.findings import Finding, Report
+from audit.log.records import Change, Entry, Publication, Release, ValidationRecord
 from audit.sql import ident, literal
 
 ALIAS = "log"
@@ -327,18 +328,18 @@ class ChangeLog:
         return {r[0].lower() for r in self.con.execute(
             f"SELECT version FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()}
 
-    def findings(self, release_id: str) -> list[dict[str, Any]]:
+    def findings(self, release_id: str) -> list[Finding]:
+        """The release's findings as recorded, waived ones included."""
         rows = self._rows(f"SELECT * FROM {ALIAS}.findings WHERE release_id = ? ORDER BY seq", [release_id])
-        for row in rows:
-            for name in ("key", "columns", "expected", "observed"):
-                row[name] = json.loads(row[name])
-        return rows
+        return [Finding(r["check"], r["severity"], json.loads(r["key"]), json.loads(r["columns"]),
+                        json.loads(r["expected"]), json.loads(r["observed"]), r["message"], r["waived"],
+                        r["waiver_reason"]) for r in rows]
 
-    def validation(self, release_id: str) -> dict[str, Any]:
-        """The release's validation entry (claims and expectations still as JSON text)."""
+    def validation(self, release_id: str) -> ValidationRecord:
+        """The release's latest validation entry."""
         rows = self._rows(f"SELECT * FROM {ALIAS}.validations WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
                           [release_id])
-        return rows[0]
+        return ValidationRecord.from_row(rows[0])
 
     # -- what ingest records -------------------------------------------------
 
@@ -482,7 +483,7 @@ class Recording:
     row_count: int
     definition: dict[str, Any]       # the dataset's descriptor
     suite_sha256: str
-    report: Any                      # audit.findings.Report
+    report: Report
     waivers: list[dict[str, Any]]
     notes: list[dict[str, Any]]      # each note as written (RevisionNote.to_dict)
     baseline_release_id: str | None  # None when nothing was published to compare with
