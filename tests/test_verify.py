@@ -213,3 +213,48 @@ def test_a_folder_that_is_not_a_package_is_an_input_error(tmp_path):
 
     assert result.exit_code == 2
     assert "datapackage.json" in result.output and "Traceback" not in result.output
+
+
+MALFORMED = {
+    # what an outsider's copy of a package was turned into: (file, new content)
+    "an extract line that is a list": ("changelog.jsonl", "[]\n"),
+    "a signature given as a string": ("changelog-head.json", None),
+    "a descriptor that is a list": ("datapackage.json", "[]"),
+    "a head file that is not JSON": ("changelog-head.json", "{not json"),
+}
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+def test_a_malformed_package_is_a_finding_about_it_and_the_others_are_still_checked(published, tmp_path, kind):
+    name, text = MALFORMED[kind]
+    broken = Path(shutil.copytree(published[1], tmp_path / "broken"))
+    if text is None:
+        head = json.loads((broken / name).read_text())
+        head["signature"] = "c2lnbmF0dXJl"
+        text = json.dumps(head)
+    (broken / name).write_text(text)
+
+    result = audit("verify", "--package", broken, "--package", published[0], "--format", "json")
+
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    report = json.loads(result.output)
+    assert [p["ok"] for p in report["packages"]] == [False, True]
+    assert report["packages"][0]["problems"]
+
+
+def test_each_package_carries_only_the_entries_since_the_one_before(published):
+    first, second = [(p / "changelog.jsonl").read_text().splitlines() for p in published]
+    head = json.loads((published[0] / "changelog-head.json").read_text())
+
+    assert json.loads(first[0])["seq"] == 1
+    assert json.loads(second[0])["seq"] == head["seq"] + 1 and json.loads(second[0])["prev_hash"] == head["head"]
+    assert json.loads((published[1] / "changelog-head.json").read_text())["previous"] == {
+        "version": "1.0.0", "seq": head["seq"], "head": head["head"]}
+
+
+def test_a_later_version_alone_says_what_it_cannot_show(published):
+    result = audit("verify", "--package", published[1])
+
+    assert result.exit_code == 0, result.output
+    assert "not shown: its extract starts after seq" in result.output
+    assert "verified, with what could not be shown listed above" in result.output
