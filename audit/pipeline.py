@@ -23,7 +23,7 @@ import duckdb
 from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.records import revision_records
-from audit.errors import StateError
+from audit.errors import StateError, TamperError
 from audit.files import inside, write_atomically
 from audit.findings import Report
 from audit.ingest import LoadedRelease, load_release
@@ -51,7 +51,11 @@ def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: b
     if not read_only:
         finish_pending(workspace.root, log)
     else:  # a command that writes nothing cannot finish them, but says so (on stderr, apart from its output)
-        for publication in pending_publications(workspace.root, log):
+        try:
+            pending = pending_publications(workspace.root, log)
+        except (TamperError, duckdb.Error):
+            pending = []  # an altered log: verify says what, and other commands refuse what they need from it
+        for publication in pending:
             sys.stderr.write(f"note: {publication.dataset} version {publication.package_version} is half-published "
                              f"(a crash interrupted it); run `audit publish {publication.dataset}` to finish it\n")
     return log

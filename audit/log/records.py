@@ -10,9 +10,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from audit.errors import TamperError
 
-def _json(text: str | None, default: Any = None) -> Any:
-    return default if text is None else json.loads(text)
+
+def decode(text: str | None, default: Any = None) -> Any:
+    """A structured column's value; text the tool could not have written (it writes canonical JSON) means the
+    record was altered, which is refused (TamperError, exit 1) rather than crashing the command."""
+    if text is None:
+        return default
+    try:
+        return json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise TamperError(f"a log entry holds {str(text)[:60]!r} where the tool writes JSON: it was altered after it "
+                          "was recorded; run `audit verify`") from exc
 
 
 @dataclass(frozen=True)
@@ -43,8 +53,8 @@ class Release(Entry):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Release":
-        return cls(**{**row, "normalisations": _json(row["normalisations"], []),
-                      "definition": _json(row["definition"], {})})
+        return cls(**{**row, "normalisations": decode(row["normalisations"], []),
+                      "definition": decode(row["definition"], {})})
 
     def info(self) -> dict[str, Any]:
         """The `release` part of a report."""
@@ -66,7 +76,7 @@ class Publication(Entry):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Publication":
-        return cls(**{**row, "files": _json(row["files"], {})})
+        return cls(**{**row, "files": decode(row["files"], {})})
 
     @property
     def release_label(self) -> str:
@@ -88,7 +98,7 @@ class Change(Entry):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Change":
-        return cls(**{**row, "key": _json(row["key"], {}), "old": _json(row["old"]), "new": _json(row["new"])})
+        return cls(**{**row, "key": decode(row["key"], {}), "old": decode(row["old"]), "new": decode(row["new"])})
 
     def record(self) -> dict[str, Any]:
         """As a revision record (audit.diff.records): the shape `audit diff` and revisions.csv use."""
@@ -121,4 +131,4 @@ class ValidationRecord(Entry):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "ValidationRecord":
-        return cls(**{**row, "claims": _json(row["claims"], []), "expectations": _json(row["expectations"], [])})
+        return cls(**{**row, "claims": decode(row["claims"], []), "expectations": decode(row["expectations"], [])})

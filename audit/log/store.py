@@ -25,7 +25,7 @@ from audit.crashpoints import crash_point
 from audit.errors import StateError, TamperError
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
 from audit.findings import Finding, Report
-from audit.log.records import Change, Entry, Publication, Release, ValidationRecord
+from audit.log.records import Change, Entry, Publication, Release, ValidationRecord, decode
 from audit.sql import ident, literal
 
 ALIAS = "log"
@@ -311,7 +311,7 @@ class ChangeLog:
     def notes(self, release_id: str) -> list[dict[str, Any]]:
         """The revision notes shipped with a release, as written."""
         rows = self._rows(f"SELECT note FROM {ALIAS}.notes WHERE release_id = ? ORDER BY seq", [release_id])
-        return [json.loads(r["note"]) for r in rows]
+        return [decode(r["note"]) for r in rows]
 
     def changes(self, release_id: str) -> list[Change]:
         """Every change recorded for a release against its baseline."""
@@ -321,7 +321,7 @@ class ChangeLog:
     def revision_summary(self, release_id: str) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT summary FROM {ALIAS}.revisions WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
                           [release_id])
-        return json.loads(rows[0]["summary"]) if rows else None
+        return decode(rows[0]["summary"]) if rows else None
 
     def release_labels(self, dataset: str) -> set[str]:
         """Every release label of the dataset, lower-cased (labels differing only in case are one)."""
@@ -331,8 +331,8 @@ class ChangeLog:
     def findings(self, release_id: str) -> list[Finding]:
         """The release's findings as recorded, waived ones included."""
         rows = self._rows(f"SELECT * FROM {ALIAS}.findings WHERE release_id = ? ORDER BY seq", [release_id])
-        return [Finding(r["check"], r["severity"], json.loads(r["key"]), json.loads(r["columns"]),
-                        json.loads(r["expected"]), json.loads(r["observed"]), r["message"], r["waived"],
+        return [Finding(r["check"], r["severity"], decode(r["key"]), decode(r["columns"]),
+                        decode(r["expected"]), decode(r["observed"]), r["message"], r["waived"],
                         r["waiver_reason"]) for r in rows]
 
     def validation(self, release_id: str) -> ValidationRecord:

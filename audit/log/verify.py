@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.errors import InputError
+from audit.errors import InputError, TamperError
 from audit.log.chain import GENESIS, TABLE_KEY, ChainWalk, walk
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head
 from audit.log.records import Release, change_identity
@@ -125,7 +125,7 @@ def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
                 else:
                     intact[release.release_id] = release
             check.data_problems.extend(_diff_problems(log, dataset, intact))
-        except (ValueError, KeyError, TypeError, AttributeError, duckdb.Error) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, duckdb.Error, TamperError) as exc:
             # A record altered into something the tool never writes (JSON that does not parse, a reshaped
             # table): the chain walk names the entry; this says what could not be recomputed because of it.
             check.data_problems.append(f"its records cannot all be read as the tool wrote them, so its stored rows "
@@ -393,7 +393,7 @@ def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | Non
             result.logs, result.problems = verify_log(log)
             if root is not None and not log.missing_tables():
                 result.publications, result.pending = verify_published(root, log)
-        except (duckdb.Error, ValueError, KeyError, TypeError) as exc:  # a table reshaped behind the tool's back, say
+        except (duckdb.Error, ValueError, KeyError, TypeError, TamperError) as exc:  # a table reshaped behind the tool's back, say
             result.problems.append(f"the log cannot be read as the tool wrote it ({type(exc).__name__}: {exc})")
     checked = [_checked_package(p, trusted_key) for p in packages]
     compare_packages(checked, log is not None)
