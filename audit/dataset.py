@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.yamlfile import read_yaml
 
 # Frictionless field types we ingest, and the DuckDB type each becomes.
 DUCKDB_TYPES = {
@@ -85,7 +84,10 @@ class Dataset:
 
     @classmethod
     def load(cls, name: str, descriptor_path: Path, suite_path: Path) -> "Dataset":
-        descriptor = read_yaml(descriptor_path)
+        from audit.officefile import read_office_file
+
+        # Every property the tool knows is in audit/schemas/descriptor.schema.json; a misspelt one is refused.
+        descriptor = read_office_file(descriptor_path, "descriptor")
         dataset = cls(name, descriptor_path, suite_path, descriptor or {})
         dataset._check()
         return dataset

@@ -83,7 +83,8 @@ class Report:
     dataset: str
     release: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
-    unused_waivers: list[dict[str, Any]] = field(default_factory=list)
+    # Every waiver given, with the number of findings it `covered` (0: it may be stale).
+    waivers: list[dict[str, Any]] = field(default_factory=list)
     # Every published claim checked: id, statement, source, stated, computed, tolerance, supported.
     claims: list[dict[str, Any]] = field(default_factory=list)
     # What changed since the last published release (see audit.diff.Revisions.summary); None without one.
@@ -109,12 +110,17 @@ class Report:
     def success(self) -> bool:
         return not self.blocking
 
+    @property
+    def unused_waivers(self) -> list[dict[str, Any]]:
+        return [w for w in self.waivers if not w.get("covered")]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "success": self.success,
             "dataset": self.dataset,
             "release": self.release,
             "findings": [f.to_dict() for f in self.findings],
+            "waivers": self.waivers,
             "unused_waivers": self.unused_waivers,
             "claims": self.claims,
             "revisions": self.revisions,

@@ -22,6 +22,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
+from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
 from audit.errors import StateError, TamperError
 from audit.files import inside, write_atomically
@@ -98,13 +99,26 @@ class Audited:
     validation: Validation
 
 
+@dataclass
+class OfficeInputs:
+    """What the office ships with a release besides the file: its waivers and revision notes, read (and
+    checked) before anything is opened for writing."""
+
+    waivers: list
+    notes: list[RevisionNote]
+    notes_source: str
+
+    @classmethod
+    def read(cls, dataset: Dataset, waivers_path, notes_path) -> "OfficeInputs":
+        return cls(load_waivers(waivers_path), load_notes(notes_path, dataset), str(notes_path or "revision notes"))
+
+
 def _audit_loaded(
-    con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers_path, version,
-    log: ChangeLog | None = None, notes_path: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, inputs: OfficeInputs, version,
+    log: ChangeLog | None = None,
 ) -> Audited:
     """Diff `loaded` against the last published release (if the log has one), validate, apply waivers."""
-    waivers = load_waivers(waivers_path)
-    notes = load_notes(notes_path, dataset)
+    waivers, notes = inputs.waivers, inputs.notes
     published = log.last_published(dataset.name) if log is not None else None
     revisions = None
     if published is not None:
@@ -112,16 +126,16 @@ def _audit_loaded(
         log.require_stored_rows(published, f"so changes since the published release {published.version} cannot be "
                                            "counted and nothing was recorded")
         revisions = diff_releases(con, dataset, log.data_table(published.data_table), loaded.table,
-                                  _baseline_info(published), notes, str(notes_path or "revision notes"))
+                                  _baseline_info(published), notes, inputs.notes_source)
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra)
     # What reading the file found about its columns is one more check, after the suite's.
     columns_check = {"expectation": "columns match the schema", "check": "renamed-column",
                      "columns": [c for f in loaded.findings for c in f.columns],
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
-    findings, unused = apply_waivers(validation.findings + list(loaded.findings), waivers)
+    findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
-    report = Report(dataset.name, info, findings, unused, validation.claims,
+    report = Report(dataset.name, info, findings, waiver_use, validation.claims,
                     revisions.summary() if revisions else None, validation.expectations + [columns_check],
                     [n.to_dict() for n in loaded.normalisations])
     return Audited(report, waivers, notes, revisions, validation)
@@ -134,10 +148,12 @@ def check(
     """Validate `file` against the dataset's descriptor and suite and, when the log has a published
     release, against it: every change must be covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
+    inputs = OfficeInputs.read(dataset, waivers, notes)
     with workspace.work_database() as con:
         loaded = load_release(con, dataset, file)
+        check_note_values(con, inputs.notes, dataset, inputs.notes_source)
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
-        return _audit_loaded(con, dataset, loaded, waivers, None, log, notes).report
+        return _audit_loaded(con, dataset, loaded, inputs, None, log).report
 
 
 def _report_from_log(log: ChangeLog, dataset: str, release: Release) -> Report:
@@ -166,9 +182,11 @@ def ingest(
     dataset = workspace.dataset(dataset_name)
     if version is not None:
         plain_label(version, "release label (--version)")
-    with workspace.work_database() as con:
-        # Load first: a file that cannot be read must not even create the log.
+    inputs = OfficeInputs.read(dataset, waivers, notes)
+    with workspace.work_database() as con, workspace.new_log_removed_on_error():
+        # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
+        check_note_values(con, inputs.notes, dataset, inputs.notes_source)
         log = _open_log(con, workspace)
         clash = [d for d in log.datasets() if d.lower() == dataset.name.lower() and d != dataset.name]
         if clash:
@@ -187,7 +205,7 @@ def ingest(
                              f"differ only in case are one label); choose another --version")
         version = version or _next_label(log.release_labels(dataset.name))
         docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
-        audited = _audit_loaded(con, dataset, loaded, waivers, version, log, notes)
+        audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
         _record(log, dataset, loaded, audited, version)
         log.require_in_place()
     write_atomically(docs_page, audited.validation.data_docs())

@@ -46,8 +46,12 @@ def report_text(report: Report, heading: str | None = None) -> str:
             lines.append(f"  {status:<14} {c['id']:<20} stated {c['stated']:,g}, computed {computed}")
     if report.revisions is not None:
         lines += ["", *_revisions_text(report.revisions)]
-    for w in report.unused_waivers:
-        lines.append(f"\nnote: waiver for {w['check']} {w.get('key', {})} matched no finding; it may be stale")
+    if report.waivers:
+        lines.append(f"\nWAIVERS ({len(report.waivers)})")
+        for w in report.waivers:
+            scope = "every finding" if w.get("all") else (", ".join(f"{k}={v}" for k, v in w["key"].items()) or "(table)")
+            note = "" if w["covered"] else "; it may be stale"
+            lines.append(f"  {w['check']:<14} {scope:<20} covered {w['covered']} finding(s){note}")
     if report.success:
         summary = "PASSED" + (f" with {len(waived)} waived finding(s)" if waived else "")
     else:

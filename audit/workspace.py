@@ -62,13 +62,12 @@ class Workspace:
 
     @property
     def config(self) -> dict[str, Any]:
-        from audit.yamlfile import read_yaml
+        from audit.officefile import read_office_file
 
         path = self.root / CONFIG_FILE
-        config = read_yaml(path) if path.is_file() else {}
-        if not isinstance(config, dict):
-            raise ConfigError(f"{path}: expected a mapping of settings")
-        return config
+        # Its entries are checked against audit/schemas/audit-yaml.schema.json: `signing_kye:` is an error,
+        # never a package published unsigned.
+        return read_office_file(path, "settings") if path.is_file() else {}
 
     @contextmanager
     def work_database(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -85,6 +84,19 @@ class Workspace:
                 yield con
         finally:
             shutil.rmtree(spill, ignore_errors=True)
+
+    @contextmanager
+    def new_log_removed_on_error(self) -> Iterator[None]:
+        """If the block creates the change log and then fails, remove the new file: a command that stops with
+        an error leaves nothing behind. (An existing log is never removed; its transactions undo their work.)"""
+        existed = self.log_path.exists()
+        try:
+            yield
+        except BaseException:
+            if not existed:
+                for path in (self.log_path, self.log_path.with_name(self.log_path.name + ".wal")):
+                    path.unlink(missing_ok=True)
+            raise
 
     @property
     def signing_key(self) -> Path | None:

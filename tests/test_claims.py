@@ -79,7 +79,7 @@ def test_a_claim_can_block_publication_when_the_office_says_so(workspace):
     ([claim("x", 1, value={"column": "arrests"})], "no field 'arrests'"),
     ([claim("x", "about ten", value={"column": "homicide"})], "not a number as printed"),
     ([claim("x", 1, value={"column": "homicide"}), claim("x", 2, value={"column": "rape"})], "used twice"),
-    ([claim("x", 1, percent_change={"column": "homicide", "from": {"year": 2017}})], "needs column, from, to"),
+    ([claim("x", 1, percent_change={"column": "homicide", "from": {"year": 2017}})], "line 4, entry .claims.0.percent_change.: .to. is required here"),
 ])
 def test_a_malformed_claims_file_is_a_config_error_naming_the_claim(workspace, bad, message):
     write_claims(workspace, bad)

@@ -9,7 +9,7 @@ from audit import pipeline
 from audit.errors import InputError, StateError
 from audit.log.chain import GENESIS, entry_hash
 from audit.log.store import TABLES
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, data_findings, write_variant
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, data_findings, write_variant
 
 
 def log_rows(workspace, table: str) -> list[dict]:
@@ -177,15 +177,25 @@ def test_a_failure_while_recording_leaves_no_trace_of_the_release(workspace, mon
     monkeypatch.setattr(ChangeLog, "append", failing_append)
     with pytest.raises(OSError):
         pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    assert not workspace.log_path.exists()  # the command created the log, so it leaves none behind
+    monkeypatch.undo()
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03")  # a log with one release
+    monkeypatch.setattr(ChangeLog, "append", failing_append)
+    with pytest.raises(OSError):
+        pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
     monkeypatch.undo()
 
+    assert [r["version"] for r in log_rows(workspace, "releases")] == ["2024-03"]
     for table in TABLES:
+        if table in ("releases", "validations", "findings", "waivers"):
+            assert all(r["release_id"] != f"{EXAMPLE}@2023-09" for r in log_rows(workspace, table)), table
+            continue
         assert log_rows(workspace, table) == [], table
     with duckdb.connect(str(workspace.log_path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'release_data'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'release_data'").fetchone()[0] == 1
     # and a re-run records it normally
     assert pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09").report.success
-    assert len(log_rows(workspace, "releases")) == 1
+    assert len(log_rows(workspace, "releases")) == 2
 
 
 def test_an_unreadable_first_file_does_not_create_the_log(workspace, tmp_path, run):

@@ -28,9 +28,8 @@ import duckdb
 from audit.dataset import Dataset
 from audit.errors import ConfigError
 from audit.sql import literal, value
-from audit.yamlfile import read_yaml_list
+from audit.officefile import read_office_file
 
-REQUIRED = ("reason", "approved_by")
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,11 @@ def load_notes(path: str | Path | None, dataset: Dataset) -> list[RevisionNote]:
         raise ConfigError(f"revision notes file {path} does not exist")
     fields = [f.name for f in dataset.fields]
     notes, seen = [], set()
-    for number, raw in enumerate(read_yaml_list(path, "notes"), 1):
+    # The file's shape (entries, their types) is checked against audit/schemas/revision-notes.schema.json.
+    for number, raw in enumerate(read_office_file(path, "notes")["notes"], 1):
         where = f"{path}: note {number}"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where}: a note is a mapping with where, columns, reason, reference, approved_by")
-        missing = [k for k in REQUIRED if not raw.get(k)]
-        if missing:
-            raise ConfigError(f"{where}: lacks {', '.join(missing)}")
-        unknown_keys = sorted(set(raw) - {"id", "where", "columns", "reason", "reference", "approved_by"})
-        if unknown_keys:
-            raise ConfigError(f"{where}: unknown entries {', '.join(unknown_keys)}")
         filters = raw.get("where") or {}
         columns = raw.get("columns") or []
-        if not isinstance(filters, dict) or not isinstance(columns, list):
-            raise ConfigError(f"{where}: `where` is a mapping of field to value(s), `columns` a list of fields")
         unknown = [c for c in [*filters, *columns] if c not in fields]
         if unknown:
             raise ConfigError(f"{where}: the dataset has no field {', '.join(map(repr, unknown))} "
