@@ -16,6 +16,7 @@ import click
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+DEBUG = False
 
 
 lock_timeout_option = click.option(
@@ -99,8 +100,12 @@ def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None
 
 @click.group()
 @click.version_option(package_name="crime-data-audit")
-def cli() -> None:
+@click.option("--debug", is_flag=True, envvar="AUDIT_DEBUG",
+              help="On an unexpected internal error, show the traceback (it is one line without).")
+def cli(debug: bool) -> None:
     """Audit, record and publish crime statistics."""
+    global DEBUG
+    DEBUG = debug
 
 
 @cli.command()
@@ -313,13 +318,37 @@ def reconcile(incident_dataset: str, summary_dataset: str, incident_file: Path |
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
 
+def internal_error(exc: BaseException) -> int:
+    """An error the tool did not foresee: never exit 1 (which says the data has findings). A file system that
+    refused a read or write is the office's to fix (exit 2, naming the file); anything else is a bug in the
+    tool: one line saying so and how to report it, and the traceback only with --debug."""
+    import traceback
+
+    if DEBUG:
+        traceback.print_exception(exc)
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.IOException):  # DuckDB's own file errors (a full disk)
+        click.echo(f"error: cannot read or write a file: {' '.join(str(exc).split())[:300]}; nothing was recorded",
+                   err=True)
+    elif isinstance(exc, OSError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"error: cannot read or write{where}: {exc.strerror}; nothing was recorded", err=True)
+    else:
+        click.echo(f"error: internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); this is a bug "
+                   f"in audit, not a finding about the data: please report it with the command you ran and the "
+                   f"output of the same command with --debug", err=True)
+    return EXIT_INPUT
+
+
 def main() -> None:
     """Console entry point."""
     try:
-        cli.main(prog_name="audit")
+        cli.main(prog_name="audit", standalone_mode=True)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+    except Exception as exc:  # noqa: BLE001: see internal_error
+        code = internal_error(exc)
     if "audit.validate.gx_duckdb" in sys.modules:
         from audit.validate.gx_duckdb import exit_skipping_teardown
 

@@ -51,13 +51,27 @@ def read_office_file(path: Path, kind: str) -> Any:
     """The document in `path`, checked against the schema of `kind`; a ConfigError (exit 2) naming the file,
     the line and the entry of the first problem (and how many more there are) if it does not fit."""
     data, node = read_yaml_nodes(path)
-    if data is None:
-        data = {}
+    data = {} if data is None else _plain(data)
     errors = sorted(_validator(kind).iter_errors(data), key=lambda e: _line(node, list(e.absolute_path)) or 0)
     if errors:
         more = f" (and {len(errors) - 1} more problem(s) in the file)" if len(errors) > 1 else ""
         raise ConfigError(_describe(path, node, errors[0], kind) + more)
     return data
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads 2024-03-01 as a date; the tool treats every office value as JSON does (dates as ISO text), so
+    the value can be logged, reported and published as it was written."""
+    import datetime
+
+    if isinstance(value, dict):
+        return {_plain(k) if isinstance(k, (datetime.date, datetime.datetime)) else k: _plain(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
 
 
 def _describe(path: Path, node, error, kind: str) -> str:

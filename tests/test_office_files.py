@@ -102,3 +102,38 @@ def test_self_referencing_or_deeply_nested_yaml_is_refused(workspace, run, tmp_p
     result = run("check", EXAMPLE, EXAMPLE_CSV, "--notes", path)
 
     assert result.exit_code == 2 and says in result.output and "Traceback" not in result.output
+
+
+def test_a_date_in_a_note_is_read_as_written_and_reported_as_json(tmp_path):
+    """A note's `where` may hold a date (YAML reads it as one); the JSON report and the log carry it as text."""
+    import json
+
+    from audit import pipeline
+    from tests.conftest import add_dataset, empty_workspace
+
+    (tmp_path / "office").mkdir()
+    workspace = empty_workspace(tmp_path / "office")
+    add_dataset(workspace, "daily", {"resources": [{"name": "daily", "schema": {"primaryKey": ["day"], "fields": [
+        {"name": "day", "type": "date"}, {"name": "incidents", "type": "integer"}]}}]}, [])
+    first, second = tmp_path / "1.csv", tmp_path / "2.csv"
+    first.write_text("day,incidents\n2024-03-01,4\n2024-03-02,5\n")
+    second.write_text("day,incidents\n2024-03-01,6\n2024-03-02,5\n")
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("notes:\n  - where: {day: 2024-03-01}\n    reason: late reports\n    approved_by: office\n")
+    pipeline.ingest(workspace, "daily", first, version="1")
+    (workspace.root / "datapackages" / "daily" / "datapackage.yaml").write_text(yaml.safe_dump({
+        "licenses": [{"name": "PDDL-1.0"}], "resources": [{"name": "daily", "schema": {"primaryKey": ["day"], "fields": [
+            {"name": "day", "type": "date", "description": "day"},
+            {"name": "incidents", "type": "integer", "description": "n"}]}}]}))
+    assert pipeline.publish(workspace, "daily").path is not None
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    result = CliRunner().invoke(cli, ["ingest", "daily", str(second), "--notes", str(notes), "--version", "2",
+                                      "--format", "json", "--workspace", str(workspace.root)], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["revisions"]["notes"][0]["where"] == {"day": ["2024-03-01"]}
+    assert report["revisions"]["counts"]["explained"] == 1

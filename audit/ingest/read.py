@@ -102,8 +102,15 @@ def _shape(path: Path) -> tuple[str, int]:
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         sample = [line for _, line in zip(range(200), handle)]
     best, width, best_score = ",", 1, (-1, -1)
-    for delimiter in DELIMITERS:
-        rows = list(csv.reader(sample, delimiter=delimiter, quotechar='"'))
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # a quoted cell may be long (a narrative); the sample is 200 lines at most
+    try:
+        scored = {d: list(csv.reader(sample, delimiter=d, quotechar='"')) for d in DELIMITERS}
+    except csv.Error:
+        scored = {",": []}
+    finally:
+        csv.field_size_limit(limit)
+    for delimiter, rows in scored.items():
         counts = [len(r) for r in rows if any(c.strip() for c in r)]
         if not counts:
             continue

@@ -45,6 +45,32 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
     return expectation
 
 
+# Keyword arguments of GX's standard expectations that name columns of the batch.
+STANDARD_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
+
+
+def _require_columns(suite, columns: list[str], name: str) -> None:
+    """Every column an expectation names must be in the table: a suite naming a column the table lacks is the
+    office's error (exit 2), named here, rather than a GX failure deep inside (or a bogus finding)."""
+    import difflib
+
+    from audit.validate.expectations import RowCheckExpectation
+
+    for number, expectation in enumerate(suite.expectations, 1):
+        if isinstance(expectation, RowCheckExpectation):
+            named = expectation.read_columns()
+        else:
+            kwargs = expectation.configuration.kwargs
+            named = [c for k in STANDARD_COLUMN_KWARGS for c in
+                     ([kwargs[k]] if isinstance(kwargs.get(k), str) else list(kwargs.get(k) or []))]
+        for column in named:
+            if column not in columns:
+                near = difflib.get_close_matches(str(column), columns, n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else f" (columns: {', '.join(columns)})"
+                raise ConfigError(f"{name}: expectation {number} ({expectation.expectation_type}) names column "
+                                  f"{column!r}, which the table does not have{hint}")
+
+
 def run_suite(
     con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str]
 ):
@@ -74,6 +100,7 @@ def run_suite(
         suite = gx.ExpectationSuite(name=name, expectations=[with_default_severity(e) for e in expectations])
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation
         raise ConfigError(f"{name}: {exc}") from exc
+    _require_columns(suite, [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()], name)
     datasource = add_duckdb_datasource(context, "audit", con)
     try:
         batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()

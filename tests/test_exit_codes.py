@@ -1,0 +1,63 @@
+"""Exit codes mean one thing each: 0 clean, 1 findings in the data (or tampering found), 2 the tool could not do
+its job. A tool failure is never 1, and never a traceback unless asked for with --debug. Run as the office runs
+the command: in a process of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import EXAMPLE, EXAMPLE_CSV
+
+
+def audit(workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "audit", *map(str, args), "--workspace", str(workspace.root)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def suite_naming(workspace, expectation: dict) -> None:
+    path = workspace.root / "expectations" / f"{EXAMPLE}.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"].append(expectation)
+    path.write_text(json.dumps(suite))
+
+
+def test_a_suite_naming_a_column_the_table_lacks_is_an_input_error(workspace):
+    suite_naming(workspace, {"type": "expect_column_values_to_equal_sum_of_columns",
+                             "kwargs": {"column": "violent_crim", "parts": ["homicide", "rape"]}})
+
+    result = audit(workspace, "check", EXAMPLE, EXAMPLE_CSV)
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "names column 'violent_crim', which the table does not have; did you mean 'violent_crime'?" in result.stderr
+
+
+def test_a_standard_expectation_on_a_missing_column_is_an_input_error_not_a_finding(workspace):
+    suite_naming(workspace, {"type": "expect_column_values_to_be_between",
+                             "kwargs": {"column": "populaton", "min_value": 0}})
+
+    result = audit(workspace, "check", EXAMPLE, EXAMPLE_CSV, "--format", "json")
+
+    assert result.returncode == 2 and "did you mean 'population'?" in result.stderr
+    assert json.loads(result.stdout)["success"] is False
+
+
+def test_an_internal_error_is_one_line_and_exit_2_with_the_traceback_only_on_request(workspace, tmp_path):
+    # A stand-in for a bug: a sitecustomize that breaks one function the command needs.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import audit.render\n"
+        "def broken(*a, **k):\n    raise ZeroDivisionError('a bug')\n"
+        "audit.render.report_text = broken\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{sys.path[0]}"}
+
+    plain = audit(workspace, "check", EXAMPLE, EXAMPLE_CSV, env=env)
+    debug = audit(workspace, "check", EXAMPLE, EXAMPLE_CSV, env={**env, "AUDIT_DEBUG": "1"})  # or audit --debug
+
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    assert plain.stderr.strip().splitlines() == [
+        "error: internal error (ZeroDivisionError: a bug); this is a bug in audit, not a finding about the data: "
+        "please report it with the command you ran and the output of the same command with --debug"]
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
