@@ -152,27 +152,41 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Publication root: the package goes to OUT/DATASET/VERSION/ (default: the workspace's published/).")
 @click.option("--version", "version", help="Recorded release to publish (default: the latest).")
+@click.option("--dry-run", is_flag=True, help="Write nothing: say what would be written, or every reason it would not.")
 @workspace_option
-def publish(dataset: str, out: Path | None, version: str | None, workspace) -> None:
+def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, workspace) -> None:
     """Publish DATASET's latest recorded release as a Frictionless data package.
 
-    Refused while the release has unwaived findings, unexplained revisions among them."""
+    Refused (exit 1) while the release has unwaived findings, unexplained revisions among them; refused (exit 2)
+    while the descriptor has gaps a package must not have (every one is named)."""
     from audit import pipeline
-    from audit.render import report_text
+    from audit.render import refusal_text
 
-    result = pipeline.publish(workspace, dataset, out, version)
-    if result.refused:
-        click.echo(report_text(result.report), err=True)
-        click.echo(f"refused: release {result.version} has findings that are neither fixed nor waived", err=True)
-        sys.exit(EXIT_FINDINGS)
+    result = pipeline.publish(workspace, dataset, out, version, dry_run)
     if result.already_published:
         click.echo(f"{dataset} release {result.version} is already published as version {result.package_version} at "
                    f"{result.path}; nothing new was written")
         return
+    signed = f"signed by {result.signed_by}" if result.signed_by else \
+        "not signed (no signing_key in audit.yaml or AUDIT_SIGNING_KEY)"
+    if result.dry_run:
+        reasons = result.refusals or []
+        verdict = "would be refused" if result.refused or reasons else "would be published"
+        click.echo(f"dry run: {dataset} release {result.version} {verdict} as version {result.package_version} "
+                   f"({result.version_rule}) to {result.path}, {signed}; nothing was written")
+        click.echo("files: " + ", ".join(result.files or []))
+        if result.refused:
+            click.echo(refusal_text(result.report, f"audit check {dataset} FILE"))
+        for reason in reasons:
+            click.echo(f"refused: {dataset} cannot be published without {reason}")
+        sys.exit(EXIT_FINDINGS if result.refused else EXIT_INPUT if reasons else 0)
+    if result.refused:
+        click.echo(refusal_text(result.report, f"audit report {dataset} --version {result.version}"), err=True)
+        sys.exit(EXIT_FINDINGS)
     waived = len(result.report.waived)
     caveats = f", with {waived} waived finding(s) as caveats" if waived else ""
     click.echo(f"published {dataset} release {result.version} as version {result.package_version} "
-               f"({result.version_rule}) to {result.path}{caveats}")
+               f"({result.version_rule}) to {result.path}, {signed}{caveats}")
 
 
 @cli.command()

@@ -24,7 +24,7 @@ from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
-from audit.errors import StateError, TamperError
+from audit.errors import ConfigError, StateError, TamperError
 from audit.files import inside, write_atomically
 from audit.findings import Report
 from audit.ingest import LoadedRelease, load_release
@@ -73,10 +73,14 @@ class PublishResult:
     report: Report
     path: Path | None
     version: str                      # the release's label
-    refused: bool = False
+    refused: bool = False             # blocking findings (exit 1)
     already_published: bool = False
     package_version: str | None = None  # the package's version (audit.publish.versioning)
     version_rule: str | None = None
+    signed_by: str | None = None
+    dry_run: bool = False
+    files: list[str] | None = None    # with dry_run: what would be written
+    refusals: list[str] | None = None  # with dry_run: every reason it would be refused besides findings
 
 
 def _release_info(version: str | None, sha256: str, source: str, rows: int) -> dict:
@@ -243,43 +247,59 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
 
 
 def publish(
-    workspace: Workspace, dataset_name: str, out: str | Path | None = None, version: str | None = None
+    workspace: Workspace, dataset_name: str, out: str | Path | None = None, version: str | None = None,
+    dry_run: bool = False,
 ) -> PublishResult:
     """Publish the latest recorded release (or release `version`) as a data package in its own
     versioned folder under `out` (default: the workspace's published/), unless it has unwaived
-    findings (unexplained revisions among them).
+    findings (unexplained revisions among them: `refused`) or the gate names gaps (a ConfigError naming
+    every one). With `dry_run`, write nothing and say what would be written, or every reason it would not.
 
     A release already published is not published again: the result names its package (and
     finishes putting it in place if a crash interrupted that)."""
-    from audit.publish.publication import existing_publication, publish_release
+    from audit.publish.publication import existing_publication, plan_publication, publish_release
 
     dataset = workspace.dataset(dataset_name)
     if not workspace.log_path.exists():
         raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
     with workspace.work_database() as con:
-        log = _open_log(con, workspace)
+        log = _open_log(con, workspace, read_only=dry_run)
         release = log.release_by_version(dataset.name, version) if version else log.latest_release(dataset.name)
         if release is None:
             which = f"no release {version!r}" if version else "nothing"
             raise StateError(f"{which} recorded yet for {dataset.name}: run `audit ingest` first")
         report = _report_from_log(log, dataset.name, release)
-        if not report.success:
-            return PublishResult(report, None, release.version, refused=True)
         published = log.publication_of(release.release_id)
-        newer = _newly_published(log, dataset.name, release) if published is None else None
-        if newer is not None:
-            raise StateError(
-                f"release {release.version} was recorded before release {newer.version} was published, so its "
-                f"changes since {newer.version} were never checked against revision notes; ingest the file again "
-                f"with its notes and a new --version (say {release.version}-r) to compare it with what is published, "
-                f"then publish that")
         if published is not None:
+            if dry_run:
+                return PublishResult(report, workspace.root / published.path, release.version, already_published=True,
+                                     package_version=published.package_version, dry_run=True)
             publication = existing_publication(workspace.root, log, dataset, published)
-        else:
-            publication = publish_release(workspace.root, log, dataset, release, report,
-                                          Path(out) if out else workspace.publish_root, workspace.signing_key)
+            return PublishResult(report, publication.path, release.version, package_version=publication.version,
+                                 version_rule=publication.why, already_published=True)
+        if not report.success and not dry_run:
+            return PublishResult(report, None, release.version, refused=True)
+        newer = _newly_published(log, dataset.name, release)
+        stale = [] if newer is None else [
+            f"release {release.version} was recorded before release {newer.version} was published, so its "
+            f"changes since {newer.version} were never checked against revision notes; ingest the file again "
+            f"with its notes and a new --version (say {release.version}-r) to compare it with what is published, "
+            f"then publish that"]
+        if stale and not dry_run:
+            raise StateError(stale[0])
+        plan = plan_publication(workspace.root, log, dataset, release, report,
+                                Path(out) if out else workspace.publish_root, lambda: workspace.signing_key)
+        if dry_run:
+            return PublishResult(report, plan.target, release.version, refused=not report.success,
+                                 package_version=plan.version, version_rule=plan.why,
+                                 signed_by=plan.signer.fingerprint if plan.signer else None, dry_run=True,
+                                 files=plan.files, refusals=stale + plan.refusals)
+        if plan.refusals:
+            raise ConfigError(f"{dataset.descriptor_path}: {dataset.name} release {release.version} cannot be "
+                              "published without " + "; ".join(plan.refusals))
+        publication = publish_release(workspace.root, log, dataset, report, plan)
     return PublishResult(report, publication.path, release.version, package_version=publication.version,
-                         version_rule=publication.why, already_published=publication.already_published)
+                         version_rule=publication.why, signed_by=publication.signed_by)
 
 
 def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None) -> tuple[Path, dict]:

@@ -60,6 +60,24 @@ def report_text(report: Report, heading: str | None = None) -> str:
     return "\n".join(lines)
 
 
+REFUSAL_LINES = 10
+
+
+def refusal_text(report: Report, everything: str) -> str:
+    """Why a release may not be published: the blocking findings by check, the first few of them, and the
+    command that shows them all (not the whole report)."""
+    blocking = report.blocking
+    by_check: dict[str, int] = {}
+    for f in blocking:
+        by_check[f.check] = by_check.get(f.check, 0) + 1
+    lines = [f"refused: release {report.release.get('version')} has {len(blocking)} finding(s) that are neither fixed "
+             f"nor waived: " + ", ".join(f"{check} {n}" for check, n in by_check.items())]
+    lines += [f"  {f.check:<14} {f.describe_key():<20} {f.message}" for f in blocking[:REFUSAL_LINES]]
+    if len(blocking) > REFUSAL_LINES:
+        lines.append(f"  ... and {len(blocking) - REFUSAL_LINES} more: `{everything}` shows them all")
+    return "\n".join(lines)
+
+
 def normalisation_text(n: dict[str, Any]) -> str:
     from audit.ingest.normalise import Normalisation
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from audit.crashpoints import crash_point
 from audit.dataset import Dataset
@@ -18,7 +18,7 @@ from audit.errors import ConfigError, StateError, TamperError
 from audit.findings import Report
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, walk
-from audit.log.manifest import package_files, write_head
+from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, package_files, write_head
 from audit.log.records import Publication as LoggedPublication
 from audit.log.records import Release
 from audit.log.store import as_json, who
@@ -37,6 +37,7 @@ class Publication:
     version: str          # the package's version (see `versioning`)
     why: str              # which part of the version rule gave it
     already_published: bool = False
+    signed_by: str | None = None  # fingerprint of the key that signed its head
 
 
 def relative_path(root: Path, path: Path) -> str:
@@ -55,29 +56,71 @@ def existing_publication(root: Path, log: ChangeLog, dataset: Dataset, publicati
     return Publication(target, publication.package_version, "published before", already_published=True)
 
 
-def publish_release(
-    root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
-    signing_key: Path | None = None,
-) -> Publication:
-    """Publish `release` (recorded, with no blocking findings) under `out`/<dataset>/<version>/.
+@dataclass
+class Plan:
+    """What publishing a release would do, worked out with every check made and nothing written; and, when
+    it would be refused, why (every reason at once)."""
 
-    Before anything is written, the release entry and the log's entries since the previous publication must
-    still be what was recorded, and the stored rows must still match the release's digest; after the data file
-    is written, it must read back as those rows. Otherwise nothing is published (TamperError, exit 1)."""
+    release: Release
+    version: str
+    why: str
+    target: Path
+    files: list[str]
+    signer: Any | None                    # audit.log.signing.Signer
+    refusals: list[str] = field(default_factory=list)   # the gate: the office's to fix (exit 2)
+
+
+def plan_publication(
+    root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
+    signing_key: Callable[[], Path | None],
+) -> Plan:
+    """Check everything publishing `release` needs, write nothing. The release entry, the entries since the
+    previous publication and the stored rows must still be what was recorded (TamperError, exit 1, if not);
+    every other reason to refuse is collected in `refusals`."""
     from audit.log.signing import Signer
 
-    check_publishable(dataset, report)
-    signer = Signer(signing_key) if signing_key else None
+    refusals = publication_gaps(dataset, report)
+    signer = None
+    try:
+        key = signing_key()
+        signer = Signer(key) if key else None
+    except ConfigError as exc:  # configured but missing or unreadable: never publish unsigned by mistake
+        refusals.append(f"the configured signing key ({exc})")
     earlier = log.publications(dataset.name)
     previous = earlier[-1] if earlier else None
-    since = _entries_since(log, dataset.name, previous)
+    _entries_since(log, dataset.name, previous)
     log.require_recorded_entry(release)
     log.require_stored_rows(release, "so it was not published")
     schema_sha = schema_sha256(published_schema(dataset))
-    version, why = next_version(previous and previous.package_version,
-                                previous is not None and previous.schema_sha256 != schema_sha,
+    schema_changed = previous is not None and previous.schema_sha256 != schema_sha
+    if previous is not None and not schema_changed and _unchanged(log, previous, release, report):
+        refusals.append(f"a change since version {previous.package_version}: release {release.version} has the same "
+                        f"rows, schema and findings as release {previous.release_label}, which it published")
+    version, why = next_version(previous and previous.package_version, schema_changed,
                                 (report.revisions or {}).get("counts"))
     target = folder.package_folder(out, dataset.name, version)
+    files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
+             "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
+    return Plan(release, version, why, target, files, signer, refusals)
+
+
+def _unchanged(log: ChangeLog, previous: LoggedPublication, release: Release, report: Report) -> bool:
+    """Whether `release` would publish nothing new: the previous package's rows (by digest) and findings."""
+    before = log.release_by_id(previous.release_id)
+    return before is not None and before.data_digest == release.data_digest \
+        and [f.to_dict() for f in log.findings(before.release_id)] == [f.to_dict() for f in report.findings]
+
+
+def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report, plan: Plan) -> Publication:
+    """Carry out `plan` (made by `plan_publication`, with no refusals): build the package aside, record its
+    publication, move it into place. After the data file is written it must read back as the stored rows;
+    otherwise nothing is published (TamperError, exit 1)."""
+    assert not plan.refusals, plan.refusals
+    release, version, why, target, signer = plan.release, plan.version, plan.why, plan.target, plan.signer
+    earlier = log.publications(dataset.name)
+    previous = earlier[-1] if earlier else None
+    since = _entries_since(log, dataset.name, previous)
+    schema_sha = schema_sha256(published_schema(dataset))
     revisions = published_revisions(log, report, release)
     folder.clear_abandoned(target.parent, {p.hash[:16] for p in earlier})
     staging = folder.staging_folder(target)
@@ -113,7 +156,7 @@ def publish_release(
     crash_point("publish-after-commit")
     folder.complete(target, entry["hash"])
     _update_index(root, log, dataset, target.parent)
-    return Publication(target, version, why)
+    return Publication(target, version, why, signed_by=signer.fingerprint if signer else None)
 
 
 def _entries_since(log: ChangeLog, dataset: str, previous: LoggedPublication | None) -> list[dict[str, Any]]:
@@ -150,11 +193,24 @@ def require_written_rows(con, path: Path, stored: str, dataset: Dataset) -> None
                           "nothing was published")
 
 
-def check_publishable(dataset: Dataset, report: Report) -> None:
-    """What a package must document before it may go out: a licence, a description of every field, and,
-    where rates are published (the suite checks rate math), the population source and its vintage, since
-    a rate means little without them. Every gap is named at once."""
+PLACEHOLDER = "TODO"
+
+
+def publication_gaps(dataset: Dataset, report: Report) -> list[str]:
+    """What keeps a package from going out, every gap at once: a licence, a description of every field, and,
+    where rates are published (the suite checks rate math), the population source and its vintage, since a rate
+    means little without them; no placeholder `audit init` left; no waived finding that the package's own
+    schema forbids (a repeated or missing key would make the package fail Frictionless validation)."""
     gaps = []
+    placeholders = _placeholders(dataset.descriptor)
+    if placeholders:
+        prefix = "resources.0.schema.fields."
+        fields = [p[len(prefix):].rsplit(".", 1)[0] for p in placeholders if p.startswith(prefix)]
+        named = [p for p in placeholders if not p.startswith(prefix)]
+        if fields:
+            named.append(f"the field entries of {', '.join(dict.fromkeys(fields))}")
+        gaps.append(f"the {len(placeholders)} placeholder(s) `audit init` left ({', '.join(named)}): write what they "
+                    "ask for")
     if not dataset.descriptor.get("licenses"):
         gaps.append("a licence (licenses: [{name: PDDL-1.0, path: https://opendatacommons.org/licenses/pddl/1-0/}])")
     undocumented = [f.name for f in dataset.fields if not str(f.descriptor.get("description", "")).strip()]
@@ -165,9 +221,31 @@ def check_publishable(dataset: Dataset, report: Report) -> None:
         if source is None or not source.get("vintage"):
             gaps.append("the population source and its vintage, since it publishes rates (sources: [{title: US Census "
                         "Bureau population estimates, kind: population, vintage: Vintage 2023 estimates}])")
-    if gaps:
-        raise ConfigError(f"{dataset.descriptor_path}: {dataset.name} cannot be published without "
-                          + "; ".join(gaps))
+    key = set(dataset.primary_key)
+    broken_key = [f for f in report.waived if f.check in ("unique", "not-null") and key & set(f.columns)]
+    if broken_key:
+        gaps.append(f"a primary key that holds: {len(broken_key)} waived finding(s) say it repeats or is missing "
+                    f"({broken_key[0].describe_key()}), so the package would fail Frictionless validation; correct "
+                    "the rows, or choose a key that identifies them")
+    return gaps
+
+
+def _placeholders(value, path: str = "") -> list[str]:
+    """Where in the descriptor a value still starts with TODO."""
+    if isinstance(value, str):
+        return [path or "(the descriptor)"] if value.strip().upper().startswith(PLACEHOLDER) else []
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, item in items:
+        if isinstance(value, list) and isinstance(item, dict) and "name" in item and path.endswith("fields"):
+            key = item["name"]
+        found += _placeholders(item, f"{path}.{key}" if path else str(key))
+    return found
 
 
 def published_revisions(log: ChangeLog, report: Report, release: Release) -> PublishedRevisions | None:

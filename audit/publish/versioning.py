@@ -34,4 +34,6 @@ def next_version(previous: str | None, schema_changed: bool, counts: dict[str, i
         return f"{major + 1}.0.0", f"major: the table's columns or schema changed since {previous}"
     if counts.get("added") or counts.get("removed"):
         return f"{major}.{minor + 1}.0", f"minor: rows were added or removed since {previous}"
-    return f"{major}.{minor}.{patch + 1}", f"patch: only values were revised since {previous}"
+    if counts.get("changed"):
+        return f"{major}.{minor}.{patch + 1}", f"patch: only values were revised since {previous}"
+    return f"{major}.{minor}.{patch + 1}", f"patch: the data are as in {previous}; its findings, waivers or notes changed"

@@ -98,6 +98,13 @@ class Office:
         path.write_text(text, encoding="utf-8")
         return path
 
+    def revised_release(self) -> list:
+        """A next release that revises one figure, with a note explaining it: the ingest arguments."""
+        new = self.example_variant("2017,\"610,226\"", "2017,\"610,227\"")
+        notes = self.release_file("notes.yaml", yaml.safe_dump({"notes": [
+            {"where": {"year": 2017}, "columns": ["population"], "reason": "census revision", "approved_by": "office"}]}))
+        return [EXAMPLE, new, "--waivers", EXAMPLE_DIR / "waivers.yaml", "--notes", notes, "--version", "2024-07"]
+
     def example_variant(self, old: str, new: str) -> Path:
         """The published 2024-06 release with one piece of text replaced."""
         text = (EXAMPLE_DIR / "releases" / "2024-06-corrected-example.csv").read_text(encoding="utf-8")
@@ -168,9 +175,7 @@ def build_office(root: Path) -> Office:
 
 def columns_swapped_then_published(office: Office) -> Outcome:
     """Swap homicide and rape in a recorded, not yet published release, then publish it."""
-    new = office.example_variant("2017,", "2017,")  # the same data, a new file: ingest records it
-    new.write_text(new.read_text() + "\n")
-    office.audit("ingest", EXAMPLE, new, "--waivers", EXAMPLE_DIR / "waivers.yaml", "--version", "2024-07")
+    office.audit("ingest", *office.revised_release())
     table = office.stored(EXAMPLE, "2024-07")
     office.sql(f"ALTER TABLE {table} RENAME COLUMN homicide TO x", f"ALTER TABLE {table} RENAME COLUMN rape TO homicide",
                f"ALTER TABLE {table} RENAME COLUMN x TO rape")
@@ -378,9 +383,7 @@ def index_edited_to_hide_a_version(office: Office) -> Outcome:
 def publish_killed_after_its_commit(office: Office) -> Outcome:
     """Kill publish right after the log records the publication; the next command (an ingest of another
     release) must put it in place; until then, verify says it is half-published."""
-    new = office.example_variant("2017,", "2017,")
-    new.write_text(new.read_text() + "\n")
-    office.audit("ingest", EXAMPLE, new, "--waivers", EXAMPLE_DIR / "waivers.yaml", "--version", "2024-07")
+    office.audit("ingest", *office.revised_release())
     killed = office.audit_process("publish", EXAMPLE, env={"AUDIT_CRASH_AT": "publish-after-commit"})
     if killed.returncode >= 0:
         return Outcome(False, f"publish was not killed: exit {killed.returncode}")
