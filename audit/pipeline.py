@@ -210,7 +210,7 @@ def ingest(
         version = version or _next_label(log.release_labels(dataset.name))
         docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
         audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
-        _record(log, dataset, loaded, audited, version)
+        _record(log, dataset, loaded, audited, version, workspace.recorder)
         log.require_in_place()
     write_atomically(docs_page, audited.validation.data_docs())
     return IngestResult(audited.report)
@@ -234,7 +234,8 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
     return None if compared == published.release_id else published
 
 
-def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str) -> None:
+def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
+            recorder: str | None) -> None:
     release_id = f"{dataset.name}@{version}"
     changes = [] if audited.revisions is None else revision_records(log.con, dataset.primary_key)
     log.record_release(dataset.name, Recording(
@@ -243,7 +244,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
-        changes=changes))
+        recorded_by=recorder, changes=changes))
 
 
 def publish(
@@ -289,6 +290,7 @@ def publish(
             raise StateError(stale[0])
         plan = plan_publication(workspace.root, log, dataset, release, report,
                                 Path(out) if out else workspace.publish_root, lambda: workspace.signing_key)
+        plan.recorded_by = workspace.recorder
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,
                                  package_version=plan.version, version_rule=plan.why,

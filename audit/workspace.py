@@ -32,6 +32,7 @@ LOG_FILE = "audit.duckdb"
 PUBLISH_DIR = "published"
 CONFIG_FILE = "audit.yaml"
 SIGNING_KEY_ENV = "AUDIT_SIGNING_KEY"
+RECORDER_ENV = "AUDIT_USER"
 DEFAULT_LOCK_TIMEOUT = 60.0
 # A city's ten million incidents fit in this with room to spare (DuckDB spills what does not); DuckDB's own
 # default, 80% of the machine's memory, would let one audit crowd out everything else on an office machine.
@@ -108,6 +109,12 @@ class Workspace:
         if not path.is_file():
             raise ConfigError(f"signing key {path} (from {SIGNING_KEY_ENV} or {CONFIG_FILE}) does not exist")
         return path
+
+    @property
+    def recorder(self) -> str | None:
+        """Who the log names as recording: AUDIT_USER, else `recorded_by` in audit.yaml, else nobody; never the
+        operating system's login, which would publish an employee's account name in every package."""
+        return os.environ.get(RECORDER_ENV) or self.config.get("recorded_by") or None
 
     @property
     def log_path(self) -> Path:

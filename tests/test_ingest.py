@@ -234,3 +234,30 @@ def test_a_memory_limit_that_is_no_size_exits_2_naming_the_settings_file(workspa
 
     assert result.exit_code == 2
     assert "audit.yaml: memory_limit" in result.output and not workspace.log_path.exists()
+
+
+def test_the_recorder_comes_from_the_settings_or_audit_user_never_the_system_login(workspace, monkeypatch):
+    import getpass
+
+    monkeypatch.delenv("AUDIT_USER", raising=False)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    (workspace.root / "audit.yaml").write_text("recorded_by: City data office\n")
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03")
+    monkeypatch.setenv("AUDIT_USER", "analyst 7")
+    pipeline.publish(workspace, EXAMPLE, version="2023-09")
+
+    releases = log_rows(workspace, "releases")
+    assert [r["recorded_by"] for r in releases] == ["(not stated)", "City data office"]
+    assert log_rows(workspace, "publications")[0]["recorded_by"] == "analyst 7"
+    assert getpass.getuser() not in {r["recorded_by"] for r in releases}
+
+
+def test_each_validation_records_the_versions_that_ran_it(workspace):
+    import json
+
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    [validation] = log_rows(workspace, "validations")
+    software = json.loads(validation["software"])
+    assert set(software) == {"python", "crime-data-audit", "great-expectations", "duckdb", "frictionless"}
+    assert software["duckdb"].startswith("2.")

@@ -128,7 +128,9 @@ class ValidationRecord(Entry):
     waived_count: int
     claims: list[dict[str, Any]]
     expectations: list[dict[str, Any]]
+    software: dict[str, str]         # the versions that ran it (audit.log.store.software)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "ValidationRecord":
-        return cls(**{**row, "claims": decode(row["claims"], []), "expectations": decode(row["expectations"], [])})
+        return cls(**{**row, "claims": decode(row["claims"], []), "expectations": decode(row["expectations"], []),
+                      "software": decode(row["software"], {})})

@@ -8,10 +8,8 @@ so what is hashed is exactly what is stored.
 
 from __future__ import annotations
 
-import getpass
 import heapq
 import json
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,8 +38,9 @@ TABLES: dict[str, str] = {
     "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR, normalisations VARCHAR, "
     "definition VARCHAR",
     # claims and expectations (every expectation run, with its findings' positions) as JSON.
+    # software: the versions of the tool, GX, DuckDB and Python that ran it (JSON).
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
-    "waived_count BIGINT, claims VARCHAR, expectations VARCHAR",
+    "waived_count BIGINT, claims VARCHAR, expectations VARCHAR, software VARCHAR",
     "findings": "release_id VARCHAR, \"check\" VARCHAR, severity VARCHAR, \"key\" VARCHAR, \"columns\" VARCHAR, "
     "expected VARCHAR, observed VARCHAR, message VARCHAR, waived BOOLEAN, waiver_reason VARCHAR",
     "waivers": "release_id VARCHAR, waiver VARCHAR",
@@ -69,8 +68,21 @@ def as_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def who() -> str:
-    return os.environ.get("AUDIT_USER") or getpass.getuser()
+NOT_STATED = "(not stated)"
+
+
+def software() -> dict[str, str]:
+    """The versions of what ran a validation, recorded with it: the tool, Great Expectations, DuckDB, Python."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in ("crime-data-audit", "great-expectations", "duckdb", "frictionless"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "(not installed as a package)"
+    return found
 
 
 def _now() -> str:
@@ -358,7 +370,7 @@ class ChangeLog:
             digest = table_digest(self.con, stored)
             self.append("releases", dataset, [{
                 "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
-                "row_count": r.row_count, "recorded_by": who(), "data_table": r.release_id, "data_digest": digest,
+                "row_count": r.row_count, "recorded_by": r.recorded_by or NOT_STATED, "data_table": r.release_id, "data_digest": digest,
                 "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
             }])
             self.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
@@ -384,6 +396,7 @@ class ChangeLog:
                 "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
                 "finding_count": len(report.findings), "waived_count": len(report.waived),
                 "claims": as_json(report.claims), "expectations": as_json(report.expectations),
+                "software": as_json(software()),
             }])
             crash_point("ingest-before-commit")
         crash_point("ingest-after-commit")
@@ -487,4 +500,5 @@ class Recording:
     waivers: list[dict[str, Any]]
     notes: list[dict[str, Any]]      # each note as written (RevisionNote.to_dict)
     baseline_release_id: str | None  # None when nothing was published to compare with
+    recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
     changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records

@@ -21,7 +21,7 @@ from audit.log.chain import GENESIS, walk
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, package_files, write_head
 from audit.log.records import Publication as LoggedPublication
 from audit.log.records import Release
-from audit.log.store import as_json, who
+from audit.log.store import NOT_STATED, as_json
 from audit.publish import folder
 from audit.publish.coverage import temporal_coverage
 from audit.publish.index import write_index
@@ -67,6 +67,7 @@ class Plan:
     target: Path
     files: list[str]
     signer: Any | None                    # audit.log.signing.Signer
+    recorded_by: str | None = None        # the workspace's recorder (never the system login)
     refusals: list[str] = field(default_factory=list)   # the gate: the office's to fix (exit 2)
 
 
@@ -101,7 +102,7 @@ def plan_publication(
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
              "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
-    return Plan(release, version, why, target, files, signer, refusals)
+    return Plan(release, version, why, target, files, signer, refusals=refusals)
 
 
 def _unchanged(log: ChangeLog, previous: LoggedPublication, release: Release, report: Report) -> bool:
@@ -135,7 +136,7 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
         entry = log.next_entry("publications", dataset.name, {
             "release_id": release.release_id, "package_version": version, "path": relative_path(root, target),
             "files": as_json(files), "schema_sha256": schema_sha,
-            "signing_key": signer.fingerprint if signer else None, "recorded_by": who(),
+            "signing_key": signer.fingerprint if signer else None, "recorded_by": plan.recorded_by or NOT_STATED,
             "previous_seq": previous.seq if previous else 0,
         })
         head = {"dataset": dataset.name, "version": version, "seq": entry["seq"], "head": entry["hash"],
