@@ -66,6 +66,7 @@ def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: b
 class IngestResult:
     report: Report
     already_recorded: bool = False
+    supersedes: str | None = None  # a re-audit: the earlier release of the same file it supersedes
 
 
 @dataclass
@@ -178,10 +179,10 @@ def ingest(
     """Validate `file` and record it, its data, its revision notes, its changes since the last
     published release and its findings in the change log.
 
-    A file already recorded (same content) is not recorded twice: the result is
-    its recorded report, flagged `already_recorded`; unless a release was published since
-    that it was not compared with, and `version` gives it a new label: then it is recorded
-    again, compared with what is now published.
+    A file already recorded (same content) with the same label, waivers and notes is not recorded twice: the
+    result is its recorded report, flagged `already_recorded`. With a new label, or other waivers or notes, it
+    is re-audited: recorded again as a new release that `supersedes` the earlier one (which stays in the log),
+    compared with what is published now.
     """
     dataset = workspace.dataset(dataset_name)
     if version is not None:
@@ -197,12 +198,16 @@ def ingest(
             raise StateError(f"the log already records a dataset {clash[0]!r}: names that differ only in case are one "
                              f"name (a folder or table name ignores case on many systems); use {clash[0]!r}")
         known = log.release_by_sha(dataset.name, loaded.sha256)
-        # A file already recorded is recorded again only under a new label, and only when a release was
-        # published since that it was not compared with (see `publish`); otherwise ingest is idempotent.
-        again = known is not None and version is not None and version.lower() != known.version.lower() and \
-            _newly_published(log, dataset.name, known) is not None
-        if known is not None and not again:
-            return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
+        # A file already recorded is recorded again (re-audited, superseding the earlier record, which stays in
+        # the log) under a new label, or when its waivers or notes are not the ones recorded with it; the same
+        # file with the same label, waivers and notes is recognised and nothing new is logged.
+        supersedes = None
+        if known is not None:
+            relabelled = version is not None and version.lower() != known.version.lower()
+            if not relabelled and not _inputs_differ(log, known, inputs):
+                return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
+            supersedes = known.release_id
+            version = version if relabelled else _reaudit_label(known.version, log.release_labels(dataset.name))
         if version is not None and log.release_by_version(dataset.name, version) is not None:
             taken = log.release_by_version(dataset.name, version).version
             raise StateError(f"{dataset.name} already has a release {taken!r} with different content (labels that "
@@ -210,10 +215,26 @@ def ingest(
         version = version or _next_label(log.release_labels(dataset.name))
         docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
         audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
-        _record(log, dataset, loaded, audited, version, workspace.recorder)
+        _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
         log.require_in_place()
     write_atomically(docs_page, audited.validation.data_docs())
-    return IngestResult(audited.report)
+    return IngestResult(audited.report, supersedes=supersedes)
+
+
+def _inputs_differ(log: ChangeLog, release: Release, inputs: OfficeInputs) -> bool:
+    """Whether the waivers or notes given now are not the ones recorded with `release`."""
+    from audit.log.store import as_json
+
+    return as_json(log.waivers(release.release_id)) != as_json(inputs.waivers) or \
+        as_json(log.notes(release.release_id)) != as_json([n.to_dict() for n in inputs.notes])
+
+
+def _reaudit_label(label: str, taken: set[str]) -> str:
+    """The label of a re-audit of release `label`: label-r2, label-r3, ..."""
+    number = 2
+    while f"{label}-r{number}".lower() in taken:
+        number += 1
+    return f"{label}-r{number}"
 
 
 def _next_label(taken: set[str]) -> str:
@@ -235,7 +256,7 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
 
 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
-            recorder: str | None) -> None:
+            recorder: str | None, supersedes: str | None = None) -> None:
     release_id = f"{dataset.name}@{version}"
     changes = [] if audited.revisions is None else revision_records(log.con, dataset.primary_key)
     log.record_release(dataset.name, Recording(
@@ -244,7 +265,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
-        recorded_by=recorder, changes=changes))
+        recorded_by=recorder, supersedes=supersedes, changes=changes))
 
 
 def publish(

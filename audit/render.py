@@ -17,24 +17,47 @@ def report_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
 
 
+# Findings of one check listed in text; the JSON report (--format json) lists every one.
+SHOWN_PER_CHECK = 20
+SHOWN_COLUMNS = 8
+
+
+def verdict(report: Report) -> str:
+    blocking, waived = report.blocking, report.waived
+    if report.success:
+        return "PASSED" + (f" with {len(waived):,} waived finding(s)" if waived else "")
+    return f"FAILED: {len(blocking):,} finding(s) block publication"
+
+
 def report_text(report: Report, heading: str | None = None) -> str:
+    """The report for a person: the verdict and a summary first (counts by check and by column, revisions by
+    kind), then the findings grouped by check, at most SHOWN_PER_CHECK of each, with what was left out counted.
+    Linear in the number of findings."""
     release = report.release
-    lines = []
-    if heading:
-        lines.append(heading)
+    lines = [heading] if heading else []
     where = f"{release.get('source')}, {release.get('rows')} rows, sha256 {str(release.get('sha256'))[:12]}"
     label = f"release {release['version']} " if release.get("version") else ""
-    lines.append(f"{report.dataset}: {label}({where})")
+    lines += [f"{report.dataset}: {label}({where})", verdict(report)]
     blocking, waived = report.blocking, report.waived
-    others = [f for f in report.findings if not f.waived and f not in blocking]
+    blocking_ids = {id(f) for f in blocking}
+    others = [f for f in report.findings if not f.waived and id(f) not in blocking_ids]
+    lines += _summary(report, blocking, others, waived)
+    left_out = 0
     for title, group in (("FINDINGS", blocking), ("WARNINGS", others), ("WAIVED", waived)):
         if not group:
             continue
-        lines.append(f"\n{title} ({len(group)})")
+        lines.append(f"\n{title} ({len(group):,})")
+        by_check: dict[str, list] = {}
         for f in group:
-            lines.append(f"  {f.check:<14} {f.describe_key():<20} {f.message}")
-            if f.waived:
-                lines.append(f"  {'':<14} {'':<20} waived: {f.waiver_reason}")
+            by_check.setdefault(f.check, []).append(f)
+        for check, found in by_check.items():
+            for f in found[:SHOWN_PER_CHECK]:
+                lines.append(f"  {f.check:<14} {f.describe_key():<20} {f.message}")
+                if f.waived:
+                    lines.append(f"  {'':<14} {'':<20} waived: {f.waiver_reason}")
+            if len(found) > SHOWN_PER_CHECK:
+                left_out += len(found) - SHOWN_PER_CHECK
+                lines.append(f"  {check:<14} ... and {len(found) - SHOWN_PER_CHECK:,} more")
     if report.normalisations:
         lines.append(f"\nNORMALISED to read the file ({len(report.normalisations)})")
         lines += [f"  {n['kind']:<22} {normalisation_text(n)}" for n in report.normalisations]
@@ -52,12 +75,41 @@ def report_text(report: Report, heading: str | None = None) -> str:
             scope = "every finding" if w.get("all") else (", ".join(f"{k}={v}" for k, v in w["key"].items()) or "(table)")
             note = "" if w["covered"] else "; it may be stale"
             lines.append(f"  {w['check']:<14} {scope:<20} covered {w['covered']} finding(s){note}")
-    if report.success:
-        summary = "PASSED" + (f" with {len(waived)} waived finding(s)" if waived else "")
-    else:
-        summary = f"FAILED: {len(blocking)} finding(s) block publication"
-    lines.append(f"\n{summary}")
+    if left_out:
+        lines.append(f"\n{left_out:,} finding(s) not listed here: --format json lists every one")
+    lines.append(f"\n{verdict(report)}")
     return "\n".join(lines)
+
+
+def _summary(report: Report, blocking: list, others: list, waived: list) -> list[str]:
+    """Counts by check (and what they do to the verdict) and by column; revisions by kind."""
+    if not report.findings and report.revisions is None:
+        return []
+    lines = []
+    if report.findings:
+        counts: dict[str, list[int]] = {}
+        for state, group in ((0, blocking), (1, others), (2, waived)):
+            for f in group:
+                counts.setdefault(f.check, [0, 0, 0])[state] += 1
+        parts = []
+        for check, (blocks, warns, waives) in counts.items():
+            what = [f"{n:,} {word}" for n, word in ((blocks, "blocking"), (warns, "warning"), (waives, "waived")) if n]
+            parts.append(f"{check} {', '.join(what)}")
+        lines.append("  by check: " + "; ".join(parts))
+        columns: dict[str, int] = {}
+        for f in report.findings:
+            for column in f.columns[:1]:  # the column the finding is about (the checked one comes first)
+                columns[column] = columns.get(column, 0) + 1
+        if columns:
+            top = sorted(columns.items(), key=lambda item: -item[1])
+            more = f", {len(top) - SHOWN_COLUMNS} more" if len(top) > SHOWN_COLUMNS else ""
+            lines.append("  by column: " + ", ".join(f"{c} {n:,}" for c, n in top[:SHOWN_COLUMNS]) + more)
+    if report.revisions is not None:
+        counts = report.revisions["counts"]
+        kinds = {k: v for k, v in counts.items() if k not in ("explained", "unexplained") and v}
+        lines.append("  revisions: " + (", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
+                                        + f" ({counts['unexplained']:,} unexplained)" if kinds else "none"))
+    return lines
 
 
 REFUSAL_LINES = 10

@@ -141,3 +141,23 @@ def test_rate_math_allows_half_a_unit_of_the_published_precision(workspace, tmp_
     assert finding.observed == 1797.0
     assert abs(finding.expected - 1797.13) < 0.01
     assert finding.columns == ["violent_rate", "violent", "population"]
+
+
+def test_a_report_with_thousands_of_findings_opens_with_the_verdict_and_stays_readable():
+    from audit.findings import Finding, Report
+    from audit.render import report_text
+
+    findings = [Finding("in-range", "error", {"incident_id": f"I{i}"}, ["victim_age"], "0 to 120", 130 + i % 7,
+                        f"victim_age {130 + i % 7} is outside 0 to 120") for i in range(30_802)]
+    findings += [Finding("formula-injection", "warning", {"incident_id": f"J{i}"}, ["premise"], None, "=x", "m")
+                 for i in range(1_938)]
+    report = Report("incidents", {"version": "w12", "source": "w12.csv", "rows": 40_000, "sha256": "0" * 64}, findings)
+
+    lines = report_text(report).splitlines()
+
+    assert lines[1] == "FAILED: 30,802 finding(s) block publication"
+    assert lines[2] == "  by check: in-range 30,802 blocking; formula-injection 1,938 warning"
+    assert lines[3] == "  by column: victim_age 30,802, premise 1,938"
+    assert "  in-range       ... and 30,782 more" in lines and "  formula-injection ... and 1,918 more" in lines
+    assert "32,700 finding(s) not listed here: --format json lists every one" in lines
+    assert len(lines) < 60

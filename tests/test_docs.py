@@ -43,3 +43,21 @@ def test_every_finding_code_is_documented():
 
     for code in CHECKS:
         assert f"`{code}`" in README, code
+
+
+def test_the_readmes_first_console_session_is_the_commands_output(tmp_path):
+    """The README's first example, run as it says (in a fresh copy of the project's workspace), prints exactly
+    what the README shows and exits as it says."""
+    import shutil
+
+    block = re.search(r"```console\n(.*?)```", README, re.S).group(1).splitlines()
+    command, shown = block[0].removeprefix("$ ").split(), block[1:block.index("$ echo $?")]
+    exit_code = int(block[block.index("$ echo $?") + 1])
+    for part in ("datapackages", "expectations"):
+        shutil.copytree(PROJECT / part, tmp_path / part)
+    assert command[0] == ".venv/bin/audit"
+
+    result = CliRunner().invoke(cli, [*command[1:], "--workspace", str(tmp_path)])
+
+    assert result.exit_code == exit_code
+    assert result.output.splitlines() == shown

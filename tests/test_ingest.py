@@ -261,3 +261,20 @@ def test_each_validation_records_the_versions_that_ran_it(workspace):
     software = json.loads(validation["software"])
     assert set(software) == {"python", "crime-data-audit", "great-expectations", "duckdb", "frictionless"}
     assert software["duckdb"].startswith("2.")
+
+
+def test_a_recorded_release_is_re_audited_with_new_waivers_and_supersedes_the_earlier_record(workspace, run):
+    first = run("ingest", EXAMPLE, EXAMPLE_CSV, "--version", "2023-09")  # no waivers: refused at publish
+    assert first.exit_code == 1
+    same = run("ingest", EXAMPLE, EXAMPLE_CSV, "--version", "2023-09")
+    assert same.exit_code == 1 and "already recorded" in same.output
+
+    again = run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS)
+
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[0].startswith(
+        f"re-audited: this file was recorded as {EXAMPLE}@2023-09; it is recorded again as release 2023-09-r2")
+    releases = log_rows(workspace, "releases")
+    assert [(r["version"], r["supersedes"]) for r in releases] == [("2023-09", None),
+                                                                   ("2023-09-r2", f"{EXAMPLE}@2023-09")]
+    assert run("publish", EXAMPLE).exit_code == 0

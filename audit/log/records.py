@@ -50,6 +50,7 @@ class Release(Entry):
     data_digest: str                 # see audit.log.digest
     normalisations: list[dict[str, Any]]
     definition: dict[str, Any]       # the dataset's descriptor as it was when the release was recorded
+    supersedes: str | None           # the release of the same file that this one re-audits
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Release":

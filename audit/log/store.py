@@ -34,9 +34,10 @@ TABLES: dict[str, str] = {
     # data_digest: see audit.log.digest; it makes the stored copy of the release's rows part of the chain.
     # normalisations: what was fixed in the file to read it (JSON; see audit.ingest.normalise).
     # definition: the dataset's descriptor when the release was recorded (JSON), so that verify can redo its diff.
+    # supersedes: the release of the same file this one re-audits (with new waivers or notes), or NULL.
     "releases": "release_id VARCHAR, version VARCHAR, sha256 VARCHAR, source_name VARCHAR, "
     "row_count BIGINT, recorded_by VARCHAR, data_table VARCHAR, data_digest VARCHAR, normalisations VARCHAR, "
-    "definition VARCHAR",
+    "definition VARCHAR, supersedes VARCHAR",
     # claims and expectations (every expectation run, with its findings' positions) as JSON.
     # software: the versions of the tool, GX, DuckDB and Python that ran it (JSON).
     "validations": "release_id VARCHAR, suite_sha256 VARCHAR, success BOOLEAN, finding_count BIGINT, "
@@ -320,6 +321,11 @@ class ChangeLog:
         found = self._releases("dataset = ? AND seq < ?", [dataset, seq], "seq DESC")
         return found[0] if found else None
 
+    def waivers(self, release_id: str) -> list[dict[str, Any]]:
+        """The waivers given with a release, as written."""
+        rows = self._rows(f"SELECT waiver FROM {ALIAS}.waivers WHERE release_id = ? ORDER BY seq", [release_id])
+        return [decode(r["waiver"]) for r in rows]
+
     def notes(self, release_id: str) -> list[dict[str, Any]]:
         """The revision notes shipped with a release, as written."""
         rows = self._rows(f"SELECT note FROM {ALIAS}.notes WHERE release_id = ? ORDER BY seq", [release_id])
@@ -372,6 +378,7 @@ class ChangeLog:
                 "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
                 "row_count": r.row_count, "recorded_by": r.recorded_by or NOT_STATED, "data_table": r.release_id, "data_digest": digest,
                 "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
+                "supersedes": r.supersedes,
             }])
             self.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
             self.append("notes", dataset, [
@@ -501,4 +508,5 @@ class Recording:
     notes: list[dict[str, Any]]      # each note as written (RevisionNote.to_dict)
     baseline_release_id: str | None  # None when nothing was published to compare with
     recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
+    supersedes: str | None = None    # the release of the same file this one re-audits
     changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records
