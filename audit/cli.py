@@ -73,9 +73,12 @@ def workspace_option(command):
     return wrapper
 
 
+REPORT_FORMAT_NAMES = ["text", "json", "junit", "github"]  # the keys of audit.render.REPORT_FORMATS
+
+
 def format_option(command):
     return click.option(
-        "--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text", show_default=True,
+        "--format", "fmt", type=click.Choice(REPORT_FORMAT_NAMES), default="text", show_default=True,
         help="text for people, json for machines, junit (JUnit XML) for CI, github for GitHub Actions annotations.",
     )(command)
 
@@ -88,14 +91,9 @@ def notes_option(command):
 
 
 def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None) -> None:
-    from audit.render import report_json, report_text
+    from audit.render import report_in
 
-    if fmt in ("junit", "github"):
-        from audit.ci import report_github, report_junit
-
-        click.echo(report_junit(report) if fmt == "junit" else report_github(report, file and str(file)))
-        return
-    click.echo(report_json(report) if fmt == "json" else report_text(report, heading))
+    click.echo(report_in(fmt, report, heading, file and str(file)))
 
 
 @click.group()

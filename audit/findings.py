@@ -41,6 +41,21 @@ CHECKS: dict[str, str] = {
 }
 
 
+# The finding code of each standard GX expectation a crime data office uses most (others are reported under
+# their own type name). Codes of our own expectations are their classes' `check` (audit.validate.expectations);
+# every code any of them uses is in CHECKS, and the README's table lists exactly CHECKS (tests/test_docs.py).
+STANDARD_CHECKS = {
+    "expect_column_values_to_not_be_null": "not-null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_compound_columns_to_be_unique": "unique",
+    "expect_select_column_values_to_be_unique_within_record": "unique",
+    "expect_column_values_to_be_between": "in-range",
+    "expect_column_values_to_be_in_set": "in-set",
+}
+# Codes of what reading a file finds about its columns, before any expectation runs.
+RENAMED_COLUMN = "renamed-column"
+
+
 def number(value: Any) -> str:
     """A figure as people read it in a report: 12,430 or 1,870.46."""
     if isinstance(value, bool) or value is None:

@@ -26,7 +26,7 @@ from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import inside, write_atomically
-from audit.findings import Report
+from audit.findings import RENAMED_COLUMN, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
 from audit.labels import plain_label
@@ -135,7 +135,7 @@ def _audit_loaded(
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra)
     # What reading the file found about its columns is one more check, after the suite's.
-    columns_check = {"expectation": "columns match the schema", "check": "renamed-column",
+    columns_check = {"expectation": "columns match the schema", "check": RENAMED_COLUMN,
                      "columns": [c for f in loaded.findings for c in f.columns],
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)

@@ -228,3 +228,29 @@ def verification_text(result: "Verification") -> str:
     else:
         lines.append("verified: every chain is intact" + (", and every publication is in place" if result.logs else ""))
     return "\n".join(lines)
+
+
+def report_in(fmt: str, report: Report, heading: str | None = None, file: str | None = None) -> str:
+    """A report in one of REPORT_FORMATS: the one table every command that prints a report (check, ingest,
+    reconcile) chooses from."""
+    return REPORT_FORMATS[fmt](report, heading, file)
+
+
+def _junit(report: Report, heading: str | None, file: str | None) -> str:
+    from audit.ci import report_junit
+
+    return report_junit(report)
+
+
+def _github(report: Report, heading: str | None, file: str | None) -> str:
+    from audit.ci import report_github
+
+    return report_github(report, file)
+
+
+REPORT_FORMATS = {
+    "text": lambda report, heading, file: report_text(report, heading),   # for people
+    "json": lambda report, heading, file: report_json(report),            # for machines (README: The JSON report)
+    "junit": _junit,                                                      # JUnit XML, for CI systems
+    "github": _github,                                                    # GitHub Actions annotations
+}

@@ -72,3 +72,13 @@ def test_the_example_workflow_runs_make_check_on_pull_requests_that_change_data(
     assert "datapackages/**" in trigger
     script = "\n".join(step.get("run", "") for step in workflow["jobs"]["check"]["steps"])
     assert "make check" in script and "FORMAT=github" in script and "FORMAT=junit" in script
+
+
+def test_every_command_that_prints_a_report_offers_the_formats_of_the_one_table():
+    from audit.cli import REPORT_FORMAT_NAMES, cli
+    from audit.render import REPORT_FORMATS
+
+    assert REPORT_FORMAT_NAMES == list(REPORT_FORMATS)
+    for command in ("check", "ingest", "reconcile"):
+        [option] = [p for p in cli.commands[command].params if p.name == "fmt"]
+        assert list(option.type.choices) == list(REPORT_FORMATS), command

@@ -61,3 +61,24 @@ def test_the_readmes_first_console_session_is_the_commands_output(tmp_path):
 
     assert result.exit_code == exit_code
     assert result.output.splitlines() == shown
+
+
+def test_the_catalogue_of_finding_codes_is_the_one_source():
+    """Every code an expectation, a standard-expectation mapping or the reader uses is in the catalogue, and the
+    README's table of codes lists exactly the catalogue."""
+    from audit.findings import CHECKS, RENAMED_COLUMN, STANDARD_CHECKS
+    from audit.validate.expectations import RowCheckExpectation
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    used = {RENAMED_COLUMN, *STANDARD_CHECKS.values()}
+    for cls in subclasses(RowCheckExpectation):
+        used |= {c for c in [getattr(cls, "check", None), *getattr(cls, "row_checks", {})] if c}
+    table = README[README.index("### Finding codes"):README.index("## A report a person reads")]
+    in_readme = set(re.findall(r"^\| `([a-z-]+)` \|", table, re.M))
+
+    assert used <= set(CHECKS), used - set(CHECKS)
+    assert in_readme == set(CHECKS), in_readme ^ set(CHECKS)

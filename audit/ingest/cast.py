@@ -22,7 +22,7 @@ import duckdb
 
 from audit.dataset import Dataset, Field, header_key
 from audit.errors import InputError
-from audit.findings import ERROR, Finding
+from audit.findings import ERROR, RENAMED_COLUMN, Finding
 from audit.ingest.normalise import Normalisation, clip
 from audit.ingest.read import ROW_COLUMN
 from audit.sql import ident, literal
@@ -69,7 +69,7 @@ def match_columns(
         missing.remove(field)
         extra.remove(column)
         findings.append(Finding(
-            "renamed-column", ERROR, {}, [field.name], field.header_names, column,
+            RENAMED_COLUMN, ERROR, {}, [field.name], field.header_names, column,
             f"no column is named {' or '.join(map(repr, field.header_names))}, but column {column!r} {how} and was "
             f"read as field {field.name!r}; if it is the same column renamed, add `aliases: [{column}]` to the field "
             f"in the descriptor (or waive this finding)"))

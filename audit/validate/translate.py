@@ -12,21 +12,12 @@ from typing import Any, Callable
 
 import duckdb
 
-from audit.findings import ERROR, INFO, WARNING, Finding
+from audit.findings import ERROR, INFO, STANDARD_CHECKS, WARNING, Finding
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.base import domain_columns
 
 SEVERITY = {"critical": ERROR, "warning": WARNING, "info": INFO}
 
-# Finding codes for the standard GX expectations a crime data office uses most.
-STANDARD_CHECKS = {
-    "expect_column_values_to_not_be_null": "not-null",
-    "expect_column_values_to_be_unique": "unique",
-    "expect_compound_columns_to_be_unique": "unique",
-    "expect_select_column_values_to_be_unique_within_record": "unique",
-    "expect_column_values_to_be_between": "in-range",
-    "expect_column_values_to_be_in_set": "in-set",
-}
 DOMAIN_KWARGS = {"column", "column_list", "batch_id", "row_condition", "condition_parser", "result_format"}
 
 
