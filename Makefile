@@ -84,11 +84,13 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
 	$(BIN)/python -m tests.bench.weekly --weeks 50 --rows 2500 --json bench-weekly.json
 
-# Stress the change log (scripts, not tests; several minutes): the tamper corpus (one scripted attack per way
-# to alter published data, each on a fresh workspace, each detected), then 1,000 out-of-band mutations that
-# `audit verify` must all catch, 100 commands killed at random moments, 8 concurrent writers.
+# Stress (scripts and long property runs, not `make test`; about 40 minutes): the tamper corpus (one scripted
+# attack per way to alter published data, each on a fresh workspace, each detected), the property tests with ten
+# times their examples, then the change log's 1,000 out-of-band mutations that `audit verify` must all catch,
+# 100 commands killed at random moments, 8 concurrent writers.
 stress: $(VENV)/.installed
 	$(BIN)/python -m tests.tamper --json stress-tamper.json
+	AUDIT_EXAMPLES_SCALE=10 $(BIN)/pytest -q tests/test_fuzz_ingest.py tests/test_digest.py tests/test_accuracy.py
 	$(BIN)/python -m tests.stress.change_log --mutations 1000 --kills 100 --writers 8 --json stress-change-log.json
 
 # Recompute the change log's hash chains and check every published package against them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,13 @@ from audit.cli import cli
 from audit.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Hypothesis example counts are written for `make test` and scaled up by `make stress` (AUDIT_EXAMPLES_SCALE=10).
+EXAMPLES_SCALE = float(os.environ.get("AUDIT_EXAMPLES_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """How many examples a property test draws: `count` in `make test`, more under `make stress`."""
+    return max(1, round(count * EXAMPLES_SCALE))
 EXAMPLE = "baltimore-violent-crime"
 EXAMPLE_CSV = PROJECT / "datapackages" / EXAMPLE / "releases" / "2023-09-npsp-table-1.csv"
 EXAMPLE_WAIVERS = PROJECT / "datapackages" / EXAMPLE / "waivers.yaml"

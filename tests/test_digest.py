@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import audit.log.digest as digest_module
 from audit.log.digest import table_digest
+from tests.conftest import examples
 
 ROWS = [(1, "Larceny", None, 39.29, "2024-03-01 10:00:00"), (2, "Robbery", "Street", None, "2024-03-02 11:30:00"),
         (3, "", "Store", 39.31, None)]
@@ -55,7 +56,7 @@ def test_column_names_and_types_are_part_of_it():
     assert digest(columns="id INTEGER, offense VARCHAR, premise VARCHAR, latitude DOUBLE, occurred TIMESTAMP") != digest()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.lists(st.tuples(st.integers(-5, 5), st.one_of(st.none(), st.text(max_size=4))), min_size=0, max_size=40),
        st.integers(1, 7))
 def test_batches_do_not_change_it(rows, batch):
@@ -71,7 +72,7 @@ def test_batches_do_not_change_it(rows, batch):
         digest_module.BATCH_ROWS = saved
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-3, 3)), st.one_of(st.none(), st.text(max_size=3))),
                 min_size=1, max_size=6), st.data())
 def test_a_single_cell_changed_changes_it(rows, data):

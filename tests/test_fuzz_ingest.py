@@ -16,7 +16,7 @@ from audit import pipeline
 from audit.errors import InputError
 from audit.ingest import load_release
 from audit.workspace import Workspace
-from tests.conftest import empty_workspace
+from tests.conftest import empty_workspace, examples
 from tests.test_bad_input import DATASET, add_corpus_dataset
 
 HEADER = "Police district,Year,Resident population,Robbery,Aggravated assault,Total offences"
@@ -47,7 +47,7 @@ def read(dataset_workspace: Workspace, content: bytes) -> None:
                 assert error.file == str(path) and str(error)
 
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
@@ -63,7 +63,7 @@ def test_random_csv_like_text_is_read_or_refused_cleanly(dataset, text):
         read(dataset, text.encode(encoding, errors="replace"))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(CSV_LIKE)
 def test_a_refused_file_records_nothing(dataset, text):
     with tempfile.TemporaryDirectory() as folder:
@@ -112,7 +112,7 @@ def typed_dataset(tmp_path_factory):
     return workspace.dataset("typed")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(*TYPED_CELLS.values()), min_size=1, max_size=6))
 def test_plain_cells_are_read_as_the_full_clean_up_reads_them(typed_dataset, rows):
     """Cast takes a shortcut for cells already in canonical form; every table must read (or be refused,
@@ -146,7 +146,7 @@ def test_plain_cells_are_read_as_the_full_clean_up_reads_them(typed_dataset, row
 
 
 # -- the encoding pass's cheap tests -----------------------------------------------------------------------
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(st.sampled_from([b"a", b"bb,c", b"\n", b"\r\n", b"\r", b"x" * 20, b"\xc3\xa9"]), max_size=40))
 def test_the_encoding_pass_finds_blank_and_long_lines_across_chunks(content):
     """With tiny chunks, the pass's cheap tests (a chunk with no blank line, no line-free block) must find

@@ -14,16 +14,30 @@ from click.testing import CliRunner
 from audit import pipeline
 from audit.cli import cli
 from audit.log.chain import entry_hash
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes
+from audit.workspace import Workspace
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, PROJECT, complete_notes
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory) -> Path:
+    """Built once per module: two published versions of the example, 2023-09, then 2024-03 with all its
+    revisions explained."""
+    root = tmp_path_factory.mktemp("verify") / "office"
+    shutil.copytree(PROJECT / "datapackages", root / "datapackages")
+    shutil.copytree(PROJECT / "expectations", root / "expectations")
+    workspace = Workspace.at(root)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.publish(workspace, EXAMPLE)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", complete_notes(root.parent))
+    pipeline.publish(workspace, EXAMPLE)
+    return root
+
 
 @pytest.fixture
-def published(workspace, tmp_path) -> list[Path]:
-    """Two published versions of the example: 2023-09, then 2024-03 with all its revisions explained."""
-    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
-    first = pipeline.publish(workspace, EXAMPLE).path
-    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
-    second = pipeline.publish(workspace, EXAMPLE).path
-    return [first, second]
+def published(office, workspace) -> list[Path]:
+    """The module's office copied into this test's workspace: the log and both packages."""
+    shutil.copy(office / "audit.duckdb", workspace.log_path)
+    shutil.copytree(office / "published", workspace.publish_root)
+    return [workspace.publish_root / EXAMPLE / version for version in ("1.0.0", "1.0.1")]
 
 
 def audit(*args):
@@ -173,7 +187,6 @@ def test_a_version_that_does_not_continue_the_one_before_is_caught(published, wo
     other = tmp_path / "other"
     shutil.copytree(workspace.root / "datapackages", other / "datapackages")
     shutil.copytree(workspace.root / "expectations", other / "expectations")
-    from audit.workspace import Workspace
 
     elsewhere = Workspace.at(other)
     pipeline.ingest(elsewhere, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
