@@ -110,10 +110,22 @@ class Dataset:
         missing = [k for k in self.primary_key if k not in names]
         if not self.primary_key or missing:
             raise ConfigError(f"{where}: primaryKey must name schema fields (missing: {missing})")
+        self._check_with_frictionless(where)
         path = self.resource.get("path")
         if path is not None and not safe_package_path(path):
             raise ConfigError(f"{where}: resource path {path!r} must be a relative path inside the package "
                               "(no '..', no absolute path, no URL): the package is written there")
+
+    def _check_with_frictionless(self, where: str) -> None:
+        """Frictionless's own rules for a descriptor (field types, constraint values, names, licences), checked by
+        Frictionless itself. A resource's `path` is given at ingest time, so a stand-in is used when it has none."""
+        import frictionless
+
+        resource = {**self.resource, "path": self.resource.get("path") or "data.csv"}
+        report = frictionless.Package.validate_descriptor({**self.descriptor, "resources": [resource]})
+        if not report.valid:
+            raise ConfigError(f"{where}: Frictionless: {report.errors[0].message}"
+                              + (f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""))
 
     @property
     def claims_path(self) -> Path:

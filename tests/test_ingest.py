@@ -278,3 +278,18 @@ def test_a_recorded_release_is_re_audited_with_new_waivers_and_supersedes_the_ea
     assert [(r["version"], r["supersedes"]) for r in releases] == [("2023-09", None),
                                                                    ("2023-09-r2", f"{EXAMPLE}@2023-09")]
     assert run("publish", EXAMPLE).exit_code == 0
+
+
+def test_labels_that_differ_only_in_case_are_one_label_and_automatic_labels_skip_taken_ones(workspace, run, tmp_path):
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2").exit_code == 0
+    other = write_variant(tmp_path, '"12,430"', '"12,431"')
+
+    clash = run("ingest", EXAMPLE, other, "--version", "2")
+    automatic = run("ingest", EXAMPLE, other)  # the next number would be 2, which is taken
+
+    assert clash.exit_code == 2 and "already has a release '2' with different content" in clash.output
+    assert automatic.exit_code in (0, 1) and "Traceback" not in automatic.output
+    assert [r["version"] for r in log_rows(workspace, "releases")] == ["2", "3"]
+    upper = run("ingest", EXAMPLE, write_variant(tmp_path, '"12,430"', '"12,432"', "b.csv"), "--version", "V1")
+    lower = run("ingest", EXAMPLE, write_variant(tmp_path, '"12,430"', '"12,433"', "c.csv"), "--version", "v1")
+    assert upper.exit_code in (0, 1) and lower.exit_code == 2 and "differ only in case" in lower.output

@@ -137,3 +137,15 @@ def test_a_date_in_a_note_is_read_as_written_and_reported_as_json(tmp_path):
     report = json.loads(result.output)
     assert report["revisions"]["notes"][0]["where"] == {"day": ["2024-03-01"]}
     assert report["revisions"]["counts"]["explained"] == 1
+
+
+def test_frictionless_rules_for_the_descriptor_are_checked_by_frictionless(workspace, run):
+    descriptor = descriptor_with(lambda d: d["resources"][0]["schema"]["fields"][2]["constraints"].update(
+        minimum="zero") if "constraints" in d["resources"][0]["schema"]["fields"][2] else
+        d["resources"][0]["schema"]["fields"][2].update(constraints={"minimum": "zero"}))
+    descriptor["name"] = "Baltimore violent crime!"
+    (workspace.root / "datapackages" / EXAMPLE / "datapackage.yaml").write_text(yaml.safe_dump(descriptor))
+
+    result = run("check", EXAMPLE, EXAMPLE_CSV)
+
+    assert result.exit_code == 2 and "Frictionless:" in result.output and "Traceback" not in result.output
