@@ -37,7 +37,8 @@ from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import Workspace
 
 
-def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: bool = False) -> ChangeLog:
+def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: bool = False,
+              for_verify: bool = False) -> ChangeLog:
     """Open the workspace's log. A command that writes refuses to start a new log where packages were
     published (their history would be lost), and first finishes any publication a crash left pending."""
     if not read_only and not workspace.log_path.exists():
@@ -46,7 +47,7 @@ def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: b
             raise StateError(f"there is no change log at {workspace.log_path}, but {workspace.publish_root} holds "
                              f"published packages of {', '.join(orphans)}: the log was deleted or moved. Restore it; "
                              "a new log would start a history that no published package continues")
-    log = open_log(con, workspace.log_path, read_only, workspace.lock_timeout)
+    log = open_log(con, workspace.log_path, read_only, workspace.lock_timeout, reshaped_ok=for_verify)
     from audit.publish.publication import finish_pending, pending_publications
 
     if not read_only:
@@ -346,7 +347,7 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
     if workspace is None:
         return run(None, packages, trusted)
     with workspace.work_database() as con:
-        return run(_open_log(con, workspace, read_only=True), packages, trusted, workspace.root)
+        return run(_open_log(con, workspace, read_only=True, for_verify=True), packages, trusted, workspace.root)
 
 
 def report_page(workspace: Workspace, dataset_name: str, version: str | None = None,

@@ -61,3 +61,15 @@ def test_an_internal_error_is_one_line_and_exit_2_with_the_traceback_only_on_req
         "error: internal error (ZeroDivisionError: a bug); this is a bug in audit, not a finding about the data: "
         "please report it with the command you ran and the output of the same command with --debug"]
     assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_a_folder_the_tool_may_not_write_is_an_input_error_naming_it(workspace):
+    from audit import pipeline
+    from tests.conftest import EXAMPLE_WAIVERS
+
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    result = audit(workspace, "report", EXAMPLE, "--out", "/proc/version/report.html")  # no one may write there
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot read or write /proc/version") and "nothing was recorded" in result.stderr

@@ -98,7 +98,8 @@ def _entry(table: str, dataset: str, seq: int, now: str, prev: str, row: dict[st
 
 
 def open_log(
-    con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False, lock_timeout: float = 60.0
+    con: duckdb.DuckDBPyConnection, path: Path, read_only: bool = False, lock_timeout: float = 60.0,
+    reshaped_ok: bool = False,
 ) -> "ChangeLog":
     """Attach the log file at `path` to `con` (creating it if new, unless `read_only`) and return its API.
 
@@ -124,7 +125,7 @@ def open_log(
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
     log = ChangeLog(con, path)
-    log.check_format(path, create=not read_only)
+    log.check_format(path, create=not read_only, reshaped_ok=reshaped_ok)
     return log
 
 
@@ -141,8 +142,9 @@ class ChangeLog:
             raise StateError(f"the change log {self.path} was deleted or replaced while this command ran, so what it "
                              "recorded is not in the log; restore the log (from a backup) and run the command again")
 
-    def check_format(self, path: Path, create: bool) -> None:
-        """Create the tables of a new log; refuse a log written in another format."""
+    def check_format(self, path: Path, create: bool, reshaped_ok: bool = False) -> None:
+        """Create the tables of a new log; refuse a log written in another format, or (unless `reshaped_ok`: verify
+        reports it instead) one whose tables do not have the columns this format writes."""
         tables = set(self._table_names("main"))
         if not tables:
             if create:
@@ -153,6 +155,22 @@ class ChangeLog:
         if not found or found[0][0] != LOG_FORMAT:
             version = found[0][0] if found else "1"
             raise StateError(f"the change log {path} is in format {version}; this audit reads format {LOG_FORMAT}")
+        reshaped = [] if reshaped_ok else [t for t, expected in self._expected_columns().items()
+                                           if t in tables and self._columns(t) != expected]
+        if reshaped:
+            raise StateError(f"the change log {path}: table(s) {', '.join(reshaped)} do not have the columns format "
+                             f"{LOG_FORMAT} writes (reshaped behind the tool's back, or written by another build); run "
+                             "`audit verify`")
+
+    @staticmethod
+    def _expected_columns() -> dict[str, list[str]]:
+        return {table: [c.split()[0].strip('"') for c in (CHAIN_COLUMNS + ", " + columns).split(", ")]
+                for table, columns in TABLES.items()}
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
+            "AND table_name = ? ORDER BY column_index", [ALIAS, table]).fetchall()]
 
     def _create_tables(self) -> None:
         with self.transaction():
@@ -412,18 +430,19 @@ class ChangeLog:
     # -- what the file holds besides -------------------------------------------
 
     def unexpected_objects(self) -> list[str]:
-        """Everything in the log file that the tool did not put there: other schemas, tables, views,
-        macros, sequences, indexes, types, columns, and `meta` rows other than the one format row."""
+        """Everything in the log file that the tool did not put there, one sentence each: other schemas, tables,
+        views, macros, sequences, indexes, types, columns, and `meta` rows other than the one format row."""
+        added = "which the tool never creates (added behind its back)"
         found = []
         q = lambda sql: self.con.execute(sql, [ALIAS]).fetchall()  # noqa: E731
         for (schema,) in q("SELECT schema_name FROM duckdb_schemas() WHERE database_name = ? AND NOT internal"):
             if schema not in ("main", DATA_SCHEMA):
-                found.append(f"schema {schema!r}")
+                found.append(f"the log file holds schema {schema!r}, {added}")
         for schema, name in q("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?"):
             if schema == "main" and name not in TABLES and name != META_TABLE:
-                found.append(f"table {name!r}")
+                found.append(f"the log file holds table {name!r}, {added}")
             elif schema not in ("main", DATA_SCHEMA):
-                found.append(f"table {schema}.{name}")
+                found.append(f"the log file holds table {schema}.{name}, {added}")
         for kind, sql in (
             ("view", "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal"),
             ("macro or function", "SELECT DISTINCT schema_name || '.' || function_name FROM duckdb_functions() "
@@ -433,18 +452,17 @@ class ChangeLog:
             ("type", "SELECT schema_name || '.' || type_name FROM duckdb_types() WHERE database_name = ? "
                      "AND NOT internal"),
         ):
-            found += [f"{kind} {name!r}" for (name,) in q(sql)]
-        for table, columns in TABLES.items():
-            expected = [c.split()[0].strip('"') for c in (CHAIN_COLUMNS + ", " + columns).split(", ")]
-            actual = [r[0] for r in self.con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
-                "AND table_name = ? ORDER BY column_index", [ALIAS, table]).fetchall()]
+            found += [f"the log file holds {kind} {name!r}, {added}" for (name,) in q(sql)]
+        for table, expected in self._expected_columns().items():
+            actual = self._columns(table)
             if actual and actual != expected:
-                found.append(f"table {table!r} has columns {actual}, not the log's {expected}")
+                extra, missing = [c for c in actual if c not in expected], [c for c in expected if c not in actual]
+                found.append(f"table {table!r} does not have the columns the log writes (added: {extra or 'none'}, "
+                             f"missing: {missing or 'none'}{', reordered' if not extra and not missing else ''})")
         if META_TABLE in self._table_names("main"):
             rows = self.con.execute(f"SELECT * FROM {ALIAS}.{META_TABLE}").fetchall()
             if rows != [("format", LOG_FORMAT)]:
-                found.append(f"meta rows {rows!r} where there is one format row")
+                found.append(f"meta holds the rows {rows!r}, where the tool writes one format row")
         return found
 
     def data_table(self, name: str) -> str:

@@ -104,8 +104,7 @@ class Verification:
 def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
     """Walk every dataset's chain; recompute each stored release's digest and each recorded diff. Returns the
     checks and the problems that belong to no dataset."""
-    problems = [f"the log file holds {what}, which the tool never creates (added behind its back)"
-                for what in log.unexpected_objects()]
+    problems = log.unexpected_objects()
     missing = log.missing_tables()
     if missing:
         return [], problems + [f"table {t} is missing from the log (dropped behind the tool's back)" for t in missing]

@@ -443,7 +443,7 @@ def script_in_a_published_value(office: Office) -> Outcome:
 
 def meta_row_duplicated(office: Office) -> Outcome:
     office.sql("INSERT INTO meta SELECT * FROM meta")
-    return expect(office.verify(), 1, "meta rows [('format', '3'), ('format', '3')]")
+    return expect(office.verify(), 1, "meta holds the rows [('format', '3'), ('format', '3')]")
 
 
 def objects_added_to_the_log(office: Office) -> Outcome:
