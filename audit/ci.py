@@ -1,8 +1,9 @@
 """Reports for CI systems: JUnit XML (which every CI displays) and GitHub Actions annotations.
 
-Both are renderings of the same Report: one JUnit test case per expectation run,
-failed when it has findings that block publication (errors, not waived); warnings
-and waived findings are listed in the test case's output, not failures.
+A validation report: one JUnit test case per expectation run, failed when it has findings that block
+publication (errors, not waived); warnings and waived findings are listed in the test case's output, not
+failures. A diff: one test case per change, failed when no note explains it. A verification: one test case per
+chain and per package, failed when it does not hold.
 """
 
 from __future__ import annotations
@@ -87,4 +88,57 @@ def report_github(report: Report, file: str | None = None) -> str:
         lines.append(f"::{level} {','.join(props)}::{_escape_data(_line(f))}")
     summary = "passed" if report.success else f"failed: {len(report.blocking)} finding(s) block publication"
     lines.append(f"::notice title={_escape_property('audit ' + report.dataset)}::{_escape_data(summary)}")
+    return "\n".join(lines)
+
+
+def _suite(name: str, cases: list[tuple[str, str, list[str]]]) -> str:
+    """A JUnit document of one suite: (class name, case name, failure messages; none when it passed)."""
+    suite = ET.Element("testsuite", name=name, tests=str(len(cases)),
+                       failures=str(sum(1 for *_, failed in cases if failed)))
+    for classname, case_name, failures in cases:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=case_name)
+        for message in failures:
+            ET.SubElement(case, "failure", message=message[:500]).text = message
+    return ET.tostring(ET.Element("testsuites"), encoding="unicode") if not cases else \
+        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode")
+
+
+def diff_junit(result) -> str:
+    """A test case per change between the two releases, failed when no revision note explains it."""
+    cases = []
+    for r in result.records:
+        key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
+        name = f"{key} {r['column'] or r['change']}"
+        failed = [] if r["note_id"] else [f"{name}: {r['old']!r} -> {r['new']!r} ({r['change']}), no revision note"]
+        cases.append((f"audit diff {result.dataset}", name, failed))
+    return _suite(f"audit diff {result.dataset} {result.from_release['version']} -> {result.to_release['version']}",
+                  cases)
+
+
+def diff_github(result) -> str:
+    lines = []
+    for r in result.records:
+        if r["note_id"] is None:
+            key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
+            message = f"{key} {r['column'] or ''}: {r['old']!r} -> {r['new']!r} ({r['change']}), no revision note"
+            lines.append(f"::error title={_escape_property('audit diff ' + result.dataset)}::{_escape_data(message)}")
+    unexplained = len(result.unexplained)
+    summary = f"{len(result.records)} change(s), {unexplained} unexplained"
+    lines.append(f"::notice title={_escape_property('audit diff ' + result.dataset)}::{_escape_data(summary)}")
+    return "\n".join(lines)
+
+
+def verification_junit(result) -> str:
+    """A test case per dataset chain, per package, and one for the log file and the published folders."""
+    cases = [("audit verify", f"log {c.walk.dataset}", c.problems) for c in result.logs]
+    cases += [("audit verify", "log file and published folders", result.problems + result.publications + result.pending)]
+    cases += [("audit verify", f"package {p.dataset} {p.version} ({p.path})", p.problems) for p in result.packages]
+    return _suite("audit verify", cases)
+
+
+def verification_github(result) -> str:
+    problems = [*(p for c in result.logs for p in c.problems), *result.problems, *result.publications, *result.pending,
+                *(f"package {p.path}: {problem}" for p in result.packages for problem in p.problems)]
+    lines = [f"::error title=audit verify::{_escape_data(p)}" for p in problems]
+    lines.append(f"::notice title=audit verify::{'verified' if result.ok else 'NOT verified'}")
     return "\n".join(lines)

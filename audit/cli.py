@@ -73,13 +73,18 @@ def workspace_option(command):
     return wrapper
 
 
-REPORT_FORMAT_NAMES = ["text", "json", "junit", "github"]  # the keys of audit.render.REPORT_FORMATS
+# What each kind of output can be printed as: the keys of audit.render.FORMATS that have a renderer for it
+# (spelt out here so that `audit --help` does not import the renderers; tests hold the two to each other).
+FORMAT_NAMES = {"report": ["text", "json", "junit", "github"], "diff": ["text", "json", "junit", "github", "csv"],
+                "verify": ["text", "json", "junit", "github"]}
+FORMAT_HELP = "text for people, json for machines, junit (JUnit XML) for CI, github for GitHub Actions annotations"
 
 
-def format_option(command):
+def format_option(command, kind: str = "report"):
+    extra = ", csv for a spreadsheet" if "csv" in FORMAT_NAMES[kind] else ""
     return click.option(
-        "--format", "fmt", type=click.Choice(REPORT_FORMAT_NAMES), default="text", show_default=True,
-        help="text for people, json for machines, junit (JUnit XML) for CI, github for GitHub Actions annotations.",
+        "--format", "fmt", type=click.Choice(FORMAT_NAMES[kind]), default="text", show_default=True,
+        help=FORMAT_HELP + extra + ".",
     )(command)
 
 
@@ -91,9 +96,9 @@ def notes_option(command):
 
 
 def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None) -> None:
-    from audit.render import report_in
+    from audit.render import render
 
-    click.echo(report_in(fmt, report, heading, file and str(file)))
+    click.echo(render("report", fmt, report, heading=heading, file=file and str(file)))
 
 
 @click.group()
@@ -228,8 +233,7 @@ def feed(root: Path | None, out: Path | None, workspace) -> None:
               help="The office's Ed25519 public key (PEM): packages must be signed by it.")
 @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace whose change log to verify (default: the current folder, unless --package is given).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people, json for machines.")
+@functools.partial(format_option, kind="verify")
 @lock_timeout_option
 def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, fmt: str,
            lock_timeout: float) -> None:
@@ -238,19 +242,14 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
     Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
     cut from the end, or a package's files differ from what was published; 2 when nothing could be read."""
     from audit import pipeline
-    from audit.render import verification_text
+    from audit.render import render
     from audit.workspace import Workspace
 
     with exit_on_audit_error():
         root = workspace if workspace is not None else (None if packages else Path("."))
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
                                  public_key)
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(result.to_dict(), indent=2))
-    else:
-        click.echo(verification_text(result))
+    click.echo(render("verify", fmt, result))
     sys.exit(0 if result.ok else EXIT_FINDINGS)
 
 
@@ -271,23 +270,17 @@ def keygen(path: Path) -> None:
 @click.argument("dataset")
 @click.option("--from", "from_version", help="Older release (default: the release published last before --to).")
 @click.option("--to", "to_version", help="Newer release (default: the latest recorded).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
-              help="text for people, json for machines, csv for a spreadsheet.")
+@functools.partial(format_option, kind="diff")
 @workspace_option
 def diff(dataset: str, from_version: str | None, to_version: str | None, fmt: str, workspace) -> None:
     """List every change between two recorded releases of DATASET, each with the note that explains it.
 
     Exit 1 when a change is explained by no note."""
     from audit import pipeline
-    from audit.render import diff_csv, diff_text
+    from audit.render import render
 
     result = pipeline.diff(workspace, dataset, from_version, to_version)
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
-    else:
-        click.echo(diff_csv(result) if fmt == "csv" else diff_text(result), nl=fmt != "csv")
+    click.echo(render("diff", fmt, result), nl=fmt != "csv")
     sys.exit(EXIT_FINDINGS if result.unexplained else 0)
 
 

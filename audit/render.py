@@ -230,27 +230,79 @@ def verification_text(result: "Verification") -> str:
     return "\n".join(lines)
 
 
-def report_in(fmt: str, report: Report, heading: str | None = None, file: str | None = None) -> str:
-    """A report in one of REPORT_FORMATS: the one table every command that prints a report (check, ingest,
-    reconcile) chooses from."""
-    return REPORT_FORMATS[fmt](report, heading, file)
+# -- the one table of output formats ---------------------------------------------
+#
+# Every command that takes --format chooses from this table: what it prints (a validation report, a diff, a
+# verification) by format. A command offers the formats that have a renderer for what it prints.
 
 
-def _junit(report: Report, heading: str | None, file: str | None) -> str:
+def _report_text(result: Report, heading: str | None = None, file: str | None = None) -> str:
+    return report_text(result, heading)
+
+
+def _report_json(result: Report, heading: str | None = None, file: str | None = None) -> str:
+    return report_json(result)
+
+
+def _report_junit(result: Report, heading: str | None = None, file: str | None = None) -> str:
     from audit.ci import report_junit
 
-    return report_junit(report)
+    return report_junit(result)
 
 
-def _github(report: Report, heading: str | None, file: str | None) -> str:
+def _report_github(result: Report, heading: str | None = None, file: str | None = None) -> str:
     from audit.ci import report_github
 
-    return report_github(report, file)
+    return report_github(result, file)
 
 
-REPORT_FORMATS = {
-    "text": lambda report, heading, file: report_text(report, heading),   # for people
-    "json": lambda report, heading, file: report_json(report),            # for machines (README: The JSON report)
-    "junit": _junit,                                                      # JUnit XML, for CI systems
-    "github": _github,                                                    # GitHub Actions annotations
+def _diff_json(result: "DiffResult", **_: Any) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def _diff_junit(result: "DiffResult", **_: Any) -> str:
+    from audit.ci import diff_junit
+
+    return diff_junit(result)
+
+
+def _diff_github(result: "DiffResult", **_: Any) -> str:
+    from audit.ci import diff_github
+
+    return diff_github(result)
+
+
+def _verify_json(result: "Verification", **_: Any) -> str:
+    return json.dumps(result.to_dict(), indent=2)
+
+
+def _verify_junit(result: "Verification", **_: Any) -> str:
+    from audit.ci import verification_junit
+
+    return verification_junit(result)
+
+
+def _verify_github(result: "Verification", **_: Any) -> str:
+    from audit.ci import verification_github
+
+    return verification_github(result)
+
+
+FORMATS: dict[str, dict[str, Any]] = {
+    # format: {what is printed: renderer}
+    "text": {"report": _report_text, "diff": lambda r, **_: diff_text(r), "verify": lambda r, **_: verification_text(r)},
+    "json": {"report": _report_json, "diff": _diff_json, "verify": _verify_json},
+    "junit": {"report": _report_junit, "diff": _diff_junit, "verify": _verify_junit},
+    "github": {"report": _report_github, "diff": _diff_github, "verify": _verify_github},
+    "csv": {"diff": lambda r, **_: diff_csv(r)},
 }
+
+
+def formats_for(kind: str) -> list[str]:
+    """The formats a command printing `kind` (report, diff, verify) offers."""
+    return [fmt for fmt, renderers in FORMATS.items() if kind in renderers]
+
+
+def render(kind: str, fmt: str, result: Any, **context: Any) -> str:
+    """`result` (a report, a diff, a verification) in `fmt`, from the one table."""
+    return FORMATS[fmt][kind](result, **context)

@@ -74,11 +74,32 @@ def test_the_example_workflow_runs_make_check_on_pull_requests_that_change_data(
     assert "make check" in script and "FORMAT=github" in script and "FORMAT=junit" in script
 
 
-def test_every_command_that_prints_a_report_offers_the_formats_of_the_one_table():
-    from audit.cli import REPORT_FORMAT_NAMES, cli
-    from audit.render import REPORT_FORMATS
+def test_every_command_that_takes_format_offers_the_formats_of_the_one_table():
+    from audit.cli import FORMAT_NAMES, cli
+    from audit.render import FORMATS, formats_for
 
-    assert REPORT_FORMAT_NAMES == list(REPORT_FORMATS)
-    for command in ("check", "ingest", "reconcile"):
+    for kind, names in FORMAT_NAMES.items():
+        assert names == formats_for(kind), kind
+    for command, kind in (("check", "report"), ("ingest", "report"), ("reconcile", "report"), ("diff", "diff"),
+                          ("verify", "verify")):
         [option] = [p for p in cli.commands[command].params if p.name == "fmt"]
-        assert list(option.type.choices) == list(REPORT_FORMATS), command
+        assert list(option.type.choices) == formats_for(kind), command
+    assert set(FORMATS) == {"text", "json", "junit", "github", "csv"}
+
+
+def test_diff_and_verify_speak_junit_and_github_too(workspace, run, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from tests.conftest import EXAMPLE_REVISED
+
+    run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+    run("publish", EXAMPLE)
+    run("ingest", EXAMPLE, EXAMPLE_REVISED, "--waivers", EXAMPLE_WAIVERS, "--version", "2024-03")
+
+    junit = ET.fromstring(run("diff", EXAMPLE, "--format", "junit").output)
+    github = run("diff", EXAMPLE, "--format", "github").output
+    verified = ET.fromstring(run("verify", "--format", "junit").output)
+
+    assert int(junit.get("failures")) == len([c for c in junit if c.find("failure") is not None]) > 0
+    assert github.count("::error ") == int(junit.get("failures"))
+    assert verified.get("failures") == "0" and int(verified.get("tests")) >= 2
