@@ -110,11 +110,11 @@ class Dataset:
         missing = [k for k in self.primary_key if k not in names]
         if not self.primary_key or missing:
             raise ConfigError(f"{where}: primaryKey must name schema fields (missing: {missing})")
-        self._check_with_frictionless(where)
         path = self.resource.get("path")
         if path is not None and not safe_package_path(path):
             raise ConfigError(f"{where}: resource path {path!r} must be a relative path inside the package "
                               "(no '..', no absolute path, no URL): the package is written there")
+        self._check_with_frictionless(where)
 
     def _check_with_frictionless(self, where: str) -> None:
         """Frictionless's own rules for a descriptor (field types, constraint values, names, licences), checked by

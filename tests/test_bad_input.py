@@ -104,9 +104,10 @@ def test_the_corpus_has_a_file_per_quirk_and_each_is_tested():
     assert len(files) + len(CONFIG_CASES) >= 40
 
 
+@pytest.mark.parametrize("command", ["ingest", "check"])
 @pytest.mark.parametrize("name", sorted(UNREADABLE))
-def test_unreadable_input_exits_2_naming_where_and_records_nothing(office, run, name):
-    result = run("ingest", DATASET, FILES / name, "--format", "json")
+def test_unreadable_input_exits_2_naming_where_and_records_nothing(office, run, name, command):
+    result = run(command, DATASET, FILES / name, "--format", "json")
 
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -214,3 +215,14 @@ def test_a_malformed_office_file_is_refused_with_exit_2(office, run, tmp_path, c
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
     assert releases(office) == 0
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_init_on_each_bad_file_proposes_a_starter_or_refuses_in_one_line(office, run, name):
+    """`audit init` reads a file it has no schema for: what it cannot read is one line and exit 2, never a crash
+    (nor exit 1, which would say the data has findings)."""
+    result = run("init", "trial", FILES / name, "--force")
+
+    assert result.exit_code in (0, 2) and "Traceback" not in result.output, result.output
+    if result.exit_code == 2:
+        assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
