@@ -28,7 +28,7 @@ from audit.init import init_dataset
 from tests.conftest import empty_workspace, examples
 
 MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
-EXAMPLES = int(os.environ.get("AUDIT_ACCURACY_EXAMPLES") or examples(25))
+EXAMPLES = int(os.environ.get("AUDIT_ACCURACY_EXAMPLES") or examples(12))
 TALLY = {"draws": 0, "cells_changed": 0, "rows_changed": 0, "rows_found": 0, "false_positives": 0}
 
 

@@ -25,23 +25,23 @@ def suite_naming(workspace, expectation: dict) -> None:
     path.write_text(json.dumps(suite))
 
 
-def test_a_suite_naming_a_column_the_table_lacks_is_an_input_error(workspace):
+def test_a_suite_naming_a_column_the_table_lacks_is_an_input_error(workspace, run):
     suite_naming(workspace, {"type": "expect_column_values_to_equal_sum_of_columns",
                              "kwargs": {"column": "violent_crim", "parts": ["homicide", "rape"]}})
 
-    result = audit(workspace, "check", EXAMPLE, EXAMPLE_CSV)
+    result = run("check", EXAMPLE, EXAMPLE_CSV)
 
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "names column 'violent_crim', which the table does not have; did you mean 'violent_crime'?" in result.stderr
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "names column 'violent_crim', which the table does not have; did you mean 'violent_crime'?" in result.output
 
 
-def test_a_standard_expectation_on_a_missing_column_is_an_input_error_not_a_finding(workspace):
+def test_a_standard_expectation_on_a_missing_column_is_an_input_error_not_a_finding(workspace, run):
     suite_naming(workspace, {"type": "expect_column_values_to_be_between",
                              "kwargs": {"column": "populaton", "min_value": 0}})
 
-    result = audit(workspace, "check", EXAMPLE, EXAMPLE_CSV, "--format", "json")
+    result = run("check", EXAMPLE, EXAMPLE_CSV, "--format", "json")
 
-    assert result.returncode == 2 and "did you mean 'population'?" in result.stderr
+    assert result.exit_code == 2 and "did you mean 'population'?" in result.output
     assert json.loads(result.stdout)["success"] is False
 
 

@@ -47,7 +47,7 @@ def read(dataset_workspace: Workspace, content: bytes) -> None:
                 assert error.file == str(path) and str(error)
 
 
-FUZZ = settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
