@@ -67,6 +67,7 @@ class Plan:
     target: Path
     files: list[str]
     signer: Any | None                    # audit.log.signing.Signer
+    since: list[dict[str, Any]]           # the log's entries since the previous publication, checked: the extract
     recorded_by: str | None = None        # the workspace's recorder (never the system login)
     refusals: list[str] = field(default_factory=list)   # the gate: the office's to fix (exit 2)
 
@@ -89,7 +90,7 @@ def plan_publication(
         refusals.append(f"the configured signing key ({exc})")
     earlier = log.publications(dataset.name)
     previous = earlier[-1] if earlier else None
-    _entries_since(log, dataset.name, previous)
+    since = _entries_since(log, dataset.name, previous)
     log.require_recorded_entry(release)
     log.require_stored_rows(release, "so it was not published")
     schema_sha = schema_sha256(published_schema(dataset))
@@ -102,7 +103,7 @@ def plan_publication(
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
              "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
-    return Plan(release, version, why, target, files, signer, refusals=refusals)
+    return Plan(release, version, why, target, files, signer, since, refusals=refusals)
 
 
 def _unchanged(log: ChangeLog, previous: LoggedPublication, release: Release, report: Report) -> bool:
@@ -116,11 +117,11 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
     """Carry out `plan` (made by `plan_publication`, with no refusals): build the package aside, record its
     publication, move it into place. After the data file is written it must read back as the stored rows;
     otherwise nothing is published (TamperError, exit 1)."""
-    assert not plan.refusals, plan.refusals
+    if plan.refusals:
+        raise ValueError(f"a plan with refusals is not carried out: {plan.refusals}")
     release, version, why, target, signer = plan.release, plan.version, plan.why, plan.target, plan.signer
     earlier = log.publications(dataset.name)
     previous = earlier[-1] if earlier else None
-    since = _entries_since(log, dataset.name, previous)
     schema_sha = schema_sha256(published_schema(dataset))
     revisions = published_revisions(log, report, release)
     folder.clear_abandoned(target.parent, {p.hash[:16] for p in earlier})
@@ -132,7 +133,8 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
         coverage = temporal_coverage(log.con, stored, dataset)
         write_descriptor(staging, dataset, report, version, revisions, why, coverage)
         files, odd = package_files(staging)
-        assert not odd, odd  # the tool writes plain files only
+        if odd:  # the tool writes plain files only
+            raise RuntimeError(f"the package being built holds what is no plain file: {odd}")
         entry = log.next_entry("publications", dataset.name, {
             "release_id": release.release_id, "package_version": version, "path": relative_path(root, target),
             "files": as_json(files), "schema_sha256": schema_sha,
@@ -144,7 +146,7 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
                     "version": previous.package_version, "seq": previous.seq, "head": previous.hash}}
         if signer:
             head["signature"] = signer.sign(entry["hash"])
-        write_extract(staging, itertools.chain(since, [entry]))
+        write_extract(staging, itertools.chain(plan.since, [entry]))
         write_head(staging, head)
         crash_point("publish-package-written")
         folder.seal(staging, folder.pending_folder(target, entry["hash"]))
