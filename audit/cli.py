@@ -337,11 +337,10 @@ def internal_error(exc: BaseException) -> int:
         traceback.print_exception(exc)
     duckdb = sys.modules.get("duckdb")
     if duckdb is not None and isinstance(exc, duckdb.IOException):  # DuckDB's own file errors (a full disk)
-        click.echo(f"error: cannot read or write a file: {' '.join(str(exc).split())[:300]}; nothing was recorded",
-                   err=True)
+        click.echo(f"error: cannot read or write a file: {' '.join(str(exc).split())[:300]}", err=True)
     elif isinstance(exc, OSError) and exc.strerror:
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror}; nothing was recorded", err=True)
+        click.echo(f"error: cannot read or write{where}: {exc.strerror}", err=True)
     else:
         click.echo(f"error: internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); this is a bug "
                    f"in audit, not a finding about the data: please report it with the command you ran and the "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from audit.errors import ConfigError
 
@@ -24,6 +26,20 @@ def write_atomically(path: Path, text: str) -> Path:
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+@contextmanager
+def written_aside(path: Path, text: str) -> Iterator[Callable[[], None]]:
+    """Write `text` beside `path` now; the block calls the function it is given to put it in place. If the block
+    fails first, the file written aside is removed: a file can be written before the record it belongs to is
+    committed, so that running out of space stops the command before anything is recorded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        yield lambda: os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def inside(base: Path, path: Path) -> Path:

@@ -25,7 +25,7 @@ from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
 from audit.errors import ConfigError, StateError, TamperError
-from audit.files import inside, write_atomically
+from audit.files import inside, write_atomically, written_aside
 from audit.findings import RENAMED_COLUMN, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
@@ -216,9 +216,12 @@ def ingest(
         version = version or _next_label(log.release_labels(dataset.name))
         docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
         audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
-        _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
-        log.require_in_place()
-    write_atomically(docs_page, audited.validation.data_docs())
+        # The Data Docs page is written aside before the release is recorded (a full disk stops the command
+        # with nothing recorded) and put in place after.
+        with written_aside(docs_page, audited.validation.data_docs()) as put_in_place:
+            _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
+            log.require_in_place()
+            put_in_place()
     return IngestResult(audited.report, supersedes=supersedes)
 
 

@@ -73,3 +73,31 @@ def test_a_folder_the_tool_may_not_write_is_an_input_error_naming_it(workspace):
 
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: cannot read or write /proc/version") and "nothing was recorded" in result.stderr
+
+
+def test_a_full_disk_stops_ingest_with_one_line_and_nothing_recorded(tmp_path):
+    """A workspace on a file system with almost no room (a small tmpfs, mounted as root; skipped where the test
+    may not mount one): ingest cannot write the log, says so in one line, exits 2, and leaves no log behind."""
+    import shutil
+
+    from tests.conftest import PROJECT
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=60k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        import pytest
+
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        for part in ("datapackages", "expectations"):
+            shutil.copytree(PROJECT / part, disk / part, ignore=shutil.ignore_patterns("releases"))
+        result = subprocess.run([sys.executable, "-m", "audit", "ingest", EXAMPLE, str(EXAMPLE_CSV), "--workspace",
+                                 str(disk)], capture_output=True, text=True, timeout=300)
+
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("error: cannot read or write") and "No space left on device" in line
+        assert not (disk / "audit.duckdb").exists()
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
