@@ -280,10 +280,21 @@ def pending_publications(root: Path, log: ChangeLog) -> list[LoggedPublication]:
 
 def finish_pending(root: Path, log: ChangeLog) -> list[LoggedPublication]:
     """Put in place every package whose publication the log committed but a crash left pending (whichever
-    release it was for), and rewrite its index. Returns the publications finished."""
+    release it was for), and rewrite every index that does not list exactly the published versions (a crash, or
+    a full disk, after a commit). Returns the publications finished."""
+    from audit.publish.index import index_versions, read_index
+
     finished = pending_publications(root, log)
     for publication in finished:
-        target = root / publication.path
-        folder.complete(target, publication.hash)
-        _update_index(root, log, publication.dataset, target.parent)
+        folder.complete(root / publication.path, publication.hash)
+    for dataset in log.datasets():
+        publications = log.publications(dataset)
+        for dataset_folder in sorted({(root / p.path).parent for p in publications}):
+            here = [p for p in publications if (root / p.path).parent == dataset_folder]
+            try:
+                current = read_index(dataset_folder)
+            except (OSError, ValueError):
+                current = None
+            if current is None or current.get("versions") != index_versions(here):
+                _update_index(root, log, dataset, dataset_folder)
     return finished
