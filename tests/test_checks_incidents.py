@@ -180,3 +180,17 @@ def test_a_reconcile_entry_naming_unknown_fields_is_a_config_error(office, tmp_p
     with pytest.raises(ConfigError, match="no field 'arson'"):
         pipeline.reconcile(office, "incidents", "summary", write_csv(tmp_path / "i.csv", incidents),
                            write_csv(tmp_path / "s.csv", summary_of(incidents)))
+
+
+def test_tables_that_share_no_period_are_a_finding_not_a_pass(office, run, tmp_path):
+    incidents = [r for r in make_incidents() if r["occurred"].startswith("2022")]
+    summary = [r for r in summary_of(make_incidents()) if r["year"] == 2021]
+
+    result = run("reconcile", "incidents", "summary", "--incident-file", write_csv(tmp_path / "i.csv", incidents),
+                 "--summary-file", write_csv(tmp_path / "s.csv", summary), "--format", "json")
+
+    assert result.exit_code == 1
+    [finding] = json.loads(result.output)["findings"]
+    assert finding["check"] == "reconciliation" and finding["severity"] == "error"
+    assert finding["message"].startswith("the incident data (2022 to 2022) and the summary table (summary, 2021 to 2021) "
+                                         "share no year, so nothing was compared")

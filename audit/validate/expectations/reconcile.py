@@ -6,7 +6,8 @@ mapping (offence code to category); `counts` says which categories each summary
 figure counts, so a summary's totals reconcile too (violent = four categories).
 The summary is either wide (one column per figure, `counts` keys are column
 names) or long (`summary_category` holds the figure's name, `summary_count` its value).
-Only periods present in both tables are compared.
+Only periods present in both tables are compared; two tables that share no period are one finding (nothing
+was compared), never a pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from audit.sql import ident, literal, period_sql
 from audit.findings import number
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
+
+
+NO_PERIOD = "(no period in common)"
 
 
 def _values(rows: list[tuple[str, str]], names: str) -> str:
@@ -76,14 +80,21 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
                              *(f"s.{c} IS NOT DISTINCT FROM i.{c}" for c in summary_by)])
         keys = [f"coalesce(s.__period, i.__period) AS {ident(self.summary_period)}",
                 *(f"coalesce(s.{c}, i.{c}) AS {c}" for c in summary_by)]
+        nothing = [f"NULL AS {ident(self.summary_period)}", *(f"NULL AS {c}" for c in summary_by)]
+        span = "(SELECT coalesce(CAST(min(__period) AS VARCHAR) || ' to ' || CAST(max(__period) AS VARCHAR), 'none') FROM {})"
         return (
             f"WITH i AS ({incidents}), s AS ({summary}), "
             f"shared AS (SELECT __period FROM i INTERSECT SELECT __period FROM s) "
             f"SELECT {', '.join(keys)}, coalesce(s.__name, i.__name) AS __column, "
-            f"s.expected AS __expected, coalesce(i.n, 0) AS __observed "
+            f"s.expected AS __expected, coalesce(i.n, 0) AS __observed, NULL AS __incident_periods, "
+            f"NULL AS __summary_periods "
             f"FROM s FULL OUTER JOIN i ON {join} "
             f"WHERE coalesce(s.__period, i.__period) IN (SELECT __period FROM shared) "
-            f"AND s.expected IS DISTINCT FROM coalesce(i.n, 0) ORDER BY ALL"
+            f"AND s.expected IS DISTINCT FROM coalesce(i.n, 0) "
+            # Reconciling tables that share no period compares nothing: that is a finding, never a pass.
+            f"UNION ALL SELECT {', '.join(nothing)}, {literal(NO_PERIOD)} AS __column, NULL AS __expected, "
+            f"NULL AS __observed, {span.format('i')} AS __incident_periods, {span.format('s')} AS __summary_periods "
+            f"WHERE NOT EXISTS (SELECT 1 FROM shared) ORDER BY ALL"
         )
 
     def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
@@ -91,6 +102,10 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         figure = row["__column"]
+        if figure == NO_PERIOD:
+            return (f"the incident data ({row['__incident_periods']}) and the summary table ({self.summary_dataset}, "
+                    f"{row['__summary_periods']}) share no {self.grain}, so nothing was compared: check the periods "
+                    f"of both, and the reconciliation's grain")
         where = ", ".join(f"{k} {row.get(k)}" for k in [self.summary_period, *self.by.values()])
         categories = " + ".join(self.counts.get(figure, [figure]))
         published = "has no figure" if row["__expected"] is None else f"gives {number(row['__expected'])}"
