@@ -115,7 +115,7 @@ def test_each_incident_defect_is_found_on_its_row(office, tmp_path):
     assert found == sorted([
         ("future-date", "I00001"), ("before-start", "I00002"), ("out-of-bounds", "I00003"),
         ("in-set", "I00004"), ("unmapped-code", "I00004"),
-        ("unique", "I00006"), ("unique", "I00006"),
+        ("unique", "I00006"),  # one finding per repeated key, with how often it occurs
     ])
     by_check = {f.check: f for f in report.findings}
     assert by_check["out-of-bounds"].observed == [0, 0]
@@ -194,3 +194,22 @@ def test_tables_that_share_no_period_are_a_finding_not_a_pass(office, run, tmp_p
     assert finding["check"] == "reconciliation" and finding["severity"] == "error"
     assert finding["message"].startswith("the incident data (2022 to 2022) and the summary table (summary, 2021 to 2021) "
                                          "share no year, so nothing was compared")
+
+
+def test_a_suites_own_uniqueness_check_gives_keyed_counted_findings_at_its_severity(office, tmp_path):
+    from tests.conftest import add_dataset
+
+    add_dataset(office, "calls", {"resources": [{"name": "calls", "schema": {"primaryKey": ["call_id"], "fields": [
+        {"name": "call_id", "type": "string"}, {"name": "block", "type": "string"}, {"name": "time", "type": "string"},
+        {"name": "offense", "type": "string"}]}}]},
+        [{"type": "expect_compound_columns_to_be_unique", "severity": "warning",
+          "kwargs": {"column_list": ["block", "time", "offense"]}}])
+    calls = tmp_path / "calls.csv"
+    calls.write_text("call_id,block,time,offense\nC1,100 MAIN ST,6:00,Larceny\nC2,100 MAIN ST,6:00,Larceny\n"
+                     "C3,100 MAIN ST,6:00,Larceny\nC4,200 ELM ST,7:00,Robbery\n")
+
+    [finding] = pipeline.check(office, "calls", calls).findings
+
+    assert (finding.check, finding.severity, finding.observed) == ("unique", "warning", 3)
+    assert finding.key == {"call_id": "C1"} and finding.columns == ["block", "time", "offense"]
+    assert "100 MAIN ST" in finding.message and "occurs 3 times" in finding.message

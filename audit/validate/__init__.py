@@ -44,7 +44,20 @@ def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
         if not any(_same_check(e, implied) for e in expectations):
             expectations.append(implied)
     expectations += load_claims(dataset.claims_path, [f.name for f in dataset.fields])
-    return expectations
+    return [keyed_uniqueness(e) for e in expectations]
+
+
+def keyed_uniqueness(expectation: dict[str, Any]) -> dict[str, Any]:
+    """GX's own uniqueness expectations, run as ours: one finding per repeated value, with its key and how often
+    it occurs (GX's give one finding with no key or count), by a hash aggregate rather than GX's window over
+    every row. The suite may name either; severity and meta are kept."""
+    kind = expectation.get("type")
+    if kind not in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+        return expectation
+    value = (expectation.get("kwargs") or {}).get(UNIQUENESS[kind])
+    columns = [value] if isinstance(value, str) else list(value or [])
+    return {**{k: v for k, v in expectation.items() if k not in ("type", "kwargs")},
+            "type": "expect_primary_key_to_be_unique", "kwargs": {"columns": columns}}
 
 
 UNIQUENESS = {"expect_column_values_to_be_unique": "column", "expect_compound_columns_to_be_unique": "column_list",
