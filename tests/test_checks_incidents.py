@@ -213,3 +213,14 @@ def test_a_suites_own_uniqueness_check_gives_keyed_counted_findings_at_its_sever
     assert (finding.check, finding.severity, finding.observed) == ("unique", "warning", 3)
     assert finding.key == {"call_id": "C1"} and finding.columns == ["block", "time", "offense"]
     assert "100 MAIN ST" in finding.message and "occurs 3 times" in finding.message
+
+
+def test_a_missing_value_finding_says_what_is_missing_on_which_row(office, tmp_path):
+    rows = make_incidents()
+    rows[2]["incident_id"] = ""
+
+    [finding] = [f for f in pipeline.check(office, "incidents", write_csv(tmp_path / "gap.csv", rows)).findings
+                 if f.check == "not-null"]
+
+    assert finding.key == {"incident_id": None} and finding.columns == ["incident_id"]
+    assert finding.message == "incident_id is missing, but every row must have it" and finding.observed is None

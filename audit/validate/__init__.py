@@ -44,20 +44,32 @@ def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
         if not any(_same_check(e, implied) for e in expectations):
             expectations.append(implied)
     expectations += load_claims(dataset.claims_path, [f.name for f in dataset.fields])
-    return [keyed_uniqueness(e) for e in expectations]
+    return [as_ours(e) for e in expectations]
 
 
-def keyed_uniqueness(expectation: dict[str, Any]) -> dict[str, Any]:
-    """GX's own uniqueness expectations, run as ours: one finding per repeated value, with its key and how often
-    it occurs (GX's give one finding with no key or count), by a hash aggregate rather than GX's window over
-    every row. The suite may name either; severity and meta are kept."""
-    kind = expectation.get("type")
-    if kind not in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+# GX's own expectations that run as ours (keyed, counted findings, one SQL query each): type -> (ours, the
+# keyword argument naming its columns, the keyword ours takes). Only when the suite entry sets nothing else
+# (`mostly`, a row condition): then GX's runs as written.
+AS_OURS = {
+    "expect_column_values_to_be_unique": ("expect_primary_key_to_be_unique", "column", "columns"),
+    "expect_compound_columns_to_be_unique": ("expect_primary_key_to_be_unique", "column_list", "columns"),
+    "expect_column_values_to_not_be_null": ("expect_column_values_to_be_present", "column", "column"),
+}
+
+
+def as_ours(expectation: dict[str, Any]) -> dict[str, Any]:
+    """A suite entry of GX's uniqueness or not-null expectation, run as ours: one finding per repeated value
+    (with its key and how often it occurs) or per row missing the value (with its key), by one query, where
+    GX gives one finding with no key or count, or an "observed {}". Severity and meta are kept."""
+    kind, kwargs = expectation.get("type"), expectation.get("kwargs") or {}
+    if kind not in AS_OURS or set(kwargs) - {AS_OURS[kind][1]}:
         return expectation
-    value = (expectation.get("kwargs") or {}).get(UNIQUENESS[kind])
-    columns = [value] if isinstance(value, str) else list(value or [])
-    return {**{k: v for k, v in expectation.items() if k not in ("type", "kwargs")},
-            "type": "expect_primary_key_to_be_unique", "kwargs": {"columns": columns}}
+    ours, theirs, keyword = AS_OURS[kind]
+    value = kwargs[theirs]
+    if keyword == "columns":
+        value = [value] if isinstance(value, str) else list(value or [])
+    return {**{k: v for k, v in expectation.items() if k not in ("type", "kwargs")}, "type": ours,
+            "kwargs": {keyword: value}}
 
 
 UNIQUENESS = {"expect_column_values_to_be_unique": "column", "expect_compound_columns_to_be_unique": "column_list",

@@ -6,7 +6,8 @@ type like any built-in one (`expect_column_values_to_equal_sum_of_columns`, ...)
 
 from audit.validate.expectations.arithmetic import ExpectColumnValuesToEqualRate, ExpectColumnValuesToEqualSumOfColumns
 from audit.validate.expectations.base import RowCheckExpectation
-from audit.validate.expectations.cells import ExpectColumnValuesToBeSafeInSpreadsheets, ExpectPrimaryKeyToBeUnique
+from audit.validate.expectations.cells import (ExpectColumnValuesToBePresent, ExpectColumnValuesToBeSafeInSpreadsheets,
+                                               ExpectPrimaryKeyToBeUnique)
 from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import (
     ExpectColumnValuesToHaveACategory,
@@ -25,6 +26,7 @@ __all__ = [
     "RowCheckExpectation",
     "ExpectColumnValuesToBeSafeInSpreadsheets",
     "ExpectPrimaryKeyToBeUnique",
+    "ExpectColumnValuesToBePresent",
     "ExpectColumnValuesToEqualSumOfColumns",
     "ExpectColumnValuesToEqualRate",
     "ExpectSeriesToHaveNoGaps",
