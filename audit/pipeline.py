@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,39 +191,56 @@ def ingest(
     if version is not None:
         plain_label(version, "release label (--version)")
     inputs = OfficeInputs.read(dataset, waivers, notes)
-    with workspace.work_database() as con, workspace.new_log_removed_on_error():
+    with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
-        log = _open_log(con, workspace)
-        clash = [d for d in log.datasets() if d.lower() == dataset.name.lower() and d != dataset.name]
-        if clash:
-            raise StateError(f"the log already records a dataset {clash[0]!r}: names that differ only in case are one "
-                             f"name (a folder or table name ignores case on many systems); use {clash[0]!r}")
-        known = log.release_by_sha(dataset.name, loaded.sha256)
-        # A file already recorded is recorded again (re-audited, superseding the earlier record, which stays in
-        # the log) under a new label, or when its waivers or notes are not the ones recorded with it; the same
-        # file with the same label, waivers and notes is recognised and nothing new is logged.
-        supersedes = None
-        if known is not None:
-            relabelled = version is not None and version.lower() != known.version.lower()
-            if not relabelled and not _inputs_differ(log, known, inputs):
-                return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
-            supersedes = known.release_id
-            version = version if relabelled else _reaudit_label(known.version, log.release_labels(dataset.name))
-        if version is not None and log.release_by_version(dataset.name, version) is not None:
-            taken = log.release_by_version(dataset.name, version).version
-            raise StateError(f"{dataset.name} already has a release {taken!r} with different content (labels that "
-                             f"differ only in case are one label); choose another --version")
-        version = version or _next_label(log.release_labels(dataset.name))
-        docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
-        audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
-        # The Data Docs page is written aside before the release is recorded (a full disk stops the command
-        # with nothing recorded) and put in place after.
-        with written_aside(docs_page, audited.validation.data_docs()) as put_in_place:
-            _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
-            log.require_in_place()
-            put_in_place()
+        with _log_for_writing(con, workspace) as log:
+            return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)
+
+
+@contextmanager
+def _log_for_writing(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Iterator[ChangeLog]:
+    """The workspace's log, opened to write; if the command fails and it created the log, the log is removed."""
+    log = _open_log(con, workspace)
+    try:
+        yield log
+    except BaseException:
+        log.remove_if_created()
+        raise
+
+
+def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Dataset,
+                   loaded: LoadedRelease, inputs: OfficeInputs, version: str | None) -> IngestResult:
+    """Ingest's part under the open log: recognise the file, choose the label, audit, record."""
+    clash = [d for d in log.datasets() if d.lower() == dataset.name.lower() and d != dataset.name]
+    if clash:
+        raise StateError(f"the log already records a dataset {clash[0]!r}: names that differ only in case are one "
+                         f"name (a folder or table name ignores case on many systems); use {clash[0]!r}")
+    known = log.release_by_sha(dataset.name, loaded.sha256)
+    # A file already recorded is recorded again (re-audited, superseding the earlier record, which stays in
+    # the log) under a new label, or when its waivers or notes are not the ones recorded with it; the same
+    # file with the same label, waivers and notes is recognised and nothing new is logged.
+    supersedes = None
+    if known is not None:
+        relabelled = version is not None and version.lower() != known.version.lower()
+        if not relabelled and not _inputs_differ(log, known, inputs):
+            return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
+        supersedes = known.release_id
+        version = version if relabelled else _reaudit_label(known.version, log.release_labels(dataset.name))
+    if version is not None and log.release_by_version(dataset.name, version) is not None:
+        taken = log.release_by_version(dataset.name, version).version
+        raise StateError(f"{dataset.name} already has a release {taken!r} with different content (labels that "
+                         f"differ only in case are one label); choose another --version")
+    version = version or _next_label(log.release_labels(dataset.name))
+    docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
+    audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
+    # The Data Docs page is written aside before the release is recorded (a full disk stops the command
+    # with nothing recorded) and put in place after.
+    with written_aside(docs_page, audited.validation.data_docs()) as put_in_place:
+        _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
+        log.require_in_place()
+        put_in_place()
     return IngestResult(audited.report, supersedes=supersedes)
 
 

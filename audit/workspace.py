@@ -86,19 +86,6 @@ class Workspace:
         finally:
             shutil.rmtree(spill, ignore_errors=True)
 
-    @contextmanager
-    def new_log_removed_on_error(self) -> Iterator[None]:
-        """If the block creates the change log and then fails, remove the new file: a command that stops with
-        an error leaves nothing behind. (An existing log is never removed; its transactions undo their work.)"""
-        existed = self.log_path.exists()
-        try:
-            yield
-        except BaseException:
-            if not existed:
-                for path in (self.log_path, self.log_path.with_name(self.log_path.name + ".wal")):
-                    path.unlink(missing_ok=True)
-            raise
-
     @property
     def signing_key(self) -> Path | None:
         """The private key that signs published chain heads, if the office has configured one."""

@@ -99,3 +99,28 @@ def test_a_second_writer_waits_for_the_first_to_finish(workspace, run):
 
     assert result.exit_code == 0, result.output
     assert len(log_rows(workspace, "publications")) == 1 and inconsistencies(workspace.root) == []
+
+
+def test_writers_that_give_up_on_a_new_log_never_remove_the_winners_log(workspace, tmp_path):
+    """Three ingests start at once on a workspace with no log yet; those that time out waiting for the lock must
+    not take the log the winner created with them (a loser never created it)."""
+    import os
+
+    files = []
+    for k in range(3):
+        lines = EXAMPLE_CSV.read_text().splitlines(keepends=True)
+        path = tmp_path / f"writer-{k}.csv"
+        path.write_text("".join(lines[:k + 1] + lines[k + 2:]))  # each its own release: one row left out
+        files.append(path)
+    procs = [subprocess.Popen([sys.executable, "-m", "audit", "ingest", EXAMPLE, str(f), "--version", f"w{k}",
+                               "--workspace", str(workspace.root), "--lock-timeout", "0.2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+             for k, f in enumerate(files)]
+    codes = [p.wait(timeout=300) for p in procs]
+    outputs = [p.communicate()[1] for p in procs]
+
+    assert workspace.log_path.exists(), (codes, outputs)
+    recorded = log_rows(workspace, "releases")
+    assert len(recorded) == sum(1 for c in codes if c in (0, 1)) >= 1
+    assert all("in use by another audit process" in e for c, e in zip(codes, outputs) if c == 2)
+    assert inconsistencies(workspace.root) == []

@@ -134,6 +134,14 @@ class ChangeLog:
         self.con = con
         self.path = path
         self._file = _file_identity(path) if path is not None else None
+        self.created = False  # this command created the log (so a failure of it may remove the file)
+
+    def remove_if_created(self) -> None:
+        """Remove the log file (and its write-ahead log) if this command created it: a command that fails leaves
+        nothing behind. Only the process that created the file (holding DuckDB's lock on it since) does this."""
+        if self.created and self.path is not None:
+            for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+                path.unlink(missing_ok=True)
 
     def require_in_place(self) -> None:
         """Refuse (StateError) if the log file was deleted or replaced since it was opened: whatever this
@@ -149,6 +157,7 @@ class ChangeLog:
         if not tables:
             if create:
                 self._create_tables()
+                self.created = True
             return
         found = self.con.execute(f"SELECT value FROM {ALIAS}.meta WHERE name = 'format'").fetchall() \
             if "meta" in tables else []
