@@ -45,6 +45,8 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
     return expectation
 
 
+POSITION = "audit_position"  # an expectation's place in the suite run, kept in its meta
+
 # Keyword arguments of GX's standard expectations that name columns of the batch.
 STANDARD_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
 
@@ -97,7 +99,10 @@ def run_suite(
             raise ConfigError(f"{name}: unknown expectation type {e.get('type')!r}: no such Great Expectations "
                               "expectation, nor one of ours (see the README's finding codes)") from exc
     try:
-        suite = gx.ExpectationSuite(name=name, expectations=[with_default_severity(e) for e in expectations])
+        # Each entry's position rides in its meta, so results come back in suite order (GX orders them its own way).
+        suite = gx.ExpectationSuite(name=name, expectations=[
+            {**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
+            for i, e in enumerate(expectations)])
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation
         raise ConfigError(f"{name}: {exc}") from exc
     _require_columns(suite, [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()], name)
@@ -109,6 +114,7 @@ def run_suite(
         result = batch.validate(
             suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
         )
+        result.results.sort(key=lambda r: (r.expectation_config.meta or {}).get(POSITION, 0))
         result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
         result.meta["validation_time"] = result.meta["run_id"].run_time
     finally:
