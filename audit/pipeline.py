@@ -33,7 +33,7 @@ from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
 from audit.labels import plain_label
 from audit.log.records import Release
-from audit.log.store import Recording
+from audit.log.record import Recording, record_release
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import Workspace
@@ -282,7 +282,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
             recorder: str | None, supersedes: str | None = None) -> None:
     release_id = f"{dataset.name}@{version}"
     changes = [] if audited.revisions is None else revision_records(log.con, dataset.primary_key)
-    log.record_release(dataset.name, Recording(
+    record_release(log, dataset.name, Recording(
         release_id=release_id, version=version, table=loaded.table, sha256=loaded.sha256,
         source_name=loaded.source.name, row_count=loaded.row_count, definition=dataset.descriptor,
         suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,

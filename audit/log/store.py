@@ -12,17 +12,15 @@ import heapq
 import json
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 import duckdb
 
-from audit.crashpoints import crash_point
 from audit.errors import StateError, TamperError
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
-from audit.findings import Finding, Report
+from audit.findings import Finding
 from audit.log.records import Change, Entry, Publication, Release, ValidationRecord, decode
 from audit.sql import ident, literal
 
@@ -70,20 +68,6 @@ def as_json(value: Any) -> str:
 
 
 NOT_STATED = "(not stated)"
-
-
-def software() -> dict[str, str]:
-    """The versions of what ran a validation, recorded with it: the tool, Great Expectations, DuckDB, Python."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for name in ("crime-data-audit", "great-expectations", "duckdb", "frictionless"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "(not installed as a package)"
-    return found
 
 
 def _now() -> str:
@@ -386,56 +370,6 @@ class ChangeLog:
                           [release_id])
         return ValidationRecord.from_row(rows[0])
 
-    # -- what ingest records -------------------------------------------------
-
-    def record_release(self, dataset: str, recording: "Recording") -> Release:
-        """Record one release in one transaction: its typed rows (copied from `recording.table` into the
-        log), their digest, its waivers, notes, changes against its baseline, findings and validation.
-        Returns the release entry."""
-        from audit.log.digest import table_digest
-
-        r = recording
-        stored = self.data_table(r.release_id)
-        with self.transaction():
-            self.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
-            crash_point("ingest-data-stored")
-            # The stored copy itself, inside the transaction: what is digested is what the log keeps.
-            digest = table_digest(self.con, stored)
-            self.append("releases", dataset, [{
-                "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
-                "row_count": r.row_count, "recorded_by": r.recorded_by or NOT_STATED, "data_table": r.release_id, "data_digest": digest,
-                "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
-                "supersedes": r.supersedes,
-            }])
-            self.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
-            self.append("notes", dataset, [
-                {"release_id": r.release_id, "note_id": n["id"], "note": as_json(n)} for n in r.notes])
-            if r.baseline_release_id is not None:
-                self.append("changes", dataset, [{
-                    "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
-                    "change": c["change"], "key": as_json(c["key"]), "column": c["column"],
-                    "old": _json_or_none(c["old"]), "new": _json_or_none(c["new"]), "note_id": c["note_id"],
-                } for c in r.changes])
-                self.append("revisions", dataset, [{
-                    "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
-                    "summary": as_json(r.report.revisions),
-                }])
-            report = r.report
-            self.append("findings", dataset, [{
-                "release_id": r.release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
-                "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
-                "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
-            } for f in report.findings])
-            self.append("validations", dataset, [{
-                "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
-                "finding_count": len(report.findings), "waived_count": len(report.waived),
-                "claims": as_json(report.claims), "expectations": as_json(report.expectations),
-                "software": as_json(software()),
-            }])
-            crash_point("ingest-before-commit")
-        crash_point("ingest-after-commit")
-        return self.release_by_id(r.release_id)
-
     # -- what the file holds besides -------------------------------------------
 
     def unexpected_objects(self) -> list[str]:
@@ -514,26 +448,5 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _json_or_none(value: Any) -> str | None:
+def json_or_none(value: Any) -> str | None:
     return None if value is None else as_json(value)
-
-
-@dataclass(frozen=True)
-class Recording:
-    """What ingest hands the log to record one release (see `ChangeLog.record_release`)."""
-
-    release_id: str
-    version: str
-    table: str                       # the typed rows in the working database
-    sha256: str
-    source_name: str
-    row_count: int
-    definition: dict[str, Any]       # the dataset's descriptor
-    suite_sha256: str
-    report: Report
-    waivers: list[dict[str, Any]]
-    notes: list[dict[str, Any]]      # each note as written (RevisionNote.to_dict)
-    baseline_release_id: str | None  # None when nothing was published to compare with
-    recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
-    supersedes: str | None = None    # the release of the same file this one re-audits
-    changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records

@@ -457,22 +457,22 @@ def objects_added_to_the_log(office: Office) -> Outcome:
 def log_deleted_while_ingest_runs(office: Office) -> Outcome:
     """Delete the log file while ingest is recording: it must not report the release as recorded, and the
     next ingest must not silently start a new history."""
-    import audit.log.store as store
+    import audit.log.record as record
 
     new = office.example_variant("2017,", "2017,")
     new.write_text(new.read_text() + "\n")
-    point = store.crash_point
+    point = record.crash_point
 
     def delete_log(name: str) -> None:
         if name == "ingest-before-commit":
             (office.root / "audit.duckdb").unlink()
         point(name)
 
-    store.crash_point = delete_log
+    record.crash_point = delete_log
     try:
         during = office.audit("ingest", EXAMPLE, new, "--version", "2024-07")
     finally:
-        store.crash_point = point
+        record.crash_point = point
     next_one = office.audit("ingest", EXAMPLE, new, "--version", "2024-07")
     a = expect(during, 2, "was deleted or replaced while this command ran")
     b = expect(next_one, 2, "there is no change log")

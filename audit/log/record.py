@@ -1,0 +1,99 @@
+"""What ingest records: one release, its typed rows and everything found about it, in one transaction.
+
+The write schema of a release's entries lives here and in `store.TABLES`; ingest hands over a `Recording`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.crashpoints import crash_point
+from audit.findings import Report
+from audit.log.records import Release
+from audit.log.store import NOT_STATED, ChangeLog, as_json, json_or_none
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What ingest hands the log to record one release (see `record_release`)."""
+
+    release_id: str
+    version: str
+    table: str                       # the typed rows in the working database
+    sha256: str
+    source_name: str
+    row_count: int
+    definition: dict[str, Any]       # the dataset's descriptor
+    suite_sha256: str
+    report: Report
+    waivers: list[dict[str, Any]]
+    notes: list[dict[str, Any]]      # each note as written (RevisionNote.to_dict)
+    baseline_release_id: str | None  # None when nothing was published to compare with
+    recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
+    supersedes: str | None = None    # the release of the same file this one re-audits
+    changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records
+
+
+def software() -> dict[str, str]:
+    """The versions of what ran a validation, recorded with it: the tool, Great Expectations, DuckDB, Python."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in ("crime-data-audit", "great-expectations", "duckdb", "frictionless"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "(not installed as a package)"
+    return found
+
+
+def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Release:
+    """Record one release in one transaction: its typed rows (copied from `recording.table` into the
+    log), their digest, its waivers, notes, changes against its baseline, findings and validation.
+    Returns the release entry."""
+    from audit.log.digest import table_digest
+
+    r = recording
+    stored = log.data_table(r.release_id)
+    with log.transaction():
+        log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
+        crash_point("ingest-data-stored")
+        # The stored copy itself, inside the transaction: what is digested is what the log keeps.
+        digest = table_digest(log.con, stored)
+        log.append("releases", dataset, [{
+            "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
+            "row_count": r.row_count, "recorded_by": r.recorded_by or NOT_STATED, "data_table": r.release_id,
+            "data_digest": digest,
+            "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
+            "supersedes": r.supersedes,
+        }])
+        log.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
+        log.append("notes", dataset, [
+            {"release_id": r.release_id, "note_id": n["id"], "note": as_json(n)} for n in r.notes])
+        if r.baseline_release_id is not None:
+            log.append("changes", dataset, [{
+                "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
+                "change": c["change"], "key": as_json(c["key"]), "column": c["column"],
+                "old": json_or_none(c["old"]), "new": json_or_none(c["new"]), "note_id": c["note_id"],
+            } for c in r.changes])
+            log.append("revisions", dataset, [{
+                "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
+                "summary": as_json(r.report.revisions),
+            }])
+        report = r.report
+        log.append("findings", dataset, [{
+            "release_id": r.release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
+            "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
+            "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
+        } for f in report.findings])
+        log.append("validations", dataset, [{
+            "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
+            "finding_count": len(report.findings), "waived_count": len(report.waived),
+            "claims": as_json(report.claims), "expectations": as_json(report.expectations),
+            "software": as_json(software()),
+        }])
+        crash_point("ingest-before-commit")
+    crash_point("ingest-after-commit")
+    return log.release_by_id(r.release_id)
