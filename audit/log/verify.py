@@ -205,7 +205,10 @@ def verify_published(root: Path, log: ChangeLog) -> tuple[list[str], list[str]]:
                 problems.append(f"{label} at {target} is not the package that was published: "
                                 + (why or f"its head is seq {head.get('seq')}, the log's publication is seq {publication.seq}"))
                 continue
-            problems += [f"{label}: {p}" for p in file_problems(target, publication.files)]
+            # The package as an outsider checks it (its extract too), and its files against the log's entry.
+            alone = _checked_package(target, None).problems
+            problems += [f"{label}: {p}" for p in alone]
+            problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone]
         unfinished = {(root / p.path).parent for p in publications if not (root / p.path).is_dir()
                       and pending_folder(root / p.path, p.hash).is_dir()}
         for folder in sorted({(root / p.path).parent for p in publications} - unfinished):

@@ -261,6 +261,19 @@ def extract_cut_short(office: Office) -> Outcome:
     return expect(office.verify_alone(office.package(EXAMPLE, "1.0.0"), package), 1, "are missing (deleted or moved)")
 
 
+def published_extract_edited(office: Office) -> Outcome:
+    """Edit a change in a package's extract as it lies in the office's published folder: the office's own
+    `audit verify` (no --package given) checks every published package, its extract included."""
+    package = office.package(EXAMPLE, "1.0.1")
+    lines = (package / "changelog.jsonl").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if '"table":"changes"' in line)
+    entry = json.loads(lines[at])
+    entry["new"] = entry["old"]
+    lines[at] = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    (package / "changelog.jsonl").write_text("\n".join(lines) + "\n")
+    return expect(office.audit("verify"), 1, "version 1.0.1: its change log extract", "does not match its hash")
+
+
 # -- 3. the revision gate -------------------------------------------------------------
 
 
@@ -495,6 +508,7 @@ ATTACKS = [Attack(f.__name__.replace("_", " "), kind, f) for kind, f in [
     ("2 package files", file_deleted_from_package),
     ("2 package files", package_rehashed_without_the_key),
     ("2 package files", extract_cut_short),
+    ("2 package files", published_extract_edited),
     ("3 revision gate", baseline_edited_to_hide_a_revision),
     ("3 revision gate", baseline_edited_and_restored_around_an_old_tool),
     ("3 revision gate", recorded_change_deleted_and_chain_rehashed),
