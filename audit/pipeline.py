@@ -440,7 +440,7 @@ def diff(
         else:
             start = log.last_published(dataset.name, before_seq=to.seq) or log.release_before(dataset.name, to.seq)
             if start is None:
-                raise StateError(f"{dataset.name} has no release before {to['version']!r} to compare with")
+                raise StateError(f"{dataset.name} has no release before {to.version!r} to compare with")
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)]
         revisions = diff_releases(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
                                   _baseline_info(start), notes)

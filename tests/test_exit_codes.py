@@ -101,3 +101,14 @@ def test_a_full_disk_stops_ingest_with_one_line_and_nothing_recorded(tmp_path):
         assert not (disk / "audit.duckdb").exists()
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_diff_with_nothing_to_compare_with_is_an_input_error(workspace, run):
+    from tests.conftest import EXAMPLE_WAIVERS
+
+    run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+
+    result = run("diff", EXAMPLE)
+
+    assert result.exit_code == 2
+    assert "has no release before '2023-09' to compare with" in result.output
