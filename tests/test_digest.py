@@ -92,3 +92,24 @@ def test_a_single_cell_changed_changes_it(rows, data):
         return table_digest(con, "t")
 
     assert of(changed) != of(rows)
+
+
+def test_every_field_type_with_missing_values_has_a_digest_that_tells_missing_from_zero():
+    """Each type a descriptor can give a field (audit.dataset.DUCKDB_TYPES), with a missing value in every column:
+    the digest is computed (a missing date once crashed it) and a missing value is never the same as zero."""
+    from audit.dataset import DUCKDB_TYPES
+
+    types = sorted(set(DUCKDB_TYPES.values()))
+    columns = ", ".join(f"c{i} {t}" for i, t in enumerate(types))
+    zero = {"BIGINT": "0", "INTEGER": "0", "DOUBLE": "0", "VARCHAR": "''", "BOOLEAN": "false",
+            "DATE": "DATE '1970-01-01'", "TIMESTAMP": "TIMESTAMP '1970-01-01'", "TIME": "TIME '00:00:00'"}
+
+    def of(values: str) -> str:
+        con = duckdb.connect()
+        con.execute(f"CREATE TABLE t ({columns})")
+        con.execute(f"INSERT INTO t VALUES ({values})")
+        return table_digest(con, "t")
+
+    assert set(types) <= set(zero)
+    missing, zeros = of(", ".join("NULL" for _ in types)), of(", ".join(zero[t] for t in types))
+    assert missing != zeros

@@ -8,7 +8,8 @@ What is hashed, so that two tables share a digest only if SHA-256 collides:
 - for each column, three SHA-256 streams over all its rows in the table's order: which cells are
   present (one byte each, so NULL is never the same as any value, "\\0" included); the byte length of
   each text cell (8 bytes, little-endian), so cell boundaries cannot shift; and the values themselves
-  (text as UTF-8; numbers, dates and times as their fixed-width little-endian bytes; other types as text).
+  (text as UTF-8; numbers as their fixed-width little-endian bytes; dates, times and timestamps as the
+  integers Arrow stores them as; other types as text).
 
 Each stream is independent of how the rows happen to be cut into batches, and the table is read in its
 stored order (DuckDB keeps insertion order), so moving a row changes the digest as surely as changing one.
@@ -56,8 +57,11 @@ class _Column:
             if buffers[2] is not None:
                 self.values.update(memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])])
             return
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)):
+            # Dates, times, timestamps and durations as the integers they are stored as (no cast: the same bytes).
+            chunk = chunk.view(pa.int32() if kind.bit_width == 32 else pa.int64())
         if chunk.null_count:  # what lies under a NULL is undefined in Arrow: make it zero
-            chunk = chunk.fill_null(False if pa.types.is_boolean(kind) else pa.scalar(0).cast(kind))
+            chunk = chunk.fill_null(False if pa.types.is_boolean(kind) else 0)
         values = chunk.to_numpy(zero_copy_only=False)
         if values.dtype.byteorder == ">":
             values = values.byteswap()
