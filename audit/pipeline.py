@@ -333,8 +333,8 @@ def publish(
         if stale and not dry_run:
             raise StateError(stale[0])
         plan = plan_publication(workspace.root, log, dataset, release, report,
-                                Path(out) if out else workspace.publish_root, lambda: workspace.signing_key)
-        plan.recorded_by = workspace.recorder
+                                Path(out) if out else workspace.publish_root, lambda: workspace.signing_key,
+                                workspace.recorder)
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,
                                  package_version=plan.version, version_rule=plan.why,

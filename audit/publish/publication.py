@@ -68,13 +68,15 @@ class Plan:
     files: list[str]
     signer: Any | None                    # audit.log.signing.Signer
     since: list[dict[str, Any]]           # the log's entries since the previous publication, checked: the extract
+    previous: LoggedPublication | None    # the dataset's previous publication
+    schema_sha256: str                    # of the published schema (for the version rule)
     recorded_by: str | None = None        # the workspace's recorder (never the system login)
     refusals: list[str] = field(default_factory=list)   # the gate: the office's to fix (exit 2)
 
 
 def plan_publication(
     root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
-    signing_key: Callable[[], Path | None],
+    signing_key: Callable[[], Path | None], recorded_by: str | None = None,
 ) -> Plan:
     """Check everything publishing `release` needs, write nothing. The release entry, the entries since the
     previous publication and the stored rows must still be what was recorded (TamperError, exit 1, if not);
@@ -103,7 +105,7 @@ def plan_publication(
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
              "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
-    return Plan(release, version, why, target, files, signer, since, refusals=refusals)
+    return Plan(release, version, why, target, files, signer, since, previous, schema_sha, recorded_by, refusals)
 
 
 def _unchanged(log: ChangeLog, previous: LoggedPublication, release: Release, report: Report) -> bool:
@@ -120,11 +122,9 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
     if plan.refusals:
         raise ValueError(f"a plan with refusals is not carried out: {plan.refusals}")
     release, version, why, target, signer = plan.release, plan.version, plan.why, plan.target, plan.signer
-    earlier = log.publications(dataset.name)
-    previous = earlier[-1] if earlier else None
-    schema_sha = schema_sha256(published_schema(dataset))
+    previous = plan.previous
     revisions = published_revisions(log, report, release)
-    folder.clear_abandoned(target.parent, {p.hash[:16] for p in earlier})
+    folder.clear_abandoned(target.parent, {p.hash[:16] for p in log.publications(dataset.name)})
     staging = folder.staging_folder(target)
     stored = log.data_table(release.data_table)
     try:
@@ -137,7 +137,7 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
             raise RuntimeError(f"the package being built holds what is no plain file: {odd}")
         entry = log.next_entry("publications", dataset.name, {
             "release_id": release.release_id, "package_version": version, "path": relative_path(root, target),
-            "files": as_json(files), "schema_sha256": schema_sha,
+            "files": as_json(files), "schema_sha256": plan.schema_sha256,
             "signing_key": signer.fingerprint if signer else None, "recorded_by": plan.recorded_by or NOT_STATED,
             "previous_seq": previous.seq if previous else 0,
         })
