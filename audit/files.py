@@ -21,10 +21,8 @@ def file_sha256(path: Path) -> str:
 
 def write_atomically(path: Path, text: str) -> Path:
     """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    with written_aside(path, text) as put_in_place:
+        put_in_place()
     return path
 
 
