@@ -18,6 +18,7 @@ Each question is answered from what is on disk, and every answer is recomputed, 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
 import duckdb
@@ -60,6 +61,7 @@ class PackageCheck:
     signed_by: str | None = None
     problems: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)  # what this check could not show, said plainly
+    files_checked: bool = False    # its files were held to its publication entry's list
 
     @property
     def ok(self) -> bool:
@@ -180,9 +182,11 @@ def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> 
 # -- published folders, from the log ------------------------------------------
 
 
-def verify_published(root: Path, log: ChangeLog) -> tuple[list[str], list[str]]:
+def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageCheck] | None = None
+                     ) -> tuple[list[str], list[str]]:
     """Every publication the log records against the folders on disk and the indexes. Returns the problems
-    and the publications a crash left pending."""
+    and the publications a crash left pending. `checked`: packages already checked on their own (with no
+    trusted key), by absolute path, so none is read twice."""
     from audit.publish.folder import pending_folder
     from audit.publish.index import index_versions, read_index
 
@@ -206,9 +210,15 @@ def verify_published(root: Path, log: ChangeLog) -> tuple[list[str], list[str]]:
                                 + (why or f"its head is seq {head.get('seq')}, the log's publication is seq {publication.seq}"))
                 continue
             # The package as an outsider checks it (its extract too), and its files against the log's entry.
-            alone = _checked_package(target, None).problems
-            problems += [f"{label}: {p}" for p in alone]
-            problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone]
+            alone = (checked or {}).get(Path(os.path.abspath(target)))
+            if alone is None:
+                try:
+                    alone = _checked_package(target, None)
+                except InputError:  # no descriptor at all: the file comparison below names what is missing
+                    alone = PackageCheck(target, dataset, publication.package_version)
+            problems += [f"{label}: {p}" for p in alone.problems]
+            if not alone.files_checked:  # its extract did not lead to its entry: hold the files to the log's
+                problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone.problems]
         unfinished = {(root / p.path).parent for p in publications if not (root / p.path).is_dir()
                       and pending_folder(root / p.path, p.hash).is_dir()}
         for folder in sorted({(root / p.path).parent for p in publications} - unfinished):
@@ -307,6 +317,7 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
             check.problems.append("its publication entry does not list its files")
         else:
             check.problems += file_problems(folder, recorded)
+            check.files_checked = True
     stated = head.get("previous")
     if isinstance(stated, dict) and (stated.get("seq"), stated.get("head")) != (check.previous_seq, check.previous_hash):
         check.problems.append(f"{HEAD_FILE} names a previous version (seq {stated.get('seq')}) that its extract "
@@ -390,14 +401,16 @@ def _checked_package(folder: Path, trusted_key: bytes | None) -> PackageCheck:
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
            root: Path | None = None) -> Verification:
     result = Verification()
+    checked = [_checked_package(p, trusted_key) for p in packages]
+    # Checked on their own just as verify_published would check them (no trusted key): reused there.
+    reusable = {} if trusted_key is not None else {Path(os.path.abspath(c.path)): c for c in checked}
     if log is not None:
         try:
             result.logs, result.problems = verify_log(log)
             if root is not None and not log.missing_tables():
-                result.publications, result.pending = verify_published(root, log)
+                result.publications, result.pending = verify_published(root, log, reusable)
         except (duckdb.Error, ValueError, KeyError, TypeError, TamperError) as exc:  # a table reshaped behind the tool's back, say
             result.problems.append(f"the log cannot be read as the tool wrote it ({type(exc).__name__}: {exc})")
-    checked = [_checked_package(p, trusted_key) for p in packages]
     compare_packages(checked, log is not None)
     for check in checked:
         if log is not None and check.head_seq:

@@ -220,6 +220,13 @@ def licence_and_units_changed(office: Office) -> Outcome:
     return expect(office.verify(), 1, "datapackage.json is not the file that was published")
 
 
+def descriptor_deleted_from_a_published_version(office: Office) -> Outcome:
+    """The office's own verify (no --package) must say a published version lost its descriptor, not stop as if
+    the folder were no package at all."""
+    (office.package(EXAMPLE, "1.0.0") / "datapackage.json").unlink()
+    return expect(office.audit("verify"), 1, "version 1.0.0: datapackage.json is missing")
+
+
 def file_deleted_from_package(office: Office) -> Outcome:
     package = office.package(EXAMPLE, "1.0.1")
     (package / "findings.csv").unlink()
@@ -506,6 +513,7 @@ ATTACKS = [Attack(f.__name__.replace("_", " "), kind, f) for kind, f in [
     ("2 package files", readme_caveats_removed),
     ("2 package files", licence_and_units_changed),
     ("2 package files", file_deleted_from_package),
+    ("2 package files", descriptor_deleted_from_a_published_version),
     ("2 package files", package_rehashed_without_the_key),
     ("2 package files", extract_cut_short),
     ("2 package files", published_extract_edited),
