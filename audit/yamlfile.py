@@ -1,4 +1,5 @@
-"""Reading the YAML files a data office writes (descriptors, waivers, claims): one place for it."""
+"""Reading the YAML files a data office writes, safely and with each value's line (audit.officefile checks them
+against their schemas): one place for it."""
 
 from __future__ import annotations
 
@@ -50,11 +51,6 @@ def _expanded_size(node, sizes: dict[int, int], open_nodes: set[int], depth: int
     return size
 
 
-def read_yaml(path: Path) -> Any:
-    """The document in `path`, or a ConfigError naming the file."""
-    return read_yaml_nodes(path)[0]
-
-
 def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
     """The document in `path` and its node tree (which knows each value's line), or a ConfigError naming the file."""
     try:
@@ -69,12 +65,3 @@ def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
         raise ConfigError(f"{path}: nested too deeply to be an office file") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-
-
-def read_yaml_list(path: Path, key: str) -> list[Any]:
-    """The list under `key` of the mapping in `path` (waivers:, claims:, ...)."""
-    data = read_yaml(path) or {}
-    items = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise ConfigError(f"{path}: expected a mapping with a list under '{key}'")
-    return items
