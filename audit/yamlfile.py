@@ -55,8 +55,12 @@ def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
     """The document in `path` and its node tree (which knows each value's line), or a ConfigError naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=_GuardedLoader)  # noqa: S506 (a SafeLoader)
-        return yaml.load(text, Loader=_GuardedLoader), node  # noqa: S506
+        loader = _GuardedLoader(text)  # a SafeLoader: parsed once, the nodes kept for their lines
+        try:
+            node = loader.get_single_node()
+            return (loader.construct_document(node) if node is not None else None), node
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
     except UnicodeDecodeError as exc:
