@@ -43,10 +43,6 @@ def _validator(kind: str):
     return Draft202012Validator(schema)
 
 
-def schema_path(kind: str) -> Path:
-    return SCHEMAS / KINDS[kind][0]
-
-
 def read_office_file(path: Path, kind: str) -> Any:
     """The document in `path`, checked against the schema of `kind`; a ConfigError (exit 2) naming the file,
     the line and the entry of the first problem (and how many more there are) if it does not fit."""
@@ -101,12 +97,7 @@ def _message(error) -> str:
 
 def _item(at: list, kind: str) -> str:
     """What the mapping at `at` is, for the message: the file's item for a list entry, else the mapping's name."""
-    names = [p for p in at if isinstance(p, str)]
-    if names and at and isinstance(at[-1], str):
-        return f"`{names[-1]}`"
-    if at and isinstance(at[-1], int):
-        return KINDS[kind][1]
-    return KINDS[kind][1] if not at else f"`{'.'.join(map(str, at))}`"
+    return KINDS[kind][1] if not at or isinstance(at[-1], int) else f"`{at[-1]}`"
 
 
 def _where(path: Path, line: int | None) -> str:
@@ -116,14 +107,14 @@ def _where(path: Path, line: int | None) -> str:
 def _line(node, at: list, key_line: bool = False) -> int | None:
     """The 1-based line of the YAML node at the path `at` (of its key, with `key_line`)."""
     current, line = node, (node.start_mark.line + 1 if node is not None else None)
-    for step in at:
+    for number, step in enumerate(at, 1):
         if isinstance(current, yaml.MappingNode):
             match = next(((k, v) for k, v in current.value if str(k.value) == str(step)), None)
             if match is None:
                 return line
             line = match[0].start_mark.line + 1
             current = match[1]
-            if key_line and step == at[-1]:
+            if key_line and number == len(at):
                 return line
         elif isinstance(current, yaml.SequenceNode) and isinstance(step, int) and step < len(current.value):
             current = current.value[step]
