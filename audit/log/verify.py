@@ -193,11 +193,13 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
     problems, pending = [], []
     for dataset in log.datasets():
         publications = log.publications(dataset)
+        unfinished = set()  # folders with a version still pending: their index is rewritten when it is finished
         for publication in publications:
             target = root / publication.path
             label = f"{dataset} version {publication.package_version}"
             if not target.is_dir():
                 if pending_folder(target, publication.hash).is_dir():
+                    unfinished.add(target.parent)
                     pending.append(f"{label} is half-published: the log records it but its package is still hidden "
                                    f"at {pending_folder(target, publication.hash).name}; run `audit publish {dataset}` "
                                    "to finish it")
@@ -219,8 +221,6 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
             problems += [f"{label}: {p}" for p in alone.problems]
             if not alone.files_checked:  # its extract did not lead to its entry: hold the files to the log's
                 problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone.problems]
-        unfinished = {(root / p.path).parent for p in publications if not (root / p.path).is_dir()
-                      and pending_folder(root / p.path, p.hash).is_dir()}
         for folder in sorted({(root / p.path).parent for p in publications} - unfinished):
             here = [p for p in publications if (root / p.path).parent == folder]
             expected = {"dataset": dataset, "latest": here[-1].package_version, "versions": index_versions(here)}
@@ -289,8 +289,9 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
     check.head_seq, check.head_hash = head["seq"], head["head"]
     entries, unreadable = read_extract(folder)
     check.problems += unreadable
+    if not entries and not unreadable:
+        check.problems.append(f"{EXTRACT_FILE} holds no entries")
     if unreadable or not entries:
-        check.problems += [] if unreadable else [f"{EXTRACT_FILE} holds no entries"]
         return check
     last = entries[-1]
     previous_seq = last.get("previous_seq")
