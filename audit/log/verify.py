@@ -188,7 +188,7 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
     and the publications a crash left pending. `checked`: packages already checked on their own (with no
     trusted key), by absolute path, so none is read twice."""
     from audit.publish.folder import pending_folder
-    from audit.publish.index import index_versions, read_index
+    from audit.publish.index import by_folder, index_is_current
 
     problems, pending = [], []
     for dataset in log.datasets():
@@ -221,14 +221,10 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
             problems += [f"{label}: {p}" for p in alone.problems]
             if not alone.files_checked:  # its extract did not lead to its entry: hold the files to the log's
                 problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone.problems]
-        for folder in sorted({(root / p.path).parent for p in publications} - unfinished):
-            here = [p for p in publications if (root / p.path).parent == folder]
-            expected = {"dataset": dataset, "latest": here[-1].package_version, "versions": index_versions(here)}
-            try:
-                index = read_index(folder)
-            except (OSError, ValueError) as exc:
-                index = f"unreadable ({exc})"
-            if index != expected:
+        for folder, here in by_folder(root, publications).items():
+            if folder in unfinished:
+                continue
+            if not index_is_current(folder, dataset, here):
                 problems.append(f"{folder / 'index.json'} does not list exactly the versions the log published "
                                 f"({', '.join(p.package_version for p in here)}, latest {here[-1].package_version})")
             listed = {p.package_version for p in here}

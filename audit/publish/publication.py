@@ -24,7 +24,7 @@ from audit.log.records import Release
 from audit.log.store import NOT_STATED, as_json
 from audit.publish import folder
 from audit.publish.coverage import temporal_coverage
-from audit.publish.index import write_index
+from audit.publish.index import by_folder, index_is_current, write_index
 from audit.publish.package import (published_columns, published_schema, write_data_files, write_descriptor,
                                    write_extract)
 from audit.publish.revisions import PublishedRevisions
@@ -265,8 +265,7 @@ def published_revisions(log: ChangeLog, report: Report, release: Release) -> Pub
 
 def _update_index(root: Path, log: ChangeLog, dataset: Dataset | str, dataset_folder: Path) -> None:
     name = dataset if isinstance(dataset, str) else dataset.name
-    here = [p for p in log.publications(name) if (root / p.path).parent == dataset_folder]
-    write_index(dataset_folder, name, here)
+    write_index(dataset_folder, name, by_folder(root, log.publications(name)).get(dataset_folder, []))
 
 
 def pending_publications(root: Path, log: ChangeLog) -> list[LoggedPublication]:
@@ -282,19 +281,11 @@ def finish_pending(root: Path, log: ChangeLog) -> list[LoggedPublication]:
     """Put in place every package whose publication the log committed but a crash left pending (whichever
     release it was for), and rewrite every index that does not list exactly the published versions (a crash, or
     a full disk, after a commit). Returns the publications finished."""
-    from audit.publish.index import index_versions, read_index
-
     finished = pending_publications(root, log)
     for publication in finished:
         folder.complete(root / publication.path, publication.hash)
     for dataset in log.datasets():
-        publications = log.publications(dataset)
-        for dataset_folder in sorted({(root / p.path).parent for p in publications}):
-            here = [p for p in publications if (root / p.path).parent == dataset_folder]
-            try:
-                current = read_index(dataset_folder)
-            except (OSError, ValueError):
-                current = None
-            if current is None or current.get("versions") != index_versions(here):
-                _update_index(root, log, dataset, dataset_folder)
+        for dataset_folder, here in by_folder(root, log.publications(dataset)).items():
+            if not index_is_current(dataset_folder, dataset, here):
+                write_index(dataset_folder, dataset, here)
     return finished
