@@ -122,6 +122,11 @@ class Report:
         return [f for f in self.findings if f.waived]
 
     @property
+    def warnings(self) -> list[Finding]:
+        """The findings that are neither waived nor blocking (warnings and notes)."""
+        return [f for f in self.findings if not f.waived and f.severity != ERROR]
+
+    @property
     def success(self) -> bool:
         return not self.blocking
 

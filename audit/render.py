@@ -38,9 +38,7 @@ def report_text(report: Report, heading: str | None = None) -> str:
     where = f"{release.get('source')}, {release.get('rows')} rows, sha256 {str(release.get('sha256'))[:12]}"
     label = f"release {release['version']} " if release.get("version") else ""
     lines += [f"{report.dataset}: {label}({where})", verdict(report)]
-    blocking, waived = report.blocking, report.waived
-    blocking_ids = {id(f) for f in blocking}
-    others = [f for f in report.findings if not f.waived and id(f) not in blocking_ids]
+    blocking, waived, others = report.blocking, report.waived, report.warnings
     lines += _summary(report, blocking, others, waived)
     left_out = 0
     for title, group in (("FINDINGS", blocking), ("WARNINGS", others), ("WAIVED", waived)):

@@ -60,8 +60,7 @@ def render_readme(
         unit = f" ({field.descriptor['unit']})" if field.descriptor.get("unit") else ""
         lines.append(f"- `{field.name}`{unit}: {field.descriptor.get('description', '')}")
     lines += ["", "## Checks and caveats", ""]
-    blocking, waived = report.blocking, report.waived
-    others = [f for f in report.findings if not f.waived and f not in blocking]
+    waived, others = report.waived, report.warnings
     if not report.findings:
         lines.append("Every check of the validation suite passed.")
     if waived:
