@@ -35,7 +35,7 @@ def exit_on_audit_error(fmt: str | None = None):
     try:
         yield
     except AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {' '.join(str(exc).split())}", err=True)  # one line, whatever a library put in it
         detail = {"message": str(exc), **vars(exc)}
         if fmt == "json":
             import json

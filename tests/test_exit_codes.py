@@ -112,3 +112,13 @@ def test_diff_with_nothing_to_compare_with_is_an_input_error(workspace, run):
 
     assert result.exit_code == 2
     assert "has no release before '2023-09' to compare with" in result.output
+
+
+def test_a_standard_expectation_without_its_column_is_an_input_error(workspace, run):
+    suite_naming(workspace, {"type": "expect_column_values_to_not_be_null", "kwargs": {}})
+
+    result = run("check", EXAMPLE, EXAMPLE_CSV)
+
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("error: ") and "column" in line

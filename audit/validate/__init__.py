@@ -62,7 +62,7 @@ def as_ours(expectation: dict[str, Any]) -> dict[str, Any]:
     (with its key and how often it occurs) or per row missing the value (with its key), by one query, where
     GX gives one finding with no key or count, or an "observed {}". Severity and meta are kept."""
     kind, kwargs = expectation.get("type"), expectation.get("kwargs") or {}
-    if kind not in AS_OURS or set(kwargs) - {AS_OURS[kind][1]}:
+    if kind not in AS_OURS or set(kwargs) != {AS_OURS[kind][1]}:  # anything else set (or nothing): GX's, as written
         return expectation
     ours, theirs, keyword = AS_OURS[kind]
     value = kwargs[theirs]
