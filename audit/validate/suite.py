@@ -12,6 +12,7 @@ import duckdb
 
 from audit.errors import ConfigError
 from audit.findings import ERROR
+from audit.sql import ident
 
 
 def load_suite_json(path: Path) -> dict[str, Any]:
@@ -47,24 +48,20 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
 
 POSITION = "audit_position"  # an expectation's place in the suite run, kept in its meta
 
-# Keyword arguments of GX's standard expectations that name columns of the batch.
-STANDARD_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
-
-
 def _require_columns(suite, columns: list[str], name: str) -> None:
     """Every column an expectation names must be in the table: a suite naming a column the table lacks is the
     office's error (exit 2), named here, rather than a GX failure deep inside (or a bogus finding)."""
     import difflib
 
     from audit.validate.expectations import RowCheckExpectation
+    from audit.validate.expectations.base import domain_columns
 
     for number, expectation in enumerate(suite.expectations, 1):
         if isinstance(expectation, RowCheckExpectation):
             named = expectation.read_columns()
         else:
-            kwargs = expectation.configuration.kwargs
-            named = [c for k in STANDARD_COLUMN_KWARGS for c in
-                     ([kwargs[k]] if isinstance(kwargs.get(k), str) else list(kwargs.get(k) or []))]
+            kwargs = expectation.configuration.kwargs  # GX's column / column_list, and a column pair's two
+            named = domain_columns(kwargs) + [kwargs[k] for k in ("column_A", "column_B") if isinstance(kwargs.get(k), str)]
         for column in named:
             if column not in columns:
                 near = difflib.get_close_matches(str(column), columns, n=1)
@@ -105,7 +102,7 @@ def run_suite(
             for i, e in enumerate(expectations)])
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation
         raise ConfigError(f"{name}: {exc}") from exc
-    _require_columns(suite, [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()], name)
+    _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()], name)
     datasource = add_duckdb_datasource(context, "audit", con)
     try:
         batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()
