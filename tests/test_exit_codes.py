@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import EXAMPLE, EXAMPLE_CSV
 
 
@@ -86,9 +88,8 @@ def test_a_full_disk_stops_ingest_with_one_line_and_nothing_recorded(tmp_path):
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=60k", "tmpfs", str(disk)], capture_output=True)
     if mounted.returncode != 0:
-        import pytest
-
-        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+        pytest.skip("a full disk is made by mounting a 60 kB tmpfs, which only root may do; this machine refused: "
+                    f"{mounted.stderr.decode().strip()}")
     try:
         for part in ("datapackages", "expectations"):
             shutil.copytree(PROJECT / part, disk / part, ignore=shutil.ignore_patterns("releases"))
