@@ -131,13 +131,15 @@ def diff_github(result) -> str:
 def verification_junit(result) -> str:
     """A test case per dataset chain, per package, and one for the log file and the published folders."""
     cases = [("audit verify", f"log {c.walk.dataset}", c.problems) for c in result.logs]
-    cases += [("audit verify", "log file and published folders", result.problems + result.publications + result.pending)]
+    cases += [("audit verify", "log file and published folders",
+               result.problems + result.publications + result.pending + result.failures)]
     cases += [("audit verify", f"package {p.dataset} {p.version} ({p.path})", p.problems) for p in result.packages]
     return _suite("audit verify", cases)
 
 
 def verification_github(result) -> str:
     problems = [*(p for c in result.logs for p in c.problems), *result.problems, *result.publications, *result.pending,
+                *result.failures,
                 *(f"package {p.path}: {problem}" for p in result.packages for problem in p.problems)]
     lines = [f"::error title=audit verify::{_escape_data(p)}" for p in problems]
     lines.append(f"::notice title=audit verify::{'verified' if result.ok else 'NOT verified'}")

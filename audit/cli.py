@@ -240,7 +240,8 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
     """Recompute the change log's hash chains, and check published packages against them.
 
     Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
-    cut from the end, or a package's files differ from what was published; 2 when nothing could be read."""
+    cut from the end, or a package's files differ from what was published; 2 when nothing could be read, or
+    the tool failed on a package and found nothing altered."""
     from audit import pipeline
     from audit.render import render
     from audit.workspace import Workspace
@@ -250,7 +251,7 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
                                  public_key)
     click.echo(render("verify", fmt, result))
-    sys.exit(0 if result.ok else EXIT_FINDINGS)
+    sys.exit(0 if result.ok else EXIT_INPUT if result.tool_failed else EXIT_FINDINGS)
 
 
 @cli.command()

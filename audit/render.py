@@ -210,6 +210,7 @@ def verification_text(result: "Verification") -> str:
     lines += [f"log: {p}" for p in result.problems]
     lines += [f"published: {p}" for p in result.publications]
     lines += [f"published: {p}" for p in result.pending]
+    lines += [f"published: {p}" for p in result.failures]
     for package in result.packages:
         state = "holds" if package.ok else "FAILS"
         signed = f", signed by {package.signed_by}" if package.signed_by else ", not signed"
@@ -219,7 +220,9 @@ def verification_text(result: "Verification") -> str:
         lines += [f"  - not shown: {c}" for c in package.caveats]
     if not result.logs and not result.packages:
         lines.append("the log is empty: nothing to verify")
-    if not result.ok:
+    if result.tool_failed:
+        lines.append("NOT verified: the tool failed on a package (see above); nothing was found altered")
+    elif not result.ok:
         lines.append("NOT verified: see above")
     elif any(p.caveats for p in result.packages):
         lines.append("verified, with what could not be shown listed above")

@@ -271,3 +271,25 @@ def test_a_later_version_alone_says_what_it_cannot_show(published):
     assert result.exit_code == 0, result.output
     assert "not shown: its extract starts after seq" in result.output
     assert "verified, with what could not be shown listed above" in result.output
+
+
+def test_a_failure_of_the_tool_on_one_package_is_exit_2_not_a_finding_and_the_others_are_checked(
+        published, monkeypatch):
+    import audit.log.verify as checks
+
+    real = checks.verify_package
+
+    def failing_on_the_second(folder, trusted_key=None):
+        if folder == published[1]:
+            raise ZeroDivisionError("a bug")
+        return real(folder, trusted_key)
+
+    monkeypatch.setattr(checks, "verify_package", failing_on_the_second)
+
+    result = audit("verify", "--package", published[0], "--package", published[1])
+
+    assert result.exit_code == 2, result.output
+    assert f"package {published[0]} (baltimore-violent-crime 1.0.0): holds" in result.output
+    assert "it could not be checked: the tool failed (ZeroDivisionError: a bug)" in result.output
+    assert result.output.splitlines()[-1] == ("NOT verified: the tool failed on a package (see above); nothing was "
+                                              "found altered")

@@ -62,6 +62,7 @@ class PackageCheck:
     problems: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)  # what this check could not show, said plainly
     files_checked: bool = False    # its files were held to its publication entry's list
+    failed: str | None = None      # the tool failed while checking it: not a finding about the package
 
     @property
     def ok(self) -> bool:
@@ -75,11 +76,19 @@ class Verification:
     problems: list[str] = field(default_factory=list)  # not tied to one chain (objects in the file, a stray table)
     publications: list[str] = field(default_factory=list)  # published folders and indexes that differ from the log
     pending: list[str] = field(default_factory=list)  # publications a crash left half-done
+    failures: list[str] = field(default_factory=list)  # published packages the tool failed to check
 
     @property
     def ok(self) -> bool:
-        return not (self.problems or self.publications or self.pending) and all(c.ok for c in self.logs) \
-            and all(p.ok for p in self.packages)
+        return not (self.problems or self.publications or self.pending or self.failures) \
+            and all(c.ok for c in self.logs) and all(p.ok for p in self.packages)
+
+    @property
+    def tool_failed(self) -> bool:
+        """Nothing was found altered, but the tool failed on some package: not verified, and no finding either."""
+        failed = [p for p in self.packages if not p.ok]
+        return bool(self.failures or failed) and all(p.failed and p.problems == [p.failed] for p in failed) \
+            and not (self.problems or self.publications or self.pending) and all(c.ok for c in self.logs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +96,7 @@ class Verification:
             "problems": self.problems,
             "publications": self.publications,
             "pending": self.pending,
+            "failures": self.failures,
             "datasets": [{
                 "dataset": c.walk.dataset, "ok": c.ok, "entries": c.walk.entries, "head_seq": c.walk.head_seq,
                 "head": c.walk.head_hash, "problems": c.problems,
@@ -183,14 +193,14 @@ def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> 
 
 
 def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageCheck] | None = None
-                     ) -> tuple[list[str], list[str]]:
-    """Every publication the log records against the folders on disk and the indexes. Returns the problems
-    and the publications a crash left pending. `checked`: packages already checked on their own (with no
+                     ) -> tuple[list[str], list[str], list[str]]:
+    """Every publication the log records against the folders on disk and the indexes. Returns the problems,
+    the publications a crash left pending and the packages the tool failed to check. `checked`: packages already checked on their own (with no
     trusted key), by absolute path, so none is read twice."""
     from audit.publish.folder import pending_folder
     from audit.publish.index import by_folder, index_is_current
 
-    problems, pending = [], []
+    problems, pending, failures = [], [], []
     for dataset in log.datasets():
         publications = log.publications(dataset)
         unfinished = set()  # folders with a version still pending: their index is rewritten when it is finished
@@ -218,6 +228,9 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
                     alone = _checked_package(target, None)
                 except InputError:  # no descriptor at all: the file comparison below names what is missing
                     alone = PackageCheck(target, dataset, publication.package_version)
+            if alone.failed:
+                failures.append(f"{label}: {alone.failed}")
+                continue
             problems += [f"{label}: {p}" for p in alone.problems]
             if not alone.files_checked:  # its extract did not lead to its entry: hold the files to the log's
                 problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone.problems]
@@ -231,7 +244,7 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
             for other in sorted(folder.iterdir()) if folder.is_dir() else []:
                 if other.is_dir() and not other.name.startswith(".") and other.name not in listed:
                     problems.append(f"{other} is a folder the log never published as a version of {dataset}")
-    return problems, pending
+    return problems, pending, failures
 
 
 # -- packages ----------------------------------------------------------------
@@ -391,8 +404,9 @@ def _checked_package(folder: Path, trusted_key: bytes | None) -> PackageCheck:
         return verify_package(folder, trusted_key)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001: reported as what it is, not hidden
-        return PackageCheck(folder, "?", None, problems=[f"it could not be checked ({type(exc).__name__}: {exc})"])
+    except Exception as exc:  # noqa: BLE001: reported as what it is, a failure of the tool, not hidden
+        failure = f"it could not be checked: the tool failed ({type(exc).__name__}: {exc})"
+        return PackageCheck(folder, "?", None, problems=[failure], failed=failure)
 
 
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
@@ -405,7 +419,7 @@ def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | Non
         try:
             result.logs, result.problems = verify_log(log)
             if root is not None and not log.missing_tables():
-                result.publications, result.pending = verify_published(root, log, reusable)
+                result.publications, result.pending, result.failures = verify_published(root, log, reusable)
         except (duckdb.Error, ValueError, KeyError, TypeError, TamperError) as exc:  # a table reshaped behind the tool's back, say
             result.problems.append(f"the log cannot be read as the tool wrote it ({type(exc).__name__}: {exc})")
     compare_packages(checked, log is not None)
