@@ -20,6 +20,8 @@ SEVERITIES = (ERROR, WARNING, INFO)
 CHECKS: dict[str, str] = {
     "category-sum": "A total does not equal the sum of its parts",
     "rate-math": "A rate does not equal count / population x per",
+    "rate-missing": "A rate is blank though its count and population are present",
+    "percent-change": "A percent change does not equal the change from the previous period",
     "not-null": "A required value is missing",
     "unique": "A key value occurs more than once",
     "in-range": "A value is outside its allowed range",

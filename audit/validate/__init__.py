@@ -94,10 +94,13 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     """What the descriptor's Table Schema says about valid rows, as GX expectations."""
     out: list[dict[str, Any]] = []
     key = dataset.primary_key
+    blank_allowed = dataset.blank_key_parts
     for name in key:
-        out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": name}})
+        if name not in blank_allowed:
+            out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": name}})
     if key:
-        out.append({"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": key}})
+        out.append({"type": "expect_primary_key_to_be_unique",
+                    "kwargs": {"columns": key, **({"blank_allowed": blank_allowed} if blank_allowed else {})}})
     for f in dataset.fields:
         constraints = f.descriptor.get("constraints") or {}
         if constraints.get("required") and f.name not in key:

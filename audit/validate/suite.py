@@ -54,11 +54,16 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
     import difflib
 
     from audit.validate.expectations import RowCheckExpectation
-    from audit.validate.expectations.base import domain_columns
+    from audit.validate.expectations.base import domain_columns, where_columns, where_sql
 
     for number, expectation in enumerate(suite.expectations, 1):
         if isinstance(expectation, RowCheckExpectation):
-            named = expectation.read_columns()
+            named = expectation.read_columns() + where_columns(expectation.where)
+            if expectation.where is not None:
+                try:
+                    where_sql(expectation.where)
+                except ValueError as exc:
+                    raise ConfigError(f"{name}: expectation {number} ({expectation.expectation_type}): {exc}") from exc
         else:
             kwargs = expectation.configuration.kwargs  # GX's column / column_list, and a column pair's two
             named = domain_columns(kwargs) + [kwargs[k] for k in ("column_A", "column_B") if isinstance(kwargs.get(k), str)]

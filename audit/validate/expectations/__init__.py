@@ -4,7 +4,8 @@ Importing this package registers them with GX, so a suite file names them by
 type like any built-in one (`expect_column_values_to_equal_sum_of_columns`, ...).
 """
 
-from audit.validate.expectations.arithmetic import ExpectColumnValuesToEqualRate, ExpectColumnValuesToEqualSumOfColumns
+from audit.validate.expectations.arithmetic import (ExpectColumnValuesToEqualPercentChange, ExpectColumnValuesToEqualRate,
+                                                    ExpectColumnValuesToEqualSumOfColumns)
 from audit.validate.expectations.base import RowCheckExpectation
 from audit.validate.expectations.cells import (ExpectColumnValuesToBePresent, ExpectColumnValuesToBeSafeInSpreadsheets,
                                                ExpectPrimaryKeyToBeUnique)
@@ -29,6 +30,7 @@ __all__ = [
     "ExpectColumnValuesToBePresent",
     "ExpectColumnValuesToEqualSumOfColumns",
     "ExpectColumnValuesToEqualRate",
+    "ExpectColumnValuesToEqualPercentChange",
     "ExpectSeriesToHaveNoGaps",
     "ExpectMonthsReportedToBeComplete",
     "ExpectCountsToChangePlausibly",

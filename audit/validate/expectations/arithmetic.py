@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING
+from audit.findings import ERROR, WARNING
 from audit.sql import ident
 from audit.findings import number
 from audit.validate.expectations.base import Label, RowCheckExpectation, decimals_sql
 
 INCOMPLETE = "category-sum-incomplete"
+RATE_MISSING = "rate-missing"
 
 
 class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
@@ -65,10 +66,13 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
 class ExpectColumnValuesToEqualRate(RowCheckExpectation):
     """`column` equals `count` / `population` x `per` at the precision it is published at.
 
-    By default each rate's precision is read from the value itself: a rate given to
-    1 decimal may differ from the exact rate by half a unit of that decimal (0.05);
-    a rate given in full must agree to a relative 1e-9. `decimals` pins the
-    published precision for every row; `tolerance` sets an absolute tolerance instead.
+    A rate given to 1 decimal may differ from the exact rate by half a unit of that decimal
+    (0.05). By default a value's precision is the larger of its own decimals and the decimals
+    the column is usually published at, so 704.0 (read back as 704) in a column of one-decimal
+    rates is allowed 0.05, not 0.5; a rate given in full must agree to a relative 1e-9.
+    `decimals` pins the published precision for every row; `tolerance` sets an absolute
+    tolerance instead. A blank rate whose count and population are both present is a finding
+    (`rate-missing`): the rate could have been computed and was not published.
     """
 
     column: str
@@ -79,6 +83,7 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
     tolerance: Optional[float] = None
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "count", "population", "per", "decimals", "tolerance")
     check: ClassVar[str] = "rate-math"
+    row_checks: ClassVar[dict[str, str]] = {RATE_MISSING: ERROR}
 
     def read_columns(self) -> list[str]:
         return [self.column, self.count, self.population]
@@ -93,22 +98,93 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
             published = repr(float(self.tolerance))
         elif self.decimals is not None:
             published = repr(0.5 * 10 ** (-self.decimals))
-        else:
-            published = f"coalesce(0.5 * 10 ** (-{decimals_sql(ident(self.column))}), 0.0)"
+        else:  # __usual_decimals: the column's commonest precision, computed over the batch by the query
+            published = (f"coalesce(0.5 * 10 ** (-greatest({decimals_sql(ident(self.column))}, __usual_decimals)), "
+                         "0.0)")
         # The relative 1e-9 absorbs floating-point noise on top of the published rounding.
         return f"({published} + 1e-9 * abs({self.exact_sql()}))"
 
     def failing_rows_query(self) -> str:
-        exact, allowed = self.exact_sql(), self.allowed_sql()
+        exact, allowed, rate = self.exact_sql(), self.allowed_sql(), ident(self.column)
         return (
-            f"SELECT *, {exact} AS __expected, {ident(self.column)} AS __observed, {allowed} AS __allowed "
-            f"FROM {{batch}} WHERE abs({ident(self.column)} - {exact}) > {allowed}"
+            f"WITH b AS (SELECT *, mode({decimals_sql(rate)}) OVER () AS __usual_decimals FROM {{batch}}) "
+            f"SELECT * EXCLUDE (__usual_decimals), {exact} AS __expected, {rate} AS __observed, {allowed} AS __allowed, "
+            f"CASE WHEN {rate} IS NULL THEN '{RATE_MISSING}' ELSE '{self.check}' END AS __check "
+            f"FROM b WHERE abs({rate} - {exact}) > {allowed} OR ({rate} IS NULL AND {exact} IS NOT NULL)"
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         expected, observed = row["__expected"], row["__observed"]
         shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.6f}".rstrip("0")
+        if row.get("__check") == RATE_MISSING:
+            return (f"{label(self.column)} is missing, but {label(self.count)} and {label(self.population)} are "
+                    f"present: {label(self.count)} / {label(self.population)} x {self.per:,g} is {shown}")
         return (
             f"{label(self.column)} is {number(observed)} but {label(self.count)} / {label(self.population)} "
             f"x {self.per:,g} is {shown} (allowed difference {row['__allowed']:.3g})"
         )
+
+
+class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
+    """`column` equals the percent change of `of` from the previous period of the same place:
+    (x_t - x_(t-1)) / x_(t-1) x 100, along the series of each `group_by` group ordered by `period`,
+    at the precision it is published at (as for rates: `decimals`, `tolerance`, or read from the values).
+
+    The first row of a series has no previous period and is not checked; nor is a row whose previous
+    value is 0 or missing (the change is undefined). A blank change where both values are present
+    is a finding. Rows are ordered by period, never by their place in the file.
+    """
+
+    column: str
+    of: str
+    period: str
+    group_by: list[str] = []
+    decimals: Optional[int] = None
+    tolerance: Optional[float] = None
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "of", "period", "group_by", "decimals", "tolerance")
+    check: ClassVar[str] = "percent-change"
+
+    def read_columns(self) -> list[str]:
+        return list(dict.fromkeys([self.column, self.of, self.period, *self.group_by]))
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        key = {k: row[k] for k in primary_key if k in row}
+        return key or {k: row.get(k) for k in [*self.group_by, self.period]}
+
+    def _allowed(self, value: str) -> str:
+        if self.tolerance is not None:
+            return repr(float(self.tolerance))
+        if self.decimals is not None:
+            return repr(0.5 * 10 ** (-self.decimals))
+        return f"coalesce(0.5 * 10 ** (-greatest({decimals_sql(value)}, __usual_decimals)), 0.0)"
+
+    def failing_rows_query(self) -> str:
+        of, pct, period = ident(self.of), ident(self.column), ident(self.period)
+        partition = f"PARTITION BY {', '.join(map(ident, self.group_by))} " if self.group_by else ""
+        window = f"({partition}ORDER BY {period})"
+        exact = f"(({of} - __previous)::DOUBLE / __previous * 100)"
+        # A change of a published rounded figure (a rate to 1 decimal) may have been worked out from the
+        # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
+        inputs = f"100 * (__half / abs(__previous) + abs({of}) * __previous_half / (__previous * __previous))"
+        allowed = f"({self._allowed(pct)} + {inputs} + 1e-9 * abs({exact}))"
+        rounded = ("CASE WHEN typeof({c}) IN ('DOUBLE', 'FLOAT') OR typeof({c}) LIKE 'DECIMAL%' THEN 0.5 * 10 ** "
+                   "(-greatest({d}, mode({d}) OVER ())) ELSE 0 END")
+        half = rounded.format(c=of, d=decimals_sql(of))
+        return (
+            f"WITH a AS (SELECT *, coalesce({half}, 0.0) AS __half FROM {{batch}} WHERE {period} IS NOT NULL), "
+            f"b AS (SELECT *, lag({of}) OVER {window} AS __previous, lag({period}) OVER {window} AS __previous_period, "
+            f"lag(__half) OVER {window} AS __previous_half, mode({decimals_sql(pct)}) OVER () AS __usual_decimals "
+            f"FROM a) "
+            f"SELECT * EXCLUDE (__usual_decimals, __half, __previous_half), {exact} AS __expected, {pct} AS __observed, "
+            f"{allowed} AS __allowed FROM b WHERE __previous IS NOT NULL AND __previous <> 0 AND {of} IS NOT NULL "
+            f"AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed}) ORDER BY {period}"
+        )
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        expected, observed = row["__expected"], row["__observed"]
+        shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.4f}".rstrip("0").rstrip(".")
+        change = (f"{label(self.of)} went from {number(row['__previous'])} ({row['__previous_period']}) to "
+                  f"{number(row.get(self.of))}, a change of {shown} percent")
+        if observed is None:
+            return f"{label(self.column)} is missing, but {change}"
+        return f"{label(self.column)} is {number(observed)} but {change} (allowed difference {row['__allowed']:.3g})"

@@ -17,12 +17,13 @@ failures travel to Python.
 from __future__ import annotations
 
 import abc
-from typing import Any, Callable, ClassVar, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
 from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
 from audit.findings import ERROR
+from audit.sql import ident, value as sql_value
 
 FAILING_ROWS = "audit.failing_rows"
 
@@ -39,6 +40,9 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     default_severity: ClassVar[str] = ERROR
     # Other codes a row may carry in `__check`, each with the severity it always has.
     row_checks: ClassVar[dict[str, str]] = {}
+    # The rows the rule applies to (every clause holds), e.g. [{"column": "year", "from": 2013}] for a
+    # definition that changed in 2013. GX's own row_condition is not available to batch expectations.
+    where: Optional[List[Dict[str, Any]]] = None
 
     @abc.abstractmethod
     def failing_rows_query(self) -> str:
@@ -60,6 +64,13 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         """The columns this expectation reads, the checked one first."""
         return domain_columns(self.configuration.kwargs)
 
+    def scoped_query(self) -> str:
+        """`failing_rows_query` over the rows `where` selects (all rows when it is not set)."""
+        query = self.failing_rows_query()
+        if not self.where:
+            return query
+        return query.replace("{batch}", f"(SELECT * FROM {{batch}} WHERE {where_sql(self.where)})")
+
     def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
         dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
         dependencies.set_metric_configuration(
@@ -67,7 +78,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
             MetricConfiguration(
                 metric_name="query.table",
                 metric_domain_kwargs={"batch_id": execution_engine.batch_manager.active_batch_id},
-                metric_value_kwargs={"query": self.failing_rows_query(), "fetch_all": True},
+                metric_value_kwargs={"query": self.scoped_query(), "fetch_all": True},
             ),
         )
         return dependencies
@@ -97,3 +108,45 @@ def decimals_sql(value_sql: str) -> str:
         f"(CASE WHEN {text} ILIKE '%e%' THEN NULL WHEN {text} LIKE '%.0' THEN 0 "
         f"ELSE length(split_part({text}, '.', 2)) END)"
     )
+
+
+WHERE_TESTS = ("from", "to", "in", "not_in", "missing")
+
+
+def where_columns(where: list[dict[str, Any]] | None) -> list[str]:
+    return [c["column"] for c in where or [] if isinstance(c, dict) and isinstance(c.get("column"), str)]
+
+
+def where_sql(where: list[dict[str, Any]]) -> str:
+    """SQL for a `where` list: every clause holds. A clause names a column and one or more tests:
+    `from` / `to` (inclusive bounds), `in` / `not_in` (lists of values), `missing` (true or false).
+    A row whose column is missing fails `from`, `to` and `in` (it is in no range). Raises ValueError."""
+    if not isinstance(where, list) or not where:
+        raise ValueError("`where` is a list of clauses such as {\"column\": \"year\", \"from\": 2013}")
+    parts = []
+    for number, clause in enumerate(where, 1):
+        if not isinstance(clause, dict) or not isinstance(clause.get("column"), str):
+            raise ValueError(f"`where` clause {number} must name a column")
+        unknown = sorted(set(clause) - {"column", *WHERE_TESTS})
+        tests = [t for t in WHERE_TESTS if t in clause]
+        if unknown or not tests:
+            raise ValueError(f"`where` clause {number}: {'unknown test ' + repr(unknown[0]) if unknown else 'no test'}"
+                             f" (tests: {', '.join(WHERE_TESTS)})")
+        c = ident(clause["column"])
+        for test in tests:
+            value = clause[test]
+            if test in ("from", "to"):
+                if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                    raise ValueError(f"`where` clause {number}: {test!r} must be a number or a date")
+                op = ">=" if test == "from" else "<="
+                parts.append(f"({c} {op} {sql_value(value)})")
+            elif test in ("in", "not_in"):
+                if not isinstance(value, list) or not value or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+                    raise ValueError(f"`where` clause {number}: {test!r} must be a list of values")
+                values = ", ".join(map(sql_value, value))
+                parts.append(f"({c} IN ({values}))" if test == "in" else f"({c} IS NULL OR {c} NOT IN ({values}))")
+            else:
+                if not isinstance(value, bool):
+                    raise ValueError(f"`where` clause {number}: 'missing' must be true or false")
+                parts.append(f"({c} IS {'' if value else 'NOT '}NULL)")
+    return " AND ".join(parts)

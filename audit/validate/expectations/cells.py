@@ -35,15 +35,18 @@ class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
     saying how often it occurs. Added for every dataset from its descriptor's primaryKey."""
 
     columns: list[str]
-    success_keys: ClassVar[Tuple[str, ...]] = ("columns",)
+    # Key parts that may be blank (a national row with no state): a blank is then one value of the key.
+    blank_allowed: list[str] = []
+    success_keys: ClassVar[Tuple[str, ...]] = ("columns", "blank_allowed")
     check: ClassVar[str] = "unique"
 
     def failing_rows_query(self) -> str:
         # Rows with a missing key part are left to the not-null check. Counting keys by hash aggregate, then
         # picking one row per repeated key among the few that repeat, costs half a window over every row.
-        present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in self.columns)
+        present = " AND ".join([f"{ident(c)} IS NOT NULL" for c in self.columns if c not in self.blank_allowed]
+                               or ["true"])
         keys = ", ".join(f"{ident(c)} AS __key{i}" for i, c in enumerate(self.columns))
-        same = " AND ".join(f"b.{ident(c)} = r.__key{i}" for i, c in enumerate(self.columns))
+        same = " AND ".join(f"b.{ident(c)} IS NOT DISTINCT FROM r.__key{i}" for i, c in enumerate(self.columns))
         return (f"WITH b AS (SELECT * FROM {{batch}} WHERE {present}), "
                 f"r AS (SELECT {keys}, count(*) AS __observed FROM b GROUP BY ALL HAVING count(*) > 1) "
                 f"SELECT b.*, 1 AS __expected, r.__observed FROM b JOIN r ON {same} "
