@@ -289,20 +289,22 @@ def diff(dataset: str, from_version: str | None, to_version: str | None, fmt: st
 @click.argument("dataset")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing descriptor and suite.")
+@click.option("--threshold", type=click.FloatRange(50, 100), default=90, show_default=True,
+              help="Propose a sum, rate or percent change that holds in at least this percent of the rows.")
 @workspace_option
-def init(dataset: str, file: Path, force: bool, workspace) -> None:
-    """Write a starter descriptor and suite for DATASET from FILE, with the sums and rates found in it."""
-    from audit.init import init_dataset
+def init(dataset: str, file: Path, force: bool, threshold: float, workspace) -> None:
+    """Write a starter descriptor and suite for DATASET from FILE, with the sums, rates and percent changes
+    that hold in it, and the rows that break them."""
+    from audit.init import init_dataset, key_text, rejected_line, rule_lines
 
-    result = init_dataset(workspace, dataset, file, force)
+    result = init_dataset(workspace, dataset, file, force, threshold / 100)
     profile = result.profile
     click.echo(f"{file.name}: {profile.rows} rows, {len(profile.columns)} columns")
-    keys = "; ".join(" + ".join(k) for k in profile.keys) or "none found (add one by hand)"
-    click.echo(f"candidate primary keys: {keys}")
-    for s in result.sums:
-        click.echo(f"sum found:  {s.total} = {' + '.join(s.parts)}")
-    for r in result.rates:
-        click.echo(f"rate found: {r.column} = {r.count} / {r.population} x {r.per:,}")
+    click.echo(f"key proposed: {key_text(profile)}")
+    for p in result.proposals:
+        click.echo("\n".join(rule_lines(p)))
+    for r in result.rejected:
+        click.echo(rejected_line(r))
     click.echo(f"wrote {result.descriptor_path} and {result.suite_path}: fill in the TODOs and confirm each proposal")
 
 

@@ -168,6 +168,13 @@ class Dataset:
         return [key] if isinstance(key, str) else list(key)
 
     @property
+    def blank_key_parts(self) -> list[str]:
+        """Key fields declared `constraints: {required: false}`: a blank there is one value of the key (the
+        national row of a table keyed by state and year), not a missing key. Every other key part is required."""
+        return [f.name for f in self.fields if f.name in self.primary_key
+                and (f.descriptor.get("constraints") or {}).get("required") is False]
+
+    @property
     def population_source(self) -> dict[str, Any] | None:
         """The source of the population figures rates are computed from: a `sources` entry with
         `kind: population` (and its `vintage`: which estimates, of which year)."""

@@ -12,19 +12,23 @@ from audit import pipeline
 MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
 
 
-def test_init_finds_the_key_the_hierarchy_of_sums_and_the_rates(workspace, run):
+def test_init_finds_the_key_the_hierarchy_of_sums_the_rates_and_the_percent_changes(workspace, run):
     result = run("init", "md-counties", MARYLAND)
 
     assert result.exit_code == 0, result.output
-    assert "candidate primary keys: jurisdiction + year" in result.output
-    assert "sum found:  grand_total = violent_crime_total + property_crime_totals" in result.output
-    assert "sum found:  violent_crime_total = murder + rape + robbery + agg_assault" in result.output
-    assert "sum found:  property_crime_totals = b_e + larceny_theft + m_v_theft" in result.output
-    assert "rate found: violent_crime_rate_per_100_000_people = violent_crime_total / population x 100,000" in result.output
+    assert "key proposed: jurisdiction + year" in result.output
+    assert "sum: grand_total = violent_crime_total + property_crime_totals — holds in all 1,080 rows" in result.output
+    assert "sum: violent_crime_total = murder + rape + robbery + agg_assault — holds in all" in result.output
+    assert "sum: property_crime_totals = b_e + larceny_theft + m_v_theft — holds in all" in result.output
+    assert ("rate: violent_crime_rate_per_100_000_people = violent_crime_total / population x 100,000 (1 decimal)"
+            in result.output)
     # Shares of the total are rates per 100 of the grand total.
-    assert "rate found: violent_crime_percent = violent_crime_total / grand_total x 100" in result.output
-    # Percent changes are not sums or rates of the same row, and are not proposed as such.
-    assert "percent_change =" not in result.output
+    assert "rate: violent_crime_percent = violent_crime_total / grand_total x 100 (1 decimal)" in result.output
+    # Percent changes hold in all but Allegany County's 2015 and 2017 (its rows for 2015-2016 sit after later
+    # years in the file, and the office computed the change against the previous line): proposed, with those two.
+    assert ("percent change: percent_change = percent change of grand_total from the previous year (1 decimal) — "
+            "holds in 1,054 of 1,056 rows; breaks in 2 (likely defects)") in result.output
+    assert "    row 45: PERCENT CHANGE is 42.40 but GRAND TOTAL went from 2,580 (2014) to 2,490" in result.output
 
     descriptor = yaml.safe_load((workspace.root / "datapackages" / "md-counties" / "datapackage.yaml").read_text())
     schema = descriptor["resources"][0]["schema"]
@@ -36,20 +40,28 @@ def test_init_finds_the_key_the_hierarchy_of_sums_and_the_rates(workspace, run):
     types_used = [e["type"] for e in suite["expectations"]]
     assert types_used.count("expect_column_values_to_equal_sum_of_columns") == 3
     assert types_used.count("expect_column_values_to_equal_rate") == 12  # 2 shares, 3 totals, 7 offences
+    assert types_used.count("expect_column_values_to_equal_percent_change") == 11
+    rates = [e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_rate"]
+    assert {e["kwargs"]["decimals"] for e in rates} == {1}  # the precision the column is published at
+    change = next(e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_percent_change")
+    assert change["meta"]["rows_breaking_it"] == [42, 45]
     assert "expect_series_to_have_no_gaps" in types_used
 
 
-def test_the_starter_suite_passes_its_own_table_and_catches_a_broken_copy(workspace, run, tmp_path):
+def test_the_starter_suite_finds_its_tables_defects_and_a_broken_copy(workspace, run, tmp_path):
     run("init", "md-counties", MARYLAND)
 
-    assert pipeline.check(workspace, "md-counties", MARYLAND).success
+    report = pipeline.check(workspace, "md-counties", MARYLAND)
+    assert {(f.check, f.key["jurisdiction"], f.key["year"]) for f in report.blocking} == {
+        ("percent-change", "Allegany County", 2015), ("percent-change", "Allegany County", 2017)}
     broken = tmp_path / "broken.csv"
     text = MARYLAND.read_text()
     line = "Allegany County,1975,79655,3,5,20,114,669,1425,93,2329"
     assert line in text
     broken.write_text(text.replace(line, line.replace(",3,5,20,", ",4,5,20,"), 1))
     report = pipeline.check(workspace, "md-counties", broken)
-    assert {(f.check, f.key["year"]) for f in report.blocking} == {("category-sum", 1975), ("rate-math", 1975)}
+    assert {(f.check, f.key["year"]) for f in report.blocking if f.check != "percent-change"} == {
+        ("category-sum", 1975), ("rate-math", 1975)}
 
 
 def test_init_refuses_to_overwrite_a_described_dataset(run):

@@ -39,6 +39,10 @@ KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", 
 # A footnote mark after a number: 342a, 12,430*, 1,204†, 88 (1), 17[2], 5¹.
 FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]|[¹²³⁴⁵⁶⁷⁸⁹])$"
 RENAME_SIMILARITY = 0.75
+# `audit init`'s name for a number written with a sign around it (-5.1%): Table Schema's bareNumber: false.
+PERCENT = "percent"
+# A whole number written in scientific notation, as R writes 500000: 5e+05.
+SCIENTIFIC = r"[+-]?[0-9]+(\.[0-9]+)?[eE][+]?[0-9]+"
 
 
 def match_columns(
@@ -112,8 +116,14 @@ def parse_sql(field: Field, text: str) -> tuple[str, str]:
             clean = f"replace({clean}, {literal(field.group_char)}, '')"
         if field.type == "number" and field.decimal_char != ".":
             clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
+        if field.descriptor.get("bareNumber") is False:  # Table Schema: text around the number is dropped
+            clean = f"regexp_replace({clean}, '^[^0-9.+-]+|[^0-9.]+$', '', 'g')"
         if field.type != "number":
             clean = f"regexp_replace({clean}, '\\.0+$', '')"  # 1960.0, as spreadsheets export whole numbers
+            # 5e+05 (as R writes 500000) is a whole number; 1.5e+00 is not, and stays an error.
+            whole = (f"TRY_CAST(TRY_CAST({clean} AS DOUBLE) AS HUGEINT)")
+            clean = (f"CASE WHEN regexp_full_match({clean}, {literal(SCIENTIFIC)}) AND TRY_CAST({clean} AS DOUBLE) "
+                     f"= {whole} AND abs(TRY_CAST({clean} AS DOUBLE)) < 9e15 THEN {whole}::VARCHAR ELSE {clean} END")
         if field.decimal_char == ".":
             # Most cells are plain numbers already: only the others go through the (slower) clean-up chain.
             clean = f"CASE WHEN regexp_full_match({text}, {literal(pattern)}) THEN {text} ELSE {clean} END"
@@ -165,6 +175,11 @@ def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tu
     if field.type == "integer":
         fixes.append(("whole-number-decimals", "whole numbers written with decimals (1960.0) read as integers",
                       f"{present} AND regexp_matches({t}, '\\.0+[^0-9]*$')"))
+        fixes.append(("scientific-notation", "whole numbers written in scientific notation (5e+05) read as integers",
+                      f"{present} AND regexp_full_match({t}, {literal(SCIENTIFIC)})"))
+    if field.type == "number" and field.descriptor.get("bareNumber") is False:
+        fixes.append(("number-signs", "signs around numbers (%, $) dropped, as the field's bareNumber: false says",
+                      f"{present} AND regexp_matches({t}, '^[^0-9.+-]|[^0-9.]$')"))
     return fixes
 
 

@@ -1,16 +1,20 @@
 """`audit init`: a starter descriptor and suite for a table the office has not described yet.
 
-    file -> DuckDB (text) -> profile (types, missing markers, keys) -> typed table
-         -> arithmetic found in it (sums, rates) -> datapackage.yaml + expectations/<name>.json
+    file -> DuckDB (text) -> profile (types, precision, missing markers, key) -> typed table
+         -> candidate arithmetic (sums, rates, percent changes), found on samples
+         -> each candidate run over every row by its own expectation -> proposals with their exceptions
+         -> datapackage.yaml + expectations/<name>.json
 
-Everything proposed is marked for the data office to confirm: a sum that holds in
-this release is a hypothesis about the table, not its definition.
+Everything proposed is marked for the data office to confirm. A rule that holds in most rows
+(`threshold`, 90 percent by default) is proposed with the rows that break it listed: those rows are
+the likely defects, and `audit check` reports each of them. What was found but not proposed is
+printed too, with how far it held, so no rule is left out silently.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +22,14 @@ import yaml
 
 from audit.errors import ConfigError, InputError
 from audit.ingest.read import read_raw
-from audit.init.arithmetic import Rate, Sum, find_rates, find_sums
-from audit.init.profile import Profile, create_typed, profile_table
+from audit.init.arithmetic import Candidate, Change, Rate, Sum, find_changes, find_rates, find_sums, take_sample
+from audit.init.evidence import Proposal, Rejected, decide, list_exceptions, tally
+from audit.init.profile import Profile, create_typed, field_format, profile_table
 from audit.labels import plain_label
+from audit.sql import ident
 from audit.workspace import Workspace
 
-PROPOSED = {"proposed_by": "audit init", "confirm": "found to hold in every row of the first release; confirm it is a rule"}
+THRESHOLD = 0.9
 
 
 @dataclass
@@ -31,14 +37,30 @@ class InitResult:
     descriptor_path: Path
     suite_path: Path
     profile: Profile
-    sums: list[Sum]
-    rates: list[Rate]
+    proposals: list[Proposal]
+    rejected: list[Rejected] = field(default_factory=list)
+    threshold: float = THRESHOLD
+
+    @property
+    def sums(self) -> list[Sum]:
+        return [p.candidate for p in self.proposals if isinstance(p.candidate, Sum)]
+
+    @property
+    def rates(self) -> list[Rate]:
+        return [p.candidate for p in self.proposals if isinstance(p.candidate, Rate)]
+
+    @property
+    def changes(self) -> list[Change]:
+        return [p.candidate for p in self.proposals if isinstance(p.candidate, Change)]
 
 
-def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool = False) -> InitResult:
+def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool = False,
+                 threshold: float = THRESHOLD) -> InitResult:
     source = Path(file)
     if not source.is_file():
         raise InputError("no such file", file=str(file))
+    if not 0.5 <= threshold <= 1:
+        raise ConfigError(f"the threshold is the share of rows a rule must hold in, from 0.5 to 1 (got {threshold})")
     plain_label(name, "dataset name")
     descriptor_path = workspace.inside(Path("datapackages") / name / "datapackage.yaml")
     suite_path = workspace.inside(Path("expectations") / f"{name}.json")
@@ -47,35 +69,72 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
     with workspace.work_database() as con:
         read = read_raw(con, source, None, "raw_rows")
-        con.execute("CREATE TABLE raw AS SELECT * EXCLUDE (__row) FROM raw_rows")
+        con.execute("CREATE TABLE raw AS SELECT * FROM raw_rows")
         read.drop(con)
         profile = profile_table(con, "raw")
         create_typed(con, "raw", profile, "typed")
-        keys = profile.keys[0] if profile.keys else []
-        counts = [c.name for c in profile.columns if c.type == "integer" and not c.year_like and c.name not in keys]
-        numbers = [c.name for c in profile.columns if c.type == "number" and c.name not in keys]
-        sums = find_sums(con, "typed", counts)
-        rates = find_rates(con, "typed", numbers + [c for c in counts if c not in {s.total for s in sums}], counts)
-    descriptor = starter_descriptor(name, source, profile, keys, rates)
-    suite = starter_suite(name, profile, keys, sums, rates)
+        proposals, rejected = find_rules(con, "typed", profile, threshold)
+    keys = profile.key.columns if profile.key else []
+    descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals])
+    suite = starter_suite(name, profile, keys, proposals, threshold)
     descriptor_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.parent.mkdir(parents=True, exist_ok=True)
-    header = _descriptor_comment(source, profile, sums, rates)
+    header = _descriptor_comment(source, profile, proposals, rejected)
     descriptor_path.write_text(header + yaml.safe_dump(descriptor, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    suite_path.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
-    return InitResult(descriptor_path, suite_path, profile, sums, rates)
+    suite_path.write_text(json.dumps(suite, indent=2, default=str) + "\n", encoding="utf-8")
+    return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold)
 
 
-def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str], rates: list[Rate]) -> dict[str, Any]:
-    units = {r.column: f"per {r.per:,}" for r in rates}
+def find_rules(con, table: str, profile: Profile, threshold: float) -> tuple[list[Proposal], list[Rejected]]:
+    """The sums, rates and percent changes to propose, each with the rows that break it."""
+    keys = profile.key.columns if profile.key else []
+    period = next((k for k in keys if profile.column(k).year_like), None)
+    group_by = [k for k in keys if k != period]
+    measures = [c for c in profile.columns if c.is_measure and c.name not in keys]
+    counts = [c.name for c in measures if c.type == "integer"]
+    numbers = [c.name for c in measures if c.type == "number"]
+    decimals = {c.name: c.decimals for c in measures}
+    sample = take_sample(con, table, counts + numbers, period, group_by)
+    periods = sorted(r[0] for r in con.execute(
+        f"SELECT DISTINCT {ident(period)} FROM {ident(table)} WHERE {ident(period)} IS NOT NULL").fetchall()) if period else []
+
+    def settle(candidates: list[Candidate]) -> tuple[list[Proposal], list[Rejected]]:
+        return decide([tally(con, table, c, period) for c in candidates], threshold, period, periods)
+
+    sums, rejected = settle(find_sums(sample, counts))
+    in_sums = {c for p in sums for c in (p.candidate.total, *p.candidate.parts)}
+    # A rate is a number, or a whole number that no sum uses (a count is not the rate of another count).
+    rate_columns = numbers + [c for c in counts if c not in in_sums]
+    rates, more = settle(find_rates(sample, rate_columns, counts, decimals))
+    rejected += more
+    proposals = sums + rates
+    if period:
+        taken = {p.candidate.target for p in proposals}
+        changing = [c for c in numbers if c not in taken]
+        changes, more = settle(find_changes(sample, changing, counts + numbers, period, group_by, decimals))
+        proposals += changes
+        rejected += more
+    label = {c.name: c.header for c in profile.columns}.get
+    for p in proposals:
+        list_exceptions(con, table, p, lambda n: label(n) or n)
+    return proposals, rejected
+
+
+def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str],
+                       proposed: list[Candidate]) -> dict[str, Any]:
+    units = {r.column: f"per {r.per:,}" for r in proposed if isinstance(r, Rate)}
+    units.update({c.column: "percent" for c in proposed if isinstance(c, Change)})
+    blank_parts = profile.key.blank_parts if profile.key else []
     fields = []
     for c in profile.columns:
-        f: dict[str, Any] = {"name": c.name, "title": c.header, "type": c.type,
-                             "description": f"TODO: what {c.header!r} holds and how it is counted."}
-        if c.format:
-            f["format"] = c.format
+        what = "a row number (1, 2, 3 ... down the file): not a key, it changes when rows move" if c.positional \
+            else f"what {c.header!r} holds and how it is counted"
+        f: dict[str, Any] = {"name": c.name, "title": c.header, "type": c.type, "description": f"TODO: {what}."}
+        f.update(field_format(c.format))
         if c.name in units:
             f["unit"] = units[c.name]
+        if c.name in blank_parts:
+            f["constraints"] = {"required": False}  # a blank key part: one group of rows (e.g. national totals)
         fields.append(f)
     schema: dict[str, Any] = {"fields": fields, "primaryKey": keys}
     if profile.missing_values != [""]:
@@ -90,32 +149,36 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
     }
 
 
-def starter_suite(name: str, profile: Profile, keys: list[str], sums: list[Sum], rates: list[Rate]) -> dict[str, Any]:
+def proposal_entry(p: Proposal) -> dict[str, Any]:
+    """A proposal as a suite entry: the expectation, scoped if it is, with how far it held when proposed."""
+    kind, kwargs = p.candidate.expectation()
+    where = p.where()
+    meta = {"proposed_by": "audit init",
+            "held_in": f"{p.holds:,} of {p.checked:,} rows it could check{p.scope_text()}",
+            "confirm": "a rule found in the first release, not its definition: confirm it, or correct or remove it"}
+    if p.broken:
+        meta["rows_breaking_it"] = [e["__row"] for e in p.exceptions] + (["..."] if p.broken > len(p.exceptions) else [])
+    return {"type": kind, "kwargs": {**kwargs, **({"where": where} if where else {})}, "meta": meta}
+
+
+def starter_suite(name: str, profile: Profile, keys: list[str], proposals: list[Proposal],
+                  threshold: float = THRESHOLD) -> dict[str, Any]:
+    """The suite: ranges, the proposals, series checks. The key's uniqueness and presence are not repeated
+    here: the descriptor's primaryKey implies them (blank parts declared `required: false` excepted)."""
     expectations: list[dict[str, Any]] = []
-    for key in keys:
-        expectations.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": key}})
-    if len(keys) == 1:
-        expectations.append({"type": "expect_column_values_to_be_unique", "kwargs": {"column": keys[0]}})
-    elif keys:
-        expectations.append({"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": keys}})
+    rates = [p.candidate for p in proposals if isinstance(p.candidate, Rate)]
     populations = {r.population for r in rates if r.per >= 1000}  # shares (per 100) divide by totals
     for c in profile.columns:
-        if c.type == "integer" and not c.year_like and c.name not in keys:
+        if c.type == "integer" and c.is_measure and c.name not in keys:
             expectations.append({"type": "expect_column_values_to_be_between",
                                  "kwargs": {"column": c.name, "min_value": 1 if c.name in populations else 0}})
-    for s in sums:
-        expectations.append({"type": "expect_column_values_to_equal_sum_of_columns",
-                             "kwargs": {"column": s.total, "parts": list(s.parts)}, "meta": PROPOSED})
-    for r in rates:
-        expectations.append({"type": "expect_column_values_to_equal_rate",
-                             "kwargs": {"column": r.column, "count": r.count, "population": r.population, "per": r.per},
-                             "meta": PROPOSED})
+    expectations += [proposal_entry(p) for p in proposals]
     periods = [k for k in keys if profile.column(k).year_like]
     if periods:
         period, places = periods[0], [k for k in keys if k != periods[0]]
         expectations.append({"type": "expect_series_to_have_no_gaps",
                              "kwargs": {"period": period, "group_by": places}})
-        leaf_counts = [c.name for c in profile.columns if c.type == "integer" and not c.year_like
+        leaf_counts = [c.name for c in profile.columns if c.type == "integer" and c.is_measure
                        and c.name not in keys and c.name not in populations]
         if leaf_counts:
             kwargs: dict[str, Any] = {"columns": leaf_counts, "period": period, "group_by": places}
@@ -123,14 +186,49 @@ def starter_suite(name: str, profile: Profile, keys: list[str], sums: list[Sum],
                 kwargs["exposure"] = sorted(populations)[0]
             expectations.append({"type": "expect_counts_to_change_plausibly", "kwargs": kwargs})
     return {"name": name, "meta": {"great_expectations_version": "1.24.1", "audit_suite_version": 1,
-                                   "notes": "Written by `audit init`; review every expectation marked proposed_by."},
+                                   "audit_init": {"threshold": threshold},
+                                   "notes": "Written by `audit init`; review every expectation marked proposed_by. "
+                                            f"A rule was proposed when it held in at least {threshold:.0%} of the "
+                                            "rows it could check; the rows that break it are in its meta."},
             "expectations": expectations}
 
 
-def _descriptor_comment(source: Path, profile: Profile, sums: list[Sum], rates: list[Rate]) -> str:
-    lines = [f"# Starter descriptor written by `audit init` from {source.name} ({profile.rows} rows).",
-             "# Fill in every TODO, and confirm the key and the arithmetic in the suite.",
-             f"# Candidate primary keys: {'; '.join(', '.join(k) for k in profile.keys) or 'none found'}"]
-    lines += [f"# Sum found: {s.total} = {' + '.join(s.parts)}" for s in sums]
-    lines += [f"# Rate found: {r.column} = {r.count} / {r.population} x {r.per:,}" for r in rates]
-    return "\n".join(lines) + "\n"
+def key_text(profile: Profile) -> str:
+    key = profile.key
+    if key is None:
+        return "none found: no column identifies rows (add a key by hand)"
+    text = " + ".join(key.columns)
+    if key.blank_parts:
+        text += f" ({', '.join(key.blank_parts)} blank in one group of rows, e.g. totals)"
+    if key.repeats:
+        text += (f"; no set of columns identifies every row: {key.repeats:,} row(s) repeat another's key, and "
+                 "check reports each as `unique` until you choose a key that tells them apart or waive them")
+    return text
+
+
+def rule_lines(p: Proposal, shown: int = 5) -> list[str]:
+    """A proposal in plain lines: the rule, how far it holds, the first rows that break it."""
+    held = (f"holds in all {p.checked:,} rows it can check" if not p.broken
+            else f"holds in {p.holds:,} of {p.checked:,} rows; breaks in {p.broken:,} (likely defects)")
+    lines = [f"{p.candidate.kind}: {p.candidate}{p.scope_text()} — {held}"]
+    for row, message in list(zip(p.exceptions, p.messages))[:shown]:
+        lines.append(f"    row {row['__row']}: {message}")
+    if p.broken > shown:
+        lines.append(f"    ... and {p.broken - shown:,} more row(s): `audit check` lists them all")
+    return lines
+
+
+def rejected_line(r: Rejected) -> str:
+    share = (r.checked - r.broken) / r.checked if r.checked else 0
+    return (f"not proposed: {r.candidate.kind} {r.candidate} holds in only {r.checked - r.broken:,} of "
+            f"{r.checked:,} rows ({share:.0%})")
+
+
+def _descriptor_comment(source: Path, profile: Profile, proposals: list[Proposal], rejected: list[Rejected]) -> str:
+    lines = [f"Starter descriptor written by `audit init` from {source.name} ({profile.rows} rows).",
+             "Fill in every TODO, and confirm the key and the arithmetic in the suite.",
+             f"Key proposed: {key_text(profile)}"]
+    for p in proposals:
+        lines += rule_lines(p, shown=3)
+    lines += [rejected_line(r) for r in rejected]
+    return "".join(f"# {line}\n" for line in lines)

@@ -1,38 +1,56 @@
-"""Find the arithmetic a table already obeys: totals of parts, and rates.
+"""Candidate arithmetic in an unknown table: totals of parts, rates and percent changes.
 
-Search on a sample in numpy, then confirm on every row in DuckDB, so a proposal
-holds in the whole table (apart from rows where a value is missing).
+The search runs on samples in numpy and only suggests; `audit.init.evidence` then runs each
+candidate over every row by the very expectation the suite will hold, and decides what to
+propose. A candidate need not hold in every row: the rows that break a rule which holds
+nearly everywhere are the table's likely defects, so the search looks on several small
+random samples (one of them is likely to be free of the defects) and within ranges of
+periods (a definition that changed in 2013 holds before or after it, not both).
 
-Sums: for each count column, the smallest set of other count columns that adds up
-to it in every sampled row (a depth-first search; counts are non-negative, so a
-branch stops as soon as it overshoots). The smallest set is what makes a
-hierarchy: Part I = violent + property rather than the seven offences.
-
-Rates: for each number column R and each pair of count columns C, P, whether
-R = C / P x 10^k for one power k in every row, at R's published precision.
+Sums: for a count column, the smallest set of other count columns that adds up to it in
+every row of a sample (a depth-first search; counts are non-negative, so a branch stops as
+soon as it overshoots). The smallest set makes a hierarchy: Part I = violent + property, not
+the seven offences.
+Rates: a column R = C / P x 10^k, for one power k, in most sampled rows, at R's precision.
+Percent changes: a column Q = (X_t - X_t-1) / X_t-1 x 100 along each place's series.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
 
 from audit.sql import ident
-from audit.validate.expectations.arithmetic import ExpectColumnValuesToEqualRate
 
-SAMPLE_ROWS = 200
+SAMPLE_ROWS = 400
+SUBSAMPLE_ROWS = 10       # small enough that some random subsample misses rows with defects
+RANDOM_SUBSAMPLES = 8
+PERIOD_BINS = 4           # ranges of periods searched on their own (definitions change over time)
 MAX_PARTS = 8
-SEARCH_BUDGET = 200_000  # DFS nodes per total; beyond it the search gives up on that column
-POWERS = range(0, 7)  # per 1 ... per 1,000,000
+SEARCH_BUDGET = 20_000    # DFS nodes per total and sample; beyond it the search gives up on that sample
+POWERS = range(0, 7)      # per 1 ... per 1,000,000
+LIKELY = 0.5              # a candidate must fit at least this share of the sampled rows to be tried on all
 
 
 @dataclass(frozen=True)
 class Sum:
     total: str
     parts: tuple[str, ...]
+    kind = "sum"
+
+    @property
+    def target(self) -> str:
+        return self.total
+
+    def expectation(self) -> tuple[str, dict[str, Any]]:
+        return "expect_column_values_to_equal_sum_of_columns", {"column": self.total, "parts": list(self.parts)}
+
+    def __str__(self) -> str:
+        return f"{self.total} = {' + '.join(self.parts)}"
 
 
 @dataclass(frozen=True)
@@ -41,34 +59,130 @@ class Rate:
     count: str
     population: str
     per: int
+    decimals: int | None = None
+    kind = "rate"
+
+    @property
+    def target(self) -> str:
+        return self.column
+
+    def expectation(self) -> tuple[str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {"column": self.column, "count": self.count, "population": self.population,
+                                  "per": self.per}
+        if self.decimals is not None:
+            kwargs["decimals"] = self.decimals
+        return "expect_column_values_to_equal_rate", kwargs
+
+    def __str__(self) -> str:
+        return f"{self.column} = {self.count} / {self.population} x {self.per:,}" + _precision(self.decimals)
 
 
-def _sample(con, table: str, columns: list[str]) -> np.ndarray:
-    """Up to SAMPLE_ROWS rows with every one of `columns` present, as floats (rows x columns)."""
-    if not columns:
-        return np.empty((0, 0))
-    present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in columns)
-    rows = con.execute(
-        f"SELECT {', '.join(ident(c) + '::DOUBLE' for c in columns)} FROM {ident(table)} WHERE {present} "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7)"
-    ).fetchall()
-    return np.array(rows, dtype=float).reshape(len(rows), len(columns))
+@dataclass(frozen=True)
+class Change:
+    column: str
+    of: str
+    period: str
+    group_by: tuple[str, ...]
+    decimals: int | None = None
+    kind = "percent change"
+
+    @property
+    def target(self) -> str:
+        return self.column
+
+    def expectation(self) -> tuple[str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {"column": self.column, "of": self.of, "period": self.period,
+                                  "group_by": list(self.group_by)}
+        if self.decimals is not None:
+            kwargs["decimals"] = self.decimals
+        return "expect_column_values_to_equal_percent_change", kwargs
+
+    def __str__(self) -> str:
+        return (f"{self.column} = percent change of {self.of} from the previous {self.period}"
+                + _precision(self.decimals))
 
 
-def find_sums(con: duckdb.DuckDBPyConnection, table: str, counts: list[str]) -> list[Sum]:
-    data = _sample(con, table, counts)
-    if data.shape[0] < 2:
-        return []
-    usable = [i for i in range(len(counts)) if np.any(data[:, i] != 0) and np.all(data[:, i] >= 0)]
-    found = []
-    for t in usable:
-        candidates = [i for i in usable if i != t and np.all(data[:, i] <= data[:, t])
-                      and not np.array_equal(data[:, i], data[:, t])]
-        candidates.sort(key=lambda i: -data[:, i].sum())
-        parts = _smallest_subset(data, data[:, t], candidates)
-        if parts and _holds_everywhere(con, table, counts[t], [counts[i] for i in parts]):
-            found.append(Sum(counts[t], tuple(counts[i] for i in sorted(parts))))
-    return found
+def _precision(decimals: int | None) -> str:
+    return "" if decimals is None else f" ({decimals} decimal{'' if decimals == 1 else 's'})"
+
+
+Candidate = Sum | Rate | Change
+
+
+@dataclass
+class Sample:
+    columns: list[str]
+    data: np.ndarray              # rows x columns, NaN where missing
+    periods: np.ndarray | None    # each row's period, when the table has one
+    groups: np.ndarray | None     # each row's place (the key without the period), for series
+
+    def column(self, name: str) -> np.ndarray:
+        return self.data[:, self.columns.index(name)]
+
+
+def take_sample(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], period: str | None,
+                group_by: list[str]) -> Sample:
+    """Up to SAMPLE_ROWS rows. With a period, whole series of sampled places, so changes can be followed."""
+    values = ", ".join(f"{ident(c)}::DOUBLE" for c in columns) or "NULL"
+    extra = f", {ident(period)}::DOUBLE" if period else ", NULL"
+    group = f"concat_ws('|', {', '.join(f'{ident(g)}::VARCHAR' for g in group_by)})" if group_by else "''"
+    if period:
+        query = (f"WITH places AS (SELECT DISTINCT {group} AS g FROM {ident(table)}), "
+                 f"picked AS (SELECT g FROM places USING SAMPLE reservoir(60 ROWS) REPEATABLE (7)) "
+                 f"SELECT {values}{extra}, {group} FROM {ident(table)} WHERE {group} IN (SELECT g FROM picked) "
+                 f"ORDER BY {group}, {ident(period)} LIMIT {SAMPLE_ROWS * 4}")
+    else:
+        query = (f"SELECT {values}{extra}, {group} FROM {ident(table)} "
+                 f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7)")
+    rows = con.execute(query).fetchall()
+    width = len(columns)
+    data = np.array([[np.nan if v is None else v for v in r[:width]] for r in rows], dtype=float).reshape(len(rows), width)
+    periods = np.array([np.nan if r[width] is None else r[width] for r in rows], dtype=float) if period else None
+    groups = np.array([r[width + 1] for r in rows], dtype=object) if period else None
+    return Sample(columns, data, periods, groups)
+
+
+def _subsamples(sample: Sample) -> list[np.ndarray]:
+    """Row index sets to search: the whole sample, small random ones, and small ones within ranges of periods."""
+    n = len(sample.data)
+    rng = np.random.default_rng(7)
+    sets = [np.arange(n)]
+    if n > SUBSAMPLE_ROWS:
+        sets += [rng.choice(n, SUBSAMPLE_ROWS, replace=False) for _ in range(RANDOM_SUBSAMPLES)]
+    if sample.periods is not None and n:
+        order = np.argsort(sample.periods, kind="stable")
+        for chunk in np.array_split(order, PERIOD_BINS):
+            if len(chunk) > SUBSAMPLE_ROWS:
+                sets += [rng.choice(chunk, SUBSAMPLE_ROWS, replace=False) for _ in range(2)]
+            elif len(chunk) >= 2:
+                sets.append(chunk)
+    return sets
+
+
+def find_sums(sample: Sample, counts: list[str]) -> list[Sum]:
+    """Every distinct smallest sum found on some subsample, for each count column."""
+    found: dict[tuple[str, tuple[str, ...]], Sum] = {}
+    index = [sample.columns.index(c) for c in counts]
+    for rows in _subsamples(sample):
+        data = sample.data[np.ix_(rows, index)] if len(rows) else np.empty((0, len(index)))
+        complete = ~np.isnan(data)
+        for t in range(len(counts)):
+            keep = complete[:, t]
+            block = data[keep]
+            if len(block) < 2:
+                continue
+            usable = [i for i in range(len(counts)) if np.all(complete[keep, i]) and np.all(block[:, i] >= 0)]
+            target = block[:, t]
+            if t not in usable or not np.any(target != 0):
+                continue
+            candidates = [i for i in usable if i != t and np.any(block[:, i] != 0) and np.all(block[:, i] <= target)
+                          and not np.array_equal(block[:, i], target)]
+            candidates.sort(key=lambda i: -block[:, i].sum())
+            parts = _smallest_subset(block, target, candidates)
+            if parts:
+                s = Sum(counts[t], tuple(counts[i] for i in sorted(parts)))
+                found.setdefault((s.total, s.parts), s)
+    return list(found.values())
 
 
 def _smallest_subset(data: np.ndarray, target: np.ndarray, candidates: list[int]) -> list[int] | None:
@@ -98,58 +212,65 @@ def _smallest_subset(data: np.ndarray, target: np.ndarray, candidates: list[int]
     return best
 
 
-def _holds_everywhere(con, table: str, total: str, parts: list[str]) -> bool:
-    cells = [ident(total), *map(ident, parts)]
-    (broken,) = con.execute(
-        f"SELECT count(*) FROM {ident(table)} WHERE {' AND '.join(f'{c} IS NOT NULL' for c in cells)} "
-        f"AND {cells[0]} <> {' + '.join(cells[1:])}"
-    ).fetchone()
-    return broken == 0
+def _half_unit(decimals: int | None) -> float:
+    return 0.5 * 10 ** (-(decimals if decimals is not None else 2))
 
 
-def find_rates(con: duckdb.DuckDBPyConnection, table: str, numbers: list[str], counts: list[str]) -> list[Rate]:
-    data = _sample(con, table, [*numbers, *counts])
-    if data.shape[0] < 2:
-        return []
+def find_rates(sample: Sample, rates: list[str], counts: list[str], decimals: dict[str, int | None]) -> list[Rate]:
+    """For each rate column, the count / population x 10^k that fits most sampled rows (at least LIKELY)."""
     found = []
-    for r, rate in enumerate(numbers):
-        values = data[:, r]
-        if not np.any(values != 0):
-            continue
-        match = None
-        for c, count in enumerate(counts, len(numbers)):
-            for p, population in enumerate(counts, len(numbers)):
-                if c == p or np.any(data[:, p] <= 0) or not np.any(data[:, c] != 0):
+    for rate in rates:
+        r = sample.column(rate)
+        best: tuple[float, Rate] | None = None
+        for count in counts:
+            c = sample.column(count)
+            if count == rate or not np.nansum(np.abs(c)):
+                continue
+            for population in counts:
+                if population in (rate, count):
                     continue
-                per = _power(values, data[:, c] / data[:, p])
-                if per is not None and _rate_holds(con, table, rate, count, population, per):
-                    match = Rate(rate, count, population, per)
-                    break
-            if match:
-                break
-        if match:
-            found.append(match)
+                p = sample.column(population)
+                usable = ~np.isnan(r) & ~np.isnan(c) & ~np.isnan(p) & (p > 0)
+                informative = usable & (c != 0) & (r != 0)
+                if informative.sum() < 2 or informative.sum() < 0.25 * usable.sum():
+                    continue  # a sparse column fits any "rate" where it is 0: that is no evidence
+                scale = float(np.median(r[informative] * p[informative] / c[informative]))
+                if scale <= 0:
+                    continue  # rates and counts are not negative: a column that is is no rate of these
+                k = round(math.log10(scale))
+                if k not in POWERS:
+                    continue
+                fits = np.abs(r[usable] - c[usable] / p[usable] * 10**k) <= _half_unit(decimals.get(rate)) + 1e-9
+                share = float(fits.mean())
+                if share >= LIKELY and (best is None or share > best[0]):
+                    best = (share, Rate(rate, count, population, 10**k, decimals.get(rate)))
+        if best:
+            found.append(best[1])
     return found
 
 
-def _power(rates: np.ndarray, ratios: np.ndarray) -> int | None:
-    """The power of ten `per` with rates ~ ratios x per in every sampled row, if there is one."""
-    usable = ratios > 0
-    if usable.sum() < 2:
-        return None
-    k = round(math.log10(float(np.median(rates[usable] / ratios[usable])))) if np.all(rates[usable] > 0) else None
-    if k is None or k not in POWERS:
-        return None
-    per = 10**k
-    # Rates are published rounded: allow up to half a unit of 2 decimals here; SQL checks exactly.
-    return per if np.all(np.abs(rates - ratios * per) <= 0.005 + 0.5 + 1e-9 * np.abs(rates)) else None
-
-
-def _rate_holds(con, table: str, rate: str, count: str, population: str, per: int) -> bool:
-    """Whether the rate holds in every row by the very rule the proposed expectation will apply."""
-    proposed = ExpectColumnValuesToEqualRate(column=rate, count=count, population=population, per=per)
-    exact, allowed, r = proposed.exact_sql(), proposed.allowed_sql(), ident(rate)
-    (broken, checked) = con.execute(
-        f"SELECT count(*) FILTER (WHERE abs({r} - {exact}) > {allowed}), count({exact} + {r}) FROM {ident(table)}"
-    ).fetchone()
-    return broken == 0 and checked > 0
+def find_changes(sample: Sample, changes: list[str], measures: list[str], period: str, group_by: list[str],
+                 decimals: dict[str, int | None]) -> list[Change]:
+    """For each column that may be a percent change, the measure whose change from the previous period it is."""
+    if sample.periods is None or len(sample.data) < 3:
+        return []
+    same_place = np.r_[False, sample.groups[1:] == sample.groups[:-1]]
+    found = []
+    for column in changes:
+        q = sample.column(column)
+        best: tuple[float, Change] | None = None
+        for measure in measures:
+            if measure == column:
+                continue
+            x = sample.column(measure)
+            previous = np.r_[np.nan, x[:-1]]
+            usable = same_place & ~np.isnan(q) & ~np.isnan(x) & ~np.isnan(previous) & (previous != 0)
+            if usable.sum() < 3:
+                continue
+            exact = (x[usable] - previous[usable]) / previous[usable] * 100
+            share = float((np.abs(q[usable] - exact) <= _half_unit(decimals.get(column)) + 1e-9).mean())
+            if share >= LIKELY and (best is None or share > best[0]):
+                best = (share, Change(column, measure, period, tuple(group_by), decimals.get(column)))
+        if best:
+            found.append(best[1])
+    return found

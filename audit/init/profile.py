@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from audit.dataset import Field
-from audit.ingest.cast import parse_sql
+from audit.ingest.cast import PERCENT, parse_sql
+from audit.ingest.read import ROW_COLUMN
 from audit.sql import ident, literal
 
 # Markers published tables use for "no value"; only those found in a file are declared.
@@ -22,12 +23,13 @@ MISSING_MARKERS = ("", "NA", "N/A", "n/a", "-", "--", "*", "(X)", "NULL", "null"
 # US tables often print dates month first (5/31/2026); a day-first file that
 # happens to fit stays a question for the office, which the TODOs ask anyway.
 TYPE_ORDER = (
-    ("integer", None), ("number", None),
+    ("integer", None), ("number", None), ("number", PERCENT),
     ("date", None), ("date", "%m/%d/%Y"), ("date", "%Y/%m/%d"),
     ("datetime", None), ("datetime", "%m/%d/%Y %H:%M:%S"), ("datetime", "%m/%d/%Y %H:%M"),
     ("boolean", None), ("string", None),
 )
 YEAR_RANGE = (1800, 2200)
+MAX_KEY_PARTS = 4
 
 
 @dataclass
@@ -40,14 +42,35 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     format: str | None = None
+    decimals: int | None = None     # the most decimals any of its cells is written with (numbers)
+    positional: bool = False        # a row number: 1, 2, 3 ... in file order (never a key, never a measure)
 
     def field(self) -> Field:
-        return Field(self.name, self.type, {"format": self.format} if self.format else {})
+        return Field(self.name, self.type, field_format(self.format))
+
+    @property
+    def is_measure(self) -> bool:
+        """A count, rate or other figure: numbers that are not periods or row numbers."""
+        return self.type in ("integer", "number") and not self.year_like and not self.positional
 
     @property
     def year_like(self) -> bool:
         """An integer period column: a year (or month/quarter number) rather than a count."""
         return self.type == "integer" and self.minimum is not None and YEAR_RANGE[0] <= self.minimum <= self.maximum <= YEAR_RANGE[1]
+
+
+def field_format(fmt: str | None) -> dict:
+    """A field's descriptor properties for a profiled format (`PERCENT`: a number with a % sign)."""
+    if fmt == PERCENT:
+        return {"bareNumber": False}
+    return {"format": fmt} if fmt else {}
+
+
+@dataclass
+class Key:
+    columns: list[str]
+    repeats: int = 0                               # rows beyond the first with the same key values
+    blank_parts: list[str] = field(default_factory=list)   # parts that are blank in one group of rows
 
 
 @dataclass
@@ -57,6 +80,7 @@ class Profile:
     columns: list[Column]
     missing_values: list[str]
     keys: list[list[str]] = field(default_factory=list)
+    key: Key | None = None                          # the key proposed (the best of `keys`, or the best that repeats)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -76,16 +100,16 @@ def field_name(header: str, taken: set[str]) -> str:
 
 def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it)."""
-    headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
+    headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] != ROW_COLUMN]
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(raw)}").fetchone()
     markers = _markers_found(con, raw, headers)
     taken: set[str] = set()
     columns = []
     for header in headers:
         kind, fmt = _narrowest_type(con, raw, header, markers)
-        columns.append(_describe(con, raw, header, field_name(header, taken), Field(header, kind, {"format": fmt} if fmt else {}), markers))
+        columns.append(_describe(con, raw, header, field_name(header, taken), Field(header, kind, field_format(fmt)), markers))
     profile = Profile(raw, rows, columns, markers)
-    profile.keys = candidate_keys(con, raw, profile)
+    profile.keys, profile.key = candidate_keys(con, raw, profile)
     return profile
 
 
@@ -126,34 +150,71 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
     distinct, nulls, low, high = con.execute(
         f"SELECT count(DISTINCT {value}), count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
     ).fetchone()
-    return Column(header, name, kind, distinct, nulls, low, high, parsed.descriptor.get("format"))
+    fmt = PERCENT if parsed.descriptor.get("bareNumber") is False else parsed.descriptor.get("format")
+    column = Column(header, name, kind, distinct, nulls, low, high, fmt)
+    if kind == "number":
+        # Read from the text: 704.0 is written to one decimal, though the number is whole.
+        (column.decimals,) = con.execute(
+            f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
+            f"WHERE NOT {_is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')").fetchone()
+    (rows,) = con.execute(f"SELECT count(*) FROM {ident(raw)}").fetchone()
+    if kind == "integer" and nulls == 0 and distinct == rows > 2:
+        # A row number runs 1, 2, 3 ... (or from any start) down the file: its value minus the row's is constant.
+        (offsets,) = con.execute(f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}").fetchone()
+        column.positional = offsets == 1
+    return column
 
 
-def candidate_keys(con, raw: str, profile: Profile, limit: int = 3) -> list[list[str]]:
-    """Smallest sets of columns that are non-null and unique in every row, places and periods first.
+def candidate_keys(con, raw: str, profile: Profile) -> tuple[list[list[str]], Key | None]:
+    """(every smallest unique key found, the one proposed). A key is made of identifying columns:
+    text that is not a figure, dates, periods, and whole numbers that are all distinct (an id).
+    Measures, percent text and row numbers never are: a count can be unique by accident, and a row
+    number changes whenever rows are added above. A key part may be blank when the rows it is
+    blank in are still told apart by the rest of the key (national rows with no state code).
+    When no such set is unique, the set with the fewest repeated rows is proposed, with that count."""
+    def usable(c: Column) -> bool:
+        if c.positional or c.nulls == profile.rows or c.nulls * 2 > profile.rows:
+            return False
+        if c.type in ("string", "date", "datetime") or c.year_like:
+            return True
+        return c.type == "integer" and c.distinct == profile.rows - c.nulls  # an identifier
+    pool = [c for c in profile.columns if usable(c)][:12]  # 12 columns make 1,000-odd sets of up to 4
 
-    Measures (counts, rates) can be unique by accident, so they are tried only if
-    no set of identifying columns (text, dates, years) is unique.
-    """
-    complete = [c for c in profile.columns if c.nulls == 0]
-    identifying = [c for c in complete if c.type in ("string", "date", "datetime") or c.year_like]
-    for pool in (identifying, complete):
-        for size in range(1, limit + 1):
-            found = []
-            for combo in itertools.combinations(pool, size):
-                if any(c.distinct == profile.rows for c in combo) and size > 1:
-                    continue  # a single unique column already covers it
-                if _unique(con, raw, [c.header for c in combo], profile.rows):
-                    found.append([c.name for c in combo])
-            if found:
-                return found
-    return []
+    def rank(combo: tuple[Column, ...]) -> tuple:
+        # Fewer blank parts; a place with a period; text before numbers; earlier in the file.
+        return (sum(c.nulls > 0 for c in combo), -any(c.year_like for c in combo),
+                -sum(c.type == "string" for c in combo), [profile.columns.index(c) for c in combo])
+
+    found: list[tuple[Column, ...]] = []
+    best_repeats: tuple[int, tuple] | None = None
+    for size in range(1, MAX_KEY_PARTS + 1):
+        for combo in itertools.combinations(pool, size):
+            if size > 1 and any(c.distinct == profile.rows for c in combo):
+                continue  # a single unique column already covers it
+            if any({c.name for c in f} <= {c.name for c in combo} for f in found):
+                continue
+            repeats = _repeats(con, raw, [c.header for c in combo], profile.rows)
+            if repeats == 0:
+                found.append(combo)
+            elif best_repeats is None or (repeats, rank(combo)) < (best_repeats[0], rank(best_repeats[1])):
+                best_repeats = (repeats, combo)
+        if found:
+            break
+    keys = sorted(found, key=rank)
+    names = [[c.name for c in k] for k in keys]
+    if keys:
+        return names, Key([c.name for c in keys[0]], 0, [c.name for c in keys[0] if c.nulls])
+    if best_repeats:
+        combo = best_repeats[1]
+        return [], Key([c.name for c in combo], best_repeats[0], [c.name for c in combo if c.nulls])
+    return [], None
 
 
-def _unique(con, raw: str, headers: list[str], rows: int) -> bool:
+def _repeats(con, raw: str, headers: list[str], rows: int) -> int:
+    """How many rows repeat another's values of `headers` (blanks are one value, as DISTINCT counts them)."""
     cells = ", ".join(ident(h) for h in headers)
     (distinct,) = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM {ident(raw)})").fetchone()
-    return distinct == rows
+    return rows - distinct
 
 
 def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typed: str) -> None:
@@ -162,4 +223,5 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
     for c in profile.columns:
         expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
         values.append(f"CASE WHEN {_is_missing(c.header, profile.missing_values)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
-    con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {', '.join(values)} FROM {ident(raw)} ORDER BY rowid")
+    con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {ident(ROW_COLUMN)}, {', '.join(values)} FROM {ident(raw)} "
+                f"ORDER BY {ident(ROW_COLUMN)}")

@@ -1,0 +1,208 @@
+"""How well a candidate rule holds in the whole table, and what `audit init` proposes from it.
+
+Each candidate is run over every row by the expectation the suite will hold (its own SQL), so
+the rows `init` lists as breaking a rule are exactly the rows `check` will report. Then:
+
+- a rule holding in at least `threshold` of the rows it can check is proposed, with the rows
+  that break it listed: on day one they are the table's likely defects;
+- a rule that can only be checked in a range of periods (a column introduced in 2013) is
+  scoped to that range, so earlier rows are not reported as incomplete;
+- two rules for one column that divide the periods between them (a definition changed) are
+  both proposed, each scoped to its range, when each holds in its range;
+- anything else is not proposed, and `init` says how far it held, so nothing is dropped silently.
+
+A range is never cut to leave out periods where a rule is checkable and breaks, unless another
+rule for the same column holds there: broken recent years must show up, not be scoped away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from audit.init.arithmetic import Candidate, Change, Rate, Sum
+from audit.sql import ident
+from audit.validate.expectations.base import RowCheckExpectation, where_sql
+
+SHOWN_EXCEPTIONS = 20
+MIN_CHECKED = 3
+
+
+@dataclass
+class Tally:
+    """One candidate over the whole table: rows checkable and rows broken, per period (None: no period)."""
+    candidate: Candidate
+    checked: dict[Any, int]
+    broken: dict[Any, int]
+
+    def within(self, low: Any = None, high: Any = None) -> tuple[int, int]:
+        inside = [p for p in self.checked if (low is None or p >= low) and (high is None or p <= high)]
+        return sum(self.checked[p] for p in inside), sum(self.broken.get(p, 0) for p in inside)
+
+
+@dataclass
+class Proposal:
+    candidate: Candidate
+    checked: int
+    broken: int
+    scope: tuple[Any, Any] | None = None        # (from, to) periods, either open (None)
+    period: str | None = None
+    exceptions: list[dict[str, Any]] = field(default_factory=list)   # the first SHOWN_EXCEPTIONS failing rows
+    messages: list[str] = field(default_factory=list)               # each as check will explain it
+
+    @property
+    def holds(self) -> int:
+        return self.checked - self.broken
+
+    def where(self) -> list[dict[str, Any]] | None:
+        if not self.scope:
+            return None
+        clause: dict[str, Any] = {"column": self.period}
+        if self.scope[0] is not None:
+            clause["from"] = self.scope[0]
+        if self.scope[1] is not None:
+            clause["to"] = self.scope[1]
+        return [clause]
+
+    def expectation(self) -> RowCheckExpectation:
+        return build(self.candidate, self.where())
+
+    def scope_text(self) -> str:
+        if not self.scope:
+            return ""
+        low, high = self.scope
+        if low is not None and high is not None:
+            return f" for {self.period} {low} to {high}"
+        return f" for {self.period} {'from ' + str(low) if low is not None else 'up to ' + str(high)}"
+
+
+@dataclass
+class Rejected:
+    candidate: Candidate
+    checked: int
+    broken: int
+
+
+def build(candidate: Candidate, where: list[dict[str, Any]] | None = None) -> RowCheckExpectation:
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    kind, kwargs = candidate.expectation()
+    return get_expectation_impl(kind)(**kwargs, **({"where": where} if where else {}))
+
+
+def _checkable_sql(candidate: Candidate, table: str) -> str:
+    """The rows a candidate can be checked on (with a `__period` column), in SQL over `table`."""
+    t = ident(table)
+    if isinstance(candidate, Sum):
+        present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in (candidate.total, *candidate.parts))
+        return f"SELECT * FROM {t} WHERE {present}"
+    if isinstance(candidate, Rate):
+        return (f"SELECT * FROM {t} WHERE {ident(candidate.column)} IS NOT NULL AND {ident(candidate.count)} IS NOT NULL "
+                f"AND {ident(candidate.population)} IS NOT NULL AND {ident(candidate.population)} <> 0")
+    partition = f"PARTITION BY {', '.join(map(ident, candidate.group_by))} " if candidate.group_by else ""
+    of, period = ident(candidate.of), ident(candidate.period)
+    return (f"SELECT * FROM (SELECT *, lag({of}) OVER ({partition}ORDER BY {period}) AS __prev FROM {t} "
+            f"WHERE {period} IS NOT NULL) WHERE __prev IS NOT NULL AND __prev <> 0 AND {of} IS NOT NULL "
+            f"AND {ident(candidate.column)} IS NOT NULL")
+
+
+def _own_failures(candidate: Candidate, expectation: RowCheckExpectation, tally_only: bool = True) -> str:
+    """Which failing rows count against the rule: not a sum's incomplete rows (a warning); for the tally, not a
+    blank rate or change either (a column that starts later is scoped, not broken), though check reports those."""
+    if isinstance(candidate, Sum):
+        return f"WHERE __check = '{expectation.check}'"
+    if tally_only:
+        return "WHERE __observed IS NOT NULL"
+    return ""
+
+
+def tally(con: duckdb.DuckDBPyConnection, table: str, candidate: Candidate, period: str | None) -> Tally:
+    expectation = build(candidate)
+    failing = expectation.failing_rows_query().replace("{batch}", ident(table))
+    own = _own_failures(candidate, expectation)
+    p = ident(period) if period else "NULL"
+    checked = dict(con.execute(f"SELECT {p}, count(*) FROM ({_checkable_sql(candidate, table)}) GROUP BY ALL").fetchall())
+    broken = dict(con.execute(f"SELECT {p}, count(*) FROM ({failing}) {own} GROUP BY ALL").fetchall())
+    return Tally(candidate, checked, broken)
+
+
+def decide(tallies: list[Tally], threshold: float, period: str | None,
+           all_periods: list[Any]) -> tuple[list[Proposal], list[Rejected]]:
+    """What to propose for each target column (at most one rule, or two dividing the periods)."""
+    by_target: dict[str, list[Tally]] = {}
+    for t in tallies:
+        by_target.setdefault(t.candidate.target, []).append(t)
+    proposals, rejected = [], []
+    for target, options in by_target.items():
+        chosen = _best_single(options, threshold, period, all_periods)
+        if chosen is None and period:
+            chosen = _best_pair(options, threshold, period)
+        if chosen:
+            proposals += chosen
+        else:
+            best = max(options, key=lambda t: _fraction(*t.within()))
+            rejected.append(Rejected(best.candidate, *best.within()))
+    return proposals, rejected
+
+
+def _fraction(checked: int, broken: int) -> float:
+    return (checked - broken) / checked if checked else 0.0
+
+
+def _best_single(options: list[Tally], threshold: float, period: str | None, all_periods: list[Any]) -> list[Proposal] | None:
+    good = []
+    for t in options:
+        checked, broken = t.within()
+        if checked < MIN_CHECKED or _fraction(checked, broken) < threshold:
+            continue
+        scope = None
+        if period and all_periods:
+            # Checkable in a range only (a column that starts or stops): scope the rule to that range.
+            seen = sorted(p for p, n in t.checked.items() if n and p is not None)
+            # A change can never be checked in the first period (it has no previous one): that is no range.
+            first = all_periods[1] if isinstance(t.candidate, Change) and len(all_periods) > 1 else all_periods[0]
+            low = seen[0] if seen and seen[0] > first else None
+            high = seen[-1] if seen and seen[-1] < all_periods[-1] else None
+            scope = (low, high) if low is not None or high is not None else None
+        good.append((_fraction(checked, broken), -len(getattr(t.candidate, "parts", ())), checked,
+                     Proposal(t.candidate, checked, broken, scope, period)))
+    if not good:
+        return None
+    return [max(good, key=lambda g: g[:3])[3]]
+
+
+def _best_pair(options: list[Tally], threshold: float, period: str) -> list[Proposal] | None:
+    """Two rules that divide the periods: one up to a period, the other after it, each holding in its range."""
+    best = None
+    for early in options:
+        for late in options:
+            if early is late:
+                continue
+            periods = sorted(p for p in set(early.checked) | set(late.checked) if p is not None)
+            for i in range(1, len(periods) - 1):
+                cut = periods[i]  # early holds up to the period before `cut`, late from `cut`
+                e = early.within(None, periods[i - 1])
+                l = late.within(cut, None)
+                if min(e[0], l[0]) < MIN_CHECKED or min(_fraction(*e), _fraction(*l)) < threshold:
+                    continue
+                score = (e[0] - e[1]) + (l[0] - l[1])
+                if best is None or score > best[0]:
+                    best = (score, [Proposal(early.candidate, *e, (None, periods[i - 1]), period),
+                                    Proposal(late.candidate, *l, (cut, None), period)])
+    return best[1] if best else None
+
+
+def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Proposal, label=str) -> None:
+    """Fill in the first rows that break the proposal, each explained as check will explain it."""
+    expectation = proposal.expectation()
+    query = expectation.scoped_query().replace("{batch}", ident(table))
+    own = _own_failures(proposal.candidate, expectation, tally_only=False)
+    cursor = con.execute(f"SELECT * FROM ({query}) {own} ORDER BY __row LIMIT {SHOWN_EXCEPTIONS}")
+    names = [d[0] for d in cursor.description]
+    proposal.exceptions = [dict(zip(names, row)) for row in cursor.fetchall()]
+    proposal.messages = [expectation.explain(row, label) for row in proposal.exceptions]
+
+
+__all__ = ["Proposal", "Rejected", "Tally", "build", "decide", "list_exceptions", "tally", "where_sql"]
