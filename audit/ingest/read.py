@@ -63,7 +63,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
             prepared = prepare_text(path, Path(work))
             notes, blanks, sha256 = prepared.notes, prepared.blanks, prepared.sha256
-            _read_csv_cells(con, path, prepared.path, cells)
+            notes = notes + _read_csv_cells(con, path, prepared.path, cells)
     layout = locate(con, cells, dataset, path)
     columns = ", ".join(f"{ident(f'c{i + 1}')} AS {ident(name)}" for i, name in enumerate(layout.names))
     row = "rowid + 1"
@@ -96,7 +96,14 @@ def _number_past_blanks(con: duckdb.DuckDBPyConnection, cells: str, blanks: list
     return numbered
 
 
-def _shape(path: Path) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    quote: str = '"'
+    escape: str = '"'     # '"': a quote inside a quoted cell is written twice (RFC 4180)
+
+
+def _shape(path: Path, dialect: Dialect | None = None) -> tuple[str, int]:
     """The delimiter (the one that splits the first lines most consistently) and the table's width: the
     commonest number of cells among them (shorter rows, such as titles, are padded; longer ones are errors)."""
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
@@ -104,8 +111,12 @@ def _shape(path: Path) -> tuple[str, int]:
     best, width, best_score = ",", 1, (-1, -1)
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a quoted cell may be long (a narrative); the sample is 200 lines at most
+    quoting = {"quotechar": dialect.quote if dialect and dialect.quote else '"'}
+    if dialect and dialect.escape and dialect.escape != dialect.quote:
+        quoting.update(escapechar=dialect.escape, doublequote=False)
     try:
-        scored = {d: list(csv.reader(sample, delimiter=d, quotechar='"')) for d in DELIMITERS}
+        scored = {d: list(csv.reader(sample, delimiter=d, **quoting))
+                  for d in ([dialect.delimiter] if dialect else DELIMITERS)}
     except csv.Error:
         scored = {",": []}
     finally:
@@ -121,16 +132,51 @@ def _shape(path: Path) -> tuple[str, int]:
     return best, width
 
 
-def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str) -> None:
+def _sniffed(con: duckdb.DuckDBPyConnection, readable: Path) -> Dialect | None:
+    """The dialect DuckDB's CSV sniffer finds (it tries quote and escape characters, not only '"')."""
+    try:
+        delimiter, quote, escape = con.execute(
+            "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, sample_size = 20480)", [str(readable)]).fetchone()
+    except duckdb.Error:
+        return None
+    if not delimiter or len(delimiter) != 1:
+        return None
+    return Dialect(delimiter, quote or '"', escape or quote or '"')
+
+
+def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str) -> list[Normalisation]:
+    """Read with the usual dialect (RFC 4180 quoting); if that fails, with the dialect DuckDB's sniffer finds
+    (a backslash before a quote, as many R and database exports write), saying so; else the first error."""
     delimiter, width = _shape(readable)
+    try:
+        _load_cells(con, path, readable, cells, Dialect(delimiter), width)
+        return []
+    except InputError as error:
+        usual = error
+    dialect = _sniffed(con, readable)
+    if dialect is None or dialect == Dialect(delimiter):
+        raise usual
+    _, width = _shape(readable, dialect)
+    try:
+        _load_cells(con, path, readable, cells, dialect, width)
+    except InputError:
+        raise usual from None
+    return [Normalisation("dialect", f"read as delimiter {dialect.delimiter!r}, quote {dialect.quote!r}, escape "
+                                     f"{dialect.escape!r}, as DuckDB's CSV sniffer found (the usual "
+                                     f"RFC 4180 quoting did not read: {usual.message})")]
+
+
+def _load_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str, dialect: Dialect,
+                width: int) -> None:
     columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
     for parallel in (True, False):
         try:
             with query_progress(con, f"reading {path.name}"):
                 con.execute(
-                    f"CREATE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
-                    f"delim = ?, quote = '\"', escape = '\"', null_padding = true, strict_mode = true, "
-                    f"parallel = {parallel}, columns = {columns})", [str(readable), delimiter])
+                    f"CREATE OR REPLACE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, "
+                    f"auto_detect = false, delim = ?, quote = ?, escape = ?, null_padding = true, strict_mode = true, "
+                    f"parallel = {parallel}, columns = {columns})",
+                    [str(readable), dialect.delimiter, dialect.quote, dialect.escape])
             return
         except duckdb.Error as exc:
             # DuckDB's parallel reader cannot pad short rows when a cell holds a line break: read serially.
