@@ -179,7 +179,8 @@ def diff_text(result: "DiffResult") -> str:
     for r in result.records:
         key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
         what = r["column"] or ""
-        values = f"{_value_text(r['old'])} -> {_value_text(r['new'])}" if r["change"] == "changed" else r["change"]
+        values = (f"{_value_text(r['old'])} -> {_value_text(r['new'])}" if r["change"] in ("changed", "relabelled")
+                  else r["change"])
         note = notes.get(r["note_id"] or "")
         why = f"note {note.id}: {note.reason}" if note else "UNEXPLAINED"
         lines.append(f"  {key:<24} {what:<20} {values:<24} {why}")

@@ -135,7 +135,7 @@ def test_each_publication_gets_its_own_folder_and_the_index_names_the_latest(wor
     assert index["latest"] == "1.1.0"
     assert [(v["version"], v["release"]) for v in index["versions"]] == [
         ("1.0.0", "2023-09"), ("1.0.1", "2024-03"), ("1.1.0", "2024-09")]
-    assert "Version 1.1.0, release 2024-09 (minor: rows were added or removed since 1.0.1)." in \
+    assert "Version 1.1.0, release 2024-09 (minor: rows were added, removed or relabelled since 1.0.1)." in \
         (third.path / "README.md").read_text()
 
 

@@ -10,8 +10,13 @@ Two tables result, both in the working database:
                 of every column ("o.col" and "n.col"); the reclassification
                 summary reads it
     revisions   one row per change: the key columns, `change` (changed, added,
-                removed, column-added, column-removed), `column`, `old` and `new`
-                (JSON text of the typed values), `note` (the covering note's id or NULL)
+                removed, relabelled, column-added, column-removed), `column`, `old` and
+                `new` (JSON text of the typed values), `note` (the covering note's id or NULL)
+
+A row removed and a row added that agree on every value but one key column, where that
+column's old value always became the same new one ("United States-Total" -> "United States"
+in every year), are one row relabelled, not a removal and an addition: `column` names the
+key column, `old` and `new` its two values.
 
 Only rows that differ leave the join, so a 10-million-row comparison
 materialises just its changes.
@@ -94,6 +99,41 @@ def _differs(column: str, types: tuple[str, str]) -> str:
     return f"{left} IS DISTINCT FROM {new(column)}"
 
 
+RELABELS = "__relabels"
+
+
+def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns) -> list[str]:
+    """Create RELABELS (removed, added: rowids of DIFF_ROWS; column; old, new) and return the key columns
+    relabelled. A pair agrees on every other key column and every common value (at least one of them
+    present), pairs one to one, and its column's old value maps to one new value throughout."""
+    found = []
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RELABELS} (removed BIGINT, added BIGINT, \"column\" VARCHAR, "
+                f"old VARCHAR, new VARCHAR)")
+    if not cols.common:
+        return found
+    same_values = " AND ".join(f"r.{old(c)} IS NOT DISTINCT FROM a.{new(c)}" for c in cols.common)
+    some_value = " OR ".join(f"r.{old(c)} IS NOT NULL" for c in cols.common)
+    for column in cols.key:
+        k = ident(column)
+        same_key = " AND ".join([f"r.{ident(c)} IS NOT DISTINCT FROM a.{ident(c)}" for c in cols.key if c != column]
+                                + [f"r.{k} IS DISTINCT FROM a.{k}"])
+        # Key values are kept as JSON text, as `revisions` keeps old and new (one table serves every key column).
+        con.execute(
+            f"INSERT INTO {RELABELS} SELECT removed, added, {literal(column)}, old, new FROM ("
+            f"SELECT r.rowid AS removed, a.rowid AS added, CAST(to_json(r.{k}) AS VARCHAR) AS old, "
+            f"CAST(to_json(a.{k}) AS VARCHAR) AS new, "
+            f"count(*) OVER (PARTITION BY r.rowid) AS per_removed, count(*) OVER (PARTITION BY a.rowid) AS per_added, "
+            f"count(DISTINCT a.{k}) OVER (PARTITION BY r.{k}) AS targets "
+            f"FROM {DIFF_ROWS} r JOIN {DIFF_ROWS} a ON {same_key} AND {same_values} "
+            f"WHERE r.__in_old AND NOT r.__in_new AND a.__in_new AND NOT a.__in_old AND ({some_value})) "
+            f"WHERE per_removed = 1 AND per_added = 1 AND targets = 1 "
+            f"AND removed NOT IN (SELECT removed FROM {RELABELS}) AND added NOT IN (SELECT added FROM {RELABELS})")
+        (n,) = con.execute(f"SELECT count(*) FROM {RELABELS} WHERE \"column\" = {literal(column)}").fetchone()
+        if n:
+            found.append(column)
+    return found
+
+
 def diff_tables(
     con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, dataset: Dataset, notes: list[RevisionNote]
 ) -> Columns:
@@ -115,6 +155,7 @@ def diff_tables(
         + "".join(f" OR ({d})" for d in differs)
     )
 
+    relabelled = _pair_relabels(con, cols)
     key_list = ", ".join(ident(k) for k in key)
     null_keys = ", ".join(f"CAST(NULL AS {cols.types[k][1]}) AS {ident(k)}" for k in key)
     parts = []
@@ -126,9 +167,17 @@ def diff_tables(
             f"{note} AS note FROM {DIFF_ROWS} WHERE __in_old AND __in_new AND {_differs(column, cols.types[column])}"
         )
     row_note = covering_note_sql(notes, dataset, cols.row_value, None)
+    paired = f"rowid NOT IN (SELECT removed FROM {RELABELS} UNION ALL SELECT added FROM {RELABELS})"
     for change, condition in (("added", "NOT __in_old"), ("removed", "NOT __in_new")):
         parts.append(
-            f"SELECT {key_list}, {literal(change)}, NULL, -1, NULL, NULL, {row_note} FROM {DIFF_ROWS} WHERE {condition}"
+            f"SELECT {key_list}, {literal(change)}, NULL, -1, NULL, NULL, {row_note} FROM {DIFF_ROWS} "
+            f"WHERE {condition} AND {paired}"
+        )
+    for column in relabelled:
+        note = covering_note_sql(notes, dataset, cols.row_value, column)
+        parts.append(
+            f"SELECT {key_list}, 'relabelled', {literal(column)}, -1, r.old, r.new, {note} FROM {DIFF_ROWS} JOIN {RELABELS} r ON {DIFF_ROWS}.rowid = r.added "
+            f"WHERE r.\"column\" = {literal(column)}"
         )
     # A column added to or dropped from the table is one change, covered only by a note on every row.
     for change, names in (("column-added", cols.added), ("column-removed", cols.removed)):

@@ -44,7 +44,8 @@ def resource(dataset: Dataset) -> dict[str, Any]:
         for f in dataset.fields if f.name in dataset.primary_key
     ]
     text = [
-        ("change", "changed (a cell's value), added or removed (a row), column-added or column-removed."),
+        ("change", "changed (a cell's value), added or removed (a row), relabelled (a row whose key column `column` "
+                   "went from `old` to `new`, every other value unchanged), column-added or column-removed."),
         ("column", "The column whose value changed (empty for a row added or removed)."),
         ("old", "The value in the previous published version (empty: missing, or the row did not exist)."),
         ("new", "The value in this version (empty: missing, or the row no longer exists)."),
@@ -80,6 +81,8 @@ def describe_change(record: dict[str, Any], dataset: Dataset) -> str:
         return f"{key}: {dataset.label(record['column'])} {shown(record['old'])} → {shown(record['new'])}"
     if change in ("added", "removed"):
         return f"{key}: row {change}"
+    if change == "relabelled":
+        return f"{key}: {dataset.label(record['column'])} relabelled {shown(record['old'])} → {shown(record['new'])}"
     return f"column `{record['column']}` {change.split('-')[1]}"
 
 

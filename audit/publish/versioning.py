@@ -32,8 +32,8 @@ def next_version(previous: str | None, schema_changed: bool, counts: dict[str, i
     counts = counts or {}
     if schema_changed or counts.get("column-added") or counts.get("column-removed"):
         return f"{major + 1}.0.0", f"major: the table's columns or schema changed since {previous}"
-    if counts.get("added") or counts.get("removed"):
-        return f"{major}.{minor + 1}.0", f"minor: rows were added or removed since {previous}"
+    if counts.get("added") or counts.get("removed") or counts.get("relabelled"):
+        return f"{major}.{minor + 1}.0", f"minor: rows were added, removed or relabelled since {previous}"
     if counts.get("changed"):
         return f"{major}.{minor}.{patch + 1}", f"patch: only values were revised since {previous}"
     return f"{major}.{minor}.{patch + 1}", f"patch: the data are as in {previous}; its findings, waivers or notes changed"

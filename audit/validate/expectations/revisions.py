@@ -59,6 +59,9 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
                     f"to {shown(row['__observed'])} {since}")
         if change in ("added", "removed"):
             return f"this row was {change} {since}"
+        if change == "relabelled":
+            return (f"this row's {label(row['__column'])} was relabelled from {shown(row['__expected'])} to "
+                    f"{shown(row['__observed'])}, every other value unchanged, {since}")
         return f"column {row['__column']!r} was {change.split('-')[1]} {since}"
 
 
