@@ -69,6 +69,13 @@ def _outcome(expectation, first: int, count: int) -> dict[str, Any]:
 
 
 def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:
+    if "details" not in (result.result or {}):
+        # GX catches an expectation's own failure and reports it as unsuccessful: that is the tool failing,
+        # never a finding about the data.
+        info = result.exception_info or {}
+        message = info.get("exception_message") or next(
+            (v.get("exception_message") for v in info.values() if isinstance(v, dict)), "no result")
+        raise RuntimeError(f"{expectation.expectation_type} could not run: {message}")
     out = []
     for raw in result.result["details"]["failing_rows"]:
         row = {k: plain(v) if not isinstance(v, (list, tuple)) else [plain(x) for x in v] for k, v in raw.items()}
