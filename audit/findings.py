@@ -24,6 +24,7 @@ CHECKS: dict[str, str] = {
     "percent-change": "A percent change does not equal the change from the previous period",
     "not-null": "A required value is missing",
     "unique": "A key value occurs more than once",
+    "key-variant": "Key values differ only in case or spacing: one place or code written two ways",
     "in-range": "A value is outside its allowed range",
     "in-set": "A value is not in the allowed list",
     "category-sum-incomplete": "A part or total is missing, so the sum cannot be checked",
@@ -40,6 +41,7 @@ CHECKS: dict[str, str] = {
     "downgrade": "Incidents were reclassified from a violent offence category to a non-violent one",
     "renamed-column": "A column has another name than the schema's; it was read as the field it resembles",
     "formula-injection": "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula",
+    "formula-no-value": "A spreadsheet formula has no saved value, so the cell was read as missing",
 }
 
 
@@ -56,6 +58,7 @@ STANDARD_CHECKS = {
 }
 # Codes of what reading a file finds about its columns, before any expectation runs.
 RENAMED_COLUMN = "renamed-column"
+FORMULA_NO_VALUE = "formula-no-value"
 
 
 def number(value: Any) -> str:

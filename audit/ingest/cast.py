@@ -149,7 +149,11 @@ def parse_sql(field: Field, text: str) -> tuple[str, str]:
 
 
 def missing_markers(field: Field, declared: list[str]) -> list[str]:
-    return list(dict.fromkeys(declared + ([] if field.type == "string" else list(KNOWN_MISSING))))
+    """The markers read as missing in `field`: its own `missingValues` (Table Schema v2) if it has them, else the
+    dataset's, so "None reported" can be missing for an age without blanking it in a weapon column."""
+    own = field.descriptor.get("missingValues")
+    markers = list(own) if isinstance(own, list) else declared
+    return list(dict.fromkeys(markers + ([] if field.type == "string" else list(KNOWN_MISSING))))
 
 
 def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tuple[str, str, str]]:
@@ -161,9 +165,12 @@ def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tu
     named = [m for m in markers if m]
     fixes = [("missing-marker", "markers read as missing",
               f"{raw} IS NOT NULL AND {t} IN ({', '.join(map(literal, named))})")] if named else []
-    if field.type == "string":
-        return fixes
     fixes.append(("padding", "spaces around values trimmed", f"{present} AND {raw} <> {t}"))
+    if field.type == "string":
+        fixes.append(("unicode-normalisation", "text put in Unicode's composed form (NFC), so that an accented "
+                      "letter written as two code points equals the same letter written as one",
+                      f"{present} AND strlen({raw}) <> length({raw}) AND {t} <> nfc_normalize({t})"))
+        return fixes
     if field.type in ("integer", "year", "number"):
         plain = NUMBER_PATTERN if field.type == "number" else INTEGER_PATTERN
         fixes.append(("footnote-marks", "footnote marks after numbers removed",
@@ -206,7 +213,9 @@ def count_normalisations(con: duckdb.DuckDBPyConnection, raw: str, dataset: Data
 def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]:
     """(typed value, bad-cell flag) for one field read from file column `column`."""
     raw = ident(column)
-    text = f"trim({raw})" if field.type != "string" else raw
+    # Text is trimmed and composed (NFC) too: "Baltimore " and "Baltimore", or an accent written as one code point
+    # or two, are one value to a reader, so they are one value to keys, diffs and checks. Each fix is recorded.
+    text = f"trim({raw})" if field.type != "string" else f"nfc_normalize(trim({raw}))"
     is_missing = f"({raw} IS NULL OR trim({raw}) IN ({', '.join(map(literal, missing))}))" if missing else f"({raw} IS NULL)"
     typed, ok = parse_sql(field, text)
     value = f"CASE WHEN {is_missing} THEN NULL ELSE {typed} END"
@@ -222,9 +231,11 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
     # testing the ends is far cheaper than trimming).
     unpadded = f"NOT (prefix({raw}, ' ') OR suffix({raw}, ' '))"
     if field.type == "string":
-        if not missing:
-            return "true", raw
-        return f"({raw} IS NULL OR ({unpadded} AND {raw} NOT IN ({', '.join(map(literal, missing))})))", raw
+        # Plain text is unpadded and ASCII (as bytes as characters): it needs no trimming or composing.
+        condition = f"{unpadded} AND strlen({raw}) = length({raw})"
+        if missing:
+            condition += f" AND {raw} NOT IN ({', '.join(map(literal, missing))})"
+        return f"({raw} IS NULL OR ({condition}))", raw
     if field.type in ("integer", "year"):
         pattern = PLAIN_INTEGER[field.duckdb_type]
     elif field.type == "number" and field.decimal_char == ".":

@@ -101,6 +101,9 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     if key:
         out.append({"type": "expect_primary_key_to_be_unique",
                     "kwargs": {"columns": key, **({"blank_allowed": blank_allowed} if blank_allowed else {})}})
+        text = [k for k in key if dataset.field(k).type == "string"]
+        if text:
+            out.append({"type": "expect_key_values_not_to_differ_only_in_form", "kwargs": {"columns": key, "text": text}})
     for f in dataset.fields:
         constraints = f.descriptor.get("constraints") or {}
         if constraints.get("required") and f.name not in key:

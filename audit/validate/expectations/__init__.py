@@ -8,7 +8,7 @@ from audit.validate.expectations.arithmetic import (ExpectColumnValuesToEqualPer
                                                     ExpectColumnValuesToEqualSumOfColumns)
 from audit.validate.expectations.base import RowCheckExpectation
 from audit.validate.expectations.cells import (ExpectColumnValuesToBePresent, ExpectColumnValuesToBeSafeInSpreadsheets,
-                                               ExpectPrimaryKeyToBeUnique)
+                                               ExpectKeyValuesNotToDifferOnlyInForm, ExpectPrimaryKeyToBeUnique)
 from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import (
     ExpectColumnValuesToHaveACategory,
@@ -27,6 +27,7 @@ __all__ = [
     "RowCheckExpectation",
     "ExpectColumnValuesToBeSafeInSpreadsheets",
     "ExpectPrimaryKeyToBeUnique",
+    "ExpectKeyValuesNotToDifferOnlyInForm",
     "ExpectColumnValuesToBePresent",
     "ExpectColumnValuesToEqualSumOfColumns",
     "ExpectColumnValuesToEqualRate",

@@ -73,3 +73,34 @@ class ExpectColumnValuesToBePresent(RowCheckExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return f"{label(self.column)} is missing, but every row must have it"
+
+
+class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
+    """No two keys differ only in the case or spacing of their text (`Baltimore`, `BALTIMORE`, `Baltimore  City`
+    against `Baltimore City`): to a reader they are one place, to a key two. One finding per group of such keys,
+    naming every form. Added for every dataset whose primary key has a text field."""
+
+    columns: list[str]
+    text: list[str]          # the key's text fields, compared case- and spacing-blind
+    success_keys: ClassVar[Tuple[str, ...]] = ("columns", "text")
+    check: ClassVar[str] = "key-variant"
+
+    def read_columns(self) -> list[str]:
+        return list(self.columns)
+
+    def failing_rows_query(self) -> str:
+        folded = ", ".join(f"lower(regexp_replace(trim({ident(c)}), '\\s+', ' ', 'g'))" if c in self.text
+                           else f"{ident(c)}::VARCHAR" for c in self.columns)
+        given = ", ".join(f"{ident(c)}::VARCHAR" for c in self.columns)
+        return (f"WITH b AS (SELECT *, [{folded}]::VARCHAR[] AS __folded, [{given}]::VARCHAR[] AS __given FROM {{batch}}), "
+                f"g AS (SELECT __folded, string_agg(DISTINCT array_to_string(__given, ' + '), '; ' ORDER BY "
+                f"array_to_string(__given, ' + ')) AS __forms, count(DISTINCT __given) AS __count FROM b "
+                f"GROUP BY __folded HAVING count(DISTINCT __given) > 1) "
+                f"SELECT b.* EXCLUDE (__folded, __given), 'one form of each key' AS __expected, g.__forms AS __observed, "
+                f"g.__count "
+                f"FROM b JOIN g ON b.__folded IS NOT DISTINCT FROM g.__folded "
+                f"QUALIFY row_number() OVER (PARTITION BY b.__folded ORDER BY b.__given) = 1")
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        return (f"{row['__count']} keys differ only in case or spacing ({row['__observed']}): a reader sees one "
+                f"{' + '.join(label(c) for c in self.columns)}, the data has {row['__count']}")
