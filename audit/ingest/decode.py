@@ -56,7 +56,7 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
             notes.append(Normalisation("byte-order-mark", f"a byte-order mark ({name.upper()}) was removed", count=1))
             break
     if encoding == "utf-16":
-        return Prepared(_rewrite(path, work_dir, "utf-16", notes), notes, [], file_sha256(path))
+        return Prepared(_rewrite(path, work_dir, "utf-16"), notes, [], file_sha256(path))
     crlf = lf = cr = 0
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -96,19 +96,24 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
             decoder.decode(b"", final=True)  # a character cut off by the end of the file
         except UnicodeDecodeError:
             bad_utf8 = (lines_before + 1, tail[-1:])
-    if bad_utf8 is not None:
-        row, byte = bad_utf8
-        text = byte.decode("cp1252", errors="replace")
-        notes.append(Normalisation("encoding", f"the file is not UTF-8; it was read as Windows-1252 (Latin-1), "
-                                   f"first at row {row}: byte 0x{byte.hex()} read as {text!r}"))
-        encoding = "cp1252"
     kinds = sum(1 for n in (crlf, lf, cr) if n)
     if kinds > 1 or cr:
         notes.append(Normalisation("line-endings", f"line endings were made uniform ({crlf:,} CRLF, {lf:,} LF, "
                                    f"{cr:,} CR alone)", count=crlf + lf + cr))
     readable = path
-    if encoding == "cp1252" or kinds > 1 or cr:
-        readable = _rewrite(path, work_dir, encoding, notes)
+    if bad_utf8 is not None:
+        # Only the bytes that are not UTF-8 are read as Windows-1252: one stray byte in a UTF-8 file must not
+        # turn every accented letter elsewhere into mojibake (Montréal into MontrÃ©al). A file written in
+        # Windows-1252 throughout is read the same way, byte by byte.
+        stray = _StrayBytes()
+        readable = _rewrite(path, work_dir, encoding, stray)
+        row, byte = bad_utf8
+        notes.append(Normalisation("encoding", f"{stray.count:,} byte(s) that are not UTF-8 were read as Windows-1252 "
+                                   f"(Latin-1), each in its own cell, the rest as UTF-8; first at row {row}: byte "
+                                   f"0x{byte.hex()} read as {byte.decode('cp1252', errors='replace')!r}",
+                                   count=stray.count))
+    elif kinds > 1 or cr:
+        readable = _rewrite(path, work_dir, encoding)
     return Prepared(readable, notes, blanks, digest.hexdigest())
 
 
@@ -130,11 +135,30 @@ def _may_hold_blank_or_long_line(data: bytes) -> bool:
     return any(data.find(b"\n", start, start + half) < 0 for start in range(0, len(data) - half + 1, half))
 
 
-def _rewrite(path: Path, work_dir: Path, encoding: str, notes: list[Normalisation]) -> Path:
-    """A UTF-8 copy of `path` with LF line endings. Windows-1252's five unassigned bytes are read as Latin-1."""
+class _StrayBytes:
+    """A decoding error handler: each byte that is not UTF-8 read as Windows-1252 (its five unassigned bytes as
+    Latin-1), counted."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.name = f"audit-stray-bytes-{id(self)}"
+        codecs.register_error(self.name, self)
+
+    def __call__(self, error: UnicodeDecodeError) -> tuple[str, int]:
+        # One byte at a time: the decoder calls again for the next, which may begin a valid character.
+        byte = error.object[error.start:error.start + 1]
+        self.count += 1
+        try:
+            return byte.decode("cp1252"), error.start + 1
+        except UnicodeDecodeError:
+            return byte.decode("latin-1"), error.start + 1
+
+
+def _rewrite(path: Path, work_dir: Path, encoding: str, stray: _StrayBytes | None = None) -> Path:
+    """A UTF-8 copy of `path` with LF line endings; with `stray`, bytes that are not UTF-8 are read by it."""
     work_dir.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkstemp(prefix="normalised-", suffix=".csv", dir=work_dir)[1])
-    errors = "strict" if encoding != "cp1252" else "latin1-fallback"
+    errors = stray.name if stray else "strict"
     with path.open("r", encoding=encoding, errors=errors, newline="") as source, \
             target.open("w", encoding="utf-8", newline="\n") as out:
         pending_cr = False
@@ -144,10 +168,3 @@ def _rewrite(path: Path, work_dir: Path, encoding: str, notes: list[Normalisatio
             pending_cr = text.endswith("\r")
             out.write(text.replace("\r\n", "\n").replace("\r", "\n"))
     return target
-
-
-def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
-    return error.object[error.start:error.end].decode("latin-1"), error.end
-
-
-codecs.register_error("latin1-fallback", _latin1_fallback)
