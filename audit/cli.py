@@ -300,6 +300,8 @@ def init(dataset: str, file: Path, force: bool, threshold: float, workspace) -> 
     result = init_dataset(workspace, dataset, file, force, threshold / 100)
     profile = result.profile
     click.echo(f"{file.name}: {profile.rows} rows, {len(profile.columns)} columns")
+    for f in result.read_findings:
+        click.echo(f"{f.check}: {f.message}")
     click.echo(f"key proposed: {key_text(profile)}")
     for p in result.proposals:
         click.echo("\n".join(rule_lines(p)))

@@ -47,4 +47,4 @@ def load_release(
     read.drop(con)
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
     return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, table=table,
-                         normalisations=tuple(read.normalisations + cells), findings=tuple(findings))
+                         normalisations=tuple(read.normalisations + cells), findings=tuple(read.findings + findings))

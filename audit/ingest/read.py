@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -21,6 +21,7 @@ import duckdb
 from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.files import file_sha256
+from audit.findings import ERROR, FORMULA_NO_VALUE, Finding
 from audit.ingest.decode import prepare_text
 from audit.ingest.layout import locate
 from audit.ingest.normalise import Normalisation
@@ -40,6 +41,7 @@ class RawTable:
     normalisations: list[Normalisation]
     view: str                                         # the data rows (what `read_raw` was asked to make)
     cells: str                                        # the table the view reads
+    findings: list[Finding] = field(default_factory=list)   # about cells, found while reading (unsaved formulas)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the view and the cells it reads (once the typed table is made)."""
@@ -54,11 +56,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     cells = f"{table}__cells"
     suffix = path.suffix.lower()
     blanks: list[int] = []
+    unsaved: list[tuple[int, int, str]] = []
     if suffix in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:
         sha256 = file_sha256(path)
         from audit.ingest.spreadsheet import read_workbook
 
-        notes = read_workbook(con, path, dataset.resource.get("sheet") if dataset else None, cells)
+        book = read_workbook(con, path, dataset.resource.get("sheet") if dataset else None, cells)
+        notes, unsaved = book.notes, book.unsaved_formulas
     else:
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
             prepared = prepare_text(path, Path(work))
@@ -72,7 +76,12 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     # A plain filtered scan keeps the table's order (DuckDB preserves insertion order without ORDER BY).
     con.execute(f"CREATE VIEW {ident(table)} AS SELECT {row} AS {ROW_COLUMN}, {columns} "
                 f"FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND {layout.last}")
-    return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells)
+    findings = [Finding(FORMULA_NO_VALUE, ERROR, {}, [layout.names[c]], "the formula's saved value", formula,
+                        f"row {row}, column {layout.names[c]!r}: a formula ({formula}) whose workbook holds no saved "
+                        "value was read as missing; open the workbook in a spreadsheet program and save it, so the "
+                        "value is stored")
+                for row, c, formula in unsaved if layout.first < row <= layout.last + 1 and c < len(layout.names)]
+    return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells, findings)
 
 
 def _file_row(rowid: int, blanks: list[int]) -> int:
@@ -139,9 +148,11 @@ def _sniffed(con: duckdb.DuckDBPyConnection, readable: Path) -> Dialect | None:
             "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, sample_size = 20480)", [str(readable)]).fetchone()
     except duckdb.Error:
         return None
-    if not delimiter or len(delimiter) != 1:
+    # Only a quoted dialect with its own escape character (a backslash) is a reason to read differently: a
+    # sniffer that gives up on quoting would read a file whose quote is never closed as if nothing were wrong.
+    if not all(isinstance(c, str) and len(c) == 1 and c != "\0" for c in (delimiter, quote, escape)) or escape == quote:
         return None
-    return Dialect(delimiter, quote or '"', escape or quote or '"')
+    return Dialect(delimiter, quote, escape)
 
 
 def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str) -> list[Normalisation]:

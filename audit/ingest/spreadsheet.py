@@ -1,8 +1,17 @@
 """Spreadsheets (.xlsx with openpyxl, Excel 97 .xls with xlrd) as text cells c1..cN, as a person sees them:
-whole numbers without '.0', dates in ISO form, merged cells filled with their value."""
+whole numbers without '.0', dates in ISO form, merged cells filled with their value.
+
+Within bounds: a workbook is refused (exit 2) before it is unpacked when its parts would unpack past
+MAX_UNPACKED bytes or compress suspiciously well (a zip bomb), and a sheet whose extent passes MAX_CELLS
+(one stray cell at XFD1048576 makes a 5 KB sheet 17 billion cells) is refused before its rows are built.
+A formula cell whose workbook holds no saved value (written by a program that does not calculate) is
+read as missing and reported as a `formula-no-value` finding, never silently.
+"""
 
 from __future__ import annotations
 
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +22,25 @@ from audit.ingest.normalise import Normalisation
 from audit.sql import ident
 
 MERGE_LIMIT = 20 << 20  # above this size, .xlsx is read streaming (merged cells then stay as Excel stores them)
+MAX_CELLS = 50_000_000        # rows x columns of the sheet read; a crime table of 2 million rows x 25 columns fits
+MAX_UNPACKED = 2 << 30        # bytes the workbook's parts unpack to
+MAX_RATIO = 200               # unpacked / packed beyond this, on a large part, is a zip bomb (XML packs ~10-20x)
 
 
-def read_workbook(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, cells: str) -> list[Normalisation]:
+@dataclass
+class Workbook:
+    notes: list[Normalisation]
+    unsaved_formulas: list[tuple[int, int, str]] = field(default_factory=list)  # (sheet row, column index, formula)
+
+
+def read_workbook(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, cells: str) -> Workbook:
+    unsaved: list[tuple[int, int, str]] = []
     if path.suffix.lower() == ".xls":
         rows, merges, sheets, name = _xls_rows(path, sheet)
     else:
+        _refuse_zip_bomb(path)
         rows, merges, sheets, name = _xlsx_rows(path, sheet)
+        unsaved = _unsaved_formulas(path, name, rows)
     notes = []
     if len(sheets) > 1:
         notes.append(Normalisation("sheet", f"the workbook has {len(sheets)} sheets ({', '.join(sheets)}); "
@@ -46,7 +67,47 @@ def read_workbook(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None,
         con.execute(f"CREATE TABLE {ident(cells)} AS SELECT * FROM __sheet_rows")
     finally:
         con.unregister("__sheet_rows")
-    return notes
+    return Workbook(notes, unsaved)
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"cannot read as an Excel workbook: {exc}", file=str(path)) from exc
+    unpacked = sum(p.file_size for p in parts)
+    bomb = next((p for p in parts if p.file_size > 64 << 20 and p.file_size > MAX_RATIO * max(p.compress_size, 1)), None)
+    if unpacked > MAX_UNPACKED or bomb:
+        what = (f"its part {bomb.filename} unpacks {bomb.file_size / max(bomb.compress_size, 1):,.0f} times larger"
+                if bomb else f"its parts unpack to {unpacked:,} bytes")
+        raise InputError(f"the workbook is refused before it is unpacked: {what} (the limit is {MAX_UNPACKED:,} bytes "
+                         f"and {MAX_RATIO}x); it is damaged or a zip bomb, not a table", file=str(path))
+
+
+def _refuse_extent(path: Path, rows: int, columns: int) -> None:
+    if rows * columns > MAX_CELLS:
+        raise InputError(f"the sheet spans {rows:,} rows x {columns:,} columns ({rows * columns:,} cells, the limit is "
+                         f"{MAX_CELLS:,}): a cell far outside the table (delete the empty rows and columns after it) "
+                         "or not a table", file=str(path))
+
+
+def _unsaved_formulas(path: Path, sheet: str, rows: list[list[str | None]]) -> list[tuple[int, int, str]]:
+    """Formula cells that were read as missing because the workbook stores no value for them."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found = []
+        for r, formulas in enumerate(book[sheet].iter_rows(values_only=True)):
+            if r >= len(rows):
+                break
+            for c, formula in enumerate(formulas):
+                if isinstance(formula, str) and formula.startswith("=") and (c >= len(rows[r]) or rows[r][c] is None):
+                    found.append((r + 1, c, formula))
+        return found
+    finally:
+        book.close()
 
 
 def _pick(path: Path, names: list[str], sheet: str | None) -> str:
@@ -65,7 +126,15 @@ def _xlsx_rows(path: Path, sheet: str | None):
         raise InputError(f"cannot read as an Excel workbook: {exc}", file=str(path)) from exc
     name = _pick(path, book.sheetnames, sheet)
     ws = book[name]
-    rows = [[cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    if not read_only:
+        _refuse_extent(path, ws.max_row or 0, ws.max_column or 0)
+    rows, cells = [], 0
+    for row in ws.iter_rows(values_only=True):  # streaming: counted as it comes, refused before it piles up
+        cells += len(row)
+        if cells > MAX_CELLS:
+            raise InputError(f"the sheet passes {MAX_CELLS:,} cells by row {len(rows) + 1:,} ({len(row):,} columns "
+                             "wide): a cell far outside the table, or not a table", file=str(path), row=len(rows) + 1)
+        rows.append([cell_text(v) for v in row])
     merges = [] if read_only else [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
                                    for m in ws.merged_cells.ranges]
     sheets = list(book.sheetnames)
@@ -82,6 +151,7 @@ def _xls_rows(path: Path, sheet: str | None):
         raise InputError(f"cannot read as an Excel 97 (.xls) workbook: {exc}", file=str(path)) from exc
     name = _pick(path, book.sheet_names(), sheet)
     ws = book.sheet_by_name(name)
+    _refuse_extent(path, ws.nrows, ws.ncols)
     rows = []
     for r in range(ws.nrows):
         row = []

@@ -21,9 +21,10 @@ from typing import Any
 import yaml
 
 from audit.errors import ConfigError, InputError
+from audit.findings import Finding
 from audit.ingest.read import read_raw
 from audit.init.arithmetic import Candidate, Change, Rate, Sum, find_changes, find_rates, find_sums, take_sample
-from audit.init.evidence import Proposal, Rejected, decide, list_exceptions, tally
+from audit.init.evidence import MIN_CHECKED, Proposal, Rejected, decide, list_exceptions, tally
 from audit.init.profile import Profile, create_typed, field_format, profile_table
 from audit.labels import plain_label
 from audit.sql import ident
@@ -40,6 +41,7 @@ class InitResult:
     proposals: list[Proposal]
     rejected: list[Rejected] = field(default_factory=list)
     threshold: float = THRESHOLD
+    read_findings: list[Finding] = field(default_factory=list)   # what reading the file found (unsaved formulas)
 
     @property
     def sums(self) -> list[Sum]:
@@ -71,6 +73,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         read = read_raw(con, source, None, "raw_rows")
         con.execute("CREATE TABLE raw AS SELECT * FROM raw_rows")
         read.drop(con)
+        read_findings = read.findings
         profile = profile_table(con, "raw")
         create_typed(con, "raw", profile, "typed")
         proposals, rejected = find_rules(con, "typed", profile, threshold)
@@ -82,7 +85,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
     header = _descriptor_comment(source, profile, proposals, rejected)
     descriptor_path.write_text(header + yaml.safe_dump(descriptor, sort_keys=False, allow_unicode=True), encoding="utf-8")
     suite_path.write_text(json.dumps(suite, indent=2, default=str) + "\n", encoding="utf-8")
-    return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold)
+    return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings)
 
 
 def find_rules(con, table: str, profile: Profile, threshold: float) -> tuple[list[Proposal], list[Rejected]]:
@@ -219,7 +222,10 @@ def rule_lines(p: Proposal, shown: int = 5) -> list[str]:
 
 
 def rejected_line(r: Rejected) -> str:
-    share = (r.checked - r.broken) / r.checked if r.checked else 0
+    if r.checked < MIN_CHECKED:
+        return (f"not proposed: {r.candidate.kind} {r.candidate} can be checked in only {r.checked:,} row(s), "
+                "too few to tell a rule from a coincidence")
+    share = (r.checked - r.broken) / r.checked
     return (f"not proposed: {r.candidate.kind} {r.candidate} holds in only {r.checked - r.broken:,} of "
             f"{r.checked:,} rows ({share:.0%})")
 

@@ -178,7 +178,11 @@ def candidate_keys(con, raw: str, profile: Profile) -> tuple[list[list[str]], Ke
         if c.type in ("string", "date", "datetime") or c.year_like:
             return True
         return c.type == "integer" and c.distinct == profile.rows - c.nulls  # an identifier
-    pool = [c for c in profile.columns if usable(c)][:12]  # 12 columns make 1,000-odd sets of up to 4
+    usable_columns = [c for c in profile.columns if usable(c)]
+    text_first = [c for c in usable_columns if c.type != "integer" or c.year_like][:12]  # 1,000-odd sets of up to 4
+    # A whole-number id is tried only when no text, date or period set identifies the rows: a count whose
+    # values happen to differ in every row must not become the key.
+    pools = [text_first, [c for c in usable_columns if c.type == "integer" and not c.year_like][:4] + text_first[:8]]
 
     def rank(combo: tuple[Column, ...]) -> tuple:
         # Fewer blank parts; a place with a period; text before numbers; earlier in the file.
@@ -187,17 +191,21 @@ def candidate_keys(con, raw: str, profile: Profile) -> tuple[list[list[str]], Ke
 
     found: list[tuple[Column, ...]] = []
     best_repeats: tuple[int, tuple] | None = None
-    for size in range(1, MAX_KEY_PARTS + 1):
-        for combo in itertools.combinations(pool, size):
-            if size > 1 and any(c.distinct == profile.rows for c in combo):
-                continue  # a single unique column already covers it
-            if any({c.name for c in f} <= {c.name for c in combo} for f in found):
-                continue
-            repeats = _repeats(con, raw, [c.header for c in combo], profile.rows)
-            if repeats == 0:
-                found.append(combo)
-            elif best_repeats is None or (repeats, rank(combo)) < (best_repeats[0], rank(best_repeats[1])):
-                best_repeats = (repeats, combo)
+    for pool in pools:
+        for size in range(1, MAX_KEY_PARTS + 1):
+            for combo in itertools.combinations(pool, size):
+                if size > 1 and any(c.distinct == profile.rows for c in combo):
+                    continue  # a single unique column already covers it
+                if any({c.name for c in f} <= {c.name for c in combo} for f in found):
+                    continue
+                repeats = _repeats(con, raw, [c.header for c in combo], profile.rows)
+                if repeats == 0:
+                    found.append(combo)
+                elif pool is pools[0] and (best_repeats is None
+                                           or (repeats, rank(combo)) < (best_repeats[0], rank(best_repeats[1]))):
+                    best_repeats = (repeats, combo)
+            if found:
+                break
         if found:
             break
     keys = sorted(found, key=rank)

@@ -25,7 +25,8 @@ from audit.formulas import spreadsheet_safe_sql
 REPORT_PAGE = "report.html"
 # Field properties that only tell ingest how to read the incoming file: the published
 # CSV is clean, so its schema must not carry them.
-INGEST_ONLY_PROPERTIES = ("aliases", "groupChar", "decimalChar", "bareNumber", "trueValues", "falseValues")
+INGEST_ONLY_PROPERTIES = ("aliases", "groupChar", "decimalChar", "bareNumber", "trueValues", "falseValues",
+                          "missingValues")
 
 FINDINGS_SCHEMA = {
     "fields": [
