@@ -109,7 +109,8 @@ class Dataset:
         names = {f["name"] for f in schema["fields"]}
         missing = [k for k in self.primary_key if k not in names]
         if not self.primary_key or missing:
-            raise ConfigError(f"{where}: primaryKey must name schema fields (missing: {missing})")
+            raise ConfigError(f"{where}: primaryKey (or matchKey, for rows that may repeat) must name schema fields "
+                              f"(missing: {missing})")
         path = self.resource.get("path")
         if path is not None and not safe_package_path(path):
             raise ConfigError(f"{where}: resource path {path!r} must be a relative path inside the package "
@@ -164,8 +165,16 @@ class Dataset:
 
     @property
     def primary_key(self) -> list[str]:
-        key = self.schema.get("primaryKey") or []
+        """The fields that identify a row: the schema's primaryKey, or its matchKey when rows may repeat."""
+        key = self.schema.get("primaryKey") or self.schema.get("matchKey") or []
         return [key] if isinstance(key, str) else list(key)
+
+    @property
+    def key_is_unique(self) -> bool:
+        """Whether the key is a primaryKey (every row unique, checked) rather than a matchKey: the fields that
+        match rows between releases in a table where some rows repeat (incidents with no id; two victims of one
+        incident). Rows that repeat a matchKey are matched in their order in the file."""
+        return bool(self.schema.get("primaryKey"))
 
     @property
     def blank_key_parts(self) -> list[str]:

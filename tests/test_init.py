@@ -87,6 +87,9 @@ def test_init_reads_month_first_dates_and_missing_markers(workspace, run, tmp_pa
     schema = yaml.safe_load((workspace.root / "datapackages" / "sun-larceny" / "datapackage.yaml").read_text())["resources"][0]["schema"]
     fields = {f["name"]: f for f in schema["fields"]}
     assert (fields["crime_date"]["type"], fields["crime_date"]["format"]) == ("date", "%m/%d/%Y")
-    assert fields["age"]["type"] == "string"  # "None reported" is text, not a missing marker we assume
+    # "None reported" among ages is the age column's own missing marker (Table Schema v2's field missingValues):
+    # other columns, where the same words may be a value, keep them as text.
+    assert (fields["age"]["type"], fields["age"]["missingValues"]) == ("integer", ["", "NA", "None reported"])
+    assert "missingValues" not in fields["description"]
     assert "NA" in schema["missingValues"]
     assert pipeline.check(workspace, "sun-larceny", table).success

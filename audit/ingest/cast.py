@@ -116,8 +116,10 @@ def parse_sql(field: Field, text: str) -> tuple[str, str]:
             clean = f"replace({clean}, {literal(field.group_char)}, '')"
         if field.type == "number" and field.decimal_char != ".":
             clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
-        if field.descriptor.get("bareNumber") is False:  # Table Schema: text around the number is dropped
-            clean = f"regexp_replace({clean}, '^[^0-9.+-]+|[^0-9.]+$', '', 'g')"
+        if field.descriptor.get("bareNumber") is False:
+            # Table Schema lets any text around the number go; only a percent or currency sign is dropped here,
+            # so "100 BLOCK N AVE" stays an error, never the number 100.
+            clean = f"regexp_replace(regexp_replace({clean}, '\\s*%$', ''), '^([+-]?)[$€£¥]\\s*', '\\1')"
         if field.type != "number":
             clean = f"regexp_replace({clean}, '\\.0+$', '')"  # 1960.0, as spreadsheets export whole numbers
             # 5e+05 (as R writes 500000) is a whole number; 1.5e+00 is not, and stays an error.
@@ -185,8 +187,8 @@ def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tu
         fixes.append(("scientific-notation", "whole numbers written in scientific notation (5e+05) read as integers",
                       f"{present} AND regexp_full_match({t}, {literal(SCIENTIFIC)})"))
     if field.type == "number" and field.descriptor.get("bareNumber") is False:
-        fixes.append(("number-signs", "signs around numbers (%, $) dropped, as the field's bareNumber: false says",
-                      f"{present} AND regexp_matches({t}, '^[^0-9.+-]|[^0-9.]$')"))
+        fixes.append(("number-signs", "percent and currency signs around numbers dropped (the field's bareNumber: "
+                      "false)", f"{present} AND regexp_matches({t}, '%$|^[+-]?[$€£¥]')"))
     return fixes
 
 

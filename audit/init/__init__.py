@@ -111,12 +111,11 @@ def find_rules(con, table: str, profile: Profile, threshold: float) -> tuple[lis
     rates, more = settle(find_rates(sample, rate_columns, counts, decimals))
     rejected += more
     proposals = sums + rates
-    if period:
-        taken = {p.candidate.target for p in proposals}
-        changing = [c for c in numbers if c not in taken]
-        changes, more = settle(find_changes(sample, changing, counts + numbers, period, group_by, decimals))
-        proposals += changes
-        rejected += more
+    taken = {p.candidate.target for p in proposals}
+    changing = [c for c in numbers if c not in taken]
+    changes, more = settle(find_changes(sample, changing, counts + numbers, period, group_by, decimals))
+    proposals += changes
+    rejected += more
     label = {c.name: c.header for c in profile.columns}.get
     for p in proposals:
         list_exceptions(con, table, p, lambda n: label(n) or n)
@@ -136,10 +135,13 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
         f.update(field_format(c.format))
         if c.name in units:
             f["unit"] = units[c.name]
+        if c.missing_values:  # this column's own markers (Table Schema v2), beside the table's
+            f["missingValues"] = profile.missing_values + c.missing_values
         if c.name in blank_parts:
             f["constraints"] = {"required": False}  # a blank key part: one group of rows (e.g. national totals)
         fields.append(f)
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": keys}
+    repeats = bool(profile.key and profile.key.repeats)
+    schema: dict[str, Any] = {"fields": fields, "matchKey" if repeats else "primaryKey": keys}
     if profile.missing_values != [""]:
         schema["missingValues"] = profile.missing_values
     return {
@@ -204,8 +206,9 @@ def key_text(profile: Profile) -> str:
     if key.blank_parts:
         text += f" ({', '.join(key.blank_parts)} blank in one group of rows, e.g. totals)"
     if key.repeats:
-        text += (f"; no set of columns identifies every row: {key.repeats:,} row(s) repeat another's key, and "
-                 "check reports each as `unique` until you choose a key that tells them apart or waive them")
+        text += (f"; no set of columns identifies every row: {key.repeats:,} row(s) repeat another's values of it, "
+                 "so it is written as the matchKey (not a primaryKey, which must be unique): rows that repeat it are "
+                 "matched between releases in their order in the file")
     return text
 
 

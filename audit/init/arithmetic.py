@@ -81,9 +81,10 @@ class Rate:
 class Change:
     column: str
     of: str
-    period: str
-    group_by: tuple[str, ...]
+    period: str | None                  # the previous value is `of` in the place's previous period ...
+    group_by: tuple[str, ...] = ()
     decimals: int | None = None
+    base: str | None = None             # ... or another column of the same row
     kind = "percent change"
 
     @property
@@ -91,15 +92,18 @@ class Change:
         return self.column
 
     def expectation(self) -> tuple[str, dict[str, Any]]:
-        kwargs: dict[str, Any] = {"column": self.column, "of": self.of, "period": self.period,
-                                  "group_by": list(self.group_by)}
+        kwargs: dict[str, Any] = {"column": self.column, "of": self.of}
+        if self.base is not None:
+            kwargs["base"] = self.base
+        else:
+            kwargs.update(period=self.period, group_by=list(self.group_by))
         if self.decimals is not None:
             kwargs["decimals"] = self.decimals
         return "expect_column_values_to_equal_percent_change", kwargs
 
     def __str__(self) -> str:
-        return (f"{self.column} = percent change of {self.of} from the previous {self.period}"
-                + _precision(self.decimals))
+        since = f"from {self.base}" if self.base is not None else f"from the previous {self.period}"
+        return f"{self.column} = percent change of {self.of} {since}" + _precision(self.decimals)
 
 
 def _precision(decimals: int | None) -> str:
@@ -126,11 +130,13 @@ def take_sample(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], 
     values = ", ".join(f"{ident(c)}::DOUBLE" for c in columns) or "NULL"
     extra = f", {ident(period)}::DOUBLE" if period else ", NULL"
     group = f"concat_ws('|', {', '.join(f'{ident(g)}::VARCHAR' for g in group_by)})" if group_by else "''"
-    if period:
+    if period and group_by:
         query = (f"WITH places AS (SELECT DISTINCT {group} AS g FROM {ident(table)}), "
                  f"picked AS (SELECT g FROM places USING SAMPLE reservoir(60 ROWS) REPEATABLE (7)) "
-                 f"SELECT {values}{extra}, {group} FROM {ident(table)} WHERE {group} IN (SELECT g FROM picked) "
-                 f"ORDER BY {group}, {ident(period)} LIMIT {SAMPLE_ROWS * 4}")
+                 f"SELECT {values}{extra}, {group} AS g FROM {ident(table)} WHERE {group} IN (SELECT g FROM picked) "
+                 f"ORDER BY g, {ident(period)} LIMIT {SAMPLE_ROWS * 4}")
+    elif period:  # one series: the table itself, in period order
+        query = f"SELECT {values}{extra}, '' FROM {ident(table)} ORDER BY {ident(period)} LIMIT {SAMPLE_ROWS * 4}"
     else:
         query = (f"SELECT {values}{extra}, {group} FROM {ident(table)} "
                  f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7)")
@@ -149,6 +155,8 @@ def _subsamples(sample: Sample) -> list[np.ndarray]:
     sets = [np.arange(n)]
     if n > SUBSAMPLE_ROWS:
         sets += [rng.choice(n, SUBSAMPLE_ROWS, replace=False) for _ in range(RANDOM_SUBSAMPLES)]
+    elif n > 2:  # a small table: every set of all rows but one, so one broken row cannot hide a rule
+        sets += [np.delete(np.arange(n), i) for i in range(n)]
     if sample.periods is not None and n:
         order = np.argsort(sample.periods, kind="stable")
         for chunk in np.array_split(order, PERIOD_BINS):
@@ -249,28 +257,40 @@ def find_rates(sample: Sample, rates: list[str], counts: list[str], decimals: di
     return found
 
 
-def find_changes(sample: Sample, changes: list[str], measures: list[str], period: str, group_by: list[str],
+def find_changes(sample: Sample, changes: list[str], measures: list[str], period: str | None, group_by: list[str],
                  decimals: dict[str, int | None]) -> list[Change]:
-    """For each column that may be a percent change, the measure whose change from the previous period it is."""
-    if sample.periods is None or len(sample.data) < 3:
-        return []
-    same_place = np.r_[False, sample.groups[1:] == sample.groups[:-1]]
+    """For each column that may be a percent change, the measure whose change it is: from the place's previous
+    period (with a period), else from another column of the same row (a 2022 count beside a 2023 count)."""
     found = []
+    same_place = (np.r_[False, sample.groups[1:] == sample.groups[:-1]]
+                  if period and sample.periods is not None and len(sample.data) else None)
     for column in changes:
         q = sample.column(column)
         best: tuple[float, Change] | None = None
+
+        def consider(x: np.ndarray, previous: np.ndarray, within: np.ndarray | bool, change: Change) -> None:
+            nonlocal best
+            usable = within & ~np.isnan(q) & ~np.isnan(x) & ~np.isnan(previous) & (previous != 0)
+            if usable.sum() < 3:
+                return
+            exact = (x[usable] - previous[usable]) / previous[usable] * 100
+            share = float((np.abs(q[usable] - exact) <= _half_unit(decimals.get(column)) + 1e-9).mean())
+            if share >= LIKELY and (best is None or share > best[0]):
+                best = (share, change)
+
         for measure in measures:
             if measure == column:
                 continue
             x = sample.column(measure)
-            previous = np.r_[np.nan, x[:-1]]
-            usable = same_place & ~np.isnan(q) & ~np.isnan(x) & ~np.isnan(previous) & (previous != 0)
-            if usable.sum() < 3:
-                continue
-            exact = (x[usable] - previous[usable]) / previous[usable] * 100
-            share = float((np.abs(q[usable] - exact) <= _half_unit(decimals.get(column)) + 1e-9).mean())
-            if share >= LIKELY and (best is None or share > best[0]):
-                best = (share, Change(column, measure, period, tuple(group_by), decimals.get(column)))
+            if same_place is not None:
+                consider(x, np.r_[np.nan, x[:-1]], same_place, Change(column, measure, period, tuple(group_by),
+                                                                      decimals.get(column)))
+        if best is None:
+            for measure in measures:
+                for base in measures:
+                    if column not in (measure, base) and measure != base:
+                        consider(sample.column(measure), sample.column(base), True,
+                                 Change(column, measure, None, (), decimals.get(column), base))
         if best:
             found.append(best[1])
     return found

@@ -101,6 +101,10 @@ def _checkable_sql(candidate: Candidate, table: str) -> str:
     if isinstance(candidate, Rate):
         return (f"SELECT * FROM {t} WHERE {ident(candidate.column)} IS NOT NULL AND {ident(candidate.count)} IS NOT NULL "
                 f"AND {ident(candidate.population)} IS NOT NULL AND {ident(candidate.population)} <> 0")
+    if candidate.base is not None:
+        of, base = ident(candidate.of), ident(candidate.base)
+        return (f"SELECT * FROM {t} WHERE {of} IS NOT NULL AND {base} IS NOT NULL AND {base} <> 0 "
+                f"AND {ident(candidate.column)} IS NOT NULL")
     partition = f"PARTITION BY {', '.join(map(ident, candidate.group_by))} " if candidate.group_by else ""
     of, period = ident(candidate.of), ident(candidate.period)
     return (f"SELECT * FROM (SELECT *, lag({of}) OVER ({partition}ORDER BY {period}) AS __prev FROM {t} "
@@ -112,7 +116,7 @@ def _own_failures(candidate: Candidate, expectation: RowCheckExpectation, tally_
     """Which failing rows count against the rule: not a sum's incomplete rows (a warning); for the tally, not a
     blank rate or change either (a column that starts later is scoped, not broken), though check reports those."""
     if isinstance(candidate, Sum):
-        return f"WHERE __check = '{expectation.check}'"
+        return f"WHERE __check = '{expectation.check}'" + (" AND __observed IS NOT NULL" if tally_only else "")
     if tally_only:
         return "WHERE __observed IS NOT NULL"
     return ""
@@ -136,9 +140,12 @@ def decide(tallies: list[Tally], threshold: float, period: str | None,
         by_target.setdefault(t.candidate.target, []).append(t)
     proposals, rejected = [], []
     for target, options in by_target.items():
-        chosen = _best_single(options, threshold, period, all_periods)
-        if chosen is None and period:
-            chosen = _best_pair(options, threshold, period)
+        single = _best_single(options, threshold, period, all_periods)
+        pair = _best_pair(options, threshold, period) if period and len(options) > 1 else None
+        # Two rules dividing the periods win when they hold in more rows than the best rule alone (which may be
+        # one of them, scoped to the periods it can be checked in).
+        held = lambda chosen: sum(p.holds for p in chosen) if chosen else -1  # noqa: E731
+        chosen = pair if held(pair) > held(single) else single
         if chosen:
             proposals += chosen
         else:
@@ -162,7 +169,8 @@ def _best_single(options: list[Tally], threshold: float, period: str | None, all
             # Checkable in a range only (a column that starts or stops): scope the rule to that range.
             seen = sorted(p for p, n in t.checked.items() if n and p is not None)
             # A change can never be checked in the first period (it has no previous one): that is no range.
-            first = all_periods[1] if isinstance(t.candidate, Change) and len(all_periods) > 1 else all_periods[0]
+            lagged = isinstance(t.candidate, Change) and t.candidate.base is None
+            first = all_periods[1] if lagged and len(all_periods) > 1 else all_periods[0]
             low = seen[0] if seen and seen[0] > first else None
             high = seen[-1] if seen and seen[-1] < all_periods[-1] else None
             scope = (low, high) if low is not None or high is not None else None

@@ -43,6 +43,7 @@ class Column:
     maximum: float | None = None
     format: str | None = None
     decimals: int | None = None     # the most decimals any of its cells is written with (numbers)
+    missing_values: list[str] = field(default_factory=list)  # markers of this column alone ("None reported")
     positional: bool = False        # a row number: 1, 2, 3 ... in file order (never a key, never a measure)
 
     def field(self) -> Field:
@@ -107,7 +108,13 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     columns = []
     for header in headers:
         kind, fmt = _narrowest_type(con, raw, header, markers)
-        columns.append(_describe(con, raw, header, field_name(header, taken), Field(header, kind, field_format(fmt)), markers))
+        own: list[str] = []
+        if kind == "string":
+            kind, fmt, own = _column_markers(con, raw, header, markers)
+        column = _describe(con, raw, header, field_name(header, taken), Field(header, kind, field_format(fmt)),
+                           markers + own)
+        column.missing_values = own
+        columns.append(column)
     profile = Profile(raw, rows, columns, markers)
     profile.keys, profile.key = candidate_keys(con, raw, profile)
     return profile
@@ -128,17 +135,36 @@ def _markers_found(con, raw: str, headers: list[str]) -> list[str]:
     return [m for m in MISSING_MARKERS if m in found or m == ""]
 
 
+def _column_markers(con, raw: str, header: str, markers: list[str]) -> tuple[str, str | None, list[str]]:
+    """A column of figures or dates with a few words among them ("None reported", "Unknown"): those words are
+    this column's own missing markers, not text, so the column keeps its type (and other columns, where the same
+    words may be values, keep theirs). At most three such words, in at most half of the cells."""
+    h = ident(header)
+    words = con.execute(
+        f"SELECT trim({h}), count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)} "
+        f"AND NOT regexp_matches({h}, '[0-9]') GROUP BY ALL ORDER BY 2 DESC LIMIT 4").fetchall()
+    (present,) = con.execute(f"SELECT count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)}").fetchone()
+    if not words or len(words) > 3 or sum(n for _, n in words) * 2 > present:
+        return "string", None, []
+    own = [w for w, _ in words]
+    kind, fmt = _narrowest_type(con, raw, header, markers + own)
+    return (kind, fmt, own) if kind != "string" else ("string", None, [])
+
+
 def _narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str, str | None]:
     present = f"NOT {_is_missing(header, markers)}"
     checks = []
     for kind, fmt in TYPE_ORDER[:-1]:
-        _, ok = parse_sql(Field(header, kind, {"format": fmt} if fmt else {}), f"trim({ident(header)})")
+        _, ok = parse_sql(Field(header, kind, field_format(fmt)), f"trim({ident(header)})")
         checks.append(f"count(*) FILTER (WHERE {present} AND NOT coalesce({ok}, false))")
     checks.append(f"count(*) FILTER (WHERE {present})")
-    *bad, present_count = con.execute(f"SELECT {', '.join(checks)} FROM {ident(raw)}").fetchone()
+    # A code written with leading zeros (zip 02134, FIPS 01001) is text: as a number it would lose them.
+    checks.append(f"count(*) FILTER (WHERE regexp_full_match(trim({ident(header)}), '0[0-9]+'))")
+    *bad, present_count, zero_led = con.execute(f"SELECT {', '.join(checks)} FROM {ident(raw)}").fetchone()
     if present_count == 0:
         return "string", None
-    return next((choice for choice, n in zip(TYPE_ORDER, bad) if n == 0), ("string", None))
+    return next((choice for choice, n in zip(TYPE_ORDER, bad)
+                 if n == 0 and not (zero_led and choice[0] in ("integer", "number"))), ("string", None))
 
 
 def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: list[str]) -> Column:
@@ -158,8 +184,9 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
             f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
             f"WHERE NOT {_is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')").fetchone()
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(raw)}").fetchone()
-    if kind == "integer" and nulls == 0 and distinct == rows > 2:
-        # A row number runs 1, 2, 3 ... (or from any start) down the file: its value minus the row's is constant.
+    if kind == "integer" and nulls == 0 and distinct == rows > 2 and low in (0, 1):
+        # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant. (Codes that
+        # merely run in order, zip codes 21201, 21202 ..., start elsewhere and are not row numbers.)
         (offsets,) = con.execute(f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}").fetchone()
         column.positional = offsets == 1
     return column
@@ -230,6 +257,7 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
     values = []
     for c in profile.columns:
         expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
-        values.append(f"CASE WHEN {_is_missing(c.header, profile.missing_values)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
+        markers = profile.missing_values + c.missing_values
+        values.append(f"CASE WHEN {_is_missing(c.header, markers)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {ident(ROW_COLUMN)}, {', '.join(values)} FROM {ident(raw)} "
                 f"ORDER BY {ident(ROW_COLUMN)}")

@@ -98,7 +98,7 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     for name in key:
         if name not in blank_allowed:
             out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": name}})
-    if key:
+    if key and dataset.key_is_unique:
         out.append({"type": "expect_primary_key_to_be_unique",
                     "kwargs": {"columns": key, **({"blank_allowed": blank_allowed} if blank_allowed else {})}})
         text = [k for k in key if dataset.field(k).type == "string"]

@@ -58,7 +58,10 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
 
     for number, expectation in enumerate(suite.expectations, 1):
         if isinstance(expectation, RowCheckExpectation):
-            named = expectation.read_columns() + where_columns(expectation.where)
+            try:
+                named = expectation.read_columns() + where_columns(expectation.where)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: expectation {number} ({expectation.expectation_type}): {exc}") from exc
             if expectation.where is not None:
                 try:
                     where_sql(expectation.where)

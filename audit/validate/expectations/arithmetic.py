@@ -21,8 +21,9 @@ RATE_MISSING = "rate-missing"
 class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
     """`column` equals the sum of `parts` in every row.
 
-    A row where the total or a part is missing (NA) cannot be checked: its sum is
-    unknown, not wrong, and is reported as a `category-sum-incomplete` warning.
+    A row where a part is missing (NA) cannot be checked: its sum is unknown, not wrong,
+    and is reported as a `category-sum-incomplete` warning. A blank total whose parts are
+    all present is a `category-sum` error: the total could have been published and was not.
     A row where every one of them is missing has nothing to compare and is skipped.
     """
 
@@ -39,10 +40,11 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
         cells = [ident(c) for c in (self.column, *self.parts)]
         known_sum = " + ".join(f"coalesce({p}, 0)" for p in cells[1:])
         some_missing = " OR ".join(f"{c} IS NULL" for c in cells)
+        part_missing = " OR ".join(f"{c} IS NULL" for c in cells[1:])
         all_missing = " AND ".join(f"{c} IS NULL" for c in cells)
         return (
             f"SELECT *, ({known_sum}) AS __expected, {cells[0]} AS __observed, "
-            f"CASE WHEN {some_missing} THEN '{INCOMPLETE}' ELSE '{self.check}' END AS __check, "
+            f"CASE WHEN {part_missing} THEN '{INCOMPLETE}' ELSE '{self.check}' END AS __check, "
             f"[{', '.join(f'{p} IS NULL' for p in cells[1:])}] AS __missing "
             f"FROM {{batch}} WHERE NOT ({all_missing}) AND (({some_missing}) OR {cells[0]} <> ({known_sum}))"
         )
@@ -58,6 +60,8 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
                 f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing, so whether "
                 f"{label(self.column)} = {parts} holds is unknown (the known parts sum to {number(expected)})"
             )
+        if observed is None:
+            return f"{label(self.column)} is missing, but {parts} are all present and sum to {number(expected)}"
         gap = observed - expected
         side = "unaccounted for" if gap > 0 else "more in the parts than in the total"
         return f"{label(self.column)} is {number(observed)} but {parts} sum to {number(expected)} ({number(abs(gap))} {side})"
@@ -126,30 +130,35 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
 
 
 class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
-    """`column` equals the percent change of `of` from the previous period of the same place:
-    (x_t - x_(t-1)) / x_(t-1) x 100, along the series of each `group_by` group ordered by `period`,
-    at the precision it is published at (as for rates: `decimals`, `tolerance`, or read from the values).
+    """`column` equals the percent change of `of` from its previous value: (x - x_before) / x_before x 100, at the
+    precision it is published at (as for rates: `decimals`, `tolerance`, or read from the values).
 
-    The first row of a series has no previous period and is not checked; nor is a row whose previous
-    value is 0 or missing (the change is undefined). A blank change where both values are present
-    is a finding. Rows are ordered by period, never by their place in the file.
+    The previous value is either `of` in the previous period of the same place (`period`, and the place's
+    `group_by` columns: rows are ordered by period, never by their place in the file), or another column of the
+    same row (`base`: a zip-code table's 2022 count beside its 2023 count). A row with no previous value, or a
+    previous value of 0, is not checked (the change is undefined). A blank change where both values are present
+    is a finding.
     """
 
     column: str
     of: str
-    period: str
+    period: Optional[str] = None
     group_by: list[str] = []
+    base: Optional[str] = None
     decimals: Optional[int] = None
     tolerance: Optional[float] = None
-    success_keys: ClassVar[Tuple[str, ...]] = ("column", "of", "period", "group_by", "decimals", "tolerance")
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "of", "period", "group_by", "base", "decimals", "tolerance")
     check: ClassVar[str] = "percent-change"
 
     def read_columns(self) -> list[str]:
-        return list(dict.fromkeys([self.column, self.of, self.period, *self.group_by]))
+        if (self.period is None) == (self.base is None):
+            raise ValueError("a percent change names either `period` (the previous period) or `base` (a column)")
+        return list(dict.fromkeys([self.column, self.of, *([self.period] if self.period else [self.base]),
+                                   *self.group_by]))
 
     def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
         key = {k: row[k] for k in primary_key if k in row}
-        return key or {k: row.get(k) for k in [*self.group_by, self.period]}
+        return key or {k: row.get(k) for k in [*self.group_by, *([self.period] if self.period else [])]}
 
     def _allowed(self, value: str) -> str:
         if self.tolerance is not None:
@@ -159,9 +168,7 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         return f"coalesce(0.5 * 10 ** (-greatest({decimals_sql(value)}, __usual_decimals)), 0.0)"
 
     def failing_rows_query(self) -> str:
-        of, pct, period = ident(self.of), ident(self.column), ident(self.period)
-        partition = f"PARTITION BY {', '.join(map(ident, self.group_by))} " if self.group_by else ""
-        window = f"({partition}ORDER BY {period})"
+        of, pct = ident(self.of), ident(self.column)
         exact = f"(({of} - __previous)::DOUBLE / __previous * 100)"
         # A change of a published rounded figure (a rate to 1 decimal) may have been worked out from the
         # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
@@ -169,22 +176,37 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         allowed = f"({self._allowed(pct)} + {inputs} + 1e-9 * abs({exact}))"
         rounded = ("CASE WHEN typeof({c}) IN ('DOUBLE', 'FLOAT') OR typeof({c}) LIKE 'DECIMAL%' THEN 0.5 * 10 ** "
                    "(-greatest({d}, mode({d}) OVER ())) ELSE 0 END")
-        half = rounded.format(c=of, d=decimals_sql(of))
+        half = f"coalesce({rounded.format(c=of, d=decimals_sql(of))}, 0.0)"
+        usual = f"mode({decimals_sql(pct)}) OVER () AS __usual_decimals"
+        if self.base is not None:
+            base = ident(self.base)
+            previous = (f"SELECT *, {base} AS __previous, NULL AS __previous_period, "
+                        f"coalesce({rounded.format(c=base, d=decimals_sql(base))}, 0.0) AS __previous_half, {usual} "
+                        f"FROM a")
+            scope = ""
+        else:
+            period = ident(self.period)
+            partition = f"PARTITION BY {', '.join(map(ident, self.group_by))} " if self.group_by else ""
+            window = f"({partition}ORDER BY {period})"
+            previous = (f"SELECT *, lag({of}) OVER {window} AS __previous, lag({period}) OVER {window} AS "
+                        f"__previous_period, lag(__half) OVER {window} AS __previous_half, {usual} FROM a")
+            scope = f" WHERE {period} IS NOT NULL"
+        order = f" ORDER BY {ident(self.period)}" if self.period else ""
         return (
-            f"WITH a AS (SELECT *, coalesce({half}, 0.0) AS __half FROM {{batch}} WHERE {period} IS NOT NULL), "
-            f"b AS (SELECT *, lag({of}) OVER {window} AS __previous, lag({period}) OVER {window} AS __previous_period, "
-            f"lag(__half) OVER {window} AS __previous_half, mode({decimals_sql(pct)}) OVER () AS __usual_decimals "
-            f"FROM a) "
+            f"WITH a AS (SELECT *, {half} AS __half FROM {{batch}}{scope}), b AS ({previous}) "
             f"SELECT * EXCLUDE (__usual_decimals, __half, __previous_half), {exact} AS __expected, {pct} AS __observed, "
             f"{allowed} AS __allowed FROM b WHERE __previous IS NOT NULL AND __previous <> 0 AND {of} IS NOT NULL "
-            f"AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed}) ORDER BY {period}"
+            f"AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed}){order}"
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         expected, observed = row["__expected"], row["__observed"]
         shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.4f}".rstrip("0").rstrip(".")
-        change = (f"{label(self.of)} went from {number(row['__previous'])} ({row['__previous_period']}) to "
-                  f"{number(row.get(self.of))}, a change of {shown} percent")
+        before = (f"{label(self.base)} {number(row['__previous'])}" if self.base is not None
+                  else f"{number(row['__previous'])} ({row['__previous_period']})")
+        change = (f"{label(self.of)} went from {before} to {number(row.get(self.of))}, a change of {shown} percent"
+                  if self.period else
+                  f"{label(self.of)} is {number(row.get(self.of))} against {before}, a change of {shown} percent")
         if observed is None:
             return f"{label(self.column)} is missing, but {change}"
         return f"{label(self.column)} is {number(observed)} but {change} (allowed difference {row['__allowed']:.3g})"
