@@ -59,7 +59,8 @@ CASES = {
     # National rows leave the state code blank: it is still the key, one group of blank rows, and no series
     # or uniqueness finding is made of it; the wrong national rate is found.
     "national-rows-blank-key": Case(
-        "state_abbr + year (state_abbr blank in one group of rows, e.g. totals)",
+        "state_abbr + year (state_abbr blank in one group of rows, such as national totals, told apart by the rest "
+        "of the key)",
         ("rate: violent_rate = violent_crime / population x 100,000 (1 decimal) — holds in 55 of 56 rows",),
         found(("rate-math", (None, 2019)))),
     # The change column is percent text: a number, not the key, not a formula; the change is from the

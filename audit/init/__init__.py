@@ -203,8 +203,11 @@ def key_text(profile: Profile) -> str:
     if key is None:
         return "none found: no column identifies rows (add a key by hand)"
     text = " + ".join(key.columns)
-    if key.blank_parts:
-        text += f" ({', '.join(key.blank_parts)} blank in one group of rows, e.g. totals)"
+    if key.blank_parts and not key.repeats:
+        text += (f" ({', '.join(key.blank_parts)} blank in one group of rows, such as national totals, told apart "
+                 "by the rest of the key)")
+    elif key.blank_parts:
+        text += f" ({', '.join(key.blank_parts)} may be blank)"
     if key.repeats:
         text += (f"; no set of columns identifies every row: {key.repeats:,} row(s) repeat another's values of it, "
                  "so it is written as the matchKey (not a primaryKey, which must be unique): rows that repeat it are "
