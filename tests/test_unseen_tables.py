@@ -113,6 +113,11 @@ CASES = {
     "unsaved-formula": Case("district", ("sum: total = robbery + assault — holds in all 3 rows",),
                             found(("formula-no-value", ()), ("category-sum", ("South",))),
                             file="unsaved-formula.xlsx"),
+    # Nothing identifies a row: every column is the matchKey, and the arithmetic is still proposed.
+    "figures-only": Case(
+        "none: no column identifies rows (only figures), so every column is the matchKey",
+        ("sum: part_i = violent + property — holds in 11 of 12 rows; breaks in 1",),
+        found(("category-sum", (3957, 852, 3095)))),
     "old-excel": Case("district", ("sum: total = robbery + assault — holds in all 4 rows",), file="old-excel.xls"),
 }
 

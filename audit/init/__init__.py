@@ -25,7 +25,7 @@ from audit.findings import Finding
 from audit.ingest.read import read_raw
 from audit.init.arithmetic import Candidate, Change, Rate, Sum, find_changes, find_rates, find_sums, take_sample
 from audit.init.evidence import MIN_CHECKED, Proposal, Rejected, decide, list_exceptions, tally
-from audit.init.profile import Profile, create_typed, field_format, profile_table
+from audit.init.profile import Profile, candidate_keys, create_typed, field_format, profile_table
 from audit.labels import plain_label
 from audit.sql import ident
 from audit.workspace import Workspace
@@ -76,10 +76,11 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         read_findings = read.findings
         profile = profile_table(con, "raw")
         create_typed(con, "raw", profile, "typed")
+        _no_figure_as_id(con, profile, threshold)
         proposals, rejected = find_rules(con, "typed", profile, threshold)
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals])
-    suite = starter_suite(name, profile, keys, proposals, threshold)
+    suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
     descriptor_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.parent.mkdir(parents=True, exist_ok=True)
     header = _descriptor_comment(source, profile, proposals, rejected)
@@ -88,9 +89,22 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
     return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings)
 
 
-def find_rules(con, table: str, profile: Profile, threshold: float) -> tuple[list[Proposal], list[Rejected]]:
+def _no_figure_as_id(con, profile: Profile, threshold: float) -> None:
+    """A whole-number key column is an id only if it takes part in no arithmetic: a total whose values happen to
+    differ in every row is a figure. If the key has one that does, the key is chosen again without it."""
+    ids = [k for k in profile.identifying_key if profile.column(k).type == "integer" and not profile.column(k).year_like]
+    if not ids:
+        return
+    trial, _ = find_rules(con, "typed", profile, threshold, keys=[k for k in profile.identifying_key if k not in ids])
+    used = {c for p in trial for c in p.candidate.columns()}
+    if used & set(ids):
+        profile.keys, profile.key = candidate_keys(con, "raw", profile, frozenset(used))
+
+
+def find_rules(con, table: str, profile: Profile, threshold: float,
+               keys: list[str] | None = None) -> tuple[list[Proposal], list[Rejected]]:
     """The sums, rates and percent changes to propose, each with the rows that break it."""
-    keys = profile.key.columns if profile.key else []
+    keys = profile.identifying_key if keys is None else keys
     period = next((k for k in keys if profile.column(k).year_like), None)
     group_by = [k for k in keys if k != period]
     measures = [c for c in profile.columns if c.is_measure and c.name not in keys]
@@ -140,7 +154,7 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
         if c.name in blank_parts:
             f["constraints"] = {"required": False}  # a blank key part: one group of rows (e.g. national totals)
         fields.append(f)
-    repeats = bool(profile.key and profile.key.repeats)
+    repeats = bool(profile.key and (profile.key.repeats or profile.key.whole_row))
     schema: dict[str, Any] = {"fields": fields, "matchKey" if repeats else "primaryKey": keys}
     if profile.missing_values != [""]:
         schema["missingValues"] = profile.missing_values
@@ -202,6 +216,10 @@ def key_text(profile: Profile) -> str:
     key = profile.key
     if key is None:
         return "none found: no column identifies rows (add a key by hand)"
+    if key.whole_row:
+        return ("none: no column identifies rows (only figures), so every column is the matchKey: rows are matched "
+                "between releases by all their values, and a changed value shows as a row removed and one added; "
+                "choose a key by hand if the table has one")
     text = " + ".join(key.columns)
     if key.blank_parts and not key.repeats:
         text += (f" ({', '.join(key.blank_parts)} blank in one group of rows, such as national totals, told apart "

@@ -46,6 +46,9 @@ class Sum:
     def target(self) -> str:
         return self.total
 
+    def columns(self) -> list[str]:
+        return [self.total, *self.parts]
+
     def expectation(self) -> tuple[str, dict[str, Any]]:
         return "expect_column_values_to_equal_sum_of_columns", {"column": self.total, "parts": list(self.parts)}
 
@@ -65,6 +68,9 @@ class Rate:
     @property
     def target(self) -> str:
         return self.column
+
+    def columns(self) -> list[str]:
+        return [self.column, self.count, self.population]
 
     def expectation(self) -> tuple[str, dict[str, Any]]:
         kwargs: dict[str, Any] = {"column": self.column, "count": self.count, "population": self.population,
@@ -90,6 +96,9 @@ class Change:
     @property
     def target(self) -> str:
         return self.column
+
+    def columns(self) -> list[str]:
+        return [self.column, self.of, *([self.base] if self.base else [])]
 
     def expectation(self) -> tuple[str, dict[str, Any]]:
         kwargs: dict[str, Any] = {"column": self.column, "of": self.of}
@@ -155,7 +164,7 @@ def _subsamples(sample: Sample) -> list[np.ndarray]:
     sets = [np.arange(n)]
     if n > SUBSAMPLE_ROWS:
         sets += [rng.choice(n, SUBSAMPLE_ROWS, replace=False) for _ in range(RANDOM_SUBSAMPLES)]
-    elif n > 2:  # a small table: every set of all rows but one, so one broken row cannot hide a rule
+    if 2 < n <= 4 * SUBSAMPLE_ROWS:  # a small table: all rows but one, each in turn, so one broken row hides nothing
         sets += [np.delete(np.arange(n), i) for i in range(n)]
     if sample.periods is not None and n:
         order = np.argsort(sample.periods, kind="stable")

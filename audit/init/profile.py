@@ -72,6 +72,7 @@ class Key:
     columns: list[str]
     repeats: int = 0                               # rows beyond the first with the same key values
     blank_parts: list[str] = field(default_factory=list)   # parts that are blank in one group of rows
+    whole_row: bool = False                         # no identifying column: every column, to match rows by
 
 
 @dataclass
@@ -85,6 +86,11 @@ class Profile:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def identifying_key(self) -> list[str]:
+        """The key's columns when they identify rows; none when the key is every column (a table of figures)."""
+        return self.key.columns if self.key and not self.key.whole_row else []
 
 
 def field_name(header: str, taken: set[str]) -> str:
@@ -192,15 +198,16 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
     return column
 
 
-def candidate_keys(con, raw: str, profile: Profile) -> tuple[list[list[str]], Key | None]:
+def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = frozenset()) -> tuple[list[list[str]], Key | None]:
     """(every smallest unique key found, the one proposed). A key is made of identifying columns:
     text that is not a figure, dates, periods, and whole numbers that are all distinct (an id).
     Measures, percent text and row numbers never are: a count can be unique by accident, and a row
     number changes whenever rows are added above. A key part may be blank when the rows it is
     blank in are still told apart by the rest of the key (national rows with no state code).
-    When no such set is unique, the set with the fewest repeated rows is proposed, with that count."""
+    When no such set is unique, the set with the fewest repeated rows is proposed, with that count.
+    `measures` are whole-number columns known to take part in the table's arithmetic: never an id."""
     def usable(c: Column) -> bool:
-        if c.positional or c.nulls == profile.rows or c.nulls * 2 > profile.rows:
+        if c.positional or c.nulls == profile.rows or c.nulls * 2 > profile.rows or c.name in measures:
             return False
         if c.type in ("string", "date", "datetime") or c.year_like:
             return True
@@ -242,7 +249,10 @@ def candidate_keys(con, raw: str, profile: Profile) -> tuple[list[list[str]], Ke
     if best_repeats:
         combo = best_repeats[1]
         return [], Key([c.name for c in combo], best_repeats[0], [c.name for c in combo if c.nulls])
-    return [], None
+    # Nothing identifies a row (only figures): rows can still be matched between releases by all their values.
+    whole = [c for c in profile.columns if not c.positional]
+    repeats = _repeats(con, raw, [c.header for c in whole], profile.rows)
+    return [], Key([c.name for c in whole], repeats, [c.name for c in whole if c.nulls], whole_row=True)
 
 
 def _repeats(con, raw: str, headers: list[str], rows: int) -> int:

@@ -241,6 +241,17 @@ def main() -> None:
     body = [["A-1", "34", "None reported"], ["A-2", "None reported", "Firearm"], ["A-3", "19", "Knife"]]
     pair("missing-markers-per-column", header, body, body)
 
+    # Only figures, no column that identifies a row (a summary exported without its labels).
+    rng = random.Random(14)
+    header = ["Part I", "Violent", "Property"]
+    body = []
+    for _ in range(12):
+        v, p = rng.randint(100, 900), rng.randint(1000, 9000)
+        body.append([v + p, v, p])
+    wrong = [list(r) for r in body]
+    wrong[4][0] += 10
+    pair("figures-only", header, body, wrong)
+
     # Workbooks: a formula with no saved value, a cell far outside the table, a zip bomb, and an .xls.
     import openpyxl
 
