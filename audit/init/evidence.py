@@ -103,7 +103,7 @@ def build(candidate: Candidate, where: list[dict[str, Any]] | None = None) -> Ro
 
 
 def _checkable_sql(candidate: Candidate, table: str) -> str:
-    """The rows a candidate can be checked on (with a `__period` column), in SQL over `table`."""
+    """The rows a candidate can be checked on, in SQL over `table`: every value it needs is present."""
     t = ident(table)
     if isinstance(candidate, Sum):
         present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in (candidate.total, *candidate.parts))
