@@ -415,6 +415,7 @@ class DiffResult:
         return {
             "dataset": self.dataset, "from": self.from_release, "to": self.to_release,
             "counts": self.revisions.counts,
+            "matching": self.revisions.matching,
             "changes": [{**r, "note": notes.get(r["note_id"] or "")} for r in self.records],
             "reclassifications": self.revisions.reclassifications,
         }

@@ -144,8 +144,20 @@ def _revisions_text(summary: dict[str, Any]) -> list[str]:
     parts = ", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
     lines = [f"REVISIONS since the published release {baseline}: {parts}; "
              f"{counts['explained']:,} explained by a note, {counts['unexplained']:,} unexplained"]
+    lines += _matching_lines(summary.get("matching") or {})
     lines += _reclassification_lines(summary.get("reclassifications") or [])
     return lines
+
+
+def _matching_lines(matching: dict[str, int]) -> list[str]:
+    """How rows were matched, when anything but the key matched some: a reader must know a row that swapped
+    places or moved between offence files was matched as such, not by its position."""
+    if not any(matching.get(k) for k in ("identical", "reclassified", "relabelled")):
+        return []
+    ways = [("identical", "as identical rows (the key repeats)"), ("by_key", "by key"),
+            ("reclassified", "as one incident reclassified (only category fields differ)"),
+            ("relabelled", "as one row relabelled")]
+    return ["  rows matched: " + ", ".join(f"{matching[k]:,} {text}" for k, text in ways if matching.get(k))]
 
 
 # Reclassification groups shown in text (largest first); JSON carries them all.
@@ -187,6 +199,7 @@ def diff_text(result: "DiffResult") -> str:
     counts = result.revisions.counts
     lines.append(f"\n{len(result.records):,} change(s): {counts['explained']:,} explained, "
                  f"{counts['unexplained']:,} unexplained")
+    lines += _matching_lines(result.revisions.matching)
     lines += _reclassification_lines(result.revisions.reclassifications)
     return "\n".join(lines)
 

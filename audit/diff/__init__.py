@@ -36,6 +36,8 @@ class Revisions:
     offence: str | None = None               # the field whose code changes are reclassifications
     by: list[str] = field(default_factory=list)
     period: str | None = None
+    # How the baseline's rows were matched: identical (keys repeat), by key, reclassified, relabelled.
+    matching: dict[str, int] = field(default_factory=dict)
 
     def expectations(self, key: list[str]) -> list[dict[str, Any]]:
         """The GX expectations this diff implies for the release's validation."""
@@ -56,6 +58,7 @@ class Revisions:
         return {
             "baseline": {k: self.baseline.get(k) for k in ("version", "release_id", "sha256", "source")},
             "counts": self.counts,
+            "matching": self.matching,
             "notes": [n.to_dict() for n in self.notes],
             "reclassifications": self.reclassifications,
         }
@@ -72,16 +75,16 @@ def diff_releases(
 ) -> Revisions:
     """Compare `new_table` with the published `old_table`; leave `revisions` (and `reclassifications`) in `con`."""
     check_note_values(con, notes, dataset, notes_source)
-    cols = diff_tables(con, old_table, new_table, dataset, notes)
+    cols, matching = diff_tables(con, old_table, new_table, dataset, notes)
     rows = con.execute(
         f"SELECT change, count(*), count(note) FROM {REVISIONS} GROUP BY change ORDER BY change"
     ).fetchall()
     counts = {change: n for change, n, _ in rows}
     counts["explained"] = sum(e for _, _, e in rows)
     counts["unexplained"] = sum(n - e for _, n, e in rows)
-    revisions = Revisions(baseline, notes, counts)
+    revisions = Revisions(baseline, notes, counts, matching=matching.to_dict())
     settings = reclassification_settings(dataset)
-    if settings is not None and settings.offence.name in cols.common:
+    if settings is not None and settings.offence.name in [*cols.key, *cols.common]:
         summarise_reclassifications(con, settings, cols, dataset, notes)
         cursor = con.execute(f"SELECT * FROM {RECLASSIFICATIONS}")
         names = [d[0] for d in cursor.description]

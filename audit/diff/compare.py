@@ -1,8 +1,18 @@
 """The cell-level diff of two releases of one dataset, run inside DuckDB.
 
-Rows are matched by primary key (a missing key value matches a missing one).
-Both releases are typed by the descriptor, so values compare as values: a
-count published as "12,430" in one file and 12430 in the next is unchanged.
+Rows are matched by key (a missing key value matches a missing one). Both
+releases are typed by the descriptor, so values compare as values: a count
+published as "12,430" in one file and 12430 in the next is unchanged.
+
+Where the key repeats (incidents with no id: two larcenies on one block at one
+time), rows are matched as multisets, never by their place in the file:
+identical rows first (two rows that swap places are no change), then the rest
+by key, in file order among rows that repeat it. Then, where the dataset has a
+category field (an offence code with `categories`), a row removed and a row
+added that agree on everything but their category fields are one incident
+reclassified, whether or not the category is part of the key (an incident moved
+from the robbery file to the larceny file), so downgrades are never hidden as a
+removal and an addition. `Matching` counts the rows matched each way.
 
 Two tables result, both in the working database:
 
@@ -100,9 +110,70 @@ def _differs(column: str, types: tuple[str, str]) -> str:
 
 
 RELABELS = "__relabels"
+RECLASSIFIED = "__reclassified"
 
 
-def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns) -> list[str]:
+@dataclass
+class Matching:
+    """How the old release's rows found their new rows (the rest were removed)."""
+    identical: int = 0          # set aside as identical rows before matching by key (only when keys repeat)
+    by_key: int = 0             # matched by key (changed or not)
+    reclassified: int = 0       # a removed and an added row that differ only in their category fields
+    relabelled: int = 0         # a removed and an added row that differ only in a key value relabelled throughout
+
+    def to_dict(self) -> dict[str, int]:
+        return {"identical": self.identical, "by_key": self.by_key, "reclassified": self.reclassified,
+                "relabelled": self.relabelled}
+
+
+def _set_aside_identical(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str,
+                         cols: Columns) -> tuple[str, str, int]:
+    """Copies of both releases without the rows the other has identically (as multisets: a row the old release
+    has twice and the new once leaves one in the old copy). Returns (old rest, new rest, rows set aside)."""
+    content = [*cols.key, *cols.common]
+    every = ", ".join(ident(c) for c in content)
+    same = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM c.{ident(c)}" for c in content)
+    rests = []
+    for table, other, name in ((old_table, new_table, "__old_rest"), (new_table, old_table, "__new_rest")):
+        # Columns only one side has are kept on that side's copy, so they still show as added or removed.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT t.* EXCLUDE (__copy, __at) FROM "
+            f"(SELECT *, rowid AS __at, row_number() OVER (PARTITION BY {every} ORDER BY rowid) AS __copy "
+            f"FROM {table}) t LEFT JOIN (SELECT {every}, count(*) AS __n FROM {other} GROUP BY ALL) c ON {same} "
+            f"WHERE t.__copy > coalesce(c.__n, 0) ORDER BY t.__at")
+        rests.append(name)
+    (before,) = con.execute(f"SELECT count(*) FROM {old_table}").fetchone()
+    (after,) = con.execute(f"SELECT count(*) FROM {rests[0]}").fetchone()
+    return rests[0], rests[1], before - after
+
+
+def _pair_reclassified(con: duckdb.DuckDBPyConnection, cols: Columns, categories: list[str]) -> int:
+    """Merge into one matched row each removed row and added row that agree on everything but `categories`:
+    one incident reclassified. Rows that agree are paired as multisets, in file order. Returns the pairs."""
+    others = [c for c in [*cols.key, *cols.common] if c not in categories]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RECLASSIFIED} (removed BIGINT, added BIGINT)")
+    if not categories or not others:
+        return 0
+    content = ", ".join(f"{old(c)}" for c in others)
+    added_content = ", ".join(f"{new(c)}" for c in others)
+    same = " AND ".join(f"r.{old(c)} IS NOT DISTINCT FROM a.{new(c)}" for c in others)
+    con.execute(
+        f"INSERT INTO {RECLASSIFIED} SELECT r.id, a.id FROM "
+        f"(SELECT rowid AS id, *, row_number() OVER (PARTITION BY {content} ORDER BY rowid) AS __n FROM {DIFF_ROWS} "
+        f"WHERE __in_old AND NOT __in_new) r JOIN "
+        f"(SELECT rowid AS id, *, row_number() OVER (PARTITION BY {added_content} ORDER BY rowid) AS __n "
+        f"FROM {DIFF_ROWS} WHERE __in_new AND NOT __in_old) a ON {same} AND r.__n = a.__n")
+    (pairs,) = con.execute(f"SELECT count(*) FROM {RECLASSIFIED}").fetchone()
+    if pairs:
+        # The pair becomes one row of DIFF_ROWS: the new row's key, the old row's old values.
+        olds = ", ".join(f"{old(c)} = r.{old(c)}" for c in [*cols.key, *cols.common])
+        con.execute(f"UPDATE {DIFF_ROWS} SET __in_old = true, {olds} FROM {DIFF_ROWS} r, {RECLASSIFIED} p "
+                    f"WHERE {DIFF_ROWS}.rowid = p.added AND r.rowid = p.removed")
+        con.execute(f"DELETE FROM {DIFF_ROWS} WHERE rowid IN (SELECT removed FROM {RECLASSIFIED})")
+    return pairs
+
+
+def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns, categories: list[str]) -> list[str]:
     """Create RELABELS (removed, added: rowids of DIFF_ROWS; column; old, new) and return the key columns
     relabelled. A pair agrees on every other key column and every common value (at least one of them
     present), pairs one to one, and its column's old value maps to one new value throughout."""
@@ -113,7 +184,7 @@ def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns) -> list[str]:
         return found
     same_values = " AND ".join(f"r.{old(c)} IS NOT DISTINCT FROM a.{new(c)}" for c in cols.common)
     some_value = " OR ".join(f"r.{old(c)} IS NOT NULL" for c in cols.common)
-    for column in cols.key:
+    for column in [c for c in cols.key if c not in categories]:  # a category moves per incident: reclassified
         k = ident(column)
         same_key = " AND ".join([f"r.{ident(c)} IS NOT DISTINCT FROM a.{ident(c)}" for c in cols.key if c != column]
                                 + [f"r.{k} IS DISTINCT FROM a.{k}"])
@@ -136,15 +207,19 @@ def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns) -> list[str]:
 
 def diff_tables(
     con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, dataset: Dataset, notes: list[RevisionNote]
-) -> Columns:
+) -> tuple[Columns, Matching]:
     """Compare `old_table` (published) with `new_table` (incoming); create `diff_rows` and `revisions`."""
     cols = _columns(con, old_table, new_table, dataset.primary_key)
     key = cols.key
+    matching = Matching()
+    if _has_duplicate_keys(con, old_table, key) or _has_duplicate_keys(con, new_table, key):
+        old_table, new_table, matching.identical = _set_aside_identical(con, old_table, new_table, cols)
     occurrence = _has_duplicate_keys(con, old_table, key) or _has_duplicate_keys(con, new_table, key)
     match = [*key, OCCURRENCE] if occurrence else key
     on = " AND ".join(f"o.{ident(k)} IS NOT DISTINCT FROM n.{ident(k)}" for k in match)
     keys = [f"CASE WHEN n.{PRESENT} THEN n.{ident(k)} ELSE o.{ident(k)} END AS {ident(k)}" for k in key]
-    pairs = [f"o.{ident(c)} AS {old(c)}, n.{ident(c)} AS {new(c)}" for c in cols.common]
+    # Key columns too carry both sides' values: a pair matched across the key (reclassified) keeps its old value.
+    pairs = [f"o.{ident(c)} AS {old(c)}, n.{ident(c)} AS {new(c)}" for c in [*key, *cols.common]]
     differs = [_differs(c, cols.types[c]) for c in cols.common]
     con.execute(
         f"CREATE OR REPLACE TABLE {DIFF_ROWS} AS SELECT "
@@ -154,11 +229,21 @@ def diff_tables(
         f"WHERE o.{PRESENT} IS NULL OR n.{PRESENT} IS NULL"
         + "".join(f" OR ({d})" for d in differs)
     )
+    categories = [f.name for f in dataset.fields if f.categories and f.name in [*key, *cols.common]]
+    matching.reclassified = _pair_reclassified(con, cols, categories)
 
-    relabelled = _pair_relabels(con, cols)
+    relabelled = _pair_relabels(con, cols, categories)
     key_list = ", ".join(ident(k) for k in key)
     null_keys = ", ".join(f"CAST(NULL AS {cols.types[k][1]}) AS {ident(k)}" for k in key)
-    parts = []
+    parts: list[str] = []
+    for column in [c for c in key if c in categories]:
+        # A category in the key that changed: the incident was reclassified across the key (one change).
+        note = covering_note_sql(notes, dataset, cols.row_value, column)
+        parts.append(
+            f"SELECT {key_list}, 'changed' AS change, {literal(column)} AS \"column\", -3 AS __position, "
+            f"CAST(to_json({old(column)}) AS VARCHAR) AS old, CAST(to_json({new(column)}) AS VARCHAR) AS new, "
+            f"{note} AS note FROM {DIFF_ROWS} WHERE __in_old AND __in_new AND {old(column)} IS DISTINCT FROM {new(column)}"
+        )
     for position, column in enumerate(cols.common):
         note = covering_note_sql(notes, dataset, cols.row_value, column)
         parts.append(
@@ -188,4 +273,8 @@ def diff_tables(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "
         f"ORDER BY {key_list}, __position"
     )
-    return cols
+    (old_rows,) = con.execute(f"SELECT count(*) FROM {old_table}").fetchone()
+    (removed,) = con.execute(f"SELECT count(*) FROM {REVISIONS} WHERE change = 'removed'").fetchone()
+    matching.relabelled = con.execute(f"SELECT count(*) FROM {RELABELS}").fetchone()[0]
+    matching.by_key = old_rows - removed - matching.reclassified - matching.relabelled
+    return cols, matching

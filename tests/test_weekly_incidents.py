@@ -1,0 +1,99 @@
+"""Weekly incident data with no incident id: rows are matched between releases as multisets, never by their
+place in the file, and an incident moved between offences is one reclassification wherever the offence sits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import add_dataset
+
+CATEGORIES = {"Larceny": "larceny", "Shoplifting": "larceny", "Robbery": "robbery", "Rape": "rape",
+              "Auto theft": "motor_vehicle_theft"}
+WEEK_1 = (
+    "occurred,block,offense,weapon\n"
+    "2026-06-01 10:00,100 N AVE,Larceny,\n"
+    "2026-06-01 10:00,100 N AVE,Shoplifting,\n"
+    "2026-06-02 11:00,200 E ST,Robbery,Firearm\n"
+    "2026-06-02 11:00,200 E ST,Rape,\n"
+    "2026-06-03 09:00,300 W RD,Robbery,Knife\n"
+)
+
+
+def define(workspace, name: str, key: dict) -> None:
+    add_dataset(workspace, name, {
+        "name": name, "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": name, "schema": {**key, "fields": [
+            {"name": "occurred", "type": "datetime", "description": "When it occurred."},
+            {"name": "block", "type": "string", "description": "Block location."},
+            {"name": "offense", "type": "string", "description": "Offence.", "categories": CATEGORIES},
+            {"name": "weapon", "type": "string", "description": "Weapon."},
+        ]}}],
+    }, [])
+
+
+def diff(run, workspace, name: str, week_1: str, week_2: str) -> dict:
+    for version, text in (("1", week_1), ("2", week_2)):
+        path = workspace.root / f"{name}-{version}.csv"
+        path.write_text(text)
+        assert run("ingest", name, path, "--version", version).exit_code == 0
+    result = run("diff", name, "--from", "1", "--to", "2", "--format", "json")
+    return json.loads(result.output)
+
+
+def changes(result: dict) -> list[tuple]:
+    return [(c["change"], c["column"], c["old"], c["new"]) for c in result["changes"]]
+
+
+@pytest.fixture(params=["matchKey", "primaryKey"])
+def keyed(request, workspace):
+    """The same incidents keyed without the offence (a key that repeats) and with it (offence, time, block)."""
+    key = {"matchKey": ["occurred", "block"]} if request.param == "matchKey" else \
+        {"primaryKey": ["offense", "occurred", "block"]}
+    define(workspace, "weekly", key)
+    return request.param
+
+
+def test_rows_that_swap_places_are_no_change(keyed, run, workspace):
+    lines = WEEK_1.splitlines()
+    swapped = "\n".join([lines[0], lines[2], lines[1], lines[4], lines[3], lines[5]]) + "\n"
+
+    result = diff(run, workspace, "weekly", WEEK_1, swapped)
+
+    assert changes(result) == []
+    assert result["reclassifications"] == []
+
+
+def test_an_incident_moved_to_another_offence_is_one_reclassification_and_a_downgrade(keyed, run, workspace):
+    week_2 = WEEK_1.replace("300 W RD,Robbery,Knife", "300 W RD,Larceny,Knife")
+
+    result = diff(run, workspace, "weekly", WEEK_1, week_2)
+
+    assert changes(result) == [("changed", "offense", "Robbery", "Larceny")]
+    assert [(m["from_category"], m["to_category"], m["incidents"], m["downgrade"])
+            for m in result["reclassifications"]] == [("robbery", "larceny", 1, True)]
+    ways = result["matching"]
+    assert ways["reclassified"] == (1 if keyed == "primaryKey" else 0)
+    assert ways["identical"] == (4 if keyed == "matchKey" else 0)
+
+
+def test_a_new_incident_at_the_time_and_place_of_another_is_an_addition_not_a_reclassification(keyed, run, workspace):
+    week_2 = WEEK_1 + "2026-06-02 11:00,200 E ST,Larceny,\n"
+    lines = week_2.splitlines()
+    reordered = "\n".join([lines[0], lines[1], lines[2], lines[3], lines[6], lines[4], lines[5]]) + "\n"
+
+    result = diff(run, workspace, "weekly", WEEK_1, reordered)
+
+    assert changes(result) == [("added", None, None, None)]
+    assert result["reclassifications"] == []  # never a false "rape -> larceny" downgrade
+
+
+def test_the_text_diff_says_how_rows_were_matched(run, workspace):
+    define(workspace, "weekly", {"primaryKey": ["offense", "occurred", "block"]})
+    week_2 = WEEK_1.replace("300 W RD,Robbery,Knife", "300 W RD,Auto theft,Knife")
+    diff(run, workspace, "weekly", WEEK_1, week_2)
+
+    text = run("diff", "weekly", "--from", "1", "--to", "2").output
+
+    assert "rows matched: 4 by key, 1 as one incident reclassified (only category fields differ)" in text
