@@ -89,9 +89,14 @@ def format_option(command, kind: str = "report"):
 
 
 def notes_option(command):
+    command = click.option(
+        "--against", type=click.Choice(["published", "recorded"]), default="published", show_default=True,
+        help="Count changes since the last published release, or since the last recorded one (an office that "
+             "checks weekly and publishes monthly); the report names which.",
+    )(command)
     return click.option(
         "--notes", type=click.Path(dir_okay=False, path_type=Path),
-        help="YAML file of revision notes explaining changes since the last published release.",
+        help="YAML file of revision notes explaining changes since the baseline release (see --against).",
     )(command)
 
 
@@ -118,12 +123,13 @@ def cli(debug: bool) -> None:
 @notes_option
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, fmt: str, workspace) -> None:
-    """Validate FILE against DATASET's descriptor and suite, and against its last published release
-    (every change must be explained by a revision note). Writes nothing."""
+def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, fmt: str,
+          workspace) -> None:
+    """Validate FILE against DATASET's descriptor and suite, and against its last published release (or with
+    --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
     from audit import pipeline
 
-    report = pipeline.check(workspace, dataset, file, waivers, notes)
+    report = pipeline.check(workspace, dataset, file, waivers, notes, against)
     _emit(report, fmt, file=file)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
@@ -136,13 +142,13 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, fm
 @notes_option
 @format_option
 @workspace_option
-def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, fmt: str,
-           workspace) -> None:
+def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, against: str,
+           fmt: str, workspace) -> None:
     """Validate FILE and record it as a release of DATASET in the change log, with every change since
-    the last published release and the note that explains it."""
+    the last published release (or with --against recorded, the last recorded one) and the note that explains it."""
     from audit import pipeline
 
-    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes)
+    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against)
     heading = None
     if result.already_recorded:
         heading = (f"already recorded: this file is release {result.report.release['version']}, with these waivers "

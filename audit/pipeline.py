@@ -92,8 +92,13 @@ def _release_info(version: str | None, sha256: str, source: str, rows: int) -> d
     return {"version": version, "sha256": sha256, "source": source, "rows": rows}
 
 
-def _baseline_info(release: Release) -> dict:
-    return {**release.info(), "release_id": release.release_id}
+BASELINES = ("published", "recorded")
+
+
+def _baseline_info(release: Release, kind: str = "published") -> dict:
+    """A baseline release as reports name it; `kind` says which it is: the last published release (what readers
+    have), or the last recorded one (the previous week, for an office that checks weekly and publishes monthly)."""
+    return {**release.info(), "release_id": release.release_id, "kind": kind}
 
 
 @dataclass
@@ -115,26 +120,33 @@ class OfficeInputs:
     waivers: list
     notes: list[RevisionNote]
     notes_source: str
+    against: str = "published"      # the baseline changes are counted against: see BASELINES
 
     @classmethod
-    def read(cls, dataset: Dataset, waivers_path, notes_path) -> "OfficeInputs":
-        return cls(load_waivers(waivers_path), load_notes(notes_path, dataset), str(notes_path or "revision notes"))
+    def read(cls, dataset: Dataset, waivers_path, notes_path, against: str = "published") -> "OfficeInputs":
+        if against not in BASELINES:
+            raise ConfigError(f"the baseline is one of {', '.join(BASELINES)}, not {against!r}")
+        return cls(load_waivers(waivers_path), load_notes(notes_path, dataset), str(notes_path or "revision notes"),
+                   against)
 
 
 def _audit_loaded(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, inputs: OfficeInputs, version,
     log: ChangeLog | None = None,
 ) -> Audited:
-    """Diff `loaded` against the last published release (if the log has one), validate, apply waivers."""
+    """Diff `loaded` against its baseline (the last published release, or the last recorded one when the office
+    asks), if the log has one; validate; apply waivers."""
     waivers, notes = inputs.waivers, inputs.notes
-    published = log.last_published(dataset.name) if log is not None else None
+    baseline = None
+    if log is not None:
+        baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
     revisions = None
-    if published is not None:
-        # Changes are counted against the published rows as recorded, not as the log file now holds them.
-        log.require_stored_rows(published, f"so changes since the published release {published.version} cannot be "
-                                           "counted and nothing was recorded")
-        revisions = diff_releases(con, dataset, log.data_table(published.data_table), loaded.table,
-                                  _baseline_info(published), notes, inputs.notes_source)
+    if baseline is not None:
+        # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
+        log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
+                                          "be counted and nothing was recorded")
+        revisions = diff_releases(con, dataset, log.data_table(baseline.data_table), loaded.table,
+                                  _baseline_info(baseline, inputs.against), notes, inputs.notes_source)
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra)
     # What reading the file found about its columns is one more check, after the suite's.
@@ -151,12 +163,13 @@ def _audit_loaded(
 
 def check(
     workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
-    notes: str | Path | None = None,
+    notes: str | Path | None = None, against: str = "published",
 ) -> Report:
-    """Validate `file` against the dataset's descriptor and suite and, when the log has a published
-    release, against it: every change must be covered by a note in `notes`. Writes nothing."""
+    """Validate `file` against the dataset's descriptor and suite and, when the log has a baseline (the last
+    published release, or with `against="recorded"` the last recorded one), against it: every change must be
+    covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
-    inputs = OfficeInputs.read(dataset, waivers, notes)
+    inputs = OfficeInputs.read(dataset, waivers, notes, against)
     with workspace.work_database() as con:
         loaded = load_release(con, dataset, file)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
@@ -178,6 +191,7 @@ def ingest(
     waivers: str | Path | None = None,
     version: str | None = None,
     notes: str | Path | None = None,
+    against: str = "published",
 ) -> IngestResult:
     """Validate `file` and record it, its data, its revision notes, its changes since the last
     published release and its findings in the change log.
@@ -190,7 +204,7 @@ def ingest(
     dataset = workspace.dataset(dataset_name)
     if version is not None:
         plain_label(version, "release label (--version)")
-    inputs = OfficeInputs.read(dataset, waivers, notes)
+    inputs = OfficeInputs.read(dataset, waivers, notes, against)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
@@ -325,11 +339,14 @@ def publish(
         if not report.success and not dry_run:
             return PublishResult(report, None, release.version, refused=True)
         newer = _newly_published(log, dataset.name, release)
+        compared = (log.revision_summary(release.release_id) or {}).get("baseline") or {}
+        why = (f"was compared with the recorded release {compared.get('version')} (--against recorded), not with the "
+               f"published release {newer.version}" if compared.get("kind") == "recorded" and newer is not None
+               else f"was recorded before release {newer.version} was published" if newer is not None else "")
         stale = [] if newer is None else [
-            f"release {release.version} was recorded before release {newer.version} was published, so its "
-            f"changes since {newer.version} were never checked against revision notes; ingest the file again "
-            f"with its notes and a new --version (say {release.version}-r) to compare it with what is published, "
-            f"then publish that"]
+            f"release {release.version} {why}, so its changes since {newer.version} were never checked against "
+            f"revision notes; ingest the file again with its notes and a new --version (say {release.version}-r) "
+            f"to compare it with what is published, then publish that"]
         if stale and not dry_run:
             raise StateError(stale[0])
         plan = plan_publication(workspace.root, log, dataset, release, report,

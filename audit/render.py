@@ -139,10 +139,11 @@ def _revisions_text(summary: dict[str, Any]) -> list[str]:
     kinds = {k: v for k, v in counts.items() if k not in ("explained", "unexplained")}
     total = sum(kinds.values())
     baseline = summary["baseline"]["version"]
+    kind = summary["baseline"].get("kind") or "published"
     if not total:
-        return [f"REVISIONS: none since the published release {baseline}"]
+        return [f"REVISIONS: none since the {kind} release {baseline}"]
     parts = ", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
-    lines = [f"REVISIONS since the published release {baseline}: {parts}; "
+    lines = [f"REVISIONS since the {kind} release {baseline}: {parts}; "
              f"{counts['explained']:,} explained by a note, {counts['unexplained']:,} unexplained"]
     lines += _matching_lines(summary.get("matching") or {})
     lines += _reclassification_lines(summary.get("reclassifications") or [])

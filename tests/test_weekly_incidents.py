@@ -97,3 +97,33 @@ def test_the_text_diff_says_how_rows_were_matched(run, workspace):
     text = run("diff", "weekly", "--from", "1", "--to", "2").output
 
     assert "rows matched: 4 by key, 1 as one incident reclassified (only category fields differ)" in text
+
+
+def test_a_weekly_check_can_count_changes_since_the_last_recorded_release_and_says_so(run, workspace):
+    define(workspace, "weekly", {"matchKey": ["occurred", "block"]})
+    week_2 = WEEK_1 + "2026-06-04 08:00,400 S BLVD,Larceny,\n"
+    week_3 = week_2 + "2026-06-05 08:00,500 S BLVD,Larceny,\n"
+    notes = workspace.root / "notes.yaml"
+    notes.write_text("version: 1\nnotes:\n  - id: new-incidents\n    reason: Incidents reported this week.\n"
+                     "    approved_by: Crime analysis unit\n")
+    for version, text in (("1", WEEK_1), ("2", week_2)):
+        path = workspace.root / f"week-{version}.csv"
+        path.write_text(text)
+        assert run("ingest", "weekly", path, "--version", version, "--notes", notes).exit_code == 0
+        if version == "1":
+            assert run("publish", "weekly").exit_code == 0, "the first week is published"
+    path = workspace.root / "week-3.csv"
+    path.write_text(week_3)
+
+    weekly = run("check", "weekly", path, "--against", "recorded")
+    monthly = run("check", "weekly", path)
+
+    assert "REVISIONS since the recorded release 2: 1 added; 0 explained by a note, 1 unexplained" in weekly.output
+    assert "REVISIONS since the published release 1: 2 added; 0 explained by a note, 2 unexplained" in monthly.output
+    assert "this row was added since the recorded release 2" in weekly.output
+    # Recorded against the previous week, a release is not published until it is compared with what is published.
+    assert run("ingest", "weekly", path, "--version", "3", "--against", "recorded", "--notes", notes).exit_code == 0
+    refused = run("publish", "weekly", "--version", "3")
+    assert refused.exit_code == 2
+    assert ("release 3 was compared with the recorded release 2 (--against recorded), not with the published "
+            "release 1") in refused.output

@@ -43,7 +43,8 @@ class Revisions:
         """The GX expectations this diff implies for the release's validation."""
         out: list[dict[str, Any]] = [{
             "type": "expect_revisions_to_be_explained",
-            "kwargs": {"revisions_table": REVISIONS, "baseline_version": str(self.baseline["version"]), "key": key},
+            "kwargs": {"revisions_table": REVISIONS, "baseline_version": str(self.baseline["version"]), "key": key,
+                       "baseline_kind": self.baseline.get("kind", "published")},
         }]
         if self.offence is not None:
             out.append({
@@ -56,7 +57,7 @@ class Revisions:
     def summary(self) -> dict[str, Any]:
         """The report's `revisions` part: against what, how many of each kind, reclassifications."""
         return {
-            "baseline": {k: self.baseline.get(k) for k in ("version", "release_id", "sha256", "source")},
+            "baseline": {k: self.baseline.get(k) for k in ("version", "release_id", "sha256", "source", "kind")},
             "counts": self.counts,
             "matching": self.matching,
             "notes": [n.to_dict() for n in self.notes],

@@ -88,7 +88,8 @@ def render_report_page(
     if report.revisions:
         counts = report.revisions.get("counts", {})
         baseline = report.revisions.get("baseline", {}).get("version")
-        parts.append(f"<p>Since the published release {_cell(baseline)}: "
+        kind = report.revisions.get("baseline", {}).get("kind") or "published"
+        parts.append(f"<p>Since the {escape(kind)} release {_cell(baseline)}: "
                      + ", ".join(f"{_cell(n)} {escape(k)}" for k, n in counts.items()) + ".</p>")
     parts += _charts(con, table, dataset, report)
     parts += _findings(report)

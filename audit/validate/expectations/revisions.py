@@ -24,12 +24,14 @@ def _value(text: Any) -> Any:
 
 
 class ExpectRevisionsToBeExplained(RowCheckExpectation):
-    """Every change since the published release `baseline_version` is covered by a revision note."""
+    """Every change since the baseline release `baseline_version` (the published one, or the last recorded one:
+    `baseline_kind`) is covered by a revision note."""
 
     revisions_table: str
     baseline_version: str
+    baseline_kind: str = "published"
     key: list[str]
-    success_keys: ClassVar[Tuple[str, ...]] = ("revisions_table", "baseline_version", "key")
+    success_keys: ClassVar[Tuple[str, ...]] = ("revisions_table", "baseline_version", "key", "baseline_kind")
     check: ClassVar[str] = UNEXPLAINED
 
     def read_columns(self) -> list[str]:
@@ -52,7 +54,7 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
         return {k: row.get(k) for k in primary_key}
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        since = f"since the published release {self.baseline_version}, and no revision note covers it"
+        since = f"since the {self.baseline_kind} release {self.baseline_version}, and no revision note covers it"
         change = row["change"]
         if change == "changed":
             return (f"{label(row['__column'])} changed from {shown(row['__expected'])} "
