@@ -111,6 +111,11 @@ class Dataset:
         if not self.primary_key or missing:
             raise ConfigError(f"{where}: primaryKey (or matchKey, for rows that may repeat) must name schema fields "
                               f"(missing: {missing})")
+        window = self.descriptor.get("window")
+        if window is not None:
+            field = next((f for f in schema["fields"] if f["name"] == window.get("field")), None)
+            if field is None or field.get("type") not in ("date", "datetime"):
+                raise ConfigError(f"{where}: window: field {window.get('field')!r} must name a date or datetime field")
         path = self.resource.get("path")
         if path is not None and not safe_package_path(path):
             raise ConfigError(f"{where}: resource path {path!r} must be a relative path inside the package "
@@ -182,6 +187,12 @@ class Dataset:
         national row of a table keyed by state and year), not a missing key. Every other key part is required."""
         return [f.name for f in self.fields if f.name in self.primary_key
                 and (f.descriptor.get("constraints") or {}).get("required") is False]
+
+    @property
+    def window(self) -> dict[str, Any] | None:
+        """`window: {field, length}`: each release holds the rows whose `field` lies in a rolling window (the last
+        `length`, such as "28 days"; without it, the dates the release itself covers)."""
+        return self.descriptor.get("window")
 
     @property
     def population_source(self) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from audit.dataset import Dataset
 from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
+from audit.diff.window import BY as WINDOW_BY, window_notes
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import inside, write_atomically, written_aside
 from audit.findings import RENAMED_COLUMN, Report
@@ -145,7 +146,14 @@ def _audit_loaded(
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
                                           "be counted and nothing was recorded")
-        revisions = diff_releases(con, dataset, log.data_table(baseline.data_table), loaded.table,
+        old_rows = log.data_table(baseline.data_table)
+        # A rolling window's rows leaving and entering it are explained by notes of the window's own.
+        own = window_notes(con, dataset, old_rows, loaded.table)
+        taken = {n.id for n in notes} & {n.id for n in own}
+        if taken:
+            raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; choose another")
+        notes = notes + own
+        revisions = diff_releases(con, dataset, old_rows, loaded.table,
                                   _baseline_info(baseline, inputs.against), notes, inputs.notes_source)
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra)
@@ -459,7 +467,10 @@ def diff(
             start = log.last_published(dataset.name, before_seq=to.seq) or log.release_before(dataset.name, to.seq)
             if start is None:
                 raise StateError(f"{dataset.name} has no release before {to.version!r} to compare with")
-        notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)]
+        # The office's notes recorded with `to`; a rolling window's own notes are derived for this pair of releases.
+        window = window_notes(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table))
+        notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
+                 if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
         revisions = diff_releases(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
                                   _baseline_info(start), notes)
         records = revision_records(con, dataset.primary_key)

@@ -127,3 +127,27 @@ def test_a_weekly_check_can_count_changes_since_the_last_recorded_release_and_sa
     assert refused.exit_code == 2
     assert ("release 3 was compared with the recorded release 2 (--against recorded), not with the published "
             "release 1") in refused.output
+
+
+def test_rows_leaving_and_entering_a_rolling_window_are_expected_and_a_change_inside_it_is_not(run, workspace):
+    add_dataset(workspace, "window", {
+        "name": "window", "licenses": [{"name": "PDDL-1.0"}], "window": {"field": "occurred", "length": "7 days"},
+        "resources": [{"name": "window", "schema": {"matchKey": ["occurred", "block"], "fields": [
+            {"name": "occurred", "type": "date", "description": "When it occurred."},
+            {"name": "block", "type": "string", "description": "Block location."},
+            {"name": "offense", "type": "string", "description": "Offence.", "categories": CATEGORIES},
+        ]}}]}, [])
+    week_1 = ("occurred,block,offense\n2026-06-01,100 N AVE,Larceny\n2026-06-03,200 E ST,Robbery\n"
+              "2026-06-06,300 W RD,Larceny\n2026-06-07,400 S BLVD,Robbery\n")
+    # A week later: the window is June 7-14; June 1-6 have left it; June 9 and 14 entered it; June 7 was revised.
+    week_2 = ("occurred,block,offense\n2026-06-07,400 S BLVD,Larceny\n2026-06-09,500 N AVE,Robbery\n"
+              "2026-06-14,600 E ST,Larceny\n")
+
+    result = diff(run, workspace, "window", week_1, week_2)
+
+    kinds = [(c["change"], c["key"]["occurred"], c["note_id"]) for c in result["changes"]]
+    assert sorted(kinds) == sorted([
+        ("removed", "2026-06-01", "window-left"), ("removed", "2026-06-03", "window-left"),
+        ("removed", "2026-06-06", "window-left"), ("changed", "2026-06-07", None),
+        ("added", "2026-06-09", "window-entered"), ("added", "2026-06-14", "window-entered")])
+    assert result["counts"]["unexplained"] == 1

@@ -238,28 +238,28 @@ def diff_tables(
     parts: list[str] = []
     for column in [c for c in key if c in categories]:
         # A category in the key that changed: the incident was reclassified across the key (one change).
-        note = covering_note_sql(notes, dataset, cols.row_value, column)
+        note = covering_note_sql(notes, dataset, cols.row_value, column, "changed")
         parts.append(
             f"SELECT {key_list}, 'changed' AS change, {literal(column)} AS \"column\", -3 AS __position, "
             f"CAST(to_json({old(column)}) AS VARCHAR) AS old, CAST(to_json({new(column)}) AS VARCHAR) AS new, "
             f"{note} AS note FROM {DIFF_ROWS} WHERE __in_old AND __in_new AND {old(column)} IS DISTINCT FROM {new(column)}"
         )
     for position, column in enumerate(cols.common):
-        note = covering_note_sql(notes, dataset, cols.row_value, column)
+        note = covering_note_sql(notes, dataset, cols.row_value, column, "changed")
         parts.append(
             f"SELECT {key_list}, 'changed' AS change, {literal(column)} AS \"column\", {position} AS __position, "
             f"CAST(to_json({old(column)}) AS VARCHAR) AS old, CAST(to_json({new(column)}) AS VARCHAR) AS new, "
             f"{note} AS note FROM {DIFF_ROWS} WHERE __in_old AND __in_new AND {_differs(column, cols.types[column])}"
         )
-    row_note = covering_note_sql(notes, dataset, cols.row_value, None)
     paired = f"rowid NOT IN (SELECT removed FROM {RELABELS} UNION ALL SELECT added FROM {RELABELS})"
     for change, condition in (("added", "NOT __in_old"), ("removed", "NOT __in_new")):
+        row_note = covering_note_sql(notes, dataset, cols.row_value, None, change)
         parts.append(
             f"SELECT {key_list}, {literal(change)}, NULL, -1, NULL, NULL, {row_note} FROM {DIFF_ROWS} "
             f"WHERE {condition} AND {paired}"
         )
     for column in relabelled:
-        note = covering_note_sql(notes, dataset, cols.row_value, column)
+        note = covering_note_sql(notes, dataset, cols.row_value, column, "relabelled")
         parts.append(
             f"SELECT {key_list}, 'relabelled', {literal(column)}, -1, r.old, r.new, {note} FROM {DIFF_ROWS} JOIN {RELABELS} r ON {DIFF_ROWS}.rowid = r.added "
             f"WHERE r.\"column\" = {literal(column)}"
@@ -267,7 +267,7 @@ def diff_tables(
     # A column added to or dropped from the table is one change, covered only by a note on every row.
     for change, names in (("column-added", cols.added), ("column-removed", cols.removed)):
         for column in names:
-            note = covering_note_sql([n for n in notes if not n.where], dataset, cols.row_value, column)
+            note = covering_note_sql([n for n in notes if not n.where], dataset, cols.row_value, column, change)
             parts.append(f"SELECT {null_keys}, {literal(change)}, {literal(column)}, -2, NULL, NULL, {note}")
     con.execute(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "

@@ -82,7 +82,7 @@ def summarise_reclassifications(
     groups = [f"{cols.row_value(c)} AS {ident(c)}" for c in settings.by]
     if settings.period:
         groups.append(f"{period_sql(cols.row_value(settings.period), settings.grain)} AS period")
-    note = covering_note_sql(notes, dataset, cols.row_value, code)
+    note = covering_note_sql(notes, dataset, cols.row_value, code, "changed")
     con.execute(
         f"CREATE OR REPLACE TABLE {RECLASSIFICATIONS} AS "
         f"WITH codes(code, category) AS (VALUES {body}), moves AS ("
