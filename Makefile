@@ -82,7 +82,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --json bench-city-scale.json
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
 	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
-	$(BIN)/python -m tests.bench.weekly --weeks 50 --rows 2500 --json bench-weekly.json
+	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --json bench-weekly.json
+	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --no-id --json bench-weekly-no-id.json
 
 # Stress (scripts and long property runs, not `make test`; about 40 minutes): the tamper corpus (one scripted
 # attack per way to alter published data, each on a fresh workspace, each detected), the property tests with ten

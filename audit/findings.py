@@ -38,6 +38,7 @@ CHECKS: dict[str, str] = {
     "unmapped-code": "An offence code has no category",
     "reconciliation": "Incident counts differ from the summary table",
     "unexplained-revision": "A published value changed, or a row was added or removed, and no revision note explains it",
+    "format-change": "Every value of a column changed form since the baseline (a time, date or code written another way)",
     "downgrade": "Incidents were reclassified from a violent offence category to a non-violent one",
     "renamed-column": "A column has another name than the schema's; it was read as the field it resembles",
     "formula-injection": "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula",

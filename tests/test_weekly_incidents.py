@@ -151,3 +151,29 @@ def test_rows_leaving_and_entering_a_rolling_window_are_expected_and_a_change_in
         ("removed", "2026-06-06", "window-left"), ("changed", "2026-06-07", None),
         ("added", "2026-06-09", "window-entered"), ("added", "2026-06-14", "window-entered")])
     assert result["counts"]["unexplained"] == 1
+
+
+def test_a_column_whose_values_all_changed_form_is_one_format_change_not_thousands_of_revisions(run, workspace):
+    add_dataset(workspace, "times", {
+        "name": "times", "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": "times", "schema": {"matchKey": ["day", "time", "block"], "fields": [
+            {"name": "day", "type": "date", "description": "Day."},
+            {"name": "time", "type": "string", "description": "Time of day, as published."},
+            {"name": "block", "type": "string", "description": "Block location."},
+            {"name": "offense", "type": "string", "description": "Offence.", "categories": CATEGORIES},
+        ]}}]}, [])
+    rows = [(f"2026-06-{d:02d}", h, f"{d}00 N AVE") for d in range(1, 8) for h in (6, 9, 11)]
+    week_1 = "day,time,block,offense\n" + "".join(f"{d},{h}:00:00,{b},Larceny\n" for d, h, b in rows)
+    week_2 = "day,time,block,offense\n" + "".join(f"{d},{h}:00,{b},Larceny\n" for d, h, b in rows)
+    for version, text in (("1", week_1), ("2", week_2)):
+        path = workspace.root / f"t{version}.csv"
+        path.write_text(text)
+    run("ingest", "times", workspace.root / "t1.csv", "--version", "1")
+    assert run("publish", "times").exit_code == 0
+
+    result = run("check", "times", workspace.root / "t2.csv", "--format", "json")
+
+    findings = [f for f in json.loads(result.output)["findings"] if f["severity"] == "error"]
+    assert [(f["check"], f["columns"]) for f in findings] == [("format-change", ["time"])]
+    assert "every value of time changed form ('11:00:00' became '11:00', no value written as before): " \
+           "21 rows removed, 21 rows added" in findings[0]["message"]

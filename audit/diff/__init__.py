@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from audit.dataset import Dataset
-from audit.diff.compare import REVISIONS, diff_tables
+from audit.diff.compare import REVISIONS, diff_tables, format_changes
 from audit.diff.notes import RevisionNote, check_note_values, load_notes
 from audit.diff.reclassify import RECLASSIFICATIONS, reclassification_settings, summarise_reclassifications
 from audit.diff.records import plain_value
@@ -38,13 +38,15 @@ class Revisions:
     period: str | None = None
     # How the baseline's rows were matched: identical (keys repeat), by key, reclassified, relabelled.
     matching: dict[str, int] = field(default_factory=dict)
+    # Text columns whose every value changed form (see audit.diff.compare.format_changes).
+    format_changes: list[dict[str, Any]] = field(default_factory=list)
 
     def expectations(self, key: list[str]) -> list[dict[str, Any]]:
         """The GX expectations this diff implies for the release's validation."""
         out: list[dict[str, Any]] = [{
             "type": "expect_revisions_to_be_explained",
             "kwargs": {"revisions_table": REVISIONS, "baseline_version": str(self.baseline["version"]), "key": key,
-                       "baseline_kind": self.baseline.get("kind", "published")},
+                       "baseline_kind": self.baseline.get("kind", "published"), "format_changes": self.format_changes},
         }]
         if self.offence is not None:
             out.append({
@@ -60,6 +62,7 @@ class Revisions:
             "baseline": {k: self.baseline.get(k) for k in ("version", "release_id", "sha256", "source", "kind")},
             "counts": self.counts,
             "matching": self.matching,
+            "format_changes": self.format_changes,
             "notes": [n.to_dict() for n in self.notes],
             "reclassifications": self.reclassifications,
         }
@@ -83,7 +86,8 @@ def diff_releases(
     counts = {change: n for change, n, _ in rows}
     counts["explained"] = sum(e for _, _, e in rows)
     counts["unexplained"] = sum(n - e for _, n, e in rows)
-    revisions = Revisions(baseline, notes, counts, matching=matching.to_dict())
+    revisions = Revisions(baseline, notes, counts, matching=matching.to_dict(),
+                          format_changes=format_changes(con, old_table, new_table, cols))
     settings = reclassification_settings(dataset)
     if settings is not None and settings.offence.name in [*cols.key, *cols.common]:
         summarise_reclassifications(con, settings, cols, dataset, notes)

@@ -126,6 +126,35 @@ class Matching:
                 "relabelled": self.relabelled}
 
 
+FORM = ("regexp_replace(regexp_replace(regexp_replace({v}::VARCHAR, '[0-9]+', '9', 'g'), '[A-Za-z]+', 'a', 'g'), "
+        "'\\s+', ' ', 'g')")
+MIN_FORM_VALUES = 5
+
+
+def format_changes(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, cols: Columns) -> list[dict]:
+    """Text columns whose values all changed form between the releases ("6:00:00" -> "6:00", "2026-06-01" ->
+    "06/01/2026", "4A" -> "ASSAULT-AGG"): no value of the new release is written the way any of the old one's
+    was. Such a change is one thing to explain, however many rows it touches. A form is a value with each run
+    of digits written 9 and each run of letters a."""
+    found = []
+    for column in [*cols.key, *cols.common]:
+        types = cols.types.get(column)
+        if types is None or types != ("VARCHAR", "VARCHAR"):
+            continue
+        c = ident(column)
+        form = FORM.format(v=c)
+        (old_forms, new_forms, shared, old_example, new_example, old_n, new_n) = con.execute(
+            f"WITH o AS (SELECT DISTINCT {form} AS f FROM {old_table} WHERE {c} IS NOT NULL), "
+            f"n AS (SELECT DISTINCT {form} AS f FROM {new_table} WHERE {c} IS NOT NULL) "
+            f"SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM n), (SELECT count(*) FROM o JOIN n USING (f)), "
+            f"(SELECT min({c}) FROM {old_table}), (SELECT min({c}) FROM {new_table}), "
+            f"(SELECT count({c}) FROM {old_table}), (SELECT count({c}) FROM {new_table})").fetchone()
+        if old_forms and new_forms and not shared and min(old_n, new_n) >= MIN_FORM_VALUES:
+            found.append({"column": column, "in_key": column in cols.key, "old_example": old_example,
+                          "new_example": new_example})
+    return found
+
+
 def _set_aside_identical(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str,
                          cols: Columns) -> tuple[str, str, int]:
     """Copies of both releases without the rows the other has identically (as multisets: a row the old release

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING, number, shown
+from audit.findings import ERROR, WARNING, number, shown
 from audit.sql import ident
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
 UNEXPLAINED = "unexplained-revision"
+FORMAT_CHANGE = "format-change"
 DOWNGRADE = "downgrade"
 
 
@@ -31,8 +32,12 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
     baseline_version: str
     baseline_kind: str = "published"
     key: list[str]
-    success_keys: ClassVar[Tuple[str, ...]] = ("revisions_table", "baseline_version", "key", "baseline_kind")
+    # Columns whose every value changed form: their unexplained changes are one `format-change` finding each.
+    format_changes: list[dict] = []
+    success_keys: ClassVar[Tuple[str, ...]] = ("revisions_table", "baseline_version", "key", "baseline_kind",
+                                               "format_changes")
     check: ClassVar[str] = UNEXPLAINED
+    row_checks: ClassVar[dict[str, str]] = {FORMAT_CHANGE: ERROR}
 
     def read_columns(self) -> list[str]:
         return []
@@ -46,16 +51,43 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
     def keep(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
             row["__expected"], row["__observed"] = _value(row["__expected"]), _value(row["__observed"])
-        return rows
+        if not self.format_changes:
+            return rows
+        # A change of form is one finding, with the rows it touches counted: cells of a column whose form changed,
+        # and, when a key column changed form, every row removed and added (no row can be matched across it).
+        in_key = next((f for f in self.format_changes if f["in_key"]), None)
+        common = {f["column"]: f for f in self.format_changes if not f["in_key"]}
+        kept, touched = [], {}
+        for row in rows:
+            change = row["change"]
+            form = (common.get(row["__column"]) if change == "changed"
+                    else in_key if change in ("added", "removed") else None)
+            if form is None:
+                kept.append(row)
+                continue
+            counts = touched.setdefault(form["column"], {"form": form, "row": row, "changed": 0, "added": 0,
+                                                         "removed": 0})
+            counts[change] += 1
+        for column, counts in touched.items():
+            form = counts["form"]
+            kept.append({**{k: None for k in counts["row"]}, "change": FORMAT_CHANGE, "__check": FORMAT_CHANGE,
+                         "__column": column, "__expected": form["old_example"], "__observed": form["new_example"],
+                         "__touched": ", ".join(f"{counts[k]:,} {'cells changed' if k == 'changed' else 'rows ' + k}"
+                                                for k in ("changed", "removed", "added") if counts[k])})
+        return kept
 
     def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
-        if row["change"].startswith("column-"):
+        if row["change"].startswith("column-") or row["change"] == FORMAT_CHANGE:
             return {}
         return {k: row.get(k) for k in primary_key}
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         since = f"since the {self.baseline_kind} release {self.baseline_version}, and no revision note covers it"
         change = row["change"]
+        if change == FORMAT_CHANGE:
+            return (f"every value of {label(row['__column'])} changed form ({row['__expected']!r} became "
+                    f"{row['__observed']!r}, no value written as before): {row['__touched']}, one change of format "
+                    f"rather than that many revisions, {since}")
         if change == "changed":
             return (f"{label(row['__column'])} changed from {shown(row['__expected'])} "
                     f"to {shown(row['__observed'])} {since}")
