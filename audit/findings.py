@@ -37,6 +37,7 @@ CHECKS: dict[str, str] = {
     "out-of-bounds": "An incident's coordinates lie outside the dataset's area",
     "unmapped-code": "An offence code has no category",
     "reconciliation": "Incident counts differ from the summary table",
+    "total-mismatch": "Rows do not add up to the total they should (neighbourhoods to the city, one table to another)",
     "unexplained-revision": "A published value changed, or a row was added or removed, and no revision note explains it",
     "format-change": "Every value of a column changed form since the baseline (a time, date or code written another way)",
     "downgrade": "Incidents were reclassified from a violent offence category to a non-violent one",

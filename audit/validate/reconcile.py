@@ -16,7 +16,14 @@ Declared in the incident dataset's descriptor, one entry per summary it feeds:
         # summary_category: offense
         # summary_count: count
 
-Each entry becomes one `expect_incident_counts_to_match_summary` expectation.
+      - summary: city-offence-table       # or: this table's totals against another table's
+        totals:
+          parts: {columns: [violent]}     # this table's rows, summed (all of them, or `where`)
+          total: {columns: [count], where: [{column: description, in: [Homicide, Rape, Robbery, Agg. Assault]}]}
+        by: {period: period}              # compared group by group: this field -> the summary's
+
+An incident entry becomes one `expect_incident_counts_to_match_summary` expectation, a totals entry one
+`expect_totals_to_match` with the summary as its total's table.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ def reconcile_expectation(incidents: Dataset, summary: Dataset, summary_table: s
     if entry is None:
         known = ", ".join(str(e.get("summary")) for e in entries) or "none"
         raise ConfigError(f"{incidents.descriptor_path}: no `reconcile` entry for {summary.name!r} (entries: {known})")
+    if "totals" in entry:
+        return _totals_expectation(where, incidents, summary, summary_table, entry)
     missing = [k for k in ("period", "summary_period", "category", "counts") if not entry.get(k)]
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
@@ -71,3 +80,18 @@ def _require(where: str, side: str, names: list[str | None], fields) -> None:
     unknown = [n for n in names if n not in fields]
     if unknown:
         raise ConfigError(f"{where}: the {side} dataset has no field {', '.join(map(repr, unknown))}")
+
+
+def _totals_expectation(where: str, table: Dataset, summary: Dataset, summary_table: str,
+                        entry: dict[str, Any]) -> dict[str, Any]:
+    from audit.validate.expectations.base import where_columns
+
+    totals, by = entry["totals"], dict(entry.get("by") or {})
+    parts, total = totals["parts"], totals["total"]
+    if len(parts["columns"]) != len(total["columns"]):
+        raise ConfigError(f"{where}: totals: parts and total name as many columns each (the i-th against the i-th)")
+    _require(where, "first", [*parts["columns"], *by, *where_columns(parts.get("where"))], {f.name for f in table.fields})
+    _require(where, "summary", [*total["columns"], *by.values(), *where_columns(total.get("where"))],
+             {f.name for f in summary.fields})
+    return {"type": "expect_totals_to_match",
+            "kwargs": {"parts": parts, "total": {**total, "table": summary_table, "dataset": summary.name}, "by": by}}

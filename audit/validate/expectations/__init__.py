@@ -15,7 +15,7 @@ from audit.validate.expectations.incidents import (
     ExpectCoordinatesToBeInBoundingBox,
     ExpectDatesToBeWithinCoverage,
 )
-from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary
+from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary, ExpectTotalsToMatch
 from audit.validate.expectations.revisions import ExpectReclassificationsNotToDowngrade, ExpectRevisionsToBeExplained
 from audit.validate.expectations.series import (
     ExpectCountsToChangePlausibly,
@@ -40,6 +40,7 @@ __all__ = [
     "ExpectCoordinatesToBeInBoundingBox",
     "ExpectColumnValuesToHaveACategory",
     "ExpectIncidentCountsToMatchSummary",
+    "ExpectTotalsToMatch",
     "ExpectRevisionsToBeExplained",
     "ExpectReclassificationsNotToDowngrade",
 ]

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Optional, Tuple
 
 from audit.sql import ident, literal, period_sql
 from audit.findings import number
-from audit.validate.expectations.base import Label, RowCheckExpectation
+from audit.validate.expectations.base import Label, RowCheckExpectation, where_columns, where_sql
 
 
 
@@ -113,3 +113,70 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
             f"{where}: the summary table ({self.summary_dataset}) {published} for {figure}, "
             f"but the incident data count {number(row['__observed'])} ({categories})"
         )
+
+
+class ExpectTotalsToMatch(RowCheckExpectation):
+    """Sums of figures over some rows equal sums over other rows: neighbourhood rows add up to the city's row,
+    or a neighbourhood table's violent column adds up to a city table's violent offences, period by period.
+
+    `parts` and `total` each name `columns` (the i-th part column is compared with the i-th total column)
+    and optionally `where` (clauses as for any expectation's `where`: the rows summed). `total` may name
+    another `table` loaded beside this one (`audit reconcile` loads the other dataset as `summary`, and names it
+    in `dataset`); without
+    it, both sides are this table. `by` maps this table's grouping fields to the total side's (a period):
+    each group is compared on its own. A group with parts and no total, or a total and no parts, is a finding.
+    """
+
+    parts: dict[str, Any]
+    total: dict[str, Any]
+    by: dict[str, str] = {}
+    success_keys: ClassVar[Tuple[str, ...]] = ("parts", "total", "by")
+    check: ClassVar[str] = "total-mismatch"
+
+    def read_columns(self) -> list[str]:
+        for side in (self.parts, self.total):
+            if not isinstance(side.get("columns"), list) or not side["columns"]:
+                raise ValueError("`parts` and `total` each name `columns`, a list of figures")
+        if len(self.parts["columns"]) != len(self.total["columns"]):
+            raise ValueError("`parts` and `total` name as many columns each: the i-th is compared with the i-th")
+        own = [*self.parts["columns"], *self.by, *where_columns(self.parts.get("where"))]
+        if "table" not in self.total:
+            own += [*self.total["columns"], *self.by.values(), *where_columns(self.total.get("where"))]
+        return list(dict.fromkeys(own))
+
+    def _side(self, side: dict[str, Any], source: str, groups: list[str]) -> str:
+        filters = f" WHERE {where_sql(side['where'])}" if side.get("where") else ""
+        sums = ", ".join(f"sum({ident(c)}) AS __v{i}" for i, c in enumerate(side["columns"]))
+        keys = ", ".join(f"{ident(g)} AS __g{i}" for i, g in enumerate(groups))
+        return f"SELECT {keys + ', ' if keys else ''}{sums}, count(*) AS __rows FROM {source}{filters} GROUP BY ALL"
+
+    def failing_rows_query(self) -> str:
+        total_source = ident(self.total["table"]) if self.total.get("table") else "{batch}"
+        p = self._side(self.parts, "{batch}", list(self.by))
+        t = self._side(self.total, total_source, list(self.by.values()))
+        on = " AND ".join(f"p.__g{i} IS NOT DISTINCT FROM t.__g{i}" for i in range(len(self.by))) or "true"
+        keys = ", ".join(f"coalesce(p.__g{i}, t.__g{i}) AS {ident(g)}" for i, g in enumerate(self.by))
+        rows = " UNION ALL ".join(
+            f"SELECT {keys + ', ' if keys else ''}{literal(part)} AS __column, {literal(total)} AS __total_column, "
+            f"t.__v{i} AS __expected, p.__v{i} AS __observed, p.__rows AS __part_rows, t.__rows AS __total_rows "
+            f"FROM p FULL OUTER JOIN t ON {on}"
+            for i, (part, total) in enumerate(zip(self.parts["columns"], self.total["columns"])))
+        return (f"WITH p AS ({p}), t AS ({t}) SELECT * FROM ({rows}) "
+                f"WHERE __expected IS DISTINCT FROM __observed ORDER BY ALL")
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        return {k: row.get(k) for k in self.by}
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        where = ", ".join(f"{label(k)} {row.get(k)}" for k in self.by)
+        where = f"{where}: " if where else ""
+        other = self.total.get("dataset") or self.total.get("table")
+        total = f"{row['__total_column']} in {other}" if other else row["__total_column"]
+        if row["__expected"] is None:
+            return f"{where}{label(row['__column'])} sums to {number(row['__observed'])}, but there is no total to compare"
+        if row["__observed"] is None:
+            return f"{where}the total ({total}) is {number(row['__expected'])}, but no rows add up to it"
+        gap = row["__expected"] - row["__observed"]
+        return (f"{where}{label(row['__column'])} over {number(row['__part_rows'])} rows sums to "
+                f"{number(row['__observed'])}, but the total ({total}) is "
+                f"{number(row['__expected'])} ({number(abs(gap))} {'missing from the rows' if gap > 0 else 'more in the rows'})")
