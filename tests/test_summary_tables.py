@@ -72,3 +72,62 @@ def test_a_neighbourhood_table_reconciles_with_the_city_offence_table_of_the_sam
     assert [(f["check"], f["key"], f["message"]) for f in findings] == [(
         "total-mismatch", {"period": "2026-05"},
         "period 2026-05: violent over 3 rows sums to 6, but the total (count in offences) is 7 (1 missing from the rows)")]
+
+
+RECENT = ('"","description","5/26-6/8","vs. 5/12-5/25"\n"1","Agg. Assault",247,26.6666666666667\n'
+          '"2","Homicide",4,33.3333333333333\n')
+BY_NEIGHBOURHOOD = ('"","neighborhood","Violent 5/26-6/8","Violent 5/12-5/25","Property 5/26-6/8","Property 5/12-5/25"\n'
+                    '"1","ABELL",1,0,1,8\n"2","ALLENDALE",0,3,3,2\n')
+
+
+def reshaped(workspace, name: str, templates: list[dict], fields: list[dict], key: list[str]) -> None:
+    add_dataset(workspace, name, {
+        "name": name, "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": name, "reshape": {"columns": templates}, "schema": {"primaryKey": key, "fields": [
+            {"name": "row", "type": "integer", "aliases": ["column1"], "description": "R's row number."}, *fields]}}]},
+        [])
+
+
+def test_a_table_whose_period_is_in_its_headers_is_read_long_with_its_period_as_a_field(workspace, run):
+    reshaped(workspace, "recent", [{"header": "{period}", "field": "count"}, {"header": "vs. {previous}", "field": "change"}],
+             [{"name": "description", "type": "string", "description": "Offence."},
+              {"name": "period", "type": "string", "description": "The two weeks counted."},
+              {"name": "previous", "type": "string", "description": "The two weeks compared with."},
+              {"name": "count", "type": "integer", "description": "Offences."},
+              {"name": "change", "type": "number", "description": "Percent change."}], ["description", "period"])
+    reshaped(workspace, "areas", [{"header": "Violent {period}", "field": "violent"},
+                                  {"header": "Property {period}", "field": "property"}],
+             [{"name": "neighborhood", "type": "string", "description": "Neighbourhood."},
+              {"name": "period", "type": "string", "description": "The two weeks counted."},
+              {"name": "violent", "type": "integer", "description": "Violent offences."},
+              {"name": "property", "type": "integer", "description": "Property offences."}], ["neighborhood", "period"])
+    (workspace.root / "recent.csv").write_text(RECENT)
+    (workspace.root / "areas.csv").write_text(BY_NEIGHBOURHOOD)
+    # The next week: other headers, the same fields.
+    (workspace.root / "recent-2.csv").write_text(RECENT.replace("5/26-6/8", "6/2-6/15").replace("5/12-5/25", "5/19-6/1"))
+
+    for name, file in (("recent", "recent.csv"), ("areas", "areas.csv"), ("recent", "recent-2.csv")):
+        result = run("ingest", name, workspace.root / file, "--format", "json")
+        assert result.exit_code == 0, result.output
+    areas = json.loads(run("diff", "areas", "--from", "1", "--to", "1", "--format", "json").output)
+    week_2 = json.loads(run("diff", "recent", "--from", "1", "--to", "2", "--format", "json").output)
+
+    assert areas["to"]["rows"] == 4  # two neighbourhoods x two periods
+    assert sorted((c["change"], c["key"]["period"]) for c in week_2["changes"]) == [
+        ("added", "6/2-6/15"), ("added", "6/2-6/15"), ("removed", "5/26-6/8"), ("removed", "5/26-6/8")]
+    report = json.loads(run("check", "recent", workspace.root / "recent.csv", "--format", "json").output)
+    assert [n["kind"] for n in report["normalisations"]] == ["reshape"]
+    assert "(1 per file row: 5/26-6/8)" in report["normalisations"][0]["description"]
+
+
+def test_headers_that_match_no_template_or_a_template_naming_no_field_are_refused(workspace, run):
+    reshaped(workspace, "recent", [{"header": "Violent {period}", "field": "count"}],
+             [{"name": "description", "type": "string", "description": "Offence."},
+              {"name": "period", "type": "string", "description": "Period."},
+              {"name": "count", "type": "integer", "description": "Offences."}], ["description", "period"])
+    (workspace.root / "recent.csv").write_text(RECENT)
+
+    result = run("check", "recent", workspace.root / "recent.csv")
+
+    assert result.exit_code == 2
+    assert "no column matches the descriptor's reshape templates ('Violent {period}')" in result.output

@@ -17,6 +17,7 @@ from audit.findings import Finding
 from audit.ingest.normalise import Normalisation
 from audit.ingest.cast import cast_to_schema
 from audit.ingest.read import read_raw
+from audit.ingest.reshape import check_reshape, reshape_long
 from audit.sql import ident
 
 RELEASE_TABLE = "release"
@@ -43,8 +44,15 @@ def load_release(
         raise InputError("no such file", file=str(path))
     raw = f"{table}_raw"
     read = read_raw(con, source, dataset, table=raw)
-    cells, findings = cast_to_schema(con, dataset, raw=raw, typed=table, source=source, header_row=read.header_row)
-    read.drop(con)
+    check_reshape(dataset)
+    wide_to_long = []
+    try:
+        rows, wide_to_long = reshape_long(con, dataset, raw, source)
+        cells, findings = cast_to_schema(con, dataset, raw=rows, typed=table, source=source, header_row=read.header_row)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {ident(raw + '__long')}")
+        read.drop(con)
     (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
     return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, table=table,
-                         normalisations=tuple(read.normalisations + cells), findings=tuple(read.findings + findings))
+                         normalisations=tuple(read.normalisations + wide_to_long + cells),
+                         findings=tuple(read.findings + findings))
