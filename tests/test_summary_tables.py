@@ -131,3 +131,36 @@ def test_headers_that_match_no_template_or_a_template_naming_no_field_are_refuse
 
     assert result.exit_code == 2
     assert "no column matches the descriptor's reshape templates ('Violent {period}')" in result.output
+
+
+def test_incidents_reconcile_with_a_summary_whose_periods_are_its_own_date_ranges(workspace, run):
+    reshaped(workspace, "recent", [{"header": "{period}", "field": "count"}, {"header": "vs. {previous}", "field": "change"}],
+             [{"name": "description", "type": "string", "description": "Offence."},
+              {"name": "period", "type": "string", "description": "The two weeks counted."},
+              {"name": "previous", "type": "string", "description": "The two weeks compared with."},
+              {"name": "count", "type": "integer", "description": "Offences."},
+              {"name": "change", "type": "number", "description": "Percent change."}], ["description", "period"])
+    add_dataset(workspace, "incidents", {
+        "name": "incidents", "licenses": [{"name": "PDDL-1.0"}],
+        "reconcile": [{"summary": "recent", "period": "occurred", "category": "code",
+                       "summary_period": {"field": "period", "format": "%m/%d"},
+                       "summary_category": "description", "summary_count": "count",
+                       "counts": {"Agg. Assault": ["aggravated_assault"], "Homicide": ["homicide"]}}],
+        "resources": [{"name": "incidents", "schema": {"matchKey": ["occurred", "code"], "fields": [
+            {"name": "occurred", "type": "date", "description": "When."},
+            {"name": "code", "type": "string", "description": "Offence code.",
+             "categories": {"4A": "aggravated_assault", "1A": "homicide", "6C": "larceny"}}]}}]}, [])
+    # 5/26 to 6/8: 3 assaults and 1 homicide; one assault on 5/25 and one on 6/9 lie outside the range.
+    (workspace.root / "i.csv").write_text("occurred,code\n2026-05-25,4A\n2026-05-26,4A\n2026-06-01,4A\n2026-06-08,4A\n"
+                                          "2026-06-03,1A\n2026-06-04,6C\n2026-06-09,4A\n")
+    (workspace.root / "s.csv").write_text('"","description","5/26-6/8","vs. 5/12-5/25"\n"1","Agg. Assault",3,0\n'
+                                          '"2","Homicide",2,0\n')
+
+    result = run("reconcile", "incidents", "recent", "--incident-file", workspace.root / "i.csv",
+                 "--summary-file", workspace.root / "s.csv", "--format", "json")
+
+    findings = json.loads(result.output)["findings"]
+    assert result.exit_code == 1
+    assert [(f["key"], f["message"]) for f in findings] == [(
+        {"period": "5/26-6/8"},
+        "period 5/26-6/8: the summary table (recent) gives 2 for Homicide, but the incident data count 1 (homicide)")]

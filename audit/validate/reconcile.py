@@ -6,7 +6,9 @@ Declared in the incident dataset's descriptor, one entry per summary it feeds:
       - summary: city-violent-crime      # the summary dataset's name
         period: occurred                  # incident date field
         grain: year                       # year, quarter, month, week or day
-        summary_period: year              # the summary's period field
+        summary_period: year              # the summary's period field, counted by `grain`; or its own dates:
+                                          # {start: field, end: field}, or {field: period, format: "%m/%d"}
+                                          # for text ranges such as "5/26-6/8" (placed in the incidents' year)
         category: offense_code            # incident field whose `categories` map codes to categories
         counts:                           # summary figure -> the categories it counts
           homicide: homicide
@@ -58,7 +60,12 @@ def reconcile_expectation(incidents: Dataset, summary: Dataset, summary_table: s
     long_form = entry.get("summary_category") is not None
     counts = {str(k): [v] if isinstance(v, str) else list(v) for k, v in entry["counts"].items()}
     figures = [entry["summary_category"], entry.get("summary_count")] if long_form else list(counts)
-    _require(where, "summary", [entry["summary_period"], *by.values(), *figures], summary_fields)
+    period = entry["summary_period"]
+    if isinstance(period, dict) and not ({"start", "end"} <= set(period) or "field" in period):
+        raise ConfigError(f"{where}: summary_period is a field, {{start: field, end: field}}, or {{field: name, "
+                          f"format: '%m/%d'}} for a text range such as 5/26-6/8")
+    period_fields = [period] if isinstance(period, str) else [period[k] for k in ("start", "end", "field") if k in period]
+    _require(where, "summary", [*period_fields, *by.values(), *figures], summary_fields)
     mapping = incident_fields[entry["category"]].categories
     if not mapping:
         raise ConfigError(f"{where}: field {entry['category']!r} has no `categories` (code -> category) in the descriptor")

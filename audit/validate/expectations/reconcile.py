@@ -12,7 +12,7 @@ was compared), never a pass.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Tuple
+from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
 from audit.sql import ident, literal, period_sql
 from audit.findings import number
@@ -33,7 +33,9 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
     summary_dataset: str
     period: str
     grain: str = "year"
-    summary_period: str
+    # The summary's period: a field holding a year, month ... (by `grain`), or a range of dates of its own,
+    # {start: field, end: field} or {field: name, format: "%m/%d"} for text such as "5/26-6/8" (see _ranges).
+    summary_period: Union[str, Dict[str, str]]
     category: str
     mapping: dict[str, str]
     counts: dict[str, list[str]]
@@ -49,7 +51,34 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
     def read_columns(self) -> list[str]:
         return [self.period, self.category, *self.by]
 
+    @property
+    def _period_name(self) -> str:
+        sp = self.summary_period
+        return sp if isinstance(sp, str) else sp.get("field") or sp["start"]
+
+    def _ranges(self) -> str:
+        """SQL over the summary table: each row's period label, first and last day. A text range without a year
+        ("5/26-6/8", as weekly tables print it) is placed in the year of the latest incident; a range whose
+        start falls after its end crosses the new year, and starts the year before."""
+        sp, table = self.summary_period, ident(self.summary_table)
+        if "start" in sp:
+            label = f"CAST({ident(sp['start'])} AS VARCHAR) || ' to ' || CAST({ident(sp['end'])} AS VARCHAR)"
+            return (f"SELECT *, {label} AS __period, CAST({ident(sp['start'])} AS DATE) AS __start, "
+                    f"CAST({ident(sp['end'])} AS DATE) AS __end FROM {table}")
+        fmt, text = sp.get("format", "%m/%d/%Y"), f"trim(CAST({ident(sp['field'])} AS VARCHAR))"
+        year = f"(SELECT year(max(CAST({ident(self.period)} AS DATE))) FROM {{batch}})"
+        with_year = "%Y" in fmt
+        def day(part: str) -> str:
+            if with_year:
+                return f"CAST(strptime(trim({part}), {literal(fmt)}) AS DATE)"
+            return f"CAST(strptime(trim({part}) || '/' || {year}, {literal(fmt + '/%Y')}) AS DATE)"
+        start, end = day(f"split_part({text}, '-', 1)"), day(f"split_part({text}, '-', 2)")
+        return (f"SELECT *, {text} AS __period, CASE WHEN {start} > {end} THEN {start} - INTERVAL 1 YEAR ELSE {start} "
+                f"END AS __start, {end} AS __end FROM {table}")
+
     def failing_rows_query(self) -> str:
+        if not isinstance(self.summary_period, str):
+            return self._range_query()
         incident_by = [f"b.{ident(i)} AS {ident(s)}" for i, s in self.by.items()]
         summary_by = [ident(s) for s in self.by.values()]
         codes = _values([(str(k), str(v)) for k, v in self.mapping.items()], "m(code, category)")
@@ -97,16 +126,56 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
             f"WHERE NOT EXISTS (SELECT 1 FROM shared) ORDER BY ALL"
         )
 
+    def _range_query(self) -> str:
+        """Incidents counted into the summary's own date ranges; only ranges inside the incident data's dates."""
+        incident_by = [f"b.{ident(i)} AS {ident(s)}" for i, s in self.by.items()]
+        summary_by = [ident(s) for s in self.by.values()]
+        codes = _values([(str(k), str(v)) for k, v in self.mapping.items()], "m(code, category)")
+        names = _values([(name, cat) for name, cats in self.counts.items() for cat in cats], "c(name, category)")
+        day = f"CAST(b.{ident(self.period)} AS DATE)"
+        incidents = (
+            f"SELECT p.__period, {', '.join([*incident_by, 'c.name AS __name'])}, count(*) AS n FROM {{batch}} b "
+            f"JOIN (SELECT DISTINCT __period, __start, __end FROM r) p ON {day} BETWEEN p.__start AND p.__end "
+            f"JOIN {codes} ON CAST(b.{ident(self.category)} AS VARCHAR) = m.code "
+            f"JOIN {names} ON c.category = m.category GROUP BY ALL")
+        if self.summary_category:
+            summary = (f"SELECT __period, {', '.join([*summary_by, ''])}CAST({ident(self.summary_category)} AS VARCHAR) "
+                       f"AS __name, {ident(self.summary_count)} AS expected FROM r WHERE "
+                       f"CAST({ident(self.summary_category)} AS VARCHAR) IN ({', '.join(literal(n) for n in self.counts)})")
+        else:
+            summary = " UNION ALL ".join(
+                f"SELECT __period, {', '.join([*summary_by, ''])}{literal(name)} AS __name, {ident(name)} AS expected "
+                f"FROM r" for name in self.counts)
+        join = " AND ".join(["s.__period = i.__period", "s.__name = i.__name",
+                             *(f"s.{c} IS NOT DISTINCT FROM i.{c}" for c in summary_by)])
+        label = ident(self._period_name)
+        keys = [f"coalesce(s.__period, i.__period) AS {label}", *(f"coalesce(s.{c}, i.{c}) AS {c}" for c in summary_by)]
+        nothing = [f"NULL AS {label}", *(f"NULL AS {c}" for c in summary_by)]
+        span = f"(SELECT coalesce(CAST(min({day}) AS VARCHAR) || ' to ' || CAST(max({day}) AS VARCHAR), 'none') FROM {{batch}} b)"
+        spans = "(SELECT coalesce(string_agg(DISTINCT __period, ', '), 'none') FROM r)"
+        return (
+            f"WITH r AS ({self._ranges()}), i AS ({incidents}), s AS ({summary}), "
+            f"inside AS (SELECT DISTINCT __period FROM r WHERE __start >= (SELECT min({day}) FROM {{batch}} b) "
+            f"AND __end <= (SELECT max({day}) FROM {{batch}} b)) "
+            f"SELECT {', '.join(keys)}, coalesce(s.__name, i.__name) AS __column, s.expected AS __expected, "
+            f"coalesce(i.n, 0) AS __observed, NULL AS __incident_periods, NULL AS __summary_periods "
+            f"FROM s FULL OUTER JOIN i ON {join} "
+            f"WHERE coalesce(s.__period, i.__period) IN (SELECT __period FROM inside) "
+            f"AND s.expected IS DISTINCT FROM coalesce(i.n, 0) "
+            f"UNION ALL SELECT {', '.join(nothing)}, {literal(NO_PERIOD)}, NULL, NULL, {span}, {spans} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM inside) ORDER BY ALL")
+
     def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
-        return {k: row.get(k) for k in [self.summary_period, *self.by.values()]}
+        return {k: row.get(k) for k in [self._period_name, *self.by.values()]}
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         figure = row["__column"]
         if figure == NO_PERIOD:
+            unit = self.grain if isinstance(self.summary_period, str) else "period lying within the incident dates"
             return (f"the incident data ({row['__incident_periods']}) and the summary table ({self.summary_dataset}, "
-                    f"{row['__summary_periods']}) share no {self.grain}, so nothing was compared: check the periods "
+                    f"{row['__summary_periods']}) share no {unit}, so nothing was compared: check the periods "
                     f"of both, and the reconciliation's grain")
-        where = ", ".join(f"{k} {row.get(k)}" for k in [self.summary_period, *self.by.values()])
+        where = ", ".join(f"{k} {row.get(k)}" for k in [self._period_name, *self.by.values()])
         categories = " + ".join(self.counts.get(figure, [figure]))
         published = "has no figure" if row["__expected"] is None else f"gives {number(row['__expected'])}"
         return (
