@@ -88,13 +88,18 @@ def reshaped(workspace, name: str, templates: list[dict], fields: list[dict], ke
         [])
 
 
-def test_a_table_whose_period_is_in_its_headers_is_read_long_with_its_period_as_a_field(workspace, run):
+def recent_offences(workspace) -> None:
+    """The city's two-week offence table: its count and its change are in columns named for their periods."""
     reshaped(workspace, "recent", [{"header": "{period}", "field": "count"}, {"header": "vs. {previous}", "field": "change"}],
              [{"name": "description", "type": "string", "description": "Offence."},
               {"name": "period", "type": "string", "description": "The two weeks counted."},
               {"name": "previous", "type": "string", "description": "The two weeks compared with."},
               {"name": "count", "type": "integer", "description": "Offences."},
               {"name": "change", "type": "number", "description": "Percent change."}], ["description", "period"])
+
+
+def test_a_table_whose_period_is_in_its_headers_is_read_long_with_its_period_as_a_field(workspace, run):
+    recent_offences(workspace)
     reshaped(workspace, "areas", [{"header": "Violent {period}", "field": "violent"},
                                   {"header": "Property {period}", "field": "property"}],
              [{"name": "neighborhood", "type": "string", "description": "Neighbourhood."},
@@ -134,12 +139,7 @@ def test_headers_that_match_no_template_or_a_template_naming_no_field_are_refuse
 
 
 def test_incidents_reconcile_with_a_summary_whose_periods_are_its_own_date_ranges(workspace, run):
-    reshaped(workspace, "recent", [{"header": "{period}", "field": "count"}, {"header": "vs. {previous}", "field": "change"}],
-             [{"name": "description", "type": "string", "description": "Offence."},
-              {"name": "period", "type": "string", "description": "The two weeks counted."},
-              {"name": "previous", "type": "string", "description": "The two weeks compared with."},
-              {"name": "count", "type": "integer", "description": "Offences."},
-              {"name": "change", "type": "number", "description": "Percent change."}], ["description", "period"])
+    recent_offences(workspace)
     add_dataset(workspace, "incidents", {
         "name": "incidents", "licenses": [{"name": "PDDL-1.0"}],
         "reconcile": [{"summary": "recent", "period": "occurred", "category": "code",

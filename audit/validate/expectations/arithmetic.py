@@ -18,6 +18,17 @@ INCOMPLETE = "category-sum-incomplete"
 RATE_MISSING = "rate-missing"
 
 
+def precision_sql(value_sql: str, decimals: int | None, tolerance: float | None) -> str:
+    """SQL for how far a published figure may be from the exact one by its rounding alone: `tolerance`, or half a
+    unit of `decimals`, or half a unit of the larger of the value's own decimals and `__usual_decimals` (the
+    column's commonest precision, which the query computes over the batch)."""
+    if tolerance is not None:
+        return repr(float(tolerance))
+    if decimals is not None:
+        return repr(0.5 * 10 ** (-decimals))
+    return f"coalesce(0.5 * 10 ** (-greatest({decimals_sql(value_sql)}, __usual_decimals)), 0.0)"
+
+
 class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
     """`column` equals the sum of `parts` in every row.
 
@@ -98,13 +109,7 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
 
     def allowed_sql(self) -> str:
         """SQL for how far the published rate may be from the exact one (the precision rule)."""
-        if self.tolerance is not None:
-            published = repr(float(self.tolerance))
-        elif self.decimals is not None:
-            published = repr(0.5 * 10 ** (-self.decimals))
-        else:  # __usual_decimals: the column's commonest precision, computed over the batch by the query
-            published = (f"coalesce(0.5 * 10 ** (-greatest({decimals_sql(ident(self.column))}, __usual_decimals)), "
-                         "0.0)")
+        published = precision_sql(ident(self.column), self.decimals, self.tolerance)
         # The relative 1e-9 absorbs floating-point noise on top of the published rounding.
         return f"({published} + 1e-9 * abs({self.exact_sql()}))"
 
@@ -160,20 +165,13 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         key = {k: row[k] for k in primary_key if k in row}
         return key or {k: row.get(k) for k in [*self.group_by, *([self.period] if self.period else [])]}
 
-    def _allowed(self, value: str) -> str:
-        if self.tolerance is not None:
-            return repr(float(self.tolerance))
-        if self.decimals is not None:
-            return repr(0.5 * 10 ** (-self.decimals))
-        return f"coalesce(0.5 * 10 ** (-greatest({decimals_sql(value)}, __usual_decimals)), 0.0)"
-
     def failing_rows_query(self) -> str:
         of, pct = ident(self.of), ident(self.column)
         exact = f"(({of} - __previous)::DOUBLE / __previous * 100)"
         # A change of a published rounded figure (a rate to 1 decimal) may have been worked out from the
         # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
         inputs = f"100 * (__half / abs(__previous) + abs({of}) * __previous_half / (__previous * __previous))"
-        allowed = f"({self._allowed(pct)} + {inputs} + 1e-9 * abs({exact}))"
+        allowed = f"({precision_sql(pct, self.decimals, self.tolerance)} + {inputs} + 1e-9 * abs({exact}))"
         rounded = ("CASE WHEN typeof({c}) IN ('DOUBLE', 'FLOAT') OR typeof({c}) LIKE 'DECIMAL%' THEN 0.5 * 10 ** "
                    "(-greatest({d}, mode({d}) OVER ())) ELSE 0 END")
         half = f"coalesce({rounded.format(c=of, d=decimals_sql(of))}, 0.0)"
