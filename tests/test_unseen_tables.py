@@ -103,7 +103,7 @@ CASES = {
         ("percent change: change = percent change of index_crimes from the previous year (1 decimal) — holds in "
          "76 of 78 rows; breaks in 2",),
         found(("percent-change", ("Alder County", 2012)), ("percent-change", ("Cedar City", 2008)))),
-    "backslash-escapes": Case("headline", normalised=("dialect",)),
+    "backslash-escapes": Case("date", normalised=("dialect",)),
     # Case and spacing variants of one key, and a decomposed accent (composed on reading: a repeated key).
     "key-variants": Case("city", findings=found(("key-variant", ("BALTIMORE",)), ("unique", ("Montréal",))),
                          normalised=("unicode-normalisation",)),

@@ -214,41 +214,58 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
         return c.type == "integer" and c.distinct == profile.rows - c.nulls  # an identifier
     usable_columns = [c for c in profile.columns if usable(c)]
     text_first = [c for c in usable_columns if c.type != "integer" or c.year_like][:12]  # 1,000-odd sets of up to 4
-    # A whole-number id is tried only when no text, date or period set identifies the rows: a count whose
-    # values happen to differ in every row must not become the key.
-    pools = [text_first, [c for c in usable_columns if c.type == "integer" and not c.year_like][:4] + text_first[:8]]
+
+    def strong(c: Column) -> bool:
+        """A column that tells rows apart as a person would: a date or period, or text with many values (a place,
+        a time of day). Text with a handful of values (a sex, a yes/no) narrows nothing down on its own."""
+        return c.type in ("date", "datetime") or c.year_like or c.distinct >= max(3, min(20, 0.5 * profile.rows))
+
+    # Strong columns first, then every identifying one; a whole-number id only when no text, date or period set
+    # identifies the rows: a count whose values happen to differ in every row must not become the key.
+    pools = [[c for c in text_first if strong(c)], text_first,
+             [c for c in usable_columns if c.type == "integer" and not c.year_like][:4] + text_first[:8]]
 
     def rank(combo: tuple[Column, ...]) -> tuple:
-        # Fewer blank parts; a place with a period; text before numbers; earlier in the file.
-        return (sum(c.nulls > 0 for c in combo), -any(c.year_like for c in combo),
+        # Fewer blank parts; a place with a period or date; text before numbers; earlier in the file.
+        return (sum(c.nulls > 0 for c in combo), -any(c.year_like or c.type in ("date", "datetime") for c in combo),
                 -sum(c.type == "string" for c in combo), [profile.columns.index(c) for c in combo])
 
     found: list[tuple[Column, ...]] = []
-    best_repeats: tuple[int, tuple] | None = None
-    for pool in pools:
+    repeating: dict[tuple[str, ...], tuple[int, tuple]] = {}   # sets that repeat: names -> (repeats, combo)
+    for number, pool in enumerate(pools):
         for size in range(1, MAX_KEY_PARTS + 1):
             for combo in itertools.combinations(pool, size):
                 if size > 1 and any(c.distinct == profile.rows for c in combo):
                     continue  # a single unique column already covers it
                 if any({c.name for c in f} <= {c.name for c in combo} for f in found):
                     continue
+                names = tuple(c.name for c in combo)
+                if names in repeating:
+                    continue
                 repeats = _repeats(con, raw, [c.header for c in combo], profile.rows)
                 if repeats == 0:
                     found.append(combo)
-                elif pool is pools[0] and (best_repeats is None
-                                           or (repeats, rank(combo)) < (best_repeats[0], rank(best_repeats[1]))):
-                    best_repeats = (repeats, combo)
+                elif number < 2:
+                    repeating[names] = (repeats, combo)
             if found:
                 break
         if found:
+            break
+        if number == 0 and repeating and min(r for r, _ in repeating.values()) <= max(1, 0.01 * profile.rows):
+            # Dates, places and times that repeat in a row or two (two victims of one incident) make a better key
+            # than weak columns that happen to be unique today (a sex and a place).
             break
     keys = sorted(found, key=rank)
     names = [[c.name for c in k] for k in keys]
     if keys:
         return names, Key([c.name for c in keys[0]], 0, [c.name for c in keys[0] if c.nulls])
-    if best_repeats:
-        combo = best_repeats[1]
-        return [], Key([c.name for c in combo], best_repeats[0], [c.name for c in combo if c.nulls])
+    if repeating:
+        # No set is unique. Among the sets that repeat hardly more than the least repeating one (1 percent of the
+        # rows), the one with the fewest weak columns, then the most strong ones: a date, a place and a time.
+        least = min(r for r, _ in repeating.values())
+        near = [(r, c) for r, c in repeating.values() if r <= least + 0.01 * profile.rows]
+        repeats, combo = min(near, key=lambda rc: (sum(not strong(c) for c in rc[1]), rc[0], -len(rc[1]), rank(rc[1])))
+        return [], Key([c.name for c in combo], repeats, [c.name for c in combo if c.nulls])
     # Nothing identifies a row (only figures): rows can still be matched between releases by all their values.
     whole = [c for c in profile.columns if not c.positional]
     repeats = _repeats(con, raw, [c.header for c in whole], profile.rows)
