@@ -45,6 +45,7 @@ audit: $(VENV)/.installed
 	$(BIN)/audit report $(EXAMPLE) --version 2024-03
 	$(BIN)/audit report $(EXAMPLE) --version 2024-06
 	$(BIN)/audit feed
+	$(BIN)/audit site
 	@echo; echo "== the change log's hash chain, and both published packages checked against it =="
 	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/1.0.0 --package published/$(EXAMPLE)/1.0.1
 
@@ -55,8 +56,14 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y --no-install-recommends chromium || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
+# axe-core (Deque's accessibility rules, from the npm registry), which the site test runs in that browser.
+AXE := .cache/axe-core/package/axe.min.js
+$(AXE):
+	mkdir -p .cache/axe-core
+	cd .cache/axe-core && npm pack axe-core@4.10 --silent > /dev/null && tar -xzf axe-core-*.tgz
+
 # Run the test suite (what CI runs).
-test: $(VENV)/.installed $(CHROMIUM)
+test: $(VENV)/.installed $(CHROMIUM) $(AXE)
 	$(BIN)/pytest
 
 # Pre-publication check (what CI runs on a pull request that changes data; writes nothing):

@@ -233,6 +233,27 @@ def feed(root: Path | None, out: Path | None, workspace) -> None:
 
 
 @cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the site to (default: site/ in the workspace); replaced whole.")
+@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Publication root to read (default: the workspace's published/).")
+@workspace_option
+def site(out: Path | None, root: Path | None, workspace) -> None:
+    """Build the public site: every dataset, version, change and reason, with charts, a data dictionary,
+    downloads, how to verify, a glossary, an Atom feed of updates and a DCAT-US data.json."""
+    from audit import pipeline
+
+    built = pipeline.site(workspace, out, root)
+    unverified = [d.name for d in built.datasets if not d.verified]
+    click.echo(f"wrote {built.root}: {len(built.datasets)} dataset(s), {len(built.pages)} page(s), feed.atom"
+               + (", data.json" if built.catalog else " (no data.json: audit.yaml's portal settings are incomplete)"))
+    if unverified:
+        click.echo(f"NOT verified: {', '.join(unverified)}: a published package does not match its change log "
+                   "(the site says so on their pages)")
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
 @click.option("--package", "packages", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="A published package to check; repeat for several versions. Works without the office's log.")
 @click.option("--public-key", type=click.Path(dir_okay=False, exists=True, path_type=Path),

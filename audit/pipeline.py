@@ -384,6 +384,16 @@ def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None
     return out, write_feed(root, portal, out)
 
 
+def site(workspace: Workspace, out: Path | None = None, root: Path | None = None):
+    """Build the public site over every package published under `root` (default: published/) into `out`
+    (default: site/ in the workspace). Returns an `audit.publish.site.Site`."""
+    from audit.publish.site import build_site
+
+    root = root or workspace.publish_root
+    out = out or inside(workspace.root, Path("site"))
+    return build_site(root, out, workspace.config, workspace.root)
+
+
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None):
     """Recompute the workspace's change log (if given) and check each package, on its own, against the
     others and against the log. Writes nothing. Returns an `audit.log.verify.Verification`."""

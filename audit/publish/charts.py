@@ -77,6 +77,8 @@ def render_svg(series: Series) -> str:
     ax.set_xticks(x[::step], series.periods[::step], rotation=0 if step == 1 and len(x) < 13 else 45, fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if min(series.values, default=0) >= 0:
+        ax.set_ylim(bottom=0)  # from zero, so a change looks as large as it is
     ax.set_title(series.title, fontsize=10, loc="left")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)

@@ -40,13 +40,19 @@ def portal_settings(config: dict[str, Any], source: str) -> dict[str, Any]:
     return portal
 
 
-def build_catalog(root: Path, portal: dict[str, Any]) -> dict[str, Any]:
-    base = portal["base_url"].rstrip("/") + "/"
+def build_catalog(root: Path, portal: dict[str, Any], base: str | None = None,
+                  landing: dict[str, str] | None = None) -> dict[str, Any]:
+    """The catalog of every dataset published under `root`, served at `base` (default: portal.base_url);
+    `landing` gives a dataset's landing page (default: its latest package's README)."""
+    base = (base or portal["base_url"]).rstrip("/") + "/"
     datasets = []
     for index_path in sorted(root.glob("*/index.json")):
         index = read_index(index_path.parent)
         if index and index.get("latest"):
-            datasets.append(_dataset_entry(index_path.parent, index, base, portal))
+            entry = _dataset_entry(index_path.parent, index, base, portal)
+            if landing and index_path.parent.name in landing:
+                entry["landingPage"] = landing[index_path.parent.name]
+            datasets.append(entry)
     return {**CATALOG_HEAD, "dataset": datasets}
 
 

@@ -1,0 +1,151 @@
+"""`audit site`: the public site over the published packages, for residents, journalists and auditors.
+
+    published/ --read (model.py: packages, verified as an outsider would)--> Dataset records
+               --render (Jinja2 templates in templates/)--> site/index.html, datasets/<name>.html,
+                 glossary.html, feed.atom, data.json, packages/ (the published files, to download)
+
+The pages are static and self-contained (no script, no request to another host), so a city can host the
+folder anywhere, and they say only what the packages show.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit.errors import ConfigError
+from audit.findings import CHECKS, shown
+from audit.publish.site.charts import dataset_charts
+from audit.publish.site.model import Dataset, read_dataset, size_text
+
+PACKAGES = "packages"
+DEFAULT_ACCENT = "#1f4e79"
+
+
+@dataclass
+class Site:
+    root: Path
+    pages: list[Path]
+    datasets: list[Dataset]
+    catalog: bool
+
+
+def _branding(config: dict[str, Any], workspace_root: Path) -> dict[str, Any]:
+    site = dict(config.get("site") or {})
+    portal = config.get("portal") or {}
+    publisher = portal.get("publisher") or {}
+    site.setdefault("name", publisher.get("name") if isinstance(publisher, dict) else None)
+    site["name"] = site.get("name") or "Open public safety data"
+    accent = site.get("accent") or DEFAULT_ACCENT
+    if _contrast(accent) < 4.5:
+        raise ConfigError(f"audit.yaml: site.accent {accent} is too light for text on white (contrast "
+                          f"{_contrast(accent):.1f}:1; WCAG 2.1 AA asks for 4.5:1)")
+    site["accent"] = accent
+    site.setdefault("logo", None)
+    site.setdefault("public_key", None)
+    for key in ("logo", "public_key"):
+        if site.get(key) and not (workspace_root / site[key]).is_file():
+            raise ConfigError(f"audit.yaml: site.{key} {site[key]!r} is not a file in the workspace")
+    return site
+
+
+def _contrast(colour: str) -> float:
+    """WCAG contrast of `colour` (#rrggbb) against white."""
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """The published files, hard-linked where the disk allows (no second copy of a large package)."""
+    for path in source.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue  # a published folder holds no links; none is followed out of it
+        to = target / path.relative_to(source)
+        to.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, to)
+        except OSError:
+            shutil.copy2(path, to)
+
+
+def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_root: Path) -> Site:
+    """Write the site for every dataset published under `publish_root` into `out` (replaced whole)."""
+    site = _branding(config, workspace_root)
+    portal = config.get("portal") or {}
+    base = (portal.get("site_url") or portal.get("base_url") or "").rstrip("/")
+    base = base + "/" if base else ""
+    work = out.with_name(out.name + ".building")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        return _build(work, out, publish_root, site, portal, base, workspace_root)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # left only when the build failed
+
+
+def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], portal: dict[str, Any], base: str,
+           workspace_root: Path) -> Site:
+    import jinja2
+
+    from audit.publish.feed import build_catalog
+
+    _copy_tree(publish_root, work / PACKAGES)
+    datasets = []
+    for index in sorted((work / PACKAGES).glob("*/index.json")):
+        dataset = read_dataset(index.parent, f"{PACKAGES}/{index.parent.name}/")
+        if dataset is not None:
+            dataset.charts = dataset_charts(dataset.latest.folder)
+            datasets.append(dataset)
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("audit.publish.site", "templates"),
+                                     autoescape=jinja2.select_autoescape(["html", "j2", "atom"]),
+                                     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    environment.filters["figure"] = shown  # 1870.7981600363948 as a reader reads it: 1,870.80
+    built = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    catalog = bool(portal.get("publisher") and portal.get("contact") and base)
+    common = {"site": site, "built": built.strftime("%Y-%m-%d %H:%M UTC"), "catalog": catalog, "size": size_text}
+    if site.get("logo"):
+        logo = Path(site["logo"])
+        shutil.copy2(workspace_root / logo, work / logo.name)
+        site["logo"] = logo.name
+    if site.get("public_key"):
+        shutil.copy2(workspace_root / site["public_key"], work / "office-public-key.pem")
+    pages = []
+
+    def write(relative: str, template: str, **values: Any) -> None:
+        path = work / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(environment.get_template(template).render(**common, **values), encoding="utf-8")
+        pages.append(out / relative)
+
+    write("index.html", "index.html.j2", root="", datasets=datasets)
+    for dataset in datasets:
+        write(f"datasets/{dataset.name}.html", "dataset.html.j2", root="../", d=dataset)
+    write("glossary.html", "glossary.html.j2", root="", checks=sorted(CHECKS.items()))
+    entries = sorted(((d, v) for d in datasets for v in d.versions), key=lambda e: e[1].published, reverse=True)
+    feed_id = base + "feed.atom" if base else "urn:x-audit-site:" + re.sub(r"[^a-z0-9]+", "-", site["name"].lower())
+    (work / "feed.atom").write_text(environment.get_template("feed.atom.j2").render(
+        site=site, base=base, feed_id=feed_id, entries=entries,
+        updated=entries[0][1].published if entries else built.isoformat()), encoding="utf-8")
+    if catalog:
+        import json
+
+        landing = {d.name: f"{base}datasets/{d.name}.html" for d in datasets}
+        document = build_catalog(work / PACKAGES, portal, base + PACKAGES, landing)
+        (work / "data.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # Put in place whole: a reader never sees half a site.
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    work.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return Site(out, pages, datasets, catalog)

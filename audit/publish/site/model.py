@@ -1,0 +1,245 @@
+"""What the public site shows, read from the published packages alone (never from the office's log): what a
+resident, a journalist or an outside auditor can download is what the pages describe.
+
+    published/<dataset>/index.json          -> every version, newest first
+    published/<dataset>/<version>/          -> datapackage.json (what it is, fields, sources), revisions.csv
+                                               (what changed and why), findings.csv (what was found, and
+                                               waived), validation.json (claims), the change-log extract
+
+Each package is verified as an outsider would (audit.log.verify.verify_package), and the page says what
+that check showed, and what it cannot show.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.findings import number, shown
+from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
+from audit.log.verify import PackageCheck, compare_packages, verify_package
+from audit.publish.index import read_index
+
+
+@dataclass(frozen=True)
+class Download:
+    title: str
+    href: str             # relative to the site's root
+    size: int
+
+
+@dataclass
+class ChangeGroup:
+    """Changes one reason explains (or none does)."""
+    reason: str
+    explained: bool
+    waived: bool = False
+    reference: str | None = None
+    approved_by: str | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Version:
+    version: str
+    release: str
+    published: str                      # ISO date-time
+    rule: str                           # why this version number
+    head: str
+    check: PackageCheck
+    downloads: list[Download]
+    changes: list[ChangeGroup]
+    waived: list[tuple[str, str]]       # (finding, the office's reason)
+    open_findings: int
+    claims: list[dict[str, Any]]
+    folder: Path                        # the package's folder, in the site's copy
+    previous: str | None = None
+
+    @property
+    def change_count(self) -> int:
+        return sum(len(g.changes) for g in self.changes)
+
+    @property
+    def unsupported_claims(self) -> list[dict[str, Any]]:
+        return [c for c in self.claims if not c.get("supported")]
+
+
+@dataclass
+class Field:
+    name: str
+    title: str
+    type: str
+    unit: str
+    description: str
+
+
+@dataclass
+class Chart:
+    title: str
+    svg: str
+    rows: list[tuple[str, str]]         # (period, value as printed) for the text alternative
+
+
+@dataclass
+class Dataset:
+    name: str
+    title: str
+    description: str
+    sources: list[dict[str, Any]]
+    licences: list[dict[str, Any]]
+    publisher: str
+    keywords: list[str]
+    fields: list[Field]
+    key: list[str]
+    coverage: str
+    versions: list[Version]             # newest first
+    charts: list[Chart] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[0]
+
+    @property
+    def verified(self) -> bool:
+        return all(v.check.ok and not v.check.failed for v in self.versions)
+
+    @property
+    def summary(self) -> str:
+        """The description's first sentence: what a list of datasets shows."""
+        text = " ".join(self.description.split())
+        end = text.find(". ")
+        return text if end < 0 else text[:end + 1]
+
+    @property
+    def status(self) -> list[str]:
+        """The dataset's state in words, most serious first."""
+        out = []
+        if not self.verified:
+            out.append("NOT verified: a published package does not match its change log")
+        else:
+            out.append("verified")
+        latest = self.latest
+        if latest.open_findings:
+            out.append(f"{latest.open_findings:,} finding(s) open")
+        if latest.waived:
+            out.append(f"{len(latest.waived):,} finding(s) waived by the office, with reasons")
+        if latest.unsupported_claims:
+            out.append(f"{len(latest.unsupported_claims):,} published claim(s) not supported by the data")
+        return out
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _cell(text: str) -> str:
+    """A CSV cell as written by the packages (JSON numbers, text made spreadsheet-safe) as a reader sees it."""
+    if text == "":
+        return "(missing)"
+    try:
+        return shown(json.loads(text))
+    except ValueError:
+        return text.removeprefix("'")
+
+
+def _changes(rows: list[dict[str, str]], key: list[str], labels: dict[str, str]) -> list[ChangeGroup]:
+    groups: dict[str, ChangeGroup] = {}
+    for row in rows:
+        where = ", ".join(f"{labels.get(k, k)} {row.get(k, '')}" for k in key if row.get(k, "") != "") or "the table"
+        change, column = row.get("change", ""), row.get("column", "")
+        label = labels.get(column, column)
+        if change == "changed":
+            text = f"{where}: {label} changed from {_cell(row.get('old', ''))} to {_cell(row.get('new', ''))}"
+        elif change == "relabelled":
+            text = f"{where}: {label} relabelled from {_cell(row.get('old', ''))} to {_cell(row.get('new', ''))}"
+        elif change in ("added", "removed"):
+            text = f"{where}: row {change}"
+        else:
+            text = f"column {label} {change.removeprefix('column-')}"
+        note = row.get("note", "")
+        reason = row.get("reason", "")
+        if note:
+            group = groups.setdefault(note, ChangeGroup(reason or note, True, False, row.get("reference") or None,
+                                                         row.get("approved_by") or None))
+        elif reason:  # no note, but the office waived it with a reason
+            group = groups.setdefault("waived:" + reason, ChangeGroup(reason, False, True))
+        else:
+            group = groups.setdefault("", ChangeGroup("No revision note explains these changes", False))
+        group.changes.append(text)
+    return sorted(groups.values(), key=lambda g: (g.explained, g.waived))
+
+
+def _downloads(folder: Path, href: str, package: dict[str, Any]) -> list[Download]:
+    titles = {r.get("path"): r.get("title") or r.get("name") for r in package.get("resources", [])}
+    titles.update({"datapackage.json": "Data package descriptor (Frictionless)", "README.md": "README",
+                   "report.html": "Validation report", EXTRACT_FILE: "Change log extract (for verification)",
+                   HEAD_FILE: "Change log head (for verification)"})
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        out.append(Download(titles.get(relative) or relative, f"{href}{relative}", path.stat().st_size))
+    return out
+
+
+def read_dataset(folder: Path, href: str) -> Dataset | None:
+    """The dataset published in `folder` (a dataset folder of the publication root); `href` is that folder's
+    address from the site's root. None when it has no published version."""
+    index = read_index(folder)
+    if not index or not index.get("versions"):
+        return None
+    entries = list(reversed(index["versions"]))
+    checks = [verify_package(folder / e["path"]) for e in entries]
+    compare_packages(checks, with_log=False)
+    latest = _json(folder / entries[0]["path"] / "datapackage.json")
+    resource = next((r for r in latest.get("resources", []) if r.get("profile") == "tabular-data-resource"),
+                    (latest.get("resources") or [{}])[0])
+    schema = resource.get("schema") or {}
+    fields = [Field(f["name"], f.get("title") or f["name"], f.get("type", "string"), f.get("unit", ""),
+                    f.get("description", "")) for f in schema.get("fields", [])]
+    labels = {f.name: f.title for f in fields}
+    key = schema.get("primaryKey") or schema.get("matchKey") or []
+    key = [key] if isinstance(key, str) else list(key)
+    versions = []
+    for i, (entry, check) in enumerate(zip(entries, checks)):
+        path = folder / entry["path"]
+        package = _json(path / "datapackage.json")
+        report = _json(path / "validation.json")
+        findings = _csv_rows(path / "findings.csv")
+        waived = [(f.get("message", ""), f.get("waiver_reason", "")) for f in findings if f.get("waived") == "true"]
+        open_ = sum(1 for f in findings if f.get("waived") != "true" and f.get("severity") == "error")
+        versions.append(Version(
+            version=entry["version"], release=str(entry.get("release", "")), published=entry.get("published", ""),
+            rule=(package.get("audit") or {}).get("versionRule", ""), head=entry.get("changeLogHead", ""),
+            check=check, downloads=_downloads(path, f"{href}{entry['path']}", package),
+            changes=_changes(_csv_rows(path / "revisions.csv"), key, labels), waived=waived, open_findings=open_,
+            claims=list(report.get("claims") or []), folder=path,
+            previous=entries[i + 1]["version"] if i + 1 < len(entries) else None))
+    coverage = (latest.get("audit") or {}).get("temporal") or {}
+    publisher = next((c.get("title") for c in latest.get("contributors", []) if c.get("role") == "publisher"), "")
+    return Dataset(
+        name=folder.name, title=latest.get("title") or folder.name, description=latest.get("description") or "",
+        sources=list(latest.get("sources") or []), licences=list(latest.get("licenses") or []),
+        publisher=publisher or "", keywords=list(latest.get("keywords") or []), fields=fields, key=key,
+        coverage=f"{coverage['start']} to {coverage['end']}" if coverage.get("start") else "",
+        versions=versions)
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{number(size)} bytes"

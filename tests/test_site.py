@@ -1,0 +1,138 @@
+"""The public site, built for the example after its two publications and opened page by page in a real headless
+Chromium (Debian's, which `make test` installs): no console error, no request to any host, no broken link,
+every version and change reachable from the home page, and axe-core's accessibility rules (which `make test`
+fetches from the npm registry) find no serious or critical violation. The Atom feed and data.json are checked
+against their standards."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from audit import pipeline
+from audit.workspace import Workspace
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.test_feed import dcat_errors
+from tests.test_report_page import browser  # noqa: F401  (the fixture)
+
+AXE = PROJECT / ".cache" / "axe-core" / "package" / "axe.min.js"
+ATOM = "{http://www.w3.org/2005/Atom}"
+CORRECTED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
+NOTES = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-06.yaml"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The example's workspace after `make audit`'s publications (1.0.0, then the corrected 1.0.1), and its site."""
+    root = tmp_path_factory.mktemp("site") / "office"
+    for folder in ("datapackages", "expectations"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    shutil.copy(PROJECT / "audit.yaml", root / "audit.yaml")  # the portal settings data.json is built from
+    workspace = Workspace.at(root)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, waivers=EXAMPLE_WAIVERS, version="2023-09")
+    pipeline.publish(workspace, EXAMPLE)
+    pipeline.ingest(workspace, EXAMPLE, CORRECTED, waivers=EXAMPLE_WAIVERS, version="2024-06", notes=NOTES)
+    pipeline.publish(workspace, EXAMPLE)
+    return pipeline.site(workspace)
+
+
+def links(page) -> list[str]:
+    return page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+
+
+def test_every_page_loads_offline_with_no_error_and_every_link_resolves(site, browser):  # noqa: F811
+    seen, queue, problems = set(), [site.root / "index.html"], []
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        page = browser.new_page()
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.as_uri())
+        problems += [f"{path.name}: console error {e}" for e in errors]
+        problems += [f"{path.name}: requested {r}" for r in requests if not r.startswith("file:")]
+        for href in links(page):
+            url = urlparse(href)
+            if url.scheme != "file":
+                continue  # a source's or licence's own page: a link out, never loaded by the page
+            target = Path(unquote(url.path))
+            if not target.exists():
+                problems.append(f"{path.name}: broken link {href}")
+            elif url.fragment and target.suffix == ".html" and f'id="{url.fragment}"' not in target.read_text():
+                problems.append(f"{path.name}: no #{url.fragment} in {target.name}")
+            elif target.suffix == ".html":
+                queue.append(target)
+        page.close()
+    assert problems == []
+    # The site's pages, and each version's own validation report in its package.
+    assert {p.name for p in seen} == {"index.html", "glossary.html", f"{EXAMPLE}.html", "report.html"}
+
+
+def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page(site, browser):  # noqa: F811
+    page = browser.new_page()
+    page.goto((site.root / "index.html").as_uri())
+    page.click(f"text=Baltimore violent crime")
+    text = page.inner_text("main")
+
+    assert "verified" in text and "2 finding(s) waived by the office, with reasons" in text
+    for version in ("1.0.0", "1.0.1"):
+        assert page.locator(f'[id="v{version}"]').count() == 1
+    # Each of the six revisions of 1.0.1, grouped under the reason the office gave.
+    assert "6 change(s) since version 1.0.0" in text
+    assert "Year 2018: Homicide changed from 308 to 309" in text
+    assert "Reason: One 2018 death, first recorded as undetermined, was ruled a homicide" in text
+    downloads = [h for h in links(page) if "/packages/" in h]
+    assert any(h.endswith("1.0.0/data/violent-crime.csv") for h in downloads)
+    assert any(h.endswith("1.0.1/revisions.csv") for h in downloads)
+    # The chart has its figures as a table, and its axis starts at zero.
+    assert "The axis starts at zero." in text and page.locator("figure table").count() >= 1
+
+
+def test_no_serious_or_critical_accessibility_violation(site, browser):  # noqa: F811
+    assert AXE.is_file(), f"{AXE} is missing: `make test` fetches axe-core from the npm registry"
+    violations = []
+    for path in sorted(site.root.rglob("*.html")):
+        if "packages" in path.parts:
+            continue  # the packages' own report pages are tested with the report
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})")
+        violations += [f"{path.name}: {v['id']} ({v['impact']}): {v['help']}" for v in result["violations"]
+                       if v["impact"] in ("serious", "critical")]
+        page.close()
+    assert violations == []
+
+
+def test_the_atom_feed_lists_every_version_with_its_changes(site):
+    feed = ET.parse(site.root / "feed.atom").getroot()
+
+    assert feed.tag == f"{ATOM}feed"
+    for element in (feed, *feed.findall(f"{ATOM}entry")):  # RFC 4287: id, title and updated, everywhere
+        assert all(element.find(f"{ATOM}{name}") is not None for name in ("id", "title", "updated"))
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+                            element.find(f"{ATOM}updated").text)
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.find(f"{ATOM}title").text for e in entries] == [
+        "Baltimore violent crime, 2017-2022: version 1.0.1", "Baltimore violent crime, 2017-2022: version 1.0.0"]
+    assert entries[0].find(f"{ATOM}id").text.startswith("urn:sha256:")
+    assert "6 change(s) since version 1.0.0" in entries[0].find(f"{ATOM}summary").text
+
+
+def test_data_json_is_dcat_us_and_its_landing_pages_are_the_sites_pages(site):
+    catalog = json.loads((site.root / "data.json").read_text())
+
+    assert dcat_errors(catalog) == []
+    [dataset] = catalog["dataset"]
+    assert dataset["landingPage"] == f"https://data.example.gov/crime/datasets/{EXAMPLE}.html"
+    assert dataset["distribution"][0]["downloadURL"].startswith("https://data.example.gov/crime/packages/")
