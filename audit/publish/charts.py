@@ -24,7 +24,8 @@ class Series:
     column: str | None                      # None: rows counted
     periods: list[str]
     values: list[float]
-    flagged: dict[str, list[str]] = field(default_factory=dict)  # period -> messages of findings there
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # period -> messages of open findings there
+    waived: dict[str, list[str]] = field(default_factory=dict)   # period -> messages of waived findings there
 
 
 def _period_sql(dataset: Dataset, column: str, con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int]:
@@ -44,17 +45,25 @@ def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, r
     period, width = _period_sql(dataset, temporal.name, con, table)
     totals = list(dict.fromkeys(o["columns"][0] for o in report.expectations
                                 if o["check"] == "category-sum" and o["columns"]))
-    wanted = [(dataset.label(c), c) for c in totals] or [("Rows per period", None)]
+    # A rate's population, unless it is itself a total (a share of violent crime in all crime divides by a total).
+    populations = [o["columns"][2] for o in report.expectations if o["check"] == "rate-math"
+                   and len(o["columns"]) > 2 and o["columns"][2] not in totals]
+    wanted = [(dataset.label(c), c, None) for c in totals] or [("Rows per period", None, None)]
+    if populations:  # lay readers compare places and years by rates, not counts
+        wanted += [(f"{dataset.label(c)} per 100,000 residents", c, populations[0]) for c in totals]
     out = []
-    for title, column in wanted:
+    for title, column, population in wanted:
         measure = f"sum({ident(column)})" if column else "count(*)"
+        if population:
+            measure = f"{measure} / sum({ident(population)}) * 100000"
         rows = con.execute(f"SELECT {period} AS p, {measure} FROM {table} WHERE {ident(temporal.name)} IS NOT NULL "
                            f"GROUP BY p ORDER BY p").fetchall()
         series = Series(title, column, [r[0] for r in rows], [float(r[1] or 0) for r in rows])
         for f in report.findings:
             if temporal.name in f.key and (column is None or column in f.columns):
                 value = str(f.key[temporal.name])
-                series.flagged.setdefault(value[:width] if width else value, []).append(f.message)
+                marks = series.waived if f.waived else series.flagged
+                marks.setdefault(value[:width] if width else value, []).append(f.message)
         out.append(series)
     return out
 
@@ -72,7 +81,13 @@ def render_svg(series: Series) -> str:
     marked = [i for i, p in enumerate(series.periods) if p in series.flagged]
     if marked:
         ax.scatter([x[i] for i in marked], [series.values[i] for i in marked], s=70, facecolors="none",
-                   edgecolors="#c0392b", linewidths=2, zorder=3, label="flagged by a finding")
+                   edgecolors="#c0392b", linewidths=2, zorder=3, label="flagged by an open finding")
+    # Waived findings are marked apart from open ones: the office accepted them, with a reason on the page.
+    accepted = [i for i, p in enumerate(series.periods) if p in series.waived and p not in series.flagged]
+    if accepted:
+        ax.scatter([x[i] for i in accepted], [series.values[i] for i in accepted], s=60, marker="s",
+                   facecolors="none", edgecolors="#5f6b6d", linewidths=1.5, zorder=3,
+                   label="finding waived by the office")
     step = max(1, len(x) // 12)
     ax.set_xticks(x[::step], series.periods[::step], rotation=0 if step == 1 and len(x) < 13 else 45, fontsize=8)
     ax.tick_params(axis="y", labelsize=8)

@@ -7,6 +7,7 @@ the published claims. One file, inline CSS and SVG, no script, nothing fetched.
 
 from __future__ import annotations
 
+import datetime
 import json
 from html import escape
 from typing import Any
@@ -51,6 +52,12 @@ def _cell(value: Any) -> str:
     return escape("" if value is None else str(value))
 
 
+def _office(dataset: Dataset) -> str:
+    """Who publishes the data: the descriptor's contributor with the role publisher."""
+    return next((str(c.get("title") or "") for c in dataset.descriptor.get("contributors") or []
+                 if isinstance(c, dict) and c.get("role") == "publisher"), "")
+
+
 def _state(f: Finding) -> str:
     return "waived" if f.waived else ("error" if f.severity == ERROR else "warning")
 
@@ -68,6 +75,8 @@ def render_report_page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(dataset.title)}</h1>",
+        f'<p class="meta">{escape(_office(dataset) + " · " if _office(dataset) else "")}report made '
+        f"{datetime.date.today().isoformat()}</p>",
         f'<p class="meta">Release {_cell(release.get("version"))}'
         + (f", published as version {escape(package_version)}" if package_version else "")
         + f" &middot; file {_cell(release.get('source'))}, {_cell(release.get('rows'))} rows"
@@ -107,10 +116,12 @@ def _charts(con, table: str, dataset: Dataset, report: Report) -> list[str]:
     if not series:
         return []
     out = ['<h2 id="charts">Totals over time</h2>',
-           "<p>Points circled in red are flagged by a finding (listed below each chart).</p>"]
+           "<p>Each axis starts at zero. Points circled in red are flagged by an open finding; points in a grey square "
+           "by a finding the office waived, with its reason (both are listed below each chart).</p>"]
     for s in series:
-        flagged = "".join(f"<li><b>{escape(p)}</b>: {escape(' / '.join(m))}</li>" for p, m in sorted(s.flagged.items()))
-        caption = f"<figcaption>{escape(s.title)}" + (f"<ul>{flagged}</ul>" if flagged else ": no point flagged") \
+        marks = [(p, m, "") for p, m in s.flagged.items()] + [(p, m, " (waived)") for p, m in s.waived.items()]
+        listed = "".join(f"<li><b>{escape(p)}</b>{escape(w)}: {escape(' / '.join(m))}</li>" for p, m, w in sorted(marks))
+        caption = f"<figcaption>{escape(s.title)}" + (f"<ul>{listed}</ul>" if listed else ": no point flagged") \
             + "</figcaption>"
         out.append(f'<figure class="chart">{render_svg(s)}{caption}</figure>')
     return out
