@@ -422,9 +422,11 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
             raise StateError(f"{dataset.name} has no {'release ' + repr(version) if version else 'release'} recorded")
         report = _report_from_log(log, dataset.name, release)
         published = log.publication_of(release.release_id)
+        accent = (workspace.config.get("site") or {}).get("accent")  # the office's colour, from audit.yaml
         page = render_report_page(con, log.data_table(release.data_table), dataset, report,
                                   published_revisions(log, report, release),
-                                  published.package_version if published else None)
+                                  published.package_version if published else None,
+                                  **({"accent": accent} if accent else {}))
     path = out or workspace.inside(Path("reports") / dataset.name / f"{release.version}.html")
     write_atomically(path, page)
     return path

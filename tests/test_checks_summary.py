@@ -284,6 +284,8 @@ def test_a_table_with_rates_is_published_only_with_its_population_source_and_vin
     published = pipeline.publish(workspace, "county-crime")
     readme = (published.path / "README.md").read_text()
     assert "Population: US Census Bureau population estimates (vintage: Vintage 2023)" in readme
-    # The report charts each total of the category sums, summed over the places, year by year.
+    # The report charts each total of the category sums, summed over the places, year by year, and each total per
+    # 100,000 residents (the table's rates have a population).
     page = (published.path / "report.html").read_text()
-    assert page.count('<figure class="chart">') == 3
+    assert page.count('<figure class="chart">') == 6
+    assert page.count("per 100,000 residents") >= 3

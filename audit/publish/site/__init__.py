@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.findings import CHECKS, shown
+from audit.findings import CHECKS
 from audit.publish.site.charts import dataset_charts
 from audit.publish.site.model import Dataset, read_dataset, size_text
 
@@ -94,9 +94,8 @@ def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_
 
 def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], portal: dict[str, Any], base: str,
            workspace_root: Path) -> Site:
-    import jinja2
-
     from audit.publish.feed import build_catalog
+    from audit.publish.site import templates
 
     _copy_tree(publish_root, work / PACKAGES)
     datasets = []
@@ -105,10 +104,7 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
         if dataset is not None:
             dataset.charts = dataset_charts(dataset.latest.folder)
             datasets.append(dataset)
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("audit.publish.site", "templates"),
-                                     autoescape=jinja2.select_autoescape(["html", "j2", "atom"]),
-                                     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    environment.filters["figure"] = shown  # 1870.7981600363948 as a reader reads it: 1,870.80
+    environment = templates.environment()
     built = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     catalog = bool(portal.get("publisher") and portal.get("contact") and base)
     common = {"site": site, "built": built.strftime("%Y-%m-%d %H:%M UTC"), "catalog": catalog, "size": size_text}
