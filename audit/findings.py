@@ -27,6 +27,7 @@ CHECKS: dict[str, str] = {
     "key-variant": "Key values differ only in case or spacing: one place or code written two ways",
     "in-range": "A value is outside its allowed range",
     "in-set": "A value is not in the allowed list",
+    "pattern": "A value does not have the expected form (a regular expression)",
     "category-sum-incomplete": "A part or total is missing, so the sum cannot be checked",
     "series-gap": "A period is missing from a place's series",
     "partial-year": "A row covers fewer months than a full period",
@@ -57,6 +58,7 @@ STANDARD_CHECKS = {
     "expect_select_column_values_to_be_unique_within_record": "unique",
     "expect_column_values_to_be_between": "in-range",
     "expect_column_values_to_be_in_set": "in-set",
+    "expect_column_values_to_match_regex": "pattern",
 }
 # Codes of what reading a file finds about its columns, before any expectation runs.
 RENAMED_COLUMN = "renamed-column"

@@ -7,8 +7,10 @@ type like any built-in one (`expect_column_values_to_equal_sum_of_columns`, ...)
 from audit.validate.expectations.arithmetic import (ExpectColumnValuesToEqualPercentChange, ExpectColumnValuesToEqualRate,
                                                     ExpectColumnValuesToEqualSumOfColumns)
 from audit.validate.expectations.base import RowCheckExpectation
-from audit.validate.expectations.cells import (ExpectColumnValuesToBePresent, ExpectColumnValuesToBeSafeInSpreadsheets,
-                                               ExpectKeyValuesNotToDifferOnlyInForm, ExpectPrimaryKeyToBeUnique)
+from audit.validate.expectations.cells import (ExpectColumnValuesToBeInRange, ExpectColumnValuesToBeInValueSet,
+                                               ExpectColumnValuesToBePresent, ExpectColumnValuesToBeSafeInSpreadsheets,
+                                               ExpectColumnValuesToMatchPattern, ExpectKeyValuesNotToDifferOnlyInForm,
+                                               ExpectPrimaryKeyToBeUnique)
 from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import (
     ExpectColumnValuesToHaveACategory,
@@ -28,6 +30,9 @@ __all__ = [
     "ExpectColumnValuesToBeSafeInSpreadsheets",
     "ExpectPrimaryKeyToBeUnique",
     "ExpectKeyValuesNotToDifferOnlyInForm",
+    "ExpectColumnValuesToBeInRange",
+    "ExpectColumnValuesToBeInValueSet",
+    "ExpectColumnValuesToMatchPattern",
     "ExpectColumnValuesToBePresent",
     "ExpectColumnValuesToEqualSumOfColumns",
     "ExpectColumnValuesToEqualRate",

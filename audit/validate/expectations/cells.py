@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Tuple
+from typing import Any, ClassVar, Optional, Tuple
 
 from audit.findings import WARNING
 from audit.formulas import formula_start_sql
-from audit.sql import ident
+from audit.findings import number
+from audit.sql import ident, literal
+from audit.sql import value as sql_value
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
 
@@ -104,3 +106,74 @@ class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return (f"{row['__count']} keys differ only in case or spacing ({row['__observed']}): a reader sees one "
                 f"{' + '.join(label(c) for c in self.columns)}, the data has {row['__count']}")
+
+
+class ExpectColumnValuesToBeInRange(RowCheckExpectation):
+    """Every present value of `column` lies between `min_value` and `max_value` (either may be omitted; `strict_min`
+    and `strict_max` exclude the bound). A suite's `expect_column_values_to_be_between` runs as this: one query,
+    one finding per row outside the range with the row's key, at DuckDB's speed."""
+
+    column: str
+    min_value: Optional[Any] = None
+    max_value: Optional[Any] = None
+    strict_min: bool = False
+    strict_max: bool = False
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "min_value", "max_value", "strict_min", "strict_max")
+    check: ClassVar[str] = "in-range"
+
+    def _range(self) -> str:
+        low = "" if self.min_value is None else f"{'>' if self.strict_min else '>='} {sql_value(self.min_value)}"
+        high = "" if self.max_value is None else f"{'<' if self.strict_max else '<='} {sql_value(self.max_value)}"
+        return " and ".join(part for part in (low, high) if part) or "any value"
+
+    def failing_rows_query(self) -> str:
+        c = ident(self.column)
+        tests = []
+        if self.min_value is not None:
+            tests.append(f"{c} {'<=' if self.strict_min else '<'} {sql_value(self.min_value)}")
+        if self.max_value is not None:
+            tests.append(f"{c} {'>=' if self.strict_max else '>'} {sql_value(self.max_value)}")
+        outside = " OR ".join(tests) or "false"
+        return (f"SELECT *, {literal(self._range())} AS __expected, {c} AS __observed FROM {{batch}} "
+                f"WHERE {c} IS NOT NULL AND ({outside})")
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        return f"{label(self.column)} is {number(row['__observed'])}, but it must be {self._range()}"
+
+
+class ExpectColumnValuesToBeInValueSet(RowCheckExpectation):
+    """Every present value of `column` is one of `value_set`. A suite's `expect_column_values_to_be_in_set` runs as
+    this: one finding per row with a value outside the set, with the row's key."""
+
+    column: str
+    value_set: list
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "value_set")
+    check: ClassVar[str] = "in-set"
+
+    def failing_rows_query(self) -> str:
+        c = ident(self.column)
+        values = ", ".join(sql_value(v) for v in self.value_set) or "NULL"
+        return (f"SELECT *, 'one of the {len(self.value_set)} listed values' AS __expected, {c} AS __observed "
+                f"FROM {{batch}} WHERE {c} IS NOT NULL AND {c} NOT IN ({values})")
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        listed = ", ".join(map(str, self.value_set[:8])) + (", ..." if len(self.value_set) > 8 else "")
+        return f"{label(self.column)} is {row['__observed']!r}, which is not one of the listed values ({listed})"
+
+
+class ExpectColumnValuesToMatchPattern(RowCheckExpectation):
+    """Every present value of `column` contains a match of the regular expression `regex` (as GX's
+    `expect_column_values_to_match_regex` reads it, which runs as this; GX's own is not supported on DuckDB)."""
+
+    column: str
+    regex: str
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "regex")
+    check: ClassVar[str] = "pattern"
+
+    def failing_rows_query(self) -> str:
+        c = ident(self.column)
+        return (f"SELECT *, {literal(self.regex)} AS __expected, {c} AS __observed FROM {{batch}} "
+                f"WHERE {c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {literal(self.regex)})")
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        return f"{label(self.column)} {str(row['__observed'])[:60]!r} does not have the expected form ({self.regex})"

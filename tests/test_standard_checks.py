@@ -1,0 +1,50 @@
+"""GX's standard row expectations, as a suite names them, run as our own SQL checks: one query each, one finding
+per failing row with its key (GX's give capped or unkeyed results, run slower, and its regex cannot run on DuckDB).
+An entry that sets anything else (`mostly`) runs as GX's own, as written."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit import pipeline
+from tests.conftest import add_dataset
+
+ROWS = "case_no,district,age\nCC-000001,Central,34\nCC-000002,Easten,19\nCC7,Central,-1\nCC-000004,Western,\n"
+
+
+@pytest.fixture
+def cases(workspace):
+    def define(*expectations):
+        add_dataset(workspace, "cases", {
+            "name": "cases", "licenses": [{"name": "PDDL-1.0"}],
+            "resources": [{"name": "cases", "schema": {"primaryKey": ["case_no"], "fields": [
+                {"name": "case_no", "type": "string", "title": "Case number", "description": "Case."},
+                {"name": "district", "type": "string", "title": "District", "description": "District."},
+                {"name": "age", "type": "integer", "title": "Age", "description": "Victim's age."}]}}]},
+            list(expectations))
+        path = workspace.root / "cases.csv"
+        path.write_text(ROWS)
+        return pipeline.check(workspace, "cases", path)
+    return define
+
+
+def test_between_in_set_and_regex_give_one_keyed_finding_per_failing_row(cases):
+    report = cases(
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "age", "min_value": 0, "max_value": 120}},
+        {"type": "expect_column_values_to_be_in_set",
+         "kwargs": {"column": "district", "value_set": ["Central", "Eastern", "Western"]}},
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "case_no", "regex": "^CC-[0-9]{6}$"}})
+
+    assert [(f.check, f.key, f.message) for f in report.findings] == [
+        ("in-range", {"case_no": "CC7"}, "Age is -1, but it must be >= 0 and <= 120"),
+        ("in-set", {"case_no": "CC-000002"},
+         "District is 'Easten', which is not one of the listed values (Central, Eastern, Western)"),
+        ("pattern", {"case_no": "CC7"}, "Case number 'CC7' does not have the expected form (^CC-[0-9]{6}$)"),
+    ]
+
+
+def test_an_entry_with_other_arguments_runs_as_gxs_own(cases):
+    report = cases({"type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "age", "min_value": 0, "max_value": 120, "mostly": 0.5}})
+
+    assert report.findings == []  # 2 of 3 present ages are in range: GX's `mostly` is met
