@@ -82,3 +82,50 @@ def test_the_catalogue_of_finding_codes_is_the_one_source():
 
     assert used <= set(CHECKS), used - set(CHECKS)
     assert in_readme == set(CHECKS), in_readme ^ set(CHECKS)
+
+
+DOCUMENTS = [PROJECT / "README.md", PROJECT / "CHANGELOG.md", *sorted((PROJECT / "docs").glob("*.md"))]
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors for a Markdown file's headings."""
+    return {re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+            for m in re.finditer(r"^#{1,6} (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+def test_every_link_between_the_documents_resolves(document):
+    text = document.read_text(encoding="utf-8")
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # a page on the web
+        path, _, anchor = target.partition("#")
+        file = (document.parent / path).resolve() if path else document
+        if not file.exists():
+            broken.append(target)
+        elif anchor and file.suffix == ".md" and anchor not in _anchors(file.read_text(encoding="utf-8")):
+            broken.append(target)
+    assert broken == []
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+def test_the_documents_examples_are_well_formed_and_name_real_expectations(document):
+    """Every YAML example parses; every JSON example is JSON, and each suite entry in it names an expectation
+    type GX or this project registers."""
+    import json
+
+    import yaml
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    text = document.read_text(encoding="utf-8")
+    for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+        yaml.safe_load(block)
+    for block in re.findall(r"```json\n(.*?)```", text, re.S):
+        decoder, at, body = json.JSONDecoder(), 0, block.strip()
+        while at < len(body):
+            entry, at = decoder.raw_decode(body, at)
+            while at < len(body) and body[at] in " \n,":
+                at += 1
+            if isinstance(entry, dict) and "type" in entry and "kwargs" in entry:
+                get_expectation_impl(entry["type"])
