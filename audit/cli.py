@@ -118,7 +118,7 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("dataset")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @notes_option
 @format_option
@@ -136,7 +136,7 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, ag
 
 @cli.command()
 @click.argument("dataset")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @click.option("--version", "version", help="Label for this release (default: the next number).")
 @notes_option

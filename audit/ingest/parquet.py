@@ -1,0 +1,92 @@
+"""A release kept as Parquet (a file, or a folder of files as a data lake writes them), read where it lies.
+
+Parquet columns are already typed, so they are not turned into text and back: each field is cast from its
+column as DuckDB reads it, and a value that does not fit the field (a fraction in an integer field, text
+that is no date) stops ingest naming the file, its row and the column, as for CSV. Text columns go through
+the same parsing as a CSV's cells (missing markers, trimming, formats), so a field means the same whichever
+way it arrives. Rows keep the files' order (file name, then row in file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+from audit.dataset import Dataset
+from audit.errors import InputError
+from audit.files import file_sha256
+from audit.findings import Finding
+from audit.ingest.cast import _field_sql, match_columns, missing_markers
+from audit.sql import ident, literal
+
+SUFFIXES = {".parquet", ".pq"}
+FILE, ROW = "__file", "__file_row"
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES or (path.is_dir() and any(_files(path)))
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES and not p.is_symlink())
+
+
+def parquet_sha256(path: Path) -> str:
+    """Of a file, its bytes; of a folder, every file's relative path and digest, in order."""
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for file in _files(path):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, table: str) -> list[Finding]:
+    """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the findings about its columns."""
+    files = _files(path)
+    if not files:
+        raise InputError("no Parquet file in this folder", file=str(path))
+    # A data column named like the file-name column is kept (that one is renamed); one named file_row_number makes
+    # DuckDB refuse the file, which is said as an input error.
+    source = (f"(SELECT * EXCLUDE (file_row_number), file_row_number AS {ROW} FROM read_parquet("
+              f"[{', '.join(literal(str(f)) for f in files)}], filename = {literal(FILE)}, file_row_number = true))")
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read as Parquet: {str(exc).splitlines()[0]}", file=str(path)) from exc
+    types = {name: kind for name, kind, *_ in described if name not in (FILE, ROW)}
+    mapping, findings = match_columns(list(types), dataset, path, header_row=None)  # columns have no row
+    values, flags = [], []
+    for field in dataset.fields:
+        column = mapping[field.name]
+        c = ident(column)
+        if types[column] == "VARCHAR" or field.type == "string":
+            text = column if types[column] == "VARCHAR" else None
+            if text is None:  # a typed column read as text: its value as DuckDB prints it
+                value, bad = f"CAST({c} AS VARCHAR)", "false"
+            else:
+                value, bad = _field_sql(field, column, missing_markers(field, dataset.missing_values))
+        else:
+            value = f"TRY_CAST({c} AS {field.duckdb_type})"
+            bad = f"({c} IS NOT NULL AND ({value}) IS NULL)"
+            if field.type in ("integer", "year") and types[column] in ("DOUBLE", "FLOAT") or \
+                    types[column].startswith("DECIMAL") and field.type in ("integer", "year"):
+                bad = f"({bad} OR ({c} IS NOT NULL AND {c} <> round({c})))"  # 1960.5 is no whole number
+        values.append(f"{value} AS {ident(field.name)}")
+        flags.append(bad)
+    first = con.execute(f"SELECT {FILE}, {ROW}, {', '.join(flags)} FROM {source} WHERE {' OR '.join(flags)} "
+                        f"ORDER BY {FILE}, {ROW} LIMIT 1").fetchone()
+    if first is not None:
+        name, row, *bad = first
+        field = dataset.fields[bad.index(True)]
+        column = mapping[field.name]
+        (cell,) = con.execute(f"SELECT CAST({ident(column)} AS VARCHAR) FROM {source} WHERE {FILE} = ? AND {ROW} = ?",
+                              [name, row]).fetchone()
+        raise InputError(f"{cell!r} is not a valid {field.type} for field {field.name!r}", file=name, row=row + 1,
+                         column=column, value=cell)
+    con.execute(f"CREATE TABLE {ident(table)} AS SELECT {', '.join(values)} FROM {source} ORDER BY {FILE}, {ROW}")
+    return findings
