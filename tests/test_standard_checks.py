@@ -48,3 +48,16 @@ def test_an_entry_with_other_arguments_runs_as_gxs_own(cases):
                     "kwargs": {"column": "age", "min_value": 0, "max_value": 120, "mostly": 0.5}})
 
     assert report.findings == []  # 2 of 3 present ages are in range: GX's `mostly` is met
+
+
+def test_a_check_failing_on_more_rows_than_are_listed_says_how_many_more(cases, monkeypatch):
+    from audit.validate.expectations import base
+
+    monkeypatch.setattr(base, "MAX_FAILING_ROWS", 1)
+    report = cases({"type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": "district", "value_set": ["Eastern"]}})
+
+    assert [(f.check, f.key, f.observed) for f in report.findings] == [
+        ("in-set", {"case_no": "CC-000001"}, "Central"), ("in-set", {}, 3)]
+    assert report.findings[1].message.startswith("3 more row(s) fail this check and are not listed")
+    assert not report.success

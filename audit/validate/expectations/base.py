@@ -26,6 +26,9 @@ from audit.findings import ERROR
 from audit.sql import ident, value as sql_value
 
 FAILING_ROWS = "audit.failing_rows"
+# At most this many failing rows of one check travel to Python (a check failing on millions of rows would otherwise
+# fill the memory); the true count comes with them, and the findings say how many more there are.
+MAX_FAILING_ROWS = 200_000
 
 Label = Callable[[str], str]
 
@@ -71,6 +74,10 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
             return query
         return query.replace("{batch}", f"(SELECT * FROM {{batch}} WHERE {where_sql(self.where)})")
 
+    def bounded_query(self) -> str:
+        """`scoped_query`, at most MAX_FAILING_ROWS of its rows, each carrying the true count (`__failing`)."""
+        return f"SELECT *, count(*) OVER () AS __failing FROM ({self.scoped_query()}) LIMIT {MAX_FAILING_ROWS}"
+
     def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
         dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
         dependencies.set_metric_configuration(
@@ -78,16 +85,21 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
             MetricConfiguration(
                 metric_name="query.table",
                 metric_domain_kwargs={"batch_id": execution_engine.batch_manager.active_batch_id},
-                metric_value_kwargs={"query": for_gx(self.scoped_query()), "fetch_all": True},
+                metric_value_kwargs={"query": for_gx(self.bounded_query()), "fetch_all": True},
             ),
         )
         return dependencies
 
     def _validate(self, metrics: dict, runtime_configuration: Optional[dict] = None, execution_engine=None):
-        rows = self.keep([dict(r) for r in metrics[FAILING_ROWS]])
+        fetched = [dict(r) for r in metrics[FAILING_ROWS]]
+        failing = fetched[0].pop("__failing") if fetched else 0
+        for row in fetched[1:]:
+            row.pop("__failing", None)
+        rows = self.keep(fetched)
         return {
             "success": not rows,
-            "result": {"observed_value": len(rows), "details": {"failing_rows": rows}},
+            "result": {"observed_value": len(rows), "details": {
+                "failing_rows": rows, "not_listed": max(0, failing - len(fetched))}},
         }
 
 
