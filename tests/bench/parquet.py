@@ -1,0 +1,105 @@
+"""Benchmark: `audit check` of an incident release kept as Parquet, at 10M rows and more, against plain DuckDB.
+
+    .venv/bin/python -m tests.bench.parquet --rows 10000000 [100000000] [--json out.json]
+
+For each size it writes one Baltimore-like incident release as Parquet (tests/bench/incidents.py's columns:
+generated, never committed) and a workspace whose suite is the bench suite written with GX's standard
+names (not-null, between, in-set, unique, a regex on the incident id), which run as our own SQL checks.
+Each measurement runs in its own process, so its peak RSS is its own:
+
+    floor    DuckDB alone: the same checks as plain SQL over read_parquet
+    check    `audit check` of the Parquet file: read it where it lies, type it, run the suite, nothing recorded
+
+Not a test: read the ratio to the floor measured in the same run, not single figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench.incidents import BOUNDS, CODES, DATASET, write_workspace
+
+SUITE = [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "occurred"}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "offense_code", "value_set": list(CODES)}},
+    {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "incident_id", "regex": "^I[0-9]{9}$"}},
+    *({"type": "expect_column_values_to_be_between", "kwargs": {"column": c, "min_value": lo, "max_value": hi}}
+      for c, (lo, hi) in BOUNDS.items()),
+]
+FLOOR = """
+import duckdb, sys
+con = duckdb.connect()
+src = "read_parquet('{path}')"
+con.execute(f"SELECT count(*) FILTER (WHERE occurred IS NULL), "
+            f"count(*) FILTER (WHERE offense_code NOT IN ({codes})), "
+            f"count(*) FILTER (WHERE NOT regexp_matches(incident_id, '^I[0-9]{{{{9}}}}$')), "
+            f"{bounds} FROM {{src}}").fetchall()
+con.execute(f"SELECT incident_id, count(*) FROM {{src}} GROUP BY ALL HAVING count(*) > 1").fetchall()
+"""
+
+
+def generate(path: Path, rows: int) -> None:
+    import duckdb
+
+    codes = "[" + ", ".join(f"'{c}'" for c in CODES) + "]"
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
+        con.execute("CREATE MACRO h(v, salt, n) AS CAST(hash(v, salt) % n AS BIGINT)")
+        con.execute(f"""COPY (SELECT 'I' || lpad(CAST(i AS VARCHAR), 9, '0') AS incident_id,
+            TIMESTAMP '2015-01-01' + to_seconds(CAST(h(i, 1, 315360000) AS BIGINT)) AS occurred,
+            {codes}[1 + h(i, 2, {len(CODES)})] AS offense_code, 'Description ' || h(i, 2, {len(CODES)}) AS description,
+            'District ' || h(i, 3, 9) AS district, 'Neighborhood ' || h(i, 4, 278) AS neighborhood,
+            round(39.2 + h(i, 5, 180000) / 1e6, 6) AS latitude, round(-76.7 + h(i, 6, 180000) / 1e6, 6) AS longitude,
+            'Premise ' || h(i, 7, 120) AS premise, ['FIREARM', 'KNIFE', 'HANDS', 'OTHER'][1 + h(i, 8, 4)] AS weapon,
+            CAST(h(i, 9, 90) AS INTEGER) AS victim_age, ['M', 'F', 'U'][1 + h(i, 10, 3)] AS victim_sex,
+            ['BLACK', 'WHITE', 'ASIAN', 'UNKNOWN'][1 + h(i, 11, 4)] AS victim_race
+            FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet)""")
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MB, exit code) of a whole process, by GNU time."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
+    return seconds, peak_kb / 1024, done.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results = []
+    print("| rows | floor s | floor MB | check s | check MB | check / floor |")
+    print("|---|---|---|---|---|---|")
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory(prefix="audit-bench-parquet-") as tmp:
+            root = Path(tmp)
+            write_workspace(root)
+            (root / "expectations" / f"{DATASET}.json").write_text(json.dumps({"name": DATASET, "expectations": SUITE}))
+            path = root / "release.parquet"
+            generate(path, rows)
+            bounds = ", ".join(f"count(*) FILTER (WHERE {c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
+            floor = FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=bounds)
+            f_seconds, f_mb, _ = measure([sys.executable, "-c", floor])
+            c_seconds, c_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
+                                             "--workspace", str(root), "--format", "json"])
+            if code not in (0, 1):
+                raise SystemExit(f"audit check failed (exit {code}) at {rows:,} rows")
+            results.append({"rows": rows, "floor_seconds": f_seconds, "floor_mb": f_mb, "check_seconds": c_seconds,
+                            "check_mb": c_mb})
+            print(f"| {rows:,} | {f_seconds:.1f} | {f_mb:,.0f} | {c_seconds:.1f} | {c_mb:,.0f} | "
+                  f"{c_seconds / f_seconds:.1f}x |", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
