@@ -91,6 +91,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --json bench-weekly.json
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --no-id --json bench-weekly-no-id.json
+	$(BIN)/python -m tests.bench.parquet --rows 10000000 100000000 --json bench-parquet.json
 
 # Stress (scripts and long property runs, not `make test`; about 40 minutes): the tamper corpus (one scripted
 # attack per way to alter published data, each on a fresh workspace, each detected), the property tests with ten
