@@ -3,29 +3,11 @@ it loads with no console errors and shows the summary, the chart and the finding
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import sync_playwright
 
 from audit import pipeline
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, PROJECT
-
-CHROMIUM = os.environ.get("AUDIT_CHROMIUM", "/usr/bin/chromium")
-# Flags for a sandboxed machine with no network: no background connections, no first-run work.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
 
 def open_page(browser, path: Path, screenshot: Path):
     page = browser.new_page(viewport={"width": 1200, "height": 900})

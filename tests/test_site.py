@@ -19,7 +19,6 @@ from audit import pipeline
 from audit.workspace import Workspace
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
 from tests.test_feed import dcat_errors
-from tests.test_report_page import browser  # noqa: F401  (the fixture)
 
 AXE = PROJECT / ".cache" / "axe-core" / "package" / "axe.min.js"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -46,7 +45,7 @@ def links(page) -> list[str]:
     return page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
 
 
-def test_every_page_loads_offline_with_no_error_and_every_link_resolves(site, browser):  # noqa: F811
+def test_every_page_loads_offline_with_no_error_and_every_link_resolves(site, browser):
     seen, queue, problems = set(), [site.root / "index.html"], []
     while queue:
         path = queue.pop()
@@ -78,10 +77,10 @@ def test_every_page_loads_offline_with_no_error_and_every_link_resolves(site, br
     assert {p.name for p in seen} == {"index.html", "glossary.html", f"{EXAMPLE}.html", "report.html"}
 
 
-def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page(site, browser):  # noqa: F811
+def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page(site, browser):
     page = browser.new_page()
     page.goto((site.root / "index.html").as_uri())
-    page.click(f"text=Baltimore violent crime")
+    page.click("text=Baltimore violent crime")
     text = page.inner_text("main")
 
     assert "verified" in text and "2 finding(s) waived by the office, with reasons" in text
@@ -98,7 +97,7 @@ def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page
     assert "The axis starts at zero." in text and page.locator("figure table").count() >= 1
 
 
-def test_no_serious_or_critical_accessibility_violation(site, browser):  # noqa: F811
+def test_no_serious_or_critical_accessibility_violation(site, browser):
     assert AXE.is_file(), f"{AXE} is missing: `make test` fetches axe-core from the npm registry"
     violations = []
     for path in sorted(site.root.rglob("*.html")):

@@ -29,7 +29,7 @@ import duckdb
 
 from audit.init.arithmetic import Candidate, Change, Rate, Sum
 from audit.sql import ident
-from audit.validate.expectations.base import RowCheckExpectation, where_sql
+from audit.validate.expectations.base import RowCheckExpectation
 
 SHOWN_EXCEPTIONS = 20
 MIN_CHECKED = 3
@@ -228,4 +228,3 @@ def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Propos
     proposal.messages = [expectation.explain(row, label) for row in proposal.exceptions]
 
 
-__all__ = ["Proposal", "Rejected", "Tally", "build", "decide", "list_exceptions", "tally", "where_sql"]
