@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from audit import pipeline
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, PROJECT
+
 
 def open_page(browser, path: Path, screenshot: Path):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
