@@ -259,7 +259,7 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
     # The Data Docs page is written aside before the release is recorded (a full disk stops the command
     # with nothing recorded) and put in place after.
-    with written_aside(docs_page, audited.validation.data_docs()) as put_in_place:
+    with written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
         _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
         log.require_in_place()
         put_in_place()

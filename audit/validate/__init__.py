@@ -24,11 +24,30 @@ class Validation:
     expectations: list[dict[str, Any]] = field(default_factory=list)
     gx_result: Any = None  # GX's own ExpectationSuiteValidationResult, for its Data Docs
 
-    def data_docs(self) -> str:
-        """This validation as a GX Data Docs page (GX's own renderer; the page loads GX's styles from CDNs)."""
+    def data_docs(self, report: Any = None) -> str:
+        """This validation as a GX Data Docs page (GX's own renderer; the page loads GX's styles from CDNs, so
+        it stays in the workspace, never in a package). Each expectation carries notes in words: what our own
+        checks check, and which of its findings the office waived (from `report`), so that a waived finding is
+        not read as an open one."""
         from great_expectations.render.renderer import ValidationResultsPageRenderer
         from great_expectations.render.view import DefaultJinjaPageView
 
+        for i, result in enumerate(self.gx_result.results):
+            notes = []
+            expectation = result.expectation_config.to_domain_obj()
+            doc = (type(expectation).__doc__ or "").strip()
+            if doc and type(expectation).__module__.startswith("audit."):
+                notes.append("What it checks: " + " ".join(doc.split("\n\n")[0].split()))
+            outcome = report.expectations[i] if report is not None and i < len(report.expectations) else None
+            if outcome and outcome["finding_count"]:
+                found = report.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
+                waived = [f for f in found if f.waived]
+                if waived:
+                    reasons = "; ".join(dict.fromkeys(f.waiver_reason or "" for f in waived))
+                    notes.append(f"Waived by the office: {len(waived)} of {len(found)} finding(s). Reason: {reasons}")
+            if notes:
+                result.expectation_config.meta = {**(result.expectation_config.meta or {}),
+                                                  "notes": {"format": "markdown", "content": notes}}
         return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result))
 
 
@@ -140,7 +159,9 @@ def run_expectations(
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
 
-    result = run_suite(con, table, str(dataset.suite_path), expectations, dataset.primary_key)
+    # The suite is named by its path in the workspace (expectations/NAME.json), never the machine's absolute path.
+    name = dataset.suite_path.relative_to(dataset.suite_path.parent.parent).as_posix()
+    result = run_suite(con, table, name, expectations, dataset.primary_key)
     return Validation(*findings_from_results(con, result.results, dataset.primary_key, dataset.label), gx_result=result)
 
 

@@ -17,9 +17,12 @@ failures travel to Python.
 from __future__ import annotations
 
 import abc
+import re
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
 from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.render.components import LegacyRendererType
+from great_expectations.render.renderer.renderer import renderer
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
 from audit.findings import ERROR
@@ -54,6 +57,39 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     @abc.abstractmethod
     def explain(self, row: dict[str, Any], label: Label) -> str:
         """One failing row in plain language; `label` turns a column name into its title."""
+
+    @classmethod
+    def _words(cls, kwargs: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """The check in words, for GX's Data Docs: the first sentence of the class's description, with each of
+        its `argument`s as a template parameter filled from the suite entry."""
+        doc = " ".join(((cls.__doc__ or cls.__name__).strip().split("\n\n")[0]).split())
+        sentence = doc if ". " not in doc else doc[:doc.index(". ") + 1]
+        params = {}
+
+        def fill(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in kwargs:
+                return name
+            value = kwargs[name]
+            params[name] = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+            return f"${name}"
+        return re.sub(r"`([a-z_]+)`", fill, sentence.replace("$", "$$")), params
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None):
+        """Our expectations named in words in GX's Data Docs (GX's default prints the type and its arguments),
+        with the notes `Validation.data_docs` attaches (findings waived by the office)."""
+        from great_expectations.render import RenderedStringTemplateContent
+
+        kwargs = dict(configuration.kwargs) if configuration is not None else {}
+        template, params = cls._words(kwargs)
+        notes = ((configuration.meta or {}).get("notes") or {}).get("content") if configuration is not None else None
+        if notes:
+            template += " " + " ".join(str(n).replace("$", "$$") for n in notes if not str(n).startswith("What it"))
+        return [RenderedStringTemplateContent(content_block_type="string_template", string_template={
+            "template": template, "params": params,
+            "styling": (runtime_configuration or {}).get("styling", {})})]
 
     def keep(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A last filter in Python over the (few) rows SQL returned; by default all of them."""

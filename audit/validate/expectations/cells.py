@@ -130,10 +130,21 @@ class ExpectColumnValuesToBeInRange(RowCheckExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "min_value", "max_value", "strict_min", "strict_max")
     check: ClassVar[str] = "in-range"
 
-    def _range(self) -> str:
-        low = "" if self.min_value is None else f"{'>' if self.strict_min else '>='} {sql_value(self.min_value)}"
-        high = "" if self.max_value is None else f"{'<' if self.strict_max else '<='} {sql_value(self.max_value)}"
+    @staticmethod
+    def _bounds(kwargs: dict[str, Any]) -> str:
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        low = "" if low is None else f"{'>' if kwargs.get('strict_min') else '>='} {sql_value(low)}"
+        high = "" if high is None else f"{'<' if kwargs.get('strict_max') else '<='} {sql_value(high)}"
         return " and ".join(part for part in (low, high) if part) or "any value"
+
+    def _range(self) -> str:
+        return self._bounds({"min_value": self.min_value, "max_value": self.max_value,
+                             "strict_min": self.strict_min, "strict_max": self.strict_max})
+
+    @classmethod
+    def _words(cls, kwargs: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        return f"Every present value of $column is {cls._bounds(kwargs).replace('$', '$$')}.", {
+            "column": str(kwargs.get("column"))}
 
     def failing_rows_query(self) -> str:
         c = ident(self.column)
