@@ -27,6 +27,7 @@ from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
 from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
 from audit.diff.window import BY as WINDOW_BY, window_notes
+from audit.publish.branding import branding
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import inside, write_atomically, written_aside
 from audit.findings import RENAMED_COLUMN, Report
@@ -359,7 +360,7 @@ def publish(
             raise StateError(stale[0])
         plan = plan_publication(workspace.root, log, dataset, release, report,
                                 Path(out) if out else workspace.publish_root, lambda: workspace.signing_key,
-                                workspace.recorder)
+                                workspace.recorder, branding(workspace.config, workspace.root))
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,
                                  package_version=plan.version, version_rule=plan.why,
@@ -422,11 +423,10 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
             raise StateError(f"{dataset.name} has no {'release ' + repr(version) if version else 'release'} recorded")
         report = _report_from_log(log, dataset.name, release)
         published = log.publication_of(release.release_id)
-        accent = (workspace.config.get("site") or {}).get("accent")  # the office's colour, from audit.yaml
         page = render_report_page(con, log.data_table(release.data_table), dataset, report,
                                   published_revisions(log, report, release),
                                   published.package_version if published else None,
-                                  **({"accent": accent} if accent else {}))
+                                  branding(workspace.config, workspace.root))
     path = out or workspace.inside(Path("reports") / dataset.name / f"{release.version}.html")
     write_atomically(path, page)
     return path

@@ -135,3 +135,26 @@ def test_data_json_is_dcat_us_and_its_landing_pages_are_the_sites_pages(site):
     [dataset] = catalog["dataset"]
     assert dataset["landingPage"] == f"https://data.example.gov/crime/datasets/{EXAMPLE}.html"
     assert dataset["distribution"][0]["downloadURL"].startswith("https://data.example.gov/crime/packages/")
+
+
+def test_the_offices_name_logo_and_colour_come_from_audit_yaml_and_a_too_light_colour_is_refused(tmp_path):
+    root = tmp_path / "office"
+    for folder in ("datapackages", "expectations"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    (root / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    (root / "audit.yaml").write_text("site: {name: Office of Example Data, logo: logo.svg, accent: '#7a1f5c'}\n")
+    workspace = Workspace.at(root)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, waivers=EXAMPLE_WAIVERS, version="2023-09")
+    package = pipeline.publish(workspace, EXAMPLE).path
+
+    page = (package / "report.html").read_text()
+    assert "Office of Example Data" in page and 'src="data:image/svg+xml;base64,' in page and "#7a1f5c" in page
+    built = pipeline.site(workspace)
+    home = (built.root / "index.html").read_text()
+    assert "Office of Example Data" in home and 'src="logo.svg"' in home and (built.root / "logo.svg").is_file()
+
+    (root / "audit.yaml").write_text("site: {accent: '#bbbbbb'}\n")
+    from audit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="too light for text on white"):
+        pipeline.site(Workspace.at(root))

@@ -17,6 +17,7 @@ from audit.log.store import as_json
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
 from audit.publish import revisions as published_revisions
 from audit.publish.readme import render_readme
+from audit.publish.branding import Branding
 from audit.publish.report_page import render_report_page
 from audit.publish.revisions import PublishedRevisions
 from audit.sql import alongside, ident, literal
@@ -78,6 +79,7 @@ def write_data_files(
     report: Report,
     revisions: PublishedRevisions | None = None,
     package_version: str | None = None,
+    brand: Branding | None = None,
 ) -> None:
     """Write the package's data files and its report page into `folder`.
 
@@ -95,7 +97,7 @@ def write_data_files(
         (folder / "validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
         if revisions is not None:
             published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
-        page = render_report_page(con, data_table, dataset, report, revisions, package_version)
+        page = render_report_page(con, data_table, dataset, report, revisions, package_version, brand)
         (folder / REPORT_PAGE).write_text(page, encoding="utf-8")
     copying.result()
 

@@ -25,6 +25,7 @@ from audit.log.store import NOT_STATED, as_json
 from audit.publish import folder
 from audit.publish.coverage import temporal_coverage
 from audit.publish.index import by_folder, index_is_current, write_index
+from audit.publish.branding import Branding
 from audit.publish.package import (published_columns, published_schema, write_data_files, write_descriptor,
                                    write_extract)
 from audit.publish.revisions import PublishedRevisions
@@ -72,11 +73,12 @@ class Plan:
     schema_sha256: str                    # of the published schema (for the version rule)
     recorded_by: str | None = None        # the workspace's recorder (never the system login)
     refusals: list[str] = field(default_factory=list)   # the gate: the office's to fix (exit 2)
+    brand: Branding | None = None         # the office's name, logo and colour on the report page
 
 
 def plan_publication(
     root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
-    signing_key: Callable[[], Path | None], recorded_by: str | None = None,
+    signing_key: Callable[[], Path | None], recorded_by: str | None = None, brand: Branding | None = None,
 ) -> Plan:
     """Check everything publishing `release` needs, write nothing. The release entry, the entries since the
     previous publication and the stored rows must still be what was recorded (TamperError, exit 1, if not);
@@ -105,7 +107,8 @@ def plan_publication(
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
              "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
-    return Plan(release, version, why, target, files, signer, since, previous, schema_sha, recorded_by, refusals)
+    return Plan(release, version, why, target, files, signer, since, previous, schema_sha, recorded_by, refusals,
+                brand)
 
 
 def _unchanged(log: ChangeLog, previous: LoggedPublication, release: Release, report: Report) -> bool:
@@ -128,7 +131,7 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
     staging = folder.staging_folder(target)
     stored = log.data_table(release.data_table)
     try:
-        write_data_files(staging, log.con, stored, dataset, report, revisions, version)
+        write_data_files(staging, log.con, stored, dataset, report, revisions, version, plan.brand)
         require_written_rows(log.con, staging / dataset.data_path, stored, dataset)
         coverage = temporal_coverage(log.con, stored, dataset)
         write_descriptor(staging, dataset, report, version, revisions, why, coverage)

@@ -14,6 +14,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import ERROR, Finding, Report
+from audit.publish.branding import DEFAULT_ACCENT, Branding
 from audit.publish.charts import chart_series, render_svg
 from audit.publish.revisions import PublishedRevisions, describe_change
 
@@ -34,7 +35,7 @@ def _state(f: Finding) -> str:
 
 def render_report_page(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, report: Report,
-    revisions: PublishedRevisions | None = None, package_version: str | None = None, accent: str = "#1f4e79",
+    revisions: PublishedRevisions | None = None, package_version: str | None = None, brand: Branding | None = None,
 ) -> str:
     """The page, from the template report.html.j2 (with the site's templates): what it shows is computed here."""
     from audit.publish.site.templates import environment
@@ -48,7 +49,8 @@ def render_report_page(
                for r in records[:REVISIONS_SHOWN]]
     page = environment().get_template("report.html.j2").render(
         dataset=dataset, report=report, release=report.release, package_version=package_version,
-        status="passed" if report.success else "failed", office=_office(dataset), accent=accent,
+        status="passed" if report.success else "failed", office=(brand and brand.name) or _office(dataset),
+        accent=brand.accent if brand else DEFAULT_ACCENT, logo=brand.logo_data_uri() if brand else None,
         today=datetime.date.today().isoformat(), charts=charts,
         cards=[(len(outcomes), "checks run"), (sum(1 for o in outcomes if not o["finding_count"]), "checks passed"),
                (len(report.blocking), "findings blocking publication"), (len(report.warnings), "warnings"),

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.errors import ConfigError
 from audit.findings import CHECKS
+from audit.publish.branding import branding
 from audit.publish.site.charts import dataset_charts
 from audit.publish.site.model import Dataset, read_dataset, size_text
 
 PACKAGES = "packages"
-DEFAULT_ACCENT = "#1f4e79"
 
 
 @dataclass
@@ -35,33 +34,12 @@ class Site:
     catalog: bool
 
 
-def _branding(config: dict[str, Any], workspace_root: Path) -> dict[str, Any]:
-    site = dict(config.get("site") or {})
-    portal = config.get("portal") or {}
-    publisher = portal.get("publisher") or {}
-    site.setdefault("name", publisher.get("name") if isinstance(publisher, dict) else None)
-    site["name"] = site.get("name") or "Open public safety data"
-    accent = site.get("accent") or DEFAULT_ACCENT
-    if _contrast(accent) < 4.5:
-        raise ConfigError(f"audit.yaml: site.accent {accent} is too light for text on white (contrast "
-                          f"{_contrast(accent):.1f}:1; WCAG 2.1 AA asks for 4.5:1)")
-    site["accent"] = accent
-    site.setdefault("logo", None)
-    site.setdefault("public_key", None)
-    for key in ("logo", "public_key"):
-        if site.get(key) and not (workspace_root / site[key]).is_file():
-            raise ConfigError(f"audit.yaml: site.{key} {site[key]!r} is not a file in the workspace")
-    return site
-
-
-def _contrast(colour: str) -> float:
-    """WCAG contrast of `colour` (#rrggbb) against white."""
-    def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-    return 1.05 / (luminance + 0.05)
+def _site_branding(config: dict[str, Any], workspace_root: Path) -> dict[str, Any]:
+    """The branding as the templates read it; the site's name falls back to the portal's publisher."""
+    brand = branding(config, workspace_root)
+    publisher = (config.get("portal") or {}).get("publisher") or {}
+    name = brand.name or (publisher.get("name") if isinstance(publisher, dict) else None) or "Open public safety data"
+    return {"name": name, "accent": brand.accent, "logo": brand.logo, "public_key": brand.public_key}
 
 
 def _copy_tree(source: Path, target: Path) -> None:
@@ -79,7 +57,7 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_root: Path) -> Site:
     """Write the site for every dataset published under `publish_root` into `out` (replaced whole)."""
-    site = _branding(config, workspace_root)
+    site = _site_branding(config, workspace_root)
     portal = config.get("portal") or {}
     base = (portal.get("site_url") or portal.get("base_url") or "").rstrip("/")
     base = base + "/" if base else ""
@@ -108,12 +86,11 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
     built = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     catalog = bool(portal.get("publisher") and portal.get("contact") and base)
     common = {"site": site, "built": built.strftime("%Y-%m-%d %H:%M UTC"), "catalog": catalog, "size": size_text}
-    if site.get("logo"):
-        logo = Path(site["logo"])
-        shutil.copy2(workspace_root / logo, work / logo.name)
-        site["logo"] = logo.name
-    if site.get("public_key"):
-        shutil.copy2(workspace_root / site["public_key"], work / "office-public-key.pem")
+    if site["logo"]:
+        shutil.copy2(site["logo"], work / site["logo"].name)
+        site["logo"] = site["logo"].name
+    if site["public_key"]:
+        shutil.copy2(site["public_key"], work / "office-public-key.pem")
     pages = []
 
     def write(relative: str, template: str, **values: Any) -> None:
