@@ -172,8 +172,9 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
         inputs = f"100 * (__half / abs(__previous) + abs({of}) * __previous_half / (__previous * __previous))"
         allowed = f"({precision_sql(pct, self.decimals, self.tolerance)} + {inputs} + 1e-9 * abs({exact}))"
-        rounded = ("CASE WHEN typeof({c}) IN ('DOUBLE', 'FLOAT') OR typeof({c}) LIKE 'DECIMAL%' THEN 0.5 * 10 ** "
-                   "(-greatest({d}, mode({d}) OVER ())) ELSE 0 END")
+        # lower(): DuckDB names types in capitals, Spark in small letters.
+        rounded = ("CASE WHEN lower(typeof({c})) IN ('double', 'float') OR lower(typeof({c})) LIKE 'decimal%' THEN "
+                   "0.5 * 10 ** (-greatest({d}, mode({d}) OVER ())) ELSE 0 END")
         half = f"coalesce({rounded.format(c=of, d=decimals_sql(of))}, 0.0)"
         usual = f"mode({decimals_sql(pct)}) OVER () AS __usual_decimals"
         if self.base is not None:

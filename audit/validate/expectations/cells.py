@@ -52,7 +52,9 @@ class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
         return (f"WITH b AS (SELECT * FROM {{batch}} WHERE {present}), "
                 f"r AS (SELECT {keys}, count(*) AS __observed FROM b GROUP BY ALL HAVING count(*) > 1) "
                 f"SELECT b.*, 1 AS __expected, r.__observed FROM b JOIN r ON {same} "
-                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f'b.{ident(c)}' for c in self.columns)}) = 1")
+                # ORDER BY in the window: Spark requires one (any row of a repeated key is the one reported).
+                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f'b.{ident(c)}' for c in self.columns)} "
+                f"ORDER BY {', '.join(f'b.{ident(c)}' for c in self.columns)}) = 1")
 
     def read_columns(self) -> list[str]:
         return list(self.columns)
@@ -106,7 +108,8 @@ class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
                 # min <> max finds the groups with two forms as cheaply as a count of distinct values could
                 f"v AS (SELECT __folded FROM b GROUP BY __folded HAVING min(__given) <> max(__given)), "
                 f"r AS (SELECT b.* FROM b JOIN v USING (__folded)), "
-                f"g AS (SELECT __folded, string_agg(DISTINCT {shown}, '; ' ORDER BY {shown}) AS __forms, "
+                # A sorted list of distinct forms, joined (string_agg DISTINCT ... ORDER BY breaks Spark's planner).
+                f"g AS (SELECT __folded, array_to_string(list_sort(list_distinct(list({shown}))), '; ') AS __forms, "
                 f"count(DISTINCT __given) AS __count FROM r GROUP BY __folded) "
                 f"SELECT r.* EXCLUDE (__folded, __given), 'one form of each key' AS __expected, g.__forms AS __observed, "
                 f"g.__count FROM r JOIN g USING (__folded) "

@@ -1,0 +1,135 @@
+"""Parity of engines: each of our expectations' SQL, written in DuckDB's dialect and translated to Spark's by
+audit.validate.dialect, finds the same failing rows on a real Spark (local mode, pyspark) as on DuckDB, over the
+same small table made to have its defect. A new expectation cannot be added without a case here: the last test
+fails for any expectation with no case, unless it is listed in NOT_YET with the reason it does not run on Spark.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import duckdb
+import pytest
+
+from audit.validate.dialect import spark_sql
+from audit.validate.expectations import RowCheckExpectation
+from audit.validate.expectations.arithmetic import (ExpectColumnValuesToEqualPercentChange,
+                                                    ExpectColumnValuesToEqualRate,
+                                                    ExpectColumnValuesToEqualSumOfColumns)
+from audit.validate.expectations.cells import (ExpectColumnValuesToBeInRange, ExpectColumnValuesToBeInValueSet,
+                                               ExpectColumnValuesToBePresent,
+                                               ExpectColumnValuesToBeSafeInSpreadsheets,
+                                               ExpectColumnValuesToMatchPattern,
+                                               ExpectKeyValuesNotToDifferOnlyInForm, ExpectPrimaryKeyToBeUnique)
+from audit.validate.expectations.incidents import ExpectColumnValuesToHaveACategory, ExpectCoordinatesToBeInBoundingBox
+from audit.validate.expectations.reconcile import ExpectTotalsToMatch
+from audit.validate.expectations.series import ExpectSeriesToHaveNoGaps
+
+# A series table: places by year, with a broken sum, a wrong rate, a wrong change and a gap.
+SERIES = (["place", "year", "a", "b", "total", "pop", "rate", "change"], [
+    ("North", 2017, 10, 5, 15, 10000, 150.0, None),
+    ("North", 2018, 12, 6, 18, 10000, 180.0, 20.0),
+    ("North", 2019, 12, 6, 19, 10000, 195.5, 5.6),      # total 19 != 18; rate 195.5 != 190.0
+    ("North", 2021, 9, 3, 12, 10000, 120.0, -30.0),     # a gap: 2020 missing; change -36.8
+    ("South", 2017, 1, 1, 2, 5000, 40.0, None),
+    ("South", 2018, None, 1, 1, 5000, 20.0, -50.0),     # a part missing
+])
+# A text table: keys, codes, places, free text.
+CELLS = (["case_no", "district", "code", "age", "note", "lat", "lon"], [
+    ("CC-000001", "Central", "4A", 34, "fine", 39.29, -76.61),
+    ("CC-000002", "central", "9Z", 130, "=HYPERLINK(\"x\")", 39.30, -76.60),
+    ("CC7", "Eastern", "4A", None, "-5.1%", 41.00, -76.60),
+    ("CC-000001", "Central", "6C", 19, "ok", 39.28, -76.62),
+])
+CASES: list[tuple[RowCheckExpectation, tuple]] = [
+    (ExpectColumnValuesToEqualSumOfColumns(column="total", parts=["a", "b"]), SERIES),
+    (ExpectColumnValuesToEqualRate(column="rate", count="total", population="pop", per=1000), SERIES),
+    (ExpectColumnValuesToEqualRate(column="rate", count="total", population="pop", per=1000, decimals=1), SERIES),
+    (ExpectColumnValuesToEqualPercentChange(column="change", of="total", period="year", group_by=["place"]), SERIES),
+    (ExpectColumnValuesToEqualPercentChange(column="rate", of="total", base="a"), SERIES),
+    (ExpectSeriesToHaveNoGaps(period="year", group_by=["place"]), SERIES),
+    (ExpectTotalsToMatch(parts={"columns": ["a"], "where": [{"column": "place", "in": ["North"]}]},
+                         total={"columns": ["b"]}, by={"year": "year"}), SERIES),
+    (ExpectColumnValuesToEqualSumOfColumns(column="total", parts=["a", "b"],
+                                           where=[{"column": "year", "from": 2018, "to": 2019}]), SERIES),
+    (ExpectPrimaryKeyToBeUnique(columns=["case_no"]), CELLS),
+    (ExpectKeyValuesNotToDifferOnlyInForm(columns=["district"], text=["district"]), CELLS),
+    (ExpectColumnValuesToBePresent(column="age"), CELLS),
+    (ExpectColumnValuesToBeInRange(column="age", min_value=0, max_value=120), CELLS),
+    (ExpectColumnValuesToBeInValueSet(column="district", value_set=["Central", "Eastern"]), CELLS),
+    (ExpectColumnValuesToMatchPattern(column="case_no", regex="^CC-[0-9]{6}$"), CELLS),
+    (ExpectColumnValuesToBeSafeInSpreadsheets(column="note"), CELLS),
+    (ExpectColumnValuesToHaveACategory(column="code", mapping={"4A": "aggravated_assault", "6C": "larceny"}), CELLS),
+    (ExpectCoordinatesToBeInBoundingBox(latitude="lat", longitude="lon", bbox=[-76.72, 39.19, -76.52, 39.38]), CELLS),
+]
+# Expectations that do not run on Spark yet, and why; each is a gap, said here rather than hidden.
+NOT_YET = {
+    "ExpectMonthsReportedToBeComplete": "not yet translated and compared",
+    "ExpectCountsToChangePlausibly": "its Poisson test runs in Python over the rows SQL returns",
+    "ExpectDatesToBeWithinCoverage": "reads the current date, which each engine takes at its own moment",
+    "ExpectIncidentCountsToMatchSummary": "reads a second table, which the harness does not load on Spark yet",
+    "ExpectRevisionsToBeExplained": "reads the revisions table the diff leaves in DuckDB",
+    "ExpectReclassificationsNotToDowngrade": "reads the reclassifications table the diff leaves in DuckDB",
+    "ExpectClaimToBeSupported": "not yet translated and compared",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _rows(names: list[str], rows: list[tuple], columns: list[str]) -> set[tuple]:
+    """The failing rows as comparable tuples: the columns the check reads (a finding's key and figures come from
+    them) and what it computed. Other columns of a row it reports may be any row's, on either engine."""
+    wanted = [n for n in names if n in ("__expected", "__observed", "__check") or n in columns]
+    return {tuple((n, _plain(row[names.index(n)])) for n in sorted(set(wanted))) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A real Spark in local mode (pyspark, which `make test` installs, on the machine's Java 17)."""
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[1]").appName("audit-parity")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
+               .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("expectation, table", CASES, ids=lambda c: type(c).__name__ if isinstance(c, RowCheckExpectation) else "")
+def test_the_same_failing_rows_on_duckdb_and_on_spark(spark, expectation, table):
+    names, rows = table
+    con = duckdb.connect()
+    spark_frame = spark.createDataFrame(rows, names)
+    con.register("frame", spark_frame.toArrow())  # Arrow keeps a whole-number column with blanks whole
+    con.execute("CREATE TABLE t AS SELECT * FROM frame")
+    query = expectation.scoped_query()
+
+    cursor = con.execute(query.replace("{batch}", "t"))
+    columns = expectation.read_columns()
+    on_duckdb = _rows([d[0] for d in cursor.description], cursor.fetchall(), columns)
+    spark_frame.createOrReplaceTempView("t")
+    on_spark = spark.sql(spark_sql(query).replace("{batch}", "t"))
+
+    assert on_duckdb, "the case must have failing rows, or the comparison proves nothing"
+    assert _rows(on_spark.columns, [tuple(r) for r in on_spark.collect()], columns) == on_duckdb
+
+
+def test_every_expectation_has_a_parity_case_or_says_why_not():
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    covered = {type(e).__name__ for e, _ in CASES}
+    missing = {c.__name__ for c in subclasses(RowCheckExpectation) if not c.__subclasses__()} - covered - set(NOT_YET)
+    assert missing == set()
