@@ -121,7 +121,13 @@ def test_the_atom_feed_lists_every_version_with_its_changes(site):
         assert all(element.find(f"{ATOM}{name}") is not None for name in ("id", "title", "updated"))
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
                             element.find(f"{ATOM}updated").text)
+    # RFC 4287's other rules a reader relies on: an author for the feed, ids that are absolute IRIs and unique,
+    # and an alternate link on every entry (no RELAX NG validator for Atom runs offline here).
+    assert feed.find(f"{ATOM}author/{ATOM}name") is not None
+    ids = [e.text for e in feed.iter(f"{ATOM}id")]
+    assert len(ids) == len(set(ids)) and all(re.match(r"[a-z][a-z0-9+.-]*:", i) for i in ids)
     entries = feed.findall(f"{ATOM}entry")
+    assert all(e.find(f"{ATOM}link[@rel='alternate']") is not None for e in entries)
     assert [e.find(f"{ATOM}title").text for e in entries] == [
         "Baltimore violent crime, 2017-2022: version 1.0.1", "Baltimore violent crime, 2017-2022: version 1.0.0"]
     assert entries[0].find(f"{ATOM}id").text.startswith("urn:sha256:")
