@@ -133,3 +133,23 @@ def test_every_expectation_has_a_parity_case_or_says_why_not():
     covered = {type(e).__name__ for e, _ in CASES}
     missing = {c.__name__ for c in subclasses(RowCheckExpectation) if not c.__subclasses__()} - covered - set(NOT_YET)
     assert missing == set()
+
+
+def test_an_expectation_run_by_gx_on_a_spark_dataframe_is_translated_and_finds_its_rows(spark):
+    """Through GX's own Spark datasource, as a suite runs: the expectation picks Spark's dialect itself."""
+    import great_expectations as gx
+
+    names, rows = SERIES
+    frame = spark.createDataFrame(rows, names)
+    context = gx.get_context(mode="ephemeral")
+    batch = (context.data_sources.add_spark("spark").add_dataframe_asset("series")
+             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
+    suite = gx.ExpectationSuite(name="parity", expectations=[
+        {"type": "expect_column_values_to_equal_sum_of_columns", "kwargs": {"column": "total", "parts": ["a", "b"]}}])
+
+    [result] = batch.validate(suite, result_format={"result_format": "COMPLETE"}).results
+
+    assert result.exception_info.get("raised_exception") is False
+    failing = result.result["details"]["failing_rows"]
+    assert sorted((r["place"], r["year"], r["__check"]) for r in failing) == [
+        ("North", 2019, "category-sum"), ("South", 2018, "category-sum-incomplete")]

@@ -114,6 +114,15 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         """`scoped_query`, at most MAX_FAILING_ROWS of its rows, each carrying the true count (`__failing`)."""
         return f"SELECT *, count(*) OVER () AS __failing FROM ({self.scoped_query()}) LIMIT {MAX_FAILING_ROWS}"
 
+    def query_for(self, execution_engine) -> str:
+        """`bounded_query` in the dialect of the engine that runs it: DuckDB's as written, Spark's translated."""
+        query = self.bounded_query()
+        if type(execution_engine).__name__ == "SparkDFExecutionEngine":
+            from audit.validate.dialect import spark_sql
+
+            query = spark_sql(query)
+        return query
+
     def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None):
         dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
         dependencies.set_metric_configuration(
@@ -121,7 +130,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
             MetricConfiguration(
                 metric_name="query.table",
                 metric_domain_kwargs={"batch_id": execution_engine.batch_manager.active_batch_id},
-                metric_value_kwargs={"query": for_gx(self.bounded_query()), "fetch_all": True},
+                metric_value_kwargs={"query": for_gx(self.query_for(execution_engine)), "fetch_all": True},
             ),
         )
         return dependencies
