@@ -121,15 +121,17 @@ def cli(debug: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @notes_option
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Run the suite on DuckDB, or on Apache Spark (audit.yaml's spark: settings; local by default).")
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, fmt: str,
+def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, engine: str, fmt: str,
           workspace) -> None:
     """Validate FILE against DATASET's descriptor and suite, and against its last published release (or with
     --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
     from audit import pipeline
 
-    report = pipeline.check(workspace, dataset, file, waivers, notes, against)
+    report = pipeline.check(workspace, dataset, file, waivers, notes, against, engine)
     _emit(report, fmt, file=file)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 

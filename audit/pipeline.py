@@ -123,6 +123,7 @@ class OfficeInputs:
     notes: list[RevisionNote]
     notes_source: str
     against: str = "published"      # the baseline changes are counted against: see BASELINES
+    engine: str = "duckdb"          # where the suite runs: duckdb, or spark (audit.validate.spark)
 
     @classmethod
     def read(cls, dataset: Dataset, waivers_path, notes_path, against: str = "published") -> "OfficeInputs":
@@ -157,13 +158,15 @@ def _audit_loaded(
         revisions = diff_releases(con, dataset, old_rows, loaded.table,
                                   _baseline_info(baseline, inputs.against), notes, inputs.notes_source)
     extra = revisions.expectations(dataset.primary_key) if revisions else []
-    validation = validate_release(con, loaded.table, dataset, extra)
+    validation = validate_release(con, loaded.table, dataset, extra, inputs.engine)
     # What reading the file found about its columns is one more check, after the suite's.
     columns_check = {"expectation": "columns match the schema", "check": RENAMED_COLUMN,
                      "columns": [c for f in loaded.findings for c in f.columns],
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
+    if inputs.engine != "duckdb":  # which engine ran which checks, in the report
+        info["engines"] = (validation.gx_result.meta or {}).get("engines")
     report = Report(dataset.name, info, findings, waiver_use, validation.claims,
                     revisions.summary() if revisions else None, validation.expectations + [columns_check],
                     [n.to_dict() for n in loaded.normalisations])
@@ -172,13 +175,18 @@ def _audit_loaded(
 
 def check(
     workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
-    notes: str | Path | None = None, against: str = "published",
+    notes: str | Path | None = None, against: str = "published", engine: str = "duckdb",
 ) -> Report:
     """Validate `file` against the dataset's descriptor and suite and, when the log has a baseline (the last
     published release, or with `against="recorded"` the last recorded one), against it: every change must be
     covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     inputs = OfficeInputs.read(dataset, waivers, notes, against)
+    inputs.engine = engine
+    if engine == "spark":
+        from audit.validate import spark
+
+        spark.SETTINGS.update(workspace.config.get("spark") or {})
     with workspace.work_database() as con:
         loaded = load_release(con, dataset, file)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)

@@ -38,6 +38,12 @@ def report_text(report: Report, heading: str | None = None) -> str:
     where = f"{release.get('source')}, {release.get('rows')} rows, sha256 {str(release.get('sha256'))[:12]}"
     label = f"release {release['version']} " if release.get("version") else ""
     lines += [f"{report.dataset}: {label}({where})", verdict(report)]
+    engines = release.get("engines")
+    if engines:  # said whenever the suite did not run on one engine alone
+        on_duckdb = engines.get("duckdb") or []
+        lines.append(f"  engines: {engines.get('spark', 0)} check(s) ran on Spark"
+                     + (f"; {len(on_duckdb)} on DuckDB, which Spark does not run yet ({', '.join(sorted(set(on_duckdb)))})"
+                        if on_duckdb else ""))
     blocking, waived, others = report.blocking, report.waived, report.warnings
     lines += _summary(report, blocking, others, waived)
     left_out = 0

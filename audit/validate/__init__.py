@@ -154,20 +154,22 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
 
 
 def run_expectations(
-    con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]],
+    engine: str = "duckdb",
 ) -> Validation:
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
 
     # The suite is named by its path in the workspace (expectations/NAME.json), never the machine's absolute path.
     name = dataset.suite_path.relative_to(dataset.suite_path.parent.parent).as_posix()
-    result = run_suite(con, table, name, expectations, dataset.primary_key)
+    result = run_suite(con, table, name, expectations, dataset.primary_key, engine)
     return Validation(*findings_from_results(con, result.results, dataset.primary_key, dataset.label), gx_result=result)
 
 
 def validate_release(
-    con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, extra: list[dict[str, Any]] | None = None
+    con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, extra: list[dict[str, Any]] | None = None,
+    engine: str = "duckdb",
 ) -> Validation:
     """Every finding of the dataset's suite (and `extra` expectations, such as the revision checks a diff
-    implies) on `table`, one per failing row, in suite order, and its claims."""
-    return run_expectations(con, table, dataset, suite_expectations(dataset) + list(extra or []))
+    implies) on `table`, one per failing row, in suite order, and its claims; on `engine` (duckdb or spark)."""
+    return run_expectations(con, table, dataset, suite_expectations(dataset) + list(extra or []), engine)

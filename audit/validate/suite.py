@@ -79,18 +79,19 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
 
 
 def run_suite(
-    con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str]
+    con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str],
+    engine: str = "duckdb",
 ):
     """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result.
 
-    `name` names the suite in GX and in errors (the suite file's path).
+    `name` names the suite in GX and in errors (the suite file's path). With `engine="spark"`, the table is handed
+    to Spark and every expectation that runs there is run there (audit.validate.spark).
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
-    from audit.validate.gx_duckdb import add_duckdb_datasource
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
@@ -111,17 +112,28 @@ def run_suite(
     except Exception as exc:  # GX raises several types for an unknown or malformed expectation
         raise ConfigError(f"{name}: {exc}") from exc
     _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()], name)
-    datasource = add_duckdb_datasource(context, "audit", con)
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
+    if engine == "spark":
+        from audit.validate.spark import validate_on_spark
+
+        result = validate_on_spark(context, con, table, suite, result_format,
+                                   lambda part: _validate_on_duckdb(context, con, table, part, result_format))
+    else:
+        result = _validate_on_duckdb(context, con, table, suite, result_format)
+    result.results.sort(key=lambda r: (r.expectation_config.meta or {}).get(POSITION, 0))
+    result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
+    result.meta["validation_time"] = result.meta["run_id"].run_time
+    return result
+
+
+def _validate_on_duckdb(context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict):
+    from audit.validate.gx_duckdb import add_duckdb_datasource
+
+    datasource = add_duckdb_datasource(context, f"audit-{id(suite)}", con)
     try:
         batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()
         # Batch.validate, not a ValidationDefinition: that one also serialises the whole result (every failing
         # row) into GX's results store, which an ephemeral context throws away (0.4 s at 1,000 findings).
-        result = batch.validate(
-            suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
-        )
-        result.results.sort(key=lambda r: (r.expectation_config.meta or {}).get(POSITION, 0))
-        result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
-        result.meta["validation_time"] = result.meta["run_id"].run_time
+        return batch.validate(suite, result_format=result_format)
     finally:
         datasource.get_engine().dispose()
-    return result
