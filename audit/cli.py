@@ -88,6 +88,13 @@ def format_option(command, kind: str = "report"):
     )(command)
 
 
+def engine_option(command):
+    return click.option(
+        "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+        help="Run the suite on DuckDB, or on Apache Spark (audit.yaml's spark: settings; local by default).",
+    )(command)
+
+
 def notes_option(command):
     command = click.option(
         "--against", type=click.Choice(["published", "recorded"]), default="published", show_default=True,
@@ -121,8 +128,7 @@ def cli(debug: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @notes_option
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="Run the suite on DuckDB, or on Apache Spark (audit.yaml's spark: settings; local by default).")
+@engine_option
 @format_option
 @workspace_option
 def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, engine: str, fmt: str,
@@ -142,15 +148,16 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, ag
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @click.option("--version", "version", help="Label for this release (default: the next number).")
 @notes_option
+@engine_option
 @format_option
 @workspace_option
 def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, against: str,
-           fmt: str, workspace) -> None:
+           engine: str, fmt: str, workspace) -> None:
     """Validate FILE and record it as a release of DATASET in the change log, with every change since
     the last published release (or with --against recorded, the last recorded one) and the note that explains it."""
     from audit import pipeline
 
-    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against)
+    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against, engine)
     heading = None
     if result.already_recorded:
         heading = (f"already recorded: this file is release {result.report.release['version']}, with these waivers "

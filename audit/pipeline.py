@@ -173,6 +173,17 @@ def _audit_loaded(
     return Audited(report, waivers, notes, revisions, validation)
 
 
+def _use_engine(workspace: Workspace, inputs: OfficeInputs, engine: str) -> None:
+    """Run the suite on `engine`; for Spark, with the workspace's `spark:` settings (master, configuration)."""
+    if engine not in ("duckdb", "spark"):
+        raise ConfigError(f"the engine is duckdb or spark, not {engine!r}")
+    inputs.engine = engine
+    if engine == "spark":
+        from audit.validate import spark
+
+        spark.SETTINGS.update(workspace.config.get("spark") or {})
+
+
 def check(
     workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
     notes: str | Path | None = None, against: str = "published", engine: str = "duckdb",
@@ -182,11 +193,7 @@ def check(
     covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     inputs = OfficeInputs.read(dataset, waivers, notes, against)
-    inputs.engine = engine
-    if engine == "spark":
-        from audit.validate import spark
-
-        spark.SETTINGS.update(workspace.config.get("spark") or {})
+    _use_engine(workspace, inputs, engine)
     with workspace.work_database() as con:
         loaded = load_release(con, dataset, file)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
@@ -209,6 +216,7 @@ def ingest(
     version: str | None = None,
     notes: str | Path | None = None,
     against: str = "published",
+    engine: str = "duckdb",
 ) -> IngestResult:
     """Validate `file` and record it, its data, its revision notes, its changes since the last
     published release and its findings in the change log.
@@ -222,6 +230,7 @@ def ingest(
     if version is not None:
         plain_label(version, "release label (--version)")
     inputs = OfficeInputs.read(dataset, waivers, notes, against)
+    _use_engine(workspace, inputs, engine)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)

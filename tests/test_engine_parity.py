@@ -162,3 +162,13 @@ def test_audit_check_on_spark_gives_exactly_the_findings_of_duckdb_on_the_exampl
     assert set(release["engines"]["duckdb"]) == {"expect_claim_to_be_supported"} and release["engines"]["spark"] == 9  # the suite's nine; the descriptor adds none beyond them
     text = run("check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--engine", "spark").output
     assert "engines: " in text and "on DuckDB, which Spark does not run yet (expect_claim_to_be_supported)" in text
+
+
+def test_ingest_on_spark_records_the_findings_duckdb_would(spark, run, workspace):
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+
+    result = run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--engine", "spark", "--format", "json")
+    on_duckdb = run("check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--format", "json")
+
+    assert result.exit_code == on_duckdb.exit_code == 0
+    assert json.loads(result.output)["findings"] == json.loads(on_duckdb.output)["findings"]
