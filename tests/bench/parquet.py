@@ -10,6 +10,11 @@ Each measurement runs in its own process, so its peak RSS is its own:
     floor    DuckDB alone: the same checks as plain SQL over read_parquet
     check    `audit check` of the Parquet file: read it where it lies, type it, run the suite, nothing recorded
 
+and, for the sizes given to --spark-rows, on Spark in local mode:
+
+    spark floor   pyspark alone: the same checks as plain Spark SQL over spark.read.parquet
+    spark check   `audit check --engine spark`: read and typed by DuckDB, handed to Spark, the suite run there
+
 Not a test: read the ratio to the floor measured in the same run, not single figures.
 """
 
@@ -32,6 +37,15 @@ SUITE = [
     *({"type": "expect_column_values_to_be_between", "kwargs": {"column": c, "min_value": lo, "max_value": hi}}
       for c, (lo, hi) in BOUNDS.items()),
 ]
+SPARK_FLOOR = """
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.master("local[*]").config("spark.ui.enabled", "false").getOrCreate()
+spark.read.parquet('{path}').createOrReplaceTempView("t")
+spark.sql("SELECT count_if(occurred IS NULL), count_if(offense_code NOT IN ({codes})), "
+          "count_if(NOT incident_id RLIKE '^I[0-9]{{{{9}}}}$'), {bounds} FROM t").collect()
+spark.sql("SELECT incident_id, count(*) FROM t GROUP BY incident_id HAVING count(*) > 1").collect()
+spark.stop()
+"""
 FLOOR = """
 import duckdb, sys
 con = duckdb.connect()
@@ -74,6 +88,7 @@ def measure(command: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
+    parser.add_argument("--spark-rows", type=int, nargs="*", default=[10_000_000])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = []
@@ -93,10 +108,23 @@ def main() -> None:
                                              "--workspace", str(root), "--format", "json"])
             if code not in (0, 1):
                 raise SystemExit(f"audit check failed (exit {code}) at {rows:,} rows")
-            results.append({"rows": rows, "floor_seconds": f_seconds, "floor_mb": f_mb, "check_seconds": c_seconds,
-                            "check_mb": c_mb})
+            result = {"rows": rows, "floor_seconds": f_seconds, "floor_mb": f_mb, "check_seconds": c_seconds,
+                      "check_mb": c_mb}
             print(f"| {rows:,} | {f_seconds:.1f} | {f_mb:,.0f} | {c_seconds:.1f} | {c_mb:,.0f} | "
                   f"{c_seconds / f_seconds:.1f}x |", flush=True)
+            if rows in args.spark_rows:
+                spark_bounds = ", ".join(f"count_if({c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
+                spark_floor = SPARK_FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=spark_bounds)
+                sf_seconds, sf_mb, _ = measure([sys.executable, "-c", spark_floor])
+                sc_seconds, sc_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
+                                                   "--engine", "spark", "--workspace", str(root), "--format", "json"])
+                if code not in (0, 1):
+                    raise SystemExit(f"audit check --engine spark failed (exit {code}) at {rows:,} rows")
+                result.update(spark_floor_seconds=sf_seconds, spark_floor_mb=sf_mb, spark_check_seconds=sc_seconds,
+                              spark_check_mb=sc_mb)
+                print(f"| {rows:,} on Spark local | {sf_seconds:.1f} | {sf_mb:,.0f} | {sc_seconds:.1f} | {sc_mb:,.0f} | "
+                      f"{sc_seconds / sf_seconds:.1f}x |", flush=True)
+            results.append(result)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
