@@ -179,6 +179,11 @@ def _use_engine(workspace: Workspace, inputs: OfficeInputs, engine: str) -> None
         raise ConfigError(f"the engine is duckdb or spark, not {engine!r}")
     inputs.engine = engine
     if engine == "spark":
+        import importlib.util
+
+        if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("sqlglot") is None:
+            raise ConfigError("--engine spark needs pyspark and sqlglot: pip install 'crime-data-audit[spark]' "
+                              "(and Java 17 for Spark itself)")
         from audit.validate import spark
 
         spark.SETTINGS.update(workspace.config.get("spark") or {})
