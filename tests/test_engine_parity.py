@@ -25,7 +25,8 @@ from audit.validate.expectations.cells import (ExpectColumnValuesToBeInRange, Ex
                                                ExpectKeyValuesNotToDifferOnlyInForm, ExpectPrimaryKeyToBeUnique)
 from audit.validate.expectations.incidents import ExpectColumnValuesToHaveACategory, ExpectCoordinatesToBeInBoundingBox
 from audit.validate.expectations.reconcile import ExpectTotalsToMatch
-from audit.validate.expectations.series import ExpectSeriesToHaveNoGaps
+from audit.validate.expectations.claims import ExpectClaimToBeSupported
+from audit.validate.expectations.series import ExpectMonthsReportedToBeComplete, ExpectSeriesToHaveNoGaps
 
 # A series table: places by year, with a broken sum, a wrong rate, a wrong change and a gap.
 SERIES = (["place", "year", "a", "b", "total", "pop", "rate", "change"], [
@@ -63,6 +64,13 @@ CASES: list[tuple[RowCheckExpectation, tuple]] = [
     (ExpectColumnValuesToBeSafeInSpreadsheets(column="note"), CELLS),
     (ExpectColumnValuesToHaveACategory(column="code", mapping={"4A": "aggravated_assault", "6C": "larceny"}), CELLS),
     (ExpectCoordinatesToBeInBoundingBox(latitude="lat", longitude="lon", bbox=[-76.72, 39.19, -76.52, 39.38]), CELLS),
+    (ExpectMonthsReportedToBeComplete(column="a", full=11), SERIES),
+    (ExpectClaimToBeSupported(claim_id="rate-2019", statement="North's 2019 rate was 200 per 1,000.", stated=200.0,
+                              tolerance=0.5, kind="rate", spec={"count": "total", "population": "pop", "per": 1000,
+                                                                "where": {"place": "North", "year": 2019}}), SERIES),
+    (ExpectClaimToBeSupported(claim_id="change", statement="Totals rose 10 percent.", stated=10.0, tolerance=0.5,
+                              kind="change", spec={"column": "total", "from": {"year": 2017}, "to": {"year": 2019}}),
+     SERIES),
 ]
 def _plain(value: Any) -> Any:
     if isinstance(value, float):
@@ -158,10 +166,10 @@ def test_audit_check_on_spark_gives_exactly_the_findings_of_duckdb_on_the_exampl
     on_spark, release = findings("--engine", "spark")
 
     assert on_spark == on_duckdb and on_duckdb
-    # The report says where the checks ran: the published claims are not yet run on Spark.
-    assert set(release["engines"]["duckdb"]) == {"expect_claim_to_be_supported"} and release["engines"]["spark"] == 9  # the suite's nine; the descriptor adds none beyond them
+    # The report says where the checks ran: every one of the example's, its two published claims included, on Spark.
+    assert release["engines"] == {"spark": 11, "duckdb": []}
     text = run("check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--engine", "spark").output
-    assert "engines: " in text and "on DuckDB, which Spark does not run yet (expect_claim_to_be_supported)" in text
+    assert "  engines: 11 check(s) ran on Spark\n" in text
 
 
 def test_ingest_on_spark_records_the_findings_duckdb_would(spark, run, workspace):

@@ -83,7 +83,7 @@ def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, t
 
     assert spark_code == duck_code
     assert on_spark["findings"] == on_duckdb["findings"] and on_duckdb["findings"]
-    assert on_spark["release"]["engines"]["spark"] == 9
+    assert on_spark["release"]["engines"] == {"spark": 11, "duckdb": []}
     # It ran on the cluster, not in a local Spark: the master lists the application, finished.
     apps = json.load(urllib.request.urlopen(status, timeout=5))["completedapps"]
     assert [a["name"] for a in apps] == ["audit"]
