@@ -355,15 +355,16 @@ def init(dataset: str, file: Path, force: bool, threshold: float, workspace) -> 
               help="Summary file to use instead of the latest recorded release.")
 @click.option("--incident-version", help="Recorded incident release to use (default: the latest).")
 @click.option("--summary-version", help="Recorded summary release to use (default: the latest).")
+@engine_option
 @format_option
 @workspace_option
 def reconcile(incident_dataset: str, summary_dataset: str, incident_file: Path | None, summary_file: Path | None,
-              incident_version: str | None, summary_version: str | None, fmt: str, workspace) -> None:
+              incident_version: str | None, summary_version: str | None, engine: str, fmt: str, workspace) -> None:
     """Check that INCIDENT_DATASET, counted by period and category, equals SUMMARY_DATASET."""
     from audit import pipeline
 
     report = pipeline.reconcile(workspace, incident_dataset, summary_dataset, incident_file, summary_file,
-                                incident_version, summary_version)
+                                incident_version, summary_version, engine)
     _emit(report, fmt)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 

@@ -519,6 +519,7 @@ def reconcile(
     summary_file: str | Path | None = None,
     incident_version: str | None = None,
     summary_version: str | None = None,
+    engine: str = "duckdb",
 ) -> Report:
     """Count the incidents by period x category (x district) and compare with the summary table.
 
@@ -546,6 +547,9 @@ def reconcile(
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
-        validation = run_expectations(con, "incidents", incidents, [expectation])
+        _use_engine(workspace, OfficeInputs([], [], ""), engine)  # checks the engine can run
+        validation = run_expectations(con, "incidents", incidents, [expectation], engine)
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
+    if engine != "duckdb":
+        info["engines"] = (validation.gx_result.meta or {}).get("engines")
     return Report(incidents.name, info, validation.findings, expectations=validation.expectations)

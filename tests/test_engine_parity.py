@@ -24,7 +24,7 @@ from audit.validate.expectations.cells import (ExpectColumnValuesToBeInRange, Ex
                                                ExpectColumnValuesToMatchPattern,
                                                ExpectKeyValuesNotToDifferOnlyInForm, ExpectPrimaryKeyToBeUnique)
 from audit.validate.expectations.incidents import ExpectColumnValuesToHaveACategory, ExpectCoordinatesToBeInBoundingBox
-from audit.validate.expectations.reconcile import ExpectTotalsToMatch
+from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary, ExpectTotalsToMatch
 from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.series import ExpectMonthsReportedToBeComplete, ExpectSeriesToHaveNoGaps
 
@@ -43,6 +43,14 @@ CELLS = (["case_no", "district", "code", "age", "note", "lat", "lon"], [
     ("CC-000002", "central", "9Z", 130, "=HYPERLINK(\"x\")", 39.30, -76.60),
     ("CC7", "Eastern", "4A", None, "-5.1%", 41.00, -76.60),
     ("CC-000001", "Central", "6C", 19, "ok", 39.28, -76.62),
+])
+# Incidents and the summary they should add up to (read by the reconciliation as its second table, `summary`).
+INCIDENTS = (["id", "occurred", "code", "district"], [
+    ("I1", "2024-01-05", "4A", "Central"), ("I2", "2024-01-09", "4A", "Central"), ("I3", "2024-02-01", "3A", "Eastern"),
+    ("I4", "2024-02-11", "6C", "Eastern"), ("I5", "2025-03-01", "4A", "Central"),
+])
+SUMMARY = (["year", "district", "assaults", "robberies"], [
+    (2024, "Central", 2, 0), (2024, "Eastern", 0, 2),   # Eastern's robberies: 1 in the incidents
 ])
 CASES: list[tuple[RowCheckExpectation, tuple]] = [
     (ExpectColumnValuesToEqualSumOfColumns(column="total", parts=["a", "b"]), SERIES),
@@ -65,6 +73,13 @@ CASES: list[tuple[RowCheckExpectation, tuple]] = [
     (ExpectColumnValuesToHaveACategory(column="code", mapping={"4A": "aggravated_assault", "6C": "larceny"}), CELLS),
     (ExpectCoordinatesToBeInBoundingBox(latitude="lat", longitude="lon", bbox=[-76.72, 39.19, -76.52, 39.38]), CELLS),
     (ExpectMonthsReportedToBeComplete(column="a", full=11), SERIES),
+    (ExpectIncidentCountsToMatchSummary(
+        summary_table="summary", summary_dataset="summary", period="occurred", grain="year", summary_period="year",
+        category="code", mapping={"4A": "aggravated_assault", "3A": "robbery", "6C": "larceny"},
+        counts={"assaults": ["aggravated_assault"], "robberies": ["robbery"]}, by={"district": "district"}),
+     INCIDENTS),
+    (ExpectTotalsToMatch(parts={"columns": ["a"]}, total={"columns": ["assaults"], "table": "summary"},
+                         by={"year": "year"}), SERIES),
     (ExpectClaimToBeSupported(claim_id="rate-2019", statement="North's 2019 rate was 200 per 1,000.", stated=200.0,
                               tolerance=0.5, kind="rate", spec={"count": "total", "population": "pop", "per": 1000,
                                                                 "where": {"place": "North", "year": 2019}}), SERIES),
@@ -109,6 +124,13 @@ def test_the_same_failing_rows_on_duckdb_and_on_spark(spark, expectation, table)
     spark_frame = spark.createDataFrame(rows, names)
     con.register("frame", spark_frame.toArrow())  # Arrow keeps a whole-number column with blanks whole
     con.execute("CREATE TABLE t AS SELECT * FROM frame")
+    if table is INCIDENTS:  # dates as dates, on both engines
+        con.execute("CREATE OR REPLACE TABLE t AS SELECT * REPLACE (CAST(occurred AS DATE) AS occurred) FROM t")
+        spark_frame = spark_frame.withColumn("occurred", spark_frame["occurred"].cast("date"))
+    summary = spark.createDataFrame(SUMMARY[1], SUMMARY[0])  # the second table a reconciliation reads
+    summary.createOrReplaceTempView("summary")
+    con.register("summary_frame", summary.toArrow())
+    con.execute("CREATE TABLE summary AS SELECT * FROM summary_frame")
     query = expectation.scoped_query()
 
     cursor = con.execute(query.replace("{batch}", "t"))
@@ -180,3 +202,22 @@ def test_ingest_on_spark_records_the_findings_duckdb_would(spark, run, workspace
 
     assert result.exit_code == on_duckdb.exit_code == 0
     assert json.loads(result.output)["findings"] == json.loads(on_duckdb.output)["findings"]
+
+
+def test_reconcile_on_spark_gives_the_findings_of_duckdb(spark, run, workspace):
+    """Both tables of a reconciliation go to Spark: the summary under the name the check reads."""
+    from tests.test_summary_tables import NEIGHBOURHOODS, OFFENCES, VIOLENT, define
+
+    define(workspace, reconcile=[{
+        "summary": "offences", "by": {"period": "period"},
+        "totals": {"parts": {"columns": ["violent"], "where": [{"column": "neighborhood", "not_in": ["Citywide"]}]},
+                   "total": {"columns": ["count"], "where": [{"column": "description", "in": VIOLENT}]}}}])
+    (workspace.root / "n.csv").write_text(NEIGHBOURHOODS)
+    (workspace.root / "o.csv").write_text(OFFENCES.replace("2026-05,Robbery,3", "2026-05,Robbery,4"))
+
+    def findings(*engine: str) -> list:
+        result = run("reconcile", "neighbourhoods", "offences", "--incident-file", workspace.root / "n.csv",
+                     "--summary-file", workspace.root / "o.csv", *engine, "--format", "json")
+        return json.loads(result.output)["findings"]
+
+    assert findings("--engine", "spark") == findings() and len(findings()) == 1

@@ -1,8 +1,9 @@
 """Running a suite on Apache Spark: the release's typed table handed to a Spark DataFrame, and the suite run there
 through GX's Spark datasource, each of our expectations translating its own query (audit.validate.dialect).
 
-Expectations that read tables only DuckDB holds (the diff's revisions, a second dataset, the claims) or that are
-not yet shown to give the same rows on Spark (`spark_gap` on their class) run on DuckDB, and the report says so.
+A second table a check reads (a reconciliation's summary) is handed to Spark too. Expectations that read what
+only DuckDB holds (the diff's revisions) or that do not yet give the same rows on Spark (`spark_gap` on their
+class) run on DuckDB, and the report says so.
 The session is local by default; `spark:` in audit.yaml names a master (a standalone cluster's spark:// URL) and
 configuration.
 """
@@ -43,6 +44,11 @@ def spark_gap(expectation_type: str) -> str:
     return getattr(cls, "spark_gap", "") if isinstance(cls, type) and issubclass(cls, RowCheckExpectation) else ""
 
 
+def _second_table(kwargs: dict[str, Any]) -> str | None:
+    total = kwargs.get("total")
+    return kwargs.get("summary_table") or (total.get("table") if isinstance(total, dict) else None)
+
+
 def validate_on_spark(context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict,
                       on_duckdb: Callable[[Any], Any]):
     """The suite's result, its expectations run on Spark where they can be and on DuckDB where not."""
@@ -51,6 +57,9 @@ def validate_on_spark(context, con: duckdb.DuckDBPyConnection, table: str, suite
     here = [e for e in suite.expectations if not spark_gap(e.expectation_type)]
     there = [e for e in suite.expectations if spark_gap(e.expectation_type)]
     frame = session().createDataFrame(con.sql(f"SELECT * FROM {ident(table)}").to_arrow_table())
+    # A second table a check reads (a reconciliation's summary) goes to Spark too, under the same name.
+    for other in {_second_table(e.configuration.kwargs) for e in here} - {None}:
+        session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()).createOrReplaceTempView(other)
     results = []
     if here:
         batch = (context.data_sources.add_spark(f"spark-{id(suite)}").add_dataframe_asset(table)

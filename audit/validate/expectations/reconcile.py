@@ -29,7 +29,6 @@ def _values(rows: list[tuple[str, str]], names: str) -> str:
 
 
 class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
-    spark_gap: ClassVar[str] = "reads the summary table, which only DuckDB holds"
     summary_table: str
     summary_dataset: str
     period: str
