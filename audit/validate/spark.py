@@ -27,7 +27,9 @@ def session():
         from pyspark.sql import SparkSession
 
         builder = SparkSession.builder.appName("audit").master(SETTINGS.get("master", "local[*]"))
-        for key, value in {"spark.ui.enabled": "false", **(SETTINGS.get("conf") or {})}.items():
+        # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
+        defaults = {"spark.ui.enabled": "false", "spark.log.level": "ERROR"}
+        for key, value in {**defaults, **(SETTINGS.get("conf") or {})}.items():
             builder = builder.config(key, str(value))
         _SESSION = builder.getOrCreate()
         _SESSION.sparkContext.setLogLevel("ERROR")
