@@ -58,7 +58,8 @@ def validate_on_spark(context, con: duckdb.DuckDBPyConnection, table: str, suite
 
     here = [e for e in suite.expectations if not spark_gap(e.expectation_type)]
     there = [e for e in suite.expectations if spark_gap(e.expectation_type)]
-    frame = session().createDataFrame(con.sql(f"SELECT * FROM {ident(table)}").to_arrow_table())
+    # Cached: each check is its own Spark job, and without it every job would ship the rows from the driver again.
+    frame = session().createDataFrame(con.sql(f"SELECT * FROM {ident(table)}").to_arrow_table()).cache()
     # A second table a check reads (a reconciliation's summary) goes to Spark too, under the same name.
     for other in {_second_table(e.configuration.kwargs) for e in here} - {None}:
         session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()).createOrReplaceTempView(other)
