@@ -64,14 +64,17 @@ def validate_on_spark(context, con: duckdb.DuckDBPyConnection, table: str, suite
     for other in {_second_table(e.configuration.kwargs) for e in here} - {None}:
         session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()).createOrReplaceTempView(other)
     results = []
-    if here:
-        batch = (context.data_sources.add_spark(f"spark-{id(suite)}").add_dataframe_asset(table)
-                 .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
-        spark_result = batch.validate(gx.ExpectationSuite(name=suite.name, expectations=[e.configuration.to_json_dict() for e in here]),
-                                      result_format=result_format)
-        results.append(spark_result)
+    try:
+        if here:
+            batch = (context.data_sources.add_spark(f"spark-{id(suite)}").add_dataframe_asset(table)
+                     .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
+            on_spark = gx.ExpectationSuite(name=suite.name, expectations=[e.configuration.to_json_dict() for e in here])
+            results.append(batch.validate(on_spark, result_format=result_format))
+    finally:
+        frame.unpersist()
     if there or not results:
-        results.append(on_duckdb(gx.ExpectationSuite(name=suite.name, expectations=[e.configuration.to_json_dict() for e in there])))
+        results.append(on_duckdb(gx.ExpectationSuite(name=suite.name,
+                                                     expectations=[e.configuration.to_json_dict() for e in there])))
     merged = results[0]
     for other in results[1:]:
         merged.results.extend(other.results)
