@@ -61,3 +61,27 @@ def test_a_check_failing_on_more_rows_than_are_listed_says_how_many_more(cases, 
         ("in-set", {"case_no": "CC-000001"}, "Central"), ("in-set", {}, 3)]
     assert report.findings[1].message.startswith("3 more row(s) fail this check and are not listed")
     assert not report.success
+
+
+def test_rows_left_unlisted_are_counted_at_their_own_severity(monkeypatch):
+    """A sum whose unlisted rows are only incomplete (a warning) must not block publication as an error would."""
+    import duckdb
+
+    from audit.validate.expectations import base
+    from audit.validate.suite import run_suite
+    from audit.validate.translate import findings_from_results
+
+    monkeypatch.setattr(base, "MAX_FAILING_ROWS", 1)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, 1, 1, 3), (2, NULL, 1, 2), (3, NULL, 2, 2), "
+                "(4, NULL, 3, 3)) v(id, a, b, total)")
+    result = run_suite(con, "t", "s", [{"type": "expect_column_values_to_equal_sum_of_columns",
+                                        "kwargs": {"column": "total", "parts": ["a", "b"]}}], ["id"])
+
+    findings, _, _ = findings_from_results(con, result.results, ["id"])
+
+    listed, *more = findings
+    assert (listed.check, listed.severity) in {("category-sum", "error"), ("category-sum-incomplete", "warning")}
+    assert sorted((f.check, f.severity, f.observed) for f in more) == sorted(
+        [("category-sum", "error", 1), ("category-sum-incomplete", "warning", 3)]
+        if listed.check == "category-sum-incomplete" else [("category-sum-incomplete", "warning", 3)])

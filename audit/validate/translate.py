@@ -94,13 +94,12 @@ def _row_check_findings(expectation, result, key_columns: list[str], severity: s
                 message=expectation.explain(row, label),
             )
         )
-    more = result.result["details"].get("not_listed") or 0
-    if more:
-        # Said, never dropped: the verdict and the counts include them.
-        from audit.validate.expectations.base import MAX_FAILING_ROWS
+    # Said, never dropped: the verdict and the counts include them, each code at its own severity.
+    from audit.validate.expectations.base import MAX_FAILING_ROWS
 
+    for code, more in (result.result["details"].get("not_listed") or {}).items():
         out.append(Finding(
-            check=expectation.check, severity=severity, key={}, columns=expectation.read_columns(),
+            check=code, severity=expectation.row_checks.get(code, severity), key={}, columns=expectation.read_columns(),
             expected=None, observed=more,
             message=f"{more:,} more row(s) fail this check and are not listed: at most {MAX_FAILING_ROWS:,} failing rows "
                     "of one check are listed, so that a check failing on millions of rows stays within memory"))

@@ -113,8 +113,16 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         return query.replace("{batch}", f"(SELECT * FROM {{batch}} WHERE {where_sql(self.where)})")
 
     def bounded_query(self) -> str:
-        """`scoped_query`, at most MAX_FAILING_ROWS of its rows, each carrying the true count (`__failing`)."""
-        return f"SELECT *, count(*) OVER () AS __failing FROM ({self.scoped_query()}) LIMIT {MAX_FAILING_ROWS}"
+        """`scoped_query`, at most MAX_FAILING_ROWS of its rows, each carrying the true count (`__failing`) and, for
+        each other code its rows may carry (`row_checks`), that code's count, so that what is not listed is counted
+        at its own severity. A check whose `keep` filters or groups the rows in Python (a statistical test, the
+        revisions' changes of form) is not bounded: a count before `keep` would not be a count of findings."""
+        if type(self).keep is not RowCheckExpectation.keep:
+            return self.scoped_query()
+        # sum(CASE ...), not count(*) FILTER: Spark has no filter on a window aggregate.
+        kinds = "".join(f", sum(CASE WHEN __check = '{code}' THEN 1 ELSE 0 END) OVER () AS \"__failing {code}\""
+                        for code in self.row_checks)
+        return f"SELECT *, count(*) OVER () AS __failing{kinds} FROM ({self.scoped_query()}) LIMIT {MAX_FAILING_ROWS}"
 
     def query_for(self, execution_engine) -> str:
         """`bounded_query` in the dialect of the engine that runs it: DuckDB's as written, Spark's translated."""
@@ -139,14 +147,23 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
 
     def _validate(self, metrics: dict, runtime_configuration: Optional[dict] = None, execution_engine=None):
         fetched = [dict(r) for r in metrics[FAILING_ROWS]]
-        failing = fetched[0].pop("__failing") if fetched else 0
-        for row in fetched[1:]:
-            row.pop("__failing", None)
+        counts = {k: v for k, v in fetched[0].items() if k.startswith("__failing")} if fetched else {}
+        for row in fetched:
+            for name in counts:
+                row.pop(name, None)
         rows = self.keep(fetched)
+        # What the bound left out, by finding code: each code's true count less the rows of it that are listed.
+        listed: dict[str, int] = {}
+        for row in rows:
+            code = row.get("__check") or self.check
+            listed[code] = listed.get(code, 0) + 1
+        by_code = {name.removeprefix("__failing "): n for name, n in counts.items() if name != "__failing"}
+        if "__failing" in counts:
+            by_code[self.check] = counts["__failing"] - sum(by_code.values())
+        not_listed = {code: n - listed.get(code, 0) for code, n in by_code.items() if n > listed.get(code, 0)}
         return {
             "success": not rows,
-            "result": {"observed_value": len(rows), "details": {
-                "failing_rows": rows, "not_listed": max(0, failing - len(fetched))}},
+            "result": {"observed_value": len(rows), "details": {"failing_rows": rows, "not_listed": not_listed}},
         }
 
 
