@@ -118,7 +118,7 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
         if kind == "string":
             kind, fmt, own = _column_markers(con, raw, header, markers)
         column = _describe(con, raw, header, field_name(header, taken), Field(header, kind, field_format(fmt)),
-                           markers + own)
+                           markers + own, rows)
         column.missing_values = own
         columns.append(column)
     profile = Profile(raw, rows, columns, markers)
@@ -173,7 +173,7 @@ def _narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str
                  if n == 0 and not (zero_led and choice[0] in ("integer", "number"))), ("string", None))
 
 
-def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: list[str]) -> Column:
+def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: list[str], rows: int) -> Column:
     kind = parsed.type
     typed, _ = parse_sql(parsed, f"trim({ident(header)})")
     value = f"CASE WHEN {_is_missing(header, markers)} THEN NULL ELSE {typed} END"
@@ -189,7 +189,6 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
         (column.decimals,) = con.execute(
             f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
             f"WHERE NOT {_is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')").fetchone()
-    (rows,) = con.execute(f"SELECT count(*) FROM {ident(raw)}").fetchone()
     if kind == "integer" and nulls == 0 and distinct == rows > 2 and low in (0, 1):
         # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant. (Codes that
         # merely run in order, zip codes 21201, 21202 ..., start elsewhere and are not row numbers.)

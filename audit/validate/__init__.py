@@ -26,28 +26,20 @@ class Validation:
 
     def data_docs(self, report: Any = None) -> str:
         """This validation as a GX Data Docs page (GX's own renderer; the page loads GX's styles from CDNs, so
-        it stays in the workspace, never in a package). Each expectation carries notes in words: what our own
-        checks check, and which of its findings the office waived (from `report`), so that a waived finding is
-        not read as an open one."""
+        it stays in the workspace, never in a package). Our expectations put themselves in words
+        (RowCheckExpectation._words); each expectation with waived findings carries a note saying so, with the
+        office's reasons (from `report`), so that a waived finding is not read as an open one."""
         from great_expectations.render.renderer import ValidationResultsPageRenderer
         from great_expectations.render.view import DefaultJinjaPageView
 
-        for i, result in enumerate(self.gx_result.results):
-            notes = []
-            expectation = result.expectation_config.to_domain_obj()
-            doc = (type(expectation).__doc__ or "").strip()
-            if doc and type(expectation).__module__.startswith("audit."):
-                notes.append("What it checks: " + " ".join(doc.split("\n\n")[0].split()))
-            outcome = report.expectations[i] if report is not None and i < len(report.expectations) else None
-            if outcome and outcome["finding_count"]:
-                found = report.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
-                waived = [f for f in found if f.waived]
-                if waived:
-                    reasons = "; ".join(dict.fromkeys(f.waiver_reason or "" for f in waived))
-                    notes.append(f"Waived by the office: {len(waived)} of {len(found)} finding(s). Reason: {reasons}")
-            if notes:
+        for outcome, result in zip(report.expectations if report is not None else [], self.gx_result.results):
+            found = report.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
+            waived = [f for f in found if f.waived]
+            if waived:
+                reasons = "; ".join(dict.fromkeys(f.waiver_reason or "" for f in waived))
+                note = f"Waived by the office: {len(waived)} of {len(found)} finding(s). Reason: {reasons}"
                 result.expectation_config.meta = {**(result.expectation_config.meta or {}),
-                                                  "notes": {"format": "markdown", "content": notes}}
+                                                  "notes": {"format": "markdown", "content": [note]}}
         return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result))
 
 

@@ -88,7 +88,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         template, params = cls._words(kwargs)
         notes = ((configuration.meta or {}).get("notes") or {}).get("content") if configuration is not None else None
         if notes:
-            template += " " + " ".join(str(n).replace("$", "$$") for n in notes if not str(n).startswith("What it"))
+            template += " " + " ".join(str(n).replace("$", "$$") for n in notes)
         return [RenderedStringTemplateContent(content_block_type="string_template", string_template={
             "template": template, "params": params,
             "styling": (runtime_configuration or {}).get("styling", {})})]
