@@ -173,11 +173,10 @@ def _audit_loaded(
     return Audited(report, waivers, notes, revisions, validation)
 
 
-def _use_engine(workspace: Workspace, inputs: OfficeInputs, engine: str) -> None:
-    """Run the suite on `engine`; for Spark, with the workspace's `spark:` settings (master, configuration)."""
+def _use_engine(workspace: Workspace, engine: str) -> str:
+    """`engine`, checked it can run: for Spark, with the workspace's `spark:` settings (master, configuration)."""
     if engine not in ("duckdb", "spark"):
         raise ConfigError(f"the engine is duckdb or spark, not {engine!r}")
-    inputs.engine = engine
     if engine == "spark":
         import importlib.util
 
@@ -187,6 +186,7 @@ def _use_engine(workspace: Workspace, inputs: OfficeInputs, engine: str) -> None
         from audit.validate import spark
 
         spark.SETTINGS.update(workspace.config.get("spark") or {})
+    return engine
 
 
 def check(
@@ -198,7 +198,7 @@ def check(
     covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     inputs = OfficeInputs.read(dataset, waivers, notes, against)
-    _use_engine(workspace, inputs, engine)
+    inputs.engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         loaded = load_release(con, dataset, file)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
@@ -235,7 +235,7 @@ def ingest(
     if version is not None:
         plain_label(version, "release label (--version)")
     inputs = OfficeInputs.read(dataset, waivers, notes, against)
-    _use_engine(workspace, inputs, engine)
+    inputs.engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file)
@@ -547,7 +547,7 @@ def reconcile(
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
-        _use_engine(workspace, OfficeInputs([], [], ""), engine)  # checks the engine can run
+        _use_engine(workspace, engine)
         validation = run_expectations(con, "incidents", incidents, [expectation], engine)
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
     if engine != "duckdb":
