@@ -38,19 +38,25 @@ def _period_sql(dataset: Dataset, column: str, con: duckdb.DuckDBPyConnection, t
     return (f"strftime({ident(column)}, '%Y')", 4) if (span or 0) > 36 else (f"strftime({ident(column)}, '%Y-%m')", 7)
 
 
+def charted_columns(outcomes: list[dict]) -> tuple[list[str], str | None]:
+    """(the totals to chart, the population to chart them per 100,000 by) from a validation's outcomes: the totals
+    of its category sums, and a rate's population unless that is itself a total (a share of all crime divides by
+    a total, not by residents)."""
+    totals = list(dict.fromkeys(o["columns"][0] for o in outcomes if o.get("check") == "category-sum" and o.get("columns")))
+    populations = [o["columns"][2] for o in outcomes if o.get("check") == "rate-math"
+                   and len(o.get("columns") or []) > 2 and o["columns"][2] not in totals]
+    return totals, populations[0] if populations else None
+
+
 def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, report: Report) -> list[Series]:
     temporal = dataset.temporal_field
     if temporal is None:
         return []
     period, width = _period_sql(dataset, temporal.name, con, table)
-    totals = list(dict.fromkeys(o["columns"][0] for o in report.expectations
-                                if o["check"] == "category-sum" and o["columns"]))
-    # A rate's population, unless it is itself a total (a share of violent crime in all crime divides by a total).
-    populations = [o["columns"][2] for o in report.expectations if o["check"] == "rate-math"
-                   and len(o["columns"]) > 2 and o["columns"][2] not in totals]
+    totals, population = charted_columns(report.expectations)
     wanted = [(dataset.label(c), c, None) for c in totals] or [("Rows per period", None, None)]
-    if populations:  # lay readers compare places and years by rates, not counts
-        wanted += [(f"{dataset.label(c)} per 100,000 residents", c, populations[0]) for c in totals]
+    if population:  # lay readers compare places and years by rates, not counts
+        wanted += [(f"{dataset.label(c)} per 100,000 residents", c, population) for c in totals]
     out = []
     for title, column, population in wanted:
         measure = f"sum({ident(column)})" if column else "count(*)"

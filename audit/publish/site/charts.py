@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from audit.findings import number
-from audit.publish.charts import Series, render_svg
+from audit.publish.charts import Series, charted_columns, render_svg
 from audit.publish.site.model import Chart
 from audit.sql import ident
 
@@ -26,12 +25,8 @@ def dataset_charts(folder: Path) -> list[Chart]:
     fields = {f["name"]: f for f in (resource.get("schema") or {}).get("fields", [])}
     if not period or period not in fields or not resource.get("path"):
         return []
-    outcomes: list[dict[str, Any]] = list(report.get("expectations") or [])
-    totals = list(dict.fromkeys(o["columns"][0] for o in outcomes if o.get("check") == "category-sum" and o.get("columns")))
-    # A rate's population, unless it is itself a total (a share of violent crime in all crime divides by a total).
-    populations = [o["columns"][2] for o in outcomes if o.get("check") == "rate-math" and len(o.get("columns") or []) > 2
-                   and o["columns"][2] not in totals and o["columns"][2] in fields]
-    population = populations[0] if populations else None
+    totals, population = charted_columns(list(report.get("expectations") or []))
+    population = population if population in fields else None
     title = lambda name: fields.get(name, {}).get("title") or name  # noqa: E731
     con = duckdb.connect()
     try:
