@@ -78,6 +78,9 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         create_typed(con, "raw", profile, "typed")
         _no_figure_as_id(con, profile, threshold)
         proposals, rejected = find_rules(con, "typed", profile, threshold)
+        header = {c.name: c.header for c in profile.columns}
+        for p in proposals:  # the rows that break each rule, for the office to see
+            list_exceptions(con, "typed", p, lambda n: header.get(n, n))
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals])
     suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
@@ -103,7 +106,7 @@ def _no_figure_as_id(con, profile: Profile, threshold: float) -> None:
 
 def find_rules(con, table: str, profile: Profile, threshold: float,
                keys: list[str] | None = None) -> tuple[list[Proposal], list[Rejected]]:
-    """The sums, rates and percent changes to propose, each with the rows that break it."""
+    """The sums, rates and percent changes to propose (their exceptions listed by `list_exceptions`)."""
     keys = profile.identifying_key if keys is None else keys
     period = next((k for k in keys if profile.column(k).year_like), None)
     group_by = [k for k in keys if k != period]
@@ -130,9 +133,6 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
     changes, more = settle(find_changes(sample, changing, counts + numbers, period, group_by, decimals))
     proposals += changes
     rejected += more
-    label = {c.name: c.header for c in profile.columns}.get
-    for p in proposals:
-        list_exceptions(con, table, p, lambda n: label(n) or n)
     return proposals, rejected
 
 
