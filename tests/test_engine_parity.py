@@ -206,18 +206,11 @@ def test_ingest_on_spark_records_the_findings_duckdb_would(spark, run, workspace
 
 def test_reconcile_on_spark_gives_the_findings_of_duckdb(spark, run, workspace):
     """Both tables of a reconciliation go to Spark: the summary under the name the check reads."""
-    from tests.test_summary_tables import NEIGHBOURHOODS, OFFENCES, VIOLENT, define
+    from tests.test_summary_tables import neighbourhoods_against_offences
 
-    define(workspace, reconcile=[{
-        "summary": "offences", "by": {"period": "period"},
-        "totals": {"parts": {"columns": ["violent"], "where": [{"column": "neighborhood", "not_in": ["Citywide"]}]},
-                   "total": {"columns": ["count"], "where": [{"column": "description", "in": VIOLENT}]}}}])
-    (workspace.root / "n.csv").write_text(NEIGHBOURHOODS)
-    (workspace.root / "o.csv").write_text(OFFENCES.replace("2026-05,Robbery,3", "2026-05,Robbery,4"))
+    arguments = neighbourhoods_against_offences(workspace)
 
     def findings(*engine: str) -> list:
-        result = run("reconcile", "neighbourhoods", "offences", "--incident-file", workspace.root / "n.csv",
-                     "--summary-file", workspace.root / "o.csv", *engine, "--format", "json")
-        return json.loads(result.output)["findings"]
+        return json.loads(run(*arguments, *engine, "--format", "json").output)["findings"]
 
     assert findings("--engine", "spark") == findings() and len(findings()) == 1
