@@ -56,8 +56,9 @@ def validate_on_spark(context, con: duckdb.DuckDBPyConnection, table: str, suite
     """The suite's result, its expectations run on Spark where they can be and on DuckDB where not."""
     import great_expectations as gx
 
-    here = [e for e in suite.expectations if not spark_gap(e.expectation_type)]
-    there = [e for e in suite.expectations if spark_gap(e.expectation_type)]
+    here, there = [], []
+    for e in suite.expectations:
+        (there if spark_gap(e.expectation_type) else here).append(e)
     # Cached: each check is its own Spark job, and without it every job would ship the rows from the driver again.
     frame = session().createDataFrame(con.sql(f"SELECT * FROM {ident(table)}").to_arrow_table()).cache()
     # A second table a check reads (a reconciliation's summary) goes to Spark too, under the same name.
