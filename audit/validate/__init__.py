@@ -32,14 +32,17 @@ class Validation:
         from great_expectations.render.renderer import ValidationResultsPageRenderer
         from great_expectations.render.view import DefaultJinjaPageView
 
+        from audit.validate.expectations.base import note_texts
+
         for outcome, result in zip(report.expectations if report is not None else [], self.gx_result.results):
             found = report.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
             waived = [f for f in found if f.waived]
             if waived:
                 reasons = "; ".join(dict.fromkeys(f.waiver_reason or "" for f in waived))
                 note = f"Waived by the office: {len(waived)} of {len(found)} finding(s). Reason: {reasons}"
-                result.expectation_config.meta = {**(result.expectation_config.meta or {}),
-                                                  "notes": {"format": "markdown", "content": [note]}}
+                meta = result.expectation_config.meta or {}  # the office's own notes are kept, the waiver added
+                result.expectation_config.meta = {**meta, "notes": {"format": "markdown",
+                                                                    "content": [*note_texts(meta), note]}}
         return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result))
 
 

@@ -86,9 +86,9 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
 
         kwargs = dict(configuration.kwargs) if configuration is not None else {}
         template, params = cls._words(kwargs)
-        notes = ((configuration.meta or {}).get("notes") or {}).get("content") if configuration is not None else None
+        notes = note_texts(configuration.meta if configuration is not None else None)
         if notes:
-            template += " " + " ".join(str(n).replace("$", "$$") for n in notes)
+            template += " " + " ".join(n.replace("$", "$$") for n in notes)
         return [RenderedStringTemplateContent(content_block_type="string_template", string_template={
             "template": template, "params": params,
             "styling": (runtime_configuration or {}).get("styling", {})})]
@@ -154,8 +154,8 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         rows = self.keep(fetched)
         # What the bound left out, by finding code: each code's true count less the rows of it that are listed.
         listed: dict[str, int] = {}
-        for row in rows:
-            code = row.get("__check") or self.check
+        for row in rows:  # a code `row_checks` does not declare is counted with the expectation's own
+            code = row.get("__check") if row.get("__check") in self.row_checks else self.check
             listed[code] = listed.get(code, 0) + 1
         by_code = {name.removeprefix("__failing "): n for name, n in counts.items() if name != "__failing"}
         if "__failing" in counts:
@@ -184,6 +184,16 @@ def decimals_sql(value_sql: str) -> str:
         f"(CASE WHEN {text} ILIKE '%e%' THEN NULL WHEN {text} LIKE '%.0' THEN 0 "
         f"ELSE length(split_part({text}, '.', 2)) END)"
     )
+
+
+def note_texts(meta: dict[str, Any] | None) -> list[str]:
+    """An expectation's `meta.notes` as GX allows them (a text, a list of texts, or {format, content}) as texts."""
+    notes = (meta or {}).get("notes")
+    if isinstance(notes, dict):
+        notes = notes.get("content")
+    if notes is None:
+        return []
+    return [str(n) for n in notes] if isinstance(notes, list) else [str(notes)]
 
 
 def for_gx(query: str) -> str:
