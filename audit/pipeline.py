@@ -333,7 +333,7 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
-        recorded_by=recorder, supersedes=supersedes, changes=changes))
+        recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet))
 
 
 def publish(

@@ -4,8 +4,13 @@ the findings the same release gives as CSV; a value that does not fit its field 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 
 import duckdb
+import pytest
+
+from audit.log import copies
 
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
 
@@ -49,3 +54,108 @@ def test_a_value_that_does_not_fit_its_field_names_file_row_and_column(run, tmp_
 
     assert result.exit_code == 2
     assert "bad.parquet, row 3, column 'Homicide': '342.5' is not a valid integer for field 'homicide'" in result.output
+
+
+# -- the log's copy of a Parquet release -------------------------------------------------------------------------
+
+
+def stored_copies(workspace) -> tuple[list[str], list[str]]:
+    """(tables in the log file's release_data schema, files in the folder beside it)."""
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'release_data'").fetchall()]
+    beside = copies.folder(workspace.log_path)
+    return tables, sorted(p.name for p in beside.iterdir()) if beside.is_dir() else []
+
+
+def test_a_parquet_release_is_kept_as_parquet_beside_the_log_and_verified_there(run, workspace, tmp_path):
+    to_parquet(EXAMPLE_CSV, tmp_path / "release.parquet")
+    assert run("ingest", EXAMPLE, tmp_path / "release.parquet", "--waivers", EXAMPLE_WAIVERS,
+               "--version", "2023-09").exit_code == 0
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "csv").exit_code == 0
+
+    tables, files = stored_copies(workspace)
+
+    assert tables == [f"{EXAMPLE}@csv"] and len(files) == 1 and files[0].endswith(".parquet")
+    assert run("verify").exit_code == 0
+    assert run("publish", EXAMPLE, "--version", "2023-09").exit_code == 0
+
+
+def rewrite(path, sql: str) -> None:
+    """Rewrite a Parquet file through DuckDB, as an insider with file access could."""
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
+        con.execute(sql)
+        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+
+
+@pytest.mark.parametrize("attack, said", [
+    ("a cell changed", "its stored rows differ from those recorded"),
+    ("two rows swapped", "its stored rows differ from those recorded"),
+    ("the file deleted", "are missing"),
+    ("an unnamed file added", "belongs to no recorded release"),
+])
+def test_a_parquet_copy_altered_beside_the_log_is_found_and_refused(run, workspace, tmp_path, attack, said):
+    to_parquet(EXAMPLE_CSV, tmp_path / "release.parquet")
+    run("ingest", EXAMPLE, tmp_path / "release.parquet", "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+    (copy,) = copies.folder(workspace.log_path).iterdir()
+
+    if attack == "a cell changed":
+        rewrite(copy, "UPDATE t SET homicide = homicide - 1 WHERE year = 2019")
+    elif attack == "two rows swapped":
+        rewrite(copy, "CREATE OR REPLACE TABLE t AS SELECT * FROM t ORDER BY year = 2019, year")
+    elif attack == "the file deleted":
+        copy.unlink()
+    else:
+        shutil.copy(copy, copy.with_name("extra.parquet"))
+    verified = run("verify")
+
+    assert verified.exit_code == 1 and said in verified.output
+    if attack != "an unnamed file added":
+        published = run("publish", EXAMPLE, "--version", "2023-09")
+        assert published.exit_code != 0 and not list(workspace.publish_root.glob("*/*/datapackage.json"))
+
+
+@pytest.mark.parametrize("point", ["ingest-data-stored", "ingest-before-commit", "ingest-after-commit"])
+def test_an_ingest_killed_while_keeping_a_parquet_copy_records_all_or_nothing(workspace, tmp_path, point):
+    from tests.consistency import inconsistencies
+    from tests.test_crash_safety import audit_process
+
+    to_parquet(EXAMPLE_CSV, tmp_path / "release.parquet")
+    ingest = ["ingest", EXAMPLE, str(tmp_path / "release.parquet"), "--waivers", str(EXAMPLE_WAIVERS),
+              "--version", "2023-09"]
+
+    killed = audit_process(workspace, *ingest, crash_at=point)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert inconsistencies(workspace.root) == []
+    rerun = audit_process(workspace, *ingest)
+    assert rerun.returncode == 0, rerun.stderr
+    assert inconsistencies(workspace.root) == []
+    assert [f for f in stored_copies(workspace)[1] if not f.endswith(".parquet")] == []  # nothing pending is left
+
+
+def test_weekly_parquet_releases_diff_as_their_csv_twins(run, workspace, tmp_path):
+    """Repeated keys are matched in stored order, which for a Parquet copy is its row order in the file."""
+    from tests.test_weekly_incidents import WEEK_1, changes, define
+
+    week_2 = WEEK_1.replace("300 W RD,Robbery,Knife", "300 W RD,Larceny,Knife")
+    lines = week_2.splitlines()
+    week_2 = "\n".join([lines[0], lines[2], lines[1], *lines[3:]]) + "\n"
+    results = []
+    for kind in ("csv", "parquet"):
+        define(workspace, f"weekly-{kind}", {"matchKey": ["occurred", "block"]})
+        for version, text in (("1", WEEK_1), ("2", week_2)):
+            path = tmp_path / f"{kind}-{version}.csv"
+            path.write_text(text)
+            if kind == "parquet":
+                with duckdb.connect() as con:
+                    con.execute(f"COPY (SELECT * FROM read_csv('{path}', all_varchar = true)) TO "
+                                f"'{path.with_suffix('.parquet')}' (FORMAT parquet)")
+                path = path.with_suffix(".parquet")
+            assert run("ingest", f"weekly-{kind}", path, "--version", version).exit_code == 0
+        results.append(json.loads(run("diff", f"weekly-{kind}", "--from", "1", "--to", "2", "--format", "json").output))
+
+    assert changes(results[1]) == changes(results[0]) == [("changed", "offense", "Robbery", "Larceny")]
+    assert results[1]["matching"] == results[0]["matching"]
+    assert run("verify").exit_code == 0

@@ -70,8 +70,14 @@ class Columns:
         return ident(column) if column in self.key else f"coalesce({new(column)}, {old(column)})"
 
 
+def stored_order(table: str) -> str:
+    """The column that numbers a table's rows in stored order: DuckDB's rowid, or the row number in the file of a
+    release the log keeps as Parquet (read_parquet of one file; audit.log.copies)."""
+    return "file_row_number" if table.startswith("read_parquet(") else "rowid"
+
+
 def _describe(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return {name: sql_type for name, sql_type, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
+    return {name: sql_type for name, sql_type, *_ in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
 
 
 def _columns(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, key: list[str]) -> Columns:
@@ -99,7 +105,8 @@ def _side(table: str, key: list[str], occurrence: bool) -> str:
     """One release as a join input; with `occurrence`, repeated keys are told apart by file order."""
     extra = ""
     if occurrence:
-        extra = f", row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} ORDER BY rowid) AS {OCCURRENCE}"
+        extra = (f", row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} ORDER BY {stored_order(table)}) "
+                 f"AS {OCCURRENCE}")
     return f"(SELECT *, true AS {PRESENT}{extra} FROM {table})"
 
 
@@ -177,7 +184,7 @@ def _set_aside_identical(con: duckdb.DuckDBPyConnection, old_table: str, new_tab
         # Columns only one side has are kept on that side's copy, so they still show as added or removed.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT t.* EXCLUDE (__copy, __at) FROM "
-            f"(SELECT *, rowid AS __at, row_number() OVER (PARTITION BY {every} ORDER BY rowid) AS __copy "
+            f"(SELECT *, {stored_order(table)} AS __at, row_number() OVER (PARTITION BY {every} ORDER BY __at) AS __copy "
             f"FROM {table}) t LEFT JOIN (SELECT {every}, count(*) AS __n FROM {other} GROUP BY ALL) c ON {same} "
             f"WHERE t.__copy > coalesce(c.__n, 0) ORDER BY t.__at")
         rests.append(name)

@@ -34,6 +34,7 @@ class LoadedRelease:
     table: str = RELEASE_TABLE
     normalisations: tuple[Normalisation, ...] = ()  # what was fixed to read it (recorded, reported)
     findings: tuple[Finding, ...] = ()              # about its columns, found while reading (a renamed column)
+    parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
 
 
 def load_release(
@@ -46,7 +47,7 @@ def load_release(
         findings = load_parquet(con, dataset, source, table)
         (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
         return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, table=table,
-                             findings=tuple(findings))
+                             findings=tuple(findings), parquet=True)
     if not source.is_file():
         raise InputError("no such file", file=str(path))
     raw = f"{table}_raw"

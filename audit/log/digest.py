@@ -80,8 +80,9 @@ def _fixed_width(kind) -> bool:
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """The digest of `table` (a stored release, or a table about to be stored) as `KIND:hex`."""
-    columns = [(name, sql_type) for name, sql_type, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+    """The digest of `table` (a stored release, or a table about to be stored: any SQL table expression) as
+    `KIND:hex`."""
+    columns = [(name, sql_type) for name, sql_type, *_ in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()]
     streams = [_Column() for _ in columns]
     rows = 0
     select = ", ".join(ident(name) for name, _ in columns)

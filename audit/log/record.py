@@ -10,8 +10,10 @@ from typing import Any
 
 from audit.crashpoints import crash_point
 from audit.findings import Report
+from audit.log import copies
 from audit.log.records import Release
 from audit.log.store import NOT_STATED, ChangeLog, as_json, json_or_none
+from audit.sql import literal
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Recording:
     recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
     supersedes: str | None = None    # the release of the same file this one re-audits
     changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records
+    # Keep the rows as a Parquet file beside the log, not in it (a release that arrived as Parquet: see
+    # audit.log.copies).
+    keep_as_parquet: bool = False
 
 
 def software() -> dict[str, str]:
@@ -56,44 +61,67 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
     from audit.log.digest import table_digest
 
     r = recording
-    stored = log.data_table(r.release_id)
-    with log.transaction():
-        log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
-        crash_point("ingest-data-stored")
-        # The stored copy itself, inside the transaction: what is digested is what the log keeps.
-        digest = table_digest(log.con, stored)
-        log.append("releases", dataset, [{
-            "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
-            "row_count": r.row_count, "recorded_by": r.recorded_by or NOT_STATED, "data_table": r.release_id,
-            "data_digest": digest,
-            "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
-            "supersedes": r.supersedes,
-        }])
-        log.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
-        log.append("notes", dataset, [
-            {"release_id": r.release_id, "note_id": n["id"], "note": as_json(n)} for n in r.notes])
-        if r.baseline_release_id is not None:
-            log.append("changes", dataset, [{
-                "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
-                "change": c["change"], "key": as_json(c["key"]), "column": c["column"],
-                "old": json_or_none(c["old"]), "new": json_or_none(c["new"]), "note_id": c["note_id"],
-            } for c in r.changes])
-            log.append("revisions", dataset, [{
-                "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
-                "summary": as_json(r.report.revisions),
-            }])
-        report = r.report
-        log.append("findings", dataset, [{
-            "release_id": r.release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
-            "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
-            "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
-        } for f in report.findings])
-        log.append("validations", dataset, [{
-            "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
-            "finding_count": len(report.findings), "waived_count": len(report.waived),
-            "claims": as_json(report.claims), "expectations": as_json(report.expectations),
-            "software": as_json(software()),
-        }])
-        crash_point("ingest-before-commit")
+    in_file = r.keep_as_parquet and log.path is not None
+    data_table = copies.file_name(r.release_id) if in_file else r.release_id
+    written = copies.pending(copies.folder(log.path) / data_table) if in_file else None
+    try:
+        with log.transaction():
+            if written is not None:
+                written.parent.mkdir(exist_ok=True)
+                log.con.execute(f"COPY (SELECT * FROM {r.table}) TO {literal(str(written))} "
+                                f"(FORMAT parquet, COMPRESSION zstd)")
+                stored = f"read_parquet({literal(str(written))})"
+            else:
+                stored = log.data_table(data_table)
+                log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
+            crash_point("ingest-data-stored")
+            # The stored copy itself, inside the transaction: what is digested is what the log keeps.
+            digest = table_digest(log.con, stored)
+            _append_entries(log, dataset, r, data_table, digest)
+            crash_point("ingest-before-commit")
+    except BaseException:
+        if written is not None:
+            written.unlink(missing_ok=True)
+            if not any(written.parent.iterdir()):
+                written.parent.rmdir()
+        raise
     crash_point("ingest-after-commit")
+    if written is not None:
+        written.rename(written.with_name(data_table))
     return log.release_by_id(r.release_id)
+
+
+def _append_entries(log: ChangeLog, dataset: str, r: Recording, data_table: str, digest: str) -> None:
+    """Every entry of one release, its rows' copy already stored as `data_table` with `digest`."""
+    log.append("releases", dataset, [{
+        "release_id": r.release_id, "version": r.version, "sha256": r.sha256, "source_name": r.source_name,
+        "row_count": r.row_count, "recorded_by": r.recorded_by or NOT_STATED, "data_table": data_table,
+        "data_digest": digest,
+        "normalisations": as_json(r.report.normalisations), "definition": as_json(r.definition),
+        "supersedes": r.supersedes,
+    }])
+    log.append("waivers", dataset, [{"release_id": r.release_id, "waiver": as_json(w)} for w in r.waivers])
+    log.append("notes", dataset, [
+        {"release_id": r.release_id, "note_id": n["id"], "note": as_json(n)} for n in r.notes])
+    if r.baseline_release_id is not None:
+        log.append("changes", dataset, [{
+            "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
+            "change": c["change"], "key": as_json(c["key"]), "column": c["column"],
+            "old": json_or_none(c["old"]), "new": json_or_none(c["new"]), "note_id": c["note_id"],
+        } for c in r.changes])
+        log.append("revisions", dataset, [{
+            "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
+            "summary": as_json(r.report.revisions),
+        }])
+    report = r.report
+    log.append("findings", dataset, [{
+        "release_id": r.release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
+        "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
+        "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
+    } for f in report.findings])
+    log.append("validations", dataset, [{
+        "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
+        "finding_count": len(report.findings), "waived_count": len(report.waived),
+        "claims": as_json(report.claims), "expectations": as_json(report.expectations),
+        "software": as_json(software()),
+    }])

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import duckdb
 
 from audit.errors import StateError, TamperError
+from audit.log import copies
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
 from audit.findings import Finding
 from audit.log.records import Change, Entry, Publication, Release, ValidationRecord, decode
@@ -110,6 +111,8 @@ def open_log(
             pause = min(pause * 2, 1.0)
     log = ChangeLog(con, path)
     log.check_format(path, create=not read_only, reshaped_ok=reshaped_ok)
+    if not read_only:
+        log.finish_copies()  # only a writer may: it holds the lock, so no ingest is under way
     return log
 
 
@@ -126,6 +129,9 @@ class ChangeLog:
         if self.created and self.path is not None:
             for path in (self.path, self.path.with_name(self.path.name + ".wal")):
                 path.unlink(missing_ok=True)
+            folder = copies.folder(self.path)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
     def require_in_place(self) -> None:
         """Refuse (StateError) if the log file was deleted or replaced since it was opened: whatever this
@@ -294,7 +300,14 @@ class ChangeLog:
         return Publication.from_row(rows[0]) if rows else None
 
     def data_tables(self) -> list[str]:
-        return self._table_names(DATA_SCHEMA)
+        """Every stored copy: the tables in the log file and the Parquet files beside it."""
+        files = copies.present(self.path, self._named_copies()) if self.path is not None else []
+        return self._table_names(DATA_SCHEMA) + files
+
+    def finish_copies(self) -> None:
+        """Put right the files of an ingest interrupted before or after its commit (see audit.log.copies)."""
+        if self.path is not None and "releases" in self._table_names("main"):
+            copies.finish(self.path, self._named_copies())
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, params)
@@ -409,7 +422,16 @@ class ChangeLog:
         return found
 
     def data_table(self, name: str) -> str:
+        """SQL for a release's stored rows (see audit.log.copies): its table, or its Parquet file read in place."""
+        if copies.is_file_copy(name):
+            path = copies.resolve(self.path, name) if self.path is not None else None
+            if path is None:
+                raise TamperError(f"the stored rows {name!r} are missing from {copies.folder(self.path)}")
+            return f"read_parquet({literal(str(path))})"
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
+
+    def _named_copies(self) -> set[str]:
+        return {t for (t,) in self.con.execute(f"SELECT data_table FROM {ALIAS}.releases").fetchall()}
 
     def stored_rows_problem(self, release: Release) -> str | None:
         """Why the release's stored rows are not the ones recorded (None when they are): the table is gone,

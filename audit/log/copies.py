@@ -1,0 +1,77 @@
+"""Where a release's stored rows live: a table in the log file, or (a release that arrived as Parquet) a
+Parquet file in a folder beside it, so that a data lake's releases do not grow the log file by their size.
+
+A release entry's `data_table` names its copy: a table in the log's `release_data` schema, or a file name
+ending in `.parquet` in `<log file>.data/`. Either way the entry's `data_digest` is of the rows as read
+back (audit.log.digest), so a file altered, swapped or deleted is found exactly as a table would be.
+
+A file is not part of the log's transaction, so it is written in two steps: as `<name>.pending` before the
+release entry commits, renamed to `<name>` after. Interrupted between the two, the pending file is the copy
+(its digest says whether it is whole); interrupted before the commit, no entry names it, and the next
+command that opens the log for writing removes it. Until then it is ignored: it is the remains of an
+interrupted ingest, not data added behind the tool's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+SUFFIX = ".parquet"
+PENDING = ".pending"
+
+
+def folder(log_path: Path) -> Path:
+    return log_path.with_name(log_path.name + ".data")
+
+
+def is_file_copy(data_table: str) -> bool:
+    return data_table.endswith(SUFFIX)
+
+
+def file_name(release_id: str) -> str:
+    """A file name for a release's copy: readable, and unique by a digest of the id (ids may hold any text)."""
+    readable = re.sub(r"[^A-Za-z0-9._@-]+", "_", release_id)[:80]
+    return f"{readable}-{hashlib.sha256(release_id.encode()).hexdigest()[:16]}{SUFFIX}"
+
+
+def pending(path: Path) -> Path:
+    return path.with_name(path.name + PENDING)
+
+
+def resolve(log_path: Path, data_table: str) -> Path | None:
+    """The file holding a copy: the file itself, else its pending file (renamed when the next writer opens the
+    log), else None (deleted)."""
+    path = folder(log_path) / data_table
+    for candidate in (path, pending(path)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def present(log_path: Path, named: set[str]) -> list[str]:
+    """The copies in the folder: every finished file, and a pending file only where an entry (`named`) names it."""
+    if not folder(log_path).is_dir():
+        return []
+    found = []
+    for path in folder(log_path).iterdir():
+        if path.name.endswith(SUFFIX):
+            found.append(path.name)
+        elif path.name.endswith(SUFFIX + PENDING) and path.name[:-len(PENDING)] in named:
+            found.append(path.name[:-len(PENDING)])
+    return sorted(set(found))
+
+
+def finish(log_path: Path, named: set[str]) -> None:
+    """Put an interrupted ingest's files right (call only while holding the log for writing): a pending file
+    an entry names becomes its copy; one that none names is removed."""
+    if not folder(log_path).is_dir():
+        return
+    for path in folder(log_path).glob(f"*{SUFFIX}{PENDING}"):
+        final = path.with_name(path.name[:-len(PENDING)])
+        if final.name in named and not final.exists():
+            os.replace(path, final)
+        elif final.name not in named:
+            path.unlink()
