@@ -91,7 +91,8 @@ def format_option(command, kind: str = "report"):
 def engine_option(command):
     return click.option(
         "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-        help="Run the suite on DuckDB, or on Apache Spark (audit.yaml's spark: settings; local by default).",
+        help="Run the suite and the diff's passes over whole releases on DuckDB, or on Apache Spark (audit.yaml's "
+             "spark: settings; local by default).",
     )(command)
 
 
@@ -307,16 +308,17 @@ def keygen(path: Path) -> None:
 @click.argument("dataset")
 @click.option("--from", "from_version", help="Older release (default: the release published last before --to).")
 @click.option("--to", "to_version", help="Newer release (default: the latest recorded).")
+@engine_option
 @functools.partial(format_option, kind="diff")
 @workspace_option
-def diff(dataset: str, from_version: str | None, to_version: str | None, fmt: str, workspace) -> None:
+def diff(dataset: str, from_version: str | None, to_version: str | None, engine: str, fmt: str, workspace) -> None:
     """List every change between two recorded releases of DATASET, each with the note that explains it.
 
     Exit 1 when a change is explained by no note."""
     from audit import pipeline
     from audit.render import render
 
-    result = pipeline.diff(workspace, dataset, from_version, to_version)
+    result = pipeline.diff(workspace, dataset, from_version, to_version, engine)
     click.echo(render("diff", fmt, result), nl=fmt != "csv")
     sys.exit(EXIT_FINDINGS if result.unexplained else 0)
 

@@ -156,7 +156,7 @@ def _audit_loaded(
             raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; choose another")
         notes = notes + own
         revisions = diff_releases(con, dataset, old_rows, loaded.table,
-                                  _baseline_info(baseline, inputs.against), notes, inputs.notes_source)
+                                  _baseline_info(baseline, inputs.against), notes, inputs.notes_source, inputs.engine)
     extra = revisions.expectations(dataset.primary_key) if revisions else []
     validation = validate_release(con, loaded.table, dataset, extra, inputs.engine)
     # What reading the file found about its columns is one more check, after the suite's.
@@ -165,8 +165,10 @@ def _audit_loaded(
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
-    if inputs.engine != "duckdb":  # which engine ran which checks, in the report
-        info["engines"] = (validation.gx_result.meta or {}).get("engines")
+    if inputs.engine != "duckdb":  # which engine ran which checks (and the diff's passes), in the report
+        info["engines"] = dict((validation.gx_result.meta or {}).get("engines") or {})
+        if revisions is not None:
+            info["engines"]["diff"] = inputs.engine
     report = Report(dataset.name, info, findings, waiver_use, validation.claims,
                     revisions.summary() if revisions else None, validation.expectations + [columns_check],
                     [n.to_dict() for n in loaded.normalisations])
@@ -481,12 +483,15 @@ class DiffResult:
 
 
 def diff(
-    workspace: Workspace, dataset_name: str, from_version: str | None = None, to_version: str | None = None
+    workspace: Workspace, dataset_name: str, from_version: str | None = None, to_version: str | None = None,
+    engine: str = "duckdb",
 ) -> DiffResult:
     """Compare two recorded releases by primary key, matching each change against the notes recorded with
     the newer one. Defaults: `to` the latest release; `from` the release published last before it (or, if
-    none was, the one recorded just before it). Writes nothing."""
+    none was, the one recorded just before it). The passes over both whole releases run on `engine`. Writes
+    nothing."""
     dataset = workspace.dataset(dataset_name)
+    engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         log = _open_log(con, workspace, read_only=True)
         to = log.release_by_version(dataset.name, to_version) if to_version else log.latest_release(dataset.name)
@@ -506,7 +511,7 @@ def diff(
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
                  if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
         revisions = diff_releases(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
-                                  _baseline_info(start), notes)
+                                  _baseline_info(start), notes, engine=engine)
         records = revision_records(con, dataset.primary_key)
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
 

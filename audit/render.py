@@ -43,7 +43,8 @@ def report_text(report: Report, heading: str | None = None) -> str:
         on_duckdb = engines.get("duckdb") or []
         lines.append(f"  engines: {engines.get('spark', 0)} check(s) ran on Spark"
                      + (f"; {len(on_duckdb)} on DuckDB, which Spark does not run yet ({', '.join(sorted(set(on_duckdb)))})"
-                        if on_duckdb else ""))
+                        if on_duckdb else "")
+                     + ("; the diff's passes over both releases ran on Spark" if engines.get("diff") == "spark" else ""))
     blocking, waived, others = report.blocking, report.waived, report.warnings
     lines += _summary(report, blocking, others, waived)
     left_out = 0

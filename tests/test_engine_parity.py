@@ -214,3 +214,63 @@ def test_reconcile_on_spark_gives_the_findings_of_duckdb(spark, run, workspace):
         return json.loads(run(*arguments, *engine, "--format", "json").output)["findings"]
 
     assert findings("--engine", "spark") == findings() and len(findings()) == 1
+
+
+# -- the diff's passes over whole releases ------------------------------------------------------------------------
+
+def _week_2_variants() -> dict[str, str]:
+    """Second weeks of the weekly incidents (no incident id), each a kind of change the diff must see alike."""
+    from tests.test_weekly_incidents import WEEK_1
+
+    lines = WEEK_1.splitlines()
+    return {
+        "reordered": "\n".join([lines[0], lines[2], lines[1], lines[4], lines[3], lines[5]]) + "\n",
+        "reclassified": WEEK_1.replace("300 W RD,Robbery,Knife", "300 W RD,Larceny,Knife"),
+        "two moved alike": WEEK_1.replace("100 N AVE,Larceny,", "100 N AVE,Auto theft,")
+                                 .replace("100 N AVE,Shoplifting,", "100 N AVE,Robbery,"),
+        "added and removed": "\n".join(lines[:4]) + "\n2026-06-04 08:00,400 S BLVD,Larceny,\n",
+        "weapon changed": WEEK_1.replace("Robbery,Firearm", "Robbery,Knife"),
+        "relabelled place": WEEK_1.replace("300 W RD", "300 W ROAD"),
+    }
+
+
+@pytest.mark.parametrize("key", ["matchKey", "primaryKey"])
+@pytest.mark.parametrize("variant", list(_week_2_variants()))
+def test_audit_diff_on_spark_gives_exactly_the_diff_of_duckdb(spark, run, workspace, key, variant):
+    from tests.test_weekly_incidents import WEEK_1, define
+
+    define(workspace, "weekly", {"matchKey": ["occurred", "block"]} if key == "matchKey" else
+           {"primaryKey": ["offense", "occurred", "block"]})
+    for version, text in (("1", WEEK_1), ("2", _week_2_variants()[variant])):
+        path = workspace.root / f"weekly-{version}.csv"
+        path.write_text(text)
+        assert run("ingest", "weekly", path, "--version", version).exit_code == 0
+
+    on_duckdb = run("diff", "weekly", "--from", "1", "--to", "2", "--format", "json")
+    on_spark = run("diff", "weekly", "--from", "1", "--to", "2", "--engine", "spark", "--format", "json")
+
+    assert on_spark.exit_code == on_duckdb.exit_code
+    assert json.loads(on_spark.output) == json.loads(on_duckdb.output)
+    assert variant == "reordered" or json.loads(on_duckdb.output)["changes"], "the case must have changes"
+
+
+def test_a_revised_release_checked_on_spark_gives_the_revision_findings_of_duckdb(spark, run, workspace):
+    """The example's 2024-03 revision against its published 2023-09, diffed (and checked) on each engine."""
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+
+    folder = EXAMPLE_CSV.parent.parent
+    run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+    run("publish", EXAMPLE)
+
+    def report(*engine: str) -> dict:
+        result = run("check", EXAMPLE, folder / "releases" / "2024-03-revised-example.csv", "--waivers", EXAMPLE_WAIVERS,
+                     "--notes", folder / "revision-notes-2024-03.yaml", *engine, "--format", "json")
+        assert result.exit_code == 1  # one unexplained revision
+        return json.loads(result.output)
+
+    on_duckdb, on_spark = report(), report("--engine", "spark")
+
+    assert on_spark["findings"] == on_duckdb["findings"]
+    assert on_spark["revisions"] == on_duckdb["revisions"]
+    assert [f["key"] for f in on_spark["findings"] if f["check"] == "unexplained-revision"] == [{"year": 2018}]
+    assert on_spark["release"]["engines"]["diff"] == "spark"

@@ -21,6 +21,7 @@ from audit.diff.compare import REVISIONS, diff_tables, format_changes
 from audit.diff.notes import RevisionNote, check_note_values, load_notes
 from audit.diff.reclassify import RECLASSIFICATIONS, reclassification_settings, summarise_reclassifications
 from audit.diff.records import plain_value
+from audit.diff.scan import open_scan
 
 __all__ = ["Revisions", "RevisionNote", "diff_releases", "load_notes"]
 
@@ -76,10 +77,17 @@ def diff_releases(
     baseline: dict[str, Any],
     notes: list[RevisionNote],
     notes_source: str = "revision notes",
+    engine: str = "duckdb",
 ) -> Revisions:
-    """Compare `new_table` with the published `old_table`; leave `revisions` (and `reclassifications`) in `con`."""
+    """Compare `new_table` with the published `old_table`; leave `revisions` (and `reclassifications`) in `con`.
+    The passes over whole releases run on `engine` (audit.diff.scan); the rest runs in `con`."""
     check_note_values(con, notes, dataset, notes_source)
-    cols, matching = diff_tables(con, old_table, new_table, dataset, notes)
+    scan = open_scan(engine, con, old_table, new_table)
+    try:
+        cols, matching = diff_tables(con, scan, dataset, notes)
+        changed_form = format_changes(scan, cols)
+    finally:
+        scan.close()
     rows = con.execute(
         f"SELECT change, count(*), count(note) FROM {REVISIONS} GROUP BY change ORDER BY change"
     ).fetchall()
@@ -87,7 +95,7 @@ def diff_releases(
     counts["explained"] = sum(e for _, _, e in rows)
     counts["unexplained"] = sum(n - e for _, n, e in rows)
     revisions = Revisions(baseline, notes, counts, matching=matching.to_dict(),
-                          format_changes=format_changes(con, old_table, new_table, cols))
+                          format_changes=changed_form)
     settings = reclassification_settings(dataset)
     if settings is not None and settings.offence.name in [*cols.key, *cols.common]:
         summarise_reclassifications(con, settings, cols, dataset, notes)

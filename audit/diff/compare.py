@@ -41,12 +41,16 @@ import duckdb
 from audit.dataset import Dataset
 from audit.diff.notes import RevisionNote, covering_note_sql
 from audit.errors import StateError
+from audit.diff.scan import POSITION, DuckDBScan, SparkScan
 from audit.sql import ident, literal
+
+Scan = DuckDBScan | SparkScan
 
 DIFF_ROWS = "diff_rows"
 REVISIONS = "revisions"
 PRESENT = "__audit_present"
 OCCURRENCE = "__audit_occurrence"
+AT = "__audit_at"
 
 
 def old(column: str) -> str:
@@ -70,12 +74,6 @@ class Columns:
         return ident(column) if column in self.key else f"coalesce({new(column)}, {old(column)})"
 
 
-def stored_order(table: str) -> str:
-    """The column that numbers a table's rows in stored order: DuckDB's rowid, or the row number in the file of a
-    release the log keeps as Parquet (read_parquet of one file; audit.log.copies)."""
-    return "file_row_number" if table.startswith("read_parquet(") else "rowid"
-
-
 def _describe(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {name: sql_type for name, sql_type, *_ in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
 
@@ -95,25 +93,27 @@ def _columns(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, key
     )
 
 
-def _has_duplicate_keys(con: duckdb.DuckDBPyConnection, table: str, key: list[str]) -> bool:
+def _has_duplicate_keys(scan: Scan, table: str, key: list[str]) -> bool:
     keys = ", ".join(ident(k) for k in key)
-    [(n,)] = con.execute(f"SELECT count(*) FROM (SELECT {keys} FROM {table} GROUP BY ALL HAVING count(*) > 1)").fetchall()
+    (n,) = scan.value(f"SELECT count(*) FROM (SELECT {keys} FROM {table} GROUP BY {keys} HAVING count(*) > 1) d")
     return n > 0
 
 
-def _side(table: str, key: list[str], occurrence: bool) -> str:
-    """One release as a join input; with `occurrence`, repeated keys are told apart by file order."""
+def _side(scan: Scan, table: str, key: list[str], occurrence: bool) -> str:
+    """One release as a join input, with its stored order; with `occurrence`, repeated keys are told apart by it."""
+    position = scan.position(table)
     extra = ""
     if occurrence:
-        extra = (f", row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} ORDER BY {stored_order(table)}) "
-                 f"AS {OCCURRENCE}")
-    return f"(SELECT *, true AS {PRESENT}{extra} FROM {table})"
+        extra = f", row_number() OVER (PARTITION BY {', '.join(ident(k) for k in key)} ORDER BY {position}) AS {OCCURRENCE}"
+    return f"(SELECT *, true AS {PRESENT}, {position} AS {AT}{extra} FROM {table})"
 
 
-def _differs(column: str, types: tuple[str, str]) -> str:
-    """SQL: the column's old and new values differ. A column whose type changed compares as the new type."""
-    left = old(column) if types[0] == types[1] else f"TRY_CAST({old(column)} AS {types[1]})"
-    return f"{left} IS DISTINCT FROM {new(column)}"
+def _differs(column: str, types: tuple[str, str], joined: bool = False) -> str:
+    """SQL: the column's old and new values differ, in a row of `diff_rows` (or, `joined`, in the join of the two
+    releases as o and n). A column whose type changed compares as the new type."""
+    before, after = (f"o.{ident(column)}", f"n.{ident(column)}") if joined else (old(column), new(column))
+    left = before if types[0] == types[1] else f"TRY_CAST({before} AS {types[1]})"
+    return f"{left} IS DISTINCT FROM {after}"
 
 
 RELABELS = "__relabels"
@@ -139,12 +139,13 @@ MIN_FORM_VALUES = 5
 FORM_SAMPLE = 2000
 
 
-def format_changes(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, cols: Columns) -> list[dict]:
+def format_changes(scan: Scan, cols: Columns) -> list[dict]:
     """Text columns whose values all changed form between the releases ("6:00:00" -> "6:00", "2026-06-01" ->
     "06/01/2026", "4A" -> "ASSAULT-AGG"): no value of the new release is written the way any of the old one's
     was. Such a change is one thing to explain, however many rows it touches. A form is a value with each run
     of digits written 9 and each run of letters a."""
     found = []
+    old_table, new_table = scan.old, scan.new
     for column in [*cols.key, *cols.common]:
         types = cols.types.get(column)
         if types is None or types != ("VARCHAR", "VARCHAR"):
@@ -153,43 +154,45 @@ def format_changes(con: duckdb.DuckDBPyConnection, old_table: str, new_table: st
         form = FORM.format(v=c)
         # A sample of each side first: a form they share means no change of form, and most columns stop here
         # (the full comparison runs three regexes on every value of both releases).
-        (sample_shared,) = con.execute(
+        (sample_shared,) = scan.value(
             f"SELECT count(*) FROM (SELECT DISTINCT {form} AS f FROM (SELECT {c} FROM {old_table} WHERE {c} IS NOT NULL "
-            f"USING SAMPLE reservoir({FORM_SAMPLE} ROWS) REPEATABLE (7))) JOIN (SELECT DISTINCT {form} AS f FROM "
-            f"(SELECT {c} FROM {new_table} WHERE {c} IS NOT NULL USING SAMPLE reservoir({FORM_SAMPLE} ROWS) "
-            f"REPEATABLE (7))) USING (f)").fetchone()
+            f"{scan.sample(FORM_SAMPLE)}) so) o JOIN (SELECT DISTINCT {form} AS f FROM "
+            f"(SELECT {c} FROM {new_table} WHERE {c} IS NOT NULL {scan.sample(FORM_SAMPLE)}) sn) n ON o.f = n.f")
         if sample_shared:
             continue
-        (old_forms, new_forms, shared, old_example, new_example, old_n, new_n) = con.execute(
+        (old_forms, new_forms, shared, old_example, new_example, old_n, new_n) = scan.value(
             f"WITH o AS (SELECT DISTINCT {form} AS f FROM {old_table} WHERE {c} IS NOT NULL), "
             f"n AS (SELECT DISTINCT {form} AS f FROM {new_table} WHERE {c} IS NOT NULL) "
-            f"SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM n), (SELECT count(*) FROM o JOIN n USING (f)), "
+            f"SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM n), (SELECT count(*) FROM o JOIN n ON o.f = n.f), "
             f"(SELECT min({c}) FROM {old_table}), (SELECT min({c}) FROM {new_table}), "
-            f"(SELECT count({c}) FROM {old_table}), (SELECT count({c}) FROM {new_table})").fetchone()
+            f"(SELECT count({c}) FROM {old_table}), (SELECT count({c}) FROM {new_table})")
         if old_forms and new_forms and not shared and min(old_n, new_n) >= MIN_FORM_VALUES:
             found.append({"column": column, "in_key": column in cols.key, "old_example": old_example,
                           "new_example": new_example})
     return found
 
 
-def _set_aside_identical(con: duckdb.DuckDBPyConnection, old_table: str, new_table: str,
-                         cols: Columns) -> tuple[str, str, int]:
+def _set_aside_identical(scan: Scan, old_table: str, new_table: str, cols: Columns) -> tuple[str, str, int]:
     """Copies of both releases without the rows the other has identically (as multisets: a row the old release
-    has twice and the new once leaves one in the old copy). Returns (old rest, new rest, rows set aside)."""
+    has twice and the new once leaves one in the old copy), each row with its stored position. Returns (old rest,
+    new rest, rows set aside)."""
     content = [*cols.key, *cols.common]
     every = ", ".join(ident(c) for c in content)
     same = " AND ".join(f"t.{ident(c)} IS NOT DISTINCT FROM c.{ident(c)}" for c in content)
     rests = []
-    for table, other, name in ((old_table, new_table, "__old_rest"), (new_table, old_table, "__new_rest")):
+    for table, other, name, only in ((old_table, new_table, "__audit_old_rest", cols.removed),
+                                     (new_table, old_table, "__audit_new_rest", cols.added)):
         # Columns only one side has are kept on that side's copy, so they still show as added or removed.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT t.* EXCLUDE (__copy, __at) FROM "
-            f"(SELECT *, {stored_order(table)} AS __at, row_number() OVER (PARTITION BY {every} ORDER BY __at) AS __copy "
-            f"FROM {table}) t LEFT JOIN (SELECT {every}, count(*) AS __n FROM {other} GROUP BY ALL) c ON {same} "
-            f"WHERE t.__copy > coalesce(c.__n, 0) ORDER BY t.__at")
+        kept = ", ".join(f"t.{ident(c)}" for c in [*content, *only])
+        scan.keep(name,
+                  f"SELECT {kept}, t.{AT} AS {POSITION} FROM "
+                  f"(SELECT *, {scan.position(table)} AS {AT}, row_number() OVER (PARTITION BY {every} "
+                  f"ORDER BY {scan.position(table)}) AS __copy FROM {table}) t "
+                  f"LEFT JOIN (SELECT {every}, count(*) AS __n FROM {other} GROUP BY {every}) c ON {same} "
+                  f"WHERE t.__copy > coalesce(c.__n, 0)")
         rests.append(name)
-    (before,) = con.execute(f"SELECT count(*) FROM {old_table}").fetchone()
-    (after,) = con.execute(f"SELECT count(*) FROM {rests[0]}").fetchone()
+    (before,) = scan.value(f"SELECT count(*) FROM {old_table}")
+    (after,) = scan.value(f"SELECT count(*) FROM {rests[0]}")
     return rests[0], rests[1], before - after
 
 
@@ -252,29 +255,32 @@ def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns, categories: li
 
 
 def diff_tables(
-    con: duckdb.DuckDBPyConnection, old_table: str, new_table: str, dataset: Dataset, notes: list[RevisionNote]
+    con: duckdb.DuckDBPyConnection, scan: Scan, dataset: Dataset, notes: list[RevisionNote]
 ) -> tuple[Columns, Matching]:
-    """Compare `old_table` (published) with `new_table` (incoming); create `diff_rows` and `revisions`."""
-    cols = _columns(con, old_table, new_table, dataset.primary_key)
+    """Compare the scan's old release (published) with its new one (incoming); create `diff_rows` and `revisions`
+    in `con`."""
+    old_table, new_table = scan.old, scan.new
+    cols = _columns(con, *scan.duckdb_tables, dataset.primary_key)
     key = cols.key
     matching = Matching()
-    if _has_duplicate_keys(con, old_table, key) or _has_duplicate_keys(con, new_table, key):
-        old_table, new_table, matching.identical = _set_aside_identical(con, old_table, new_table, cols)
-    occurrence = _has_duplicate_keys(con, old_table, key) or _has_duplicate_keys(con, new_table, key)
+    if _has_duplicate_keys(scan, old_table, key) or _has_duplicate_keys(scan, new_table, key):
+        old_table, new_table, matching.identical = _set_aside_identical(scan, old_table, new_table, cols)
+    occurrence = _has_duplicate_keys(scan, old_table, key) or _has_duplicate_keys(scan, new_table, key)
     match = [*key, OCCURRENCE] if occurrence else key
     on = " AND ".join(f"o.{ident(k)} IS NOT DISTINCT FROM n.{ident(k)}" for k in match)
     keys = [f"CASE WHEN n.{PRESENT} THEN n.{ident(k)} ELSE o.{ident(k)} END AS {ident(k)}" for k in key]
     # Key columns too carry both sides' values: a pair matched across the key (reclassified) keeps its old value.
     pairs = [f"o.{ident(c)} AS {old(c)}, n.{ident(c)} AS {new(c)}" for c in [*key, *cols.common]]
-    differs = [_differs(c, cols.types[c]) for c in cols.common]
-    con.execute(
-        f"CREATE OR REPLACE TABLE {DIFF_ROWS} AS SELECT "
-        f"coalesce(o.{PRESENT}, false) AS __in_old, coalesce(n.{PRESENT}, false) AS __in_new, "
-        f"{', '.join([*keys, *pairs])} "
-        f"FROM {_side(old_table, key, occurrence)} o FULL OUTER JOIN {_side(new_table, key, occurrence)} n ON {on} "
-        f"WHERE o.{PRESENT} IS NULL OR n.{PRESENT} IS NULL"
-        + "".join(f" OR ({d})" for d in differs)
-    )
+    differs = [_differs(c, cols.types[c], joined=True) for c in cols.common]
+    # Only the rows that differ leave the engine, in the releases' stored order (new, then old), so that rows
+    # paired as multisets below pair the same way on every engine.
+    scan.to_duckdb(DIFF_ROWS,
+        f"SELECT coalesce(o.{PRESENT}, false) AS __in_old, coalesce(n.{PRESENT}, false) AS __in_new, "
+        f"o.{AT} AS __old_at, n.{AT} AS __new_at, {', '.join([*keys, *pairs])} "
+        f"FROM {_side(scan, old_table, key, occurrence)} o FULL OUTER JOIN {_side(scan, new_table, key, occurrence)} n "
+        f"ON {on} WHERE o.{PRESENT} IS NULL OR n.{PRESENT} IS NULL" + "".join(f" OR ({d})" for d in differs),
+        order="__new_at NULLS LAST, __old_at NULLS LAST")
+    (old_rows,) = scan.value(f"SELECT count(*) FROM {old_table}")
     categories = [f.name for f in dataset.fields if f.categories and f.name in [*key, *cols.common]]
     matching.reclassified = _pair_reclassified(con, cols, categories)
 
@@ -319,7 +325,6 @@ def diff_tables(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "
         f"ORDER BY {key_list}, __position"
     )
-    (old_rows,) = con.execute(f"SELECT count(*) FROM {old_table}").fetchone()
     (removed,) = con.execute(f"SELECT count(*) FROM {REVISIONS} WHERE change = 'removed'").fetchone()
     matching.relabelled = con.execute(f"SELECT count(*) FROM {RELABELS}").fetchone()[0]
     matching.by_key = old_rows - removed - matching.reclassified - matching.relabelled

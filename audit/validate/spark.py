@@ -27,8 +27,10 @@ def session():
         from pyspark.sql import SparkSession
 
         builder = SparkSession.builder.appName("audit").master(SETTINGS.get("master", "local[*]"))
-        # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
-        defaults = {"spark.ui.enabled": "false", "spark.log.level": "ERROR"}
+        # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output. A release's
+        # timestamps are times without a zone: by default Spark would read them in its session's zone, and a diff
+        # brought back would carry that zone.
+        defaults = {"spark.ui.enabled": "false", "spark.log.level": "ERROR", "spark.sql.timestampType": "TIMESTAMP_NTZ"}
         for key, value in {**defaults, **(SETTINGS.get("conf") or {})}.items():
             builder = builder.config(key, str(value))
         _SESSION = builder.getOrCreate()

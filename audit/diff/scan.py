@@ -1,0 +1,123 @@
+"""Where the diff's passes over whole releases run: in the working DuckDB database, or on Spark (`--engine spark`).
+
+Four passes read every row of both releases: whether a key repeats, setting identical rows aside, the outer
+join that keeps only the rows that differ, and the format-change test. They run on the engine. What comes back
+to DuckDB is only the rows that differ (`diff_rows`); pairing, relabelling, notes and the reclassification
+summary run over that, in DuckDB, at the size of the changes rather than the releases.
+
+The passes are written once, in DuckDB's SQL, portably where the engines differ (a sample is the one clause
+they do not share), and translated for Spark in one place (audit.validate.dialect). Each release carries its
+stored order as a column (POSITION), so rows that repeat a key are matched in the same order on both engines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from audit.sql import ident
+
+POSITION = "__audit_position"
+
+
+def stored_order(table: str) -> str:
+    """The column that numbers a DuckDB table's rows in stored order: its rowid, or the row number in the file of
+    a release the log keeps as Parquet (read_parquet of one file; audit.log.copies)."""
+    return "file_row_number" if table.startswith("read_parquet(") else "rowid"
+
+
+class DuckDBScan:
+    """The passes on the working DuckDB database itself."""
+
+    engine = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+        self.con, self.old, self.new = con, old, new
+        self.duckdb_tables = (old, new)  # where the columns' types are read
+        self._kept: set[str] = set()
+
+    def position(self, table: str) -> str:
+        return POSITION if table in self._kept else stored_order(table)
+
+    def value(self, sql: str) -> tuple[Any, ...]:
+        return self.con.execute(sql).fetchone()
+
+    def keep(self, name: str, sql: str) -> None:
+        """An intermediate table for later passes (with its own POSITION column)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {sql}")
+        self._kept.add(name)
+
+    def to_duckdb(self, name: str, sql: str, order: str) -> None:
+        """A result, as a table of the working database, its rows in `order`."""
+        self.con.execute(f"CREATE OR REPLACE TABLE {ident(name)} AS SELECT * FROM ({sql}) ORDER BY {order}")
+
+    @staticmethod
+    def sample(rows: int) -> str:
+        return f"USING SAMPLE reservoir({rows} ROWS) REPEATABLE (7)"
+
+    def close(self) -> None:
+        for name in self._kept:
+            self.con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+
+
+class SparkScan:
+    """The passes on Spark: both releases handed over (through Arrow, with their stored order), each pass's SQL
+    translated, and `diff_rows` brought back through Arrow."""
+
+    engine = "spark"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+        from audit.validate.spark import session
+
+        self.con, self.spark = con, session()
+        self.duckdb_tables = (old, new)  # where the columns' types are read
+        self.old, self.new = "__audit_old", "__audit_new"
+        self._frames: list[Any] = []
+        for table, name in ((old, self.old), (new, self.new)):
+            arrow = con.sql(f"SELECT *, {stored_order(table)} AS {POSITION} FROM {table}").to_arrow_table()
+            self._view(name, self.spark.createDataFrame(arrow))
+
+    def _view(self, name: str, frame) -> None:
+        # Cached: each pass is its own Spark job, and the releases and the rows set aside are read by several.
+        frame = frame.cache()
+        frame.createOrReplaceTempView(name)
+        self._frames.append(frame)
+
+    def _sql(self, sql: str):
+        from audit.validate.dialect import spark_sql
+
+        return self.spark.sql(spark_sql(sql))
+
+    def position(self, table: str) -> str:
+        return POSITION
+
+    def value(self, sql: str) -> tuple[Any, ...]:
+        return tuple(self._sql(sql).collect()[0])
+
+    def keep(self, name: str, sql: str) -> None:
+        self._view(name, self._sql(sql))
+
+    def to_duckdb(self, name: str, sql: str, order: str) -> None:
+        arrow = self._sql(sql).toArrow()
+        self.con.register("__audit_from_spark", arrow)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {ident(name)} AS SELECT * FROM __audit_from_spark ORDER BY {order}")
+        finally:
+            self.con.unregister("__audit_from_spark")
+
+    @staticmethod
+    def sample(rows: int) -> str:
+        # Spark samples rows only as the first n. Any sample serves: a form the samples share is shared.
+        return f"LIMIT {rows}"
+
+    def close(self) -> None:
+        for frame in self._frames:
+            frame.unpersist()
+        for name in self.spark.catalog.listTables():
+            if name.isTemporary and name.name.startswith("__audit"):
+                self.spark.catalog.dropTempView(name.name)
+
+
+def open_scan(engine: str, con: duckdb.DuckDBPyConnection, old: str, new: str) -> DuckDBScan | SparkScan:
+    return SparkScan(con, old, new) if engine == "spark" else DuckDBScan(con, old, new)
