@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from audit.log.records import Release
 from audit.log.record import Recording, record_release
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers
-from audit.workspace import Workspace
+from audit.workspace import CONFIG_FILE, Workspace
 
 
 def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: bool = False,
@@ -148,17 +148,21 @@ def _audit_loaded(
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
                                           "be counted and nothing was recorded")
-        old_rows = log.data_table(baseline.data_table)
-        # A rolling window's rows leaving and entering it are explained by notes of the window's own.
-        own = window_notes(con, dataset, old_rows, loaded.table)
-        taken = {n.id for n in notes} & {n.id for n in own}
-        if taken:
-            raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; choose another")
-        notes = notes + own
-        revisions = diff_releases(con, dataset, old_rows, loaded.table,
-                                  _baseline_info(baseline, inputs.against), notes, inputs.notes_source, inputs.engine)
-    extra = revisions.expectations(dataset.primary_key) if revisions else []
-    validation = validate_release(con, loaded.table, dataset, extra, inputs.engine)
+    old_rows = log.data_table(baseline.data_table) if baseline is not None else None
+    with _readable_by_engine(con, inputs.engine, {loaded.table: None} if baseline is None else
+                             {loaded.table: None, old_rows: log.data_file(baseline.data_table)}):
+        if baseline is not None:
+            # A rolling window's rows leaving and entering it are explained by notes of the window's own.
+            own = window_notes(con, dataset, old_rows, loaded.table)
+            taken = {n.id for n in notes} & {n.id for n in own}
+            if taken:
+                raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; "
+                                  "choose another")
+            notes = notes + own
+            revisions = diff_releases(con, dataset, old_rows, loaded.table, _baseline_info(baseline, inputs.against),
+                                      notes, inputs.notes_source, inputs.engine)
+        extra = revisions.expectations(dataset.primary_key) if revisions else []
+        validation = validate_release(con, loaded.table, dataset, extra, inputs.engine)
     # What reading the file found about its columns is one more check, after the suite's.
     columns_check = {"expectation": "columns match the schema", "check": RENAMED_COLUMN,
                      "columns": [c for f in loaded.findings for c in f.columns],
@@ -175,6 +179,16 @@ def _audit_loaded(
     return Audited(report, waivers, notes, revisions, validation)
 
 
+def _readable_by_engine(con: duckdb.DuckDBPyConnection, engine: str, tables: dict[str, Path | None]):
+    """On Spark, the block's tables are read by the cluster from Parquet files (audit.validate.spark); on DuckDB,
+    nothing to do."""
+    if engine != "spark":
+        return nullcontext()
+    from audit.validate.spark import readable_by_cluster
+
+    return readable_by_cluster(con, tables)
+
+
 def _use_engine(workspace: Workspace, engine: str) -> str:
     """`engine`, checked it can run: for Spark, with the workspace's `spark:` settings (master, configuration)."""
     if engine not in ("duckdb", "spark"):
@@ -187,7 +201,12 @@ def _use_engine(workspace: Workspace, engine: str) -> str:
                               "(and Java 17 for Spark itself)")
         from audit.validate import spark
 
-        spark.SETTINGS.update(workspace.config.get("spark") or {})
+        settings = dict(workspace.config.get("spark") or {})
+        if settings.get("staging"):
+            settings["staging"] = workspace.root / settings["staging"]
+            if not settings["staging"].is_dir():
+                raise ConfigError(f"{workspace.root / CONFIG_FILE}: spark: staging: {settings['staging']} is not a folder")
+        spark.SETTINGS.update(settings)
     return engine
 
 
@@ -202,7 +221,8 @@ def check(
     inputs = OfficeInputs.read(dataset, waivers, notes, against)
     inputs.engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
-        loaded = load_release(con, dataset, file)
+        # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
+        loaded = load_release(con, dataset, file, lazy=inputs.engine == "spark")
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
@@ -240,7 +260,7 @@ def ingest(
     inputs.engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
-        loaded = load_release(con, dataset, file)
+        loaded = load_release(con, dataset, file, lazy=inputs.engine == "spark")
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)
@@ -510,8 +530,10 @@ def diff(
         window = window_notes(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table))
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
                  if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
-        revisions = diff_releases(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
-                                  _baseline_info(start), notes, engine=engine)
+        old_rows, new_rows = log.data_table(start.data_table), log.data_table(to.data_table)
+        with _readable_by_engine(con, engine, {old_rows: log.data_file(start.data_table),
+                                               new_rows: log.data_file(to.data_table)}):
+            revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=engine)
         records = revision_records(con, dataset.primary_key)
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
 
@@ -535,13 +557,14 @@ def reconcile(
     from audit.validate.reconcile import reconcile_expectation
 
     incidents, summary = workspace.dataset(incident_dataset), workspace.dataset(summary_dataset)
+    engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         log: ChangeLog | None = None
         infos = {}
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
                                               (summary, summary_file, summary_version, "summary")):
             if file is not None:
-                loaded = load_release(con, dataset, file, table)
+                loaded = load_release(con, dataset, file, table, lazy=engine == "spark" and table == "incidents")
                 infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
                 continue
             log = log or _open_log(con, workspace, read_only=True)
@@ -552,8 +575,9 @@ def reconcile(
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
-        _use_engine(workspace, engine)
-        validation = run_expectations(con, "incidents", incidents, [expectation], engine)
+        # The incidents reach Spark as a file; the summary (one row per period and place) through Arrow.
+        with _readable_by_engine(con, engine, {"incidents": None}):
+            validation = run_expectations(con, "incidents", incidents, [expectation], engine)
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
     if engine != "duckdb":
         info["engines"] = (validation.gx_result.meta or {}).get("engines")

@@ -274,3 +274,69 @@ def test_a_revised_release_checked_on_spark_gives_the_revision_findings_of_duckd
     assert on_spark["revisions"] == on_duckdb["revisions"]
     assert [f["key"] for f in on_spark["findings"] if f["check"] == "unexplained-revision"] == [{"year": 2018}]
     assert on_spark["release"]["engines"]["diff"] == "spark"
+
+
+# -- a release read by the cluster ------------------------------------------------------------------------------
+
+@pytest.fixture
+def spark_reads(monkeypatch):
+    """The files each Spark DataFrame of a DuckDB table was read from (none: it went through the driver)."""
+    from audit.validate import spark as on_spark
+
+    read: list[tuple[str, list[str]]] = []
+    original = on_spark.frame_for
+
+    def recording(con, table, position=None):
+        frame = original(con, table, position)
+        read.append((table, frame.inputFiles()))
+        return frame
+
+    monkeypatch.setattr(on_spark, "frame_for", recording)
+    return read
+
+
+def test_parquet_releases_on_spark_are_read_from_files_in_the_staging_folder_and_the_log(spark, spark_reads, run,
+                                                                                        workspace, tmp_path):
+    """The driver streams the typed rows to a file; Spark reads it, and the baseline from the log's own Parquet copy;
+    findings and diff are DuckDB's, and the staged file is gone after."""
+    from tests.test_parquet import to_parquet
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+
+    staging = workspace.root / "staging [1]"  # a folder name Hadoop would read as a pattern
+    staging.mkdir()
+    (workspace.root / "audit.yaml").write_text("spark:\n  staging: staging [1]\n")
+    folder = EXAMPLE_CSV.parent.parent
+    to_parquet(EXAMPLE_CSV, tmp_path / "2023-09.parquet")
+    to_parquet(folder / "releases" / "2024-03-revised-example.csv", tmp_path / "2024-03.parquet")
+    assert run("ingest", EXAMPLE, tmp_path / "2023-09.parquet", "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09",
+               "--engine", "spark").exit_code == 0
+    run("publish", EXAMPLE)
+    revised = [EXAMPLE, tmp_path / "2024-03.parquet", "--waivers", EXAMPLE_WAIVERS,
+               "--notes", folder / "revision-notes-2024-03.yaml", "--format", "json"]
+    spark_reads.clear()
+
+    on_spark = run("check", *revised, "--engine", "spark")
+    on_duckdb = run("check", *revised)
+
+    assert on_spark.exit_code == on_duckdb.exit_code == 1
+    assert json.loads(on_spark.output)["findings"] == json.loads(on_duckdb.output)["findings"]
+    assert json.loads(on_spark.output)["revisions"] == json.loads(on_duckdb.output)["revisions"]
+    files = [f for _, read in spark_reads for f in read]
+    assert spark_reads and all(read for _, read in spark_reads), "every table reached Spark as a file"
+    assert any("/staging%20%5B1%5D/audit-staged-" in f for f in files) and any(".data/" in f for f in files)
+    assert list(staging.iterdir()) == []
+
+
+def test_a_bad_value_in_a_parquet_release_on_spark_is_the_same_one_line_error(spark, run, tmp_path):
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV
+
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{EXAMPLE_CSV}', thousands = ',')")
+        con.execute("ALTER TABLE t ALTER \"Homicide\" TYPE DOUBLE")
+        con.execute("UPDATE t SET \"Homicide\" = 342.5 WHERE \"Year\" = 2019")
+        con.execute(f"COPY t TO '{tmp_path / 'bad.parquet'}' (FORMAT parquet)")
+
+    on_spark = run("check", EXAMPLE, tmp_path / "bad.parquet", "--engine", "spark")
+
+    assert on_spark.exit_code == 2
+    assert on_spark.output == run("check", EXAMPLE, tmp_path / "bad.parquet").output

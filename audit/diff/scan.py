@@ -62,21 +62,20 @@ class DuckDBScan:
 
 
 class SparkScan:
-    """The passes on Spark: both releases handed over (through Arrow, with their stored order), each pass's SQL
-    translated, and `diff_rows` brought back through Arrow."""
+    """The passes on Spark: both releases read by Spark with their stored order (audit.validate.spark.frame_for),
+    each pass's SQL translated, and `diff_rows` brought back through Arrow."""
 
     engine = "spark"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
-        from audit.validate.spark import session
+        from audit.validate.spark import frame_for, session
 
         self.con, self.spark = con, session()
         self.duckdb_tables = (old, new)  # where the columns' types are read
         self.old, self.new = "__audit_old", "__audit_new"
         self._frames: list[Any] = []
         for table, name in ((old, self.old), (new, self.new)):
-            arrow = con.sql(f"SELECT *, {stored_order(table)} AS {POSITION} FROM {table}").to_arrow_table()
-            self._view(name, self.spark.createDataFrame(arrow))
+            self._view(name, frame_for(con, table, POSITION))
 
     def _view(self, name: str, frame) -> None:
         # Cached: each pass is its own Spark job, and the releases and the rows set aside are read by several.

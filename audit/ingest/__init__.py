@@ -38,13 +38,15 @@ class LoadedRelease:
 
 
 def load_release(
-    con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE,
+    lazy: bool = False,
 ) -> LoadedRelease:
-    """Load `path` into `con` as the typed table `table`; raise InputError if it cannot be."""
+    """Load `path` into `con` as the typed table `table`; raise InputError if it cannot be. With `lazy`, a Parquet
+    release is a view over its files rather than a copy in memory."""
     source = Path(path)
     if is_parquet(source):
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet).
-        findings = load_parquet(con, dataset, source, table)
+        findings = load_parquet(con, dataset, source, table, lazy)
         (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
         return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, table=table,
                              findings=tuple(findings), parquet=True)

@@ -45,8 +45,11 @@ def parquet_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, table: str) -> list[Finding]:
-    """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the findings about its columns."""
+def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, table: str,
+                 lazy: bool = False) -> list[Finding]:
+    """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the findings about its columns.
+    With `lazy`, `table` is a view that reads the files each time, so the rows are never all held in memory (Spark
+    runs the checks; audit.validate.spark)."""
     files = _files(path)
     if not files:
         raise InputError("no Parquet file in this folder", file=str(path))
@@ -88,5 +91,10 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
                               [name, row]).fetchone()
         raise InputError(f"{cell!r} is not a valid {field.type} for field {field.name!r}", file=name, row=row + 1,
                          column=column, value=cell)
-    con.execute(f"CREATE TABLE {ident(table)} AS SELECT {', '.join(values)} FROM {source} ORDER BY {FILE}, {ROW}")
+    if lazy:
+        # No ORDER BY: DuckDB reads a list of files in order, each in row order, while it preserves insertion order
+        # (its default), and a view sorted again on every read would cost more than the checks.
+        con.execute(f"CREATE VIEW {ident(table)} AS SELECT {', '.join(values)} FROM {source}")
+    else:
+        con.execute(f"CREATE TABLE {ident(table)} AS SELECT {', '.join(values)} FROM {source} ORDER BY {FILE}, {ROW}")
     return findings

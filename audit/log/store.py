@@ -430,6 +430,10 @@ class ChangeLog:
             return f"read_parquet({literal(str(path))})"
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
 
+    def data_file(self, name: str) -> Path | None:
+        """The Parquet file holding a release's stored rows, when the log keeps them as one (audit.log.copies)."""
+        return copies.resolve(self.path, name) if copies.is_file_copy(name) and self.path is not None else None
+
     def _named_copies(self) -> set[str]:
         return {t for (t,) in self.con.execute(f"SELECT data_table FROM {ALIAS}.releases").fetchall()}
 
