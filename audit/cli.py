@@ -90,9 +90,9 @@ def format_option(command, kind: str = "report"):
 
 def engine_option(command):
     return click.option(
-        "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+        "--engine", type=click.Choice(["duckdb", "spark"]), default=None,
         help="Run the suite and the diff's passes over whole releases on DuckDB, or on Apache Spark (audit.yaml's "
-             "spark: settings; local by default).",
+             "spark: settings; local by default). Default: audit.yaml's engine:, else duckdb.",
     )(command)
 
 
@@ -132,7 +132,7 @@ def cli(debug: bool) -> None:
 @engine_option
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, engine: str, fmt: str,
+def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, engine: str | None, fmt: str,
           workspace) -> None:
     """Validate FILE against DATASET's descriptor and suite, and against its last published release (or with
     --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
@@ -153,7 +153,7 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, ag
 @format_option
 @workspace_option
 def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, against: str,
-           engine: str, fmt: str, workspace) -> None:
+           engine: str | None, fmt: str, workspace) -> None:
     """Validate FILE and record it as a release of DATASET in the change log, with every change since
     the last published release (or with --against recorded, the last recorded one) and the note that explains it."""
     from audit import pipeline
@@ -311,7 +311,7 @@ def keygen(path: Path) -> None:
 @engine_option
 @functools.partial(format_option, kind="diff")
 @workspace_option
-def diff(dataset: str, from_version: str | None, to_version: str | None, engine: str, fmt: str, workspace) -> None:
+def diff(dataset: str, from_version: str | None, to_version: str | None, engine: str | None, fmt: str, workspace) -> None:
     """List every change between two recorded releases of DATASET, each with the note that explains it.
 
     Exit 1 when a change is explained by no note."""
@@ -361,7 +361,7 @@ def init(dataset: str, file: Path, force: bool, threshold: float, workspace) -> 
 @format_option
 @workspace_option
 def reconcile(incident_dataset: str, summary_dataset: str, incident_file: Path | None, summary_file: Path | None,
-              incident_version: str | None, summary_version: str | None, engine: str, fmt: str, workspace) -> None:
+              incident_version: str | None, summary_version: str | None, engine: str | None, fmt: str, workspace) -> None:
     """Check that INCIDENT_DATASET, counted by period and category, equals SUMMARY_DATASET."""
     from audit import pipeline
 

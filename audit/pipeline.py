@@ -189,8 +189,10 @@ def _readable_by_engine(con: duckdb.DuckDBPyConnection, engine: str, tables: dic
     return readable_by_cluster(con, tables)
 
 
-def _use_engine(workspace: Workspace, engine: str) -> str:
-    """`engine`, checked it can run: for Spark, with the workspace's `spark:` settings (master, configuration)."""
+def _use_engine(workspace: Workspace, engine: str | None) -> str:
+    """`engine` (when not given, audit.yaml's `engine:`, else duckdb), checked it can run: for Spark, with the
+    workspace's `spark:` settings (master, configuration, staging folder)."""
+    engine = engine or workspace.config.get("engine") or "duckdb"
     if engine not in ("duckdb", "spark"):
         raise ConfigError(f"the engine is duckdb or spark, not {engine!r}")
     if engine == "spark":
@@ -202,17 +204,20 @@ def _use_engine(workspace: Workspace, engine: str) -> str:
         from audit.validate import spark
 
         settings = dict(workspace.config.get("spark") or {})
+        if settings.get("remote") and settings.get("master"):
+            raise ConfigError(f"{workspace.root / CONFIG_FILE}: spark: give a master or a Spark Connect remote, not both")
         if settings.get("staging"):
             settings["staging"] = workspace.root / settings["staging"]
             if not settings["staging"].is_dir():
                 raise ConfigError(f"{workspace.root / CONFIG_FILE}: spark: staging: {settings['staging']} is not a folder")
+        spark.SETTINGS.clear()  # this workspace's settings only (tests run many workspaces in one process)
         spark.SETTINGS.update(settings)
     return engine
 
 
 def check(
     workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
-    notes: str | Path | None = None, against: str = "published", engine: str = "duckdb",
+    notes: str | Path | None = None, against: str = "published", engine: str | None = None,
 ) -> Report:
     """Validate `file` against the dataset's descriptor and suite and, when the log has a baseline (the last
     published release, or with `against="recorded"` the last recorded one), against it: every change must be
@@ -243,7 +248,7 @@ def ingest(
     version: str | None = None,
     notes: str | Path | None = None,
     against: str = "published",
-    engine: str = "duckdb",
+    engine: str | None = None,
 ) -> IngestResult:
     """Validate `file` and record it, its data, its revision notes, its changes since the last
     published release and its findings in the change log.
@@ -504,7 +509,7 @@ class DiffResult:
 
 def diff(
     workspace: Workspace, dataset_name: str, from_version: str | None = None, to_version: str | None = None,
-    engine: str = "duckdb",
+    engine: str | None = None,
 ) -> DiffResult:
     """Compare two recorded releases by primary key, matching each change against the notes recorded with
     the newer one. Defaults: `to` the latest release; `from` the release published last before it (or, if
@@ -546,7 +551,7 @@ def reconcile(
     summary_file: str | Path | None = None,
     incident_version: str | None = None,
     summary_version: str | None = None,
-    engine: str = "duckdb",
+    engine: str | None = None,
 ) -> Report:
     """Count the incidents by period x category (x district) and compare with the summary table.
 

@@ -340,3 +340,32 @@ def test_a_bad_value_in_a_parquet_release_on_spark_is_the_same_one_line_error(sp
 
     assert on_spark.exit_code == 2
     assert on_spark.output == run("check", EXAMPLE, tmp_path / "bad.parquet").output
+
+
+def test_audit_yaml_chooses_the_engine_and_the_command_line_overrides_it(spark, run, workspace):
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+
+    (workspace.root / "audit.yaml").write_text("engine: spark\n")
+
+    def engines(*engine: str):
+        result = run("check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, *engine, "--format", "json")
+        return json.loads(result.output)["release"].get("engines")
+
+    assert engines() == {"spark": 11, "duckdb": []}
+    assert engines("--engine", "duckdb") is None
+
+
+@pytest.mark.parametrize("settings, said", [
+    ("spark: {master: 'local[1]', remote: 'sc://localhost:15002'}", "give a master or a Spark Connect remote, not both"),
+    ("spark: {staging: no-such-folder}", "no-such-folder is not a folder"),
+    ("engine: flink", "audit.yaml"),
+])
+def test_spark_settings_that_cannot_work_are_a_one_line_configuration_error(run, workspace, settings, said):
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV
+
+    (workspace.root / "audit.yaml").write_text(settings + "\n")
+
+    result = run("check", EXAMPLE, EXAMPLE_CSV, "--engine", "spark") if "engine:" not in settings else \
+        run("check", EXAMPLE, EXAMPLE_CSV)
+
+    assert result.exit_code == 2 and said in result.output and len(result.output.strip().splitlines()) == 1

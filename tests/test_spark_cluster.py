@@ -87,3 +87,62 @@ def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, t
     # It ran on the cluster, not in a local Spark: the master lists the application, finished.
     apps = json.load(urllib.request.urlopen(status, timeout=5))["completedapps"]
     assert [a["name"] for a in apps] == ["audit"]
+
+
+@pytest.fixture(scope="module")
+def connect_server(tmp_path_factory):
+    """A Spark Connect server on this machine (pyspark's own jar, local mode), its sc:// address."""
+    import pyspark
+
+    spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    logs = tmp_path_factory.mktemp("spark-connect-logs")
+    port = _free_port()
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs)}
+    server = subprocess.Popen(
+        [str(spark_submit), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", "local[2]",
+         "--conf", f"spark.connect.grpc.binding.port={port}", "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+         "--conf", "spark.ui.enabled=false", "--name", "audit-connect-test"],
+        env=env, stdout=(logs / "server.log").open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while True:  # listening: the server is up
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.time() < deadline, f"Spark Connect did not start: see {logs}"
+                time.sleep(1)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_check_and_diff_through_spark_connect_give_exactly_duckdbs_findings(connect_server, tmp_path):
+    """Spark Connect: the audit is a thin client of a Spark server it did not start; the staged file is read there."""
+    root = tmp_path / "office"
+    for folder in ("datapackages", "expectations"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    (root / "audit.yaml").write_text(f"spark: {{remote: '{connect_server}'}}\n")
+    revised = EXAMPLE_CSV.parent / "2024-03-revised-example.csv"
+    notes = EXAMPLE_CSV.parent.parent / "revision-notes-2024-03.yaml"
+
+    def audit(*args: str) -> tuple[int, str]:
+        done = subprocess.run([sys.executable, "-m", "audit", *args, "--workspace", str(root)],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode in (0, 1), done.stderr
+        return done.returncode, done.stdout
+
+    audit("ingest", EXAMPLE, str(EXAMPLE_CSV), "--waivers", str(EXAMPLE_WAIVERS), "--version", "2023-09",
+          "--engine", "spark")
+    assert audit("publish", EXAMPLE)[0] == 0
+    check = ["check", EXAMPLE, str(revised), "--waivers", str(EXAMPLE_WAIVERS), "--notes", str(notes), "--format", "json"]
+    (duck_code, duck_out), (spark_code, spark_out) = audit(*check), audit(*check, "--engine", "spark")
+    on_duckdb, on_spark = json.loads(duck_out), json.loads(spark_out)
+
+    assert spark_code == duck_code == 1
+    assert on_spark["findings"] == on_duckdb["findings"] and on_spark["revisions"] == on_duckdb["revisions"]
+    assert on_spark["release"]["engines"]["diff"] == "spark"

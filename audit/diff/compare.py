@@ -40,11 +40,9 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff.notes import RevisionNote, covering_note_sql
+from audit.diff.scan import POSITION, Scan
 from audit.errors import StateError
-from audit.diff.scan import POSITION, DuckDBScan, SparkScan
 from audit.sql import ident, literal
-
-Scan = DuckDBScan | SparkScan
 
 DIFF_ROWS = "diff_rows"
 REVISIONS = "revisions"

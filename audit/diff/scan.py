@@ -30,8 +30,6 @@ def stored_order(table: str) -> str:
 class DuckDBScan:
     """The passes on the working DuckDB database itself."""
 
-    engine = "duckdb"
-
     def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
         self.con, self.old, self.new = con, old, new
         self.duckdb_tables = (old, new)  # where the columns' types are read
@@ -64,8 +62,6 @@ class DuckDBScan:
 class SparkScan:
     """The passes on Spark: both releases read by Spark with their stored order (audit.validate.spark.frame_for),
     each pass's SQL translated, and `diff_rows` brought back through Arrow."""
-
-    engine = "spark"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
         from audit.validate.spark import frame_for, session
@@ -118,5 +114,8 @@ class SparkScan:
                 self.spark.catalog.dropTempView(name.name)
 
 
-def open_scan(engine: str, con: duckdb.DuckDBPyConnection, old: str, new: str) -> DuckDBScan | SparkScan:
+Scan = DuckDBScan | SparkScan
+
+
+def open_scan(engine: str, con: duckdb.DuckDBPyConnection, old: str, new: str) -> Scan:
     return SparkScan(con, old, new) if engine == "spark" else DuckDBScan(con, old, new)

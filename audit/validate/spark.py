@@ -35,21 +35,27 @@ _FILES: dict[str, Path] = {}
 
 
 def session():
-    """One Spark session per process (starting one costs seconds)."""
+    """One Spark session per process (starting one costs seconds): a Spark Connect client when audit.yaml names a
+    `remote`, else a driver of our own on `master`."""
     global _SESSION
     if _SESSION is None:
         from pyspark.sql import SparkSession
 
-        builder = SparkSession.builder.appName("audit").master(SETTINGS.get("master", "local[*]"))
-        # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output. A release's
-        # timestamps are times without a zone: by default Spark would read them in its session's zone, and a diff
-        # brought back would carry that zone.
-        defaults = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR",
-                    "spark.sql.timestampType": "TIMESTAMP_NTZ"}
+        # A release's timestamps are times without a zone: by default Spark would read them in its session's zone,
+        # and a diff brought back would carry that zone.
+        defaults = {"spark.sql.timestampType": "TIMESTAMP_NTZ"}
+        if SETTINGS.get("remote"):
+            builder = SparkSession.builder.remote(SETTINGS["remote"])  # the server's own settings are its own
+        else:
+            builder = SparkSession.builder.appName("audit").master(SETTINGS.get("master", "local[*]"))
+            # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
+            defaults.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                             "spark.log.level": "ERROR"})
         for key, value in {**defaults, **(SETTINGS.get("conf") or {})}.items():
             builder = builder.config(key, str(value))
         _SESSION = builder.getOrCreate()
-        _SESSION.sparkContext.setLogLevel("ERROR")
+        if not SETTINGS.get("remote"):
+            _SESSION.sparkContext.setLogLevel("ERROR")
     return _SESSION
 
 
