@@ -78,20 +78,22 @@ def generate(path: Path, rows: int) -> None:
             FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet)""")
 
 
-def measure(command: list[str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, exit code) of a whole process and its children together (Spark's JVM is one),
-    sampled every 0.1 s with psutil: GNU time would report only the largest single process."""
+def measure(command: list[str]) -> tuple[float, float, float, int]:
+    """(seconds, peak RSS in MB of the process and its children together (Spark's JVM is one), peak RSS in MB of
+    the process alone, exit code), sampled every 0.1 s with psutil: GNU time would report only the largest single
+    process."""
     import psutil
 
     start = time.perf_counter()
     errors = tempfile.TemporaryFile()
     process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
-    peak = 0
+    peak = own = 0
     while process.poll() is None:
         try:
             tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:  # a child ended between listing and reading
+            sizes = [p.memory_info().rss for p in tree if p.is_running()]
+            peak, own = max(peak, sum(sizes)), max(own, sizes[0])
+        except (psutil.Error, IndexError):  # a process ended between listing and reading
             pass
         time.sleep(0.1)
     seconds = time.perf_counter() - start
@@ -99,7 +101,7 @@ def measure(command: list[str]) -> tuple[float, float, int]:
         errors.seek(0)
         sys.stderr.write(errors.read().decode(errors="replace")[-3000:])
     errors.close()
-    return seconds, peak / 2**20, process.returncode
+    return seconds, peak / 2**20, own / 2**20, process.returncode
 
 
 def main() -> None:
@@ -120,8 +122,8 @@ def main() -> None:
             generate(path, rows)
             bounds = ", ".join(f"count(*) FILTER (WHERE {c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
             floor = FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=bounds)
-            f_seconds, f_mb, _ = measure([sys.executable, "-c", floor])
-            c_seconds, c_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
+            f_seconds, f_mb, _, _ = measure([sys.executable, "-c", floor])
+            c_seconds, c_mb, _, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
                                              "--workspace", str(root), "--format", "json"])
             if code not in (0, 1):
                 raise SystemExit(f"audit check failed (exit {code}) at {rows:,} rows")
@@ -132,15 +134,15 @@ def main() -> None:
             if rows in args.spark_rows:
                 spark_bounds = ", ".join(f"count_if({c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
                 spark_floor = SPARK_FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=spark_bounds)
-                sf_seconds, sf_mb, _ = measure([sys.executable, "-c", spark_floor])
-                sc_seconds, sc_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
+                sf_seconds, sf_mb, _, _ = measure([sys.executable, "-c", spark_floor])
+                sc_seconds, sc_mb, sc_driver_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
                                                    "--engine", "spark", "--workspace", str(root), "--format", "json"])
                 if code not in (0, 1):
                     raise SystemExit(f"audit check --engine spark failed (exit {code}) at {rows:,} rows")
                 result.update(spark_floor_seconds=sf_seconds, spark_floor_mb=sf_mb, spark_check_seconds=sc_seconds,
-                              spark_check_mb=sc_mb)
-                print(f"| {rows:,} on Spark local | {sf_seconds:.1f} | {sf_mb:,.0f} | {sc_seconds:.1f} | {sc_mb:,.0f} | "
-                      f"{sc_seconds / sf_seconds:.1f}x |", flush=True)
+                              spark_check_mb=sc_mb, spark_check_driver_mb=sc_driver_mb)
+                print(f"| {rows:,} on Spark local | {sf_seconds:.1f} | {sf_mb:,.0f} | {sc_seconds:.1f} | {sc_mb:,.0f} "
+                      f"(the audit process alone: {sc_driver_mb:,.0f}) | {sc_seconds / sf_seconds:.1f}x |", flush=True)
             results.append(result)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
