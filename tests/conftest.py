@@ -18,6 +18,12 @@ PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLES_SCALE = float(os.environ.get("AUDIT_EXAMPLES_SCALE", "1"))
 
 
+# The tests' Spark JVMs (the local session, a cluster's master, workers and executors, a Spark Connect server) live
+# seconds, not hours: the quick JIT compiler alone and the serial collector halve the CPU they take, which keeps
+# `make test` within its budget. Every JVM the tests start inherits this environment.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+
+
 def examples(count: int) -> int:
     """How many examples a property test draws: `count` in `make test`, more under `make stress`."""
     return max(1, round(count * EXAMPLES_SCALE))

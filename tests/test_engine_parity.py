@@ -234,8 +234,13 @@ def _week_2_variants() -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("key", ["matchKey", "primaryKey"])
-@pytest.mark.parametrize("variant", list(_week_2_variants()))
+# Every kind of change under a key that repeats (identical rows set aside, then rows matched in stored order), and
+# the changes that move a row across the key under a key that does not (the offence is part of it).
+DIFF_CASES = [("matchKey", v) for v in _week_2_variants()] + [
+    ("primaryKey", v) for v in ("reclassified", "two moved alike", "relabelled place")]
+
+
+@pytest.mark.parametrize("key, variant", DIFF_CASES)
 def test_audit_diff_on_spark_gives_exactly_the_diff_of_duckdb(spark, run, workspace, key, variant):
     from tests.test_weekly_incidents import WEEK_1, define
 

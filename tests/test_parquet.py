@@ -10,6 +10,7 @@ import signal
 import duckdb
 import pytest
 
+from audit import pipeline
 from audit.log import copies
 
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
@@ -129,8 +130,8 @@ def test_an_ingest_killed_while_keeping_a_parquet_copy_records_all_or_nothing(wo
 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert inconsistencies(workspace.root) == []
-    rerun = audit_process(workspace, *ingest)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = pipeline.ingest(workspace, EXAMPLE, tmp_path / "release.parquet", EXAMPLE_WAIVERS, "2023-09")
+    assert rerun.report.success and rerun.already_recorded == (point == "ingest-after-commit")
     assert inconsistencies(workspace.root) == []
     assert [f for f in stored_copies(workspace)[1] if not f.endswith(".parquet")] == []  # nothing pending is left
 

@@ -1,6 +1,10 @@
-"""`audit check --engine spark` on a real Spark cluster on this machine: a standalone master and two workers, each
-its own JVM, started and stopped by the test (pyspark's own spark-class), the check run as a separate process whose
-audit.yaml names the master. Its findings are exactly DuckDB's."""
+"""`--engine spark` on real Spark servers on this machine, started and stopped by the tests with pyspark's own
+scripts: a standalone master and two workers, each its own JVM, whose master a workspace's audit.yaml names; and a
+Spark Connect server, which a workspace names as its `remote`. The findings and the diff are exactly DuckDB's.
+
+The audit runs in the test's process, as a fresh Spark session of its own for each test (started by the command,
+as in a process of its own, and stopped after): a Python process and a JVM fewer per test keep `make test` within
+its CPU budget."""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -64,26 +67,56 @@ def cluster(tmp_path_factory):
                 process.kill()
 
 
-def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, tmp_path):
-    master, status = cluster
+@pytest.fixture
+def own_session():
+    """The audit's Spark session (one per process) made afresh by the test's command, and stopped after it."""
+    from audit.validate import spark
+
+    before = spark._SESSION
+    spark._SESSION = None
+    yield
+    if spark._SESSION is not None:
+        spark._SESSION.stop()
+    spark._SESSION = before
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)  # set by a Spark Connect session; classic sessions follow
+
+
+def workspace_with(tmp_path, settings: str):
+    from audit.workspace import Workspace
+
     root = tmp_path / "office"
     for folder in ("datapackages", "expectations"):
         shutil.copytree(PROJECT / folder, root / folder)
-    (root / "audit.yaml").write_text(f"spark: {{master: '{master}', conf: {{spark.executor.memory: 512m, "
-                                     f"spark.cores.max: 2}}}}\n")
+    (root / "audit.yaml").write_text(settings)
+    return Workspace.at(root)
 
-    def check(*engine: str) -> tuple[int, dict]:
-        done = subprocess.run([sys.executable, "-m", "audit", "check", EXAMPLE, str(EXAMPLE_CSV), "--waivers",
-                               str(EXAMPLE_WAIVERS), *engine, "--format", "json", "--workspace", str(root)],
-                              capture_output=True, text=True, timeout=600)
-        return done.returncode, json.loads(done.stdout)
 
-    duck_code, on_duckdb = check()
-    spark_code, on_spark = check("--engine", "spark")
+def audit(workspace, *args: str):
+    from click.testing import CliRunner
 
-    assert spark_code == duck_code
-    assert on_spark["findings"] == on_duckdb["findings"] and on_duckdb["findings"]
-    assert on_spark["release"]["engines"] == {"spark": 11, "duckdb": []}
+    from audit.cli import cli
+
+    result = CliRunner().invoke(cli, [*map(str, args), "--workspace", str(workspace.root)], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    return result
+
+
+def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, own_session, tmp_path):
+    master, status = cluster
+    # The driver (in this process's JVM, which an earlier test may have bound to 127.0.0.1) says where it listens.
+    workspace = workspace_with(tmp_path, f"spark: {{master: '{master}', conf: {{spark.executor.memory: 512m, "
+                                         f"spark.cores.max: 2, spark.driver.host: 127.0.0.1, "
+                                         f"spark.driver.bindAddress: 127.0.0.1}}}}\n")
+    check = ["check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--format", "json"]
+
+    on_duckdb = audit(workspace, *check)
+    on_spark = audit(workspace, *check, "--engine", "spark")
+    from audit.validate import spark
+    spark._SESSION.stop()  # the application ends, and the master lists it as completed
+
+    assert on_spark.exit_code == on_duckdb.exit_code
+    assert json.loads(on_spark.output)["findings"] == json.loads(on_duckdb.output)["findings"]
+    assert json.loads(on_spark.output)["release"]["engines"] == {"spark": 11, "duckdb": []}
     # It ran on the cluster, not in a local Spark: the master lists the application, finished.
     apps = json.load(urllib.request.urlopen(status, timeout=5))["completedapps"]
     assert [a["name"] for a in apps] == ["audit"]
@@ -121,28 +154,20 @@ def connect_server(tmp_path_factory):
             server.kill()
 
 
-def test_check_and_diff_through_spark_connect_give_exactly_duckdbs_findings(connect_server, tmp_path):
+def test_check_and_diff_through_spark_connect_give_exactly_duckdbs_findings(connect_server, own_session, tmp_path):
     """Spark Connect: the audit is a thin client of a Spark server it did not start; the staged file is read there."""
-    root = tmp_path / "office"
-    for folder in ("datapackages", "expectations"):
-        shutil.copytree(PROJECT / folder, root / folder)
-    (root / "audit.yaml").write_text(f"spark: {{remote: '{connect_server}'}}\n")
-    revised = EXAMPLE_CSV.parent / "2024-03-revised-example.csv"
-    notes = EXAMPLE_CSV.parent.parent / "revision-notes-2024-03.yaml"
+    workspace = workspace_with(tmp_path, f"spark: {{remote: '{connect_server}'}}\n")
+    folder = EXAMPLE_CSV.parent.parent
+    audit(workspace, "ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+    assert audit(workspace, "publish", EXAMPLE).exit_code == 0
+    check = ["check", EXAMPLE, folder / "releases" / "2024-03-revised-example.csv", "--waivers", EXAMPLE_WAIVERS,
+             "--notes", folder / "revision-notes-2024-03.yaml", "--format", "json"]
 
-    def audit(*args: str) -> tuple[int, str]:
-        done = subprocess.run([sys.executable, "-m", "audit", *args, "--workspace", str(root)],
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode in (0, 1), done.stderr
-        return done.returncode, done.stdout
+    on_duckdb, on_spark = audit(workspace, *check), audit(workspace, *check, "--engine", "spark")
+    from audit.validate import spark
 
-    audit("ingest", EXAMPLE, str(EXAMPLE_CSV), "--waivers", str(EXAMPLE_WAIVERS), "--version", "2023-09",
-          "--engine", "spark")
-    assert audit("publish", EXAMPLE)[0] == 0
-    check = ["check", EXAMPLE, str(revised), "--waivers", str(EXAMPLE_WAIVERS), "--notes", str(notes), "--format", "json"]
-    (duck_code, duck_out), (spark_code, spark_out) = audit(*check), audit(*check, "--engine", "spark")
-    on_duckdb, on_spark = json.loads(duck_out), json.loads(spark_out)
-
-    assert spark_code == duck_code == 1
-    assert on_spark["findings"] == on_duckdb["findings"] and on_spark["revisions"] == on_duckdb["revisions"]
-    assert on_spark["release"]["engines"]["diff"] == "spark"
+    assert type(spark._SESSION).__module__.startswith("pyspark.sql.connect")  # a client, not a driver of its own
+    assert on_spark.exit_code == on_duckdb.exit_code == 1
+    duck, remote = json.loads(on_duckdb.output), json.loads(on_spark.output)
+    assert remote["findings"] == duck["findings"] and remote["revisions"] == duck["revisions"]
+    assert remote["release"]["engines"]["diff"] == "spark"
