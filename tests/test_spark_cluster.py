@@ -112,13 +112,16 @@ def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, o
     on_duckdb = audit(workspace, *check)
     on_spark = audit(workspace, *check, "--engine", "spark")
     from audit.validate import spark
+
     spark._SESSION.stop()  # the application ends, and the master lists it as completed
 
     assert on_spark.exit_code == on_duckdb.exit_code
     assert json.loads(on_spark.output)["findings"] == json.loads(on_duckdb.output)["findings"]
     assert json.loads(on_spark.output)["release"]["engines"] == {"spark": 11, "duckdb": []}
-    # It ran on the cluster, not in a local Spark: the master lists the application, finished.
-    apps = json.load(urllib.request.urlopen(status, timeout=5))["completedapps"]
+    # It ran on the cluster, not in a local Spark: the master lists the application, finished (once it has heard).
+    deadline = time.time() + 30
+    while not (apps := json.load(urllib.request.urlopen(status, timeout=5))["completedapps"]) and time.time() < deadline:
+        time.sleep(0.5)
     assert [a["name"] for a in apps] == ["audit"]
 
 
