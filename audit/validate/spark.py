@@ -10,8 +10,8 @@ release the log already keeps as Parquet (audit.log.copies) is read from that fi
 
 Expectations that read what only DuckDB holds (the diff's revisions) or that do not yet give the same rows on
 Spark (`spark_gap` on their class) run on DuckDB, and the report says so.
-The session is local by default; `spark:` in audit.yaml names a master (a standalone cluster's spark:// URL) and
-configuration.
+The session is local by default; `spark:` in audit.yaml names a master (a standalone cluster's spark:// URL) or a
+Spark Connect server (`remote`), configuration, and the staging folder.
 """
 
 from __future__ import annotations
