@@ -28,6 +28,7 @@ import duckdb
 from audit.sql import ident, literal
 
 SETTINGS: dict[str, Any] = {}   # audit.yaml's spark: settings, set by the command line before a run
+LOG_SETTINGS = Path(__file__).with_name("spark-log4j2.properties")
 _SESSION = None
 # DuckDB tables (as the SQL that names them) whose rows Spark reads from a Parquet file of exactly those rows, in
 # order (see readable_by_cluster).
@@ -49,8 +50,10 @@ def session():
         else:
             builder = SparkSession.builder.appName("audit").master(SETTINGS.get("master", "local[*]"))
             # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
+            log_settings = f"-Dlog4j2.configurationFile={LOG_SETTINGS.as_uri()}"
             defaults.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
-                             "spark.log.level": "ERROR"})
+                             "spark.driver.extraJavaOptions": log_settings,
+                             "spark.executor.extraJavaOptions": log_settings})
         for key, value in {**defaults, **(SETTINGS.get("conf") or {})}.items():
             builder = builder.config(key, str(value))
         _SESSION = builder.getOrCreate()
