@@ -143,14 +143,15 @@ def _audit_loaded(
     baseline = None
     if log is not None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
-    revisions = None
+    revisions, old_rows = None, None
+    tables: dict[str, Path | None] = {loaded.table: None}  # for Spark: the tables it reads, and their files if kept
     if baseline is not None:
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
                                           "be counted and nothing was recorded")
-    old_rows = log.data_table(baseline.data_table) if baseline is not None else None
-    with _readable_by_engine(con, inputs.engine, {loaded.table: None} if baseline is None else
-                             {loaded.table: None, old_rows: log.data_file(baseline.data_table)}):
+        old_rows = log.data_table(baseline.data_table)
+        tables[old_rows] = log.data_file(baseline.data_table)
+    with _readable_by_engine(con, inputs.engine, tables):
         if baseline is not None:
             # A rolling window's rows leaving and entering it are explained by notes of the window's own.
             own = window_notes(con, dataset, old_rows, loaded.table)

@@ -16,15 +16,10 @@ from typing import Any
 
 import duckdb
 
+from audit.log.copies import stored_order
 from audit.sql import ident
 
 POSITION = "__audit_position"
-
-
-def stored_order(table: str) -> str:
-    """The column that numbers a DuckDB table's rows in stored order: its rowid, or the row number in the file of
-    a release the log keeps as Parquet (read_parquet of one file; audit.log.copies)."""
-    return "file_row_number" if table.startswith("read_parquet(") else "rowid"
 
 
 class DuckDBScan:

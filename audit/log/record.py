@@ -13,7 +13,6 @@ from audit.findings import Report
 from audit.log import copies
 from audit.log.records import Release
 from audit.log.store import NOT_STATED, ChangeLog, as_json, json_or_none
-from audit.sql import literal
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,8 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
         with log.transaction():
             if written is not None:
                 written.parent.mkdir(exist_ok=True)
-                log.con.execute(f"COPY (SELECT * FROM {r.table}) TO {literal(str(written))} "
-                                f"(FORMAT parquet, COMPRESSION zstd)")
-                stored = f"read_parquet({literal(str(written))})"
+                copies.write(log.con, r.table, written)
+                stored = copies.as_sql(written)
             else:
                 stored = log.data_table(data_table)
                 log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")

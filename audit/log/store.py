@@ -427,7 +427,7 @@ class ChangeLog:
             path = copies.resolve(self.path, name) if self.path is not None else None
             if path is None:
                 raise TamperError(f"the stored rows {name!r} are missing from {copies.folder(self.path)}")
-            return f"read_parquet({literal(str(path))})"
+            return copies.as_sql(path)
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
 
     def data_file(self, name: str) -> Path | None:
@@ -442,8 +442,10 @@ class ChangeLog:
         or its digest (columns, types, every cell, row order) differs from the release entry's."""
         from audit.log.digest import table_digest
 
-        if release.data_table not in self.data_tables():
-            return f"release {release.release_id} (seq {release.seq}): its stored rows (table {release.data_table!r}) are missing"
+        name = release.data_table
+        present = self.data_file(name) is not None if copies.is_file_copy(name) else name in self._table_names(DATA_SCHEMA)
+        if not present:
+            return f"release {release.release_id} (seq {release.seq}): its stored rows (table {name!r}) are missing"
         digest = table_digest(self.con, self.data_table(release.data_table))
         if digest != release.data_digest:
             return (f"release {release.release_id} (seq {release.seq}): its stored rows differ from those recorded "

@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterator
 
 import duckdb
 
-from audit.sql import ident, literal
+from audit.log import copies
+from audit.sql import ident
 
 SETTINGS: dict[str, Any] = {}   # audit.yaml's spark: settings, set by the command line before a run
 LOG_SETTINGS = Path(__file__).with_name("spark-log4j2.properties")
@@ -73,7 +74,7 @@ def readable_by_cluster(con: duckdb.DuckDBPyConnection, tables: dict[str, Path |
                 folder = Path(SETTINGS.get("staging") or tempfile.gettempdir())
                 path = folder / f"audit-staged-{uuid.uuid4().hex}.parquet"
                 written.append(path)
-                con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
+                copies.write(con, table, path)
             _FILES[table] = path
         yield
     finally:
@@ -86,15 +87,13 @@ def readable_by_cluster(con: duckdb.DuckDBPyConnection, tables: dict[str, Path |
 def frame_for(con: duckdb.DuckDBPyConnection, table: str, position: str | None = None):
     """A Spark DataFrame of the DuckDB table `table` (SQL that names it), with each row's stored position as column
     `position` if asked: read from its Parquet file when it has one, else handed over through Arrow."""
-    from audit.diff.scan import stored_order
-
     path = _FILES.get(table)
     if path is not None:
         # A path, not a URI (Spark does not decode %40), with Hadoop's glob characters escaped.
         frame = session().read.parquet(re.sub(r"([\\\[\]{}*?])", r"\\\1", str(path.resolve())))
         # One file, written in the table's order: its row index is the stored position.
         return frame.selectExpr("*", f"_metadata.row_index AS {position}") if position else frame
-    extra = f", {stored_order(table)} AS {ident(position)}" if position else ""
+    extra = f", {copies.stored_order(table)} AS {ident(position)}" if position else ""
     return session().createDataFrame(con.sql(f"SELECT *{extra} FROM {table}").to_arrow_table())
 
 
