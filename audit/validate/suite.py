@@ -84,8 +84,9 @@ def run_suite(
 ):
     """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result.
 
-    `name` names the suite in GX and in errors (the suite file's path). With `engine="spark"`, the table is handed
-    to Spark and every expectation that runs there is run there (audit.validate.spark).
+    `name` names the suite in GX and in errors (the suite file's path). With `engine="spark"`, Spark reads the
+    table (from its staged Parquet file when it has one) and every expectation that runs there is run there
+    (audit.validate.spark).
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
