@@ -228,7 +228,7 @@ def report(dataset: str, version: str | None, out: Path | None, workspace) -> No
 
 
 @cli.command()
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Publication root to list (default: the workspace's published/).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default: ROOT/data.json).")
 @workspace_option

@@ -44,6 +44,11 @@ class ConfigError(AuditError):
     """A descriptor, suite or waiver file that is missing or malformed."""
 
 
+class OutputError(AuditError):
+    """An output path that would write over the office's records, through a link, or over files the tool did
+    not write (audit.outputs)."""
+
+
 class StateError(AuditError):
     """The log does not hold what the command needs (e.g. nothing to publish)."""
 

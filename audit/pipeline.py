@@ -29,7 +29,8 @@ from audit.diff.records import revision_records
 from audit.diff.window import BY as WINDOW_BY, window_notes
 from audit.publish.branding import branding
 from audit.errors import ConfigError, StateError, TamperError
-from audit.files import inside, write_atomically, written_aside
+from audit.files import write_atomically, written_aside
+from audit.outputs import Output, mark
 from audit.findings import RENAMED_COLUMN, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.log import ChangeLog, open_log
@@ -45,6 +46,8 @@ def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: b
               for_verify: bool = False) -> ChangeLog:
     """Open the workspace's log. A command that writes refuses to start a new log where packages were
     published (their history would be lost), and first finishes any publication a crash left pending."""
+    if not read_only:
+        workspace.refuse_linked_log()
     if not read_only and not workspace.log_path.exists():
         orphans = workspace.published_datasets()
         if orphans:
@@ -378,6 +381,7 @@ def publish(
     from audit.publish.publication import existing_publication, plan_publication, publish_release
 
     dataset = workspace.dataset(dataset_name)
+    root = workspace.output(Output.PUBLICATION_ROOT, Path(out) if out else None, workspace.publish_root)
     if not workspace.log_path.exists():
         raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
     with workspace.work_database() as con:
@@ -408,8 +412,7 @@ def publish(
             f"to compare it with what is published, then publish that"]
         if stale and not dry_run:
             raise StateError(stale[0])
-        plan = plan_publication(workspace.root, log, dataset, release, report,
-                                Path(out) if out else workspace.publish_root, lambda: workspace.signing_key,
+        plan = plan_publication(workspace.root, log, dataset, release, report, root, lambda: workspace.signing_key,
                                 workspace.recorder, branding(workspace.config, workspace.root))
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,
@@ -419,6 +422,8 @@ def publish(
         if plan.refusals:
             raise ConfigError(f"{dataset.descriptor_path}: {dataset.name} release {release.version} cannot be "
                               "published without " + "; ".join(plan.refusals))
+        if root != workspace.publish_root:
+            mark(root, Output.PUBLICATION_ROOT)
         publication = publish_release(workspace.root, log, dataset, report, plan)
     return PublishResult(report, publication.path, release.version, package_version=publication.version,
                          version_rule=publication.why, signed_by=publication.signed_by)
@@ -430,8 +435,8 @@ def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None
     from audit.publish.feed import portal_settings, write_feed
 
     root = root or workspace.publish_root
+    out = workspace.output(Output.CATALOG, out, root / "data.json", reads=root)
     portal = portal_settings(workspace.config, str(workspace.root / "audit.yaml"))
-    out = out or inside(root, Path("data.json"))
     return out, write_feed(root, portal, out)
 
 
@@ -441,7 +446,7 @@ def site(workspace: Workspace, out: Path | None = None, root: Path | None = None
     from audit.publish.site import build_site
 
     root = root or workspace.publish_root
-    out = out or inside(workspace.root, Path("site"))
+    out = workspace.output(Output.SITE, out, workspace.root / "site", reads=root)
     return build_site(root, out, workspace.config, workspace.root)
 
 
@@ -477,7 +482,7 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
                                   published_revisions(log, report, release),
                                   published.package_version if published else None,
                                   branding(workspace.config, workspace.root))
-    path = out or workspace.inside(Path("reports") / dataset.name / f"{release.version}.html")
+    path = workspace.output(Output.PAGE, out, workspace.root / "reports" / dataset.name / f"{release.version}.html")
     write_atomically(path, page)
     return path
 

@@ -27,6 +27,7 @@ from audit.dataset import Dataset
 from audit.errors import ConfigError
 from audit.files import inside
 from audit.labels import plain_label
+from audit.outputs import Output, Record, checked_output, refuse_links
 
 LOG_FILE = "audit.duckdb"
 PUBLISH_DIR = "published"
@@ -60,6 +61,34 @@ class Workspace:
     def inside(self, path: Path) -> Path:
         """`path` in the workspace, refused if it would lead out of it (see audit.files.inside)."""
         return inside(self.root, path)
+
+    def records(self) -> list[Record]:
+        """The office's records: what no output may be, contain or lie inside (see audit.outputs)."""
+        return [Record(self.log_path, "the change log"), *[Record(p, "a file of the change log")
+                                                           for p in self.log_companions],
+                Record(self.root / "datapackages", "the datasets' descriptors"),
+                Record(self.root / "expectations", "the datasets' suites"),
+                Record(self.root / CONFIG_FILE, "the workspace's settings"),
+                Record(self.publish_root, "the folder of published packages", is_publication_root=True)]
+
+    @property
+    def log_companions(self) -> list[Path]:
+        """The files DuckDB and the log keep beside the log file: its write-ahead log and its copies' folder."""
+        from audit.log import copies
+
+        return [self.log_path.with_name(LOG_FILE + ".wal"), copies.folder(self.log_path)]
+
+    def output(self, kind: Output, out: Path | None, default: Path, reads: Path | None = None) -> Path:
+        """Where a command writes `kind`: `out`, or `default` when the office gave none; refused (exit 2, nothing
+        written) where it would write over the office's records, over `reads` (a publication root the command
+        reads), through a link, or over files the tool did not write."""
+        records = self.records() + ([Record(reads, "the publication root being read", is_publication_root=True)] if reads else [])
+        return checked_output(out if out is not None else default, kind, records, default, self.root)
+
+    def refuse_linked_log(self) -> None:
+        """Before a command writes the log: neither it nor the files beside it may be a link (they would carry
+        the office's records somewhere else)."""
+        refuse_links([self.log_path, *self.log_companions])
 
     @property
     def config(self) -> dict[str, Any]:

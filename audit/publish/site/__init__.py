@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from audit.findings import CHECKS
+from audit.outputs import MARKER, Output, mark
 from audit.publish.branding import branding
 from audit.publish.site.charts import dataset_charts
 from audit.publish.site.model import Dataset, read_dataset, size_text
 
 PACKAGES = "packages"
+BUILDING = ".building"
+REPLACED = ".replaced"
 
 
 @dataclass
@@ -61,13 +64,17 @@ def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_
     portal = config.get("portal") or {}
     base = (portal.get("site_url") or portal.get("base_url") or "").rstrip("/")
     base = base + "/" if base else ""
-    work = out.with_name(out.name + ".building")
+    # Built in a hidden folder inside `out` (never beside it: the folder around `out` is not the tool's), then
+    # put in place entry by entry: a reader may see an old page beside a new one for a moment, never half a page.
+    work = out / BUILDING
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    mark(out, Output.SITE)
     try:
         return _build(work, out, publish_root, site, portal, base, workspace_root)
     finally:
-        shutil.rmtree(work, ignore_errors=True)  # left only when the build failed
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(out / REPLACED, ignore_errors=True)
 
 
 def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], portal: dict[str, Any], base: str,
@@ -114,11 +121,19 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
         landing = {d.name: f"{base}datasets/{d.name}.html" for d in datasets}
         document = build_catalog(work / PACKAGES, portal, base + PACKAGES, landing)
         (work / "data.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    # Put in place whole: a reader never sees half a site.
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    work.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    _replace_contents(out, work)
     return Site(out, pages, datasets, catalog)
+
+
+def _replace_contents(out: Path, work: Path) -> None:
+    """Move the site built in `work` into `out` in place of what the last build left there (set aside first, so
+    each entry is renamed, never half-written; what was set aside is removed afterwards)."""
+    replaced = out / REPLACED
+    shutil.rmtree(replaced, ignore_errors=True)
+    replaced.mkdir()
+    keep = {BUILDING, REPLACED, MARKER}
+    for entry in out.iterdir():
+        if entry.name not in keep:
+            entry.rename(replaced / entry.name)
+    for entry in work.iterdir():
+        entry.rename(out / entry.name)
