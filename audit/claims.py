@@ -26,11 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.validate.expectations.claims import KINDS
 from audit.officefile import read_office_file
 
 FILE_NAME = "claims.yaml"
 STATED = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+# What a claim states: one figure, a rate, a difference or a percent change (audit.validate.expectations.claims
+# checks each against the data).
+KINDS = ("value", "rate", "difference", "percent_change")
 
 
 def parse_stated(stated: Any, where: str) -> tuple[float, float]:

@@ -399,10 +399,10 @@ def main() -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
-    except Exception as exc:  # noqa: BLE001: see internal_error
+    except Exception as exc:  # noqa: BLE001 -- see internal_error
         code = internal_error(exc)
-    if "audit.validate.gx_duckdb" in sys.modules:
-        from audit.validate.gx_duckdb import exit_skipping_teardown
+    if "audit.engine.gx_duckdb" in sys.modules:
+        from audit.engine.gx_duckdb import exit_skipping_teardown
 
         exit_skipping_teardown(code)
     sys.exit(code)

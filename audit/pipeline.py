@@ -16,27 +16,30 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from audit.dataset import Dataset
-from audit.diff import Revisions, RevisionNote, diff_releases, load_notes
+from audit.diff import DiffResult, RevisionNote, Revisions, diff_releases, load_notes
 from audit.diff.notes import check_note_values
 from audit.diff.records import revision_records
-from audit.diff.window import BY as WINDOW_BY, window_notes
-from audit.publish.branding import branding
+from audit.diff.window import BY as WINDOW_BY
+from audit.diff.window import window_notes
+from audit.engine import DUCKDB, Engine
+from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import write_atomically, written_aside
-from audit.outputs import Output, mark
 from audit.findings import RENAMED_COLUMN, Report
 from audit.ingest import LoadedRelease, load_release
-from audit.log import ChangeLog, open_log
 from audit.labels import plain_label
-from audit.log.records import Release
+from audit.log import ChangeLog, open_log
 from audit.log.record import Recording, record_release
+from audit.log.records import Release
+from audit.outputs import Output, mark
+from audit.publish.branding import branding
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers
 from audit.workspace import CONFIG_FILE, Workspace
@@ -126,7 +129,7 @@ class OfficeInputs:
     notes: list[RevisionNote]
     notes_source: str
     against: str = "published"      # the baseline changes are counted against: see BASELINES
-    engine: str = "duckdb"          # where the suite runs: duckdb, or spark (audit.validate.spark)
+    engine: Engine = DUCKDB         # where the suite and the diff's passes run (audit.engine)
 
     @classmethod
     def read(cls, dataset: Dataset, waivers_path, notes_path, against: str = "published") -> "OfficeInputs":
@@ -154,7 +157,7 @@ def _audit_loaded(
                                           "be counted and nothing was recorded")
         old_rows = log.data_table(baseline.data_table)
         tables[old_rows] = log.data_file(baseline.data_table)
-    with _readable_by_engine(con, inputs.engine, tables):
+    with inputs.engine.readable(con, tables):
         if baseline is not None:
             # A rolling window's rows leaving and entering it are explained by notes of the window's own.
             own = window_notes(con, dataset, old_rows, loaded.table)
@@ -173,50 +176,19 @@ def _audit_loaded(
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
-    if inputs.engine != "duckdb":  # which engine ran which checks (and the diff's passes), in the report
+    if inputs.engine is not DUCKDB:  # which engine ran which checks (and the diff's passes), in the report
         info["engines"] = dict((validation.gx_result.meta or {}).get("engines") or {})
         if revisions is not None:
-            info["engines"]["diff"] = inputs.engine
+            info["engines"]["diff"] = inputs.engine.name
     report = Report(dataset.name, info, findings, waiver_use, validation.claims,
                     revisions.summary() if revisions else None, validation.expectations + [columns_check],
                     [n.to_dict() for n in loaded.normalisations])
     return Audited(report, waivers, notes, revisions, validation)
 
 
-def _readable_by_engine(con: duckdb.DuckDBPyConnection, engine: str, tables: dict[str, Path | None]):
-    """On Spark, the block's tables are read by the cluster from Parquet files (audit.validate.spark); on DuckDB,
-    nothing to do."""
-    if engine != "spark":
-        return nullcontext()
-    from audit.validate.spark import readable_by_cluster
-
-    return readable_by_cluster(con, tables)
-
-
-def _use_engine(workspace: Workspace, engine: str | None) -> str:
-    """`engine` (when not given, audit.yaml's `engine:`, else duckdb), checked it can run: for Spark, with the
-    workspace's `spark:` settings (master, configuration, staging folder)."""
-    engine = engine or workspace.config.get("engine") or "duckdb"
-    if engine not in ("duckdb", "spark"):
-        raise ConfigError(f"the engine is duckdb or spark, not {engine!r}")
-    if engine == "spark":
-        import importlib.util
-
-        if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("sqlglot") is None:
-            raise ConfigError("--engine spark needs pyspark and sqlglot: pip install 'crime-data-audit[spark]' "
-                              "(and Java 17 for Spark itself)")
-        from audit.validate import spark
-
-        settings = dict(workspace.config.get("spark") or {})
-        if settings.get("remote") and settings.get("master"):
-            raise ConfigError(f"{workspace.root / CONFIG_FILE}: spark: give a master or a Spark Connect remote, not both")
-        if settings.get("staging"):
-            settings["staging"] = workspace.root / settings["staging"]
-            if not settings["staging"].is_dir():
-                raise ConfigError(f"{workspace.root / CONFIG_FILE}: spark: staging: {settings['staging']} is not a folder")
-        spark.SETTINGS.clear()  # this workspace's settings only (tests run many workspaces in one process)
-        spark.SETTINGS.update(settings)
-    return engine
+def _use_engine(workspace: Workspace, engine: str | None) -> Engine:
+    """The engine a command runs on: `engine` (--engine), else audit.yaml's `engine:`, else DuckDB."""
+    return choose_engine(engine, workspace.config, workspace.root / CONFIG_FILE)
 
 
 def check(
@@ -231,7 +203,7 @@ def check(
     inputs.engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
-        loaded = load_release(con, dataset, file, lazy=inputs.engine == "spark")
+        loaded = load_release(con, dataset, file, lazy=inputs.engine.parquet_in_place)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
@@ -269,7 +241,7 @@ def ingest(
     inputs.engine = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
-        loaded = load_release(con, dataset, file, lazy=inputs.engine == "spark")
+        loaded = load_release(con, dataset, file, lazy=inputs.engine.parquet_in_place)
         check_note_values(con, inputs.notes, dataset, inputs.notes_source)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)
@@ -378,7 +350,11 @@ def publish(
 
     A release already published is not published again: the result names its package (and
     finishes putting it in place if a crash interrupted that)."""
-    from audit.publish.publication import existing_publication, plan_publication, publish_release
+    from audit.publish.publication import (
+        existing_publication,
+        plan_publication,
+        publish_release,
+    )
 
     dataset = workspace.dataset(dataset_name)
     root = workspace.output(Output.PUBLICATION_ROOT, Path(out) if out else None, workspace.publish_root)
@@ -442,8 +418,8 @@ def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None
 
 def site(workspace: Workspace, out: Path | None = None, root: Path | None = None):
     """Build the public site over every package published under `root` (default: published/) into `out`
-    (default: site/ in the workspace). Returns an `audit.publish.site.Site`."""
-    from audit.publish.site import build_site
+    (default: site/ in the workspace). Returns an `audit.site.Site`."""
+    from audit.site import build_site
 
     root = root or workspace.publish_root
     out = workspace.output(Output.SITE, out, workspace.root / "site", reads=root)
@@ -452,9 +428,9 @@ def site(workspace: Workspace, out: Path | None = None, root: Path | None = None
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None):
     """Recompute the workspace's change log (if given) and check each package, on its own, against the
-    others and against the log. Writes nothing. Returns an `audit.log.verify.Verification`."""
+    others and against the log. Writes nothing. Returns an `audit.verify.Verification`."""
     from audit.log.signing import load_public_key
-    from audit.log.verify import verify as run
+    from audit.verify import verify as run
 
     trusted = load_public_key(public_key) if public_key else None
     if workspace is None:
@@ -487,32 +463,6 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
     return path
 
 
-@dataclass
-class DiffResult:
-    """Two recorded releases compared: every change, with the note that covers it (or none)."""
-
-    dataset: str
-    from_release: dict
-    to_release: dict
-    key: list[str]
-    records: list[dict]
-    revisions: Revisions
-
-    @property
-    def unexplained(self) -> list[dict]:
-        return [r for r in self.records if r["note_id"] is None]
-
-    def to_dict(self) -> dict:
-        notes = {n.id: n.to_dict() for n in self.revisions.notes}
-        return {
-            "dataset": self.dataset, "from": self.from_release, "to": self.to_release,
-            "counts": self.revisions.counts,
-            "matching": self.revisions.matching,
-            "changes": [{**r, "note": notes.get(r["note_id"] or "")} for r in self.records],
-            "reclassifications": self.revisions.reclassifications,
-        }
-
-
 def diff(
     workspace: Workspace, dataset_name: str, from_version: str | None = None, to_version: str | None = None,
     engine: str | None = None,
@@ -542,7 +492,7 @@ def diff(
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
                  if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
         old_rows, new_rows = log.data_table(start.data_table), log.data_table(to.data_table)
-        with _readable_by_engine(con, engine, {old_rows: log.data_file(start.data_table),
+        with engine.readable(con, {old_rows: log.data_file(start.data_table),
                                                new_rows: log.data_file(to.data_table)}):
             revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=engine)
         records = revision_records(con, dataset.primary_key)
@@ -575,7 +525,7 @@ def reconcile(
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
                                               (summary, summary_file, summary_version, "summary")):
             if file is not None:
-                loaded = load_release(con, dataset, file, table, lazy=engine == "spark" and table == "incidents")
+                loaded = load_release(con, dataset, file, table, lazy=engine.parquet_in_place and table == "incidents")
                 infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
                 continue
             log = log or _open_log(con, workspace, read_only=True)
@@ -587,9 +537,9 @@ def reconcile(
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
         # The incidents reach Spark as a file; the summary (one row per period and place) through Arrow.
-        with _readable_by_engine(con, engine, {"incidents": None}):
+        with engine.readable(con, {"incidents": None}):
             validation = run_expectations(con, "incidents", incidents, [expectation], engine)
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
-    if engine != "duckdb":
+    if engine is not DUCKDB:
         info["engines"] = (validation.gx_result.meta or {}).get("engines")
     return Report(incidents.name, info, validation.findings, expectations=validation.expectations)

@@ -7,10 +7,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from audit.findings import Report
+from audit.ingest.normalise import normalisation_text
 
 if TYPE_CHECKING:
-    from audit.log.verify import Verification
-    from audit.pipeline import DiffResult
+    from audit.diff import DiffResult
+    from audit.verify import Verification
 
 
 def report_json(report: Report) -> str:
@@ -133,12 +134,6 @@ def refusal_text(report: Report, everything: str) -> str:
     if len(blocking) > REFUSAL_LINES:
         lines.append(f"  ... and {len(blocking) - REFUSAL_LINES} more: `{everything}` shows them all")
     return "\n".join(lines)
-
-
-def normalisation_text(n: dict[str, Any]) -> str:
-    from audit.ingest.normalise import Normalisation
-
-    return str(Normalisation(**n))
 
 
 def _revisions_text(summary: dict[str, Any]) -> list[str]:

@@ -10,7 +10,6 @@ import yaml
 
 from audit.errors import ConfigError
 
-
 MAX_EXPANDED_NODES = 1_000_000  # an office's file has thousands of values; an alias bomb, billions
 
 

@@ -101,14 +101,14 @@ def data_findings(findings: list) -> list:
 
 
 def pytest_unconfigure(config) -> None:
-    """End the test process as the CLI does (see audit.validate.gx_duckdb.exit_skipping_teardown),
+    """End the test process as the CLI does (see audit.engine.gx_duckdb.exit_skipping_teardown),
     so pytest's own summary is the last thing CI reads."""
     import sys
 
-    if "audit.validate.gx_duckdb" in sys.modules:
+    if "audit.engine.gx_duckdb" in sys.modules:
         import atexit
 
-        from audit.validate.gx_duckdb import exit_skipping_teardown
+        from audit.engine.gx_duckdb import exit_skipping_teardown
 
         status = int(getattr(config, "_audit_exitstatus", 0))
         atexit.register(exit_skipping_teardown, status)

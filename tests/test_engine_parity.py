@@ -1,7 +1,7 @@
 """Parity of engines: each of our expectations' SQL, written in DuckDB's dialect and translated to Spark's by
-audit.validate.dialect, finds the same failing rows on a real Spark (local mode, pyspark) as on DuckDB, over the
+audit.engine.dialect, finds the same failing rows on a real Spark (local mode, pyspark) as on DuckDB, over the
 same small table made to have its defect. A new expectation cannot be added without a case here: the last test
-fails for any expectation with no case, unless its class says in `spark_gap` why it does not run on Spark.
+fails for any expectation with no case, unless its class declares in `needs` what Spark does not give it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from audit.validate.dialect import spark_sql
+from audit.engine.dialect import spark_sql
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.arithmetic import (ExpectColumnValuesToEqualPercentChange,
                                                     ExpectColumnValuesToEqualRate,
@@ -149,9 +149,9 @@ def test_every_expectation_has_a_parity_case_or_says_why_not():
             yield sub
             yield from subclasses(sub)
 
-    # An expectation that runs on Spark has a case here; one that does not says why in its class's `spark_gap`.
+    # An expectation that runs on Spark has a case here; one that does not declares what it needs in `needs`.
     covered = {type(e).__name__ for e, _ in CASES}
-    missing = {c.__name__ for c in subclasses(RowCheckExpectation) if not c.__subclasses__() and not c.spark_gap}
+    missing = {c.__name__ for c in subclasses(RowCheckExpectation) if not c.__subclasses__() and not c.needs}
     assert missing - covered == set()
 
 
@@ -286,17 +286,17 @@ def test_a_revised_release_checked_on_spark_gives_the_revision_findings_of_duckd
 @pytest.fixture
 def spark_reads(monkeypatch):
     """The files each Spark DataFrame of a DuckDB table was read from (none: it went through the driver)."""
-    from audit.validate import spark as on_spark
+    from audit.engine.spark import SparkEngine
 
     read: list[tuple[str, list[str]]] = []
-    original = on_spark.frame_for
+    original = SparkEngine.frame
 
-    def recording(con, table, position=None):
-        frame = original(con, table, position)
+    def recording(engine, con, table, position=None):
+        frame = original(engine, con, table, position)
         read.append((table, frame.inputFiles()))
         return frame
 
-    monkeypatch.setattr(on_spark, "frame_for", recording)
+    monkeypatch.setattr(SparkEngine, "frame", recording)
     return read
 
 

@@ -1,4 +1,4 @@
-"""The one place we adapt Great Expectations to DuckDB (audit/validate/gx_duckdb.py).
+"""The one place we adapt Great Expectations to DuckDB (audit/engine/gx_duckdb.py).
 
 If a GX upgrade breaks the adapter, these fail. If GX fixes the upstream bug,
 `test_stock_engine_still_needs_the_fix` fails: that is the signal to drop the adapter.
@@ -13,7 +13,7 @@ import sqlalchemy
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
 from audit.validate import expectations as _custom  # noqa: F401  (registers our expectation types)
-from audit.validate.gx_duckdb import DuckDBExecutionEngine, add_duckdb_datasource
+from audit.engine.gx_duckdb import DuckDBExecutionEngine, add_duckdb_datasource
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def cluster(tmp_path_factory):
 @pytest.fixture
 def own_session():
     """The audit's Spark session (one per process) made afresh by the test's command, and stopped after it."""
-    from audit.validate import spark
+    from audit.engine import spark
 
     before = spark._SESSION
     spark._SESSION = None
@@ -111,7 +111,7 @@ def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, o
 
     on_duckdb = audit(workspace, *check)
     on_spark = audit(workspace, *check, "--engine", "spark")
-    from audit.validate import spark
+    from audit.engine import spark
 
     spark._SESSION.stop()  # the application ends, and the master lists it as completed
 
@@ -167,7 +167,7 @@ def test_check_and_diff_through_spark_connect_give_exactly_duckdbs_findings(conn
              "--notes", folder / "revision-notes-2024-03.yaml", "--format", "json"]
 
     on_duckdb, on_spark = audit(workspace, *check), audit(workspace, *check, "--engine", "spark")
-    from audit.validate import spark
+    from audit.engine import spark
 
     assert type(spark._SESSION).__module__.startswith("pyspark.sql.connect")  # a client, not a driver of its own
     assert on_spark.exit_code == on_duckdb.exit_code == 1

@@ -275,7 +275,7 @@ def test_a_later_version_alone_says_what_it_cannot_show(published):
 
 def test_a_failure_of_the_tool_on_one_package_is_exit_2_not_a_finding_and_the_others_are_checked(
         published, monkeypatch):
-    import audit.log.verify as checks
+    import audit.verify.package as checks
 
     real = checks.verify_package
 

@@ -19,11 +19,15 @@ import duckdb
 from audit.dataset import Dataset
 from audit.diff.compare import REVISIONS, diff_tables, format_changes
 from audit.diff.notes import RevisionNote, check_note_values, load_notes
-from audit.diff.reclassify import RECLASSIFICATIONS, reclassification_settings, summarise_reclassifications
+from audit.diff.reclassify import (
+    RECLASSIFICATIONS,
+    reclassification_settings,
+    summarise_reclassifications,
+)
 from audit.diff.records import plain_value
-from audit.diff.scan import open_scan
+from audit.engine import DUCKDB, Engine
 
-__all__ = ["Revisions", "RevisionNote", "diff_releases", "load_notes"]
+__all__ = ["DiffResult", "RevisionNote", "Revisions", "diff_releases", "load_notes"]
 
 
 @dataclass
@@ -77,12 +81,12 @@ def diff_releases(
     baseline: dict[str, Any],
     notes: list[RevisionNote],
     notes_source: str = "revision notes",
-    engine: str = "duckdb",
+    engine: Engine = DUCKDB,
 ) -> Revisions:
     """Compare `new_table` with the published `old_table`; leave `revisions` (and `reclassifications`) in `con`.
-    The passes over whole releases run on `engine` (audit.diff.scan); the rest runs in `con`."""
+    The passes over whole releases run on `engine` (audit.engine.scan); the rest runs in `con`."""
     check_note_values(con, notes, dataset, notes_source)
-    scan = open_scan(engine, con, old_table, new_table)
+    scan = engine.scan(con, old_table, new_table)
     try:
         cols, matching = diff_tables(con, scan, dataset, notes)
         changed_form = format_changes(scan, cols)
@@ -106,3 +110,29 @@ def diff_releases(
         ]
         revisions.offence, revisions.by, revisions.period = settings.offence.name, settings.by, settings.period
     return revisions
+
+
+@dataclass
+class DiffResult:
+    """Two recorded releases compared: every change, with the note that covers it (or none)."""
+
+    dataset: str
+    from_release: dict
+    to_release: dict
+    key: list[str]
+    records: list[dict]
+    revisions: Revisions
+
+    @property
+    def unexplained(self) -> list[dict]:
+        return [r for r in self.records if r["note_id"] is None]
+
+    def to_dict(self) -> dict:
+        notes = {n.id: n.to_dict() for n in self.revisions.notes}
+        return {
+            "dataset": self.dataset, "from": self.from_release, "to": self.to_release,
+            "counts": self.revisions.counts,
+            "matching": self.revisions.matching,
+            "changes": [{**r, "note": notes.get(r["note_id"] or "")} for r in self.records],
+            "reclassifications": self.revisions.reclassifications,
+        }

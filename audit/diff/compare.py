@@ -40,7 +40,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff.notes import RevisionNote, covering_note_sql
-from audit.diff.scan import POSITION, Scan
+from audit.engine.scan import POSITION, Scan
 from audit.errors import StateError
 from audit.sql import ident, literal
 

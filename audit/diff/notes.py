@@ -33,10 +33,8 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import ConfigError
-from audit.sql import literal, value
 from audit.officefile import read_office_file
-
-
+from audit.sql import literal, value
 
 CHANGE_KINDS = ("changed", "added", "removed", "relabelled", "column-added", "column-removed")
 RANGE_BOUNDS = {"from": ">=", "to": "<=", "after": ">", "before": "<"}

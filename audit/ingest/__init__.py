@@ -14,8 +14,8 @@ import duckdb
 from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.findings import Finding
-from audit.ingest.normalise import Normalisation
 from audit.ingest.cast import cast_to_schema
+from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
 from audit.ingest.read import read_raw
 from audit.ingest.reshape import check_reshape, reshape_long

@@ -31,6 +31,11 @@ class Normalisation:
         return f"{where}{self.description}{example}" + (f", {self.count:,} cells" if self.column else "")
 
 
+def normalisation_text(n: dict[str, Any]) -> str:
+    """A recorded normalisation (`Normalisation.to_dict`, as the report and the log keep it) in plain words."""
+    return str(Normalisation(**n))
+
+
 def clip(text: str | None, limit: int = 60) -> str | None:
     """A value short enough to quote in a message."""
     if text is None or len(text) <= limit:

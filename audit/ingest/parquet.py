@@ -49,7 +49,7 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
                  lazy: bool = False) -> list[Finding]:
     """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the findings about its columns.
     With `lazy`, `table` is a view that reads the files each time, so the rows are never all held in memory (Spark
-    runs the checks; audit.validate.spark)."""
+    reads them where they lie; audit.engine.spark)."""
     files = _files(path)
     if not files:
         raise InputError("no Parquet file in this folder", file=str(path))

@@ -23,9 +23,31 @@ import yaml
 from audit.errors import ConfigError, InputError
 from audit.findings import Finding
 from audit.ingest.read import read_raw
-from audit.init.arithmetic import Candidate, Change, Rate, Sum, find_changes, find_rates, find_sums, take_sample
-from audit.init.evidence import MIN_CHECKED, Proposal, Rejected, decide, list_exceptions, tally
-from audit.init.profile import Profile, candidate_keys, create_typed, field_format, profile_table
+from audit.init.arithmetic import (
+    Candidate,
+    Change,
+    Rate,
+    Sum,
+    find_changes,
+    find_rates,
+    find_sums,
+    take_sample,
+)
+from audit.init.evidence import (
+    MIN_CHECKED,
+    Proposal,
+    Rejected,
+    decide,
+    list_exceptions,
+    tally,
+)
+from audit.init.profile import (
+    Profile,
+    candidate_keys,
+    create_typed,
+    field_format,
+    profile_table,
+)
 from audit.labels import plain_label
 from audit.sql import ident
 from audit.workspace import Workspace

@@ -19,28 +19,8 @@ import os
 import re
 from pathlib import Path
 
-from audit.sql import literal
-
 SUFFIX = ".parquet"
 PENDING = ".pending"
-READ = "read_parquet("
-
-
-def as_sql(path: Path) -> str:
-    """SQL that reads a copy's rows, in their stored order, where it lies."""
-    return f"{READ}{literal(str(path))})"
-
-
-def write(con, table: str, path: Path) -> None:
-    """Write the rows of `table` (SQL that names it) to one Parquet file at `path`, streaming, in their order: a
-    copy the log keeps, or a release staged for Spark (audit.validate.spark)."""
-    con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
-
-
-def stored_order(table: str) -> str:
-    """The column that numbers a stored table's rows in stored order: DuckDB's rowid, or for a copy kept as a file
-    (SQL from `as_sql`) its row number in the file."""
-    return "file_row_number" if table.startswith(READ) else "rowid"
 
 
 def folder(log_path: Path) -> Path:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.crashpoints import crash_point
+from audit.engine import parquet
 from audit.findings import Report
 from audit.log import copies
 from audit.log.records import Release
@@ -67,8 +68,8 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
         with log.transaction():
             if written is not None:
                 written.parent.mkdir(exist_ok=True)
-                copies.write(log.con, r.table, written)
-                stored = copies.as_sql(written)
+                parquet.write(log.con, r.table, written)
+                stored = parquet.as_sql(written)
             else:
                 stored = log.data_table(data_table)
                 log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")

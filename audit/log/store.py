@@ -18,11 +18,19 @@ from typing import Any, Iterator
 
 import duckdb
 
+from audit.engine import parquet
 from audit.errors import StateError, TamperError
+from audit.findings import Finding
 from audit.log import copies
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
-from audit.findings import Finding
-from audit.log.records import Change, Entry, Publication, Release, ValidationRecord, decode
+from audit.log.records import (
+    Change,
+    Entry,
+    Publication,
+    Release,
+    ValidationRecord,
+    decode,
+)
 from audit.sql import ident, literal
 
 ALIAS = "log"
@@ -427,7 +435,7 @@ class ChangeLog:
             path = copies.resolve(self.path, name) if self.path is not None else None
             if path is None:
                 raise TamperError(f"the stored rows {name!r} are missing from {copies.folder(self.path)}")
-            return copies.as_sql(path)
+            return parquet.as_sql(path)
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
 
     def data_file(self, name: str) -> Path | None:

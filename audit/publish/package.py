@@ -13,15 +13,15 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
-from audit.log.store import as_json
+from audit.formulas import spreadsheet_safe_sql
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
+from audit.log.store import as_json
 from audit.publish import revisions as published_revisions
-from audit.publish.readme import render_readme
 from audit.publish.branding import Branding
+from audit.publish.readme import render_readme
 from audit.publish.report_page import render_report_page
 from audit.publish.revisions import PublishedRevisions
 from audit.sql import alongside, ident, literal
-from audit.formulas import spreadsheet_safe_sql
 
 REPORT_PAGE = "report.html"
 # Field properties that only tell ingest how to read the incoming file: the published

@@ -23,11 +23,16 @@ from audit.log.records import Publication as LoggedPublication
 from audit.log.records import Release
 from audit.log.store import NOT_STATED, as_json
 from audit.publish import folder
+from audit.publish.branding import Branding
 from audit.publish.coverage import temporal_coverage
 from audit.publish.index import by_folder, index_is_current, write_index
-from audit.publish.branding import Branding
-from audit.publish.package import (published_columns, published_schema, write_data_files, write_descriptor,
-                                   write_extract)
+from audit.publish.package import (
+    published_columns,
+    published_schema,
+    write_data_files,
+    write_descriptor,
+    write_extract,
+)
 from audit.publish.revisions import PublishedRevisions
 from audit.publish.versioning import next_version, schema_sha256
 

@@ -71,7 +71,7 @@ def render_readme(
     for f in others:
         lines.append(f"- ({f.severity}) {f.describe_key()}: {f.message}")
     if report.normalisations:
-        from audit.render import normalisation_text
+        from audit.ingest.normalise import normalisation_text
 
         lines += ["", "## How the file received was read", "",
                   "To read the file as received, the office's tool made these changes, and nothing else:", ""]

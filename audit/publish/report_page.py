@@ -3,7 +3,7 @@
 Summary (passed, findings, waivers), a chart of each total over time with flagged
 points marked, the findings table with keys and figures, the revisions table and
 the published claims. One file, inline CSS and SVG, no script, nothing fetched. The markup is the
-template audit/publish/site/templates/report.html.j2; this module computes what it shows.
+template audit/publish/templates/report.html.j2; this module computes what it shows.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def render_report_page(
     revisions: PublishedRevisions | None = None, package_version: str | None = None, brand: Branding | None = None,
 ) -> str:
     """The page, from the template report.html.j2 (with the site's templates): what it shows is computed here."""
-    from audit.publish.site.templates import environment
+    from audit.publish.templates import environment
 
     outcomes = report.expectations
     charts = [{"title": s.title, "svg": render_svg(s),

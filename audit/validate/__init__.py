@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from audit.dataset import Dataset
+from audit.engine import DUCKDB, Engine
 from audit.findings import Finding
 
 
@@ -150,7 +151,7 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
 
 def run_expectations(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]],
-    engine: str = "duckdb",
+    engine: Engine = DUCKDB,
 ) -> Validation:
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
@@ -163,8 +164,8 @@ def run_expectations(
 
 def validate_release(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, extra: list[dict[str, Any]] | None = None,
-    engine: str = "duckdb",
+    engine: Engine = DUCKDB,
 ) -> Validation:
     """Every finding of the dataset's suite (and `extra` expectations, such as the revision checks a diff
-    implies) on `table`, one per failing row, in suite order, and its claims; on `engine` (duckdb or spark)."""
+    implies) on `table`, one per failing row, in suite order, and its claims; on `engine` (audit.engine)."""
     return run_expectations(con, table, dataset, suite_expectations(dataset) + list(extra or []), engine)

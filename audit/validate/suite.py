@@ -1,4 +1,4 @@
-"""Load a dataset's Great Expectations suite (GX's own JSON format) and run it in DuckDB."""
+"""Load a dataset's Great Expectations suite (GX's own JSON format) and run it on an engine (audit.engine)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from audit.engine import DUCKDB, Engine, Need
 from audit.errors import ConfigError
 from audit.findings import ERROR
 from audit.sql import ident
@@ -54,7 +55,11 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
     import difflib
 
     from audit.validate.expectations import RowCheckExpectation
-    from audit.validate.expectations.base import domain_columns, where_columns, where_sql
+    from audit.validate.expectations.base import (
+        domain_columns,
+        where_columns,
+        where_sql,
+    )
 
     for number, expectation in enumerate(suite.expectations, 1):
         if isinstance(expectation, RowCheckExpectation):
@@ -80,13 +85,12 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
 
 def run_suite(
     con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str],
-    engine: str = "duckdb",
+    engine: Engine = DUCKDB,
 ):
     """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result.
 
-    `name` names the suite in GX and in errors (the suite file's path). With `engine="spark"`, Spark reads the
-    table (from its staged Parquet file when it has one) and every expectation that runs there is run there
-    (audit.validate.spark).
+    `name` names the suite in GX and in errors (the suite file's path). Every expectation runs on `engine` unless
+    it needs what the engine does not give; those run on DuckDB (audit.engine.Need).
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -114,27 +118,52 @@ def run_suite(
         raise ConfigError(f"{name}: {exc}") from exc
     _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()], name)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
-    if engine == "spark":
-        from audit.validate.spark import validate_on_spark
-
-        result = validate_on_spark(context, con, table, suite, result_format,
-                                   lambda part: _validate_on_duckdb(context, con, table, part, result_format))
-    else:
-        result = _validate_on_duckdb(context, con, table, suite, result_format)
+    result = _validate_on(engine, context, con, table, suite, result_format)
     result.results.sort(key=lambda r: (r.expectation_config.meta or {}).get(POSITION, 0))
     result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
     result.meta["validation_time"] = result.meta["run_id"].run_time
     return result
 
 
-def _validate_on_duckdb(context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict):
-    from audit.validate.gx_duckdb import add_duckdb_datasource
+def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict):
+    """The suite's result, each expectation run on `engine` where it can be and on DuckDB where it needs what the
+    engine does not give (audit.engine.Need); the result's meta says which ran where on an engine other than
+    DuckDB."""
+    import great_expectations as gx
 
-    datasource = add_duckdb_datasource(context, f"audit-{id(suite)}", con)
-    try:
-        batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()
-        # Batch.validate, not a ValidationDefinition: that one also serialises the whole result (every failing
-        # row) into GX's results store, which an ephemeral context throws away (0.4 s at 1,000 findings).
-        return batch.validate(suite, result_format=result_format)
-    finally:
-        datasource.get_engine().dispose()
+    here, there = [], []
+    for e in suite.expectations:
+        (there if engine.cannot_run(needs_of(e.expectation_type)) else here).append(e)
+    results = []
+    for runner, part in ((engine, here), (DUCKDB, there)):
+        if part or (runner is DUCKDB and not results):
+            also = {t for t in (_second_table(e.configuration.kwargs) for e in part) if t}
+            with runner.batch(context, con, table, also) as batch:
+                # Batch.validate, not a ValidationDefinition: that one also serialises the whole result (every
+                # failing row) into GX's results store, which an ephemeral context throws away (0.4 s at 1,000
+                # findings).
+                results.append(batch.validate(gx.ExpectationSuite(
+                    name=suite.name, expectations=[e.configuration.to_json_dict() for e in part]),
+                    result_format=result_format))
+    merged = results[0]
+    for other in results[1:]:
+        merged.results.extend(other.results)
+    if engine is not DUCKDB:
+        merged.meta["engines"] = {engine.name: len(here), "duckdb": [e.expectation_type for e in there]}
+    return merged
+
+
+def needs_of(expectation_type: str) -> frozenset[Need]:
+    """What an expectation needs of its engine beyond SQL over the release (GX's own need nothing more)."""
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    from audit.validate.expectations import RowCheckExpectation
+
+    cls = get_expectation_impl(expectation_type)
+    return cls.needs if isinstance(cls, type) and issubclass(cls, RowCheckExpectation) else frozenset()
+
+
+def _second_table(kwargs: dict[str, Any]) -> str | None:
+    """The second table an expectation reads (a reconciliation's summary), which its engine must read too."""
+    total = kwargs.get("total")
+    return kwargs.get("summary_table") or (total.get("table") if isinstance(total, dict) else None)

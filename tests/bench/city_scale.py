@@ -168,7 +168,7 @@ def _in_child(what: str, root: Path) -> None:
         raise SystemExit(f"unknown measurement {what}")
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out), flush=True)
-    os._exit(0)  # skip DuckDB's teardown report (see audit.validate.gx_duckdb.exit_skipping_teardown)
+    os._exit(0)  # skip DuckDB's teardown report (see audit.engine.gx_duckdb.exit_skipping_teardown)
 
 
 def measure(what: str, root: Path) -> dict:

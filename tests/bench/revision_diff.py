@@ -114,7 +114,7 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=2))
     import os
 
-    os._exit(0)  # skip DuckDB's teardown report (see audit.validate.gx_duckdb.exit_skipping_teardown)
+    os._exit(0)  # skip DuckDB's teardown report (see audit.engine.gx_duckdb.exit_skipping_teardown)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import ERROR, WARNING
+from audit.findings import ERROR, WARNING, number
 from audit.sql import ident
-from audit.findings import number
 from audit.validate.expectations.base import Label, RowCheckExpectation, decimals_sql
 
 INCOMPLETE = "category-sum-incomplete"

@@ -25,8 +25,10 @@ from great_expectations.render.components import LegacyRendererType
 from great_expectations.render.renderer.renderer import renderer
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
+from audit.engine import Need
 from audit.findings import ERROR
-from audit.sql import ident, value as sql_value
+from audit.sql import ident
+from audit.sql import value as sql_value
 
 FAILING_ROWS = "audit.failing_rows"
 # At most this many failing rows of one check travel to Python (a check failing on millions of rows would otherwise
@@ -46,8 +48,9 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     default_severity: ClassVar[str] = ERROR
     # Other codes a row may carry in `__check`, each with the severity it always has.
     row_checks: ClassVar[dict[str, str]] = {}
-    # Why this check does not run on Spark yet ("": it does, and tests/test_engine_parity.py shows the same rows).
-    spark_gap: ClassVar[str] = ""
+    # What it needs of its engine beyond SQL over the release (audit.engine.Need); none: it runs on every engine,
+    # and tests/test_engine_parity.py shows the same rows on each.
+    needs: ClassVar[frozenset[Need]] = frozenset()
     # The rows the rule applies to (every clause holds), e.g. [{"column": "year", "from": 2013}] for a
     # definition that changed in 2013. GX's own row_condition is not available to batch expectations.
     where: Optional[List[Dict[str, Any]]] = None
@@ -128,7 +131,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         """`bounded_query` in the dialect of the engine that runs it: DuckDB's as written, Spark's translated."""
         query = self.bounded_query()
         if type(execution_engine).__name__ == "SparkDFExecutionEngine":
-            from audit.validate.dialect import spark_sql
+            from audit.engine.dialect import spark_sql
 
             query = spark_sql(query)
         return query

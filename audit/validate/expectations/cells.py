@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING
+from audit.findings import WARNING, number
 from audit.formulas import formula_start_sql
-from audit.findings import number
 from audit.sql import ident, literal
 from audit.sql import value as sql_value
 from audit.validate.expectations.base import Label, RowCheckExpectation

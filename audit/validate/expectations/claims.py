@@ -18,8 +18,6 @@ from audit.findings import WARNING
 from audit.sql import ident, value
 from audit.validate.expectations.base import FAILING_ROWS, Label, RowCheckExpectation
 
-KINDS = ("value", "rate", "difference", "percent_change")
-
 
 def where_sql(where: dict[str, Any] | None) -> str:
     """A filter on columns: {year: 2019} or {year: [2018, 2019]}; none means every row."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
+from audit.engine import Need
 from audit.sql import ident, literal
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
@@ -21,7 +22,7 @@ class ExpectDatesToBeWithinCoverage(RowCheckExpectation):
     `start` is the first date the dataset declares it covers (ISO date); without it
     only the future is checked. "The future" is the moment of validation.
     """
-    spark_gap: ClassVar[str] = "reads the current date, which each engine takes at its own moment"
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.ONE_CLOCK})
 
     column: str
     start: Optional[str] = None

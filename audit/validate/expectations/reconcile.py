@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
-from audit.sql import ident, literal, period_sql
 from audit.findings import number
-from audit.validate.expectations.base import Label, RowCheckExpectation, where_columns, where_sql
-
-
+from audit.sql import ident, literal, period_sql
+from audit.validate.expectations.base import (
+    Label,
+    RowCheckExpectation,
+    where_columns,
+    where_sql,
+)
 
 NO_PERIOD = "(no period in common)"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Optional, Tuple
 
+from audit.engine import Need
 from audit.findings import ERROR, WARNING, number, shown
 from audit.sql import ident
 from audit.validate.expectations.base import Label, RowCheckExpectation
@@ -27,7 +28,7 @@ def _value(text: Any) -> Any:
 class ExpectRevisionsToBeExplained(RowCheckExpectation):
     """Every change since the baseline release `baseline_version` (the published one, or the last recorded one:
     `baseline_kind`) is covered by a revision note."""
-    spark_gap: ClassVar[str] = "reads the revisions table the diff leaves in DuckDB"
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.DUCKDB_TABLES})  # the revisions table
 
     revisions_table: str
     baseline_version: str
@@ -102,7 +103,7 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
 
 class ExpectReclassificationsNotToDowngrade(RowCheckExpectation):
     """Incidents moved from a violent category to a non-violent one are reported (a warning), explained or not."""
-    spark_gap: ClassVar[str] = "reads the reclassifications table the diff leaves in DuckDB"
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.DUCKDB_TABLES})  # the reclassifications table
 
     reclassifications_table: str
     offence: str

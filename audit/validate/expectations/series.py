@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, Literal, Optional, Tuple, Union
 
-from audit.findings import WARNING
+from audit.engine import Need
+from audit.findings import WARNING, number
 from audit.sql import ident, literal
-from audit.findings import number
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
 
@@ -107,7 +107,7 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
     history (a long table has hundreds of ordinary-looking but improbable jumps:
     crime counts vary more than a Poisson model allows).
     """
-    spark_gap: ClassVar[str] = "its Poisson test runs in Python over the rows its query returns"
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.PYTHON_OVER_ROWS})  # the Poisson test
 
     columns: list[str] = []
     column: Optional[str] = None

@@ -12,7 +12,7 @@ def environment():
 
     from audit.findings import shown
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("audit.publish.site", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("audit.publish", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2", "atom"]),
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["figure"] = shown

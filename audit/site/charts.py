@@ -11,7 +11,7 @@ import duckdb
 
 from audit.findings import number
 from audit.publish.charts import Series, charted_columns, render_svg
-from audit.publish.site.model import Chart
+from audit.site.model import Chart
 from audit.sql import ident
 
 

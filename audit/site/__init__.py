@@ -1,7 +1,7 @@
 """`audit site`: the public site over the published packages, for residents, journalists and auditors.
 
     published/ --read (model.py: packages, verified as an outsider would)--> Dataset records
-               --render (Jinja2 templates in templates/)--> site/index.html, datasets/<name>.html,
+               --render (Jinja2 templates in audit/publish/templates/)--> site/index.html, datasets/<name>.html,
                  glossary.html, feed.atom, data.json, packages/ (the published files, to download)
 
 The pages are static and self-contained (no script, no request to another host), so a city can host the
@@ -21,8 +21,8 @@ from typing import Any
 from audit.findings import CHECKS
 from audit.outputs import MARKER, Output, mark
 from audit.publish.branding import branding
-from audit.publish.site.charts import dataset_charts
-from audit.publish.site.model import Dataset, read_dataset, size_text
+from audit.site.charts import dataset_charts
+from audit.site.model import Dataset, read_dataset, size_text
 
 PACKAGES = "packages"
 BUILDING = ".building"
@@ -79,8 +79,8 @@ def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_
 
 def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], portal: dict[str, Any], base: str,
            workspace_root: Path) -> Site:
+    from audit.publish import templates
     from audit.publish.feed import build_catalog
-    from audit.publish.site import templates
 
     _copy_tree(publish_root, work / PACKAGES)
     datasets = []

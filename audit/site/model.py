@@ -6,7 +6,7 @@ resident, a journalist or an outside auditor can download is what the pages desc
                                                (what changed and why), findings.csv (what was found, and
                                                waived), validation.json (claims), the change-log extract
 
-Each package is verified as an outsider would (audit.log.verify.verify_package), and the page says what
+Each package is verified as an outsider would (audit.verify.package.verify_package), and the page says what
 that check showed, and what it cannot show.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from audit.findings import number, shown
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
-from audit.log.verify import PackageCheck, compare_packages, verify_package
 from audit.publish.index import read_index
+from audit.verify.package import PackageCheck, compare_packages, verify_package
 
 
 @dataclass(frozen=True)

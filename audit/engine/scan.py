@@ -1,4 +1,4 @@
-"""Where the diff's passes over whole releases run: in the working DuckDB database, or on Spark (`--engine spark`).
+"""The diff's passes over whole releases, on each engine: in the working DuckDB database, or on Spark.
 
 Four passes read every row of both releases: whether a key repeats, setting identical rows aside, the outer
 join that keeps only the rows that differ, and the format-change test. They run on the engine. What comes back
@@ -6,7 +6,7 @@ to DuckDB is only the rows that differ (`diff_rows`); pairing, relabelling, note
 summary run over that, in DuckDB, at the size of the changes rather than the releases.
 
 The passes are written once, in DuckDB's SQL, portably where the engines differ (a sample is the one clause
-they do not share), and translated for Spark in one place (audit.validate.dialect). Each release carries its
+they do not share), and translated for Spark in one place (audit.engine.dialect). Each release carries its
 stored order as a column (POSITION), so rows that repeat a key are matched in the same order on both engines.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from audit.log.copies import stored_order
+from audit.engine.parquet import stored_order
 from audit.sql import ident
 
 POSITION = "__audit_position"
@@ -55,18 +55,16 @@ class DuckDBScan:
 
 
 class SparkScan:
-    """The passes on Spark: both releases read by Spark with their stored order (audit.validate.spark.frame_for),
+    """The passes on Spark: both releases read by Spark with their stored order (SparkEngine.frame),
     each pass's SQL translated, and `diff_rows` brought back through Arrow."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
-        from audit.validate.spark import frame_for, session
-
-        self.con, self.spark = con, session()
+    def __init__(self, engine, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+        self.con, self.spark = con, engine.session()
         self.duckdb_tables = (old, new)  # where the columns' types are read
         self.old, self.new = "__audit_old", "__audit_new"
         self._frames: list[Any] = []
         for table, name in ((old, self.old), (new, self.new)):
-            self._view(name, frame_for(con, table, POSITION))
+            self._view(name, engine.frame(con, table, POSITION))
 
     def _view(self, name: str, frame) -> None:
         # Cached: each pass is its own Spark job, and the releases and the rows set aside are read by several.
@@ -75,7 +73,7 @@ class SparkScan:
         self._frames.append(frame)
 
     def _sql(self, sql: str):
-        from audit.validate.dialect import spark_sql
+        from audit.engine.dialect import spark_sql
 
         return self.spark.sql(spark_sql(sql))
 
@@ -110,7 +108,3 @@ class SparkScan:
 
 
 Scan = DuckDBScan | SparkScan
-
-
-def open_scan(engine: str, con: duckdb.DuckDBPyConnection, old: str, new: str) -> Scan:
-    return SparkScan(con, old, new) if engine == "spark" else DuckDBScan(con, old, new)

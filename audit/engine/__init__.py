@@ -1,0 +1,91 @@
+"""Where the work over whole releases runs: the suite's checks and the diff's passes, on DuckDB (the command's
+working database itself) or on Apache Spark, behind one interface.
+
+A command chooses its engine once (`choose`: --engine, else audit.yaml's `engine:`, else duckdb) and passes the
+object down; nothing about the engine is kept in module state. Each engine says what it gives a check beyond SQL
+over the release (`Need`); an expectation declares what it needs, and runs on DuckDB where the chosen engine
+lacks it (the report says which ran where).
+
+    Engine.batch(...)      the release as a GX batch on this engine, for a suite to validate
+    Engine.readable(...)   while a block runs, the tables the engine reads (Spark: from Parquet files)
+    Engine.scan(...)       the diff's passes over two whole releases (audit.engine.scan)
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+from enum import Enum
+from pathlib import Path
+from typing import Any, ContextManager, Iterator
+
+import duckdb
+
+from audit.errors import ConfigError
+
+NAMES = ("duckdb", "spark")
+
+
+class Need(Enum):
+    """What a check may need beyond SQL over the release; the value says why an engine without it cannot run it."""
+
+    DUCKDB_TABLES = "reads a table the diff leaves in DuckDB"
+    ONE_CLOCK = "reads the current date, which each engine takes at its own moment"
+    PYTHON_OVER_ROWS = "its test runs in Python over the rows its query returns"
+
+
+class Engine:
+    """DuckDB: the command's working database runs everything, so it gives every need."""
+
+    name = "duckdb"
+    gives: frozenset[Need] = frozenset(Need)
+    # Whether a release that arrived as Parquet stays a view over its files, read where it lies, rather than a
+    # table of the working database: DuckDB's checks run faster over a table (at 10M rows), and Spark reads the
+    # files itself, so the driver never holds the rows.
+    parquet_in_place = False
+
+    def cannot_run(self, needs: frozenset[Need]) -> str:
+        """Why a check with `needs` does not run on this engine ("" when it does)."""
+        return "; ".join(n.value for n in Need if n in needs and n not in self.gives)
+
+    def readable(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Path | None]) -> ContextManager[None]:
+        """While the block runs, this engine reads `tables` (SQL naming DuckDB tables, each with the Parquet file
+        that already holds its rows, if one does). DuckDB reads them where they are."""
+        return nullcontext()
+
+    @contextmanager
+    def batch(self, context, con: duckdb.DuckDBPyConnection, table: str, also: set[str]) -> Iterator[Any]:
+        """`table` as a GX batch of `context` on this engine, with the tables in `also` (a reconciliation's
+        summary) readable by the same name."""
+        from audit.engine.gx_duckdb import add_duckdb_datasource
+
+        datasource = add_duckdb_datasource(context, f"audit-{id(con)}-{table}", con)
+        try:
+            yield datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()
+        finally:
+            datasource.get_engine().dispose()
+
+    def scan(self, con: duckdb.DuckDBPyConnection, old: str, new: str):
+        from audit.engine.scan import DuckDBScan
+
+        return DuckDBScan(con, old, new)
+
+
+DUCKDB = Engine()
+
+
+def choose(requested: str | None, config: dict[str, Any], config_path: Path) -> Engine:
+    """The engine a command runs on: `requested` (--engine), else the settings' `engine:`, else DuckDB; checked that
+    it can run, with the settings' `spark:` section for Spark (master or remote, configuration, staging folder)."""
+    name = requested or config.get("engine") or "duckdb"
+    if name not in NAMES:
+        raise ConfigError(f"the engine is duckdb or spark, not {name!r}")
+    if name == "duckdb":
+        return DUCKDB
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("sqlglot") is None:
+        raise ConfigError("--engine spark needs pyspark and sqlglot: pip install 'crime-data-audit[spark]' "
+                          "(and Java 17 for Spark itself)")
+    from audit.engine.spark import SparkEngine
+
+    return SparkEngine.from_settings(dict(config.get("spark") or {}), config_path)

@@ -1,0 +1,138 @@
+"""Apache Spark as the engine: Spark reads the release's typed rows from a Parquet file where the cluster can read
+it, the suite runs there through GX's Spark datasource (each of our expectations translating its own query,
+audit.engine.dialect), and so do the diff's passes (audit.engine.scan).
+
+The rows reach Spark as a file, not through the driver's memory. DuckDB types the release (one reading of every
+format, whichever engine checks it) and writes it, streaming, to a Parquet file in the staging folder
+(`spark: staging:` in audit.yaml, a folder the cluster can read; the system's temporary folder by default); a
+release the log already keeps as Parquet (audit.log.copies) is read from that file. A second table a check reads
+(a reconciliation's summary, small) is handed over through Arrow.
+
+Spark gives no `Need` (audit.engine): a check that needs one runs on DuckDB, and the report says so. The session
+is local by default; `spark:` in audit.yaml names a master (a standalone cluster's spark:// URL) or a Spark Connect
+server (`remote`), configuration, and the staging folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from audit.engine import Engine, Need, parquet
+from audit.errors import ConfigError
+from audit.sql import ident
+
+LOG_SETTINGS = Path(__file__).with_name("spark-log4j2.properties")
+# One Spark session per process: a JVM holds one SparkContext, and starting one costs seconds. A cache, not a
+# setting: each command's engine asks for it with its own settings.
+_SESSION = None
+
+
+def session(settings: dict[str, Any]):
+    """The process's Spark session: a Spark Connect client when `settings` name a `remote`, else a driver of our
+    own on `master`."""
+    global _SESSION
+    if _SESSION is None:
+        from pyspark.sql import SparkSession
+
+        # A release's timestamps are times without a zone: by default Spark would read them in its session's zone,
+        # and a diff brought back would carry that zone.
+        defaults = {"spark.sql.timestampType": "TIMESTAMP_NTZ"}
+        if settings.get("remote"):
+            builder = SparkSession.builder.remote(settings["remote"])  # the server's own settings are its own
+        else:
+            builder = SparkSession.builder.appName("audit").master(settings.get("master", "local[*]"))
+            # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
+            log_settings = f"-Dlog4j2.configurationFile={LOG_SETTINGS.as_uri()}"
+            defaults.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                             "spark.driver.extraJavaOptions": log_settings,
+                             "spark.executor.extraJavaOptions": log_settings})
+        for key, value in {**defaults, **(settings.get("conf") or {})}.items():
+            builder = builder.config(key, str(value))
+        _SESSION = builder.getOrCreate()
+        if not settings.get("remote"):
+            _SESSION.sparkContext.setLogLevel("ERROR")
+    return _SESSION
+
+
+class SparkEngine(Engine):
+    name = "spark"
+    gives: frozenset[Need] = frozenset()
+    parquet_in_place = True
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        # DuckDB tables (as the SQL that names them) whose rows Spark reads from a Parquet file of exactly those
+        # rows, in order, while a `readable` block runs.
+        self.files: dict[str, Path] = {}
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], source: Path) -> "SparkEngine":
+        """The engine of audit.yaml's `spark:` section (`source`, for errors), checked that it can work."""
+        if settings.get("remote") and settings.get("master"):
+            raise ConfigError(f"{source}: spark: give a master or a Spark Connect remote, not both")
+        if settings.get("staging"):
+            settings["staging"] = source.parent / settings["staging"]
+            if not settings["staging"].is_dir():
+                raise ConfigError(f"{source}: spark: staging: {settings['staging']} is not a folder")
+        return cls(settings)
+
+    def session(self):
+        return session(self.settings)
+
+    def frame(self, con: duckdb.DuckDBPyConnection, table: str, position: str | None = None):
+        """A Spark DataFrame of the DuckDB table `table` (SQL that names it), with each row's stored position as
+        column `position` if asked: read from its Parquet file while a `readable` block names one, else handed over
+        through Arrow."""
+        file = self.files.get(table)
+        if file is not None:
+            # A path, not a URI (Spark does not decode %40), with Hadoop's glob characters escaped.
+            frame = self.session().read.parquet(re.sub(r"([\\\[\]{}*?])", r"\\\1", str(file.resolve())))
+            # One file, written in the table's order: its row index is the stored position.
+            return frame.selectExpr("*", f"_metadata.row_index AS {position}") if position else frame
+        extra = f", {parquet.stored_order(table)} AS {ident(position)}" if position else ""
+        return self.session().createDataFrame(con.sql(f"SELECT *{extra} FROM {table}").to_arrow_table())
+
+    @contextmanager
+    def readable(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Path | None]) -> Iterator[None]:
+        """While the block runs, Spark reads each of `tables` from a Parquet file: the one given (a release the log
+        keeps as Parquet), or one written now, streaming, to the staging folder and removed after."""
+        written = []
+        try:
+            for table, path in tables.items():
+                if path is None:
+                    folder = Path(self.settings.get("staging") or tempfile.gettempdir())
+                    path = folder / f"audit-staged-{uuid.uuid4().hex}.parquet"
+                    written.append(path)
+                    parquet.write(con, table, path)
+                self.files[table] = path
+            yield
+        finally:
+            for table in tables:
+                self.files.pop(table, None)
+            for path in written:
+                path.unlink(missing_ok=True)
+
+    @contextmanager
+    def batch(self, context, con: duckdb.DuckDBPyConnection, table: str, also: set[str]) -> Iterator[Any]:
+        # Cached (in memory, spilling to disk): each check is its own Spark job, and would read the rows again.
+        frame = self.frame(con, table).cache()
+        for other in also:  # under the same name, for the checks that read it
+            self.session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()) \
+                .createOrReplaceTempView(other)
+        try:
+            yield (context.data_sources.add_spark(f"spark-{uuid.uuid4().hex}").add_dataframe_asset(table)
+                   .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
+        finally:
+            frame.unpersist()
+
+    def scan(self, con: duckdb.DuckDBPyConnection, old: str, new: str):
+        from audit.engine.scan import SparkScan
+
+        return SparkScan(self, con, old, new)

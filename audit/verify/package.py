@@ -1,0 +1,195 @@
+"""A published package checked on its own, as an outsider can: its extract's chain, its head, its files against
+its publication entry, its signature; given several versions, each must continue the one before; and, where the
+office's log is at hand, whether the log still holds the package's head.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.errors import InputError
+from audit.log import ChangeLog
+from audit.log.chain import GENESIS, TABLE_KEY, walk
+from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head
+
+
+@dataclass
+class PackageCheck:
+    path: Path
+    dataset: str
+    version: str | None
+    head_seq: int = 0
+    head_hash: str = ""
+    previous_seq: int = 0          # the extract starts after this entry ...
+    previous_hash: str = GENESIS   # ... whose hash its first entry names
+    signed_by: str | None = None
+    problems: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)  # what this check could not show, said plainly
+    files_checked: bool = False    # its files were held to its publication entry's list
+    failed: str | None = None      # the tool failed while checking it: not a finding about the package
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def read_extract(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The package's extract, one entry a line, and what in it could not be read as entries."""
+    path = folder / EXTRACT_FILE
+    entries, problems = [], []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    problems.append(f"{EXTRACT_FILE} line {number} is not JSON ({exc.msg})")
+                    continue
+                if not isinstance(entry, dict):
+                    problems.append(f"{EXTRACT_FILE} line {number} is not a log entry (a JSON object)")
+                    continue
+                entries.append(entry)
+    except FileNotFoundError:
+        problems.append(f"{EXTRACT_FILE} is missing")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{EXTRACT_FILE} cannot be read ({exc})")
+    return entries, problems
+
+
+def _read_descriptor(folder: Path) -> dict[str, Any] | str:
+    path = folder / "datapackage.json"
+    if not path.is_file():
+        raise InputError("there is no datapackage.json here: this is not a data package", str(path))
+    try:
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"datapackage.json cannot be read as JSON ({exc})"
+    return descriptor if isinstance(descriptor, dict) else "datapackage.json is not a JSON object"
+
+
+def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageCheck:
+    """Check a package on its own: its extract's chain, its head, its files, its signature. Never raises for
+    a malformed package (that is a finding about it), only for a folder that is no package at all."""
+    descriptor = _read_descriptor(folder)
+    if isinstance(descriptor, str):
+        return PackageCheck(folder, "?", None, problems=[descriptor])
+    check = PackageCheck(folder, str(descriptor.get("name", "?")), descriptor.get("version"))
+    head, why = read_head(folder)
+    if head is None:
+        check.problems.append(why)
+        return check
+    check.head_seq, check.head_hash = head["seq"], head["head"]
+    entries, unreadable = read_extract(folder)
+    check.problems += unreadable
+    if not entries and not unreadable:
+        check.problems.append(f"{EXTRACT_FILE} holds no entries")
+    if unreadable or not entries:
+        return check
+    last = entries[-1]
+    previous_seq = last.get("previous_seq")
+    if last.get(TABLE_KEY) != "publications" or not isinstance(previous_seq, int):
+        check.problems.append(f"the last entry of {EXTRACT_FILE} is not a publication")
+        return check
+    check.previous_seq = previous_seq
+    check.previous_hash = GENESIS if previous_seq == 0 else str(entries[0].get("prev_hash"))
+    chain = walk(check.dataset, entries, check.previous_seq, check.previous_hash)
+    if chain.broken:
+        check.problems.append(f"its change log extract: {chain.broken}")
+    elif (chain.head_seq, chain.head_hash) != (check.head_seq, check.head_hash):
+        check.problems.append(f"its change log extract ends at seq {chain.head_seq} ({chain.head_hash[:12]}…), "
+                              f"not at the head its {HEAD_FILE} names, seq {check.head_seq} ({check.head_hash[:12]}…)")
+    elif last.get("package_version") != check.version or last.get("dataset") != check.dataset:
+        check.problems.append(f"its head (seq {check.head_seq}) is the publication of {last.get('dataset')} version "
+                              f"{last.get('package_version')}, not of {check.dataset} version {check.version}")
+    else:
+        try:
+            recorded = json.loads(last.get("files") or "{}")
+        except json.JSONDecodeError:
+            recorded = None
+        if not isinstance(recorded, dict):
+            check.problems.append("its publication entry does not list its files")
+        else:
+            check.problems += file_problems(folder, recorded)
+            check.files_checked = True
+    stated = head.get("previous")
+    if isinstance(stated, dict) and (stated.get("seq"), stated.get("head")) != (check.previous_seq, check.previous_hash):
+        check.problems.append(f"{HEAD_FILE} names a previous version (seq {stated.get('seq')}) that its extract "
+                              f"does not continue (it starts after seq {check.previous_seq})")
+    _check_signature(check, head.get("signature"), trusted_key)
+    return check
+
+
+def _check_signature(check: PackageCheck, signature: Any, trusted_key: bytes | None) -> None:
+    from audit.log.signing import signature_problem
+
+    if signature is None:
+        if trusted_key is not None:
+            check.problems.append("its chain head is not signed, but a trusted key was given")
+        return
+    if not isinstance(signature, dict):
+        check.problems.append("the signature block is malformed")
+        return
+    problem = signature_problem(check.head_hash, signature, trusted_key)
+    if problem:
+        check.problems.append(problem)
+    else:
+        check.signed_by = signature.get("keyFingerprint")
+
+
+def compare_with_log(check: PackageCheck, log: ChangeLog) -> None:
+    """The log must still hold the package's head at the same position; chains being cumulative,
+    that one hash vouches for every entry before it."""
+    if log.missing_tables():
+        check.problems.append("the log is missing tables, so it cannot vouch for this package")
+        return
+    at_head = log.entry_at(check.dataset, check.head_seq)
+    if not at_head:
+        seq, _ = log.head(check.dataset)
+        check.problems.append(f"the log has lost entries: this package was published at seq {check.head_seq} "
+                              f"but the log of {check.dataset} ends at seq {seq} (truncated)")
+    elif all(e["hash"] != check.head_hash for e in at_head):
+        check.problems.append(f"the log's entry at seq {check.head_seq} is not the one this package was published "
+                              f"with (the log was rewritten from there or earlier)")
+
+
+def compare_packages(checks: list[PackageCheck], with_log: bool) -> None:
+    """Each later package of a dataset must continue the one before it: its extract starts right after that
+    package's head and links to it. Where versions in between were not given (and no log vouches), say so."""
+    by_dataset: dict[str, list[PackageCheck]] = {}
+    for check in checks:
+        if check.head_seq:
+            by_dataset.setdefault(check.dataset, []).append(check)
+    for items in by_dataset.values():
+        items.sort(key=lambda c: c.head_seq)
+        first = items[0]
+        if first.previous_seq and not with_log:
+            first.caveats.append(f"its extract starts after seq {first.previous_seq}: the history before that is "
+                                 f"vouched for by the earlier versions' packages, not given here")
+        for earlier, later in zip(items, items[1:]):
+            if (later.head_seq, later.head_hash) == (earlier.head_seq, earlier.head_hash):
+                continue  # the same package given twice
+            if later.previous_seq == earlier.head_seq:
+                if later.previous_hash != earlier.head_hash:
+                    later.problems.append(f"it does not continue version {earlier.version}: its extract links to "
+                                          f"another entry at seq {earlier.head_seq} than that version's head")
+            elif later.previous_seq < earlier.head_seq:
+                later.problems.append(f"it does not continue version {earlier.version}: its extract starts after seq "
+                                      f"{later.previous_seq}, before that version's head at seq {earlier.head_seq}")
+            elif not with_log:
+                later.caveats.append(f"that it continues version {earlier.version} is not shown: the versions "
+                                     f"published between seq {earlier.head_seq} and {later.previous_seq} were not given")
+
+
+def checked_package(folder: Path, trusted_key: bytes | None) -> PackageCheck:
+    """One package's check; whatever goes wrong in it is a problem of that package, so one malformed package
+    never stops the others from being checked."""
+    try:
+        return verify_package(folder, trusted_key)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- reported as what it is, a failure of the tool, not hidden
+        failure = f"it could not be checked: the tool failed ({type(exc).__name__}: {exc})"
+        return PackageCheck(folder, "?", None, problems=[failure], failed=failure)

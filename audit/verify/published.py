@@ -1,0 +1,68 @@
+"""The published folders checked against the log: every publication it records in place (not pending, not missing,
+not replaced by another package) with exactly the files it lists, and each dataset's index.json listing exactly the
+published versions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from audit.errors import InputError
+from audit.log import ChangeLog
+from audit.log.manifest import file_problems, read_head
+from audit.publish.folder import pending_folder
+from audit.publish.index import by_folder, index_is_current
+from audit.verify.package import PackageCheck, checked_package
+
+
+def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageCheck] | None = None
+                     ) -> tuple[list[str], list[str], list[str]]:
+    """Every publication the log records against the folders on disk and the indexes. Returns the problems,
+    the publications a crash left pending and the packages the tool failed to check. `checked`: packages already checked on their own (with no
+    trusted key), by absolute path, so none is read twice."""
+    problems, pending, failures = [], [], []
+    for dataset in log.datasets():
+        publications = log.publications(dataset)
+        unfinished = set()  # folders with a version still pending: their index is rewritten when it is finished
+        for publication in publications:
+            target = root / publication.path
+            label = f"{dataset} version {publication.package_version}"
+            if not target.is_dir():
+                if pending_folder(target, publication.hash).is_dir():
+                    unfinished.add(target.parent)
+                    pending.append(f"{label} is half-published: the log records it but its package is still hidden "
+                                   f"at {pending_folder(target, publication.hash).name}; run `audit publish {dataset}` "
+                                   "to finish it")
+                else:
+                    problems.append(f"{label} is missing: the log published it to {target}, which is gone")
+                continue
+            head, why = read_head(target)
+            if head is None or (head.get("seq"), head.get("head")) != (publication.seq, publication.hash):
+                problems.append(f"{label} at {target} is not the package that was published: "
+                                + (why or f"its head is seq {head.get('seq')}, the log's publication is seq {publication.seq}"))
+                continue
+            # The package as an outsider checks it (its extract too), and its files against the log's entry.
+            alone = (checked or {}).get(Path(os.path.abspath(target)))
+            if alone is None:
+                try:
+                    alone = checked_package(target, None)
+                except InputError:  # no descriptor at all: the file comparison below names what is missing
+                    alone = PackageCheck(target, dataset, publication.package_version)
+            if alone.failed:
+                failures.append(f"{label}: {alone.failed}")
+                continue
+            problems += [f"{label}: {p}" for p in alone.problems]
+            if not alone.files_checked:  # its extract did not lead to its entry: hold the files to the log's
+                problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone.problems]
+        for folder, here in by_folder(root, publications).items():
+            if folder in unfinished:
+                continue
+            if not index_is_current(folder, dataset, here):
+                problems.append(f"{folder / 'index.json'} does not list exactly the versions the log published "
+                                f"({', '.join(p.package_version for p in here)}, latest {here[-1].package_version})")
+            listed = {p.package_version for p in here}
+            for other in sorted(folder.iterdir()) if folder.is_dir() else []:
+                if other.is_dir() and not other.name.startswith(".") and other.name not in listed:
+                    problems.append(f"{other} is a folder the log never published as a version of {dataset}")
+    return problems, pending, failures
