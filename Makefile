@@ -12,7 +12,7 @@ EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
 EXAMPLE_CORRECTED := $(EXAMPLE_DIR)/releases/2024-06-corrected-example.csv
 EXAMPLE_CORRECTED_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-06.yaml
 
-.PHONY: audit test check publish bench stress verify
+.PHONY: audit test test-fast lint check publish bench stress verify
 
 # Create .venv and install the package with its test tools (re-run when pyproject.toml changes).
 $(VENV)/.installed: pyproject.toml
@@ -62,9 +62,19 @@ $(AXE):
 	mkdir -p .cache/axe-core
 	cd .cache/axe-core && npm pack axe-core@4.10 --silent > /dev/null && tar -xzf axe-core-*.tgz
 
-# Run the test suite (what CI runs).
-test: $(VENV)/.installed $(CHROMIUM) $(AXE)
+# Run the test suite (what CI runs): the lint and the type check first, then every test.
+test: $(VENV)/.installed $(CHROMIUM) $(AXE) lint
 	$(BIN)/pytest
+
+# The inner loop of an edit: the lint, the type check, and the tests that start no Spark, no browser and no
+# process of their own, on both cores (pytest-xdist); `make test` runs everything.
+test-fast: $(VENV)/.installed lint
+	$(BIN)/pytest -q -n 2 -m "not spark and not browser and not slow"
+
+# ruff over the code and the tests, mypy over audit/ (settings in pyproject.toml).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check audit tests
+	$(BIN)/mypy
 
 # Pre-publication check (what CI runs on a pull request that changes data; writes nothing):
 #   make check [DATASET=name FILE=release.csv WAIVERS=waivers.yaml NOTES=notes.yaml FORMAT=text|json|junit|github]

@@ -1,4 +1,5 @@
-"""The library's public operations; each CLI command calls exactly one of these.
+"""The library's public operations; each CLI command that works on a workspace calls one of these (`init` calls
+audit.init, `keygen` audit.log.signing).
 
     check    file -> DuckDB (memory) -> diff against the last published release
              -> GX suite (+ the revision checks) -> waivers -> Report          (writes nothing)
@@ -6,6 +7,7 @@
     publish  latest recorded release -> Frictionless package (+ a publication entry in the log)
     report   recorded release -> one static HTML page (summary, charts, findings, revisions)       (writes the page)
     feed     published packages -> DCAT-US data.json for portals                                (reads no log)
+    site     published packages, each verified as an outsider would -> the public site        (reads no log)
     verify   change log -> every chain recomputed; packages -> checked alone and against the log  (writes nothing)
     diff     two recorded releases compared cell by cell, each change with its note   (writes nothing)
     reconcile incident data counted by period x category -> compared with a summary table (writes nothing)
@@ -24,8 +26,8 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff import DiffResult, RevisionNote, Revisions, diff_releases, load_notes
+from audit.diff.changes import revision_records
 from audit.diff.notes import check_note_values
-from audit.diff.records import revision_records
 from audit.diff.window import BY as WINDOW_BY
 from audit.diff.window import window_notes
 from audit.engine import DUCKDB, Engine
@@ -36,8 +38,8 @@ from audit.findings import RENAMED_COLUMN, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.labels import plain_label
 from audit.log import ChangeLog, open_log
-from audit.log.record import Recording, record_release
-from audit.log.records import Release
+from audit.log.entries import Release
+from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark
 from audit.publish.branding import branding
 from audit.validate import Validation, validate_release
@@ -149,9 +151,9 @@ def _audit_loaded(
     baseline = None
     if log is not None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
-    revisions, old_rows = None, None
+    revisions, old_rows = None, ""
     tables: dict[str, Path | None] = {loaded.table: None}  # for Spark: the tables it reads, and their files if kept
-    if baseline is not None:
+    if baseline is not None and log is not None:
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
                                           "be counted and nothing was recorded")
@@ -276,8 +278,9 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
             return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
         supersedes = known.release_id
         version = version if relabelled else _reaudit_label(known.version, log.release_labels(dataset.name))
-    if version is not None and log.release_by_version(dataset.name, version) is not None:
-        taken = log.release_by_version(dataset.name, version).version
+    holder = log.release_by_version(dataset.name, version) if version is not None else None
+    if holder is not None:
+        taken = holder.version
         raise StateError(f"{dataset.name} already has a release {taken!r} with different content (labels that "
                          f"differ only in case are one label); choose another --version")
     version = version or _next_label(log.release_labels(dataset.name))
@@ -472,7 +475,7 @@ def diff(
     none was, the one recorded just before it). The passes over both whole releases run on `engine`. Writes
     nothing."""
     dataset = workspace.dataset(dataset_name)
-    engine = _use_engine(workspace, engine)
+    chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         log = _open_log(con, workspace, read_only=True)
         to = log.release_by_version(dataset.name, to_version) if to_version else log.latest_release(dataset.name)
@@ -492,9 +495,9 @@ def diff(
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
                  if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
         old_rows, new_rows = log.data_table(start.data_table), log.data_table(to.data_table)
-        with engine.readable(con, {old_rows: log.data_file(start.data_table),
+        with chosen.readable(con, {old_rows: log.data_file(start.data_table),
                                                new_rows: log.data_file(to.data_table)}):
-            revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=engine)
+            revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=chosen)
         records = revision_records(con, dataset.primary_key)
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
 
@@ -518,14 +521,14 @@ def reconcile(
     from audit.validate.reconcile import reconcile_expectation
 
     incidents, summary = workspace.dataset(incident_dataset), workspace.dataset(summary_dataset)
-    engine = _use_engine(workspace, engine)
+    chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         log: ChangeLog | None = None
         infos = {}
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
                                               (summary, summary_file, summary_version, "summary")):
             if file is not None:
-                loaded = load_release(con, dataset, file, table, lazy=engine.parquet_in_place and table == "incidents")
+                loaded = load_release(con, dataset, file, table, lazy=chosen.parquet_in_place and table == "incidents")
                 infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
                 continue
             log = log or _open_log(con, workspace, read_only=True)
@@ -537,9 +540,9 @@ def reconcile(
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
         # The incidents reach Spark as a file; the summary (one row per period and place) through Arrow.
-        with engine.readable(con, {"incidents": None}):
-            validation = run_expectations(con, "incidents", incidents, [expectation], engine)
+        with chosen.readable(con, {"incidents": None}):
+            validation = run_expectations(con, "incidents", incidents, [expectation], chosen)
     info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
-    if engine is not DUCKDB:
+    if chosen is not DUCKDB:
         info["engines"] = (validation.gx_result.meta or {}).get("engines")
     return Report(incidents.name, info, validation.findings, expectations=validation.expectations)

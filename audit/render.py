@@ -1,4 +1,5 @@
-"""Reports for people (text) and machines (JSON)."""
+"""Every output format, chosen from one table (`FORMATS`): text for people, JSON for machines, JUnit XML and GitHub
+annotations for CI, CSV for a diff."""
 
 from __future__ import annotations
 
@@ -208,7 +209,7 @@ def diff_text(result: "DiffResult") -> str:
 
 
 def diff_csv(result: "DiffResult") -> str:
-    from audit.diff.records import write_revisions_csv
+    from audit.diff.changes import write_revisions_csv
 
     buffer = io.StringIO()
     notes = {n.id: n.to_dict() for n in result.revisions.notes}

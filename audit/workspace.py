@@ -105,7 +105,8 @@ class Workspace:
         fit spills to a temporary folder that is removed afterwards."""
         spill = tempfile.mkdtemp(prefix="audit-spill-")
         try:
-            config = {"memory_limit": str(self.config.get("memory_limit", DEFAULT_MEMORY_LIMIT)), "temp_directory": spill}
+            config: dict[str, str | bool | int | float | list[str]] = {
+                "memory_limit": str(self.config.get("memory_limit", DEFAULT_MEMORY_LIMIT)), "temp_directory": spill}
             try:
                 con = duckdb.connect(config=config)
             except duckdb.Error as exc:

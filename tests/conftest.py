@@ -100,6 +100,23 @@ def data_findings(findings: list) -> list:
     return [f for f in findings if (f["check"] if isinstance(f, dict) else f.check) != "claim"]
 
 
+# Fixtures that start a real Spark or a browser: a test that uses one is marked so, and `make test-fast` leaves it out.
+SPARK_FIXTURES = {"spark", "cluster", "connect_server", "own_session"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark tests by what they start: Spark, a browser; a property test (Hypothesis) draws many examples, so it is
+    slow. Modules and tests that start processes or audit large generated tables say so themselves (`slow`)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SPARK_FIXTURES:
+            item.add_marker(pytest.mark.spark)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_unconfigure(config) -> None:
     """End the test process as the CLI does (see audit.engine.gx_duckdb.exit_skipping_teardown),
     so pytest's own summary is the last thing CI reads."""

@@ -27,6 +27,8 @@ from audit import pipeline
 from audit.init import init_dataset
 from tests.conftest import empty_workspace, examples
 
+pytestmark = pytest.mark.slow  # seeded defects in many generated tables
+
 MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
 EXAMPLES = int(os.environ.get("AUDIT_ACCURACY_EXAMPLES") or examples(12))
 TALLY = {"draws": 0, "cells_changed": 0, "rows_changed": 0, "rows_found": 0, "false_positives": 0}

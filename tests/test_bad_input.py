@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import add_dataset
 
+pytestmark = pytest.mark.slow  # every file of the bad-input corpus, each through the CLI
+
 CORPUS = Path(__file__).parent / "data" / "bad-input"
 FILES = CORPUS / "files"
 DATASET = "district-offences"

@@ -6,7 +6,7 @@ import json
 
 from audit import pipeline
 from audit.render import report_json
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, add_dataset, write_variant, data_findings
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, add_dataset, data_findings, write_variant
 
 
 def test_example_has_exactly_the_two_known_category_sum_findings(workspace):

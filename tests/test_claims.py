@@ -43,7 +43,8 @@ def test_each_kind_of_computation_supported_and_not(workspace):
         claim("homicides-2018-19", 656, value={"column": "homicide", "where": {"year": [2018, 2019]}}),
         claim("fewer-robberies", "186", difference={"column": "robbery", "from": {"year": 2020}, "to": {"year": 2021}}),
         claim("homicides-down", "-2.6%", percent_change={"column": "homicide", "from": {"year": 2017}, "to": {"year": 2022}}),
-        claim("homicides-down-wrong", "-33%", percent_change={"column": "homicide", "from": {"year": 2017}, "to": {"year": 2022}}),
+        claim("homicides-down-wrong", "-33%",
+              percent_change={"column": "homicide", "from": {"year": 2017}, "to": {"year": 2022}}),
         claim("rate-2030", "100", rate={"count": "violent_crime", "population": "population", "where": {"year": 2030}}),
     ])
 
@@ -79,7 +80,8 @@ def test_a_claim_can_block_publication_when_the_office_says_so(workspace):
     ([claim("x", 1, value={"column": "arrests"})], "no field 'arrests'"),
     ([claim("x", "about ten", value={"column": "homicide"})], "not a number as printed"),
     ([claim("x", 1, value={"column": "homicide"}), claim("x", 2, value={"column": "rape"})], "used twice"),
-    ([claim("x", 1, percent_change={"column": "homicide", "from": {"year": 2017}})], "line 4, entry .claims.0.percent_change.: .to. is required here"),
+    ([claim("x", 1, percent_change={"column": "homicide", "from": {"year": 2017}})],
+     "line 4, entry .claims.0.percent_change.: .to. is required here"),
 ])
 def test_a_malformed_claims_file_is_a_config_error_naming_the_claim(workspace, bad, message):
     write_claims(workspace, bad)

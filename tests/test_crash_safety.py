@@ -17,6 +17,8 @@ from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
 from tests.consistency import inconsistencies, packages
 from tests.test_ingest import log_rows
 
+pytestmark = pytest.mark.slow  # each test kills audit processes at crash points
+
 INGEST = ["ingest", EXAMPLE, str(EXAMPLE_CSV), "--waivers", str(EXAMPLE_WAIVERS), "--version", "2023-09"]
 
 

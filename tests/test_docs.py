@@ -19,7 +19,7 @@ README = (PROJECT / "README.md").read_text(encoding="utf-8")
 
 def test_readme_gives_the_two_setup_commands_and_ci_runs_the_test_one():
     assert "make audit" in README and "make test" in README
-    ci = [l for l in (PROJECT / ".ci" / "run").read_text().splitlines() if l and not l.startswith("#")]
+    ci = [line for line in (PROJECT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
     assert ci[-1] == "make test"
 
 

@@ -15,17 +15,23 @@ import pytest
 
 from audit.engine.dialect import spark_sql
 from audit.validate.expectations import RowCheckExpectation
-from audit.validate.expectations.arithmetic import (ExpectColumnValuesToEqualPercentChange,
-                                                    ExpectColumnValuesToEqualRate,
-                                                    ExpectColumnValuesToEqualSumOfColumns)
-from audit.validate.expectations.cells import (ExpectColumnValuesToBeInRange, ExpectColumnValuesToBeInValueSet,
-                                               ExpectColumnValuesToBePresent,
-                                               ExpectColumnValuesToBeSafeInSpreadsheets,
-                                               ExpectColumnValuesToMatchPattern,
-                                               ExpectKeyValuesNotToDifferOnlyInForm, ExpectPrimaryKeyToBeUnique)
+from audit.validate.expectations.arithmetic import (
+    ExpectColumnValuesToEqualPercentChange,
+    ExpectColumnValuesToEqualRate,
+    ExpectColumnValuesToEqualSumOfColumns,
+)
+from audit.validate.expectations.cells import (
+    ExpectColumnValuesToBeInRange,
+    ExpectColumnValuesToBeInValueSet,
+    ExpectColumnValuesToBePresent,
+    ExpectColumnValuesToBeSafeInSpreadsheets,
+    ExpectColumnValuesToMatchPattern,
+    ExpectKeyValuesNotToDifferOnlyInForm,
+    ExpectPrimaryKeyToBeUnique,
+)
+from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import ExpectColumnValuesToHaveACategory, ExpectCoordinatesToBeInBoundingBox
 from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary, ExpectTotalsToMatch
-from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.series import ExpectMonthsReportedToBeComplete, ExpectSeriesToHaveNoGaps
 
 # A series table: places by year, with a broken sum, a wrong rate, a wrong change and a gap.
@@ -117,7 +123,8 @@ def spark():
     session.stop()
 
 
-@pytest.mark.parametrize("expectation, table", CASES, ids=lambda c: type(c).__name__ if isinstance(c, RowCheckExpectation) else "")
+@pytest.mark.parametrize("expectation, table", CASES,
+                         ids=lambda c: type(c).__name__ if isinstance(c, RowCheckExpectation) else "")
 def test_the_same_failing_rows_on_duckdb_and_on_spark(spark, expectation, table):
     names, rows = table
     con = duckdb.connect()
@@ -304,8 +311,8 @@ def test_parquet_releases_on_spark_are_read_from_files_in_the_staging_folder_and
                                                                                         workspace, tmp_path):
     """The driver streams the typed rows to a file; Spark reads it, and the baseline from the log's own Parquet copy;
     findings and diff are DuckDB's, and the staged file is gone after."""
-    from tests.test_parquet import to_parquet
     from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+    from tests.test_parquet import to_parquet
 
     staging = workspace.root / "staging [1]"  # a folder name Hadoop would read as a pattern
     staging.mkdir()

@@ -47,6 +47,7 @@ def test_a_standard_expectation_on_a_missing_column_is_an_input_error_not_a_find
     assert json.loads(result.stdout)["success"] is False
 
 
+@pytest.mark.slow
 def test_an_internal_error_is_one_line_and_exit_2_with_the_traceback_only_on_request(workspace, tmp_path):
     # A stand-in for a bug: a sitecustomize that breaks one function the command needs.
     (tmp_path / "sitecustomize.py").write_text(
@@ -65,6 +66,7 @@ def test_an_internal_error_is_one_line_and_exit_2_with_the_traceback_only_on_req
     assert debug.returncode == 2 and "Traceback" in debug.stderr
 
 
+@pytest.mark.slow
 def test_a_folder_the_tool_may_not_write_is_an_input_error_naming_it(workspace):
     from audit import pipeline
     from tests.conftest import EXAMPLE_WAIVERS
@@ -77,6 +79,7 @@ def test_a_folder_the_tool_may_not_write_is_an_input_error_naming_it(workspace):
     assert result.stderr.startswith("error: cannot read or write /proc/version") and len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_ingest_with_one_line_and_nothing_recorded(tmp_path):
     """A workspace on a file system with almost no room (a small tmpfs, mounted as root; skipped where the test
     may not mount one): ingest cannot write the log, says so in one line, exits 2, and leaves no log behind."""

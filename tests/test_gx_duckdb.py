@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
-from audit.validate import expectations as _custom  # noqa: F401  (registers our expectation types)
 from audit.engine.gx_duckdb import DuckDBExecutionEngine, add_duckdb_datasource
+from audit.validate import expectations as _custom  # noqa: F401  (registers our expectation types)
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ def test_thousands_separators_parse_as_integers(workspace):
     pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
 
     with duckdb.connect(str(workspace.log_path), read_only=True) as con:
-        rows = con.execute('SELECT year, violent_crime, robbery FROM release_data."baltimore-violent-crime@2023-09" ORDER BY year').fetchall()
+        rows = con.execute('SELECT year, violent_crime, robbery FROM release_data."baltimore-violent-crime@2023-09" '
+                           'ORDER BY year').fetchall()
     assert rows[0] == (2017, 12430, 5879)
     assert rows[4] == (2021, 10344, 3232)  # written without separators in the file
 
@@ -123,7 +124,8 @@ def test_a_fractional_count_is_an_error_not_rounded(workspace, tmp_path):
         ("", "empty"),
         ("Year,Population,Violent Crime,Homicide,Rape,Robbery,Aggravated Assault\n", "no data rows"),
         ("Year,Population,Violent Crime,Homicide,Rape,Robbery\n2017,1,1,1,1,1\n", "no column for field 'aggravated_assault'"),
-        ("Year,Population,Violent Crime,Homicide,Rape,Robbery,Aggravated Assault,Arson\n2017,1,1,1,1,1,1,1\n", "'Arson' are not in the dataset's schema"),
+        ("Year,Population,Violent Crime,Homicide,Rape,Robbery,Aggravated Assault,Arson\n2017,1,1,1,1,1,1,1\n",
+         "'Arson' are not in the dataset's schema"),
     ],
     ids=["empty", "header-only", "missing-column", "extra-column"],
 )

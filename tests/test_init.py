@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from audit import pipeline
@@ -12,6 +13,7 @@ from audit import pipeline
 MARYLAND = Path(__file__).parent / "data" / "maryland-county-crime-2021-12.csv"
 
 
+@pytest.mark.slow
 def test_init_finds_the_key_the_hierarchy_of_sums_the_rates_and_the_percent_changes(workspace, run):
     result = run("init", "md-counties", MARYLAND)
 
@@ -48,6 +50,7 @@ def test_init_finds_the_key_the_hierarchy_of_sums_the_rates_and_the_percent_chan
     assert "expect_series_to_have_no_gaps" in types_used
 
 
+@pytest.mark.slow
 def test_the_starter_suite_finds_its_tables_defects_and_a_broken_copy(workspace, run, tmp_path):
     run("init", "md-counties", MARYLAND)
 
@@ -64,6 +67,7 @@ def test_the_starter_suite_finds_its_tables_defects_and_a_broken_copy(workspace,
         ("category-sum", 1975), ("rate-math", 1975)}
 
 
+@pytest.mark.slow
 def test_init_refuses_to_overwrite_a_described_dataset(run):
     assert run("init", "md-counties", MARYLAND).exit_code == 0
 
@@ -84,7 +88,8 @@ def test_init_reads_month_first_dates_and_missing_markers(workspace, run, tmp_pa
 
     assert run("init", "sun-larceny", table).exit_code == 0
 
-    schema = yaml.safe_load((workspace.root / "datapackages" / "sun-larceny" / "datapackage.yaml").read_text())["resources"][0]["schema"]
+    descriptor = workspace.root / "datapackages" / "sun-larceny" / "datapackage.yaml"
+    schema = yaml.safe_load(descriptor.read_text())["resources"][0]["schema"]
     fields = {f["name"]: f for f in schema["fields"]}
     assert (fields["crime_date"]["type"], fields["crime_date"]["format"]) == ("date", "%m/%d/%Y")
     # "None reported" among ages is the age column's own missing marker (Table Schema v2's field missingValues):

@@ -12,7 +12,6 @@ import pytest
 
 from audit import pipeline
 from audit.log import copies
-
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
 
 
@@ -117,6 +116,7 @@ def test_a_parquet_copy_altered_beside_the_log_is_found_and_refused(run, workspa
         assert published.exit_code != 0 and not list(workspace.publish_root.glob("*/*/datapackage.json"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["ingest-data-stored", "ingest-before-commit", "ingest-after-commit"])
 def test_an_ingest_killed_while_keeping_a_parquet_copy_records_all_or_nothing(workspace, tmp_path, point):
     from tests.consistency import inconsistencies

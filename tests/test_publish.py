@@ -123,7 +123,8 @@ def test_each_publication_gets_its_own_folder_and_the_index_names_the_latest(wor
     grown = tmp_path / "2024-09.csv"
     grown.write_text(text + "2023,593490,11101,348,324,4856,5573\n")  # a year added, its offences summing up
     notes = tmp_path / "added.yaml"
-    notes.write_text("version: 1\nnotes:\n  - {id: year-2023, where: {year: 2023}, reason: The 2023 count is added., approved_by: Data office}\n")
+    notes.write_text("version: 1\nnotes:\n  - {id: year-2023, where: {year: 2023}, reason: The 2023 count is added., "
+                     "approved_by: Data office}\n")
     pipeline.ingest(workspace, EXAMPLE, grown, EXAMPLE_WAIVERS, "2024-09", notes)
     third = pipeline.publish(workspace, EXAMPLE)
 

@@ -224,7 +224,8 @@ def test_a_waived_unexplained_revision_publishes_with_the_revisions_resource(off
     assert frictionless_errors(out) == []
     rows = list(csv.DictReader((out / "revisions.csv").open()))
     assert [(r["district"], r["year"], r["column"], r["old"], r["new"], r["reason"], r["reference"]) for r in rows] == [
-        ("Central", "2022", "robbery", "1190", "1191", "no revision note; finding waived: Late report added by the district.", ""),
+        ("Central", "2022", "robbery", "1190", "1191",
+         "no revision note; finding waived: Late report added by the district.", ""),
         ("Eastern", "2021", "assault", "402", "390", "Assaults reviewed.", "Memo 7"),
     ]
     readme = (out / "README.md").read_text()

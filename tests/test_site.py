@@ -54,9 +54,9 @@ def test_every_page_loads_offline_with_no_error_and_every_link_resolves(site, br
         seen.add(path)
         page = browser.new_page()
         errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.on("request", lambda r, requests=requests: requests.append(r.url))
         page.goto(path.as_uri())
         problems += [f"{path.name}: console error {e}" for e in errors]
         problems += [f"{path.name}: requested {r}" for r in requests if not r.startswith("file:")]

@@ -8,6 +8,8 @@ import pytest
 
 from tests.tamper.attacks import ATTACKS, build_office, fresh_copy
 
+pytestmark = pytest.mark.slow  # the whole tamper corpus, each attack on a fresh office
+
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):

@@ -20,6 +20,8 @@ import yaml
 from audit.dataset import Dataset
 from audit.ingest import load_release
 
+pytestmark = pytest.mark.slow  # init then check on each table of the quirk corpus
+
 FILES = Path(__file__).parent / "data" / "unseen" / "files"
 
 

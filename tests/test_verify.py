@@ -17,6 +17,7 @@ from audit.log.chain import entry_hash
 from audit.workspace import Workspace
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, PROJECT, complete_notes
 
+
 @pytest.fixture(scope="module")
 def office(tmp_path_factory) -> Path:
     """Built once per module: two published versions of the example, 2023-09, then 2024-03 with all its

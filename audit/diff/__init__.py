@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from audit.dataset import Dataset
+from audit.diff.changes import plain_value
 from audit.diff.compare import REVISIONS, diff_tables, format_changes
 from audit.diff.notes import RevisionNote, check_note_values, load_notes
 from audit.diff.reclassify import (
@@ -24,7 +25,6 @@ from audit.diff.reclassify import (
     reclassification_settings,
     summarise_reclassifications,
 )
-from audit.diff.records import plain_value
 from audit.engine import DUCKDB, Engine
 
 __all__ = ["DiffResult", "RevisionNote", "Revisions", "diff_releases", "load_notes"]

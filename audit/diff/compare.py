@@ -42,7 +42,7 @@ from audit.dataset import Dataset
 from audit.diff.notes import RevisionNote, covering_note_sql
 from audit.engine.scan import POSITION, Scan
 from audit.errors import StateError
-from audit.sql import ident, literal
+from audit.sql import ident, literal, one_row
 
 DIFF_ROWS = "diff_rows"
 REVISIONS = "revisions"
@@ -210,7 +210,7 @@ def _pair_reclassified(con: duckdb.DuckDBPyConnection, cols: Columns, categories
         f"WHERE __in_old AND NOT __in_new) r JOIN "
         f"(SELECT rowid AS id, *, row_number() OVER (PARTITION BY {added_content} ORDER BY rowid) AS __n "
         f"FROM {DIFF_ROWS} WHERE __in_new AND NOT __in_old) a ON {same} AND r.__n = a.__n")
-    (pairs,) = con.execute(f"SELECT count(*) FROM {RECLASSIFIED}").fetchone()
+    (pairs,) = one_row(con, f"SELECT count(*) FROM {RECLASSIFIED}")
     if pairs:
         # The pair becomes one row of DIFF_ROWS: the new row's key, the old row's old values.
         olds = ", ".join(f"{old(c)} = r.{old(c)}" for c in [*cols.key, *cols.common])
@@ -224,7 +224,7 @@ def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns, categories: li
     """Create RELABELS (removed, added: rowids of DIFF_ROWS; column; old, new) and return the key columns
     relabelled. A pair agrees on every other key column and every common value (at least one of them
     present), pairs one to one, and its column's old value maps to one new value throughout."""
-    found = []
+    found: list[str] = []
     con.execute(f"CREATE OR REPLACE TEMP TABLE {RELABELS} (removed BIGINT, added BIGINT, \"column\" VARCHAR, "
                 f"old VARCHAR, new VARCHAR)")
     if not cols.common:
@@ -246,7 +246,7 @@ def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns, categories: li
             f"WHERE r.__in_old AND NOT r.__in_new AND a.__in_new AND NOT a.__in_old AND ({some_value})) "
             f"WHERE per_removed = 1 AND per_added = 1 AND targets = 1 "
             f"AND removed NOT IN (SELECT removed FROM {RELABELS}) AND added NOT IN (SELECT added FROM {RELABELS})")
-        (n,) = con.execute(f"SELECT count(*) FROM {RELABELS} WHERE \"column\" = {literal(column)}").fetchone()
+        (n,) = one_row(con, f"SELECT count(*) FROM {RELABELS} WHERE \"column\" = {literal(column)}")
         if n:
             found.append(column)
     return found
@@ -311,7 +311,8 @@ def diff_tables(
     for column in relabelled:
         note = covering_note_sql(notes, dataset, cols.row_value, column, "relabelled")
         parts.append(
-            f"SELECT {key_list}, 'relabelled', {literal(column)}, -1, r.old, r.new, {note} FROM {DIFF_ROWS} JOIN {RELABELS} r ON {DIFF_ROWS}.rowid = r.added "
+            f"SELECT {key_list}, 'relabelled', {literal(column)}, -1, r.old, r.new, {note} "
+            f"FROM {DIFF_ROWS} JOIN {RELABELS} r ON {DIFF_ROWS}.rowid = r.added "
             f"WHERE r.\"column\" = {literal(column)}"
         )
     # A column added to or dropped from the table is one change, covered only by a note on every row.
@@ -323,7 +324,7 @@ def diff_tables(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "
         f"ORDER BY {key_list}, __position"
     )
-    (removed,) = con.execute(f"SELECT count(*) FROM {REVISIONS} WHERE change = 'removed'").fetchone()
-    matching.relabelled = con.execute(f"SELECT count(*) FROM {RELABELS}").fetchone()[0]
+    (removed,) = one_row(con, f"SELECT count(*) FROM {REVISIONS} WHERE change = 'removed'")
+    matching.relabelled = one_row(con, f"SELECT count(*) FROM {RELABELS}")[0]
     matching.by_key = old_rows - removed - matching.reclassified - matching.relabelled
     return cols, matching

@@ -19,7 +19,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff.notes import RevisionNote
-from audit.sql import ident, literal
+from audit.sql import ident, literal, one_row
 
 BY = "the dataset's descriptor (window)"
 
@@ -34,13 +34,13 @@ def window_notes(con: duckdb.DuckDBPyConnection, dataset: Dataset, old_table: st
         return []
     field, length = window["field"], window.get("length")
     f = ident(field)
-    end, earliest = con.execute(f"SELECT max({f}), min({f}) FROM {new_table}").fetchone()
-    (old_end,) = con.execute(f"SELECT max({f}) FROM {old_table}").fetchone()
+    end, earliest = one_row(con, f"SELECT max({f}), min({f}) FROM {new_table}")
+    (old_end,) = one_row(con, f"SELECT max({f}) FROM {old_table}")
     notes = []
     if end is not None:
         if length:
-            (start,) = con.execute(f"SELECT CAST(? AS {dataset.field(field).duckdb_type}) - CAST({literal(length)} "
-                                   f"AS INTERVAL)", [end]).fetchone()
+            (start,) = one_row(con, f"SELECT CAST(? AS {dataset.field(field).duckdb_type}) - CAST({literal(length)} "
+                                    "AS INTERVAL)", [end])
             bound, span = {"to": _text(start)}, f"the {length} up to {_text(end)}"
         else:
             bound, span = {"before": _text(earliest)}, f"{_text(earliest)} to {_text(end)}, the dates it covers"

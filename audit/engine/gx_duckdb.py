@@ -43,7 +43,7 @@ class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
 class AuditDuckDBDatasource(SQLDatasource):
     """A GX SQL datasource over an in-process DuckDB connection (`add_audit_duckdb`)."""
 
-    type: Literal["audit_duckdb"] = "audit_duckdb"
+    type: Literal["audit_duckdb"] = "audit_duckdb"  # type: ignore[assignment]  # GX's own subclasses do the same
 
     @property
     def execution_engine_type(self) -> Type[SqlAlchemyExecutionEngine]:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from audit.engine.parquet import stored_order
-from audit.sql import ident
+from audit.sql import ident, one_row
 
 POSITION = "__audit_position"
 
@@ -34,7 +34,7 @@ class DuckDBScan:
         return POSITION if table in self._kept else stored_order(table)
 
     def value(self, sql: str) -> tuple[Any, ...]:
-        return self.con.execute(sql).fetchone()
+        return one_row(self.con, sql)
 
     def keep(self, name: str, sql: str) -> None:
         """An intermediate table for later passes (with its own POSITION column)."""

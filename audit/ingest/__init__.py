@@ -19,7 +19,7 @@ from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
 from audit.ingest.read import read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
-from audit.sql import ident
+from audit.sql import ident, one_row
 
 RELEASE_TABLE = "release"
 
@@ -47,7 +47,7 @@ def load_release(
     if is_parquet(source):
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet).
         findings = load_parquet(con, dataset, source, table, lazy)
-        (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
+        (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
         return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, table=table,
                              findings=tuple(findings), parquet=True)
     if not source.is_file():
@@ -55,14 +55,14 @@ def load_release(
     raw = f"{table}_raw"
     read = read_raw(con, source, dataset, table=raw)
     check_reshape(dataset)
-    wide_to_long = []
+    wide_to_long: list[Normalisation] = []
     try:
         rows, wide_to_long = reshape_long(con, dataset, raw, source)
         cells, findings = cast_to_schema(con, dataset, raw=rows, typed=table, source=source, header_row=read.header_row)
     finally:
         con.execute(f"DROP VIEW IF EXISTS {ident(raw + '__long')}")
         read.drop(con)
-    (rows,) = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
+    (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
     return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, table=table,
                          normalisations=tuple(read.normalisations + wide_to_long + cells),
                          findings=tuple(read.findings + findings))

@@ -25,7 +25,7 @@ from audit.errors import InputError
 from audit.findings import ERROR, RENAMED_COLUMN, Finding
 from audit.ingest.normalise import Normalisation, clip
 from audit.ingest.read import ROW_COLUMN
-from audit.sql import ident, literal
+from audit.sql import ident, literal, one_row
 
 INTEGER_PATTERN = r"[+-]?[0-9]+"
 # Integers short enough that any of them fits the field's type: a plain cell needs no range check.
@@ -46,7 +46,7 @@ SCIENTIFIC = r"[+-]?[0-9]+(\.[0-9]+)?[eE][+]?[0-9]+"
 
 
 def match_columns(
-    file_columns: list[str], dataset: Dataset, source: Path, header_row: int = 1
+    file_columns: list[str], dataset: Dataset, source: Path, header_row: int | None = 1
 ) -> tuple[dict[str, str], list[Finding]]:
     """Map each schema field to the file column that holds it, or raise InputError.
 
@@ -133,7 +133,8 @@ def parse_sql(field: Field, text: str) -> tuple[str, str]:
         if field.type == "number":
             return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS DOUBLE) END", ok
         sql_type = field.duckdb_type
-        return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS {sql_type}) END", f"({ok} AND TRY_CAST({clean} AS {sql_type}) IS NOT NULL)"
+        cast = f"TRY_CAST({clean} AS {sql_type})"
+        return f"CASE WHEN {ok} THEN {cast} END", f"({ok} AND {cast} IS NOT NULL)"
     if field.type == "boolean":
         low = f"lower({text})"
         trues = ", ".join(map(literal, field.descriptor.get("trueValues", TRUE_VALUES)))
@@ -282,8 +283,8 @@ def cast_to_schema(
         _refuse_bad_cells(con, dataset, mapping, odd, flags, source)
         normalisations = count_normalisations(con, odd, dataset, mapping)
         # Which fields have a cell that is not plain: only those need the test cell by cell.
-        mixed = con.execute(f"SELECT {', '.join(f'coalesce(bool_or(NOT coalesce({p}, false)), false)' for p, _ in plains)} "
-                            f"FROM {ident(odd)}").fetchone()
+        any_odd = ", ".join(f"coalesce(bool_or(NOT coalesce({p}, false)), false)" for p, _ in plains)
+        mixed = one_row(con, f"SELECT {any_odd} FROM {ident(odd)}")
     finally:
         con.execute(f"DROP TABLE {ident(odd)}")
     values = [f"CASE WHEN {p} THEN {fast} ELSE {slow} END" if some else fast
@@ -306,8 +307,8 @@ def _refuse_bad_cells(con: duckdb.DuckDBPyConnection, dataset: Dataset, mapping:
     row, *bad_flags = first
     field = dataset.fields[bad_flags.index(True)]
     column = mapping[field.name]
-    (value,) = con.execute(f"SELECT {ident(column)} FROM {ident(rows)} WHERE {ROW_COLUMN} = ?", [row]).fetchone()
-    (total,) = con.execute(f"SELECT count(*) FROM {ident(rows)} WHERE {any_bad}").fetchone()
+    (value,) = one_row(con, f"SELECT {ident(column)} FROM {ident(rows)} WHERE {ROW_COLUMN} = ?", [row])
+    (total,) = one_row(con, f"SELECT count(*) FROM {ident(rows)} WHERE {any_bad}")
     more = f" ({total - 1} more row(s) have cells that do not parse)" if total > 1 else ""
     raise InputError(
         f"{clip(value)!r} is not a valid {field.type} for field {field.name!r}{more}",

@@ -144,7 +144,8 @@ class _StrayBytes:
         self.name = f"audit-stray-bytes-{id(self)}"
         codecs.register_error(self.name, self)
 
-    def __call__(self, error: UnicodeDecodeError) -> tuple[str, int]:
+    def __call__(self, error: UnicodeError) -> tuple[str | bytes, int]:
+        assert isinstance(error, UnicodeDecodeError)  # registered for decoding only
         # One byte at a time: the decoder calls again for the next, which may begin a valid character.
         byte = error.object[error.start:error.start + 1]
         self.count += 1

@@ -88,7 +88,8 @@ def locate(con: duckdb.DuckDBPyConnection, cells: str, dataset: Dataset | None, 
 
 
 def _unique_names(names: list[str]) -> list[str]:
-    out, seen = [], {}
+    out: list[str] = []
+    seen: dict[str, int] = {}
     for i, name in enumerate(names):
         name = name or f"column{i + 1}"
         seen[name] = seen.get(name, 0) + 1
@@ -124,7 +125,8 @@ def _trim_tail(con: duckdb.DuckDBPyConnection, cells: str, layout: Layout, sourc
 
 def _check_total(con, cells: str, layout: Layout, rowid: int, values, source: Path) -> None:
     """A row labelled Total is dropped only when each of its figures is the sum of the rows above."""
-    checked, wrong = [], []
+    checked: list[tuple[str, float, float | None]] = []
+    wrong: list[tuple[str, float, float | None]] = []
     for i, value in enumerate(values):
         if value is None or not re.match(NUMBER, str(value)):
             continue
@@ -137,7 +139,7 @@ def _check_total(con, cells: str, layout: Layout, rowid: int, values, source: Pa
             (layout.names[i], stated, total))
     label = str(next(v for v in values if v is not None and str(v).strip())).strip()
     if wrong or not checked:
-        name, stated, total = wrong[0] if wrong else (layout.names[0], None, None)
+        name, stated, total = wrong[0] if wrong else (layout.names[0], 0.0, None)
         detail = (f"its {name!r} is {stated:,g} but the rows above sum to {total or 0:,g}" if wrong
                   else "it has no figures")
         raise InputError(f"this looks like a total row ({clip(label)!r}) but {detail}; remove it, or fix it",

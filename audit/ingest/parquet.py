@@ -19,7 +19,7 @@ from audit.errors import InputError
 from audit.files import file_sha256
 from audit.findings import Finding
 from audit.ingest.cast import _field_sql, match_columns, missing_markers
-from audit.sql import ident, literal
+from audit.sql import ident, literal, one_row
 
 SUFFIXES = {".parquet", ".pq"}
 FILE, ROW = "__file", "__file_row"
@@ -84,11 +84,11 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
     first = con.execute(f"SELECT {FILE}, {ROW}, {', '.join(flags)} FROM {source} WHERE {' OR '.join(flags)} "
                         f"ORDER BY {FILE}, {ROW} LIMIT 1").fetchone()
     if first is not None:
-        name, row, *bad = first
-        field = dataset.fields[bad.index(True)]
+        name, row, *failed = first
+        field = dataset.fields[list(failed).index(True)]
         column = mapping[field.name]
-        (cell,) = con.execute(f"SELECT CAST({ident(column)} AS VARCHAR) FROM {source} WHERE {FILE} = ? AND {ROW} = ?",
-                              [name, row]).fetchone()
+        (cell,) = one_row(con, f"SELECT CAST({ident(column)} AS VARCHAR) FROM {source} WHERE {FILE} = ? AND {ROW} = ?",
+                          [name, row])
         raise InputError(f"{cell!r} is not a valid {field.type} for field {field.name!r}", file=name, row=row + 1,
                          column=column, value=cell)
     if lazy:

@@ -15,6 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -26,7 +27,7 @@ from audit.ingest.decode import prepare_text
 from audit.ingest.layout import locate
 from audit.ingest.normalise import Normalisation
 from audit.progress import query_progress
-from audit.sql import ident
+from audit.sql import ident, one_row
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 OLD_EXCEL_SUFFIXES = {".xls"}
@@ -120,7 +121,7 @@ def _shape(path: Path, dialect: Dialect | None = None) -> tuple[str, int]:
     best, width, best_score = ",", 1, (-1, -1)
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a quoted cell may be long (a narrative); the sample is 200 lines at most
-    quoting = {"quotechar": dialect.quote if dialect and dialect.quote else '"'}
+    quoting: dict[str, Any] = {"quotechar": dialect.quote if dialect and dialect.quote else '"'}
     if dialect and dialect.escape and dialect.escape != dialect.quote:
         quoting.update(escapechar=dialect.escape, doublequote=False)
     try:
@@ -144,8 +145,8 @@ def _shape(path: Path, dialect: Dialect | None = None) -> tuple[str, int]:
 def _sniffed(con: duckdb.DuckDBPyConnection, readable: Path) -> Dialect | None:
     """The dialect DuckDB's CSV sniffer finds (it tries quote and escape characters, not only '"')."""
     try:
-        delimiter, quote, escape = con.execute(
-            "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, sample_size = 20480)", [str(readable)]).fetchone()
+        delimiter, quote, escape = one_row(
+            con, "SELECT Delimiter, Quote, Escape FROM sniff_csv(?, sample_size = 20480)", [str(readable)])
     except duckdb.Error:
         return None
     # Only a quoted dialect with its own escape character (a backslash) is a reason to read differently: a

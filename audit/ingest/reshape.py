@@ -12,7 +12,8 @@ resource says how its headers are made, with placeholders:
       period: period                  # the placeholder whose values make rows (the default)
 
 Each header that matches a template is a value of `field`; its placeholders' values (which hold a number
-standing on its own: a period is written with one) become fields of their own (`period`, `previous`). Every other column (a neighbourhood, an offence) is kept as it is.
+standing on its own: a period is written with one) become fields of their own (`period`, `previous`). Every
+other column (a neighbourhood, an offence) is kept as it is.
 One output row is made for each value of the period placeholder, with the file row's number, so errors
 still name the row a person sees; a template without the period placeholder fills every output row.
 """
@@ -70,7 +71,7 @@ def reshape_long(con: duckdb.DuckDBPyConnection, dataset: Dataset, raw: str, sou
     for value in periods or [None]:
         here = [(h, f, b) for h, f, b in matched if b.get(period, value) == value]
         cells: dict[str, str] = {}
-        for header, field, bindings in here:
+        for header, field, _ in here:
             if field in cells:
                 raise InputError(f"two columns give {field!r} for {period} {value!r}: "
                                  f"{cells[field]!r} and {header!r}", file=str(source), row=1)

@@ -128,7 +128,8 @@ def _xlsx_rows(path: Path, sheet: str | None):
     ws = book[name]
     if not read_only:
         _refuse_extent(path, ws.max_row or 0, ws.max_column or 0)
-    rows, cells = [], 0
+    rows: list[list[str | None]] = []
+    cells = 0
     for row in ws.iter_rows(values_only=True):  # streaming: counted as it comes, refused before it piles up
         cells += len(row)
         if cells > MAX_CELLS:

@@ -14,6 +14,7 @@ printed too, with how far it held, so no rule is left out silently.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,9 +101,9 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         create_typed(con, "raw", profile, "typed")
         _no_figure_as_id(con, profile, threshold)
         proposals, rejected = find_rules(con, "typed", profile, threshold)
-        header = {c.name: c.header for c in profile.columns}
+        headers = {c.name: c.header for c in profile.columns}
         for p in proposals:  # the rows that break each rule, for the office to see
-            list_exceptions(con, "typed", p, lambda n: header.get(n, n))
+            list_exceptions(con, "typed", p, lambda n: headers.get(n, n))
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals])
     suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
@@ -140,11 +141,11 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
     periods = sorted(r[0] for r in con.execute(
         f"SELECT DISTINCT {ident(period)} FROM {ident(table)} WHERE {ident(period)} IS NOT NULL").fetchall()) if period else []
 
-    def settle(candidates: list[Candidate]) -> tuple[list[Proposal], list[Rejected]]:
+    def settle(candidates: Sequence[Candidate]) -> tuple[list[Proposal], list[Rejected]]:
         return decide([tally(con, table, c, period) for c in candidates], threshold, period, periods)
 
     sums, rejected = settle(find_sums(sample, counts))
-    in_sums = {c for p in sums for c in (p.candidate.total, *p.candidate.parts)}
+    in_sums = {c for p in sums if isinstance(p.candidate, Sum) for c in (p.candidate.total, *p.candidate.parts)}
     # A rate is a number, or a whole number that no sum uses (a count is not the rate of another count).
     rate_columns = numbers + [c for c in counts if c not in in_sums]
     rates, more = settle(find_rates(sample, rate_columns, counts, decimals))
@@ -194,7 +195,7 @@ def proposal_entry(p: Proposal) -> dict[str, Any]:
     """A proposal as a suite entry: the expectation, scoped if it is, with how far it held when proposed."""
     kind, kwargs = p.candidate.expectation()
     where = p.where()
-    meta = {"proposed_by": "audit init",
+    meta: dict[str, Any] = {"proposed_by": "audit init",
             "held_in": f"{p.holds:,} of {p.checked:,} rows it could check{p.scope_text()}",
             "confirm": "a rule found in the first release, not its definition: confirm it, or correct or remove it"}
     if p.broken:

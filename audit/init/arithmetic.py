@@ -179,7 +179,7 @@ def _subsamples(sample: Sample) -> list[np.ndarray]:
 def find_sums(sample: Sample, counts: list[str]) -> list[Sum]:
     """Every distinct smallest sum found on some subsample, for each count column."""
     found: dict[tuple[str, tuple[str, ...]], Sum] = {}
-    index = [sample.columns.index(c) for c in counts]
+    index = np.array([sample.columns.index(c) for c in counts], dtype=int)
     for rows in _subsamples(sample):
         data = sample.data[np.ix_(rows, index)] if len(rows) else np.empty((0, len(index)))
         complete = ~np.isnan(data)
@@ -271,13 +271,15 @@ def find_changes(sample: Sample, changes: list[str], measures: list[str], period
     """For each column that may be a percent change, the measure whose change it is: from the place's previous
     period (with a period), else from another column of the same row (a 2022 count beside a 2023 count)."""
     found = []
-    same_place = (np.r_[False, sample.groups[1:] == sample.groups[:-1]]
-                  if period and sample.periods is not None and len(sample.data) else None)
+    groups = sample.groups
+    same_place = (np.r_[False, groups[1:] == groups[:-1]]
+                  if period and sample.periods is not None and groups is not None and len(sample.data) else None)
     for column in changes:
         q = sample.column(column)
         best: tuple[float, Change] | None = None
 
-        def consider(x: np.ndarray, previous: np.ndarray, within: np.ndarray | bool, change: Change) -> None:
+        def consider(x: np.ndarray, previous: np.ndarray, within: np.ndarray | bool, change: Change,
+                     q: np.ndarray = q, column: str = column) -> None:
             nonlocal best
             usable = within & ~np.isnan(q) & ~np.isnan(x) & ~np.isnan(previous) & (previous != 0)
             if usable.sum() < 3:

@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from audit.init.arithmetic import Candidate, Change, Rate, Sum
-from audit.sql import ident
+from audit.sql import ident, one_row
 from audit.validate.expectations.base import RowCheckExpectation
 
 SHOWN_EXCEPTIONS = 20
@@ -99,7 +99,9 @@ def build(candidate: Candidate, where: list[dict[str, Any]] | None = None) -> Ro
     from great_expectations.expectations.registry import get_expectation_impl
 
     kind, kwargs = candidate.expectation()
-    return get_expectation_impl(kind)(**kwargs, **({"where": where} if where else {}))
+    expectation = get_expectation_impl(kind)(**kwargs, **({"where": where} if where else {}))  # type: ignore[arg-type]
+    assert isinstance(expectation, RowCheckExpectation)  # every kind init proposes is one of ours
+    return expectation
 
 
 def _checkable_sql(candidate: Candidate, table: str) -> str:
@@ -116,7 +118,7 @@ def _checkable_sql(candidate: Candidate, table: str) -> str:
         return (f"SELECT * FROM {t} WHERE {of} IS NOT NULL AND {base} IS NOT NULL AND {base} <> 0 "
                 f"AND {ident(candidate.column)} IS NOT NULL")
     partition = f"PARTITION BY {', '.join(map(ident, candidate.group_by))} " if candidate.group_by else ""
-    of, period = ident(candidate.of), ident(candidate.period)
+    of, period = ident(candidate.of), ident(candidate.period or "")  # a change with no base runs along a period
     return (f"SELECT * FROM (SELECT *, lag({of}) OVER ({partition}ORDER BY {period}) AS __prev FROM {t} "
             f"WHERE {period} IS NOT NULL) WHERE __prev IS NOT NULL AND __prev <> 0 AND {of} IS NOT NULL "
             f"AND {ident(candidate.column)} IS NOT NULL")
@@ -142,7 +144,7 @@ def tally(con: duckdb.DuckDBPyConnection, table: str, candidate: Candidate, peri
     trivial = 0
     if isinstance(candidate, Sum):
         zeros = " AND ".join(f"{ident(c)} = 0" for c in (candidate.total, *candidate.parts))
-        (trivial,) = con.execute(f"SELECT count(*) FROM ({_checkable_sql(candidate, table)}) WHERE {zeros}").fetchone()
+        (trivial,) = one_row(con, f"SELECT count(*) FROM ({_checkable_sql(candidate, table)}) WHERE {zeros}")
     return Tally(candidate, checked, broken, trivial)
 
 
@@ -153,7 +155,7 @@ def decide(tallies: list[Tally], threshold: float, period: str | None,
     for t in tallies:
         by_target.setdefault(t.candidate.target, []).append(t)
     proposals, rejected = [], []
-    for target, options in by_target.items():
+    for options in by_target.values():
         single = _best_single(options, threshold, period, all_periods)
         pair = _best_pair(options, threshold, period) if period and len(options) > 1 else None
         # Two rules dividing the periods win when they hold in more rows than the best rule alone (which may be
@@ -207,13 +209,13 @@ def _best_pair(options: list[Tally], threshold: float, period: str) -> list[Prop
             for i in range(1, len(periods) - 1):
                 cut = periods[i]  # early holds up to the period before `cut`, late from `cut`
                 e = early.within(None, periods[i - 1])
-                l = late.within(cut, None)
-                if min(e[0], l[0]) < MIN_CHECKED or min(_fraction(*e), _fraction(*l)) < threshold:
+                t = late.within(cut, None)
+                if min(e[0], t[0]) < MIN_CHECKED or min(_fraction(*e), _fraction(*t)) < threshold:
                     continue
-                score = (e[0] - e[1]) + (l[0] - l[1])
+                score = (e[0] - e[1]) + (t[0] - t[1])
                 if best is None or score > best[0]:
                     best = (score, [Proposal(early.candidate, *e, (None, periods[i - 1]), period),
-                                    Proposal(late.candidate, *l, (cut, None), period)])
+                                    Proposal(late.candidate, *t, (cut, None), period)])
     return best[1] if best else None
 
 

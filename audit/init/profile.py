@@ -15,7 +15,7 @@ import duckdb
 from audit.dataset import Field
 from audit.ingest.cast import PERCENT, parse_sql
 from audit.ingest.read import ROW_COLUMN
-from audit.sql import ident, literal
+from audit.sql import ident, literal, one_row
 
 # Markers published tables use for "no value"; only those found in a file are declared.
 MISSING_MARKERS = ("", "NA", "N/A", "n/a", "-", "--", "*", "(X)", "NULL", "null", "None")
@@ -57,7 +57,8 @@ class Column:
     @property
     def year_like(self) -> bool:
         """An integer period column: a year (or month/quarter number) rather than a count."""
-        return self.type == "integer" and self.minimum is not None and YEAR_RANGE[0] <= self.minimum <= self.maximum <= YEAR_RANGE[1]
+        return (self.type == "integer" and self.minimum is not None and self.maximum is not None
+                and YEAR_RANGE[0] <= self.minimum <= self.maximum <= YEAR_RANGE[1])
 
 
 def field_format(fmt: str | None) -> dict:
@@ -108,7 +109,7 @@ def field_name(header: str, taken: set[str]) -> str:
 def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it)."""
     headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] != ROW_COLUMN]
-    (rows,) = con.execute(f"SELECT count(*) FROM {ident(raw)}").fetchone()
+    (rows,) = one_row(con, f"SELECT count(*) FROM {ident(raw)}")
     markers = _markers_found(con, raw, headers)
     taken: set[str] = set()
     columns = []
@@ -149,7 +150,7 @@ def _column_markers(con, raw: str, header: str, markers: list[str]) -> tuple[str
     words = con.execute(
         f"SELECT trim({h}), count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)} "
         f"AND NOT regexp_matches({h}, '[0-9]') GROUP BY ALL ORDER BY 2 DESC LIMIT 4").fetchall()
-    (present,) = con.execute(f"SELECT count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)}").fetchone()
+    (present,) = one_row(con, f"SELECT count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)}")
     if not words or len(words) > 3 or sum(n for _, n in words) * 2 > present:
         return "string", None, []
     own = [w for w, _ in words]
@@ -166,7 +167,7 @@ def _narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str
     checks.append(f"count(*) FILTER (WHERE {present})")
     # A code written with leading zeros (zip 02134, FIPS 01001) is text: as a number it would lose them.
     checks.append(f"count(*) FILTER (WHERE regexp_full_match(trim({ident(header)}), '0[0-9]+'))")
-    *bad, present_count, zero_led = con.execute(f"SELECT {', '.join(checks)} FROM {ident(raw)}").fetchone()
+    *bad, present_count, zero_led = one_row(con, f"SELECT {', '.join(checks)} FROM {ident(raw)}")
     if present_count == 0:
         return "string", None
     return next((choice for choice, n in zip(TYPE_ORDER, bad)
@@ -179,20 +180,20 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
     value = f"CASE WHEN {_is_missing(header, markers)} THEN NULL ELSE {typed} END"
     numeric = kind in ("integer", "number")
     stats = f", min({value}), max({value})" if numeric else ", NULL, NULL"
-    distinct, nulls, low, high = con.execute(
-        f"SELECT count(DISTINCT {value}), count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
-    ).fetchone()
+    distinct, nulls, low, high = one_row(
+        con, f"SELECT count(DISTINCT {value}), count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
+    )
     fmt = PERCENT if parsed.descriptor.get("bareNumber") is False else parsed.descriptor.get("format")
     column = Column(header, name, kind, distinct, nulls, low, high, fmt)
     if kind == "number":
         # Read from the text: 704.0 is written to one decimal, though the number is whole.
-        (column.decimals,) = con.execute(
-            f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
-            f"WHERE NOT {_is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')").fetchone()
+        (column.decimals,) = one_row(
+            con, f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
+            f"WHERE NOT {_is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')")
     if kind == "integer" and nulls == 0 and distinct == rows > 2 and low in (0, 1):
         # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant. (Codes that
         # merely run in order, zip codes 21201, 21202 ..., start elsewhere and are not row numbers.)
-        (offsets,) = con.execute(f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}").fetchone()
+        (offsets,) = one_row(con, f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}")
         column.positional = offsets == 1
     return column
 
@@ -238,14 +239,14 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
                     continue  # a single unique column already covers it
                 if any({c.name for c in f} <= {c.name for c in combo} for f in found):
                     continue
-                names = tuple(c.name for c in combo)
-                if names in repeating:
+                combo_names = tuple(c.name for c in combo)
+                if combo_names in repeating:
                     continue
                 repeats = _repeats(con, raw, [c.header for c in combo], profile.rows)
                 if repeats == 0:
                     found.append(combo)
                 elif number < 2:
-                    repeating[names] = (repeats, combo)
+                    repeating[combo_names] = (repeats, combo)
             if found:
                 break
         if found:
@@ -254,10 +255,10 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
             # Dates, places and times that repeat in a row or two (two victims of one incident) make a better key
             # than weak columns that happen to be unique today (a sex and a place).
             break
-    keys = sorted(found, key=rank)
-    names = [[c.name for c in k] for k in keys]
-    if keys:
-        return names, Key([c.name for c in keys[0]], 0, [c.name for c in keys[0] if c.nulls])
+    ranked = sorted(found, key=rank)
+    names = [[c.name for c in k] for k in ranked]
+    if ranked:
+        return names, Key([c.name for c in ranked[0]], 0, [c.name for c in ranked[0] if c.nulls])
     if repeating:
         # No set is unique. Among the sets that repeat hardly more than the least repeating one (1 percent of the
         # rows), the one with the fewest weak columns, then the most strong ones: a date, a place and a time.
@@ -274,7 +275,7 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
 def _repeats(con, raw: str, headers: list[str], rows: int) -> int:
     """How many rows repeat another's values of `headers` (blanks are one value, as DISTINCT counts them)."""
     cells = ", ".join(ident(h) for h in headers)
-    (distinct,) = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM {ident(raw)})").fetchone()
+    (distinct,) = one_row(con, f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM {ident(raw)})")
     return rows - distinct
 
 

@@ -75,5 +75,5 @@ def walk(dataset: str, entries: Iterable[dict[str, Any]], start_seq: int = 0, st
             result.broken = ChainBreak(dataset, table, seq if isinstance(seq, int) else -1, problem)
             return result
         result.entries += 1
-        result.head_seq, result.head_hash = seq, entry["hash"]
+        result.head_seq, result.head_hash = expected_seq, entry["hash"]  # the seq it has
     return result

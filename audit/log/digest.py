@@ -65,7 +65,7 @@ class _Column:
         values = chunk.to_numpy(zero_copy_only=False)
         if values.dtype.byteorder == ">":
             values = values.byteswap()
-        self.values.update(np.ascontiguousarray(values).view(np.uint8))
+        self.values.update(np.ascontiguousarray(values).view(np.uint8).data)
 
     def digests(self) -> bytes:
         return self.present.digest() + self.lengths.digest() + self.values.digest()

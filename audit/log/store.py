@@ -23,7 +23,7 @@ from audit.errors import StateError, TamperError
 from audit.findings import Finding
 from audit.log import copies
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
-from audit.log.records import (
+from audit.log.entries import (
     Change,
     Entry,
     Publication,
@@ -34,7 +34,8 @@ from audit.log.records import (
 from audit.sql import ident, literal
 
 ALIAS = "log"
-CHAIN_COLUMNS = "dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARCHAR NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL"
+CHAIN_COLUMNS = ("dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, recorded_at VARCHAR NOT NULL, prev_hash VARCHAR NOT NULL, "
+                 "hash VARCHAR NOT NULL")
 
 # Each table's own columns; every table also has the chain columns above.
 TABLES: dict[str, str] = {
@@ -434,7 +435,8 @@ class ChangeLog:
         if copies.is_file_copy(name):
             path = copies.resolve(self.path, name) if self.path is not None else None
             if path is None:
-                raise TamperError(f"the stored rows {name!r} are missing from {copies.folder(self.path)}")
+                where = copies.folder(self.path) if self.path is not None else "the log's folder"
+                raise TamperError(f"the stored rows {name!r} are missing from {where}")
             return parquet.as_sql(path)
         return f"{ALIAS}.{DATA_SCHEMA}.{ident(name)}"
 

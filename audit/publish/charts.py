@@ -54,7 +54,8 @@ def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, r
         return []
     period, width = _period_sql(dataset, temporal.name, con, table)
     totals, population = charted_columns(report.expectations)
-    wanted = [(dataset.label(c), c, None) for c in totals] or [("Rows per period", None, None)]
+    wanted: list[tuple[str, str | None, str | None]] = (
+        [(dataset.label(c), c, None) for c in totals] or [("Rows per period", None, None)])
     if population:  # lay readers compare places and years by rates, not counts
         wanted += [(f"{dataset.label(c)} per 100,000 residents", c, population) for c in totals]
     out = []

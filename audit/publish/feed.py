@@ -83,7 +83,7 @@ def _dataset_entry(folder: Path, index: dict[str, Any], base: str, portal: dict[
             "conformsTo": DATA_PACKAGE_SPEC,
         }],
     }
-    licences = [l.get("path") for l in package.get("licenses", []) if str(l.get("path", "")).startswith("http")]
+    licences = [x.get("path") for x in package.get("licenses", []) if str(x.get("path", "")).startswith("http")]
     if licences:
         entry["license"] = licences[0]
     coverage = (package.get("audit") or {}).get("temporal")

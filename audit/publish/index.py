@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.files import write_atomically
-from audit.log.records import Publication
+from audit.log.entries import Publication
 
 INDEX_FILE = "index.json"
 

@@ -178,7 +178,8 @@ def write_descriptor(
     descriptor["audit"] = {"release": report.release, "versionRule": version_rule, "temporal": coverage,
                            "changeLog": {"extract": EXTRACT_FILE, "head": HEAD_FILE}}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(render_readme(dataset, report, version, revisions, version_rule, coverage), encoding="utf-8")
+    readme = render_readme(dataset, report, version, revisions, version_rule, coverage)
+    (folder / "README.md").write_text(readme, encoding="utf-8")
 
 
 def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -18,9 +19,9 @@ from audit.errors import ConfigError, StateError, TamperError
 from audit.findings import Report
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, walk
+from audit.log.entries import Publication as LoggedPublication
+from audit.log.entries import Release
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, package_files, write_head
-from audit.log.records import Publication as LoggedPublication
-from audit.log.records import Release
 from audit.log.store import NOT_STATED, as_json
 from audit.publish import folder
 from audit.publish.branding import Branding
@@ -107,7 +108,7 @@ def plan_publication(
     if previous is not None and not schema_changed and _unchanged(log, previous, release, report):
         refusals.append(f"a change since version {previous.package_version}: release {release.version} has the same "
                         f"rows, schema and findings as release {previous.release_label}, which it published")
-    version, why = next_version(previous and previous.package_version, schema_changed,
+    version, why = next_version(previous.package_version if previous else None, schema_changed,
                                 (report.revisions or {}).get("counts"))
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
@@ -245,6 +246,7 @@ def _placeholders(value, path: str = "") -> list[str]:
     """Where in the descriptor a value still starts with TODO."""
     if isinstance(value, str):
         return [path or "(the descriptor)"] if value.strip().upper().startswith(PLACEHOLDER) else []
+    items: Iterable[tuple[Any, Any]]  # a mapping's entries, or a list's by position
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):

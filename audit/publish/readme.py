@@ -38,7 +38,7 @@ def render_readme(
     lines += [description, ""] if description else []
     lines += ["## Sources", "", *_sources(dataset), ""]
     lines += ["## Contributors", "", *_contributors(dataset), ""]
-    licences = ", ".join(l.get("title") or l.get("name", "") for l in dataset.descriptor.get("licenses", []))
+    licences = ", ".join(x.get("title") or x.get("name", "") for x in dataset.descriptor.get("licenses", []))
     lines += ["## Licence", "", licences or "(not stated)", ""]
     lines += ["## What is in this package", ""]
     lines += [

@@ -44,8 +44,8 @@ def render_report_page(
     charts = [{"title": s.title, "svg": render_svg(s),
                "marks": sorted([(p, m, False) for p, m in s.flagged.items()] + [(p, m, True) for p, m in s.waived.items()])}
               for s in chart_series(con, table, dataset, report)]
-    records = revisions.records if revisions is not None else []
-    changes = [(describe_change(r, dataset), (revisions.notes.get(r["note_id"] or "") or {}).get("reason"))
+    records, notes = (revisions.records, revisions.notes) if revisions is not None else ([], {})
+    changes = [(describe_change(r, dataset), (notes.get(r["note_id"] or "") or {}).get("reason"))
                for r in records[:REVISIONS_SHOWN]]
     page = environment().get_template("report.html.j2").render(
         dataset=dataset, report=report, release=report.release, package_version=package_version,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.dataset import Dataset
-from audit.diff.records import change_id, write_revisions_csv
+from audit.diff.changes import change_id, write_revisions_csv
 from audit.findings import Report, number, shown
 
 FILE_NAME = "revisions.csv"

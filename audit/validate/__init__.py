@@ -1,4 +1,5 @@
-"""Validate: run a dataset's GX suite on a loaded release inside DuckDB and return findings.
+"""Validate: run a dataset's GX suite on a loaded release, on the command's engine (audit.engine), and return
+findings.
 
 The suite run is the dataset's suite file plus what the dataset definition
 implies: one expectation per published claim (claims.yaml) and one per field

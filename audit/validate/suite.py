@@ -131,10 +131,11 @@ def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table:
     DuckDB."""
     import great_expectations as gx
 
-    here, there = [], []
+    here: list[Any] = []
+    there: list[Any] = []
     for e in suite.expectations:
         (there if engine.cannot_run(needs_of(e.expectation_type)) else here).append(e)
-    results = []
+    results: list[Any] = []
     for runner, part in ((engine, here), (DUCKDB, there)):
         if part or (runner is DUCKDB and not results):
             also = {t for t in (_second_table(e.configuration.kwargs) for e in part) if t}

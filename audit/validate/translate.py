@@ -80,15 +80,16 @@ def _row_check_findings(expectation, result, key_columns: list[str], severity: s
     for raw in result.result["details"]["failing_rows"]:
         row = {k: plain(v) if not isinstance(v, (list, tuple)) else [plain(x) for x in v] for k, v in raw.items()}
         for name in ("__expected", "__observed"):
-            if isinstance(row[name], float):
-                row[name] = round(row[name], 6)
-        check = row.get("__check") or expectation.check
+            figure = row[name]
+            if isinstance(figure, float):
+                row[name] = round(figure, 6)
+        check = str(row.get("__check") or expectation.check)
         out.append(
             Finding(
                 check=check,
                 severity=expectation.row_checks.get(check, severity),
                 key=expectation.finding_key(row, key_columns),
-                columns=[row["__column"]] if row.get("__column") else expectation.read_columns(),
+                columns=[str(row["__column"])] if row.get("__column") else expectation.read_columns(),
                 expected=row["__expected"],
                 observed=row["__observed"],
                 message=expectation.explain(row, label),

@@ -91,7 +91,8 @@ def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | Non
             result.logs, result.problems = verify_log(log)
             if root is not None and not log.missing_tables():
                 result.publications, result.pending, result.failures = verify_published(root, log, reusable)
-        except (duckdb.Error, ValueError, KeyError, TypeError, TamperError) as exc:  # a table reshaped behind the tool's back, say
+        # A table reshaped behind the tool's back, say.
+        except (duckdb.Error, ValueError, KeyError, TypeError, TamperError) as exc:
             result.problems.append(f"the log cannot be read as the tool wrote it ({type(exc).__name__}: {exc})")
     compare_packages(checked, log is not None)
     for check in checked:

@@ -12,11 +12,11 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff import RevisionNote, diff_releases
-from audit.diff.records import revision_records
+from audit.diff.changes import revision_records
 from audit.errors import TamperError
 from audit.log import ChangeLog
 from audit.log.chain import ChainWalk, walk
-from audit.log.records import Release, change_identity
+from audit.log.entries import Release, change_identity
 from audit.log.store import ALIAS
 
 

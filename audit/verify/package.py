@@ -79,7 +79,7 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
     check = PackageCheck(folder, str(descriptor.get("name", "?")), descriptor.get("version"))
     head, why = read_head(folder)
     if head is None:
-        check.problems.append(why)
+        check.problems.append(why or f"{HEAD_FILE} cannot be read")
         return check
     check.head_seq, check.head_hash = head["seq"], head["head"]
     entries, unreadable = read_extract(folder)

@@ -19,8 +19,8 @@ from audit.verify.package import PackageCheck, checked_package
 def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageCheck] | None = None
                      ) -> tuple[list[str], list[str], list[str]]:
     """Every publication the log records against the folders on disk and the indexes. Returns the problems,
-    the publications a crash left pending and the packages the tool failed to check. `checked`: packages already checked on their own (with no
-    trusted key), by absolute path, so none is read twice."""
+    the publications a crash left pending and the packages the tool failed to check. `checked`: packages already
+    checked on their own (with no trusted key), by absolute path, so none is read twice."""
     problems, pending, failures = [], [], []
     for dataset in log.datasets():
         publications = log.publications(dataset)
@@ -39,8 +39,9 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
                 continue
             head, why = read_head(target)
             if head is None or (head.get("seq"), head.get("head")) != (publication.seq, publication.hash):
+                found = f"its head is seq {head.get('seq')}" if head is not None else "it has no readable head"
                 problems.append(f"{label} at {target} is not the package that was published: "
-                                + (why or f"its head is seq {head.get('seq')}, the log's publication is seq {publication.seq}"))
+                                + (why or f"{found}, the log's publication is seq {publication.seq}"))
                 continue
             # The package as an outsider checks it (its extract too), and its files against the log's entry.
             alone = (checked or {}).get(Path(os.path.abspath(target)))

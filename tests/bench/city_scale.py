@@ -40,8 +40,7 @@ import time
 from pathlib import Path
 
 from audit.formulas import FORMULA_START
-from tests.bench.incidents import (BOUNDS, CODES, DATASET, SUITE, TEXT_COLUMNS, csv_releases,
-                                   fresh_workspace)
+from tests.bench.incidents import BOUNDS, CODES, DATASET, SUITE, TEXT_COLUMNS, csv_releases, fresh_workspace
 
 AUDIT = [sys.executable, "-m", "audit"]
 

@@ -48,7 +48,7 @@ def _measure(root: Path, what: str) -> dict:
     old = "published.release_data.old"
     if what != "floor":
         from audit.diff import diff_releases, load_notes
-        from audit.diff.records import revision_records
+        from audit.diff.changes import revision_records
         from audit.log import open_log
         from audit.log.store import as_json
         from audit.workspace import Workspace

@@ -6,7 +6,8 @@ Each week's release is a rolling window of `rows` incidents (the benchmark's inc
 rows leave the window and as many enter, and 1 percent of the rows that stay have their weapon revised. The
 descriptor declares the window, so rows leaving and entering it are explained by the window's own notes; one
 revision note explains the weapons, so every week is published. With --no-id the files carry no incident id, as
-many cities publish them: rows are matched on time, neighbourhood and offence (a matchKey that may repeat). For each week it reports the time to ingest and publish
+many cities publish them: rows are matched on time, neighbourhood and offence (a matchKey that may repeat).
+For each week it reports the time to ingest and publish
 (in one process, imports done), the package's size, and the size of its change-log extract, which carries only
 the entries since the previous package: it must stay flat, not grow with the history.
 

@@ -37,7 +37,6 @@ from audit.log.store import TABLES
 from tests.bench.incidents import DATASET, csv_releases, fresh_workspace
 from tests.consistency import inconsistencies, packages
 
-
 # -- the commands --------------------------------------------------------------
 
 

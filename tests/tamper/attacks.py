@@ -477,7 +477,7 @@ def objects_added_to_the_log(office: Office) -> Outcome:
 def log_deleted_while_ingest_runs(office: Office) -> Outcome:
     """Delete the log file while ingest is recording: it must not report the release as recorded, and the
     next ingest must not silently start a new history."""
-    import audit.log.record as record
+    import audit.log.recording as record
 
     new = office.example_variant("2017,", "2017,")
     new.write_text(new.read_text() + "\n")

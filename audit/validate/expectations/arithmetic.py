@@ -182,8 +182,8 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
                         f"coalesce({rounded.format(c=base, d=decimals_sql(base))}, 0.0) AS __previous_half, {usual} "
                         f"FROM a")
             scope = ""
-        else:
-            period = ident(self.period)
+        else:  # a change along a series: the descriptor gives either a base column or a period
+            period = ident(self.period or "")
             partition = f"PARTITION BY {', '.join(map(ident, self.group_by))} " if self.group_by else ""
             window = f"({partition}ORDER BY {period})"
             previous = (f"SELECT *, lag({of}) OVER {window} AS __previous, lag({period}) OVER {window} AS "

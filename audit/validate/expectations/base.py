@@ -158,7 +158,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         # What the bound left out, by finding code: each code's true count less the rows of it that are listed.
         listed: dict[str, int] = {}
         for row in rows:  # a code `row_checks` does not declare is counted with the expectation's own
-            code = row.get("__check") if row.get("__check") in self.row_checks else self.check
+            code = str(row["__check"]) if row.get("__check") in self.row_checks else self.check
             listed[code] = listed.get(code, 0) + 1
         by_code = {name.removeprefix("__failing "): n for name, n in counts.items() if name != "__failing"}
         if "__failing" in counts:
@@ -237,7 +237,9 @@ def where_sql(where: list[dict[str, Any]]) -> str:
                 op = ">=" if test == "from" else "<="
                 parts.append(f"({c} {op} {sql_value(value)})")
             elif test in ("in", "not_in"):
-                if not isinstance(value, list) or not value or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+                plain = isinstance(value, list) and all(
+                    isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+                if not value or not plain:
                     raise ValueError(f"`where` clause {number}: {test!r} must be a list of values")
                 values = ", ".join(map(sql_value, value))
                 parts.append(f"({c} IN ({values}))" if test == "in" else f"({c} IS NULL OR {c} NOT IN ({values}))")

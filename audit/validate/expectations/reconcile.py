@@ -55,6 +55,14 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         return [self.period, self.category, *self.by]
 
     @property
+    def _long_form(self) -> tuple[str, str] | None:
+        """The summary's name and value columns (quoted) when it is long: one row per figure, not one column."""
+        if not self.summary_category:
+            return None
+        # audit.validate.reconcile requires summary_count with summary_category.
+        return ident(self.summary_category), ident(self.summary_count or "")
+
+    @property
     def _period_name(self) -> str:
         sp = self.summary_period
         return sp if isinstance(sp, str) else sp.get("field") or sp["start"]
@@ -64,6 +72,7 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         ("5/26-6/8", as weekly tables print it) is placed in the year of the latest incident; a range whose
         start falls after its end crosses the new year, and starts the year before."""
         sp, table = self.summary_period, ident(self.summary_table)
+        assert isinstance(sp, dict), "a range of the summary's own (failing_rows_query sends a field elsewhere)"
         if "start" in sp:
             label = f"CAST({ident(sp['start'])} AS VARCHAR) || ' to ' || CAST({ident(sp['end'])} AS VARCHAR)"
             return (f"SELECT *, {label} AS __period, CAST({ident(sp['start'])} AS DATE) AS __start, "
@@ -95,11 +104,12 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         )
         speriod = ident(self.summary_period) if self.grain == "year" else f"CAST({ident(self.summary_period)} AS DATE)"
         table = ident(self.summary_table)
-        if self.summary_category:
+        if self._long_form:
+            name, value = self._long_form
             summary = (
                 f"SELECT {', '.join([f'{speriod} AS __period', *summary_by])}, "
-                f"CAST({ident(self.summary_category)} AS VARCHAR) AS __name, {ident(self.summary_count)} AS expected "
-                f"FROM {table} WHERE CAST({ident(self.summary_category)} AS VARCHAR) IN "
+                f"CAST({name} AS VARCHAR) AS __name, {value} AS expected "
+                f"FROM {table} WHERE CAST({name} AS VARCHAR) IN "
                 f"({', '.join(literal(n) for n in self.counts)})"
             )
         else:
@@ -141,10 +151,11 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
             f"JOIN (SELECT DISTINCT __period, __start, __end FROM r) p ON {day} BETWEEN p.__start AND p.__end "
             f"JOIN {codes} ON CAST(b.{ident(self.category)} AS VARCHAR) = m.code "
             f"JOIN {names} ON c.category = m.category GROUP BY ALL")
-        if self.summary_category:
-            summary = (f"SELECT __period, {', '.join([*summary_by, ''])}CAST({ident(self.summary_category)} AS VARCHAR) "
-                       f"AS __name, {ident(self.summary_count)} AS expected FROM r WHERE "
-                       f"CAST({ident(self.summary_category)} AS VARCHAR) IN ({', '.join(literal(n) for n in self.counts)})")
+        if self._long_form:
+            name, value = self._long_form
+            summary = (f"SELECT __period, {', '.join([*summary_by, ''])}CAST({name} AS VARCHAR) "
+                       f"AS __name, {value} AS expected FROM r WHERE "
+                       f"CAST({name} AS VARCHAR) IN ({', '.join(literal(n) for n in self.counts)})")
         else:
             summary = " UNION ALL ".join(
                 f"SELECT __period, {', '.join([*summary_by, ''])}{literal(name)} AS __name, {ident(name)} AS expected "

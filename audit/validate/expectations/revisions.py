@@ -59,7 +59,8 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
         # and, when a key column changed form, every row removed and added (no row can be matched across it).
         in_key = next((f for f in self.format_changes if f["in_key"]), None)
         common = {f["column"]: f for f in self.format_changes if not f["in_key"]}
-        kept, touched = [], {}
+        kept: list[dict[str, Any]] = []
+        touched: dict[str, dict[str, Any]] = {}
         for row in rows:
             change = row["change"]
             form = (common.get(row["__column"]) if change == "changed"

@@ -135,7 +135,8 @@ def main() -> None:
     header = ["", "crime_date", "block", "offense", "weapon"]
     body = []
     for i in range(1, 61):
-        body.append([str(i), f"6/{rng.randint(1, 28)}/2026", f"{rng.randint(1, 9)}00 BLOCK {rng.choice(['N AVE', 'E ST', 'W RD'])}",
+        block = f"{rng.randint(1, 9)}00 BLOCK {rng.choice(['N AVE', 'E ST', 'W RD'])}"
+        body.append([str(i), f"6/{rng.randint(1, 28)}/2026", block,
                      rng.choice(["Larceny", "Robbery", "Burglary"]), rng.choice(["NA", "Firearm", "Knife"])])
     body[10][1:] = body[9][1:]  # the same incident twice (two victims): no set of columns is unique
     pair("incidents-no-id", header, body, body)
@@ -259,7 +260,7 @@ def main() -> None:
         book = openpyxl.Workbook()
         sheet = book.active
         sheet.append(["district", "robbery", "assault", "total"])
-        for i, (d, a, b) in enumerate([("North", 10, 20), ("South", 30, 40), ("East", 5, 6), ("West", 7, 8)], 2):
+        for d, a, b in [("North", 10, 20), ("South", 30, 40), ("East", 5, 6), ("West", 7, 8)]:
             sheet.append([d, a, b, a + b])
         if formula:
             sheet["D3"] = "=B3+C3"  # openpyxl writes formulas with no saved value, as scripts do

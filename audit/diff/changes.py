@@ -1,4 +1,4 @@
-"""Revisions as records: one shape for the log, `audit diff` and the published `revisions.csv`.
+"""Each change between two releases as one record: one shape for the log, `audit diff` and `revisions.csv`.
 
 A record is {key, change, column, old, new, note_id}: `key` maps primary-key
 columns to values ({} for a change to the table's columns), `old` and `new` are

@@ -1,4 +1,4 @@
-"""Typed records of what the change log holds: what its reads return, so the write schema lives in one place.
+"""The log's entries, typed: what its reads return, so the write schema lives in one place.
 
 Each record is one chain entry of one table (`store.TABLES`), with its structured columns decoded
 from their canonical JSON.
@@ -102,7 +102,7 @@ class Change(Entry):
         return cls(**{**row, "key": decode(row["key"], {}), "old": decode(row["old"]), "new": decode(row["new"])})
 
     def record(self) -> dict[str, Any]:
-        """As a revision record (audit.diff.records): the shape `audit diff` and revisions.csv use."""
+        """As a revision record (audit.diff.changes): the shape `audit diff` and revisions.csv use."""
         return {"key": self.key, "change": self.change, "column": self.column, "old": self.old, "new": self.new,
                 "note_id": self.note_id}
 
@@ -112,7 +112,7 @@ class Change(Entry):
 
 
 def change_identity(change: dict[str, Any]) -> tuple:
-    """A change's content (a `Change`'s fields, or a record of audit.diff.records) as one comparable value."""
+    """A change's content (a `Change`'s fields, or a record of audit.diff.changes) as one comparable value."""
     text = lambda value: json.dumps(value, sort_keys=True, default=str)  # noqa: E731
     return (change["change"], text(change["key"]), change["column"], text(change["old"]), text(change["new"]),
             change["note_id"])

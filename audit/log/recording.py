@@ -12,7 +12,7 @@ from audit.crashpoints import crash_point
 from audit.engine import parquet
 from audit.findings import Report
 from audit.log import copies
-from audit.log.records import Release
+from audit.log.entries import Release
 from audit.log.store import NOT_STATED, ChangeLog, as_json, json_or_none
 
 
@@ -34,7 +34,7 @@ class Recording:
     baseline_release_id: str | None  # None when nothing was published to compare with
     recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
     supersedes: str | None = None    # the release of the same file this one re-audits
-    changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.records.revision_records
+    changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.changes.revision_records
     # Keep the rows as a Parquet file beside the log, not in it (a release that arrived as Parquet: see
     # audit.log.copies).
     keep_as_parquet: bool = False
@@ -63,7 +63,7 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
     r = recording
     in_file = r.keep_as_parquet and log.path is not None
     data_table = copies.file_name(r.release_id) if in_file else r.release_id
-    written = copies.pending(copies.folder(log.path) / data_table) if in_file else None
+    written = copies.pending(copies.folder(log.path) / data_table) if in_file and log.path is not None else None
     try:
         with log.transaction():
             if written is not None:
@@ -87,7 +87,9 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
     crash_point("ingest-after-commit")
     if written is not None:
         written.rename(written.with_name(data_table))
-    return log.release_by_id(r.release_id)
+    recorded = log.release_by_id(r.release_id)
+    assert recorded is not None, "a release just committed is in the log"
+    return recorded
 
 
 def _append_entries(log: ChangeLog, dataset: str, r: Recording, data_table: str, digest: str) -> None:
