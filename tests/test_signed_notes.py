@@ -15,7 +15,8 @@ from audit.log import merkle, note
 NEUMANN_VKEY = "ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 NEUMANN_NOTE = ("If you think cryptography is the answer to your problem,\n"
                 "then you don't know what your problem is.\n\n"
-                "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")
+                "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpR"
+                "Zb6KE6RyyBwJnAM=\n")
 
 
 def raw_public(key: Ed25519PrivateKey) -> bytes:

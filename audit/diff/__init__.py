@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 
 from audit.dataset import Dataset
-from audit.diff.changes import plain_value
-from audit.diff.compare import REVISIONS, diff_tables, format_changes
+from audit.diff.changes import plain_value, revision_records
+from audit.diff.compare import DIFF_ROWS, REVISIONS, diff_tables, format_changes
 from audit.diff.notes import RevisionNote, check_note_values, load_notes
 from audit.diff.reclassify import (
     RECLASSIFICATIONS,
@@ -28,6 +28,15 @@ from audit.diff.reclassify import (
 from audit.engine import DUCKDB, Engine
 
 __all__ = ["DiffResult", "RevisionNote", "Revisions", "diff_releases", "load_notes"]
+
+
+@dataclass(frozen=True)
+class DiffTables:
+    """The tables a diff leaves in the working database, by name: its contract with whatever reads them."""
+
+    revisions: str = REVISIONS                    # one row per change, with its covering note (or none)
+    rows: str = DIFF_ROWS                         # the rows of either release that differ
+    reclassifications: str = RECLASSIFICATIONS    # offence moves by category, when the dataset declares one
 
 
 @dataclass
@@ -45,18 +54,23 @@ class Revisions:
     matching: dict[str, int] = field(default_factory=dict)
     # Text columns whose every value changed form (see audit.diff.compare.format_changes).
     format_changes: list[dict[str, Any]] = field(default_factory=list)
+    tables: DiffTables = field(default_factory=DiffTables)
+
+    def records(self, con: duckdb.DuckDBPyConnection, key: list[str]) -> list[dict[str, Any]]:
+        """Every change, as a record (audit.diff.changes), in the diff's order."""
+        return revision_records(con, key, self.tables.revisions)
 
     def expectations(self, key: list[str]) -> list[dict[str, Any]]:
         """The GX expectations this diff implies for the release's validation."""
         out: list[dict[str, Any]] = [{
             "type": "expect_revisions_to_be_explained",
-            "kwargs": {"revisions_table": REVISIONS, "baseline_version": str(self.baseline["version"]), "key": key,
+            "kwargs": {"revisions_table": self.tables.revisions, "baseline_version": str(self.baseline["version"]), "key": key,
                        "baseline_kind": self.baseline.get("kind", "published"), "format_changes": self.format_changes},
         }]
         if self.offence is not None:
             out.append({
                 "type": "expect_reclassifications_not_to_downgrade",
-                "kwargs": {"reclassifications_table": RECLASSIFICATIONS, "offence": self.offence,
+                "kwargs": {"reclassifications_table": self.tables.reclassifications, "offence": self.offence,
                            "by": self.by, "period": self.period},
             })
         return out

@@ -21,10 +21,10 @@ from audit.sql import ident
 CSV_COLUMNS = ("change", "column", "old", "new", "note", "reason", "reference", "approved_by")
 
 
-def revision_records(con: duckdb.DuckDBPyConnection, key: list[str]) -> list[dict[str, Any]]:
-    """Every row of the working `revisions` table, in its order."""
+def revision_records(con: duckdb.DuckDBPyConnection, key: list[str], table: str = REVISIONS) -> list[dict[str, Any]]:
+    """Every row of a diff's revisions table (`Revisions.tables.revisions`), in its order."""
     keys = ", ".join(ident(k) for k in key)
-    cursor = con.execute(f'SELECT {keys}, change, "column", old, new, note FROM {REVISIONS}')
+    cursor = con.execute(f'SELECT {keys}, change, "column", old, new, note FROM {ident(table)}')
     out = []
     for row in cursor.fetchall():
         values, (change, column, old, new, note) = row[: len(key)], row[len(key):]

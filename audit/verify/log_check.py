@@ -12,7 +12,6 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff import RevisionNote, diff_releases
-from audit.diff.changes import revision_records
 from audit.errors import TamperError
 from audit.log import ChangeLog
 from audit.log.chain import ChainWalk, walk
@@ -90,7 +89,7 @@ def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> 
             diff = diff_releases(log.con, definition, log.data_table(baseline.data_table),
                                  log.data_table(release.data_table), {**baseline.info(), "release_id": baseline.release_id},
                                  notes)
-            again = Counter(change_identity(r) for r in revision_records(log.con, definition.primary_key))
+            again = Counter(change_identity(r) for r in diff.records(log.con, definition.primary_key))
         except Exception as exc:  # a definition or notes the tool can no longer read: say so, do not crash
             problems.append(f"release {release.release_id}: its diff against {baseline.release_id} could not be "
                             f"recomputed ({type(exc).__name__}: {exc})")
