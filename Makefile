@@ -12,7 +12,7 @@ EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
 EXAMPLE_CORRECTED := $(EXAMPLE_DIR)/releases/2024-06-corrected-example.csv
 EXAMPLE_CORRECTED_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-06.yaml
 
-.PHONY: audit test test-fast lint check publish bench stress verify
+.PHONY: audit audit-example test test-fast lint check publish bench stress verify
 
 # Create .venv and install the package with its test tools (re-run when pyproject.toml changes).
 $(VENV)/.installed: pyproject.toml
@@ -26,7 +26,28 @@ $(VENV)/.installed: pyproject.toml
 # revision and publication is refused (each of those steps has to exit 1 here); ingest the corrected
 # release, whose notes explain every change, and publish it (1.0.1); then the HTML reports, the portal
 # feed, and the change log verified with both packages.
+# The example's office key and its witness (a board's, in real life: on another machine, with its own key) live in
+# .example/, made here; the witness runs while the example does, on 127.0.0.1:8808 (audit.yaml names it), and stops
+# after. A fresh example log (no audit.duckdb) starts a fresh witness too: to it, a new log under the same name
+# would be a rebuilt history, which it refuses.
+EXAMPLE_HOME := .example
+WITNESS_PORT := 8808
 audit: $(VENV)/.installed
+	@mkdir -p $(EXAMPLE_HOME)
+	@test -f $(EXAMPLE_HOME)/office.pem || $(BIN)/audit keygen $(EXAMPLE_HOME)/office.pem
+	@test -f $(EXAMPLE_HOME)/witness || $(BIN)/audit witness keygen example.org/board-witness $(EXAMPLE_HOME)/witness
+	@test -f audit.duckdb || rm -rf $(EXAMPLE_HOME)/witness-state
+	@rm -f $(EXAMPLE_HOME)/witness.ready
+	@$(BIN)/audit witness serve --key $(EXAMPLE_HOME)/witness --state $(EXAMPLE_HOME)/witness-state \
+		--office-key $(EXAMPLE_HOME)/office.pem.pub --port $(WITNESS_PORT) --ready $(EXAMPLE_HOME)/witness.ready \
+		2>> $(EXAMPLE_HOME)/witness.log & pid=$$!; \
+	for i in $$(seq 100); do test -s $(EXAMPLE_HOME)/witness.ready && break; sleep 0.2; done; \
+	test -s $(EXAMPLE_HOME)/witness.ready || { kill $$pid; echo "the example's witness did not start (see $(EXAMPLE_HOME)/witness.log)"; exit 2; }; \
+	echo "== the example's witness listens on $$(cat $(EXAMPLE_HOME)/witness.ready) =="; \
+	$(MAKE) --no-print-directory audit-example; status=$$?; kill $$pid; wait $$pid 2>/dev/null; exit $$status
+
+# The example's steps (run by `make audit`, with its witness running).
+audit-example: $(VENV)/.installed
 	$(BIN)/audit ingest $(EXAMPLE) $(EXAMPLE_FILE) --waivers $(EXAMPLE_DIR)/waivers.yaml --version 2023-09
 	$(BIN)/audit publish $(EXAMPLE) --version 2023-09
 	@echo; echo "== the revised release 2024-03, with revision notes =="
@@ -46,7 +67,7 @@ audit: $(VENV)/.installed
 	$(BIN)/audit report $(EXAMPLE) --version 2024-06
 	$(BIN)/audit feed
 	$(BIN)/audit site
-	@echo; echo "== the change log's hash chain, and both published packages checked against it =="
+	@echo; echo "== the change log's hash chain, and both published packages checked against it and the witness =="
 	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/1.0.0 --package published/$(EXAMPLE)/1.0.1
 
 # Debian's Chromium, for the test that looks at the HTML report in a real headless browser.
@@ -69,7 +90,7 @@ test: $(VENV)/.installed $(CHROMIUM) $(AXE) lint
 # The inner loop of an edit: the lint, the type check, and the tests that start no Spark, no browser and no
 # process of their own, on both cores (pytest-xdist); `make test` runs everything.
 test-fast: $(VENV)/.installed lint
-	$(BIN)/pytest -q -n 2 -m "not spark and not browser and not slow"
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not spark and not browser and not slow"
 
 # ruff over the code and the tests, mypy over audit/ (settings in pyproject.toml).
 lint: $(VENV)/.installed

@@ -270,10 +270,17 @@ def site(out: Path | None, root: Path | None, workspace) -> None:
               help="The office's Ed25519 public key (PEM): packages must be signed by it.")
 @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace whose change log to verify (default: the current folder, unless --package is given).")
+@click.option("--witness-key", "witness_keys", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A witness's public key (its .vkey line); each package must be cosigned by --quorum of them. "
+                   "Default with --workspace: the witnesses in audit.yaml.")
+@click.option("--quorum", type=click.IntRange(min=1), help="How many of the witnesses must have cosigned (default 1).")
+@click.option("--witness", "witness_urls", multiple=True,
+              help="A witness's URL, asked for the latest checkpoint it cosigned of each log: a newer one is a "
+                   "rollback, another of the same size a fork.")
 @functools.partial(format_option, kind="verify")
 @lock_timeout_option
-def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, fmt: str,
-           lock_timeout: float) -> None:
+def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, witness_keys: tuple[Path, ...],
+           quorum: int | None, witness_urls: tuple[str, ...], fmt: str, lock_timeout: float) -> None:
     """Recompute the change log's hash chains, and check published packages against them.
 
     Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
@@ -286,7 +293,7 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
     with exit_on_audit_error():
         root = workspace if workspace is not None else (None if packages else Path("."))
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
-                                 public_key)
+                                 public_key, list(witness_keys), quorum, list(witness_urls))
     click.echo(render("verify", fmt, result))
     sys.exit(0 if result.ok else EXIT_INPUT if result.tool_failed else EXIT_FINDINGS)
 
@@ -302,6 +309,54 @@ def keygen(path: Path) -> None:
         fingerprint = generate_key(path)
     click.echo(f"wrote {path} (private: keep it off the repository) and {public_path(path)} (publish it)")
     click.echo(f"key fingerprint: {fingerprint}")
+
+
+@cli.group()
+def witness() -> None:
+    """Run a witness: the service a board, a newsroom or a university runs on its own machine, with its own key,
+    that cosigns an office's checkpoints only while its log stays one append-only history."""
+
+
+@witness.command("keygen")
+@click.argument("name")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def witness_keygen(name: str, path: Path) -> None:
+    """Create the witness NAME's Ed25519 key at PATH (private) and its public key at PATH.vkey: the one line an
+    office names in audit.yaml and a reader gives to `audit verify --witness-key`."""
+    from audit.witness.keys import generate_witness_key, vkey_path
+
+    with exit_on_audit_error():
+        key = generate_witness_key(name, path)
+    click.echo(f"wrote {path} (private: keep it on the witness's machine) and {vkey_path(path)} (publish it)")
+    click.echo(key.vkey())
+
+
+@witness.command("serve")
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The witness's private key (from `audit witness keygen`; its .vkey beside it names the witness).")
+@click.option("--state", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the latest checkpoint of each log and the evidence of forks (kept across restarts).")
+@click.option("--office-key", "office_keys", multiple=True, required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="An office's Ed25519 public key (PEM) whose logs this witness cosigns; repeat for several.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port; see --ready).")
+@click.option("--ready", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the address served to this file once listening.")
+def witness_serve(key_path: Path, state: Path, office_keys: tuple[Path, ...], host: str, port: int,
+                  ready: Path | None) -> None:
+    """Serve the witness over HTTP until stopped (Ctrl-C or SIGTERM)."""
+    from audit.log.signing import load_public_key
+    from audit.witness.keys import read_private_key, read_witness_key, vkey_path
+    from audit.witness.server import serve
+    from audit.witness.service import Witness
+
+    with exit_on_audit_error():
+        private = read_private_key(key_path)
+        name = read_witness_key(vkey_path(key_path)).name
+        service = Witness(name, private, state, [load_public_key(k) for k in office_keys])
+    serve(service, host, port, ready)
 
 
 @cli.command()

@@ -62,7 +62,7 @@ def _open_log(con: duckdb.DuckDBPyConnection, workspace: Workspace, read_only: b
     from audit.publish.publication import finish_pending, pending_publications
 
     if not read_only:
-        finish_pending(workspace.root, log)
+        finish_pending(workspace.root, log, _checkpointer(workspace, log))
     else:  # a command that writes nothing cannot finish them, but says so (on stderr, apart from its output)
         try:
             pending = pending_publications(workspace.root, log)
@@ -119,6 +119,23 @@ class Audited:
     notes: list[RevisionNote]
     revisions: Revisions | None
     validation: Validation
+
+
+def _checkpointer(workspace: Workspace, log: ChangeLog):
+    """What attaches a pending package's cosigned checkpoint before it is put in place: the workspace's signing key
+    and witnesses (nothing to attach without a key)."""
+    from audit.log.signing import Signer
+    from audit.publish.witnessing import attach_checkpoint
+
+    def attach(pending: Path, publication) -> None:
+        key = workspace.signing_key
+        if key is None:
+            return
+        hashes = log.entry_hashes(publication.dataset)[:publication.seq]
+        attach_checkpoint(pending, hashes, publication.previous_seq, Signer(key), workspace.log_origin(publication.dataset),
+                          workspace.witnesses)
+
+    return attach
 
 
 @dataclass
@@ -374,7 +391,8 @@ def publish(
             if dry_run:
                 return PublishResult(report, workspace.root / published.path, release.version, already_published=True,
                                      package_version=published.package_version, dry_run=True)
-            publication = existing_publication(workspace.root, log, dataset, published)
+            publication = existing_publication(workspace.root, log, dataset, published,
+                                               _checkpointer(workspace, log))
             return PublishResult(report, publication.path, release.version, package_version=publication.version,
                                  version_rule=publication.why, already_published=True)
         if not report.success and not dry_run:
@@ -391,7 +409,8 @@ def publish(
         if stale and not dry_run:
             raise StateError(stale[0])
         plan = plan_publication(workspace.root, log, dataset, release, report, root, lambda: workspace.signing_key,
-                                workspace.recorder, branding(workspace.config, workspace.root))
+                                workspace.recorder, branding(workspace.config, workspace.root),
+                                workspace.log_origin(dataset.name), workspace.witnesses)
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,
                                  package_version=plan.version, version_rule=plan.why,
@@ -428,17 +447,42 @@ def site(workspace: Workspace, out: Path | None = None, root: Path | None = None
     return build_site(root, out, workspace.config, workspace.root)
 
 
-def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None):
+def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None,
+           witness_keys: list[Path] | None = None, quorum: int | None = None, witness_urls: list[str] | None = None):
     """Recompute the workspace's change log (if given) and check each package, on its own, against the
-    others and against the log. Writes nothing. Returns an `audit.verify.Verification`."""
+    others and against the log; with witness keys (or the workspace's witnesses in audit.yaml), hold each package
+    to their cosignatures, and ask the witnesses at `witness_urls` for the latest checkpoint of each log. Writes
+    nothing. Returns an `audit.verify.Verification`."""
     from audit.log.signing import load_public_key
+    from audit.verify import WitnessRequirement
     from audit.verify import verify as run
+    from audit.witness.keys import read_witness_key
 
     trusted = load_public_key(public_key) if public_key else None
+    required = None
+    if witness_keys:
+        keys = tuple(read_witness_key(k) for k in witness_keys)
+        required = WitnessRequirement(keys, _quorum(quorum, len(keys)), tuple(witness_urls or ()))
+    elif workspace is not None and workspace.witnesses is not None:
+        policy = workspace.witnesses
+        required = WitnessRequirement(tuple(c.key for c in policy.cosigners), _quorum(quorum or policy.quorum,
+                                                                                       len(policy.cosigners)),
+                                      tuple(witness_urls or (c.url for c in policy.cosigners)))
+    elif quorum or witness_urls:
+        raise ConfigError("--quorum and --witness need the witnesses' keys: give --witness-key for each")
     if workspace is None:
-        return run(None, packages, trusted)
+        return run(None, packages, trusted, witnesses=required)
     with workspace.work_database() as con:
-        return run(_open_log(con, workspace, read_only=True, for_verify=True), packages, trusted, workspace.root)
+        return run(_open_log(con, workspace, read_only=True, for_verify=True), packages, trusted, workspace.root,
+                   required)
+
+
+def _quorum(asked: int | None, keys: int) -> int:
+    """How many witnesses must have cosigned: `asked`, or one; never more than the keys given."""
+    quorum = asked or 1
+    if quorum > keys:
+        raise ConfigError(f"a quorum of {quorum} needs as many witness keys, not {keys}")
+    return quorum
 
 
 def report_page(workspace: Workspace, dataset_name: str, version: str | None = None,

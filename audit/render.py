@@ -217,6 +217,12 @@ def diff_csv(result: "DiffResult") -> str:
     return buffer.getvalue()
 
 
+def _utc(seconds: int) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def verification_text(result: "Verification") -> str:
     lines = []
     for check in result.logs:
@@ -234,6 +240,9 @@ def verification_text(result: "Verification") -> str:
         signed = f", signed by {package.signed_by}" if package.signed_by else ", not signed"
         lines.append(f"package {package.path} ({package.dataset} {package.version}): {state}, head seq "
                      f"{package.head_seq} {package.head_hash[:16]}…{signed}")
+        if package.checkpoint is not None:
+            lines.append(f"  checkpoint of {package.checkpoint.origin} at size {package.checkpoint.size}")
+        lines += [f"  cosigned by {name} at {_utc(when)}" for name, when in sorted(package.cosigned.items())]
         lines += [f"  - {p}" for p in package.problems]
         lines += [f"  - not shown: {c}" for c in package.caveats]
     if not result.logs and not result.packages:

@@ -128,6 +128,19 @@ class Workspace:
         return path
 
     @property
+    def witnesses(self):
+        """The witnesses every package needs cosignatures from (audit.yaml's `witnesses:`), or None."""
+        from audit.publish.witnessing import WitnessPolicy
+
+        return WitnessPolicy.from_settings(self.config.get("witnesses"), self.root, str(self.root / CONFIG_FILE))
+
+    def log_origin(self, dataset: str) -> str:
+        """The name of `dataset`'s log in its checkpoints."""
+        from audit.publish.witnessing import origin_of
+
+        return origin_of(self.config.get("log_origin"), dataset)
+
+    @property
     def recorder(self) -> str | None:
         """Who the log names as recording: AUDIT_USER, else `recorded_by` in audit.yaml, else nobody; never the
         operating system's login, which would publish an employee's account name in every package."""

@@ -33,9 +33,17 @@ def test_every_suite_loads_and_has_a_dataset(suite):
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_has_help_and_is_in_the_readme(command):
     result = CliRunner().invoke(cli, [command, "--help"])
-    # Every command but keygen (which only makes a key file) works on a workspace.
-    assert result.exit_code == 0 and ("--workspace" in result.output or command == "keygen")
+    # Every command but keygen (which only makes a key file) and witness (another party's service) works on a
+    # workspace.
+    assert result.exit_code == 0 and ("--workspace" in result.output or command in ("keygen", "witness"))
     assert re.search(rf"`audit {command}\b", README)
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands["witness"].commands))
+def test_every_witness_command_has_help_and_is_in_the_readme(command):
+    result = CliRunner().invoke(cli, ["witness", command, "--help"])
+    assert result.exit_code == 0
+    assert re.search(rf"`audit witness {command}\b", README)
 
 
 def test_every_finding_code_is_documented():

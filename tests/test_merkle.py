@@ -69,3 +69,18 @@ def test_a_consistency_proof_shows_an_old_tree_is_a_prefix_of_the_new(case):
         forged[m - 1] = merkle.leaf_hash(b"rewritten")
         assert not merkle.consistent(m, n, old, merkle.root(forged), merkle.consistency_proof(m, forged))
         assert not merkle.consistent(m, n, merkle.root(forged[:m]), new, proof)
+
+
+def test_a_frontier_and_the_entries_after_it_give_the_root_of_the_whole_log():
+    from audit.log.tree import Frontier
+
+    for n in range(0, 40):
+        leaves = hashes(n)
+        for m in range(n + 1):
+            carried = Frontier().extend(leaves[:m]).hashes()  # what a package carries for the size before it
+            assert len(carried) == bin(m).count("1")
+            frontier = Frontier.of(m, carried)
+            assert frontier.root() == merkle.root(leaves[:m])
+            assert frontier.extend(leaves[m:]).root() == merkle.root(leaves)
+    with pytest.raises(ValueError):
+        Frontier.of(5, hashes(1))

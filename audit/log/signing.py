@@ -69,6 +69,12 @@ class Signer:
         self.raw_public = _raw_public(key.public_key())
         self.fingerprint = fingerprint(self.raw_public)
 
+    def sign_note(self, text: str, name: str):
+        """The office's signed-note signature on `text` under key name `name` (a checkpoint, audit.log.note)."""
+        from audit.log.note import sign_note
+
+        return sign_note(text, name, self._key)
+
     def sign(self, head: str) -> dict[str, str]:
         """The signature block a package carries: algorithm, public key, its fingerprint, signature (base64)."""
         return {

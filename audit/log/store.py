@@ -209,6 +209,12 @@ class ChangeLog:
         ).fetchall()
         return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
 
+    def entry_hashes(self, dataset: str) -> list[str]:
+        """The hash of every entry of `dataset`'s chain, in seq order: the leaves of its tree (audit.log.tree)."""
+        union = " UNION ALL ".join(f"SELECT seq, hash FROM {ALIAS}.{t} WHERE dataset = ?" for t in TABLES)
+        rows = self.con.execute(f"SELECT hash FROM ({union}) ORDER BY seq", [dataset] * len(TABLES)).fetchall()
+        return [h for (h,) in rows]
+
     def append(self, table: str, dataset: str, rows: list[dict[str, Any]]) -> str:
         """Insert `rows` into `table` as the next entries of `dataset`'s chain; return the new head hash."""
         seq, prev = self.head(dataset)

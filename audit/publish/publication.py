@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from audit.publish.package import (
 )
 from audit.publish.revisions import PublishedRevisions
 from audit.publish.versioning import next_version, schema_sha256
+from audit.publish.witnessing import attach_checkpoint
 
 
 @dataclass
@@ -53,9 +55,14 @@ def relative_path(root: Path, path: Path) -> str:
     return str(path.relative_to(root) if path.is_relative_to(root) else path)
 
 
-def existing_publication(root: Path, log: ChangeLog, dataset: Dataset, publication: LoggedPublication) -> Publication:
-    """A release already published: its package, put in place first if a crash left it pending."""
+def existing_publication(root: Path, log: ChangeLog, dataset: Dataset, publication: LoggedPublication,
+                         checkpoint: Callable[[Path, LoggedPublication], None] | None = None) -> Publication:
+    """A release already published: its package, put in place first if a crash (or witnesses that did not answer)
+    left it pending; `checkpoint` attaches the cosigned checkpoint to a pending package first (or raises)."""
     target = root / publication.path
+    pending = folder.pending_folder(target, publication.hash)
+    if checkpoint is not None and not target.is_dir() and pending.is_dir():
+        checkpoint(pending, publication)
     if not folder.complete(target, publication.hash):
         raise StateError(f"{publication.release_id} was published to {target}, which is gone; "
                          "copy the package back from where it was published")
@@ -80,11 +87,14 @@ class Plan:
     recorded_by: str | None = None        # the workspace's recorder (never the system login)
     refusals: list[str] = field(default_factory=list)   # the gate: the office's to fix (exit 2)
     brand: Branding | None = None         # the office's name, logo and colour on the report page
+    origin: str = ""                      # the name of the dataset's log in its checkpoint
+    witnesses: Any | None = None          # audit.publish.witnessing.WitnessPolicy: who must cosign it
 
 
 def plan_publication(
     root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
     signing_key: Callable[[], Path | None], recorded_by: str | None = None, brand: Branding | None = None,
+    origin: str = "", witnesses: Any | None = None,
 ) -> Plan:
     """Check everything publishing `release` needs, write nothing. The release entry, the entries since the
     previous publication and the stored rows must still be what was recorded (TamperError, exit 1, if not);
@@ -98,6 +108,8 @@ def plan_publication(
         signer = Signer(key) if key else None
     except ConfigError as exc:  # configured but missing or unreadable: never publish unsigned by mistake
         refusals.append(f"the configured signing key ({exc})")
+    if witnesses is not None and signer is None and not refusals:
+        refusals.append("a signing key: the witnesses in audit.yaml cosign only a checkpoint the office signed")
     earlier = log.publications(dataset.name)
     previous = earlier[-1] if earlier else None
     since = _entries_since(log, dataset.name, previous)
@@ -114,7 +126,7 @@ def plan_publication(
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
              "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
     return Plan(release, version, why, target, files, signer, since, previous, schema_sha, recorded_by, refusals,
-                brand)
+                brand, origin or f"crime-data-audit/{dataset.name}", witnesses)
 
 
 def _unchanged(log: ChangeLog, previous: LoggedPublication, release: Release, report: Report) -> bool:
@@ -166,6 +178,9 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
     with log.transaction():
         log.append_entry(entry)
     crash_point("publish-after-commit")
+    if signer:  # the log as a tree through this entry, signed, and cosigned by the witnesses before it goes out
+        attach_checkpoint(folder.pending_folder(target, entry["hash"]), log.entry_hashes(dataset.name)[:entry["seq"]],
+                          previous.seq if previous else 0, signer, plan.origin, plan.witnesses)
     folder.complete(target, entry["hash"])
     _update_index(root, log, dataset, target.parent)
     return Publication(target, version, why, signed_by=signer.fingerprint if signer else None)
@@ -287,15 +302,28 @@ def pending_publications(root: Path, log: ChangeLog) -> list[LoggedPublication]:
             if not (root / p.path).exists() and folder.pending_folder(root / p.path, p.hash).is_dir()]
 
 
-def finish_pending(root: Path, log: ChangeLog) -> list[LoggedPublication]:
+def finish_pending(root: Path, log: ChangeLog,
+                   checkpoint: Callable[[Path, LoggedPublication], None] | None = None) -> list[LoggedPublication]:
     """Put in place every package whose publication the log committed but a crash left pending (whichever
-    release it was for), and rewrite every index that does not list exactly the published versions (a crash, or
+    release it was for), once `checkpoint` has attached its cosigned checkpoint (a package whose witnesses do not
+    answer stays pending); and rewrite every index that does not list exactly the published versions (a crash, or
     a full disk, after a commit). Returns the publications finished."""
-    finished = pending_publications(root, log)
-    for publication in finished:
+    finished = []
+    for publication in pending_publications(root, log):
+        if checkpoint is not None:
+            try:
+                checkpoint(folder.pending_folder(root / publication.path, publication.hash), publication)
+            except StateError as exc:
+                sys.stderr.write(f"note: {publication.dataset} version {publication.package_version} stays pending: "
+                                 f"{exc}\n")
+                continue
         folder.complete(root / publication.path, publication.hash)
+        finished.append(publication)
+    # A folder with a version still pending keeps its index as it is until that version is in place: an index
+    # never names a package a reader cannot download.
+    waiting = {(root / p.path).parent for p in pending_publications(root, log)}
     for dataset in log.datasets():
         for dataset_folder, here in by_folder(root, log.publications(dataset)).items():
-            if not index_is_current(dataset_folder, dataset, here):
+            if dataset_folder not in waiting and not index_is_current(dataset_folder, dataset, here):
                 write_index(dataset_folder, dataset, here)
     return finished

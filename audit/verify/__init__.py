@@ -35,8 +35,9 @@ from audit.verify.package import (
     compare_with_log,
 )
 from audit.verify.published import verify_published
+from audit.verify.witnessed import WitnessRequirement, hold_to_witnesses
 
-__all__ = ["LogCheck", "PackageCheck", "Verification", "verify"]
+__all__ = ["LogCheck", "PackageCheck", "Verification", "WitnessRequirement", "verify"]
 
 
 @dataclass
@@ -76,12 +77,14 @@ class Verification:
                 "path": str(p.path), "dataset": p.dataset, "version": p.version, "ok": p.ok, "head_seq": p.head_seq,
                 "head": p.head_hash, "extract_starts_after_seq": p.previous_seq, "signed_by": p.signed_by,
                 "problems": p.problems, "caveats": p.caveats,
+                "checkpoint": None if p.checkpoint is None else {"origin": p.checkpoint.origin, "size": p.checkpoint.size},
+                "cosigned": {name: when for name, when in sorted(p.cosigned.items())},
             } for p in self.packages],
         }
 
 
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
-           root: Path | None = None) -> Verification:
+           root: Path | None = None, witnesses: WitnessRequirement | None = None) -> Verification:
     result = Verification()
     checked = [checked_package(p, trusted_key) for p in packages]
     # Checked on their own just as verify_published would check them (no trusted key): reused there.
@@ -95,6 +98,8 @@ def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | Non
         except (duckdb.Error, ValueError, KeyError, TypeError, TamperError) as exc:
             result.problems.append(f"the log cannot be read as the tool wrote it ({type(exc).__name__}: {exc})")
     compare_packages(checked, log is not None)
+    if witnesses is not None:
+        hold_to_witnesses(checked, witnesses)
     for check in checked:
         if log is not None and check.head_seq:
             try:

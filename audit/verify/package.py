@@ -5,6 +5,7 @@ office's log is at hand, whether the log still holds the package's head.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,10 @@ class PackageCheck:
     caveats: list[str] = field(default_factory=list)  # what this check could not show, said plainly
     files_checked: bool = False    # its files were held to its publication entry's list
     failed: str | None = None      # the tool failed while checking it: not a finding about the package
+    checkpoint: Any = None         # audit.log.note.Checkpoint its head carries, checked against its extract
+    checkpoint_note: str | None = None   # that checkpoint as a signed note, with every cosignature
+    recorded_at: str | None = None # when its publication entry says it was recorded
+    cosigned: dict[str, int] = field(default_factory=dict)  # witness name -> time, of the witnesses given
 
     @property
     def ok(self) -> bool:
@@ -119,7 +124,26 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
         check.problems.append(f"{HEAD_FILE} names a previous version (seq {stated.get('seq')}) that its extract "
                               f"does not continue (it starts after seq {check.previous_seq})")
     _check_signature(check, head.get("signature"), trusted_key)
+    check.recorded_at = last.get("recorded_at")
+    if "checkpoint" in head:
+        _check_checkpoint(check, head, entries)
+    elif check.signed_by:
+        check.caveats.append("it carries no checkpoint (published before checkpoints were), so no witness can have "
+                             "seen it")
     return check
+
+
+def _check_checkpoint(check: PackageCheck, head: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    from audit.verify.checkpoint import check_checkpoint
+
+    signature = head.get("signature")
+    try:
+        office = base64.b64decode(signature["publicKey"], validate=True) if isinstance(signature, dict) else None
+    except (KeyError, ValueError, TypeError):
+        office = None
+    found = check_checkpoint(head, check.dataset, check.previous_seq, entries, office, [])
+    check.problems += found.problems
+    check.checkpoint, check.checkpoint_note = found.checkpoint, str(head.get("checkpoint"))
 
 
 def _check_signature(check: PackageCheck, signature: Any, trusted_key: bytes | None) -> None:
