@@ -29,7 +29,6 @@ from audit.publish.branding import Branding
 from audit.publish.coverage import temporal_coverage
 from audit.publish.index import by_folder, index_is_current, write_index
 from audit.publish.package import (
-    published_columns,
     published_schema,
     write_data_files,
     write_descriptor,
@@ -150,7 +149,7 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
     stored = log.data_table(release.data_table)
     try:
         write_data_files(staging, log.con, stored, dataset, report, revisions, version, plan.brand)
-        require_written_rows(log.con, staging / dataset.data_path, stored, dataset)
+        require_written_rows(log.con, staging / dataset.data_path, release, dataset)
         coverage = temporal_coverage(log.con, stored, dataset)
         write_descriptor(staging, dataset, report, version, revisions, why, coverage)
         files, odd = package_files(staging)
@@ -199,25 +198,16 @@ def _entries_since(log: ChangeLog, dataset: str, previous: LoggedPublication | N
     return entries
 
 
-def require_written_rows(con, path: Path, stored: str, dataset: Dataset) -> None:
-    """The data file just written must read back as the stored rows (as published: formula-like text
-    defused), cell for cell and in order; otherwise nothing is published."""
-    from audit.log.digest import table_digest
-    from audit.sql import literal
+def require_written_rows(con, path: Path, release: Release, dataset: Dataset) -> None:
+    """The data file just written must read back as the release's rows as the log recorded them (their digest;
+    as published: formula-like text defused, which reading back undoes), cell for cell and in order; otherwise
+    nothing is published. Held to the recorded digest, not to the stored copy read again: a copy swapped while
+    publish reads it gives a file that fails here."""
+    from audit.publish.readback import data_problem
 
-    types = "{" + ", ".join(f"{literal(f.name)}: {literal(f.duckdb_type)}" for f in dataset.fields) + "}"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW __written AS SELECT * FROM read_csv({literal(str(path))}, "
-                f"header = true, delim = ',', quote = '\"', escape = '\"', columns = {types}, auto_detect = false, "
-                f"allow_quoted_nulls = false)")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW __publishing AS SELECT {published_columns(dataset)} FROM {stored}")
-    try:
-        same = table_digest(con, "__written") == table_digest(con, "__publishing")
-    finally:
-        con.execute("DROP VIEW IF EXISTS __written")
-        con.execute("DROP VIEW IF EXISTS __publishing")
-    if not same:
-        raise TamperError(f"the data file written for {dataset.name} does not read back as the release's stored rows; "
-                          "nothing was published")
+    problem = data_problem(con, path, release.definition, release.data_digest)
+    if problem:
+        raise TamperError(f"the data file written for {dataset.name}: {problem}; nothing was published")
 
 
 PLACEHOLDER = "TODO"

@@ -35,6 +35,7 @@ class PackageCheck:
     checkpoint_note: str | None = None   # that checkpoint as a signed note, with every cosignature
     recorded_at: str | None = None # when its publication entry says it was recorded
     cosigned: dict[str, int] = field(default_factory=dict)  # witness name -> time, of the witnesses given
+    data_checked: bool = False     # its data file was held to the digest recorded with its release
 
     @property
     def ok(self) -> bool:
@@ -119,6 +120,7 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
         else:
             check.problems += file_problems(folder, recorded)
             check.files_checked = True
+            _check_data(check, folder, descriptor, entries, last)
     stated = head.get("previous")
     if isinstance(stated, dict) and (stated.get("seq"), stated.get("head")) != (check.previous_seq, check.previous_hash):
         check.problems.append(f"{HEAD_FILE} names a previous version (seq {stated.get('seq')}) that its extract "
@@ -131,6 +133,44 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
         check.caveats.append("it carries no checkpoint (published before checkpoints were), so no witness can have "
                              "seen it")
     return check
+
+
+def _check_data(check: PackageCheck, folder: Path, descriptor: dict[str, Any], entries: list[dict[str, Any]],
+                publication: dict[str, Any]) -> None:
+    """The package's data file against the digest recorded with the release it publishes, when its extract holds
+    that release's entry (the office's verify checks the others against its log)."""
+    release = next((e for e in entries if e.get(TABLE_KEY) == "releases"
+                    and e.get("release_id") == publication.get("release_id")), None)
+    if release is None:
+        check.caveats.append("the release it publishes was recorded before its extract starts, so that its data are "
+                             "the recorded rows is shown by an earlier package or the office's log, not here")
+        return
+    problem = data_file_problem(folder, descriptor, release)
+    if problem:
+        check.problems.append(problem)
+    check.data_checked = True
+
+
+def data_file_problem(folder: Path, descriptor: dict[str, Any], release: dict[str, Any]) -> str | None:
+    """Why the package's data file is not the rows recorded with `release` (a release entry): its resource must be
+    the data file the release's definition names, and its rows must have the recorded digest."""
+    import duckdb
+
+    from audit.dataset import Dataset
+    from audit.publish.readback import data_problem
+
+    definition = release.get("definition")
+    if isinstance(definition, str):
+        definition = json.loads(definition)
+    dataset = Dataset(str(release.get("dataset")), Path("(recorded)"), Path(""), definition or {})
+    listed = descriptor.get("resources")
+    resources: list[Any] = listed if isinstance(listed, list) else []
+    named = [r for r in resources if isinstance(r, dict) and r.get("name") == dataset.resource_name]
+    if len(named) != 1 or named[0].get("path") != dataset.data_path:
+        return (f"its descriptor does not name {dataset.data_path} as the data of resource {dataset.resource_name!r} "
+                "(the data a reader is pointed at is not the release's)")
+    with duckdb.connect() as con:
+        return data_problem(con, folder / dataset.data_path, definition or {}, str(release.get("data_digest")))
 
 
 def _check_checkpoint(check: PackageCheck, head: dict[str, Any], entries: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from audit.log import ChangeLog
 from audit.log.manifest import file_problems, read_head
 from audit.publish.folder import pending_folder
 from audit.publish.index import by_folder, index_is_current
-from audit.verify.package import PackageCheck, checked_package
+from audit.verify.package import PackageCheck, checked_package, data_file_problem
 
 
 def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageCheck] | None = None
@@ -56,6 +56,10 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
             problems += [f"{label}: {p}" for p in alone.problems]
             if not alone.files_checked:  # its extract did not lead to its entry: hold the files to the log's
                 problems += [f"{label}: {p}" for p in file_problems(target, publication.files) if p not in alone.problems]
+            if not alone.data_checked:  # its release was recorded before its extract: the log has its entry
+                problem = _data_against_log(target, log, publication.release_id)
+                if problem:
+                    problems.append(f"{label}: {problem}")
         for folder, here in by_folder(root, publications).items():
             if folder in unfinished:
                 continue
@@ -67,3 +71,17 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
                 if other.is_dir() and not other.name.startswith(".") and other.name not in listed:
                     problems.append(f"{other} is a folder the log never published as a version of {dataset}")
     return problems, pending, failures
+
+
+def _data_against_log(target: Path, log: ChangeLog, release_id: str) -> str | None:
+    import json
+
+    release = log.release_by_id(release_id)
+    if release is None:
+        return f"the release it publishes, {release_id}, is not in the log"
+    try:
+        descriptor = json.loads((target / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # the file comparison names the descriptor
+    entry = {"dataset": release.dataset, "definition": release.definition, "data_digest": release.data_digest}
+    return data_file_problem(target, descriptor if isinstance(descriptor, dict) else {}, entry)

@@ -499,6 +499,67 @@ def log_deleted_while_ingest_runs(office: Office) -> Outcome:
     return Outcome(a.detected and b.detected and not (office.root / "audit.duckdb").exists(), f"{a.how}; then {b.how}")
 
 
+# -- 10. the data bound to the record ---------------------------------------------------------------------
+
+
+def patched_publisher_writes_another_figure(office: Office) -> Outcome:
+    """A publisher modified to write 2017's population one higher than the log recorded, its own read-back check
+    removed: the package is signed and listed by its publication entry, but its rows are not the recorded ones."""
+    import audit.publish.publication as publication
+
+    assert office.audit("ingest", *office.revised_release()).exit_code == 0
+    write, check = publication.write_data_files, publication.require_written_rows
+
+    def forging(folder, *args, **kwargs):
+        write(folder, *args, **kwargs)
+        data = next((folder / "data").glob("*.csv"))
+        data.write_text(data.read_text().replace("2017,610227,", "2017,610228,", 1))
+
+    publication.write_data_files, publication.require_written_rows = forging, lambda *a, **k: None
+    try:
+        published = office.audit("publish", EXAMPLE)
+    finally:
+        publication.write_data_files, publication.require_written_rows = write, check
+    package = office.package(EXAMPLE, "1.0.2")
+    said = "its data file's rows are not the release's recorded rows"
+    alone, full = expect(office.verify_alone(package), 1, said), expect(office.verify(), 1, said)
+    return Outcome(published.exit_code == 0 and alone.detected and full.detected,
+                   f"outsider {alone.how}; office {full.how}")
+
+
+def parquet_copy_swapped_while_publish_reads_it(office: Office) -> Outcome:
+    """Only write access to the folder beside the log: the log's Parquet copy of a release is swapped for a forged
+    one just after publish has checked its digest, before it writes the package."""
+    from audit.log import copies
+    from audit.log.store import ChangeLog
+
+    variant = office.example_variant("2017,\"610,226\"", "2017,\"610,227\"")
+    parquet = variant.with_suffix(".parquet")
+    forged = variant.with_name("forged.parquet")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM read_csv('{variant}', thousands = ',')) TO '{parquet}' (FORMAT parquet)")
+    args = office.revised_release()
+    args[1] = parquet
+    assert office.audit("ingest", *args).exit_code == 0
+    (copy,) = [p for p in copies.folder(office.root / "audit.duckdb").iterdir() if p.suffix == ".parquet"]
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN year = 2018 THEN homicide - 1 ELSE homicide END AS homicide) "
+                    f"FROM read_parquet('{copy}')) TO '{forged}' (FORMAT parquet, COMPRESSION zstd)")
+    checked = ChangeLog.require_stored_rows
+
+    def swap_after_the_check(self, release, why):
+        checked(self, release, why)
+        os.replace(forged, copy)
+
+    ChangeLog.require_stored_rows = swap_after_the_check
+    try:
+        result = office.audit("publish", EXAMPLE)
+    finally:
+        ChangeLog.require_stored_rows = checked
+    outcome = expect(result, 1, "not the release's recorded rows", "nothing was published")
+    return Outcome(outcome.detected and not office.package(EXAMPLE, "1.0.2").exists(), outcome.how)
+
+
 @dataclass(frozen=True)
 class Attack:
     name: str
@@ -535,6 +596,8 @@ ATTACKS = [Attack(f.__name__.replace("_", " "), kind, f) for kind, f in [
     ("9 log objects", meta_row_duplicated),
     ("9 log objects", objects_added_to_the_log),
     ("9 log objects", log_deleted_while_ingest_runs),
+    ("10 data bound to the record", patched_publisher_writes_another_figure),
+    ("10 data bound to the record", parquet_copy_swapped_while_publish_reads_it),
 ]]
 
 
