@@ -11,6 +11,8 @@ import yaml
 from audit.errors import ConfigError
 
 MAX_EXPANDED_NODES = 1_000_000  # an office's file has thousands of values; an alias bomb, billions
+ALIAS_GROWTH = 10               # ... which aliases multiply from a few: a plain long file grows by none
+MAX_FILE_BYTES = 64 << 20       # an office file of 64 MB is no office file
 
 
 MAX_DEPTH = 64  # an office file nests a few levels; thousands is an attack on the reader's recursion
@@ -23,10 +25,37 @@ class _GuardedLoader(yaml.SafeLoader):
 
     def get_single_node(self):
         node = super().get_single_node()
-        if node is not None and _expanded_size(node, {}, set(), 0) > MAX_EXPANDED_NODES:
+        if node is None:
+            return node
+        sizes: dict[int, int] = {}
+        expanded = _expanded_size(node, sizes, set(), 0)
+        # An alias bomb is a few values that aliases multiply; a long file of plain values is only long.
+        if expanded > MAX_EXPANDED_NODES and expanded > ALIAS_GROWTH * len(sizes):
             raise yaml.YAMLError(f"its aliases expand it to more than {MAX_EXPANDED_NODES:,} values: refused as "
                                  "a possible alias bomb")
+        _refuse_duplicate_keys(node, set())
         return node
+
+
+def _refuse_duplicate_keys(node, seen: set[int]) -> None:
+    """A key given twice in one mapping is refused: YAML readers keep one or the other, so the office's file would
+    say two things (a second `recorded_by:`, a `where:` given twice in a note)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                line = key.start_mark.line + 1
+                if key.value in first:
+                    raise yaml.YAMLError(f"line {line}: the key {key.value!r} is given twice in one mapping (first on "
+                                         f"line {first[key.value]}); give each key once")
+                first[key.value] = line
+            _refuse_duplicate_keys(value, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _refuse_duplicate_keys(child, seen)
 
 
 def _expanded_size(node, sizes: dict[int, int], open_nodes: set[int], depth: int) -> int:
@@ -53,6 +82,9 @@ def _expanded_size(node, sizes: dict[int, int], open_nodes: set[int], depth: int
 def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
     """The document in `path` and its node tree (which knows each value's line), or a ConfigError naming the file."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
+                              f"{MAX_FILE_BYTES:,})")
         text = path.read_text(encoding="utf-8")
         loader = _GuardedLoader(text)  # a SafeLoader: parsed once, the nodes kept for their lines
         try:

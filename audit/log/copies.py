@@ -75,3 +75,18 @@ def finish(log_path: Path, named: set[str]) -> None:
             os.replace(path, final)
         elif final.name not in named:
             path.unlink()
+
+
+def strangers(log_path: Path) -> list[str]:
+    """What lies in the copies' folder that the tool never puts there: anything but a copy or a pending copy (a
+    stray CSV, a folder, a link). A copy no release names is reported with the stored tables; a pending one is the
+    remains of an interrupted ingest."""
+    if not folder(log_path).is_dir():
+        return []
+    found = []
+    for path in sorted(folder(log_path).iterdir()):
+        name = path.name
+        ours = name.endswith(SUFFIX) or name.endswith(SUFFIX + PENDING)
+        if path.is_symlink() or not path.is_file() or not ours:
+            found.append(name)
+    return found

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.files import file_sha256
+from audit.jsonfile import strict_loads
 
 EXTRACT_FILE = "changelog.jsonl"
 HEAD_FILE = "changelog-head.json"
@@ -68,10 +69,10 @@ def read_head(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
     """The package's head file as a mapping, or None and why it cannot be read as one."""
     path = folder / HEAD_FILE
     try:
-        head = json.loads(path.read_text(encoding="utf-8"))
+        head = strict_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, f"{HEAD_FILE} is missing"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         return None, f"{HEAD_FILE} cannot be read as JSON ({exc})"
     if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or not isinstance(head.get("head"), str):
         return None, f"{HEAD_FILE} does not name a chain head (an object with an integer seq and a head hash)"

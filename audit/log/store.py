@@ -434,6 +434,9 @@ class ChangeLog:
             rows = self.con.execute(f"SELECT * FROM {ALIAS}.{META_TABLE}").fetchall()
             if rows != [("format", LOG_FORMAT)]:
                 found.append(f"meta holds the rows {rows!r}, where the tool writes one format row")
+        if self.path is not None:
+            found += [f"{copies.folder(self.path).name}/{name} is beside the log's copies, where the tool puts only "
+                      "Parquet copies of releases (added behind its back)" for name in copies.strangers(self.path)]
         return found
 
     def data_table(self, name: str) -> str:

@@ -213,12 +213,33 @@ def require_written_rows(con, path: Path, release: Release, dataset: Dataset) ->
 PLACEHOLDER = "TODO"
 
 
+# The files a package holds besides its data: a resource that named one of them would publish no data at all.
+METADATA_FILES = {"datapackage.json", "README.md", "findings.csv", "validation.json", "revisions.csv", "report.html",
+                  EXTRACT_FILE, HEAD_FILE}
+
+
+def data_path_problem(path: str) -> str | None:
+    """Why `path` cannot be a package's data file (None when it can): a relative path inside the package, a CSV,
+    and none of the package's own metadata files."""
+    parts = Path(path).parts
+    if not parts or Path(path).is_absolute() or ".." in parts or "\\" in path:
+        return f"{path!r} is not a path inside the package"
+    if path in METADATA_FILES:
+        return f"{path!r} is one of the package's own metadata files"
+    if not path.lower().endswith(".csv"):
+        return f"{path!r} is not a .csv file"
+    return None
+
+
 def publication_gaps(dataset: Dataset, report: Report) -> list[str]:
     """What keeps a package from going out, every gap at once: a licence, a description of every field, and,
     where rates are published (the suite checks rate math), the population source and its vintage, since a rate
     means little without them; no placeholder `audit init` left; no waived finding that the package's own
     schema forbids (a repeated or missing key would make the package fail Frictionless validation)."""
     gaps = []
+    data_path_gap = data_path_problem(dataset.data_path)
+    if data_path_gap:
+        gaps.append(f"a data path of its own for resource {dataset.resource_name!r}: {data_path_gap}")
     placeholders = _placeholders(dataset.descriptor)
     if placeholders:
         prefix = "resources.0.schema.fields."

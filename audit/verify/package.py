@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
+from audit.jsonfile import strict_loads
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, TABLE_KEY, walk
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head
+
+# Every field the head file may hold: the chain head and its signature, the version before, the checkpoint block.
+HEAD_FIELDS = {"dataset", "version", "seq", "head", "previous", "signature", "checkpoint", "frontier", "consistency"}
 
 
 @dataclass
@@ -50,9 +54,9 @@ def read_extract(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    problems.append(f"{EXTRACT_FILE} line {number} is not JSON ({exc.msg})")
+                    entry = strict_loads(line)
+                except ValueError as exc:
+                    problems.append(f"{EXTRACT_FILE} line {number} is not JSON as the tool writes it ({exc})")
                     continue
                 if not isinstance(entry, dict):
                     problems.append(f"{EXTRACT_FILE} line {number} is not a log entry (a JSON object)")
@@ -70,8 +74,8 @@ def _read_descriptor(folder: Path) -> dict[str, Any] | str:
     if not path.is_file():
         raise InputError("there is no datapackage.json here: this is not a data package", str(path))
     try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        descriptor = strict_loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         return f"datapackage.json cannot be read as JSON ({exc})"
     return descriptor if isinstance(descriptor, dict) else "datapackage.json is not a JSON object"
 
@@ -88,6 +92,13 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
         check.problems.append(why or f"{HEAD_FILE} cannot be read")
         return check
     check.head_seq, check.head_hash = head["seq"], head["head"]
+    unknown = sorted(set(head) - HEAD_FIELDS)
+    if unknown:
+        check.problems.append(f"{HEAD_FILE} holds what the tool never writes there ({', '.join(unknown)}), which "
+                              "nothing signed covers")
+    if (head.get("dataset"), head.get("version")) != (check.dataset, check.version):
+        check.problems.append(f"{HEAD_FILE} names {head.get('dataset')} version {head.get('version')}, but the "
+                              f"package is {check.dataset} version {check.version}")
     entries, unreadable = read_extract(folder)
     check.problems += unreadable
     if not entries and not unreadable:
@@ -112,8 +123,8 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
                               f"{last.get('package_version')}, not of {check.dataset} version {check.version}")
     else:
         try:
-            recorded = json.loads(last.get("files") or "{}")
-        except json.JSONDecodeError:
+            recorded = strict_loads(last.get("files") or "{}")
+        except ValueError:
             recorded = None
         if not isinstance(recorded, dict):
             check.problems.append("its publication entry does not list its files")
@@ -157,12 +168,16 @@ def data_file_problem(folder: Path, descriptor: dict[str, Any], release: dict[st
     import duckdb
 
     from audit.dataset import Dataset
+    from audit.publish.publication import data_path_problem
     from audit.publish.readback import data_problem
 
     definition = release.get("definition")
     if isinstance(definition, str):
         definition = json.loads(definition)
     dataset = Dataset(str(release.get("dataset")), Path("(recorded)"), Path(""), definition or {})
+    wrong = data_path_problem(dataset.data_path)
+    if wrong:
+        return f"its data resource cannot be a data file: {wrong}"
     listed = descriptor.get("resources")
     resources: list[Any] = listed if isinstance(listed, list) else []
     named = [r for r in resources if isinstance(r, dict) and r.get("name") == dataset.resource_name]

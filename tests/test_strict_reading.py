@@ -1,0 +1,146 @@
+"""Packages and office files read strictly: what two readers could read two ways, or what nothing signed covers, is
+refused or reported, never silently read one way."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from audit import pipeline
+from audit.errors import ConfigError
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+
+
+@pytest.fixture
+def published(workspace, tmp_path):
+    """The example published once, signed, and a copy of its package to alter."""
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    assert CliRunner().invoke(cli, ["keygen", str(workspace.root / "keys" / "office.pem")]).exit_code == 0
+    (workspace.root / "audit.yaml").write_text("signing_key: keys/office.pem\n")
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    package = pipeline.publish(workspace, EXAMPLE).path
+    copy = tmp_path / "copy"
+    shutil.copytree(package, copy)
+    return workspace, copy
+
+
+def verify_alone(run_cli, package):
+    return run_cli("verify", "--package", package)
+
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from audit.cli import cli as command
+
+    return CliRunner().invoke(command, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_a_head_file_with_a_field_nothing_signs_is_reported(published):
+    _, package = published
+    head = json.loads((package / "changelog-head.json").read_text())
+    head["note"] = "approved by the commissioner"
+    (package / "changelog-head.json").write_text(json.dumps(head))
+
+    result = cli("verify", "--package", package)
+
+    assert result.exit_code == 1 and "holds what the tool never writes there (note)" in result.output
+
+
+def test_a_head_file_naming_another_version_is_reported(published):
+    _, package = published
+    head = json.loads((package / "changelog-head.json").read_text())
+    head["version"] = "2.0.0"
+    (package / "changelog-head.json").write_text(json.dumps(head))
+
+    result = cli("verify", "--package", package)
+
+    assert result.exit_code == 1 and "names baltimore-violent-crime version 2.0.0" in result.output
+
+
+def test_an_extract_line_with_a_key_given_twice_is_refused(published):
+    """Python keeps the last of two keys, other readers the first: the same line would say two things."""
+    _, package = published
+    lines = (package / "changelog.jsonl").read_text().splitlines()
+    lines[0] = lines[0][:-1] + ', "dataset": "another-dataset"}'
+    (package / "changelog.jsonl").write_text("\n".join(lines) + "\n")
+
+    result = cli("verify", "--package", package)
+
+    assert result.exit_code == 1 and "line 1 is not JSON as the tool writes it" in result.output
+    assert "given twice" in result.output
+
+
+def test_a_stray_file_beside_the_logs_copies_is_reported(published):
+    workspace, _ = published
+    folder = workspace.root / "audit.duckdb.data"
+    folder.mkdir(exist_ok=True)
+    (folder / "2020-homicides.csv").write_text("year,homicide\n2020,300\n")
+
+    result = cli("verify", "--workspace", workspace.root)
+
+    assert result.exit_code == 1 and "audit.duckdb.data/2020-homicides.csv is beside the log's copies" in result.output
+
+
+@pytest.mark.parametrize("path", ["README.md", "changelog-head.json", "data/violent-crime.txt"])
+def test_a_data_resource_that_names_no_data_file_is_not_published(workspace, path):
+    descriptor_path = workspace.root / "datapackages" / EXAMPLE / "datapackage.yaml"
+    descriptor = yaml.safe_load(descriptor_path.read_text())
+    descriptor["resources"][0]["path"] = path
+    descriptor_path.write_text(yaml.safe_dump(descriptor))
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+
+    result = cli("publish", EXAMPLE, "--workspace", workspace.root)
+
+    assert result.exit_code == 2 and "a data path of its own for resource" in result.output
+    assert not (workspace.root / "published" / EXAMPLE / "1.0.0").exists()
+
+
+@pytest.mark.parametrize("file, text, said", [
+    ("audit.yaml", "recorded_by: Records Unit\nrecorded_by: Someone Else\n",
+     "line 2: the key 'recorded_by' is given twice in one mapping (first on line 1)"),
+    ("waivers.yaml", "waivers:\n  - {check: category-sum, key: {year: 2021, year: 2022}, reason: r, approved_by: a}\n",
+     "the key 'year' is given twice"),
+    ("notes.yaml", "notes:\n  - id: n\n    where: {year: 2020}\n    where: {year: 2019}\n    reason: r\n"
+                   "    approved_by: a\n", "line 4: the key 'where' is given twice"),
+])
+def test_an_office_file_that_gives_a_key_twice_is_refused_with_its_line(workspace, tmp_path, file, text, said):
+    path = workspace.root / file if file == "audit.yaml" else tmp_path / file
+    path.write_text(text)
+    extra = {"waivers.yaml": ["--waivers", path], "notes.yaml": ["--notes", path]}.get(file, [])
+
+    result = cli("check", EXAMPLE, EXAMPLE_CSV, *extra, "--workspace", workspace.root)
+
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert str(path) in result.output
+    assert not (workspace.root / "audit.duckdb").exists()
+
+
+def test_a_long_plain_file_is_only_long_and_an_alias_bomb_is_still_refused(tmp_path, monkeypatch):
+    """The limit on expanded values, scaled down: a plain file past it is read; aliases that multiply a few values
+    past it are refused."""
+    import audit.yamlfile as yamlfile
+
+    monkeypatch.setattr(yamlfile, "MAX_EXPANDED_NODES", 1_000)
+    plain, bomb = tmp_path / "plain.yaml", tmp_path / "bomb.yaml"
+    plain.write_text("waivers:\n" + "".join(f"  - {{check: category-sum, key: {{year: {i}}}, reason: r, approved_by: a}}\n"
+                                           for i in range(300)))
+    bomb.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                    "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n")
+
+    assert len(yamlfile.read_yaml_nodes(plain)[0]["waivers"]) == 300
+    with pytest.raises(ConfigError, match="alias bomb"):
+        yamlfile.read_yaml_nodes(bomb)
+
+
+def test_the_projects_own_office_files_have_no_key_twice():
+    from audit.yamlfile import read_yaml_nodes
+
+    for path in [PROJECT / "audit.yaml", *PROJECT.glob("datapackages/*/*.yaml")]:
+        read_yaml_nodes(path)
