@@ -444,7 +444,22 @@ def site(workspace: Workspace, out: Path | None = None, root: Path | None = None
 
     root = root or workspace.publish_root
     out = workspace.output(Output.SITE, out, workspace.root / "site", reads=root)
-    return build_site(root, out, workspace.config, workspace.root)
+    return build_site(root, out, workspace.config, workspace.root, _site_trust(workspace))
+
+
+def _site_trust(workspace: Workspace):
+    """What the site's "verified" requires: the office's own key (the site's public key, else the signing key's),
+    and the cosignatures of the witnesses audit.yaml names, at their quorum."""
+    from audit.log.signing import Signer, load_public_key
+    from audit.site.model import Trust
+    from audit.verify import WitnessRequirement
+
+    brand = branding(workspace.config, workspace.root)
+    key = workspace.signing_key
+    office = load_public_key(brand.public_key) if brand.public_key else Signer(key).raw_public if key else None
+    policy = workspace.witnesses
+    witnesses = None if policy is None else WitnessRequirement(tuple(c.key for c in policy.cosigners), policy.quorum)
+    return Trust(office, witnesses)
 
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None,

@@ -22,7 +22,7 @@ from audit.findings import CHECKS
 from audit.outputs import MARKER, Output, mark
 from audit.publish.branding import branding
 from audit.site.charts import dataset_charts
-from audit.site.model import Dataset, read_dataset, size_text
+from audit.site.model import Dataset, Trust, read_dataset, size_text
 
 PACKAGES = "packages"
 BUILDING = ".building"
@@ -58,7 +58,8 @@ def _copy_tree(source: Path, target: Path) -> None:
             shutil.copy2(path, to)
 
 
-def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_root: Path) -> Site:
+def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_root: Path,
+               trust: Trust | None = None) -> Site:
     """Write the site for every dataset published under `publish_root` into `out` (replaced whole)."""
     site = _site_branding(config, workspace_root)
     portal = config.get("portal") or {}
@@ -71,21 +72,21 @@ def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_
     work.mkdir(parents=True)
     mark(out, Output.SITE)
     try:
-        return _build(work, out, publish_root, site, portal, base, workspace_root)
+        return _build(work, out, publish_root, site, portal, base, workspace_root, trust)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(out / REPLACED, ignore_errors=True)
 
 
 def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], portal: dict[str, Any], base: str,
-           workspace_root: Path) -> Site:
+           workspace_root: Path, trust: Trust | None) -> Site:
     from audit.publish import templates
     from audit.publish.feed import build_catalog
 
     _copy_tree(publish_root, work / PACKAGES)
     datasets = []
     for index in sorted((work / PACKAGES).glob("*/index.json")):
-        dataset = read_dataset(index.parent, f"{PACKAGES}/{index.parent.name}/")
+        dataset = read_dataset(index.parent, f"{PACKAGES}/{index.parent.name}/", trust)
         if dataset is not None:
             dataset.charts = dataset_charts(dataset.latest.folder)
             datasets.append(dataset)

@@ -118,7 +118,9 @@ class Dataset:
         """The dataset's state in words, most serious first."""
         out = []
         if not self.verified:
-            out.append("NOT verified: a published package does not match its change log")
+            problem = next((p for v in self.versions for p in v.check.problems), "")
+            out.append(f"NOT verified: {problem}" if problem else
+                       "NOT verified: a published package does not match its change log")
         else:
             out.append("verified")
         latest = self.latest
@@ -195,15 +197,29 @@ def _downloads(folder: Path, href: str, package: dict[str, Any]) -> list[Downloa
     return out
 
 
-def read_dataset(folder: Path, href: str) -> Dataset | None:
+@dataclass(frozen=True)
+class Trust:
+    """What the site's "verified" requires of a package: signed by `office_key` (the office's configured key, when
+    it has one), and cosigned by the `witnesses` the office names (audit.verify.WitnessRequirement), when it does."""
+
+    office_key: bytes | None = None
+    witnesses: Any = None
+
+
+def read_dataset(folder: Path, href: str, trust: Trust | None = None) -> Dataset | None:
     """The dataset published in `folder` (a dataset folder of the publication root); `href` is that folder's
     address from the site's root. None when it has no published version."""
+    from audit.verify.witnessed import hold_to_witnesses
+
+    trust = trust or Trust()
     index = read_index(folder)
     if not index or not index.get("versions"):
         return None
     entries = list(reversed(index["versions"]))
-    checks = [verify_package(folder / e["path"]) for e in entries]
+    checks = [verify_package(folder / e["path"], trust.office_key) for e in entries]
     compare_packages(checks, with_log=False)
+    if trust.witnesses is not None:
+        hold_to_witnesses(checks, trust.witnesses)
     latest = _json(folder / entries[0]["path"] / "datapackage.json")
     resource = next((r for r in latest.get("resources", []) if r.get("profile") == "tabular-data-resource"),
                     (latest.get("resources") or [{}])[0])
