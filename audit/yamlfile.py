@@ -23,7 +23,7 @@ class _GuardedLoader(yaml.SafeLoader):
     (a "billion laughs" alias bomb is a few lines that expand into billions of values), that refers to itself,
     or that nests deeper than any office file does."""
 
-    def get_single_node(self):
+    def get_single_node(self) -> Any:
         node = super().get_single_node()
         if node is None:
             return node

@@ -144,3 +144,16 @@ def test_the_projects_own_office_files_have_no_key_twice():
 
     for path in [PROJECT / "audit.yaml", *PROJECT.glob("datapackages/*/*.yaml")]:
         read_yaml_nodes(path)
+
+
+def test_a_published_folder_the_log_never_published_is_reported_and_a_look_alike_named(published):
+    workspace, package = published
+    look_alike = workspace.root / "published" / "baltimore-vi\u043elent-crime"  # a Cyrillic о
+    shutil.copytree(workspace.root / "published" / EXAMPLE, look_alike)
+    (workspace.root / "published" / ".hidden").mkdir()
+
+    result = cli("verify", "--workspace", workspace.root)
+
+    assert result.exit_code == 1
+    assert "its name looks like 'baltimore-violent-crime' (a look-alike, to be taken for it)" in result.output
+    assert "published/.hidden is not a dataset the log published" in result.output

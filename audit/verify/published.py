@@ -13,6 +13,7 @@ from audit.log import ChangeLog
 from audit.log.manifest import file_problems, read_head
 from audit.publish.folder import pending_folder
 from audit.publish.index import by_folder, index_is_current
+from audit.verify.names import looks_like
 from audit.verify.package import PackageCheck, checked_package, data_file_problem
 
 
@@ -70,10 +71,36 @@ def verify_published(root: Path, log: ChangeLog, checked: dict[Path, PackageChec
             for other in sorted(folder.iterdir()) if folder.is_dir() else []:
                 if other.is_dir() and not other.name.startswith(".") and other.name not in listed:
                     problems.append(f"{other} is a folder the log never published as a version of {dataset}")
+    problems += _strangers(root, log)
     return problems, pending, failures
 
 
+# What the tool itself leaves at the top of a publication root besides the datasets' folders.
+ROOT_FILES = {"data.json", ".audit-output"}
+
+
+def _strangers(root: Path, log: ChangeLog) -> list[str]:
+    """Everything at the top of a publication root (the workspace's published/, and every root the log published
+    to) that the log does not account for: a dataset folder it never published (named, when it is, for the dataset
+    it looks like), a hidden folder, any other file."""
+    folders = {(root / p.path).parent for d in log.datasets() for p in log.publications(d)}
+    roots = {f.parent for f in folders} | ({root / "published"} if (root / "published").is_dir() else set())
+    known = sorted({f.name for f in folders} | set(log.datasets()))
+    found = []
+    for publication_root in sorted(r for r in roots if r.is_dir()):
+        for path in sorted(publication_root.iterdir()):
+            if path in folders and path.is_dir() and not path.is_symlink():
+                continue
+            if path.name in ROOT_FILES and path.is_file():
+                continue
+            like = looks_like(path.name, known)
+            found.append(f"{path} is not a dataset the log published"
+                         + (f": its name looks like {like!r} (a look-alike, to be taken for it)" if like else ""))
+    return found
+
+
 def _data_against_log(target: Path, log: ChangeLog, release_id: str) -> str | None:
+    """A package's data file against the release entry in the office's log (its extract began after it)."""
     import json
 
     release = log.release_by_id(release_id)
