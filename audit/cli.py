@@ -277,10 +277,13 @@ def site(out: Path | None, root: Path | None, workspace) -> None:
 @click.option("--witness", "witness_urls", multiple=True,
               help="A witness's URL, asked for the latest checkpoint it cosigned of each log: a newer one is a "
                    "rollback, another of the same size a fork.")
+@click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A public site (audit site's folder, as served): every link, data.json and feed.atom held to the "
+                   "packages it offers, and the public key it serves to --public-key.")
 @functools.partial(format_option, kind="verify")
 @lock_timeout_option
 def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, witness_keys: tuple[Path, ...],
-           quorum: int | None, witness_urls: tuple[str, ...], fmt: str, lock_timeout: float) -> None:
+           quorum: int | None, witness_urls: tuple[str, ...], site: Path | None, fmt: str, lock_timeout: float) -> None:
     """Recompute the change log's hash chains, and check published packages against them.
 
     Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
@@ -291,9 +294,9 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
     from audit.workspace import Workspace
 
     with exit_on_audit_error():
-        root = workspace if workspace is not None else (None if packages else Path("."))
+        root = workspace if workspace is not None else (None if packages or site else Path("."))
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
-                                 public_key, list(witness_keys), quorum, list(witness_urls))
+                                 public_key, list(witness_keys), quorum, list(witness_urls), site)
     click.echo(render("verify", fmt, result))
     sys.exit(0 if result.ok else EXIT_INPUT if result.tool_failed else EXIT_FINDINGS)
 

@@ -463,11 +463,13 @@ def _site_trust(workspace: Workspace):
 
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None,
-           witness_keys: list[Path] | None = None, quorum: int | None = None, witness_urls: list[str] | None = None):
+           witness_keys: list[Path] | None = None, quorum: int | None = None, witness_urls: list[str] | None = None,
+           site: Path | None = None):
     """Recompute the workspace's change log (if given) and check each package, on its own, against the
     others and against the log; with witness keys (or the workspace's witnesses in audit.yaml), hold each package
     to their cosignatures, and ask the witnesses at `witness_urls` for the latest checkpoint of each log. Writes
-    nothing. Returns an `audit.verify.Verification`."""
+    nothing. With `site`, hold a public site to the packages it offers (audit.verify.site). Returns an
+    `audit.verify.Verification`."""
     from audit.log.signing import load_public_key
     from audit.verify import WitnessRequirement
     from audit.verify import verify as run
@@ -486,10 +488,10 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
     elif quorum or witness_urls:
         raise ConfigError("--quorum and --witness need the witnesses' keys: give --witness-key for each")
     if workspace is None:
-        return run(None, packages, trusted, witnesses=required)
+        return run(None, packages, trusted, witnesses=required, site=site)
     with workspace.work_database() as con:
         return run(_open_log(con, workspace, read_only=True, for_verify=True), packages, trusted, workspace.root,
-                   required)
+                   required, site)
 
 
 def _quorum(asked: int | None, keys: int) -> int:

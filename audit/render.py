@@ -235,6 +235,8 @@ def verification_text(result: "Verification") -> str:
     lines += [f"published: {p}" for p in result.publications]
     lines += [f"published: {p}" for p in result.pending]
     lines += [f"published: {p}" for p in result.failures]
+    lines += [f"site: {p}" for p in result.site]
+    lines += [f"site: not shown: {c}" for c in result.site_caveats]
     for package in result.packages:
         state = "holds" if package.ok else "FAILS"
         signed = f", signed by {package.signed_by}" if package.signed_by else ", not signed"
@@ -251,7 +253,7 @@ def verification_text(result: "Verification") -> str:
         lines.append("NOT verified: the tool failed on a package (see above); nothing was found altered")
     elif not result.ok:
         lines.append("NOT verified: see above")
-    elif any(p.caveats for p in result.packages):
+    elif any(p.caveats for p in result.packages) or result.site_caveats:
         lines.append("verified, with what could not be shown listed above")
     else:
         lines.append("verified: every chain is intact" + (", and every publication is in place" if result.logs else ""))

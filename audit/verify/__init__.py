@@ -48,10 +48,12 @@ class Verification:
     publications: list[str] = field(default_factory=list)  # published folders and indexes that differ from the log
     pending: list[str] = field(default_factory=list)  # publications a crash left half-done
     failures: list[str] = field(default_factory=list)  # published packages the tool failed to check
+    site: list[str] = field(default_factory=list)      # what a public site shows that its packages do not
+    site_caveats: list[str] = field(default_factory=list)  # what about a site could not be shown
 
     @property
     def ok(self) -> bool:
-        return not (self.problems or self.publications or self.pending or self.failures) \
+        return not (self.problems or self.publications or self.pending or self.failures or self.site) \
             and all(c.ok for c in self.logs) and all(p.ok for p in self.packages)
 
     @property
@@ -59,7 +61,7 @@ class Verification:
         """Nothing was found altered, but the tool failed on some package: not verified, and no finding either."""
         failed = [p for p in self.packages if not p.ok]
         return bool(self.failures or failed) and all(p.failed and p.problems == [p.failed] for p in failed) \
-            and not (self.problems or self.publications or self.pending) and all(c.ok for c in self.logs)
+            and not (self.problems or self.publications or self.pending or self.site) and all(c.ok for c in self.logs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,8 @@ class Verification:
             "publications": self.publications,
             "pending": self.pending,
             "failures": self.failures,
+            "site": self.site,
+            "site_caveats": self.site_caveats,
             "datasets": [{
                 "dataset": c.walk.dataset, "ok": c.ok, "entries": c.walk.entries, "head_seq": c.walk.head_seq,
                 "head": c.walk.head_hash, "problems": c.problems,
@@ -84,8 +88,14 @@ class Verification:
 
 
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
-           root: Path | None = None, witnesses: WitnessRequirement | None = None) -> Verification:
+           root: Path | None = None, witnesses: WitnessRequirement | None = None,
+           site: Path | None = None) -> Verification:
     result = Verification()
+    if site is not None:
+        from audit.verify.site import verify_site
+
+        offered, result.site, result.site_caveats = verify_site(site, trusted_key, witnesses)
+        result.packages += offered
     checked = [checked_package(p, trusted_key) for p in packages]
     # Checked on their own just as verify_published would check them (no trusted key): reused there.
     reusable = {} if trusted_key is not None else {Path(os.path.abspath(c.path)): c for c in checked}
