@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -108,13 +110,47 @@ def notes_option(command):
     )(command)
 
 
+def echo_all(text: str, nl: bool = True, piece: int = 1 << 16) -> None:
+    """Print a whole output (a report, a diff, a verification) in pieces of a pipe's size: one write of megabytes to
+    a reader that stopped reading can end without an error, so the command would give its verdict as if it had been
+    read; a piece at a time, the closed pipe is noticed (and AuditGroup ends the command with 141)."""
+    for start in range(0, len(text), piece):
+        click.echo(text[start:start + piece], nl=False)
+    if nl:
+        click.echo()
+
+
 def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None) -> None:
     from audit.render import render
 
-    click.echo(render("report", fmt, report, heading=heading, file=file and str(file)))
+    echo_all(render("report", fmt, report, heading=heading, file=file and str(file)))
 
 
-@click.group()
+EXIT_INTERRUPTED = 130   # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE, as Unix tools end when their reader stops reading
+
+
+class AuditGroup(click.Group):
+    """The command group, which turns an interrupt or a reader that stopped reading into what Unix tools say,
+    never into a verdict: click would print "Aborted!" and exit 1, which means findings."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Whatever the command was writing rolled back as the interrupt unwound it (one transaction; a package
+            # or site built aside is removed), so nothing half-done is left.
+            click.echo("interrupted: the command stopped before its end; what it had not finished writing was rolled "
+                       "back", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader of our output went away (`audit check ... | head`): say nothing more, anywhere.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
+
+
+@click.group(cls=AuditGroup)
 @click.version_option(package_name="crime-data-audit")
 @click.option("--debug", is_flag=True, envvar="AUDIT_DEBUG",
               help="On an unexpected internal error, show the traceback (it is one line without).")
@@ -297,7 +333,7 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
         root = workspace if workspace is not None else (None if packages or site else Path("."))
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
                                  public_key, list(witness_keys), quorum, list(witness_urls), site)
-    click.echo(render("verify", fmt, result))
+    echo_all(render("verify", fmt, result))
     sys.exit(0 if result.ok else EXIT_INPUT if result.tool_failed else EXIT_FINDINGS)
 
 
@@ -377,7 +413,7 @@ def diff(dataset: str, from_version: str | None, to_version: str | None, engine:
     from audit.render import render
 
     result = pipeline.diff(workspace, dataset, from_version, to_version, engine)
-    click.echo(render("diff", fmt, result), nl=fmt != "csv")
+    echo_all(render("diff", fmt, result), nl=fmt != "csv")
     sys.exit(EXIT_FINDINGS if result.unexplained else 0)
 
 
@@ -452,6 +488,9 @@ def internal_error(exc: BaseException) -> int:
 
 def main() -> None:
     """Console entry point."""
+    # A process started in the background by a script inherits SIGINT ignored; the audit stops on it all the same.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cli.main(prog_name="audit", standalone_mode=True)
         code = 0

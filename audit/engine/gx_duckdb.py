@@ -57,8 +57,12 @@ def exit_skipping_teardown(code: int) -> None:
     layer) print a long, benign "leaked instance" report for DuckDB type objects still
     referenced when its module is freed. Callers close every connection and file first.
     """
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the command was started with the stream closed
+                stream.flush()
+        except (BrokenPipeError, ValueError):  # its reader went away, or it was closed: nothing more to say
+            pass
     os._exit(code)
 
 
