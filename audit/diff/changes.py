@@ -72,7 +72,7 @@ def write_revisions_csv(
             reason = waived.get(change_id(r["key"], r["column"]))
             reason = f"no revision note; finding waived: {reason}" if reason else None
         writer.writerow([
-            *(cell_text(r["key"].get(k)) for k in key), r["change"], r["column"] or "", cell_text(r["old"]),
-            cell_text(r["new"]), r["note_id"] or "", reason or "", note.get("reference") or "",
-            note.get("approved_by") or "",
+            *(cell_text(r["key"].get(k)) for k in key), r["change"], cell_text(r["column"]), cell_text(r["old"]),
+            cell_text(r["new"]), cell_text(r["note_id"]), cell_text(reason), cell_text(note.get("reference")),
+            cell_text(note.get("approved_by")),
         ])

@@ -76,12 +76,19 @@ def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, r
 
 
 def render_svg(series: Series) -> str:
+    import os
+    import tempfile
+
+    # matplotlib keeps a font cache; without this it writes it into the home folder, and a command writes nothing
+    # outside the workspace, its output and the system's temporary folder.
+    os.environ.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), "audit-matplotlib"))
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams["svg.hashsalt"] = "audit"  # the same chart gives the same SVG
+    plt.rcParams["text.parse_math"] = False  # an office's "$5 fines" is text, never TeX to typeset (or fail on)
     fig, ax = plt.subplots(figsize=(7.2, 2.8), dpi=100)
     x = list(range(len(series.periods)))
     ax.plot(x, series.values, color="#1f4e79", marker="o", markersize=3, linewidth=1.6, label=series.title)

@@ -13,7 +13,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.findings import Report
-from audit.formulas import spreadsheet_safe_sql
+from audit.formulas import spreadsheet_safe, spreadsheet_safe_sql
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
 from audit.log.store import as_json
 from audit.publish import revisions as published_revisions
@@ -65,10 +65,10 @@ def _write_findings_csv(path: Path, report: Report) -> None:
         writer = csv.writer(handle)
         writer.writerow([f["name"] for f in FINDINGS_SCHEMA["fields"]])
         for f in report.findings:
-            writer.writerow([
+            # Every cell protected from spreadsheet formulas, the office's own text (a waiver's reason) too.
+            writer.writerow([spreadsheet_safe(cell) for cell in (
                 f.check, f.severity, json.dumps(f.key), json.dumps(f.columns), json.dumps(f.expected),
-                json.dumps(f.observed), f.message, "true" if f.waived else "false", f.waiver_reason or "",
-            ])
+                json.dumps(f.observed), f.message, "true" if f.waived else "false", f.waiver_reason or "")])
 
 
 def write_data_files(

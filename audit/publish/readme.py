@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from audit.dataset import Dataset
 from audit.findings import Report
+from audit.publish.markdown import md, md_link
 from audit.publish.revisions import PublishedRevisions, readme_section
 
 
 def _sources(dataset: Dataset) -> list[str]:
     out = []
     for source in dataset.descriptor.get("sources", []):
-        line = f"- {'Population: ' if source.get('kind') == 'population' else ''}{source.get('title', '')}"
+        line = f"- {'Population: ' if source.get('kind') == 'population' else ''}{md(source.get('title', ''))}"
         if source.get("vintage"):
-            line += f" (vintage: {source['vintage']})"
+            line += f" (vintage: {md(source['vintage'])})"
         if source.get("path"):
-            line += f" <{source['path']}>"
+            line += f" {md_link(source['path'])}"
         out.append(line)
     return out or ["- (not stated)"]
 
 
 def _contributors(dataset: Dataset) -> list[str]:
     people = dataset.descriptor.get("contributors", [])
-    return [f"- {c.get('title', '')}" + (f" ({c['role']})" if c.get("role") else "") for c in people] or ["- (not stated)"]
+    return [f"- {md(c.get('title', ''))}" + (f" ({md(c['role'])})" if c.get("role") else "") for c in people] \
+        or ["- (not stated)"]
 
 
 def render_readme(
@@ -30,15 +32,15 @@ def render_readme(
     coverage: dict | None = None,
 ) -> str:
     release = report.release.get("version")
-    lines = [f"# {dataset.title}", "", f"Version {version}" + (f", release {release}" if release else "")
+    lines = [f"# {md(dataset.title)}", "", f"Version {version}" + (f", release {md(release)}" if release else "")
              + (f" ({version_rule})" if version_rule else "") + ".", ""]
     if coverage:
         lines += [f"The data cover {coverage['start']} to {coverage['end']} (by `{coverage['field']}`).", ""]
     description = dataset.descriptor.get("description", "").strip()
-    lines += [description, ""] if description else []
+    lines += [md(description), ""] if description else []
     lines += ["## Sources", "", *_sources(dataset), ""]
     lines += ["## Contributors", "", *_contributors(dataset), ""]
-    licences = ", ".join(x.get("title") or x.get("name", "") for x in dataset.descriptor.get("licenses", []))
+    licences = ", ".join(md(x.get("title") or x.get("name", "")) for x in dataset.descriptor.get("licenses", []))
     lines += ["## Licence", "", licences or "(not stated)", ""]
     lines += ["## What is in this package", ""]
     lines += [
@@ -57,8 +59,8 @@ def render_readme(
         "",
     ]
     for field in dataset.fields:
-        unit = f" ({field.descriptor['unit']})" if field.descriptor.get("unit") else ""
-        lines.append(f"- `{field.name}`{unit}: {field.descriptor.get('description', '')}")
+        unit = f" ({md(field.descriptor['unit'])})" if field.descriptor.get("unit") else ""
+        lines.append(f"- {md(field.name)}{unit}: {md(field.descriptor.get('description', ''))}")
     lines += ["", "## Checks and caveats", ""]
     waived, others = report.waived, report.warnings
     if not report.findings:
@@ -66,24 +68,24 @@ def render_readme(
     if waived:
         lines += ["The data office accepted these findings and publishes the data with them. Read the figures with care:", ""]
         for f in waived:
-            lines.append(f"- **{f.describe_key()}**: {f.message}. Accepted because: {f.waiver_reason}")
+            lines.append(f"- **{md(f.describe_key())}**: {md(f.message)}. Accepted because: {md(f.waiver_reason)}")
         lines.append("")
     for f in others:
-        lines.append(f"- ({f.severity}) {f.describe_key()}: {f.message}")
+        lines.append(f"- ({f.severity}) {md(f.describe_key())}: {md(f.message)}")
     if report.normalisations:
         from audit.ingest.normalise import normalisation_text
 
         lines += ["", "## How the file received was read", "",
                   "To read the file as received, the office's tool made these changes, and nothing else:", ""]
-        lines += [f"- {normalisation_text(n)}" for n in report.normalisations]
+        lines += [f"- {md(normalisation_text(n))}" for n in report.normalisations]
     if report.claims:
         lines += ["", "## Published statements checked against this data", ""]
         for c in report.claims:
             verdict = "supported by the data" if c["supported"] else (
                 "not supported: the data give " + ("nothing for the rows it names" if c["computed"] is None
                                                     else f"{c['computed']:,.2f}"))
-            source = f" ({c['source']})" if c.get("source") else ""
-            lines.append(f"- \"{c['statement']}\"{source}: {verdict}.")
+            source = f" ({md(c['source'])})" if c.get("source") else ""
+            lines.append(f"- \"{md(c['statement'])}\"{source}: {verdict}.")
     lines += [
         "",
         "## Checking this package",

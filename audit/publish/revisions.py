@@ -14,6 +14,7 @@ from typing import Any
 from audit.dataset import Dataset
 from audit.diff.changes import change_id, write_revisions_csv
 from audit.findings import Report, number, shown
+from audit.publish.markdown import md
 
 FILE_NAME = "revisions.csv"
 # Shown per note in the README before "and N more": the CSV has them all.
@@ -102,14 +103,14 @@ def readme_section(dataset: Dataset, revisions: PublishedRevisions) -> list[str]
     for note_id, group in by_note.items():
         note = revisions.notes.get(note_id or "")
         if note:
-            ref = f" ({note['reference']})" if note.get("reference") else ""
-            lines.append(f"**{note['reason']}**{ref}, approved by {note['approved_by']}:")
+            ref = f" ({md(note['reference'])})" if note.get("reference") else ""
+            lines.append(f"**{md(note['reason'])}**{ref}, approved by {md(note['approved_by'])}:")
         else:
             lines.append("**No revision note explains these changes; the data office accepted them as findings:**")
         lines.append("")
         for r in group[:README_EXAMPLES]:
             waiver = "" if note else revisions.waived.get(change_id(r["key"], r["column"]), "")
-            lines.append(f"- {describe_change(r, dataset)}" + (f". Accepted because: {waiver}" if waiver else ""))
+            lines.append(f"- {md(describe_change(r, dataset))}" + (f". Accepted because: {md(waiver)}" if waiver else ""))
         if len(group) > README_EXAMPLES:
             lines.append(f"- and {number(len(group) - README_EXAMPLES)} more")
         lines.append("")

@@ -16,6 +16,7 @@ def environment():
                              autoescape=jinja2.select_autoescape(["html", "j2", "atom"]),
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["figure"] = shown
+    env.filters["linkable"] = linkable
     env.filters["cell"] = _cell
     return env
 
@@ -33,3 +34,15 @@ def _cell(value):
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     return "" if value is None else str(value)
+
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def linkable(url: object) -> bool:
+    """Whether an address from an office's file may be a link on a page: http, https or mailto only (a
+    `javascript:` or `data:` address would run in the reader's browser); anything else is shown as text."""
+    import urllib.parse
+
+    text = str(url or "").strip()
+    return bool(text) and urllib.parse.urlsplit(text).scheme.lower() in SAFE_SCHEMES
