@@ -89,7 +89,10 @@ def _strangers(root: Path, log: ChangeLog) -> list[str]:
     found = []
     for publication_root in sorted(r for r in roots if r.is_dir()):
         for path in sorted(publication_root.iterdir()):
-            if path in folders and path.is_dir() and not path.is_symlink():
+            if path.is_dir() and not path.is_symlink() and (path in folders or path.name in log.datasets()):
+                if path not in folders:  # a dataset with nothing published here: only a crash's hidden leftovers
+                    found += [f"{entry} is not a version the log published" for entry in sorted(path.iterdir())
+                              if not entry.name.startswith(".")]
                 continue
             if path.name in ROOT_FILES and path.is_file():
                 continue
