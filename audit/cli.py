@@ -338,6 +338,35 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
 
 
 @cli.command()
+@click.argument("dataset")
+@click.option("--seq", required=True, type=click.IntRange(min=1), help="The entry to prove (its seq in the log).")
+@click.option("--size", type=click.IntRange(min=1),
+              help="The tree size to prove it in (default: the newest published package's checkpoint).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for machines.")
+@workspace_option
+def prove(dataset: str, seq: int, size: int | None, fmt: str, workspace) -> None:
+    """Print the inclusion proof of one entry of DATASET's log (a recorded figure, a change, a note, a publication)
+    in the tree a package's checkpoint names: with it, a reader who holds that package checks the entry with a few
+    lines of code in any language (RFC 9162). Writes nothing."""
+    import json
+
+    from audit import pipeline
+
+    proof = pipeline.prove(workspace, dataset, seq, size)
+    data = proof.to_dict()
+    if fmt == "json":
+        echo_all(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"entry seq {seq} of {data['origin']} (leaf {data['leaf_index']}), in the tree of {data['size']} "
+               f"entries whose root is {data['root']}:")
+    click.echo(json.dumps(data["entry"], sort_keys=True, ensure_ascii=False))
+    click.echo(f"inclusion proof ({len(data['proof'])} hashes, RFC 9162 order):")
+    for line in data["proof"]:
+        click.echo(line)
+
+
+@cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def keygen(path: Path) -> None:
     """Create an Ed25519 signing key at PATH (and its public key at PATH.pub) for signing published

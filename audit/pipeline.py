@@ -502,6 +502,49 @@ def _quorum(asked: int | None, keys: int) -> int:
     return quorum
 
 
+@dataclass(frozen=True)
+class InclusionProof:
+    """One entry of a dataset's log shown to be in the tree of `size` entries (RFC 9162), whose root a package's
+    checkpoint of that size names: what a reader checks a single recorded figure, note or approval with."""
+
+    origin: str
+    seq: int
+    size: int
+    root: bytes
+    entry: dict
+    proof: list[bytes]
+
+    def to_dict(self) -> dict:
+        import base64
+
+        b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+        return {"origin": self.origin, "seq": self.seq, "leaf_index": self.seq - 1, "size": self.size,
+                "root": b64(self.root), "entry": self.entry, "proof": [b64(h) for h in self.proof]}
+
+
+def prove(workspace: Workspace, dataset_name: str, seq: int, size: int | None = None) -> InclusionProof:
+    """The inclusion proof of `dataset_name`'s entry `seq` in its log's tree at `size` entries (default: the size
+    of its newest published package's checkpoint, else the whole log). Writes nothing."""
+    from audit.log import merkle
+    from audit.log.tree import leaf
+
+    plain_label(dataset_name, "dataset name")
+    with workspace.work_database() as con:
+        log = _open_log(con, workspace, read_only=True)
+        hashes = log.entry_hashes(dataset_name)
+        if not hashes:
+            raise StateError(f"the log records nothing for {dataset_name}")
+        published = log.publications(dataset_name)
+        size = size if size is not None else (published[-1].seq if published else len(hashes))
+        if not 1 <= seq <= size <= len(hashes):
+            raise ConfigError(f"{dataset_name}'s log has {len(hashes)} entries: give 1 <= --seq <= --size <= "
+                              f"{len(hashes)} (--seq {seq}, --size {size})")
+        entry = next(log.entries(dataset_name, after_seq=seq - 1))  # as an extract carries it
+    leaves = [leaf(h) for h in hashes[:size]]
+    return InclusionProof(workspace.log_origin(dataset_name), seq, size, merkle.root(leaves), entry,
+                          merkle.inclusion_proof(seq - 1, leaves))
+
+
 def report_page(workspace: Workspace, dataset_name: str, version: str | None = None,
                 out: Path | None = None) -> Path:
     """Write the HTML report of a recorded release (default: the latest) to `out` (default:
