@@ -40,6 +40,10 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
+# Each workspace's settings as last read, by the identity of the file they were read from.
+_SETTINGS: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
@@ -95,9 +99,19 @@ class Workspace:
         from audit.officefile import read_office_file
 
         path = self.root / CONFIG_FILE
-        # Its entries are checked against audit/schemas/audit-yaml.schema.json: `signing_kye:` is an error,
-        # never a package published unsigned.
-        return read_office_file(path, "settings") if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        # Read once while it stays the same file (a command asks for its settings many times; a large file took
+        # minutes re-read on every access), and again when it changes.
+        status = path.stat()
+        identity = (status.st_ino, status.st_mtime_ns, status.st_size)
+        cached = _SETTINGS.get(path)
+        if cached is None or cached[0] != identity:
+            # Its entries are checked against audit/schemas/audit-yaml.schema.json: `signing_kye:` is an error,
+            # never a package published unsigned.
+            cached = (identity, read_office_file(path, "settings"))
+            _SETTINGS[path] = cached
+        return cached[1]
 
     @contextmanager
     def work_database(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -157,3 +157,12 @@ def test_a_published_folder_the_log_never_published_is_reported_and_a_look_alike
     assert result.exit_code == 1
     assert "its name looks like 'baltimore-violent-crime' (a look-alike, to be taken for it)" in result.output
     assert "published/.hidden is not a dataset the log published" in result.output
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "lots", "'-2GB'"])
+def test_a_memory_limit_that_is_no_positive_size_is_refused(workspace, value):
+    (workspace.root / "audit.yaml").write_text(f"memory_limit: {value}\n")
+
+    result = cli("check", EXAMPLE, EXAMPLE_CSV, "--workspace", workspace.root)
+
+    assert result.exit_code == 2 and "entry 'memory_limit'" in result.output

@@ -37,6 +37,24 @@ class LoadedRelease:
     parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
 
 
+def release_file_problem(source: Path) -> str | None:
+    """Why `source` cannot be read as a release file, said by what it is (None when it can): read as text a folder,
+    a FIFO or a device would hang the command or read forever."""
+    import stat
+
+    try:
+        mode = source.stat().st_mode
+    except FileNotFoundError:
+        return "no such file" if not source.is_symlink() else "a symbolic link to nothing"
+    except OSError as exc:  # a loop of links, a name too long, no permission
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file (a folder of Parquet files is read as one release; this one holds none)"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a pipe, a device or a socket): a release is a file"
+    return None
+
+
 def load_release(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE,
     lazy: bool = False,
@@ -46,12 +64,17 @@ def load_release(
     source = Path(path)
     if is_parquet(source):
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet).
-        findings = load_parquet(con, dataset, source, table, lazy)
-        (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
+        try:
+            findings = load_parquet(con, dataset, source, table, lazy)
+            (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
+        except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
+            raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
+                             file=str(source)) from exc
         return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, table=table,
                              findings=tuple(findings), parquet=True)
-    if not source.is_file():
-        raise InputError("no such file", file=str(path))
+    problem = release_file_problem(source)
+    if problem:
+        raise InputError(problem, file=str(path))
     raw = f"{table}_raw"
     read = read_raw(con, source, dataset, table=raw)
     check_reshape(dataset)
