@@ -148,13 +148,28 @@ class OfficeInputs:
     notes_source: str
     against: str = "published"      # the baseline changes are counted against: see BASELINES
     engine: Engine = DUCKDB         # where the suite and the diff's passes run (audit.engine)
+    waivers_source: str = "waivers"
 
     @classmethod
     def read(cls, dataset: Dataset, waivers_path, notes_path, against: str = "published") -> "OfficeInputs":
         if against not in BASELINES:
             raise ConfigError(f"the baseline is one of {', '.join(BASELINES)}, not {against!r}")
         return cls(load_waivers(waivers_path), load_notes(notes_path, dataset), str(notes_path or "revision notes"),
-                   against)
+                   against, waivers_source=str(waivers_path or "waivers"))
+
+
+def _require_known_waiver_keys(inputs: OfficeInputs, dataset: Dataset, findings: list) -> None:
+    """A waiver's key names fields of the dataset (or of a finding's key, such as a claim's id): a misspelt field
+    (`yaer: 2021`) would waive nothing and leave the finding open as if the office had not waived it."""
+    import difflib
+
+    known = {f.name for f in dataset.fields} | {name for f in findings for name in f.key}
+    for number, waiver in enumerate(inputs.waivers, start=1):
+        for name in waiver.get("key") or {}:
+            if name not in known:
+                near = difflib.get_close_matches(str(name), sorted(known), n=1)
+                raise ConfigError(f"{inputs.waivers_source}: waiver {number}: its key names {name!r}, which is no "
+                                  f"field of {dataset.name}" + (f"; did you mean {near[0]!r}?" if near else ""))
 
 
 def _audit_loaded(
@@ -192,6 +207,7 @@ def _audit_loaded(
     columns_check = {"expectation": "columns match the schema", "check": RENAMED_COLUMN,
                      "columns": [c for f in loaded.findings for c in f.columns],
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
+    _require_known_waiver_keys(inputs, dataset, validation.findings + list(loaded.findings))
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     if inputs.engine is not DUCKDB:  # which engine ran which checks (and the diff's passes), in the report

@@ -165,4 +165,16 @@ def test_a_memory_limit_that_is_no_positive_size_is_refused(workspace, value):
 
     result = cli("check", EXAMPLE, EXAMPLE_CSV, "--workspace", workspace.root)
 
-    assert result.exit_code == 2 and "entry 'memory_limit'" in result.output
+    assert result.exit_code == 2 and "memory_limit" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_waiver_naming_a_field_the_dataset_lacks_is_refused_with_the_nearest_name(workspace, tmp_path):
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - {check: category-sum, key: {yaer: 2021}, reason: r, approved_by: a}\n")
+
+    result = cli("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", waivers, "--workspace", workspace.root)
+
+    assert result.exit_code == 2, result.output
+    assert f"{waivers}: waiver 1: its key names 'yaer', which is no field of {EXAMPLE}; did you mean 'year'?" \
+        in result.output
+    assert not (workspace.root / "audit.duckdb").exists()
