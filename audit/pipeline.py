@@ -35,7 +35,7 @@ from audit.errors import ConfigError, StateError, TamperError
 from audit.files import write_atomically, written_aside
 from audit.findings import RENAMED_COLUMN, Report
 from audit.ingest import LoadedRelease, load_release
-from audit.labels import plain_label
+from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
 from audit.log.entries import Release
 from audit.log.recording import Recording, record_release
@@ -295,7 +295,7 @@ def _log_for_writing(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> It
 def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Dataset,
                    loaded: LoadedRelease, inputs: OfficeInputs, version: str | None) -> IngestResult:
     """Ingest's part under the open log: recognise the file, choose the label, audit, record."""
-    clash = [d for d in log.datasets() if d.lower() == dataset.name.lower() and d != dataset.name]
+    clash = [d for d in log.datasets() if label_key(d) == label_key(dataset.name) and d != dataset.name]
     if clash:
         raise StateError(f"the log already records a dataset {clash[0]!r}: names that differ only in case are one "
                          f"name (a folder or table name ignores case on many systems); use {clash[0]!r}")
@@ -305,7 +305,7 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     # file with the same label, waivers and notes is recognised and nothing new is logged.
     supersedes = None
     if known is not None:
-        relabelled = version is not None and version.lower() != known.version.lower()
+        relabelled = version is not None and label_key(version) != label_key(known.version)
         if not relabelled and not _inputs_differ(log, known, inputs):
             return IngestResult(_report_from_log(log, dataset.name, known), already_recorded=True)
         supersedes = known.release_id
@@ -338,7 +338,7 @@ def _inputs_differ(log: ChangeLog, release: Release, inputs: OfficeInputs) -> bo
 def _reaudit_label(label: str, taken: set[str]) -> str:
     """The label of a re-audit of release `label`: label-r2, label-r3, ..."""
     number = 2
-    while f"{label}-r{number}".lower() in taken:
+    while label_key(f"{label}-r{number}") in taken:
         number += 1
     return f"{label}-r{number}"
 

@@ -178,3 +178,13 @@ def test_a_waiver_naming_a_field_the_dataset_lacks_is_refused_with_the_nearest_n
     assert f"{waivers}: waiver 1: its key names 'yaer', which is no field of {EXAMPLE}; did you mean 'year'?" \
         in result.output
     assert not (workspace.root / "audit.duckdb").exists()
+
+
+def test_labels_that_differ_only_in_unicode_form_are_one_label(workspace):
+    revised = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-03-revised-example.csv"
+    assert cli("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "v1",
+               "--workspace", workspace.root).exit_code == 0
+
+    result = cli("ingest", EXAMPLE, revised, "--version", "\uff56\uff11", "--workspace", workspace.root)  # fullwidth
+
+    assert result.exit_code == 2 and "already has a release 'v1'" in result.output, result.output

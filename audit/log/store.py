@@ -21,6 +21,7 @@ import duckdb
 from audit.engine import parquet
 from audit.errors import StateError, TamperError
 from audit.findings import Finding
+from audit.labels import label_key
 from audit.log import copies
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
 from audit.log.entries import (
@@ -334,8 +335,9 @@ class ChangeLog:
         return found[0] if found else None
 
     def release_by_version(self, dataset: str, version: str) -> Release | None:
-        """Labels that differ only in case are one label (see audit.labels)."""
-        found = self._releases("dataset = ? AND lower(version) = lower(?)", [dataset, version])
+        """Labels that differ only in case or Unicode form are one label (see audit.labels)."""
+        wanted = label_key(version)
+        found = [r for r in self._releases("dataset = ?", [dataset]) if label_key(r.version) == wanted]
         return found[0] if found else None
 
     def release_by_id(self, release_id: str) -> Release | None:
@@ -381,8 +383,8 @@ class ChangeLog:
         return decode(rows[0]["summary"]) if rows else None
 
     def release_labels(self, dataset: str) -> set[str]:
-        """Every release label of the dataset, lower-cased (labels differing only in case are one)."""
-        return {r[0].lower() for r in self.con.execute(
+        """Every release label of the dataset, as compared (audit.labels.label_key)."""
+        return {label_key(r[0]) for r in self.con.execute(
             f"SELECT version FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()}
 
     def findings(self, release_id: str) -> list[Finding]:
