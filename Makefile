@@ -127,11 +127,14 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.witnesses --weeks 64 --rows 500 --entries 1000000 --json bench-witnesses.json
 
 # Stress (scripts and long property runs, not `make test`; about 40 minutes): the tamper corpus (one scripted
-# attack per way to alter published data, each on a fresh workspace, each detected), the property tests with ten
+# attack per way to alter published data, each on a fresh workspace, each detected), the attacks on oversight
+# (with two witness processes: rebuilt, rewritten, backdated and forked histories, rollback, the site's badge and
+# links, look-alike names, strict reading), the property tests with ten
 # times their examples, then the change log's 1,000 out-of-band mutations that `audit verify` must all catch,
 # 100 commands killed at random moments, 8 concurrent writers.
 stress: $(VENV)/.installed
 	$(BIN)/python -m tests.tamper --json stress-tamper.json
+	$(BIN)/pytest -q tests/test_witnesses.py tests/test_verify_site.py tests/test_site_trust.py tests/test_strict_reading.py
 	AUDIT_EXAMPLES_SCALE=10 $(BIN)/pytest -q tests/test_fuzz_ingest.py tests/test_digest.py tests/test_accuracy.py
 	$(BIN)/python -m tests.stress.change_log --mutations 1000 --kills 100 --writers 8 --json stress-change-log.json
 

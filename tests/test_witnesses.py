@@ -168,6 +168,53 @@ def test_a_witness_restarted_keeps_its_state_and_publish_waits_for_the_quorum(wi
     assert checked[0] == 0, checked[1]
 
 
+def test_a_revision_reason_rewritten_and_rehashed_by_the_key_holder_is_refused(witnessed, tmp_path):
+    """The key holder rewrites why a 2018 figure changed, and re-hashes every entry after it, as a careful forger
+    would: the chain holds again, but it is not the history the witnesses cosigned at 1.0.1."""
+    import duckdb
+
+    from audit.log.chain import entry_hash
+    from audit.log.store import TABLES
+
+    office, witnesses, _ = witnessed
+    publish_the_corrected_release(office)
+    rewritten = tmp_path / "rewritten"
+    shutil.copytree(office, rewritten)
+    with duckdb.connect(str(rewritten / "audit.duckdb")) as con:
+        [(first,)] = con.execute(f"SELECT min(seq) FROM notes WHERE dataset = '{EXAMPLE}'").fetchall()
+        con.execute(f"UPDATE notes SET note = replace(note, 'ruled a homicide', 'reclassified at the chief''s "
+                    f"request') WHERE dataset = '{EXAMPLE}'")
+        previous = None
+        for seq in range(first, 10_000):
+            found = []
+            for table in TABLES:
+                cursor = con.execute(f"SELECT * FROM {table} WHERE dataset = ? AND seq = ?", [EXAMPLE, seq])
+                names = [d[0] for d in cursor.description]
+                found += [(table, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+            if not found:
+                break
+            table, entry = found[0]
+            if previous is not None:
+                entry["prev_hash"] = previous
+            entry["hash"] = entry_hash({"table": table, **entry})
+            con.execute(f"UPDATE {table} SET prev_hash = ?, hash = ? WHERE dataset = ? AND seq = ?",
+                        [entry["prev_hash"], entry["hash"], EXAMPLE, seq])
+            previous = entry["hash"]
+    write_settings(rewritten, witnesses, quorum=2)
+    revised = tmp_path / "revised.csv"
+    revised.write_text(replaced(CORRECTED, '2018,"602,443","11,100",309,361', '2018,"602,443","11,102",309,363'))
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("version: 1\nnotes:\n  - {id: r, where: {year: 2018}, columns: [rape, violent_crime], "
+                     "reason: A late report., approved_by: Records Unit}\n")
+    assert run(rewritten, "ingest", EXAMPLE, revised, "--waivers", EXAMPLE_WAIVERS, "--notes", notes,
+               "--version", "2024-10")[0] == 0
+
+    code, out = run(rewritten, "publish", EXAMPLE)
+
+    assert code == 2 and "0 of the 2 witness cosignatures needed" in out, out
+    assert "not consistent with the checkpoint it cosigned last" in out or "a fork of the log" in out
+
+
 def publish_the_corrected_release(office: Path) -> None:
     """The office's own next version, 1.0.1 (once, whichever test asks first)."""
     if (office / "published" / EXAMPLE / "1.0.1").is_dir():
