@@ -16,6 +16,8 @@ import yaml
 from audit import pipeline
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
 
+pytestmark = pytest.mark.slow  # publishes twice, builds a site, and runs the tool in processes of its own
+
 SCRIPT = "<script>alert(1)</script>"
 
 
@@ -67,7 +69,6 @@ def test_no_published_file_carries_a_link_that_runs_or_a_cell_that_computes(work
     assert "'=HYPERLINK" in (package / "findings.csv").read_text()
 
 
-@pytest.mark.slow  # runs the tool in processes of its own
 def test_publishing_writes_nothing_into_the_home_folder(workspace, tmp_path):
     home = tmp_path / "home"
     home.mkdir()

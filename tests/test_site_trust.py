@@ -6,11 +6,14 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import pipeline
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
 from tests.witnesses import audit
+
+pytestmark = pytest.mark.slow  # publishes and builds the site twice
 
 
 def signed_office(workspace):
