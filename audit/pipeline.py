@@ -42,7 +42,7 @@ from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark
 from audit.publish.branding import branding
 from audit.validate import Validation, validate_release
-from audit.waivers import apply_waivers, load_waivers
+from audit.waivers import apply_waivers, load_waivers, require_known_keys
 from audit.workspace import CONFIG_FILE, Workspace
 
 
@@ -158,20 +158,6 @@ class OfficeInputs:
                    against, waivers_source=str(waivers_path or "waivers"))
 
 
-def _require_known_waiver_keys(inputs: OfficeInputs, dataset: Dataset, findings: list) -> None:
-    """A waiver's key names fields of the dataset (or of a finding's key, such as a claim's id): a misspelt field
-    (`yaer: 2021`) would waive nothing and leave the finding open as if the office had not waived it."""
-    import difflib
-
-    known = {f.name for f in dataset.fields} | {name for f in findings for name in f.key}
-    for number, waiver in enumerate(inputs.waivers, start=1):
-        for name in waiver.get("key") or {}:
-            if name not in known:
-                near = difflib.get_close_matches(str(name), sorted(known), n=1)
-                raise ConfigError(f"{inputs.waivers_source}: waiver {number}: its key names {name!r}, which is no "
-                                  f"field of {dataset.name}" + (f"; did you mean {near[0]!r}?" if near else ""))
-
-
 def _audit_loaded(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, inputs: OfficeInputs, version,
     log: ChangeLog | None = None,
@@ -207,7 +193,8 @@ def _audit_loaded(
     columns_check = {"expectation": "columns match the schema", "check": RENAMED_COLUMN,
                      "columns": [c for f in loaded.findings for c in f.columns],
                      "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
-    _require_known_waiver_keys(inputs, dataset, validation.findings + list(loaded.findings))
+    require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + list(loaded.findings),
+                       inputs.waivers_source, dataset.name)
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     if inputs.engine is not DUCKDB:  # which engine ran which checks (and the diff's passes), in the report
@@ -468,14 +455,22 @@ def _site_trust(workspace: Workspace):
     and the cosignatures of the witnesses audit.yaml names, at their quorum."""
     from audit.log.signing import Signer, load_public_key
     from audit.site.model import Trust
-    from audit.verify import WitnessRequirement
 
     brand = branding(workspace.config, workspace.root)
     key = workspace.signing_key
     office = load_public_key(brand.public_key) if brand.public_key else Signer(key).raw_public if key else None
     policy = workspace.witnesses
-    witnesses = None if policy is None else WitnessRequirement(tuple(c.key for c in policy.cosigners), policy.quorum)
-    return Trust(office, witnesses)
+    return Trust(office, None if policy is None else _required_by(policy, None, []))
+
+
+def _required_by(policy, quorum: int | None, urls: list[str] | None):
+    """What verify requires of packages, from the witnesses audit.yaml names: their cosignatures at `quorum` (default:
+    the office's own), and the witnesses at `urls` asked (default: every one; [] none)."""
+    from audit.verify import WitnessRequirement
+
+    keys = tuple(c.key for c in policy.cosigners)
+    asked = tuple(c.url for c in policy.cosigners) if urls is None else tuple(urls)
+    return WitnessRequirement(keys, _quorum(quorum or policy.quorum, len(keys)), asked)
 
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None,
@@ -497,10 +492,7 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
         keys = tuple(read_witness_key(k) for k in witness_keys)
         required = WitnessRequirement(keys, _quorum(quorum, len(keys)), tuple(witness_urls or ()))
     elif workspace is not None and workspace.witnesses is not None:
-        policy = workspace.witnesses
-        required = WitnessRequirement(tuple(c.key for c in policy.cosigners), _quorum(quorum or policy.quorum,
-                                                                                       len(policy.cosigners)),
-                                      tuple(witness_urls or (c.url for c in policy.cosigners)))
+        required = _required_by(workspace.witnesses, quorum, witness_urls or None)
     elif quorum or witness_urls:
         raise ConfigError("--quorum and --witness need the witnesses' keys: give --witness-key for each")
     if workspace is None:

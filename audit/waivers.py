@@ -64,6 +64,19 @@ def _covers(waiver: dict[str, Any], finding: Finding) -> bool:
     return all(waiver[k] == getattr(finding, k) for k in ("expected", "observed") if k in waiver)
 
 
+def require_known_keys(waivers: list[dict[str, Any]], fields: set[str], findings: list[Finding], source: str,
+                       dataset: str) -> None:
+    """A waiver's key names fields of the dataset (or of a finding's key, such as a claim's id): a misspelt field
+    (`yaer: 2021`) would waive nothing and leave the finding open as if the office had not waived it."""
+    known = fields | {name for f in findings for name in f.key}
+    for number, waiver in enumerate(waivers, start=1):
+        for name in waiver.get("key") or {}:
+            if name not in known:
+                near = difflib.get_close_matches(str(name), sorted(known), n=1)
+                raise ConfigError(f"{source}: waiver {number}: its key names {name!r}, which is no field of "
+                                  f"{dataset}" + (f"; did you mean {near[0]!r}?" if near else ""))
+
+
 def apply_waivers(findings: list[Finding], waivers: list[dict[str, Any]]) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Mark covered findings waived (by the first waiver that covers each); return them with every waiver and
     the number of findings it covered (`covered`)."""

@@ -52,19 +52,26 @@ def public_path(private_path: Path) -> Path:
     return private_path.with_name(private_path.name + ".pub")
 
 
+def load_private_key(path: Path, what: str = "signing key"):
+    """The Ed25519 private key in a PEM file (an office's signing key, a witness's key), or a ConfigError naming
+    `what` it was for."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{what} {path}: cannot read it as an unencrypted PEM private key ({exc})") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{what} {path}: not an Ed25519 key")
+    return key
+
+
 class Signer:
     """Signs chain heads with a private key read from a PEM file."""
 
     def __init__(self, path: Path) -> None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError(f"signing key {path}: cannot read it as an unencrypted PEM private key ({exc})") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"signing key {path}: not an Ed25519 key")
+        key = load_private_key(path)
         self._key = key
         self.raw_public = _raw_public(key.public_key())
         self.fingerprint = fingerprint(self.raw_public)

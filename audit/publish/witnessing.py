@@ -18,6 +18,8 @@ The head file of a package carries, besides the chain head and its signature:
 from __future__ import annotations
 
 import base64
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from audit.log import merkle
 from audit.log.note import Checkpoint, SignedNote
 from audit.log.tree import Frontier, leaf
 from audit.witness.client import Cosigned, request_cosignature
-from audit.witness.keys import WitnessKey, read_witness_key
+from audit.witness.keys import WitnessKey, cosigned_by, read_witness_key
 
 DEFAULT_ORIGIN = "crime-data-audit"
 
@@ -84,15 +86,13 @@ def attach_checkpoint(package: Path, entry_hashes: list[str], previous_size: int
 
 
 def _quorum_in(note_text: str, policy: WitnessPolicy) -> bool:
-    from audit.log.note import NoteError, cosignature_time
+    from audit.log.note import NoteError
 
     try:
         note = SignedNote.parse(note_text)
     except NoteError:
         return False
-    signed = {c.key.name for c in policy.cosigners for s in note.signatures
-              if cosignature_time(note.text, s, c.key.name, c.key.public) is not None}
-    return len(signed) >= policy.quorum
+    return len(cosigned_by(note, (c.key for c in policy.cosigners))) >= policy.quorum
 
 
 def checkpoint_block(signer, origin: str, entry_hashes: list[str], previous_size: int,
@@ -102,17 +102,23 @@ def checkpoint_block(signer, origin: str, entry_hashes: list[str], previous_size
     leaves = [leaf(h) for h in entry_hashes]
     checkpoint = Checkpoint(origin, len(leaves), merkle.root(leaves))
     note = SignedNote(checkpoint.text(), (signer.sign_note(checkpoint.text(), origin),))
+
+    # Each proof is made once, though the package and every witness ask for it (each is O(entries) hashes).
+    @functools.lru_cache(maxsize=None)
+    def proof_from(size: int) -> list[bytes]:
+        return merkle.consistency_proof(size, leaves)
+
     if policy is not None:
-        note = _cosigned(note, leaves, previous_size, policy)
+        note = _cosigned(note, proof_from, previous_size, policy)
     return {"checkpoint": note.render(),
             "frontier": b64(Frontier().extend(leaves[:previous_size]).hashes()),
-            "consistency": b64(merkle.consistency_proof(previous_size, leaves)) if previous_size else []}
+            "consistency": b64(proof_from(previous_size))}
 
 
-def _cosigned(note: SignedNote, leaves: list[bytes], expected_old: int, policy: WitnessPolicy) -> SignedNote:
-    answers: list[Cosigned] = [
-        request_cosignature(c.url, c.key, note, expected_old, lambda m: merkle.consistency_proof(m, leaves))
-        for c in policy.cosigners]
+def _cosigned(note: SignedNote, proof_from: Callable[[int], list[bytes]], expected_old: int,
+              policy: WitnessPolicy) -> SignedNote:
+    answers: list[Cosigned] = [request_cosignature(c.url, c.key, note, expected_old, proof_from)
+                               for c in policy.cosigners]
     signed = [a for a in answers if a.line is not None]
     if len(signed) < policy.quorum:
         refused = "; ".join(f"{a.witness.name} at {c.url}: {a.refusal}" for a, c in zip(answers, policy.cosigners,

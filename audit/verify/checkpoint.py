@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.log import merkle
-from audit.log.note import Checkpoint, NoteError, SignedNote, cosignature_time, note_signature_holds
+from audit.log.note import Checkpoint, NoteError, SignedNote, note_signature_holds
 from audit.log.tree import Frontier, leaf
-from audit.witness.keys import WitnessKey
 
 # A publication is cosigned as it is recorded; one recorded long before any witness saw it was backdated.
 BACKDATING_TOLERANCE = datetime.timedelta(hours=24)
@@ -29,14 +28,13 @@ BACKDATING_TOLERANCE = datetime.timedelta(hours=24)
 class CheckpointCheck:
     checkpoint: Checkpoint | None = None
     previous_root: bytes | None = None          # the root at the previous package's size, from the frontier
-    cosigned: dict[str, int] = field(default_factory=dict)   # witness name -> time of its cosignature
     problems: list[str] = field(default_factory=list)
 
 
 def check_checkpoint(head: dict[str, Any], dataset: str, previous_seq: int, extract: list[dict[str, Any]],
-                     office_public: bytes | None, witnesses: list[WitnessKey]) -> CheckpointCheck:
-    """`head`'s checkpoint block against the package's extract (the entries after `previous_seq`), the office's
-    key and the witnesses' keys."""
+                     office_public: bytes | None) -> CheckpointCheck:
+    """`head`'s checkpoint block against the package's extract (the entries after `previous_seq`) and the office's
+    key (the witnesses' cosignatures are held to a quorum apart: audit.verify.witnessed)."""
     result = CheckpointCheck()
     try:
         signed = SignedNote.parse(str(head["checkpoint"]))
@@ -62,11 +60,6 @@ def check_checkpoint(head: dict[str, Any], dataset: str, previous_seq: int, extr
     if office_public is None or not any(note_signature_holds(signed.text, s, checkpoint.origin, office_public)
                                         for s in signed.signatures):
         result.problems.append("its checkpoint is not signed by the key that signed its head")
-    for witness in witnesses:
-        for signature in signed.signatures:
-            when = cosignature_time(signed.text, signature, witness.name, witness.public)
-            if when is not None:
-                result.cosigned[witness.name] = when
     return result
 
 

@@ -196,7 +196,7 @@ def _check_checkpoint(check: PackageCheck, head: dict[str, Any], entries: list[d
         office = base64.b64decode(signature["publicKey"], validate=True) if isinstance(signature, dict) else None
     except (KeyError, ValueError, TypeError):
         office = None
-    found = check_checkpoint(head, check.dataset, check.previous_seq, entries, office, [])
+    found = check_checkpoint(head, check.dataset, check.previous_seq, entries, office)
     check.problems += found.problems
     check.checkpoint, check.checkpoint_note = found.checkpoint, str(head.get("checkpoint"))
 

@@ -20,12 +20,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from audit.log.manifest import UNCOVERED
+from audit.publish.templates import SAFE_SCHEMES
 from audit.verify.package import PackageCheck, checked_package, compare_packages
 from audit.verify.witnessed import WitnessRequirement, hold_to_witnesses
 
 PACKAGES = "packages"
 KEY_FILE = "office-public-key.pem"
-SAFE_SCHEMES = ("http", "https", "mailto")
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

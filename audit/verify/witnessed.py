@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.log.note import Checkpoint, NoteError, SignedNote, cosignature_time
+from audit.log.note import Checkpoint, NoteError, SignedNote
 from audit.verify.checkpoint import backdating
 from audit.verify.package import PackageCheck
 from audit.witness.client import latest_checkpoint
-from audit.witness.keys import WitnessKey
+from audit.witness.keys import WitnessKey, cosigned_by
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,7 @@ def hold_to_witnesses(checks: list[PackageCheck], required: WitnessRequirement) 
         if check.checkpoint is None or check.checkpoint_note is None:
             check.problems.append("it carries no checkpoint, so no witness vouches for it")
             continue
-        note = SignedNote.parse(check.checkpoint_note)
-        for key in required.keys:
-            for signature in note.signatures:
-                when = cosignature_time(note.text, signature, key.name, key.public)
-                if when is not None:
-                    check.cosigned[key.name] = when
+        check.cosigned.update(cosigned_by(SignedNote.parse(check.checkpoint_note), required.keys))
         if len(check.cosigned) < required.quorum:
             missing = [k.name for k in required.keys if k.name not in check.cosigned]
             check.problems.append(f"it is cosigned by {len(check.cosigned)} of the {required.quorum} witnesses "
@@ -63,7 +58,7 @@ def _compare_with_witness(check: PackageCheck, url: str, keys: tuple[WitnessKey,
         return
     if status != 200:
         check.problems.append(f"the witness at {url} has no checkpoint of {mine.origin} ({body.strip()[:120]}): "
-                              "it never saw this log, or it cannot be reached")
+                              "it says it never saw this log")
         return
     try:
         note = SignedNote.parse(body)
@@ -71,7 +66,7 @@ def _compare_with_witness(check: PackageCheck, url: str, keys: tuple[WitnessKey,
     except NoteError as exc:
         check.problems.append(f"the witness at {url} answered with no checkpoint ({exc})")
         return
-    vouched = [k.name for k in keys for s in note.signatures if cosignature_time(note.text, s, k.name, k.public)]
+    vouched = list(cosigned_by(note, keys))
     if not vouched:
         check.problems.append(f"the checkpoint the witness at {url} gave is cosigned by none of the witness keys given")
         return
@@ -83,7 +78,8 @@ def _compare_with_witness(check: PackageCheck, url: str, keys: tuple[WitnessKey,
                               "and this package is on a branch the witness did not see")
     elif theirs.size < mine.size:
         check.problems.append(f"{who} has seen this log only up to seq {theirs.size}, before this package's "
-                              f"{mine.size}: its cosignature on this package is not the witness's")
+                              f"{mine.size}: what it holds now does not vouch for this package (its state was "
+                              "rolled back, or its key cosigned elsewhere)")
     elif theirs.size > mine.size and newest:
         check.problems.append(f"{who} has seen this log up to seq {theirs.size}, past this package's {mine.size}: "
                               "a later publication exists that was not given here (a rollback, or a frozen view)")

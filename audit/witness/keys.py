@@ -7,11 +7,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from audit.errors import ConfigError
-from audit.log.note import COSIGNATURE, key_id
+from audit.log.note import COSIGNATURE, SignedNote, cosignature_time, key_id
 
 VKEY_SUFFIX = ".vkey"
 
@@ -78,13 +79,18 @@ def vkey_path(private_path: Path) -> Path:
 
 
 def read_private_key(path: Path):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from audit.log.signing import load_private_key
 
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise ConfigError(f"{path}: cannot read it as an unencrypted PEM private key ({exc})") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"{path}: not an Ed25519 key")
-    return key
+    return load_private_key(path, "witness key")
+
+
+def cosigned_by(note: SignedNote, keys: Iterable[WitnessKey]) -> dict[str, int]:
+    """Which of `keys` cosigned `note`'s checkpoint, and when (POSIX seconds): the one count of cosignatures that
+    publish, verify and the site hold to a quorum."""
+    found = {}
+    for key in keys:
+        for signature in note.signatures:
+            when = cosignature_time(note.text, signature, key.name, key.public)
+            if when is not None:
+                found[key.name] = when
+    return found

@@ -5,38 +5,38 @@ type like any built-in one (`expect_column_values_to_equal_sum_of_columns`, ...)
 """
 
 from audit.validate.expectations.arithmetic import (
-                                                    ExpectColumnValuesToEqualPercentChange,
-                                                    ExpectColumnValuesToEqualRate,
-                                                    ExpectColumnValuesToEqualSumOfColumns,
+    ExpectColumnValuesToEqualPercentChange,
+    ExpectColumnValuesToEqualRate,
+    ExpectColumnValuesToEqualSumOfColumns,
 )
 from audit.validate.expectations.base import RowCheckExpectation
 from audit.validate.expectations.cells import (
-                                                    ExpectColumnValuesToBeInRange,
-                                                    ExpectColumnValuesToBeInValueSet,
-                                                    ExpectColumnValuesToBePresent,
-                                                    ExpectColumnValuesToBeSafeInSpreadsheets,
-                                                    ExpectColumnValuesToMatchPattern,
-                                                    ExpectKeyValuesNotToDifferOnlyInForm,
-                                                    ExpectPrimaryKeyToBeUnique,
+    ExpectColumnValuesToBeInRange,
+    ExpectColumnValuesToBeInValueSet,
+    ExpectColumnValuesToBePresent,
+    ExpectColumnValuesToBeSafeInSpreadsheets,
+    ExpectColumnValuesToMatchPattern,
+    ExpectKeyValuesNotToDifferOnlyInForm,
+    ExpectPrimaryKeyToBeUnique,
 )
 from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import (
-                                                    ExpectColumnValuesToHaveACategory,
-                                                    ExpectCoordinatesToBeInBoundingBox,
-                                                    ExpectDatesToBeWithinCoverage,
+    ExpectColumnValuesToHaveACategory,
+    ExpectCoordinatesToBeInBoundingBox,
+    ExpectDatesToBeWithinCoverage,
 )
 from audit.validate.expectations.reconcile import (
-                                                    ExpectIncidentCountsToMatchSummary,
-                                                    ExpectTotalsToMatch,
+    ExpectIncidentCountsToMatchSummary,
+    ExpectTotalsToMatch,
 )
 from audit.validate.expectations.revisions import (
-                                                    ExpectReclassificationsNotToDowngrade,
-                                                    ExpectRevisionsToBeExplained,
+    ExpectReclassificationsNotToDowngrade,
+    ExpectRevisionsToBeExplained,
 )
 from audit.validate.expectations.series import (
-                                                    ExpectCountsToChangePlausibly,
-                                                    ExpectMonthsReportedToBeComplete,
-                                                    ExpectSeriesToHaveNoGaps,
+    ExpectCountsToChangePlausibly,
+    ExpectMonthsReportedToBeComplete,
+    ExpectSeriesToHaveNoGaps,
 )
 
 __all__ = [
