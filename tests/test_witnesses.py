@@ -139,13 +139,7 @@ def test_a_witness_restarted_keeps_its_state_and_publish_waits_for_the_quorum(wi
     w1.start()  # a new process over the same state folder, on another port
     w2.stop()
     write_settings(office, witnesses, quorum=2)
-    revised = tmp_path / "revised.csv"
-    revised.write_text(replaced(CORRECTED, '2018,"602,443","11,100",309,361', '2018,"602,443","11,101",309,362'))
-    notes = tmp_path / "notes.yaml"
-    notes.write_text("version: 1\nnotes:\n  - {id: r, where: {year: 2018}, columns: [rape, violent_crime], "
-                     "reason: A late report., approved_by: Records Unit}\n")
-    code, out = run(office, "ingest", EXAMPLE, revised, "--waivers", EXAMPLE_WAIVERS, "--notes", notes,
-                    "--version", "2024-09")
+    code, out = run(office, "ingest", *late_rape_reports(tmp_path, 1), "--version", "2024-09")
     assert code == 0, out
     published = snapshot(office / "published")
 
@@ -173,8 +167,7 @@ def test_a_revision_reason_rewritten_and_rehashed_by_the_key_holder_is_refused(w
     would: the chain holds again, but it is not the history the witnesses cosigned at 1.0.1."""
     import duckdb
 
-    from audit.log.chain import entry_hash
-    from audit.log.store import TABLES
+    from tests.tamper.attacks import rehash_chain
 
     office, witnesses, _ = witnessed
     publish_the_corrected_release(office)
@@ -184,30 +177,9 @@ def test_a_revision_reason_rewritten_and_rehashed_by_the_key_holder_is_refused(w
         [(first,)] = con.execute(f"SELECT min(seq) FROM notes WHERE dataset = '{EXAMPLE}'").fetchall()
         con.execute(f"UPDATE notes SET note = replace(note, 'ruled a homicide', 'reclassified at the chief''s "
                     f"request') WHERE dataset = '{EXAMPLE}'")
-        previous = None
-        for seq in range(first, 10_000):
-            found = []
-            for table in TABLES:
-                cursor = con.execute(f"SELECT * FROM {table} WHERE dataset = ? AND seq = ?", [EXAMPLE, seq])
-                names = [d[0] for d in cursor.description]
-                found += [(table, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
-            if not found:
-                break
-            table, entry = found[0]
-            if previous is not None:
-                entry["prev_hash"] = previous
-            entry["hash"] = entry_hash({"table": table, **entry})
-            con.execute(f"UPDATE {table} SET prev_hash = ?, hash = ? WHERE dataset = ? AND seq = ?",
-                        [entry["prev_hash"], entry["hash"], EXAMPLE, seq])
-            previous = entry["hash"]
+        rehash_chain(con, EXAMPLE, first)
     write_settings(rewritten, witnesses, quorum=2)
-    revised = tmp_path / "revised.csv"
-    revised.write_text(replaced(CORRECTED, '2018,"602,443","11,100",309,361', '2018,"602,443","11,102",309,363'))
-    notes = tmp_path / "notes.yaml"
-    notes.write_text("version: 1\nnotes:\n  - {id: r, where: {year: 2018}, columns: [rape, violent_crime], "
-                     "reason: A late report., approved_by: Records Unit}\n")
-    assert run(rewritten, "ingest", EXAMPLE, revised, "--waivers", EXAMPLE_WAIVERS, "--notes", notes,
-               "--version", "2024-10")[0] == 0
+    assert run(rewritten, "ingest", *late_rape_reports(tmp_path, 2), "--version", "2024-10")[0] == 0
 
     code, out = run(rewritten, "publish", EXAMPLE)
 
@@ -223,6 +195,18 @@ def publish_the_corrected_release(office: Path) -> None:
                     "--version", "2024-06")
     assert code == 0, out
     assert run(office, "publish", EXAMPLE)[0] == 0
+
+
+def late_rape_reports(folder: Path, more: int) -> list:
+    """`audit ingest` arguments of the corrected release with `more` late-reported 2018 rapes, and the note that
+    explains them."""
+    revised = folder / "revised.csv"
+    revised.write_text(replaced(CORRECTED, '2018,"602,443","11,100",309,361',
+                                f'2018,"602,443","{11_100 + more:,}",309,{361 + more}'))
+    notes = folder / "notes.yaml"
+    notes.write_text("version: 1\nnotes:\n  - {id: r, where: {year: 2018}, columns: [rape, violent_crime], "
+                     "reason: A late report., approved_by: Records Unit}\n")
+    return [EXAMPLE, revised, "--waivers", EXAMPLE_WAIVERS, "--notes", notes]
 
 
 def replaced(path: Path, old: str, new: str) -> str:

@@ -317,7 +317,6 @@ def baseline_edited_and_restored_around_an_old_tool(office: Office) -> Outcome:
 def recorded_change_deleted_and_chain_rehashed(office: Office) -> Outcome:
     """Delete a recorded change and recompute every later hash, as a careful forger would: the packages and
     their signed heads no longer match the log."""
-    from audit.log.chain import entry_hash
     from audit.log.store import TABLES
 
     [(seq,)] = office.sql("SELECT min(seq) FROM changes WHERE dataset = 'baltimore-violent-crime'")[0]
@@ -325,21 +324,32 @@ def recorded_change_deleted_and_chain_rehashed(office: Office) -> Outcome:
         con.execute(f"DELETE FROM changes WHERE seq = {seq} AND dataset = '{EXAMPLE}'")
         for table in TABLES:
             con.execute(f"UPDATE {table} SET seq = seq - 1 WHERE dataset = '{EXAMPLE}' AND seq > {seq}")
-        prev = None
-        for table_seq in range(seq - 1, 10_000):
-            rows = [(t, con.execute(f"SELECT * FROM {t} WHERE dataset = ? AND seq = ?", [EXAMPLE, table_seq]).fetchall(),
-                     [d[0] for d in con.description]) for t in TABLES]
-            found = [(t, dict(zip(names, r[0]))) for t, r, names in rows if r]
-            if not found:
-                break
-            table, entry = found[0]
-            if prev is not None:
-                entry["prev_hash"] = prev
-            entry["hash"] = entry_hash({"table": table, **entry})
-            con.execute(f"UPDATE {table} SET prev_hash = ?, hash = ? WHERE dataset = ? AND seq = ?",
-                        [entry["prev_hash"], entry["hash"], EXAMPLE, table_seq])
-            prev = entry["hash"]
+        rehash_chain(con, EXAMPLE, seq - 1)
     return expect(office.verify(), 1, "this package was published")
+
+
+def rehash_chain(con, dataset: str, first_seq: int) -> None:
+    """Recompute every hash of `dataset`'s chain from entry `first_seq` on, each linking to the one before, as a
+    forger who edited the log directly would: the chain holds again, with other hashes."""
+    from audit.log.chain import entry_hash
+    from audit.log.store import TABLES
+
+    previous = None
+    for seq in range(first_seq, 10_000):
+        found = []
+        for table in TABLES:
+            cursor = con.execute(f"SELECT * FROM {table} WHERE dataset = ? AND seq = ?", [dataset, seq])
+            names = [d[0] for d in cursor.description]
+            found += [(table, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        if not found:
+            break
+        table, entry = found[0]
+        if previous is not None:
+            entry["prev_hash"] = previous
+        entry["hash"] = entry_hash({"table": table, **entry})
+        con.execute(f"UPDATE {table} SET prev_hash = ?, hash = ? WHERE dataset = ? AND seq = ?",
+                    [entry["prev_hash"], entry["hash"], dataset, seq])
+        previous = entry["hash"]
 
 
 # -- 4. the stored-release digest ------------------------------------------------------
