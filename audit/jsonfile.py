@@ -21,6 +21,13 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def strict_loads(text: str) -> Any:
-    """`json.loads`, refusing (DuplicateKey, a ValueError) an object that gives a key twice."""
-    return json.loads(text, object_pairs_hook=_unique)
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def strict_loads(text: str, non_finite: bool = True) -> Any:
+    """`json.loads`, refusing (DuplicateKey, a ValueError) an object that gives a key twice; and, without
+    `non_finite`, the `NaN`, `Infinity` and `-Infinity` that Python's reader accepts and JSON does not have."""
+    if non_finite:
+        return json.loads(text, object_pairs_hook=_unique)
+    return json.loads(text, object_pairs_hook=_unique, parse_constant=_not_json)

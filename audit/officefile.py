@@ -32,6 +32,7 @@ KINDS = {
     "notes": ("revision-notes.schema.json", "a revision note"),
     "claims": ("claims.schema.json", "a claim"),
     "descriptor": ("descriptor.schema.json", "the descriptor"),
+    "suite": ("suite.schema.json", "an expectation"),
 }
 
 
@@ -47,7 +48,48 @@ def read_office_file(path: Path, kind: str) -> Any:
     """The document in `path`, checked against the schema of `kind`; a ConfigError (exit 2) naming the file,
     the line and the entry of the first problem (and how many more there are) if it does not fit."""
     data, node = read_yaml_nodes(path)
-    data = {} if data is None else _plain(data)
+    return _checked(path, {} if data is None else _plain(data), node, kind)
+
+
+def read_office_json(path: Path, kind: str) -> Any:
+    """As read_office_file, for a JSON file (a GX suite): read strictly, as one meaning only. A key given twice,
+    `NaN` or `Infinity` (which Python's reader accepts and JSON does not have) and text that is not UTF-8 are
+    refused with the file named."""
+    from audit.jsonfile import strict_loads
+    from audit.yamlfile import MAX_FILE_BYTES
+
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
+                              f"{MAX_FILE_BYTES:,})")
+        text = path.read_text(encoding="utf-8")
+        data = strict_loads(text, non_finite=False)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: nested too deeply to be an office file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except ValueError as exc:  # json.JSONDecodeError, a key given twice, NaN or Infinity
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    return _checked(path, data, _json_lines(text), kind)
+
+
+def _json_lines(text: str):
+    """The YAML node tree of a JSON text, for the line of each value in messages (JSON is, near enough, YAML);
+    None where YAML reads it otherwise, and the message then names the entry without its line."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def _checked(path: Path, data: Any, node, kind: str) -> Any:
+    at = _non_finite(data, [])
+    if at is not None:  # YAML's .nan and .inf: no office file means one, and SQL has no literal for them
+        entry = f", entry {'.'.join(str(p) for p in at)!r}" if at else ""
+        raise ConfigError(f"{_where(path, _line(node, at))}{entry}: not a number a file can give (NaN or infinity); "
+                          "write the number itself")
     errors = sorted(_validator(kind).iter_errors(data), key=lambda e: _line(node, list(e.absolute_path)) or 0)
     if errors:
         more = f" (and {len(errors) - 1} more problem(s) in the file)" if len(errors) > 1 else ""
@@ -68,6 +110,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return value
+
+
+def _non_finite(value: Any, at: list) -> list | None:
+    """The path to the first NaN or infinite number in a document, or None."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return at
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        found = _non_finite(child, [*at, key])
+        if found is not None:
+            return found
+    return None
 
 
 def _describe(path: Path, node, error, kind: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -152,3 +153,31 @@ def browser():
         yield chromium
         chromium.close()
 
+
+def snapshot(*folders: Path) -> dict[str, str]:
+    """Every file under `folders` (links as where they lead), by its bytes' digest."""
+    found = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            key = str(path)
+            if path.is_symlink():
+                found[key] = "link to " + os.readlink(path)
+            elif path.is_file():
+                found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                found[key] = "folder"
+    return found
+
+
+def assert_refused(args: list, says: str, around: Path) -> str:
+    """`audit ARGS` exits 2 with one line on stderr that says `says`, no traceback, and not a byte under `around`
+    (the workspace, and what lies beside it) changed."""
+    before = snapshot(around)
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    err = result.stderr
+    assert result.exit_code == 2, (result.exit_code, result.stdout, err)
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert says in err, err
+    assert "Traceback" not in result.output and "internal error" not in err, err
+    assert snapshot(around) == before
+    return err

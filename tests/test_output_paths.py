@@ -8,9 +8,7 @@ of the workspace before and after.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from click.testing import CliRunner
 from audit import pipeline
 from audit.cli import cli
 from audit.workspace import Workspace
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, assert_refused
 
 PACKAGE = f"published/{EXAMPLE}/1.0.0"
 
@@ -61,32 +59,8 @@ def audit(office, *args) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def snapshot(*folders: Path) -> dict[str, str]:
-    """Every file under `folders` (links as where they lead), by its bytes' digest."""
-    found = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            key = str(path)
-            if path.is_symlink():
-                found[key] = "link to " + os.readlink(path)
-            elif path.is_file():
-                found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                found[key] = "folder"
-    return found
-
-
 def refused(office, args: list[str], says: str) -> None:
-    """The command exits 2 with one line on stderr that says `says`, and nothing in or beside the workspace
-    changed."""
-    around = office.root.parent
-    before = snapshot(around)
-    code, out, err = audit(office, *args)
-    assert code == 2, (code, out, err)
-    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
-    assert says in err, err
-    assert "Traceback" not in out + err
-    assert snapshot(around) == before
+    assert_refused([*args, "--workspace", office.root], says, office.root.parent)
 
 
 # Each case: the command (with {ws} for the workspace, {out} for the folder beside it), and what its line says.

@@ -53,14 +53,25 @@ def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     (and the suite does not already say): the primary key unique and present, each field's Table Schema
     constraints, a category for each coded field, spreadsheet-safe text, and the published claims."""
     from audit.claims import load_claims
-    from audit.validate.suite import load_suite_json
+    from audit.validate.suite import load_suite_json, with_origin
 
-    expectations = list(load_suite_json(dataset.suite_path)["expectations"])
+    suite, descriptor, claims = (_shown(p) for p in (dataset.suite_path, dataset.descriptor_path, dataset.claims_path))
+    expectations = [with_origin(e, f"{suite}, expectation {number}")
+                    for number, e in enumerate(load_suite_json(dataset.suite_path)["expectations"], 1)]
     for implied in schema_expectations(dataset):
         if not any(_same_check(e, implied) for e in expectations):
-            expectations.append(implied)
-    expectations += load_claims(dataset.claims_path, [f.name for f in dataset.fields])
+            expectations.append(with_origin(implied, f"{descriptor}, its schema"))
+    expectations += [with_origin(e, f"{claims}, claim {number}") for number, e in
+                     enumerate(load_claims(dataset.claims_path, [f.name for f in dataset.fields]), 1)]
     return [as_ours(e) for e in expectations]
+
+
+def _shown(path) -> str:
+    """An office file's path as messages name it: from the workspace (expectations/x.json,
+    datapackages/x/claims.yaml), never the machine's absolute path."""
+    parts = path.parts
+    top = max((i for i, p in enumerate(parts) if p in ("expectations", "datapackages")), default=len(parts) - 1)
+    return "/".join(parts[top:])
 
 
 # GX's own expectations that run as ours (keyed, counted findings, one SQL query each, at DuckDB's speed):

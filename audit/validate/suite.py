@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,26 @@ from audit.sql import ident
 
 
 def load_suite_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
-        raise ConfigError(f"{path}: a suite is an object with a list of 'expectations'")
-    return data
+    """The suite file, each entry's shape checked (audit/schemas/suite.schema.json): an entry GX cannot build is
+    one GX would drop and never run."""
+    from audit.officefile import read_office_json
+
+    return read_office_json(path, "suite")
+
+
+ORIGIN = "audit_origin"  # where an entry comes from ("expectations/x.json, expectation 3"), kept in its meta
+
+
+def with_origin(expectation: dict[str, Any], origin: str) -> dict[str, Any]:
+    """`expectation` saying where it comes from, for every message about it (an office's file and entry)."""
+    return {**expectation, "meta": {**(expectation.get("meta") or {}), ORIGIN: origin}}
+
+
+def origin_of(configuration: Any, default: str = "an expectation the tool adds") -> str:
+    """Where an expectation comes from: its suite entry, claim or descriptor field; for a GX configuration or a
+    suite entry."""
+    meta = configuration.get("meta") if isinstance(configuration, dict) else configuration.meta
+    return str((meta or {}).get(ORIGIN) or default)
 
 
 def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +61,7 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
 
 POSITION = "audit_position"  # an expectation's place in the suite run, kept in its meta
 
+
 def _require_columns(suite, columns: list[str], name: str) -> None:
     """Every column an expectation names must be in the table: a suite naming a column the table lacks is the
     office's error (exit 2), named here, rather than a GX failure deep inside (or a bogus finding)."""
@@ -61,17 +74,18 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
         where_sql,
     )
 
-    for number, expectation in enumerate(suite.expectations, 1):
+    for expectation in suite.expectations:
+        where = f"{origin_of(expectation.configuration)} ({expectation.expectation_type})"
         if isinstance(expectation, RowCheckExpectation):
             try:
                 named = expectation.read_columns() + where_columns(expectation.where)
             except ValueError as exc:
-                raise ConfigError(f"{name}: expectation {number} ({expectation.expectation_type}): {exc}") from exc
+                raise ConfigError(f"{where}: {exc}") from exc
             if expectation.where is not None:
                 try:
                     where_sql(expectation.where)
                 except ValueError as exc:
-                    raise ConfigError(f"{name}: expectation {number} ({expectation.expectation_type}): {exc}") from exc
+                    raise ConfigError(f"{where}: {exc}") from exc
         else:
             kwargs = expectation.configuration.kwargs  # GX's column / column_list, and a column pair's two
             named = domain_columns(kwargs) + [kwargs[k] for k in ("column_A", "column_B") if isinstance(kwargs.get(k), str)]
@@ -79,8 +93,7 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
             if column not in columns:
                 near = difflib.get_close_matches(str(column), columns, n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else f" (columns: {', '.join(columns)})"
-                raise ConfigError(f"{name}: expectation {number} ({expectation.expectation_type}) names column "
-                                  f"{column!r}, which the table does not have{hint}")
+                raise ConfigError(f"{where} names column {column!r}, which the table does not have{hint}")
 
 
 def run_suite(
@@ -101,21 +114,17 @@ def run_suite(
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    from great_expectations.expectations.registry import get_expectation_impl
-
-    for e in expectations:
-        try:
-            get_expectation_impl(e.get("type", ""))
-        except Exception as exc:  # GX raises its own error types for an unknown name
-            raise ConfigError(f"{name}: unknown expectation type {e.get('type')!r}: no such Great Expectations "
-                              "expectation, nor one of ours (see the README's finding codes)") from exc
-    try:
-        # Each entry's position rides in its meta, so results come back in suite order (GX orders them its own way).
-        suite = gx.ExpectationSuite(name=name, expectations=[
-            {**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
-            for i, e in enumerate(expectations)])
-    except Exception as exc:  # GX raises several types for an unknown or malformed expectation
-        raise ConfigError(f"{name}: {exc}") from exc
+    entries = [{**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
+               for i, e in enumerate(expectations)]
+    for entry in entries:
+        _require_buildable(entry, name)
+    # Each entry's position rides in its meta, so results come back in suite order (GX orders them its own way).
+    suite = gx.ExpectationSuite(name=name, expectations=entries)
+    if len(suite.expectations) != len(entries):  # GX drops, with a logged traceback, what it cannot build
+        built = {(e.configuration.meta or {}).get(POSITION) for e in suite.expectations}
+        dropped = next(e for e in entries if e["meta"][POSITION] not in built)
+        raise ConfigError(f"{origin_of(dropped, name)} ({dropped.get('type')}): Great Expectations cannot build "
+                          "this expectation, so it would never run")
     _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()], name)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
     result = _validate_on(engine, context, con, table, suite, result_format)
@@ -123,6 +132,38 @@ def run_suite(
     result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
     result.meta["validation_time"] = result.meta["run_id"].run_time
     return result
+
+
+def _require_buildable(entry: dict[str, Any], name: str) -> None:
+    """A ConfigError naming the entry (its file and place) that GX does not know or cannot build from its
+    arguments: GX itself logs such an entry and runs the suite without it, a check silently never run."""
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    where = origin_of(entry, name)
+    try:
+        get_expectation_impl(entry.get("type", ""))
+    except Exception as exc:  # GX raises its own error types for an unknown name
+        raise ConfigError(f"{where}: unknown expectation type {entry.get('type')!r}: no such Great Expectations "
+                          "expectation, nor one of ours (see the README's finding codes)") from exc
+    try:
+        ExpectationConfiguration(**entry).to_domain_obj()
+    except Exception as exc:  # GX and pydantic raise several types for malformed arguments
+        raise ConfigError(f"{where} ({entry.get('type')}): {_reason(exc)}") from exc
+
+
+def _reason(exc: Exception) -> str:
+    """One line saying why GX refused an entry: pydantic's first error with the argument it names, else GX's
+    message."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            at = ".".join(str(p) for p in first.get("loc", ()))
+            return f"argument {at!r}: {first.get('msg')}" if at else str(first.get("msg"))
+        except Exception:  # not pydantic's errors() after all
+            pass
+    return " ".join(str(getattr(exc, "message", None) or exc).split())[:500]
 
 
 def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict):

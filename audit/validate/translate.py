@@ -8,6 +8,7 @@ that every failing row is reported.
 from __future__ import annotations
 
 import decimal
+import re
 from typing import Any, Callable
 
 import duckdb
@@ -44,6 +45,7 @@ def findings_from_results(
     claims: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
     for result in results:
+        _require_ran(result)
         details = (result.result or {}).get("details") or {}
         if "claim" in details:
             claims.append({k: plain(v) for k, v in details["claim"].items()})
@@ -59,6 +61,25 @@ def findings_from_results(
     return findings, claims, outcomes
 
 
+def _require_ran(result) -> None:
+    """A ConfigError naming the entry whose expectation raised instead of running (a regex the engine cannot
+    compile, a bound of the wrong type for its column): GX records the failure as an unsuccessful result, which
+    read as a finding would be a crash reported as a verdict about the data."""
+    from audit.errors import ConfigError
+    from audit.validate.suite import origin_of
+
+    info = result.exception_info or {}
+    raised = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    failed = next((i for i in raised if i.get("raised_exception")), None)
+    if failed is not None:
+        config = result.expectation_config
+        message = str(failed.get("exception_message") or "no result")
+        # The engine's own words, without SQLAlchemy's wrapping, the SQL and the caret lines under it.
+        reason = message.split("[SQL:")[0].split("\nLINE ")[0]
+        reason = " ".join(re.sub(r"^\(\S+\) ", "", reason.strip()).split())[:500]
+        raise ConfigError(f"{origin_of(config)} ({config.type}) could not run on this release: {reason}")
+
+
 def _outcome(expectation, first: int, count: int) -> dict[str, Any]:
     etype = expectation.expectation_type
     if isinstance(expectation, RowCheckExpectation):
@@ -70,12 +91,8 @@ def _outcome(expectation, first: int, count: int) -> dict[str, Any]:
 
 def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:
     if "details" not in (result.result or {}):
-        # GX catches an expectation's own failure and reports it as unsuccessful: that is the tool failing,
-        # never a finding about the data.
-        info = result.exception_info or {}
-        message = info.get("exception_message") or next(
-            (v.get("exception_message") for v in info.values() if isinstance(v, dict)), "no result")
-        raise RuntimeError(f"{expectation.expectation_type} could not run: {message}")
+        # Our expectation gave no result and no exception (_require_ran): the tool failing, never a finding.
+        raise RuntimeError(f"{expectation.expectation_type} gave no result")
     out = []
     for raw in result.result["details"]["failing_rows"]:
         row = {k: plain(v) if not isinstance(v, (list, tuple)) else [plain(x) for x in v] for k, v in raw.items()}
