@@ -27,6 +27,9 @@ UNREADABLE = {
     "unterminated-quote.csv": ["row 3", "never closed"],
     "long-line.csv": ["row 3", "bytes long"],
     "ragged-row.csv": ["row 3", "7 cells", "have 6"],
+    "short-row.csv": ["row 3", "has 2 cell(s), but the header has 6", "last 4 value(s) would be read as missing"],
+    "separators-not-in-threes.csv": ["row 2", "column 'Robbery'", "'1,2,0,4' is not a valid integer",
+                                     "do not group the digits by three"],
     "letter-o-for-zero.csv": ["row 2", "column 'Robbery'", "'12O4' is not a valid integer"],
     "decimal-in-a-count.csv": ["row 4", "column 'Robbery'", "'980.5' is not a valid integer"],
     "missing-column.csv": ["row 1", "no column for field 'assault'"],
@@ -49,6 +52,7 @@ NORMALISED = {
     "cr-line-endings.csv": ["line-endings"],
     "crlf-line-endings.csv": [],
     "thousands-separators.csv": ["thousands-separators"],
+    "zero-width-space-in-a-key.csv": ["invisible-characters"],
     "padded-quoted-numbers.csv": ["padding", "thousands-separators"],
     "footnote-marks.csv": ["footnote-marks", "thousands-separators"],
     "missing-markers.csv": ["missing-marker"],
@@ -145,6 +149,22 @@ def test_bad_data_exits_1_with_its_finding_and_the_check_records_nothing(office,
     assert result.exit_code == 1, result.output
     assert check in result.output and words in result.output and "Traceback" not in result.output
     assert releases(office) == 0
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u200e", "\u00ad", "\u2060"])
+def test_an_invisible_character_in_a_key_makes_no_new_key(office, run, tmp_path, invisible):
+    """Eastern with a zero-width space, a byte-order mark, a direction mark, a soft hyphen or a word joiner inside
+    looks like Eastern: it is read as Eastern, so the next release revises nothing, and the fix is recorded."""
+    assert run("ingest", DATASET, FILES / "clean.csv").exit_code == 0
+    again = tmp_path / "again.csv"
+    again.write_text((FILES / "clean.csv").read_text().replace("Eastern,2022", f"East{invisible}ern,2022"))
+
+    result = run("check", DATASET, again, "--against", "recorded", "--format", "json")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert [n["kind"] for n in report["normalisations"]] == ["invisible-characters"]
+    assert report["revisions"]["matching"]["by_key"] == 4 and report["revisions"]["counts"]["unexplained"] == 0
 
 
 def test_a_renamed_column_names_both_names_and_how_to_map_it(office, run):

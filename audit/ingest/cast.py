@@ -41,6 +41,9 @@ FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]
 RENAME_SIMILARITY = 0.75
 # `audit init`'s name for a number written with a sign around it (-5.1%): Table Schema's bareNumber: false.
 PERCENT = "percent"
+# Characters that show nothing (Unicode's format characters: zero-width space and joiners, a byte-order mark inside
+# a cell, direction marks, soft hyphens): "East\u200bern" looks like "Eastern" and would be another key.
+INVISIBLE = r"\p{Cf}"
 # A whole number written in scientific notation, as R writes 500000: 5e+05.
 SCIENTIFIC = r"[+-]?[0-9]+(\.[0-9]+)?[eE][+]?[0-9]+"
 
@@ -107,19 +110,30 @@ def match_columns(
     return mapping, findings
 
 
+def grouped_pattern(field: Field) -> str:
+    """A number written with its field's thousands separator: groups of three digits after the first one to three
+    (1,234,567 and 1,234.5; never 12,34 or 1,2,3), a decimal part and a trailing ".0" allowed."""
+    group, decimal = re.escape(field.group_char), re.escape(field.decimal_char)
+    return f"[+-]?[0-9]{{1,3}}({group}[0-9]{{3}})+({decimal}[0-9]*)?"
+
+
 def parse_sql(field: Field, text: str) -> tuple[str, str]:
     """(typed expression, is-valid expression) for one field's trimmed, non-missing text."""
     if field.type in ("integer", "year", "number"):
         pattern = NUMBER_PATTERN if field.type == "number" else INTEGER_PATTERN
         clean = f"regexp_replace({text}, {literal(FOOTNOTE)}, '\\1')"
-        if field.type != "year":
-            clean = f"replace({clean}, {literal(field.group_char)}, '')"
-        if field.type == "number" and field.decimal_char != ".":
-            clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
         if field.descriptor.get("bareNumber") is False:
             # Table Schema lets any text around the number go; only a percent or currency sign is dropped here,
             # so "100 BLOCK N AVE" stays an error, never the number 100.
             clean = f"regexp_replace(regexp_replace({clean}, '\\s*%$', ''), '^([+-]?)[$€£¥]\\s*', '\\1')"
+        grouped = "true"
+        if field.type != "year":
+            # A separator groups digits by three: "5,7,5,5,8,4" or "61,0226" is no number with separators.
+            grouped = (f"(NOT contains({clean}, {literal(field.group_char)}) OR "
+                       f"regexp_full_match({clean}, {literal(grouped_pattern(field))}))")
+            clean = f"replace({clean}, {literal(field.group_char)}, '')"
+        if field.type == "number" and field.decimal_char != ".":
+            clean = f"replace({clean}, {literal(field.decimal_char)}, '.')"
         if field.type != "number":
             clean = f"regexp_replace({clean}, '\\.0+$', '')"  # 1960.0, as spreadsheets export whole numbers
             # 5e+05 (as R writes 500000) is a whole number; 1.5e+00 is not, and stays an error.
@@ -129,7 +143,7 @@ def parse_sql(field: Field, text: str) -> tuple[str, str]:
         if field.decimal_char == ".":
             # Most cells are plain numbers already: only the others go through the (slower) clean-up chain.
             clean = f"CASE WHEN regexp_full_match({text}, {literal(pattern)}) THEN {text} ELSE {clean} END"
-        ok = f"regexp_full_match({clean}, {literal(pattern)})"
+        ok = f"(regexp_full_match({clean}, {literal(pattern)}) AND {grouped})"
         if field.type == "number":
             return f"CASE WHEN {ok} THEN TRY_CAST({clean} AS DOUBLE) END", ok
         sql_type = field.duckdb_type
@@ -169,6 +183,9 @@ def _normalisation_sql(field: Field, column: str, markers: list[str]) -> list[tu
     fixes = [("missing-marker", "markers read as missing",
               f"{raw} IS NOT NULL AND {t} IN ({', '.join(map(literal, named))})")] if named else []
     fixes.append(("padding", "spaces around values trimmed", f"{present} AND {raw} <> {t}"))
+    fixes.append(("invisible-characters", "invisible characters (zero-width spaces, byte-order marks, direction "
+                  "marks, soft hyphens) removed", f"{raw} IS NOT NULL AND strlen({raw}) <> length({raw}) AND "
+                  f"regexp_matches({raw}, {literal(INVISIBLE)})"))
     if field.type == "string":
         fixes.append(("unicode-normalisation", "text put in Unicode's composed form (NFC), so that an accented "
                       "letter written as two code points equals the same letter written as one",
@@ -216,10 +233,12 @@ def count_normalisations(con: duckdb.DuckDBPyConnection, raw: str, dataset: Data
 def _field_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]:
     """(typed value, bad-cell flag) for one field read from file column `column`."""
     raw = ident(column)
-    # Text is trimmed and composed (NFC) too: "Baltimore " and "Baltimore", or an accent written as one code point
-    # or two, are one value to a reader, so they are one value to keys, diffs and checks. Each fix is recorded.
-    text = f"trim({raw})" if field.type != "string" else f"nfc_normalize(trim({raw}))"
-    is_missing = f"({raw} IS NULL OR trim({raw}) IN ({', '.join(map(literal, missing))}))" if missing else f"({raw} IS NULL)"
+    # Text is trimmed, rid of invisible characters and composed (NFC) too: "Baltimore " and "Baltimore", "East\u200bern"
+    # and "Eastern", or an accent written as one code point or two, are one value to a reader, so they are one value
+    # to keys, diffs and checks. Each fix is recorded.
+    visible = f"trim(regexp_replace({raw}, {literal(INVISIBLE)}, '', 'g'))"
+    text = visible if field.type != "string" else f"nfc_normalize({visible})"
+    is_missing = f"({raw} IS NULL OR {visible} IN ({', '.join(map(literal, missing))}))" if missing else f"({raw} IS NULL)"
     typed, ok = parse_sql(field, text)
     value = f"CASE WHEN {is_missing} THEN NULL ELSE {typed} END"
     bad = f"(NOT {is_missing} AND NOT coalesce({ok}, false))"
@@ -310,8 +329,13 @@ def _refuse_bad_cells(con: duckdb.DuckDBPyConnection, dataset: Dataset, mapping:
     (value,) = one_row(con, f"SELECT {ident(column)} FROM {ident(rows)} WHERE {ROW_COLUMN} = ?", [row])
     (total,) = one_row(con, f"SELECT count(*) FROM {ident(rows)} WHERE {any_bad}")
     more = f" ({total - 1} more row(s) have cells that do not parse)" if total > 1 else ""
+    grouping = ""
+    number = re.sub(FOOTNOTE, r"\1", (value or "").strip())
+    if field.type in ("integer", "number") and field.group_char in number and not re.fullmatch(
+            grouped_pattern(field), number) and re.fullmatch(r"[+-]?[0-9.,' ]+", number):
+        grouping = f" (its separators {field.group_char!r} do not group the digits by three)"  # the only fault
     raise InputError(
-        f"{clip(value)!r} is not a valid {field.type} for field {field.name!r}{more}",
+        f"{clip(value)!r} is not a valid {field.type} for field {field.name!r}{grouping}{more}",
         file=str(source),
         row=row,
         column=column,

@@ -33,6 +33,9 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 OLD_EXCEL_SUFFIXES = {".xls"}
 ROW_COLUMN = "__row"
 DELIMITERS = ",;\t|"
+# What the CSV reader takes for NULL: text no cell holds, so that an empty cell reads as '' and only the padding of a
+# short row (fewer cells than the header) is NULL. NUL bytes are refused before reading (audit.ingest.decode).
+PADDING = "\0"
 
 
 @dataclass
@@ -70,7 +73,10 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
             notes, blanks, sha256 = prepared.notes, prepared.blanks, prepared.sha256
             notes = notes + _read_csv_cells(con, path, prepared.path, cells)
     layout = locate(con, cells, dataset, path)
-    columns = ", ".join(f"{ident(f'c{i + 1}')} AS {ident(name)}" for i, name in enumerate(layout.names))
+    if suffix not in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:  # a sheet's row simply ends at its last value
+        _refuse_short_rows(con, cells, layout, path, blanks)
+    # An empty cell is missing, written `,,` or `,"",` (the reader keeps them apart only to find short rows).
+    columns = ", ".join(f"nullif({ident(f'c{i + 1}')}, '') AS {ident(name)}" for i, name in enumerate(layout.names))
     row = "rowid + 1"
     if blanks:
         cells, row = _number_past_blanks(con, cells, blanks), "__file_row"
@@ -83,6 +89,20 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
                         "value is stored")
                 for row, c, formula in unsaved if layout.first < row <= layout.last + 1 and c < len(layout.names)]
     return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells, findings)
+
+
+def _refuse_short_rows(con: duckdb.DuckDBPyConnection, cells: str, layout, path: Path, blanks: list[int]) -> None:
+    """An InputError naming the first data row with fewer cells than the header: its missing values would be read
+    as missing, silently. The reader pads a short row with NULL, and reads an empty cell as '' (PADDING)."""
+    width = len(layout.names)
+    cells_in = " + ".join(f"({ident(f'c{i + 1}')} IS NOT NULL)::INTEGER" for i in range(width))
+    found = con.execute(f"SELECT rowid, {cells_in} FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND "
+                        f"{layout.last} AND {ident(f'c{width}')} IS NULL ORDER BY rowid LIMIT 1").fetchone()
+    if found is not None:
+        rowid, count = found
+        raise InputError(f"the row has {count} cell(s), but the header has {width}: its last {width - count} "
+                         "value(s) would be read as missing; give the row every cell (empty ones too)",
+                         file=str(path), row=_file_row(rowid, blanks))
 
 
 def _file_row(rowid: int, blanks: list[int]) -> int:
@@ -187,8 +207,8 @@ def _load_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cell
                 con.execute(
                     f"CREATE OR REPLACE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, "
                     f"auto_detect = false, delim = ?, quote = ?, escape = ?, null_padding = true, strict_mode = true, "
-                    f"parallel = {parallel}, columns = {columns})",
-                    [str(readable), dialect.delimiter, dialect.quote, dialect.escape])
+                    f"nullstr = ?, parallel = {parallel}, columns = {columns})",
+                    [str(readable), dialect.delimiter, dialect.quote, dialect.escape, PADDING])
             return
         except duckdb.Error as exc:
             # DuckDB's parallel reader cannot pad short rows when a cell holds a line break: read serially.

@@ -41,6 +41,8 @@ def main() -> None:
     write("unterminated-quote.csv", text([ROWS[0], 'Central,2022,"41,350,1190,305,1495', *ROWS[2:]]))
     write("long-line.csv", text([ROWS[0], "Central,2022,41350,1190,305," + "9" * 3_000_000, *ROWS[2:]]))
     write("ragged-row.csv", text([ROWS[0], ROWS[1] + ",17", *ROWS[2:]]))
+    write("short-row.csv", text([ROWS[0], "Central,2022", *ROWS[2:]]))
+    write("separators-not-in-threes.csv", text(['Central,2021,"41,200","1,2,0,4",310,1514', *ROWS[1:]]))
     write("letter-o-for-zero.csv", clean.replace("1204", "12O4"))
     write("decimal-in-a-count.csv", clean.replace("980", "980.5"))
     write("missing-column.csv", "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 4)
@@ -64,6 +66,7 @@ def main() -> None:
     write("mixed-line-endings.csv", HEADER + "\r\n" + ROWS[0] + "\n" + ROWS[1] + "\r\n" + ROWS[2] + "\n" + ROWS[3] + "\r\n")
     write("cr-line-endings.csv", text(ROWS, end="\r"))
     write("crlf-line-endings.csv", text(ROWS, end="\r\n"))
+    write("zero-width-space-in-a-key.csv", text([*ROWS[:3], "East\u200bern,2022,39010,1012,398,1410"]))
     write("thousands-separators.csv", text(['Central,2021,"41,200","1,204",310,"1,514"', *ROWS[1:]]))
     write("padded-quoted-numbers.csv", text(['Central,2021," 41,200 "," 1,204 ", 310 ,"1,514 "', *ROWS[1:]]))
     write("footnote-marks.csv", text(['Central,2021,41200,1204a,310*,"1,514\u2020"', "Central,2022,41350,1190 (1),305[2],1495",
