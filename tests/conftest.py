@@ -84,6 +84,21 @@ def add_dataset(workspace: Workspace, name: str, descriptor: dict, expectations:
     (workspace.root / "expectations" / f"{name}.json").write_text(json.dumps(suite), encoding="utf-8")
 
 
+# The malformed-input corpus (tests/data/bad-input): one small file per quirk, each a release of one dataset.
+CORPUS = Path(__file__).parent / "data" / "bad-input"
+FILES = CORPUS / "files"
+DATASET = "district-offences"
+
+
+def add_corpus_dataset(workspace: Workspace) -> Workspace:
+    """Define the dataset every corpus file is a release of."""
+    import yaml
+
+    add_dataset(workspace, DATASET, yaml.safe_load((CORPUS / "datapackage.yaml").read_text()),
+                json.loads((CORPUS / "expectations.json").read_text())["expectations"])
+    return workspace
+
+
 def complete_notes(folder: Path) -> Path:
     """The example's 2024-03 notes, with the one change they leave unexplained explained too."""
     import yaml

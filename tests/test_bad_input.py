@@ -6,18 +6,14 @@ its finding. No traceback, ever."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import add_dataset
+from tests.conftest import DATASET, FILES, add_corpus_dataset
 
 pytestmark = pytest.mark.slow  # every file of the bad-input corpus, each through the CLI
 
-CORPUS = Path(__file__).parent / "data" / "bad-input"
-FILES = CORPUS / "files"
-DATASET = "district-offences"
 
 # file: (exit code, words the message must contain, normalisations recorded, findings reported)
 UNREADABLE = {
@@ -81,15 +77,6 @@ FOUND = {  # file: (finding code, words of its message)
     "negative-count.csv": ("in-range", "-402"),
     "total-that-does-not-add-up.csv": ("category-sum", "Total offences is 1,515 but Robbery + Aggravated assault sum to 1,514"),
 }
-
-
-def add_corpus_dataset(workspace):
-    """Define the dataset every corpus file is a release of."""
-    import yaml
-
-    add_dataset(workspace, DATASET, yaml.safe_load((CORPUS / "datapackage.yaml").read_text()),
-                json.loads((CORPUS / "expectations.json").read_text())["expectations"])
-    return workspace
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from audit import pipeline
 from audit.errors import InputError
 from audit.ingest import load_release
 from audit.workspace import Workspace
-from tests.conftest import empty_workspace, examples
-from tests.test_bad_input import DATASET, add_corpus_dataset
+from tests.conftest import DATASET, add_corpus_dataset, empty_workspace, examples
 
 HEADER = "Police district,Year,Resident population,Robbery,Aggravated assault,Total offences"
 CELL = st.one_of(

@@ -96,18 +96,24 @@ def match_columns(
         field = missing[0]
         raise InputError(
             f"no column for field {field.name!r} (looked for {', '.join(map(repr, field.header_names))}; "
-            f"the file has {', '.join(map(repr, file_columns))})",
+            f"the file has {_listed(file_columns)})",
             file=str(source),
             row=header_row,
         )
     if extra:
         raise InputError(
-            f"column(s) {', '.join(map(repr, extra))} are not in the dataset's schema; "
+            f"column(s) {_listed(extra)} are not in the dataset's schema; "
             "add them to the descriptor, or add the old name to a field's `aliases` if a column was renamed",
             file=str(source),
             row=header_row,
         )
     return mapping, findings
+
+
+def _listed(names: list[str], shown: int = 20) -> str:
+    """Names for a one-line message: the first `shown`, then how many more."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(map(repr, names[:shown])) + more
 
 
 def grouped_pattern(field: Field) -> str:

@@ -95,11 +95,10 @@ def _refuse_short_rows(con: duckdb.DuckDBPyConnection, cells: str, layout, path:
     """An InputError naming the first data row with fewer cells than the header: its missing values would be read
     as missing, silently. The reader pads a short row with NULL, and reads an empty cell as '' (PADDING)."""
     width = len(layout.names)
-    cells_in = " + ".join(f"({ident(f'c{i + 1}')} IS NOT NULL)::INTEGER" for i in range(width))
-    found = con.execute(f"SELECT rowid, {cells_in} FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND "
+    found = con.execute(f"SELECT rowid, * FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND "
                         f"{layout.last} AND {ident(f'c{width}')} IS NULL ORDER BY rowid LIMIT 1").fetchone()
     if found is not None:
-        rowid, count = found
+        rowid, count = found[0], sum(cell is not None for cell in found[1:width + 1])
         raise InputError(f"the row has {count} cell(s), but the header has {width}: its last {width - count} "
                          "value(s) would be read as missing; give the row every cell (empty ones too)",
                          file=str(path), row=_file_row(rowid, blanks))
@@ -162,6 +161,16 @@ def _shape(path: Path, dialect: Dialect | None = None) -> tuple[str, int]:
     return best, width
 
 
+def _refuse_width(path: Path, width: int) -> None:
+    """A table wider than a spreadsheet can hold is refused before it is read: DuckDB would build every column of
+    it (100,000 columns ran a minute into running out of memory)."""
+    from audit.ingest.spreadsheet import EXCEL_COLUMNS
+
+    if width > EXCEL_COLUMNS:
+        raise InputError(f"the rows have {width:,} cells, more than the {EXCEL_COLUMNS:,} columns a spreadsheet can "
+                         "hold: not a table this tool reads", file=str(path), row=1)
+
+
 def _sniffed(con: duckdb.DuckDBPyConnection, readable: Path) -> Dialect | None:
     """The dialect DuckDB's CSV sniffer finds (it tries quote and escape characters, not only '"')."""
     try:
@@ -180,6 +189,7 @@ def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, 
     """Read with the usual dialect (RFC 4180 quoting); if that fails, with the dialect DuckDB's sniffer finds
     (a backslash before a quote, as many R and database exports write), saying so; else the first error."""
     delimiter, width = _shape(readable)
+    _refuse_width(path, width)
     try:
         _load_cells(con, path, readable, cells, Dialect(delimiter), width)
         return []
@@ -189,6 +199,7 @@ def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, 
     if dialect is None or dialect == Dialect(delimiter):
         raise usual
     _, width = _shape(readable, dialect)
+    _refuse_width(path, width)
     try:
         _load_cells(con, path, readable, cells, dialect, width)
     except InputError:

@@ -25,6 +25,8 @@ MERGE_LIMIT = 20 << 20  # above this size, .xlsx is read streaming (merged cells
 MAX_CELLS = 50_000_000        # rows x columns of the sheet read; a crime table of 2 million rows x 25 columns fits
 MAX_UNPACKED = 2 << 30        # bytes the workbook's parts unpack to
 MAX_RATIO = 200               # unpacked / packed beyond this, on a large part, is a zip bomb (XML packs ~10-20x)
+LARGE_PART = 64 << 20         # ... and so are large parts together; below this, a workbook is small whatever its ratio
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # Excel's own limits: a sheet past them was not written by a spreadsheet
 
 
 @dataclass
@@ -71,21 +73,35 @@ def read_workbook(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None,
 
 
 def _refuse_zip_bomb(path: Path) -> None:
+    """Refuse, from the archive's directory alone, a workbook that would unpack past MAX_UNPACKED, or whose parts
+    pack suspiciously well: one large part, or many parts each below any one-part limit, together more than
+    MAX_RATIO times their packed size. The sizes are the archive's own claims; zipfile never unpacks more than
+    a part claims (it stops there and fails its CRC), so a lie only truncates."""
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"cannot read as an Excel workbook: {exc}", file=str(path)) from exc
     unpacked = sum(p.file_size for p in parts)
-    bomb = next((p for p in parts if p.file_size > 64 << 20 and p.file_size > MAX_RATIO * max(p.compress_size, 1)), None)
-    if unpacked > MAX_UNPACKED or bomb:
-        what = (f"its part {bomb.filename} unpacks {bomb.file_size / max(bomb.compress_size, 1):,.0f} times larger"
-                if bomb else f"its parts unpack to {unpacked:,} bytes")
-        raise InputError(f"the workbook is refused before it is unpacked: {what} (the limit is {MAX_UNPACKED:,} bytes "
-                         f"and {MAX_RATIO}x); it is damaged or a zip bomb, not a table", file=str(path))
+    packed = max(sum(p.compress_size for p in parts), 1)
+    large = [p for p in parts if p.file_size > LARGE_PART]
+    bomb = next((p for p in large if p.file_size > MAX_RATIO * max(p.compress_size, 1)), None)
+    if bomb:
+        what = f"its part {bomb.filename} unpacks {bomb.file_size / max(bomb.compress_size, 1):,.0f} times larger"
+    elif unpacked > LARGE_PART and unpacked > MAX_RATIO * packed:
+        what = f"its {len(parts)} parts unpack to {unpacked:,} bytes, {unpacked / packed:,.0f} times their packed size"
+    elif unpacked > MAX_UNPACKED:
+        what = f"its parts unpack to {unpacked:,} bytes"
+    else:
+        return
+    raise InputError(f"the workbook is refused before it is unpacked: {what} (the limits are {MAX_UNPACKED:,} bytes "
+                     f"and {MAX_RATIO}x); it is damaged or a zip bomb, not a table", file=str(path))
 
 
 def _refuse_extent(path: Path, rows: int, columns: int) -> None:
+    if rows > EXCEL_ROWS or columns > EXCEL_COLUMNS:
+        raise InputError(f"the sheet spans {rows:,} rows x {columns:,} columns, past Excel's limits ({EXCEL_ROWS:,} rows, "
+                         f"{EXCEL_COLUMNS:,} columns): no spreadsheet program wrote it as a table", file=str(path))
     if rows * columns > MAX_CELLS:
         raise InputError(f"the sheet spans {rows:,} rows x {columns:,} columns ({rows * columns:,} cells, the limit is "
                          f"{MAX_CELLS:,}): a cell far outside the table (delete the empty rows and columns after it) "
@@ -99,7 +115,9 @@ def _unsaved_formulas(path: Path, sheet: str, rows: list[list[str | None]]) -> l
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         found = []
-        for r, formulas in enumerate(book[sheet].iter_rows(values_only=True)):
+        formulas_sheet = book[sheet]
+        formulas_sheet.reset_dimensions()  # every row, whatever the sheet says its extent is
+        for r, formulas in enumerate(formulas_sheet.iter_rows(values_only=True)):
             if r >= len(rows):
                 break
             for c, formula in enumerate(formulas):
@@ -126,12 +144,17 @@ def _xlsx_rows(path: Path, sheet: str | None):
         raise InputError(f"cannot read as an Excel workbook: {exc}", file=str(path)) from exc
     name = _pick(path, book.sheetnames, sheet)
     ws = book[name]
-    if not read_only:
-        _refuse_extent(path, ws.max_row or 0, ws.max_column or 0)
+    # Loaded, the sheet knows its extent; streamed, it says it (`<dimension>`, which may be absent or lie: the rows
+    # are counted as they come too).
+    _refuse_extent(path, ws.max_row or 0, ws.max_column or 0)
+    if read_only:
+        ws.reset_dimensions()  # streamed rows stop at the said extent: a stale `<dimension>` would drop rows unsaid
     rows: list[list[str | None]] = []
     cells = 0
     for row in ws.iter_rows(values_only=True):  # streaming: counted as it comes, refused before it piles up
         cells += len(row)
+        if len(rows) >= EXCEL_ROWS or len(row) > EXCEL_COLUMNS:
+            _refuse_extent(path, len(rows) + 1, len(row))
         if cells > MAX_CELLS:
             raise InputError(f"the sheet passes {MAX_CELLS:,} cells by row {len(rows) + 1:,} ({len(row):,} columns "
                              "wide): a cell far outside the table, or not a table", file=str(path), row=len(rows) + 1)
