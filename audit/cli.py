@@ -8,6 +8,7 @@ commands, so `audit --help` stays fast.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import signal
@@ -507,7 +508,8 @@ def internal_error(exc: BaseException) -> int:
         click.echo(f"error: cannot read or write a file: {' '.join(str(exc).split())[:300]}", err=True)
     elif isinstance(exc, OSError) and exc.strerror:
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"error: cannot read or write{where}: {exc.strerror}", err=True)
+        full = " (the disk is full: free some space and run the command again)" if exc.errno == errno.ENOSPC else ""
+        click.echo(f"error: cannot read or write{where}: {exc.strerror}{full}", err=True)
     else:
         click.echo(f"error: internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); this is a bug "
                    f"in audit, not a finding about the data: please report it with the command you ran and the "

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Iterator
 
 from audit.errors import OutputError
 
@@ -79,6 +81,31 @@ def mark(folder: Path, kind: Output) -> None:
     if not marker.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"written_by": "crime-data-audit", "holds": kind.value}) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def no_empty_folders_left(*paths: Path) -> Iterator[None]:
+    """The folders `paths` need that do not exist yet are removed again if the block fails (a full disk, Ctrl-C),
+    while they hold nothing but the tool's marker: a command that stops leaves no empty `reports/D/` or
+    `published/D/` behind. A folder that existed before is never touched."""
+    new: list[Path] = []
+    for path in paths:
+        step = Path(os.path.abspath(path))
+        while not (step.exists() or step.is_symlink()) and step != step.parent:
+            new.append(step)
+            step = step.parent
+    try:
+        yield
+    except BaseException:
+        for folder in sorted(set(new), key=lambda p: len(p.parts), reverse=True):
+            try:
+                if folder.is_dir() and not folder.is_symlink():
+                    if [e.name for e in folder.iterdir()] == [MARKER]:
+                        (folder / MARKER).unlink()
+                    folder.rmdir()  # only if empty: what else the block wrote there stays
+            except OSError:
+                pass
+        raise
 
 
 def refuse_links(paths: list[Path]) -> None:

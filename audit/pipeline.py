@@ -39,7 +39,7 @@ from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
 from audit.log.entries import Release
 from audit.log.recording import Recording, record_release
-from audit.outputs import Output, mark
+from audit.outputs import Output, mark, no_empty_folders_left
 from audit.publish.branding import branding
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers, require_known_keys
@@ -307,7 +307,8 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
     # The Data Docs page is written aside before the release is recorded (a full disk stops the command
     # with nothing recorded) and put in place after.
-    with written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
+    with no_empty_folders_left(docs_page.parent), \
+            written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
         _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
         log.require_in_place()
         put_in_place()
@@ -422,9 +423,10 @@ def publish(
         if plan.refusals:
             raise ConfigError(f"{dataset.descriptor_path}: {dataset.name} release {release.version} cannot be "
                               "published without " + "; ".join(plan.refusals))
-        if root != workspace.publish_root:
-            mark(root, Output.PUBLICATION_ROOT)
-        publication = publish_release(workspace.root, log, dataset, report, plan)
+        with no_empty_folders_left(plan.target):
+            if root != workspace.publish_root:
+                mark(root, Output.PUBLICATION_ROOT)
+            publication = publish_release(workspace.root, log, dataset, report, plan)
     return PublishResult(report, publication.path, release.version, package_version=publication.version,
                          version_rule=publication.why, signed_by=publication.signed_by)
 
@@ -437,7 +439,8 @@ def feed(workspace: Workspace, root: Path | None = None, out: Path | None = None
     root = root or workspace.publish_root
     out = workspace.output(Output.CATALOG, out, root / "data.json", reads=root)
     portal = portal_settings(workspace.config, str(workspace.root / "audit.yaml"))
-    return out, write_feed(root, portal, out)
+    with no_empty_folders_left(out.parent):
+        return out, write_feed(root, portal, out)
 
 
 def site(workspace: Workspace, out: Path | None = None, root: Path | None = None):
@@ -447,7 +450,9 @@ def site(workspace: Workspace, out: Path | None = None, root: Path | None = None
 
     root = root or workspace.publish_root
     out = workspace.output(Output.SITE, out, workspace.root / "site", reads=root)
-    return build_site(root, out, workspace.config, workspace.root, _site_trust(workspace))
+    trust = _site_trust(workspace)
+    with no_empty_folders_left(out):
+        return build_site(root, out, workspace.config, workspace.root, trust)
 
 
 def _site_trust(workspace: Workspace):
@@ -573,7 +578,8 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
                                   published.package_version if published else None,
                                   branding(workspace.config, workspace.root))
     path = workspace.output(Output.PAGE, out, workspace.root / "reports" / dataset.name / f"{release.version}.html")
-    write_atomically(path, page)
+    with no_empty_folders_left(path.parent):
+        write_atomically(path, page)
     return path
 
 

@@ -107,6 +107,53 @@ def test_a_full_disk_stops_ingest_with_one_line_and_nothing_recorded(tmp_path):
         subprocess.run(["umount", str(disk)], capture_output=True)
 
 
+@pytest.mark.slow
+def test_a_full_disk_stops_each_writer_with_one_line_and_leaves_no_trace(tmp_path):
+    """With the example recorded on a small tmpfs that is then filled to the last byte, every command that writes
+    (publish, site, report, a second ingest) exits 2 with one line, leaves no empty folder or half-written file
+    behind, and the log still verifies once there is room again."""
+    import shutil
+
+    from tests.conftest import PROJECT, snapshot
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a full disk is made by mounting a tmpfs, which only root may do: {mounted.stderr.decode()}")
+
+    def audit_here(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "audit", *args, "--workspace", str(disk / "office")],
+                              capture_output=True, text=True, timeout=300)
+
+    try:
+        for part in ("datapackages", "expectations"):
+            shutil.copytree(PROJECT / part, disk / "office" / part, ignore=shutil.ignore_patterns("releases"))
+        assert audit_here("ingest", EXAMPLE, str(EXAMPLE_CSV), "--waivers",
+                          str(PROJECT / "datapackages" / EXAMPLE / "waivers.yaml")).returncode == 0
+        filler = disk / "filler"
+        with filler.open("wb") as handle:  # every byte the disk has left
+            while True:
+                try:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+                except OSError:
+                    break
+        before = snapshot(disk / "office")
+        revised = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-03-revised-example.csv"
+        for command in (["publish", EXAMPLE], ["site"], ["report", EXAMPLE], ["ingest", EXAMPLE, str(revised)]):
+            result = audit_here(*command)
+
+            assert result.returncode == 2 and "Traceback" not in result.stderr, (command, result.stderr)
+            [line] = result.stderr.strip().splitlines()
+            assert "No space left on device (the disk is full" in line, (command, line)
+            assert snapshot(disk / "office") == before, command
+        filler.unlink()
+        assert audit_here("verify").returncode == 0
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
+
+
 def test_diff_with_nothing_to_compare_with_is_an_input_error(workspace, run):
     from tests.conftest import EXAMPLE_WAIVERS
 

@@ -68,10 +68,10 @@ def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_
     # Built in a hidden folder inside `out` (never beside it: the folder around `out` is not the tool's), then
     # put in place entry by entry: a reader may see an old page beside a new one for a moment, never half a page.
     work = out / BUILDING
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    mark(out, Output.SITE)
     try:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        mark(out, Output.SITE)
         return _build(work, out, publish_root, site, portal, base, workspace_root, trust)
     finally:
         shutil.rmtree(work, ignore_errors=True)
