@@ -135,7 +135,7 @@ bench: $(VENV)/.installed
 stress: $(VENV)/.installed
 	$(BIN)/python -m tests.tamper --json stress-tamper.json
 	$(BIN)/pytest -q tests/test_witnesses.py tests/test_verify_site.py tests/test_site_trust.py tests/test_strict_reading.py
-	AUDIT_EXAMPLES_SCALE=10 $(BIN)/pytest -q tests/test_fuzz_ingest.py tests/test_digest.py tests/test_accuracy.py
+	AUDIT_EXAMPLES_SCALE=10 $(BIN)/pytest -q tests/test_fuzz_ingest.py tests/test_fuzz_office.py tests/test_digest.py tests/test_accuracy.py
 	$(BIN)/python -m tests.stress.change_log --mutations 1000 --kills 100 --writers 8 --json stress-change-log.json
 
 # Recompute the change log's hash chains and check every published package against them.

@@ -144,6 +144,13 @@ class AuditGroup(click.Group):
             click.echo("interrupted: the command stopped before its end; what it had not finished writing was rolled "
                        "back", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except click.UsageError as exc:
+            # One line, as every refusal is (click's own is four: usage, a hint, a blank, the error).
+            used = exc.ctx or ctx
+            usage = " ".join(used.get_usage().split()).removeprefix("Usage: ")
+            click.echo(f"error: {exc.format_message().rstrip('.')} (usage: {usage}; see `{used.command_path} --help`)",
+                       err=True)
+            ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader of our output went away (`audit check ... | head`): say nothing more, anywhere.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -517,18 +524,24 @@ def internal_error(exc: BaseException) -> int:
     return EXIT_INPUT
 
 
+def run(args: list[str] | None = None) -> int:
+    """Run one command as the console does (`args`, else the process's own), and return its exit code: every
+    error, foreseen or not, is one line (see internal_error)."""
+    try:
+        cli.main(args=args, prog_name="audit", standalone_mode=True)
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+    except Exception as exc:  # noqa: BLE001 -- see internal_error
+        return internal_error(exc)
+
+
 def main() -> None:
     """Console entry point."""
     # A process started in the background by a script inherits SIGINT ignored; the audit stops on it all the same.
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        cli.main(prog_name="audit", standalone_mode=True)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
-    except Exception as exc:  # noqa: BLE001 -- see internal_error
-        code = internal_error(exc)
+    code = run()
     if "audit.engine.gx_duckdb" in sys.modules:
         from audit.engine.gx_duckdb import exit_skipping_teardown
 
