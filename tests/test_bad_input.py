@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow  # every file of the bad-input corpus, each throug
 UNREADABLE = {
     "empty.csv": ["the file is empty"],
     "header-only.csv": ["header but no data rows"],
-    "nul-byte.csv": ["row 3", "NUL byte"],
+    "nul-byte.csv": ["row 3", "NUL byte", "binary or corrupted"],
+    "utf16-without-a-bom.csv": ["NUL byte", "looks like UTF-16 text written without a byte-order mark"],
     "unterminated-quote.csv": ["row 3", "never closed"],
     "long-line.csv": ["row 3", "bytes long"],
     "ragged-row.csv": ["row 3", "7 cells", "have 6"],
@@ -41,6 +42,7 @@ NORMALISED = {
     "clean.csv": [],
     "utf8-bom.csv": ["byte-order-mark"],
     "utf16-bom.csv": ["byte-order-mark"],
+    "utf32-bom.csv": ["byte-order-mark"],
     "latin-1.csv": ["encoding"],
     "windows-1252.csv": ["encoding"],
     "utf8-cut-off-at-the-end.csv": ["encoding", "note-rows"],  # found by the fuzz test

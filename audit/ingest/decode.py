@@ -25,7 +25,9 @@ MAGIC = ((b"\x1f\x8b", "a gzip-compressed file: decompress it first"),
          (b"PK\x03\x04", "a zip archive or an .xlsx workbook: give it its .xlsx name, or unzip it"),
          (b"%PDF", "a PDF document"),
          (b"\xd0\xcf\x11\xe0", "an Excel 97 (.xls) workbook: give it its .xls name"))
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# UTF-32's marks first: UTF-32 LE's begins with UTF-16 LE's.
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def _line_of(data: bytes, position: int, lines_before: int) -> int:
@@ -38,6 +40,22 @@ class Prepared:
     notes: list[Normalisation]          # what was changed to make it readable
     blanks: list[int]                   # the numbers of its blank lines (DuckDB skips them)
     sha256: str                         # of the original bytes
+
+
+def _nul_reason(chunk: bytes) -> str:
+    """Why a file has NUL bytes, when it is text in UTF-32 or UTF-16 written without a byte-order mark (in ASCII
+    text, three bytes of every four, or one of every two, are NUL): what to save it as instead."""
+    sample = chunk[:4096]
+
+    def nul_at(offsets: tuple[int, ...], width: int) -> bool:
+        return all(not any(sample[i::width]) for i in offsets)
+
+    if len(sample) >= 16 and any(sample):
+        for width, patterns in ((4, ((1, 2, 3), (0, 1, 2))), (2, ((1,), (0,)))):
+            if any(nul_at(p, width) for p in patterns):
+                return (f"it looks like UTF-{width * 8} text written without a byte-order mark; save it as UTF-8, "
+                        "or with its byte-order mark")
+    return "it is binary or corrupted, not CSV text"
 
 
 def prepare_text(path: Path, work_dir: Path) -> Prepared:
@@ -55,8 +73,8 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
             encoding = name
             notes.append(Normalisation("byte-order-mark", f"a byte-order mark ({name.upper()}) was removed", count=1))
             break
-    if encoding == "utf-16":
-        return Prepared(_rewrite(path, work_dir, "utf-16"), notes, [], file_sha256(path))
+    if encoding in ("utf-16", "utf-32"):
+        return Prepared(_rewrite(path, work_dir, encoding), notes, [], file_sha256(path))
     crlf = lf = cr = 0
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -67,7 +85,7 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
             digest.update(chunk)
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                raise InputError("the file contains a NUL byte (\\0): it is binary or corrupted, not CSV text",
+                raise InputError("the file contains a NUL byte (\\0): " + _nul_reason(chunk),
                                  file=str(path), row=_line_of(chunk, nul, lines_before))
             # ASCII (most crime tables) is valid UTF-8; only a character split across chunks needs the decoder.
             if bad_utf8 is None and not (chunk.isascii() and not decoder.getstate()[0]):

@@ -38,6 +38,7 @@ def main() -> None:
     write("empty.csv", b"")
     write("header-only.csv", HEADER + "\n")
     write("nul-byte.csv", clean.replace("1190", "11\x0090"))
+    write("utf16-without-a-bom.csv", clean.encode("utf-16-le"))
     write("unterminated-quote.csv", text([ROWS[0], 'Central,2022,"41,350,1190,305,1495', *ROWS[2:]]))
     write("long-line.csv", text([ROWS[0], "Central,2022,41350,1190,305," + "9" * 3_000_000, *ROWS[2:]]))
     write("ragged-row.csv", text([ROWS[0], ROWS[1] + ",17", *ROWS[2:]]))
@@ -59,6 +60,7 @@ def main() -> None:
     write("not-really-excel.xlsx", clean)
     # -- normalised and recorded: exit 0 ---------------------------------------
     write("utf8-bom.csv", b"\xef\xbb\xbf" + clean.encode())
+    write("utf32-bom.csv", clean.encode("utf-32"))
     write("utf16-bom.csv", clean.replace("Central", "Centre-ville").encode("utf-16"))
     write("latin-1.csv", clean.replace("Eastern", "Bélair-Est").encode("latin-1"))
     write("windows-1252.csv", clean.replace("Central", "Central \u2013 \u201cDowntown\u201d").encode("cp1252"))
