@@ -83,9 +83,10 @@ $(AXE):
 	mkdir -p .cache/axe-core
 	cd .cache/axe-core && npm pack axe-core@4.10 --silent > /dev/null && tar -xzf axe-core-*.tgz
 
-# Run the test suite (what CI runs): the lint and the type check first, then every test.
+# Run the test suite (what CI runs): the lint and the type check first, then every test, on both cores
+# (pytest-xdist; a module's tests stay on one worker, which keeps module fixtures and started processes whole).
 test: $(VENV)/.installed $(CHROMIUM) $(AXE) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # The inner loop of an edit: the lint, the type check, and the tests that start no Spark, no browser and no
 # process of their own, on both cores (pytest-xdist); `make test` runs everything.
