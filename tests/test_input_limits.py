@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import DATASET, FILES, add_corpus_dataset, assert_refused
 
+pytestmark = pytest.mark.slow  # workbooks of tens of megabytes unpacked, made for each case
+
 WORKBOOK = FILES / "several-sheets.xlsx"
 
 

@@ -22,6 +22,8 @@ from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, asser
 
 PACKAGE = f"published/{EXAMPLE}/1.0.0"
 
+pytestmark = pytest.mark.slow  # every refused path of the corpus through the CLI, each compared byte by byte
+
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):

@@ -13,6 +13,8 @@ import pytest
 LOAD = ("import duckdb, sys; from pathlib import Path; from audit.ingest.read import read_raw; "
         "read_raw(duckdb.connect(), Path(sys.argv[1]), None, 'raw')")
 
+pytestmark = pytest.mark.slow  # each test starts a process of its own, on a terminal or a pipe
+
 
 @pytest.fixture(scope="module")
 def big_csv(tmp_path_factory):

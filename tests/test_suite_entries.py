@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, assert_refused
 
+pytestmark = pytest.mark.slow  # every entry of the corpus through the CLI
+
 SUITE = f"expectations/{EXAMPLE}.json"
 SUM = {"type": "expect_column_values_to_equal_sum_of_columns",
        "kwargs": {"column": "violent_crime", "parts": ["homicide", "rape", "robbery", "aggravated_assault"]}}
