@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -196,3 +198,137 @@ def assert_refused(args: list, says: str, around: Path) -> str:
     assert "Traceback" not in result.output and "internal error" not in err, err
     assert snapshot(around) == before
     return err
+
+
+# -- helpers more than one test module uses ---------------------------------------------------------------
+
+def log_rows(workspace, table: str) -> list[dict]:
+    """Every row of one of the log's tables, in order, as dicts ([] before anything is recorded)."""
+    import duckdb
+
+    if not workspace.log_path.exists():
+        return []
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        cursor = con.execute(f"SELECT * FROM {table} ORDER BY seq")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def frictionless_errors(package_dir) -> list[str]:
+    """What Frictionless's own validation finds wrong with a published package."""
+    from frictionless import Package
+
+    report = Package(str(package_dir / "datapackage.json")).validate()
+    return [e.message for task in report.tasks for e in task.errors] + [e.message for e in report.errors]
+
+
+DCAT_SCHEMAS = Path(__file__).parent / "schemas" / "dcat-us-1.1"
+FEDERAL_ONLY = ("bureauCode", "programCode")  # required by the schema, by the standard only of federal agencies
+
+
+def dcat_validator():
+    """The DCAT-US 1.1 catalog schema (copied into tests/schemas from ../shared/schemas), as a city's catalog is held
+    to it: without the codes only federal agencies give."""
+    from jsonschema import Draft4Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    resources = []
+    for path in DCAT_SCHEMAS.glob("*.json"):
+        schema = json.loads(path.read_text())
+        if path.name == "dataset.json":
+            schema["required"] = [r for r in schema["required"] if r not in FEDERAL_ONLY]
+        resources.append((schema["id"].rstrip("#"), Resource.from_contents(schema, default_specification=DRAFT4)))
+    registry = Registry().with_resources(resources)
+    return Draft4Validator(json.loads((DCAT_SCHEMAS / "catalog.json").read_text()), registry=registry)
+
+
+def dcat_errors(catalog: dict) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in dcat_validator().iter_errors(catalog)]
+
+
+def audit_process(workspace, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    from audit.crashpoints import ENV
+
+    """`audit ARGS` in a process of its own, as the office runs it; optionally killed at a crash point."""
+    env = {**os.environ, **({ENV: crash_at} if crash_at else {})}
+    return subprocess.run([sys.executable, "-m", "audit", *args, "--workspace", str(workspace.root)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def to_parquet(csv_path, target, where: str = "true") -> None:
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', thousands = ',') WHERE {where}) TO '{target}' "
+                    "(FORMAT parquet)")
+
+
+# Weekly incident exports with no incident id (tests/test_weekly_incidents.py and the engines' parity).
+WEEKLY_CATEGORIES = {"Larceny": "larceny", "Shoplifting": "larceny", "Robbery": "robbery", "Rape": "rape",
+              "Auto theft": "motor_vehicle_theft"}
+WEEK_1 = (
+    "occurred,block,offense,weapon\n"
+    "2026-06-01 10:00,100 N AVE,Larceny,\n"
+    "2026-06-01 10:00,100 N AVE,Shoplifting,\n"
+    "2026-06-02 11:00,200 E ST,Robbery,Firearm\n"
+    "2026-06-02 11:00,200 E ST,Rape,\n"
+    "2026-06-03 09:00,300 W RD,Robbery,Knife\n"
+)
+
+
+def define_weekly_incidents(workspace, name: str, key: dict) -> None:
+    add_dataset(workspace, name, {
+        "name": name, "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": name, "schema": {**key, "fields": [
+            {"name": "occurred", "type": "datetime", "description": "When it occurred."},
+            {"name": "block", "type": "string", "description": "Block location."},
+            {"name": "offense", "type": "string", "description": "Offence.", "categories": WEEKLY_CATEGORIES},
+            {"name": "weapon", "type": "string", "description": "Weapon."},
+        ]}}],
+    }, [])
+
+
+def diff_changes(result: dict) -> list[tuple]:
+    return [(c["change"], c["column"], c["old"], c["new"]) for c in result["changes"]]
+
+
+# A neighbourhood table and the city's offence table (tests/test_summary_tables.py and the engines' parity).
+NEIGHBOURHOODS = ("neighborhood,period,violent,property\n"
+                  "ABELL,2026-06,1,1\nALLENDALE,2026-06,0,3\nBARCLAY,2026-06,4,9\nCitywide,2026-06,5,13\n"
+                  "ABELL,2026-05,2,0\nALLENDALE,2026-05,3,2\nBARCLAY,2026-05,1,4\nCitywide,2026-05,6,6\n")
+OFFENCES = ("period,description,count\n"
+            "2026-06,Homicide,1\n2026-06,Robbery,2\n2026-06,Agg. Assault,2\n2026-06,Larceny,13\n"
+            "2026-05,Homicide,0\n2026-05,Robbery,3\n2026-05,Agg. Assault,3\n2026-05,Larceny,6\n")
+VIOLENT = ["Homicide", "Rape", "Robbery", "Agg. Assault"]
+
+
+def define_neighbourhoods_and_offences(workspace, reconcile=None, suite=()):
+    add_dataset(workspace, "neighbourhoods", {
+        "name": "neighbourhoods", "licenses": [{"name": "PDDL-1.0"}], **({"reconcile": reconcile} if reconcile else {}),
+        "resources": [{"name": "neighbourhoods", "schema": {"primaryKey": ["neighborhood", "period"], "fields": [
+            {"name": "neighborhood", "type": "string", "description": "Neighbourhood, or Citywide."},
+            {"name": "period", "type": "string", "description": "Month."},
+            {"name": "violent", "type": "integer", "description": "Violent offences."},
+            {"name": "property", "type": "integer", "description": "Property offences."},
+        ]}}]}, list(suite))
+    add_dataset(workspace, "offences", {
+        "name": "offences", "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": "offences", "schema": {"primaryKey": ["period", "description"], "fields": [
+            {"name": "period", "type": "string", "description": "Month."},
+            {"name": "description", "type": "string", "description": "Offence."},
+            {"name": "count", "type": "integer", "description": "Offences."},
+        ]}}]}, [])
+
+
+def neighbourhoods_against_offences(workspace) -> list[str]:
+    """The neighbourhood table reconciled with the city's offence table, whose May robberies are one too many;
+    the arguments of `audit reconcile` for the two files."""
+    define_neighbourhoods_and_offences(workspace, reconcile=[{
+        "summary": "offences", "by": {"period": "period"},
+        "totals": {"parts": {"columns": ["violent"], "where": [{"column": "neighborhood", "not_in": ["Citywide"]}]},
+                   "total": {"columns": ["count"], "where": [{"column": "description", "in": VIOLENT}]}}}])
+    (workspace.root / "n.csv").write_text(NEIGHBOURHOODS)
+    (workspace.root / "o.csv").write_text(OFFENCES.replace("2026-05,Robbery,3", "2026-05,Robbery,4"))
+    return ["reconcile", "neighbourhoods", "offences", "--incident-file", workspace.root / "n.csv",
+            "--summary-file", workspace.root / "o.csv"]

@@ -12,21 +12,12 @@ import time
 import pytest
 
 from audit import pipeline
-from audit.crashpoints import ENV
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, audit_process, log_rows
 from tests.consistency import inconsistencies, packages
-from tests.test_ingest import log_rows
 
 pytestmark = pytest.mark.slow  # each test kills audit processes at crash points
 
 INGEST = ["ingest", EXAMPLE, str(EXAMPLE_CSV), "--waivers", str(EXAMPLE_WAIVERS), "--version", "2023-09"]
-
-
-def audit_process(workspace, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    """`audit ARGS` in a process of its own, as the office runs it; optionally killed at a crash point."""
-    env = {**os.environ, **({ENV: crash_at} if crash_at else {})}
-    return subprocess.run([sys.executable, "-m", "audit", *args, "--workspace", str(workspace.root)],
-                          env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("point", ["ingest-data-stored", "ingest-before-commit", "ingest-after-commit"])
@@ -106,7 +97,6 @@ def test_a_second_writer_waits_for_the_first_to_finish(workspace, run):
 def test_writers_that_give_up_on_a_new_log_never_remove_the_winners_log(workspace, tmp_path):
     """Three ingests start at once on a workspace with no log yet; those that time out waiting for the lock must
     not take the log the winner created with them (a loser never created it)."""
-    import os
 
     files = []
     for k in range(3):

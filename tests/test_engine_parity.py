@@ -213,7 +213,7 @@ def test_ingest_on_spark_records_the_findings_duckdb_would(spark, run, workspace
 
 def test_reconcile_on_spark_gives_the_findings_of_duckdb(spark, run, workspace):
     """Both tables of a reconciliation go to Spark: the summary under the name the check reads."""
-    from tests.test_summary_tables import neighbourhoods_against_offences
+    from tests.conftest import neighbourhoods_against_offences
 
     arguments = neighbourhoods_against_offences(workspace)
 
@@ -227,7 +227,7 @@ def test_reconcile_on_spark_gives_the_findings_of_duckdb(spark, run, workspace):
 
 def _week_2_variants() -> dict[str, str]:
     """Second weeks of the weekly incidents (no incident id), each a kind of change the diff must see alike."""
-    from tests.test_weekly_incidents import WEEK_1
+    from tests.conftest import WEEK_1
 
     lines = WEEK_1.splitlines()
     return {
@@ -249,9 +249,9 @@ DIFF_CASES = [("matchKey", v) for v in _week_2_variants()] + [
 
 @pytest.mark.parametrize("key, variant", DIFF_CASES)
 def test_audit_diff_on_spark_gives_exactly_the_diff_of_duckdb(spark, run, workspace, key, variant):
-    from tests.test_weekly_incidents import WEEK_1, define
+    from tests.conftest import WEEK_1, define_weekly_incidents
 
-    define(workspace, "weekly", {"matchKey": ["occurred", "block"]} if key == "matchKey" else
+    define_weekly_incidents(workspace, "weekly", {"matchKey": ["occurred", "block"]} if key == "matchKey" else
            {"primaryKey": ["offense", "occurred", "block"]})
     for version, text in (("1", WEEK_1), ("2", _week_2_variants()[variant])):
         path = workspace.root / f"weekly-{version}.csv"
@@ -311,8 +311,7 @@ def test_parquet_releases_on_spark_are_read_from_files_in_the_staging_folder_and
                                                                                         workspace, tmp_path):
     """The driver streams the typed rows to a file; Spark reads it, and the baseline from the log's own Parquet copy;
     findings and diff are DuckDB's, and the staged file is gone after."""
-    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
-    from tests.test_parquet import to_parquet
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, to_parquet
 
     staging = workspace.root / "staging [1]"  # a folder name Hadoop would read as a pattern
     staging.mkdir()

@@ -4,38 +4,17 @@ own JSON Schemas (copied into tests/schemas/dcat-us-1.1 from ../shared/schemas).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from jsonschema import Draft4Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from audit import pipeline
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes, dcat_errors
 
-SCHEMAS = Path(__file__).parent / "schemas" / "dcat-us-1.1"
-FEDERAL_ONLY = ("bureauCode", "programCode")  # required by the schema, by the standard only of federal agencies
 PORTAL = """portal:
   base_url: https://data.example.gov/crime
   publisher: {name: City of Example}
   contact: {name: Data office, email: opendata@example.gov}
 """
-
-
-def dcat_validator() -> Draft4Validator:
-    resources = []
-    for path in SCHEMAS.glob("*.json"):
-        schema = json.loads(path.read_text())
-        if path.name == "dataset.json":
-            schema["required"] = [r for r in schema["required"] if r not in FEDERAL_ONLY]
-        resources.append((schema["id"].rstrip("#"), Resource.from_contents(schema, default_specification=DRAFT4)))
-    registry = Registry().with_resources(resources)
-    return Draft4Validator(json.loads((SCHEMAS / "catalog.json").read_text()), registry=registry)
-
-
-def dcat_errors(catalog: dict) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in dcat_validator().iter_errors(catalog)]
 
 
 @pytest.fixture

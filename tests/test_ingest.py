@@ -9,16 +9,7 @@ from audit import pipeline
 from audit.errors import InputError, StateError
 from audit.log.chain import GENESIS, entry_hash
 from audit.log.store import TABLES
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, data_findings, write_variant
-
-
-def log_rows(workspace, table: str) -> list[dict]:
-    if not workspace.log_path.exists():
-        return []
-    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
-        cursor = con.execute(f"SELECT * FROM {table} ORDER BY seq")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r)) for r in cursor.fetchall()]
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, data_findings, log_rows, write_variant
 
 
 def test_thousands_separators_parse_as_integers(workspace):

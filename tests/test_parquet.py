@@ -12,13 +12,7 @@ import pytest
 
 from audit import pipeline
 from audit.log import copies
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
-
-
-def to_parquet(csv_path, target, where: str = "true") -> None:
-    with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', thousands = ',') WHERE {where}) TO '{target}' "
-                    "(FORMAT parquet)")
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, to_parquet
 
 
 def findings(run, path) -> tuple[int, list]:
@@ -119,8 +113,8 @@ def test_a_parquet_copy_altered_beside_the_log_is_found_and_refused(run, workspa
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["ingest-data-stored", "ingest-before-commit", "ingest-after-commit"])
 def test_an_ingest_killed_while_keeping_a_parquet_copy_records_all_or_nothing(workspace, tmp_path, point):
+    from tests.conftest import audit_process
     from tests.consistency import inconsistencies
-    from tests.test_crash_safety import audit_process
 
     to_parquet(EXAMPLE_CSV, tmp_path / "release.parquet")
     ingest = ["ingest", EXAMPLE, str(tmp_path / "release.parquet"), "--waivers", str(EXAMPLE_WAIVERS),
@@ -138,14 +132,14 @@ def test_an_ingest_killed_while_keeping_a_parquet_copy_records_all_or_nothing(wo
 
 def test_weekly_parquet_releases_diff_as_their_csv_twins(run, workspace, tmp_path):
     """Repeated keys are matched in stored order, which for a Parquet copy is its row order in the file."""
-    from tests.test_weekly_incidents import WEEK_1, changes, define
+    from tests.conftest import WEEK_1, define_weekly_incidents, diff_changes
 
     week_2 = WEEK_1.replace("300 W RD,Robbery,Knife", "300 W RD,Larceny,Knife")
     lines = week_2.splitlines()
     week_2 = "\n".join([lines[0], lines[2], lines[1], *lines[3:]]) + "\n"
     results = []
     for kind in ("csv", "parquet"):
-        define(workspace, f"weekly-{kind}", {"matchKey": ["occurred", "block"]})
+        define_weekly_incidents(workspace, f"weekly-{kind}", {"matchKey": ["occurred", "block"]})
         for version, text in (("1", WEEK_1), ("2", week_2)):
             path = tmp_path / f"{kind}-{version}.csv"
             path.write_text(text)
@@ -157,6 +151,6 @@ def test_weekly_parquet_releases_diff_as_their_csv_twins(run, workspace, tmp_pat
             assert run("ingest", f"weekly-{kind}", path, "--version", version).exit_code == 0
         results.append(json.loads(run("diff", f"weekly-{kind}", "--from", "1", "--to", "2", "--format", "json").output))
 
-    assert changes(results[1]) == changes(results[0]) == [("changed", "offense", "Robbery", "Larceny")]
+    assert diff_changes(results[1]) == diff_changes(results[0]) == [("changed", "offense", "Robbery", "Larceny")]
     assert results[1]["matching"] == results[0]["matching"]
     assert run("verify").exit_code == 0

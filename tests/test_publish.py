@@ -6,17 +6,19 @@ import csv
 import json
 
 import pytest
-from frictionless import Package
 
 from audit import pipeline
 from audit.publish.versioning import next_version
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes, data_findings
-from tests.test_ingest import log_rows
-
-
-def frictionless_errors(package_dir) -> list[str]:
-    report = Package(str(package_dir / "datapackage.json")).validate()
-    return [e.message for task in report.tasks for e in task.errors] + [e.message for e in report.errors]
+from tests.conftest import (
+    EXAMPLE,
+    EXAMPLE_CSV,
+    EXAMPLE_REVISED,
+    EXAMPLE_WAIVERS,
+    complete_notes,
+    data_findings,
+    frictionless_errors,
+    log_rows,
+)
 
 
 def test_published_package_is_valid_and_documented(workspace, run, tmp_path):

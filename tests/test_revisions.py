@@ -14,9 +14,7 @@ import pytest
 import yaml
 
 from audit import pipeline
-from tests.conftest import add_dataset
-from tests.test_ingest import log_rows
-from tests.test_publish import frictionless_errors
+from tests.conftest import add_dataset, frictionless_errors, log_rows
 
 DATASET = "district-crime"
 HEADER = "District,Year,Robbery,Assault\n"

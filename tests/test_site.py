@@ -18,8 +18,7 @@ import yaml
 
 from audit import pipeline
 from audit.workspace import Workspace
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
-from tests.test_feed import dcat_errors
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, dcat_errors
 
 AXE = PROJECT / ".cache" / "axe-core" / "package" / "axe.min.js"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -7,30 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import add_dataset
-
-CATEGORIES = {"Larceny": "larceny", "Shoplifting": "larceny", "Robbery": "robbery", "Rape": "rape",
-              "Auto theft": "motor_vehicle_theft"}
-WEEK_1 = (
-    "occurred,block,offense,weapon\n"
-    "2026-06-01 10:00,100 N AVE,Larceny,\n"
-    "2026-06-01 10:00,100 N AVE,Shoplifting,\n"
-    "2026-06-02 11:00,200 E ST,Robbery,Firearm\n"
-    "2026-06-02 11:00,200 E ST,Rape,\n"
-    "2026-06-03 09:00,300 W RD,Robbery,Knife\n"
-)
-
-
-def define(workspace, name: str, key: dict) -> None:
-    add_dataset(workspace, name, {
-        "name": name, "licenses": [{"name": "PDDL-1.0"}],
-        "resources": [{"name": name, "schema": {**key, "fields": [
-            {"name": "occurred", "type": "datetime", "description": "When it occurred."},
-            {"name": "block", "type": "string", "description": "Block location."},
-            {"name": "offense", "type": "string", "description": "Offence.", "categories": CATEGORIES},
-            {"name": "weapon", "type": "string", "description": "Weapon."},
-        ]}}],
-    }, [])
+from tests.conftest import WEEK_1, WEEKLY_CATEGORIES, add_dataset, define_weekly_incidents, diff_changes
 
 
 def diff(run, workspace, name: str, week_1: str, week_2: str) -> dict:
@@ -42,16 +19,12 @@ def diff(run, workspace, name: str, week_1: str, week_2: str) -> dict:
     return json.loads(result.output)
 
 
-def changes(result: dict) -> list[tuple]:
-    return [(c["change"], c["column"], c["old"], c["new"]) for c in result["changes"]]
-
-
 @pytest.fixture(params=["matchKey", "primaryKey"])
 def keyed(request, workspace):
     """The same incidents keyed without the offence (a key that repeats) and with it (offence, time, block)."""
     key = {"matchKey": ["occurred", "block"]} if request.param == "matchKey" else \
         {"primaryKey": ["offense", "occurred", "block"]}
-    define(workspace, "weekly", key)
+    define_weekly_incidents(workspace, "weekly", key)
     return request.param
 
 
@@ -61,7 +34,7 @@ def test_rows_that_swap_places_are_no_change(keyed, run, workspace):
 
     result = diff(run, workspace, "weekly", WEEK_1, swapped)
 
-    assert changes(result) == []
+    assert diff_changes(result) == []
     assert result["reclassifications"] == []
 
 
@@ -70,7 +43,7 @@ def test_an_incident_moved_to_another_offence_is_one_reclassification_and_a_down
 
     result = diff(run, workspace, "weekly", WEEK_1, week_2)
 
-    assert changes(result) == [("changed", "offense", "Robbery", "Larceny")]
+    assert diff_changes(result) == [("changed", "offense", "Robbery", "Larceny")]
     assert [(m["from_category"], m["to_category"], m["incidents"], m["downgrade"])
             for m in result["reclassifications"]] == [("robbery", "larceny", 1, True)]
     ways = result["matching"]
@@ -85,12 +58,12 @@ def test_a_new_incident_at_the_time_and_place_of_another_is_an_addition_not_a_re
 
     result = diff(run, workspace, "weekly", WEEK_1, reordered)
 
-    assert changes(result) == [("added", None, None, None)]
+    assert diff_changes(result) == [("added", None, None, None)]
     assert result["reclassifications"] == []  # never a false "rape -> larceny" downgrade
 
 
 def test_the_text_diff_says_how_rows_were_matched(run, workspace):
-    define(workspace, "weekly", {"primaryKey": ["offense", "occurred", "block"]})
+    define_weekly_incidents(workspace, "weekly", {"primaryKey": ["offense", "occurred", "block"]})
     week_2 = WEEK_1.replace("300 W RD,Robbery,Knife", "300 W RD,Auto theft,Knife")
     diff(run, workspace, "weekly", WEEK_1, week_2)
 
@@ -100,7 +73,7 @@ def test_the_text_diff_says_how_rows_were_matched(run, workspace):
 
 
 def test_a_weekly_check_can_count_changes_since_the_last_recorded_release_and_says_so(run, workspace):
-    define(workspace, "weekly", {"matchKey": ["occurred", "block"]})
+    define_weekly_incidents(workspace, "weekly", {"matchKey": ["occurred", "block"]})
     week_2 = WEEK_1 + "2026-06-04 08:00,400 S BLVD,Larceny,\n"
     week_3 = week_2 + "2026-06-05 08:00,500 S BLVD,Larceny,\n"
     notes = workspace.root / "notes.yaml"
@@ -135,7 +108,7 @@ def test_rows_leaving_and_entering_a_rolling_window_are_expected_and_a_change_in
         "resources": [{"name": "window", "schema": {"matchKey": ["occurred", "block"], "fields": [
             {"name": "occurred", "type": "date", "description": "When it occurred."},
             {"name": "block", "type": "string", "description": "Block location."},
-            {"name": "offense", "type": "string", "description": "Offence.", "categories": CATEGORIES},
+            {"name": "offense", "type": "string", "description": "Offence.", "categories": WEEKLY_CATEGORIES},
         ]}}]}, [])
     week_1 = ("occurred,block,offense\n2026-06-01,100 N AVE,Larceny\n2026-06-03,200 E ST,Robbery\n"
               "2026-06-06,300 W RD,Larceny\n2026-06-07,400 S BLVD,Robbery\n")
@@ -160,7 +133,7 @@ def test_a_column_whose_values_all_changed_form_is_one_format_change_not_thousan
             {"name": "day", "type": "date", "description": "Day."},
             {"name": "time", "type": "string", "description": "Time of day, as published."},
             {"name": "block", "type": "string", "description": "Block location."},
-            {"name": "offense", "type": "string", "description": "Offence.", "categories": CATEGORIES},
+            {"name": "offense", "type": "string", "description": "Offence.", "categories": WEEKLY_CATEGORIES},
         ]}}]}, [])
     rows = [(f"2026-06-{d:02d}", h, f"{d}00 N AVE") for d in range(1, 8) for h in (6, 9, 11)]
     week_1 = "day,time,block,offense\n" + "".join(f"{d},{h}:00:00,{b},Larceny\n" for d, h, b in rows)
