@@ -8,6 +8,7 @@ plain-language message. Check codes are stable; `CHECKS` gives each a title.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 ERROR = "error"
@@ -15,54 +16,71 @@ WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 
-# Stable finding codes with a title each. Standard GX expectations that have no
-# code here are reported under their own expectation type.
-CHECKS: dict[str, str] = {
-    "category-sum": "A total does not equal the sum of its parts",
-    "rate-math": "A rate does not equal count / population x per",
-    "rate-missing": "A rate is blank though its count and population are present",
-    "percent-change": "A percent change does not equal the change from the previous period",
-    "not-null": "A required value is missing",
-    "unique": "A key value occurs more than once",
-    "key-variant": "Key values differ only in case or spacing: one place or code written two ways",
-    "in-range": "A value is outside its allowed range",
-    "in-set": "A value is not in the allowed list",
-    "pattern": "A value does not have the expected form (a regular expression)",
-    "category-sum-incomplete": "A part or total is missing, so the sum cannot be checked",
-    "series-gap": "A period is missing from a place's series",
-    "partial-year": "A row covers fewer months than a full period",
-    "yoy-outlier": "A change from the previous period is large and improbable",
-    "claim": "A published statement is not supported by the data",
-    "future-date": "An incident is dated in the future",
-    "before-start": "An incident is dated before the dataset's declared start",
-    "out-of-bounds": "An incident's coordinates lie outside the dataset's area",
-    "unmapped-code": "An offence code has no category",
-    "reconciliation": "Incident counts differ from the summary table",
-    "total-mismatch": "Rows do not add up to the total they should (neighbourhoods to the city, one table to another)",
-    "unexplained-revision": "A published value changed, or a row was added or removed, and no revision note explains it",
-    "format-change": "Every value of a column changed form since the baseline (a time, date or code written another way)",
-    "downgrade": "Incidents were reclassified from a violent offence category to a non-violent one",
-    "renamed-column": "A column has another name than the schema's; it was read as the field it resembles",
-    "formula-injection": "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula",
-    "formula-no-value": "A spreadsheet formula has no saved value, so the cell was read as missing",
-}
+class Code(StrEnum):
+    """The stable finding codes, each with its title: what a finding of it means, in a sentence (the site's glossary
+    and the README's table give it). A code is its text ("category-sum") wherever it is compared, stored or
+    written; code names it by member, never by a literal. Standard GX expectations that have no code here are
+    reported under their own expectation type."""
+
+    title_text: str
+
+    def __new__(cls, value: str, title: str) -> "Code":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.title_text = title
+        return member
+
+    CATEGORY_SUM = "category-sum", "A total does not equal the sum of its parts"
+    RATE_MATH = "rate-math", "A rate does not equal count / population x per"
+    RATE_MISSING = "rate-missing", "A rate is blank though its count and population are present"
+    PERCENT_CHANGE = "percent-change", "A percent change does not equal the change from the previous period"
+    NOT_NULL = "not-null", "A required value is missing"
+    UNIQUE = "unique", "A key value occurs more than once"
+    KEY_VARIANT = "key-variant", "Key values differ only in case or spacing: one place or code written two ways"
+    IN_RANGE = "in-range", "A value is outside its allowed range"
+    IN_SET = "in-set", "A value is not in the allowed list"
+    PATTERN = "pattern", "A value does not have the expected form (a regular expression)"
+    CATEGORY_SUM_INCOMPLETE = "category-sum-incomplete", "A part or total is missing, so the sum cannot be checked"
+    SERIES_GAP = "series-gap", "A period is missing from a place's series"
+    PARTIAL_YEAR = "partial-year", "A row covers fewer months than a full period"
+    YOY_OUTLIER = "yoy-outlier", "A change from the previous period is large and improbable"
+    CLAIM = "claim", "A published statement is not supported by the data"
+    FUTURE_DATE = "future-date", "An incident is dated in the future"
+    BEFORE_START = "before-start", "An incident is dated before the dataset's declared start"
+    OUT_OF_BOUNDS = "out-of-bounds", "An incident's coordinates lie outside the dataset's area"
+    UNMAPPED_CODE = "unmapped-code", "An offence code has no category"
+    RECONCILIATION = "reconciliation", "Incident counts differ from the summary table"
+    TOTAL_MISMATCH = "total-mismatch", ("Rows do not add up to the total they should (neighbourhoods to the city, "
+                                        "one table to another)")
+    UNEXPLAINED_REVISION = "unexplained-revision", ("A published value changed, or a row was added or removed, and no "
+                                                    "revision note explains it")
+    FORMAT_CHANGE = "format-change", ("Every value of a column changed form since the baseline (a time, date or code "
+                                      "written another way)")
+    DOWNGRADE = "downgrade", "Incidents were reclassified from a violent offence category to a non-violent one"
+    RENAMED_COLUMN = "renamed-column", "A column has another name than the schema's; it was read as the field it resembles"
+    FORMULA_INJECTION = "formula-injection", "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula"
+    FORMULA_NO_VALUE = "formula-no-value", "A spreadsheet formula has no saved value, so the cell was read as missing"
+
+
+# Each code's title, by its text (the glossary, the README's table and waivers look codes up here).
+CHECKS: dict[str, str] = {code.value: code.title_text for code in Code}
 
 
 # The finding code of each standard GX expectation a crime data office uses most (others are reported under
 # their own type name). Codes of our own expectations are their classes' `check` (audit.validate.expectations);
-# every code any of them uses is in CHECKS, and the README's table lists exactly CHECKS (tests/test_docs.py).
+# every code any of them uses is a Code, and the README's table lists exactly the Codes (tests/test_docs.py).
 STANDARD_CHECKS = {
-    "expect_column_values_to_not_be_null": "not-null",
-    "expect_column_values_to_be_unique": "unique",
-    "expect_compound_columns_to_be_unique": "unique",
-    "expect_select_column_values_to_be_unique_within_record": "unique",
-    "expect_column_values_to_be_between": "in-range",
-    "expect_column_values_to_be_in_set": "in-set",
-    "expect_column_values_to_match_regex": "pattern",
+    "expect_column_values_to_not_be_null": Code.NOT_NULL,
+    "expect_column_values_to_be_unique": Code.UNIQUE,
+    "expect_compound_columns_to_be_unique": Code.UNIQUE,
+    "expect_select_column_values_to_be_unique_within_record": Code.UNIQUE,
+    "expect_column_values_to_be_between": Code.IN_RANGE,
+    "expect_column_values_to_be_in_set": Code.IN_SET,
+    "expect_column_values_to_match_regex": Code.PATTERN,
 }
 # Codes of what reading a file finds about its columns, before any expectation runs.
-RENAMED_COLUMN = "renamed-column"
-FORMULA_NO_VALUE = "formula-no-value"
+RENAMED_COLUMN = Code.RENAMED_COLUMN
+FORMULA_NO_VALUE = Code.FORMULA_NO_VALUE
 
 
 def number(value: Any) -> str:
@@ -92,6 +110,9 @@ class Finding:
     message: str
     waived: bool = False
     waiver_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", str(self.check))  # a Code is stored and written as its plain text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from audit.crashpoints import crash_point
 from audit.dataset import Dataset
 from audit.errors import ConfigError, StateError, TamperError
-from audit.findings import Report
+from audit.findings import Code, Report
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, walk
 from audit.log.entries import Publication as LoggedPublication
@@ -254,13 +254,13 @@ def publication_gaps(dataset: Dataset, report: Report) -> list[str]:
     undocumented = [f.name for f in dataset.fields if not str(f.descriptor.get("description", "")).strip()]
     if undocumented:
         gaps.append(f"a description of each field (none for {', '.join(undocumented)})")
-    if any(o["check"] == "rate-math" for o in report.expectations):
+    if any(o["check"] == Code.RATE_MATH for o in report.expectations):
         source = dataset.population_source
         if source is None or not source.get("vintage"):
             gaps.append("the population source and its vintage, since it publishes rates (sources: [{title: US Census "
                         "Bureau population estimates, kind: population, vintage: Vintage 2023 estimates}])")
     key = set(dataset.primary_key)
-    broken_key = [f for f in report.waived if f.check in ("unique", "not-null") and key & set(f.columns)]
+    broken_key = [f for f in report.waived if f.check in (Code.UNIQUE, Code.NOT_NULL) and key & set(f.columns)]
     if broken_key:
         gaps.append(f"a primary key that holds: {len(broken_key)} waived finding(s) say it repeats or is missing "
                     f"({broken_key[0].describe_key()}), so the package would fail Frictionless validation; correct "

@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.dataset import Dataset
 from audit.diff.changes import change_id, write_revisions_csv
-from audit.findings import Report, number, shown
+from audit.findings import Code, Report, number, shown
 from audit.publish.markdown import md
 
 FILE_NAME = "revisions.csv"
@@ -32,7 +32,7 @@ class PublishedRevisions:
     def from_log(cls, report: Report, records: list[dict[str, Any]], notes: list[dict[str, Any]]) -> "PublishedRevisions":
         waived = {
             change_id(f.key, f.columns[0] if f.columns else None): f.waiver_reason or ""
-            for f in report.findings if f.check == "unexplained-revision" and f.waived
+            for f in report.findings if f.check == Code.UNEXPLAINED_REVISION and f.waived
         }
         baseline = (report.revisions or {}).get("baseline", {}).get("version")
         return cls(str(baseline), records, {n["id"]: n for n in notes}, waived)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import ERROR, WARNING, number
+from audit.findings import ERROR, WARNING, Code, number
 from audit.sql import ident
 from audit.validate.expectations.base import Label, RowCheckExpectation, decimals_sql
 
-INCOMPLETE = "category-sum-incomplete"
-RATE_MISSING = "rate-missing"
+INCOMPLETE = Code.CATEGORY_SUM_INCOMPLETE
+RATE_MISSING = Code.RATE_MISSING
 
 
 def precision_sql(value_sql: str, decimals: int | None, tolerance: float | None) -> str:
@@ -40,7 +40,7 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
     column: str
     parts: list[str]
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "parts")
-    check: ClassVar[str] = "category-sum"
+    check: ClassVar[str] = Code.CATEGORY_SUM
     row_checks: ClassVar[dict[str, str]] = {INCOMPLETE: WARNING}
 
     def read_columns(self) -> list[str]:
@@ -96,7 +96,7 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
     decimals: Optional[int] = None
     tolerance: Optional[float] = None
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "count", "population", "per", "decimals", "tolerance")
-    check: ClassVar[str] = "rate-math"
+    check: ClassVar[str] = Code.RATE_MATH
     row_checks: ClassVar[dict[str, str]] = {RATE_MISSING: ERROR}
 
     def read_columns(self) -> list[str]:
@@ -152,7 +152,7 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
     decimals: Optional[int] = None
     tolerance: Optional[float] = None
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "of", "period", "group_by", "base", "decimals", "tolerance")
-    check: ClassVar[str] = "percent-change"
+    check: ClassVar[str] = Code.PERCENT_CHANGE
 
     def read_columns(self) -> list[str]:
         if (self.period is None) == (self.base is None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING, number
+from audit.findings import WARNING, Code, number
 from audit.formulas import formula_start_sql
 from audit.sql import ident, literal
 from audit.sql import value as sql_value
@@ -18,7 +18,7 @@ class ExpectColumnValuesToBeSafeInSpreadsheets(RowCheckExpectation):
 
     column: str
     success_keys: ClassVar[Tuple[str, ...]] = ("column",)
-    check: ClassVar[str] = "formula-injection"
+    check: ClassVar[str] = Code.FORMULA_INJECTION
     default_severity: ClassVar[str] = WARNING
 
     def failing_rows_query(self) -> str:
@@ -39,7 +39,7 @@ class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
     # Key parts that may be blank (a national row with no state): a blank is then one value of the key.
     blank_allowed: list[str] = []
     success_keys: ClassVar[Tuple[str, ...]] = ("columns", "blank_allowed")
-    check: ClassVar[str] = "unique"
+    check: ClassVar[str] = Code.UNIQUE
 
     def failing_rows_query(self) -> str:
         # Rows with a missing key part are left to the not-null check. Counting keys by hash aggregate, then
@@ -69,7 +69,7 @@ class ExpectColumnValuesToBePresent(RowCheckExpectation):
 
     column: str
     success_keys: ClassVar[Tuple[str, ...]] = ("column",)
-    check: ClassVar[str] = "not-null"
+    check: ClassVar[str] = Code.NOT_NULL
 
     def failing_rows_query(self) -> str:
         return f"SELECT *, 'a value' AS __expected, NULL AS __observed FROM {{batch}} WHERE {ident(self.column)} IS NULL"
@@ -86,7 +86,7 @@ class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
     columns: list[str]
     text: list[str]          # the key's text fields, compared case- and spacing-blind
     success_keys: ClassVar[Tuple[str, ...]] = ("columns", "text")
-    check: ClassVar[str] = "key-variant"
+    check: ClassVar[str] = Code.KEY_VARIANT
 
     def read_columns(self) -> list[str]:
         return list(self.columns)
@@ -130,7 +130,7 @@ class ExpectColumnValuesToBeInRange(RowCheckExpectation):
     strict_min: bool = False
     strict_max: bool = False
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "min_value", "max_value", "strict_min", "strict_max")
-    check: ClassVar[str] = "in-range"
+    check: ClassVar[str] = Code.IN_RANGE
 
     @staticmethod
     def _bounds(kwargs: dict[str, Any]) -> str:
@@ -170,7 +170,7 @@ class ExpectColumnValuesToBeInValueSet(RowCheckExpectation):
     column: str
     value_set: list
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "value_set")
-    check: ClassVar[str] = "in-set"
+    check: ClassVar[str] = Code.IN_SET
 
     def failing_rows_query(self) -> str:
         c = ident(self.column)
@@ -190,7 +190,7 @@ class ExpectColumnValuesToMatchPattern(RowCheckExpectation):
     column: str
     regex: str
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "regex")
-    check: ClassVar[str] = "pattern"
+    check: ClassVar[str] = Code.PATTERN
 
     def failing_rows_query(self) -> str:
         c = ident(self.column)

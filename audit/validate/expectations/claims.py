@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING
+from audit.findings import WARNING, Code
 from audit.sql import ident, value
 from audit.validate.expectations.base import FAILING_ROWS, Label, RowCheckExpectation
 
@@ -58,7 +58,7 @@ class ExpectClaimToBeSupported(RowCheckExpectation):
     spec: dict
     source: Optional[str] = None
     success_keys: ClassVar[Tuple[str, ...]] = ("claim_id", "statement", "stated", "tolerance", "kind", "spec", "source")
-    check: ClassVar[str] = "claim"
+    check: ClassVar[str] = Code.CLAIM
     default_severity: ClassVar[str] = WARNING
 
     def read_columns(self) -> list[str]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any, ClassVar, Optional, Tuple
 
 from audit.engine import Need
+from audit.findings import Code
 from audit.sql import ident, literal
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
-FUTURE = "future-date"
-BEFORE_START = "before-start"
+FUTURE = Code.FUTURE_DATE
+BEFORE_START = Code.BEFORE_START
 
 
 class ExpectDatesToBeWithinCoverage(RowCheckExpectation):
@@ -58,7 +59,7 @@ class ExpectCoordinatesToBeInBoundingBox(RowCheckExpectation):
     longitude: str
     bbox: list[float]
     success_keys: ClassVar[Tuple[str, ...]] = ("latitude", "longitude", "bbox")
-    check: ClassVar[str] = "out-of-bounds"
+    check: ClassVar[str] = Code.OUT_OF_BOUNDS
 
     def read_columns(self) -> list[str]:
         return [self.latitude, self.longitude]
@@ -91,7 +92,7 @@ class ExpectColumnValuesToHaveACategory(RowCheckExpectation):
     column: str
     mapping: dict[str, str]
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "mapping")
-    check: ClassVar[str] = "unmapped-code"
+    check: ClassVar[str] = Code.UNMAPPED_CODE
 
     def failing_rows_query(self) -> str:
         c = ident(self.column)

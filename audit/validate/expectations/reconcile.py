@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
-from audit.findings import number
+from audit.findings import Code, number
 from audit.sql import ident, literal, period_sql
 from audit.validate.expectations.base import (
     Label,
@@ -49,7 +49,7 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         "summary_table", "summary_dataset", "period", "grain", "summary_period", "category", "mapping", "counts",
         "by", "summary_category", "summary_count",
     )
-    check: ClassVar[str] = "reconciliation"
+    check: ClassVar[str] = Code.RECONCILIATION
 
     def read_columns(self) -> list[str]:
         return [self.period, self.category, *self.by]
@@ -214,7 +214,7 @@ class ExpectTotalsToMatch(RowCheckExpectation):
     total: dict[str, Any]
     by: dict[str, str] = {}
     success_keys: ClassVar[Tuple[str, ...]] = ("parts", "total", "by")
-    check: ClassVar[str] = "total-mismatch"
+    check: ClassVar[str] = Code.TOTAL_MISMATCH
 
     def read_columns(self) -> list[str]:
         for side in (self.parts, self.total):

@@ -12,13 +12,13 @@ import json
 from typing import Any, ClassVar, Optional, Tuple
 
 from audit.engine import Need
-from audit.findings import ERROR, WARNING, number, shown
+from audit.findings import ERROR, WARNING, Code, number, shown
 from audit.sql import ident
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
-UNEXPLAINED = "unexplained-revision"
-FORMAT_CHANGE = "format-change"
-DOWNGRADE = "downgrade"
+UNEXPLAINED = Code.UNEXPLAINED_REVISION
+FORMAT_CHANGE = Code.FORMAT_CHANGE
+DOWNGRADE = Code.DOWNGRADE
 
 
 def _value(text: Any) -> Any:

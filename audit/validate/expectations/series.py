@@ -11,7 +11,7 @@ import math
 from typing import Any, ClassVar, Literal, Optional, Tuple, Union
 
 from audit.engine import Need
-from audit.findings import WARNING, number
+from audit.findings import WARNING, Code, number
 from audit.sql import ident, literal
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
@@ -48,7 +48,7 @@ class ExpectSeriesToHaveNoGaps(SeriesExpectation):
     """Every place's series runs without a missing period between its first and last."""
 
     success_keys: ClassVar[Tuple[str, ...]] = ("period", "group_by", "step")
-    check: ClassVar[str] = "series-gap"
+    check: ClassVar[str] = Code.SERIES_GAP
 
     def failing_rows_query(self) -> str:
         keys = ", ".join([*map(ident, self.group_by), ident(self.period)])
@@ -78,7 +78,7 @@ class ExpectMonthsReportedToBeComplete(RowCheckExpectation):
     column: str
     full: int = 12
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "full")
-    check: ClassVar[str] = "partial-year"
+    check: ClassVar[str] = Code.PARTIAL_YEAR
     default_severity: ClassVar[str] = WARNING
 
     def failing_rows_query(self) -> str:
@@ -119,7 +119,7 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = (
         "column", "columns", "period", "group_by", "step", "exposure", "min_change", "p_value", "min_count", "scope",
     )
-    check: ClassVar[str] = "yoy-outlier"
+    check: ClassVar[str] = Code.YOY_OUTLIER
     default_severity: ClassVar[str] = WARNING
 
     def checked_columns(self) -> list[str]:
