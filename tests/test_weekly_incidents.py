@@ -150,3 +150,13 @@ def test_a_column_whose_values_all_changed_form_is_one_format_change_not_thousan
     assert [(f["check"], f["columns"]) for f in findings] == [("format-change", ["time"])]
     assert "every value of time changed form ('11:00:00' became '11:00', no value written as before): " \
            "21 rows removed, 21 rows added" in findings[0]["message"]
+
+
+def test_with_every_column_in_the_match_key_a_change_is_a_row_removed_and_one_added(run, workspace):
+    """A key of every column leaves no column to compare: a changed cell can only show as its old row gone and its
+    new row come (the diff named its columns by its first part, which was then the added rows')."""
+    define_weekly_incidents(workspace, "weekly", {"matchKey": ["occurred", "block", "offense", "weapon"]})
+
+    result = diff(run, workspace, "weekly", WEEK_1, WEEK_1.replace("Robbery,Knife", "Robbery,Gun"))
+
+    assert sorted(c["change"] for c in result["changes"]) == ["added", "removed"]

@@ -320,9 +320,12 @@ def diff_tables(
         for column in names:
             note = covering_note_sql([n for n in notes if not n.where], dataset, cols.row_value, column, change)
             parts.append(f"SELECT {null_keys}, {literal(change)}, {literal(column)}, -2, NULL, NULL, {note}")
+    # The union's columns are named here: its first part may be any of the above (with every column in the key, the
+    # first is the added rows', whose columns are unnamed).
+    names = f"u({key_list}, change, \"column\", __position, old, new, note)"
     con.execute(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "
-        f"ORDER BY {key_list}, __position"
+        f"AS {names} ORDER BY {key_list}, __position"
     )
     (removed,) = one_row(con, f"SELECT count(*) FROM {REVISIONS} WHERE change = 'removed'")
     matching.relabelled = one_row(con, f"SELECT count(*) FROM {RELABELS}")[0]
