@@ -155,8 +155,12 @@ def test_a_column_whose_values_all_changed_form_is_one_format_change_not_thousan
 def test_with_every_column_in_the_match_key_a_change_is_a_row_removed_and_one_added(run, workspace):
     """A key of every column leaves no column to compare: a changed cell can only show as its old row gone and its
     new row come (the diff named its columns by its first part, which was then the added rows')."""
-    define_weekly_incidents(workspace, "weekly", {"matchKey": ["occurred", "block", "offense", "weapon"]})
+    add_dataset(workspace, "logged", {"name": "logged", "licenses": [{"name": "PDDL-1.0"}], "resources": [
+        {"name": "logged", "schema": {"matchKey": ["block", "offense"], "fields": [
+            {"name": "block", "type": "string", "description": "Block location."},
+            {"name": "offense", "type": "string", "description": "Offence."}]}}]}, [])
+    week = "block,offense\n100 N AVE,Larceny\n200 E ST,Robbery\n"
 
-    result = diff(run, workspace, "weekly", WEEK_1, WEEK_1.replace("Robbery,Knife", "Robbery,Gun"))
+    result = diff(run, workspace, "logged", week, week.replace("Robbery", "Burglary"))
 
     assert sorted(c["change"] for c in result["changes"]) == ["added", "removed"]
