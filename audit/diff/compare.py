@@ -322,10 +322,10 @@ def diff_tables(
             parts.append(f"SELECT {null_keys}, {literal(change)}, {literal(column)}, -2, NULL, NULL, {note}")
     # The union's columns are named here: its first part may be any of the above (with every column in the key, the
     # first is the added rows', whose columns are unnamed).
-    names = f"u({key_list}, change, \"column\", __position, old, new, note)"
+    union_columns = f"u({key_list}, change, \"column\", __position, old, new, note)"
     con.execute(
         f"CREATE OR REPLACE TABLE {REVISIONS} AS SELECT * EXCLUDE (__position) FROM ({' UNION ALL '.join(parts)}) "
-        f"AS {names} ORDER BY {key_list}, __position"
+        f"AS {union_columns} ORDER BY {key_list}, __position"
     )
     (removed,) = one_row(con, f"SELECT count(*) FROM {REVISIONS} WHERE change = 'removed'")
     matching.relabelled = one_row(con, f"SELECT count(*) FROM {RELABELS}")[0]
