@@ -56,20 +56,13 @@ def read_office_json(path: Path, kind: str) -> Any:
     `NaN` or `Infinity` (which Python's reader accepts and JSON does not have) and text that is not UTF-8 are
     refused with the file named."""
     from audit.jsonfile import strict_loads
-    from audit.yamlfile import MAX_FILE_BYTES
+    from audit.yamlfile import office_text
 
+    text = office_text(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
-                              f"{MAX_FILE_BYTES:,})")
-        text = path.read_text(encoding="utf-8")
         data = strict_loads(text, non_finite=False)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: nested too deeply to be an office file") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
     except ValueError as exc:  # json.JSONDecodeError, a key given twice, NaN or Infinity
         raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
     return _checked(path, data, _json_lines(text), kind)

@@ -81,11 +81,8 @@ def _expanded_size(node, sizes: dict[int, int], open_nodes: set[int], depth: int
 
 def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
     """The document in `path` and its node tree (which knows each value's line), or a ConfigError naming the file."""
+    text = office_text(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
-                              f"{MAX_FILE_BYTES:,})")
-        text = path.read_text(encoding="utf-8")
         loader = _GuardedLoader(text)  # a SafeLoader: parsed once, the nodes kept for their lines
         try:
             node = loader.get_single_node()
@@ -94,9 +91,19 @@ def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
             loader.dispose()
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: nested too deeply to be an office file") from exc
+
+
+def office_text(path: Path) -> str:
+    """The text of an office file (YAML or JSON), or a ConfigError naming the file: too large, unreadable, or not
+    UTF-8."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
+                              f"{MAX_FILE_BYTES:,})")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc

@@ -74,7 +74,11 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
             notes.append(Normalisation("byte-order-mark", f"a byte-order mark ({name.upper()}) was removed", count=1))
             break
     if encoding in ("utf-16", "utf-32"):
-        return Prepared(_rewrite(path, work_dir, encoding), notes, [], file_sha256(path))
+        try:
+            return Prepared(_rewrite(path, work_dir, encoding), notes, [], file_sha256(path))
+        except UnicodeDecodeError as exc:  # a mark, then bytes that are no such text (cut short, or not text)
+            raise InputError(f"the file begins with a {encoding.upper()} byte-order mark but is not {encoding.upper()} "
+                             f"text ({exc.reason}); save it as UTF-8", file=str(path)) from exc
     crlf = lf = cr = 0
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
