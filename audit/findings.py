@@ -121,6 +121,52 @@ class Finding:
         return ", ".join(f"{k}={v}" for k, v in self.key.items()) or "(table)"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One expectation run on a release, passed or not: what it checks, on which columns, and which of the report's
+    findings are its (`finding_count` of them from `first_finding`), for reports that list every check (JUnit,
+    HTML)."""
+
+    expectation: str
+    check: str
+    columns: list[str]
+    first_finding: int
+    finding_count: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", str(self.check))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Outcome":
+        return cls(str(data["expectation"]), str(data["check"]), list(data.get("columns") or []),
+                   int(data["first_finding"]), int(data["finding_count"]))
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One published claim recomputed from a release: what it states, what the data give (None: the rows it names
+    are not there), and whether that is within its tolerance."""
+
+    id: str
+    statement: str
+    source: str | None
+    stated: float
+    computed: float | None
+    tolerance: float
+    supported: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ClaimResult":
+        return cls(str(data["id"]), str(data["statement"]), data.get("source"), data["stated"], data.get("computed"),
+                   data["tolerance"], bool(data["supported"]))
+
+
 @dataclass
 class Report:
     """Everything one validation found. `success` ignores waived findings and warnings."""
@@ -130,18 +176,18 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     # Every waiver given, with the number of findings it `covered` (0: it may be stale).
     waivers: list[dict[str, Any]] = field(default_factory=list)
-    # Every published claim checked: id, statement, source, stated, computed, tolerance, supported.
-    claims: list[dict[str, Any]] = field(default_factory=list)
+    # Every published claim checked, supported or not.
+    claims: list[ClaimResult] = field(default_factory=list)
     # What changed since the last published release (see audit.diff.Revisions.summary); None without one.
     revisions: dict[str, Any] | None = None
     # Every expectation run, passed or not (see audit.validate.translate.findings_from_results).
-    expectations: list[dict[str, Any]] = field(default_factory=list)
+    expectations: list[Outcome] = field(default_factory=list)
     # What was fixed in the file to read it (see audit.ingest.normalise), as dicts.
     normalisations: list[dict[str, Any]] = field(default_factory=list)
 
-    def findings_of(self, outcome: dict[str, Any]) -> list[Finding]:
+    def findings_of(self, outcome: Outcome) -> list[Finding]:
         """The findings one expectation produced."""
-        return self.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
+        return self.findings[outcome.first_finding:outcome.first_finding + outcome.finding_count]
 
     @property
     def blocking(self) -> list[Finding]:
@@ -172,8 +218,8 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "waivers": self.waivers,
             "unused_waivers": self.unused_waivers,
-            "claims": self.claims,
+            "claims": [c.to_dict() for c in self.claims],
             "revisions": self.revisions,
-            "expectations": self.expectations,
+            "expectations": [o.to_dict() for o in self.expectations],
             "normalisations": self.normalisations,
         }

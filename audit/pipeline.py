@@ -33,7 +33,7 @@ from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import write_atomically, written_aside
-from audit.findings import RENAMED_COLUMN, Report
+from audit.findings import RENAMED_COLUMN, ClaimResult, Outcome, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
@@ -190,9 +190,8 @@ def _audit_loaded(
         extra = revisions.expectations(dataset.primary_key) if revisions else []
         validation = validate_release(con, loaded.table, dataset, extra, inputs.engine)
     # What reading the file found about its columns is one more check, after the suite's.
-    columns_check = {"expectation": "columns match the schema", "check": RENAMED_COLUMN,
-                     "columns": [c for f in loaded.findings for c in f.columns],
-                     "first_finding": len(validation.findings), "finding_count": len(loaded.findings)}
+    columns_check = Outcome("columns match the schema", RENAMED_COLUMN, [c for f in loaded.findings for c in f.columns],
+                            len(validation.findings), len(loaded.findings))
     require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + list(loaded.findings),
                        inputs.waivers_source, dataset.name)
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
@@ -232,8 +231,10 @@ def check(
 
 def _report_from_log(log: ChangeLog, dataset: str, release: Release) -> Report:
     validation = log.validation(release.release_id)
-    return Report(dataset, release.info(), log.findings(release.release_id), claims=validation.claims,
-                  revisions=log.revision_summary(release.release_id), expectations=validation.expectations,
+    return Report(dataset, release.info(), log.findings(release.release_id),
+                  claims=[ClaimResult.from_dict(c) for c in validation.claims],
+                  revisions=log.revision_summary(release.release_id),
+                  expectations=[Outcome.from_dict(o) for o in validation.expectations],
                   normalisations=release.normalisations)
 
 

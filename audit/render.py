@@ -71,9 +71,9 @@ def report_text(report: Report, heading: str | None = None) -> str:
     if report.claims:
         lines.append(f"\nCLAIMS ({len(report.claims)})")
         for c in report.claims:
-            status = "supported" if c["supported"] else "NOT supported"
-            computed = "no data" if c["computed"] is None else f"{c['computed']:,.6g}"
-            lines.append(f"  {status:<14} {c['id']:<20} stated {c['stated']:,g}, computed {computed}")
+            status = "supported" if c.supported else "NOT supported"
+            computed = "no data" if c.computed is None else f"{c.computed:,.6g}"
+            lines.append(f"  {status:<14} {c.id:<20} stated {c.stated:,g}, computed {computed}")
     if report.revisions is not None:
         lines += ["", *_revisions_text(report.revisions)]
     if report.waivers:

@@ -50,12 +50,12 @@ def test_each_kind_of_computation_supported_and_not(workspace):
 
     report = pipeline.check(workspace, EXAMPLE, EXAMPLE_CSV)
 
-    verdicts = {c["id"]: c["supported"] for c in report.claims}
+    verdicts = {c.id: c.supported for c in report.claims}
     assert verdicts == {
         "rate-2017": True, "homicides-2018": True, "homicides-2018-19": True,
         "fewer-robberies": False, "homicides-down": True, "homicides-down-wrong": False, "rate-2030": False,
     }
-    computed = {c["id"]: c["computed"] for c in report.claims}
+    computed = {c.id: c.computed for c in report.claims}
     assert computed["homicides-2018-19"] == 656
     assert computed["fewer-robberies"] == 3232 - 3418  # robberies fell by 186: the claim got the sign wrong
     assert computed["homicides-down"] == pytest.approx((333 - 342) / 342 * 100)

@@ -123,6 +123,7 @@ def _append_entries(log: ChangeLog, dataset: str, r: Recording, data_table: str,
     log.append("validations", dataset, [{
         "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
         "finding_count": len(report.findings), "waived_count": len(report.waived),
-        "claims": as_json(report.claims), "expectations": as_json(report.expectations),
+        "claims": as_json([c.to_dict() for c in report.claims]),
+        "expectations": as_json([o.to_dict() for o in report.expectations]),
         "software": as_json(software()),
     }])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from audit.dataset import Dataset
-from audit.findings import Code, Report
+from audit.findings import Code, Outcome, Report
 from audit.sql import ident
 
 
@@ -38,13 +38,13 @@ def _period_sql(dataset: Dataset, column: str, con: duckdb.DuckDBPyConnection, t
     return (f"strftime({ident(column)}, '%Y')", 4) if (span or 0) > 36 else (f"strftime({ident(column)}, '%Y-%m')", 7)
 
 
-def charted_columns(outcomes: list[dict]) -> tuple[list[str], str | None]:
+def charted_columns(outcomes: list[Outcome]) -> tuple[list[str], str | None]:
     """(the totals to chart, the population to chart them per 100,000 by) from a validation's outcomes: the totals
     of its category sums, and a rate's population unless that is itself a total (a share of all crime divides by
     a total, not by residents)."""
-    totals = list(dict.fromkeys(o["columns"][0] for o in outcomes if o.get("check") == Code.CATEGORY_SUM and o.get("columns")))
-    populations = [o["columns"][2] for o in outcomes if o.get("check") == Code.RATE_MATH
-                   and len(o.get("columns") or []) > 2 and o["columns"][2] not in totals]
+    totals = list(dict.fromkeys(o.columns[0] for o in outcomes if o.check == Code.CATEGORY_SUM and o.columns))
+    populations = [o.columns[2] for o in outcomes if o.check == Code.RATE_MATH
+                   and len(o.columns) > 2 and o.columns[2] not in totals]
     return totals, populations[0] if populations else None
 
 

@@ -254,7 +254,7 @@ def publication_gaps(dataset: Dataset, report: Report) -> list[str]:
     undocumented = [f.name for f in dataset.fields if not str(f.descriptor.get("description", "")).strip()]
     if undocumented:
         gaps.append(f"a description of each field (none for {', '.join(undocumented)})")
-    if any(o["check"] == Code.RATE_MATH for o in report.expectations):
+    if any(o.check == Code.RATE_MATH for o in report.expectations):
         source = dataset.population_source
         if source is None or not source.get("vintage"):
             gaps.append("the population source and its vintage, since it publishes rates (sources: [{title: US Census "

@@ -81,11 +81,11 @@ def render_readme(
     if report.claims:
         lines += ["", "## Published statements checked against this data", ""]
         for c in report.claims:
-            verdict = "supported by the data" if c["supported"] else (
-                "not supported: the data give " + ("nothing for the rows it names" if c["computed"] is None
-                                                    else f"{c['computed']:,.2f}"))
-            source = f" ({md(c['source'])})" if c.get("source") else ""
-            lines.append(f"- \"{md(c['statement'])}\"{source}: {verdict}.")
+            verdict = "supported by the data" if c.supported else (
+                "not supported: the data give " + ("nothing for the rows it names" if c.computed is None
+                                                    else f"{c.computed:,.2f}"))
+            source = f" ({md(c.source)})" if c.source else ""
+            lines.append(f"- \"{md(c.statement)}\"{source}: {verdict}.")
     lines += [
         "",
         "## Checking this package",

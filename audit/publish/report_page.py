@@ -52,7 +52,7 @@ def render_report_page(
         status="passed" if report.success else "failed", office=(brand and brand.name) or _office(dataset),
         accent=brand.accent if brand else DEFAULT_ACCENT, logo=brand.logo_data_uri() if brand else None,
         today=datetime.date.today().isoformat(), charts=charts,
-        cards=[(len(outcomes), "checks run"), (sum(1 for o in outcomes if not o["finding_count"]), "checks passed"),
+        cards=[(len(outcomes), "checks run"), (sum(1 for o in outcomes if not o.finding_count), "checks passed"),
                (len(report.blocking), "findings blocking publication"), (len(report.warnings), "warnings"),
                (len(report.waived), "findings waived by the office")],
         findings=[(f, _state(f)) for f in report.findings[:FINDINGS_SHOWN]],

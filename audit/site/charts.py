@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from audit.findings import number
+from audit.findings import Outcome, number
 from audit.publish.charts import Series, charted_columns, render_svg
 from audit.site.model import Chart
 from audit.sql import ident
@@ -25,7 +26,7 @@ def dataset_charts(folder: Path) -> list[Chart]:
     fields = {f["name"]: f for f in (resource.get("schema") or {}).get("fields", [])}
     if not period or period not in fields or not resource.get("path"):
         return []
-    totals, population = charted_columns(list(report.get("expectations") or []))
+    totals, population = charted_columns(_outcomes(report.get("expectations")))
     population = population if population in fields else None
     title = lambda name: fields.get(name, {}).get("title") or name  # noqa: E731
     con = duckdb.connect()
@@ -54,3 +55,15 @@ def _chart(title: str, rows: list[tuple], decimals: int = 0) -> Chart:
     series = Series(title, None, [str(p) for p, _ in rows], [float(v or 0) for _, v in rows])
     printed = [(p, f"{v:,.{decimals}f}" if decimals else number(int(v))) for p, v in zip(series.periods, series.values)]
     return Chart(title, render_svg(series), printed)
+
+
+def _outcomes(listed: Any) -> list[Outcome]:
+    """The outcomes a package's validation.json lists; what is not one (a package is the office's, or anyone's,
+    file) is left out of the charts, never an error that stops the site."""
+    found = []
+    for entry in listed if isinstance(listed, list) else []:
+        try:
+            found.append(Outcome.from_dict(entry))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return found

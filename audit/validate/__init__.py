@@ -15,15 +15,14 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.engine import DUCKDB, Engine
-from audit.findings import Finding
+from audit.findings import ClaimResult, Finding, Outcome
 
 
 @dataclass
 class Validation:
     findings: list[Finding]
-    claims: list[dict[str, Any]] = field(default_factory=list)
-    # One per expectation run: expectation, check, columns, first_finding, finding_count.
-    expectations: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[ClaimResult] = field(default_factory=list)
+    expectations: list[Outcome] = field(default_factory=list)  # one per expectation run, passed or not
     gx_result: Any = None  # GX's own ExpectationSuiteValidationResult, for its Data Docs
 
     def data_docs(self, report: Any = None) -> str:
@@ -37,7 +36,7 @@ class Validation:
         from audit.validate.expectations.base import note_texts
 
         for outcome, result in zip(report.expectations if report is not None else [], self.gx_result.results):
-            found = report.findings[outcome["first_finding"]:outcome["first_finding"] + outcome["finding_count"]]
+            found = report.findings_of(outcome)
             waived = [f for f in found if f.waived]
             if waived:
                 reasons = "; ".join(dict.fromkeys(f.waiver_reason or "" for f in waived))

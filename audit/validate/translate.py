@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from audit.findings import ERROR, INFO, STANDARD_CHECKS, WARNING, Finding
+from audit.findings import ERROR, INFO, STANDARD_CHECKS, WARNING, ClaimResult, Finding, Outcome
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.base import domain_columns
 
@@ -37,18 +37,18 @@ def plain(value: Any) -> Any:
 
 def findings_from_results(
     con: duckdb.DuckDBPyConnection, results: list, key_columns: list[str], label: Callable[[str], str] = str
-) -> tuple[list[Finding], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[Finding], list[ClaimResult], list[Outcome]]:
     """(findings, claims, outcomes): one finding per failing row; every claim checked, supported or not;
     and one outcome per expectation run, passed or not, naming its findings by position
     (`first_finding`, `finding_count`), for reports that list every check (JUnit, HTML)."""
     findings: list[Finding] = []
-    claims: list[dict[str, Any]] = []
-    outcomes: list[dict[str, Any]] = []
+    claims: list[ClaimResult] = []
+    outcomes: list[Outcome] = []
     for result in results:
         _require_ran(result)
         details = (result.result or {}).get("details") or {}
         if "claim" in details:
-            claims.append({k: plain(v) for k, v in details["claim"].items()})
+            claims.append(ClaimResult.from_dict({k: plain(v) for k, v in details["claim"].items()}))
         expectation = result.expectation_config.to_domain_obj()
         first = len(findings)
         if not result.success:
@@ -80,13 +80,13 @@ def _require_ran(result) -> None:
         raise ConfigError(f"{origin_of(config)} ({config.type}) could not run on this release: {reason}")
 
 
-def _outcome(expectation, first: int, count: int) -> dict[str, Any]:
+def _outcome(expectation, first: int, count: int) -> Outcome:
     etype = expectation.expectation_type
     if isinstance(expectation, RowCheckExpectation):
         check, columns = expectation.check, expectation.read_columns()
     else:
         check, columns = STANDARD_CHECKS.get(etype, etype), domain_columns(expectation.configuration.kwargs)
-    return {"expectation": etype, "check": check, "columns": columns, "first_finding": first, "finding_count": count}
+    return Outcome(etype, check, columns, first, count)
 
 
 def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:
