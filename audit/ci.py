@@ -34,7 +34,7 @@ def report_junit(report: Report) -> str:
     suite = ET.SubElement(suites, "testsuite", name=f"audit {report.dataset}", tests=str(len(cases)),
                           failures=str(failures), errors="0", skipped="0")
     properties = ET.SubElement(suite, "properties")
-    for name, value in report.release.items():
+    for name, value in report.release.to_dict().items():
         if value is not None and not isinstance(value, dict):
             ET.SubElement(properties, "property", name=f"release.{name}", value=str(value))
     for name, check, found in cases:

@@ -205,11 +205,11 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
     result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against, engine)
     heading = None
     if result.already_recorded:
-        heading = (f"already recorded: this file is release {result.report.release['version']}, with these waivers "
+        heading = (f"already recorded: this file is release {result.report.release.version}, with these waivers "
                    "and notes; nothing new was logged (give new waivers, notes or --version to re-audit it)")
     elif result.supersedes:
         heading = (f"re-audited: this file was recorded as {result.supersedes}; it is recorded again as release "
-                   f"{result.report.release['version']}, which supersedes it (the earlier record stays in the log)")
+                   f"{result.report.release.version}, which supersedes it (the earlier record stays in the log)")
     _emit(result.report, fmt, heading, file)
     sys.exit(0 if result.report.success else EXIT_FINDINGS)
 

@@ -121,6 +121,24 @@ class Finding:
         return ", ".join(f"{k}={v}" for k, v in self.key.items()) or "(table)"
 
 
+@dataclass
+class ReleaseInfo:
+    """The release a report is about: its label (None for a file only checked), the digest and name of the file
+    it was read from, and its rows; which engine ran what, and the summary it was reconciled with, where so."""
+
+    version: str | None
+    sha256: str
+    source: str
+    rows: int
+    reconciled_with: dict[str, Any] | None = None
+    engines: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        found = {"version": self.version, "sha256": self.sha256, "source": self.source, "rows": self.rows}
+        extra = {"reconciled_with": self.reconciled_with, "engines": self.engines}
+        return {**found, **{k: v for k, v in extra.items() if v is not None}}
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One expectation run on a release, passed or not: what it checks, on which columns, and which of the report's
@@ -172,7 +190,7 @@ class Report:
     """Everything one validation found. `success` ignores waived findings and warnings."""
 
     dataset: str
-    release: dict[str, Any]
+    release: ReleaseInfo
     findings: list[Finding] = field(default_factory=list)
     # Every waiver given, with the number of findings it `covered` (0: it may be stale).
     waivers: list[dict[str, Any]] = field(default_factory=list)
@@ -214,7 +232,7 @@ class Report:
         return {
             "success": self.success,
             "dataset": self.dataset,
-            "release": self.release,
+            "release": self.release.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
             "waivers": self.waivers,
             "unused_waivers": self.unused_waivers,

@@ -33,7 +33,7 @@ from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import write_atomically, written_aside
-from audit.findings import RENAMED_COLUMN, ClaimResult, Outcome, Report
+from audit.findings import RENAMED_COLUMN, ClaimResult, Outcome, ReleaseInfo, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
@@ -96,9 +96,9 @@ class PublishResult:
     refusals: list[str] | None = None  # with dry_run: every reason it would be refused besides findings
 
 
-def _release_info(version: str | None, sha256: str, source: str, rows: int) -> dict:
+def _release_info(version: str | None, sha256: str, source: str, rows: int) -> ReleaseInfo:
     """The `release` part of a report, whether from a file just loaded or from the log."""
-    return {"version": version, "sha256": sha256, "source": source, "rows": rows}
+    return ReleaseInfo(version, sha256, source, rows)
 
 
 BASELINES = ("published", "recorded")
@@ -107,7 +107,7 @@ BASELINES = ("published", "recorded")
 def _baseline_info(release: Release, kind: str = "published") -> dict:
     """A baseline release as reports name it; `kind` says which it is: the last published release (what readers
     have), or the last recorded one (the previous week, for an office that checks weekly and publishes monthly)."""
-    return {**release.info(), "release_id": release.release_id, "kind": kind}
+    return {**release.info().to_dict(), "release_id": release.release_id, "kind": kind}
 
 
 @dataclass
@@ -197,9 +197,9 @@ def _audit_loaded(
     findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     if inputs.engine is not DUCKDB:  # which engine ran which checks (and the diff's passes), in the report
-        info["engines"] = dict((validation.gx_result.meta or {}).get("engines") or {})
+        info.engines = dict((validation.gx_result.meta or {}).get("engines") or {})
         if revisions is not None:
-            info["engines"]["diff"] = inputs.engine.name
+            info.engines["diff"] = inputs.engine.name
     report = Report(dataset.name, info, findings, waiver_use, validation.claims,
                     revisions.summary() if revisions else None, validation.expectations + [columns_check],
                     [n.to_dict() for n in loaded.normalisations])
@@ -660,7 +660,8 @@ def reconcile(
         # The incidents reach Spark as a file; the summary (one row per period and place) through Arrow.
         with chosen.readable(con, {"incidents": None}):
             validation = run_expectations(con, "incidents", incidents, [expectation], chosen)
-    info = {**infos["incidents"], "reconciled_with": {"dataset": summary.name, **infos["summary"]}}
+    info = infos["incidents"]
+    info.reconciled_with = {"dataset": summary.name, **infos["summary"].to_dict()}
     if chosen is not DUCKDB:
-        info["engines"] = (validation.gx_result.meta or {}).get("engines")
+        info.engines = (validation.gx_result.meta or {}).get("engines")
     return Report(incidents.name, info, validation.findings, expectations=validation.expectations)

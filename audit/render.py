@@ -37,10 +37,10 @@ def report_text(report: Report, heading: str | None = None) -> str:
     Linear in the number of findings."""
     release = report.release
     lines = [heading] if heading else []
-    where = f"{release.get('source')}, {release.get('rows')} rows, sha256 {str(release.get('sha256'))[:12]}"
-    label = f"release {release['version']} " if release.get("version") else ""
+    where = f"{release.source}, {release.rows} rows, sha256 {str(release.sha256)[:12]}"
+    label = f"release {release.version} " if release.version else ""
     lines += [f"{report.dataset}: {label}({where})", verdict(report)]
-    engines = release.get("engines")
+    engines = release.engines
     if engines:  # said whenever the suite did not run on one engine alone
         on_duckdb = engines.get("duckdb") or []
         lines.append(f"  engines: {engines.get('spark', 0)} check(s) ran on Spark"
@@ -129,7 +129,7 @@ def refusal_text(report: Report, everything: str) -> str:
     by_check: dict[str, int] = {}
     for f in blocking:
         by_check[f.check] = by_check.get(f.check, 0) + 1
-    lines = [f"refused: release {report.release.get('version')} has {len(blocking)} finding(s) that are neither fixed "
+    lines = [f"refused: release {report.release.version} has {len(blocking)} finding(s) that are neither fixed "
              f"nor waived: " + ", ".join(f"{check} {n}" for check, n in by_check.items())]
     lines += [f"  {f.check:<14} {f.describe_key():<20} {f.message}" for f in blocking[:REFUSAL_LINES]]
     if len(blocking) > REFUSAL_LINES:

@@ -144,14 +144,14 @@ def test_rate_math_allows_half_a_unit_of_the_published_precision(workspace, tmp_
 
 
 def test_a_report_with_thousands_of_findings_opens_with_the_verdict_and_stays_readable():
-    from audit.findings import Finding, Report
+    from audit.findings import Finding, ReleaseInfo, Report
     from audit.render import report_text
 
     findings = [Finding("in-range", "error", {"incident_id": f"I{i}"}, ["victim_age"], "0 to 120", 130 + i % 7,
                         f"victim_age {130 + i % 7} is outside 0 to 120") for i in range(30_802)]
     findings += [Finding("formula-injection", "warning", {"incident_id": f"J{i}"}, ["premise"], None, "=x", "m")
                  for i in range(1_938)]
-    report = Report("incidents", {"version": "w12", "source": "w12.csv", "rows": 40_000, "sha256": "0" * 64}, findings)
+    report = Report("incidents", ReleaseInfo("w12", "0" * 64, "w12.csv", 40_000), findings)
 
     lines = report_text(report).splitlines()
 

@@ -28,7 +28,7 @@ def test_ingest_records_release_findings_waivers_and_validation(workspace):
     assert result.report.success and not result.already_recorded
     [release] = log_rows(workspace, "releases")
     assert (release["version"], release["row_count"], release["source_name"]) == ("2023-09", 6, EXAMPLE_CSV.name)
-    assert release["sha256"] == result.report.release["sha256"]
+    assert release["sha256"] == result.report.release.sha256
     findings = data_findings(log_rows(workspace, "findings"))
     assert [(f["check"], f["key"], f["waived"]) for f in findings] == [
         ("category-sum", '{"year":2021}', True),

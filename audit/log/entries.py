@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.errors import TamperError
+from audit.findings import ReleaseInfo
 
 
 def decode(text: str | None, default: Any = None) -> Any:
@@ -57,9 +58,9 @@ class Release(Entry):
         return cls(**{**row, "normalisations": decode(row["normalisations"], []),
                       "definition": decode(row["definition"], {})})
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> ReleaseInfo:
         """The `release` part of a report."""
-        return {"version": self.version, "sha256": self.sha256, "source": self.source_name, "rows": self.row_count}
+        return ReleaseInfo(self.version, self.sha256, self.source_name, self.row_count)
 
 
 @dataclass(frozen=True)

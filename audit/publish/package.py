@@ -175,7 +175,7 @@ def write_descriptor(
         "mediatype": "application/json",
         "encoding": "utf-8",
     })
-    descriptor["audit"] = {"release": report.release, "versionRule": version_rule, "temporal": coverage,
+    descriptor["audit"] = {"release": report.release.to_dict(), "versionRule": version_rule, "temporal": coverage,
                            "changeLog": {"extract": EXTRACT_FILE, "head": HEAD_FILE}}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
     readme = render_readme(dataset, report, version, revisions, version_rule, coverage)

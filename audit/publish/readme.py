@@ -31,7 +31,7 @@ def render_readme(
     version_rule: str = "",
     coverage: dict | None = None,
 ) -> str:
-    release = report.release.get("version")
+    release = report.release.version
     lines = [f"# {md(dataset.title)}", "", f"Version {version}" + (f", release {md(release)}" if release else "")
              + (f" ({version_rule})" if version_rule else "") + ".", ""]
     if coverage:
@@ -44,7 +44,7 @@ def render_readme(
     lines += ["## Licence", "", licences or "(not stated)", ""]
     lines += ["## What is in this package", ""]
     lines += [
-        f"- `{dataset.data_path}`: the data, {report.release.get('rows', '?')} rows, "
+        f"- `{dataset.data_path}`: the data, {report.release.rows} rows, "
         "plain numbers with no thousands separators.",
         "- `findings.csv` and `validation.json`: everything the validation found, including accepted findings.",
         "- `datapackage.json`: the description of every column, with its unit.",

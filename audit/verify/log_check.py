@@ -86,9 +86,9 @@ def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> 
         definition = Dataset(dataset, Path(f"(recorded with {release.release_id})"), Path(""), release.definition)
         notes = [RevisionNote.from_dict(n) for n in log.notes(release.release_id)]
         try:
+            baseline_info = {**baseline.info().to_dict(), "release_id": baseline.release_id}
             diff = diff_releases(log.con, definition, log.data_table(baseline.data_table),
-                                 log.data_table(release.data_table), {**baseline.info(), "release_id": baseline.release_id},
-                                 notes)
+                                 log.data_table(release.data_table), baseline_info, notes)
             again = Counter(change_identity(r) for r in diff.records(log.con, definition.primary_key))
         except Exception as exc:  # a definition or notes the tool can no longer read: say so, do not crash
             problems.append(f"release {release.release_id}: its diff against {baseline.release_id} could not be "
