@@ -140,6 +140,29 @@ class ReleaseInfo:
 
 
 @dataclass(frozen=True)
+class WaiverUse:
+    """One waiver the office gave (as its file writes it) and how many findings it covered: none, and it may be
+    stale."""
+
+    waiver: dict[str, Any]
+    covered: int
+
+    @property
+    def check(self) -> str:
+        return str(self.waiver.get("check"))
+
+    @property
+    def scope(self) -> str:
+        """Which findings it is for, in words: every finding of its check, or the key it names."""
+        if self.waiver.get("all"):
+            return "every finding"
+        return ", ".join(f"{k}={v}" for k, v in (self.waiver.get("key") or {}).items()) or "(table)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.waiver, "covered": self.covered}
+
+
+@dataclass(frozen=True)
 class Outcome:
     """One expectation run on a release, passed or not: what it checks, on which columns, and which of the report's
     findings are its (`finding_count` of them from `first_finding`), for reports that list every check (JUnit,
@@ -192,8 +215,8 @@ class Report:
     dataset: str
     release: ReleaseInfo
     findings: list[Finding] = field(default_factory=list)
-    # Every waiver given, with the number of findings it `covered` (0: it may be stale).
-    waivers: list[dict[str, Any]] = field(default_factory=list)
+    # Every waiver given, with the number of findings it covered (0: it may be stale).
+    waivers: list[WaiverUse] = field(default_factory=list)
     # Every published claim checked, supported or not.
     claims: list[ClaimResult] = field(default_factory=list)
     # What changed since the last published release (see audit.diff.Revisions.summary); None without one.
@@ -225,8 +248,8 @@ class Report:
         return not self.blocking
 
     @property
-    def unused_waivers(self) -> list[dict[str, Any]]:
-        return [w for w in self.waivers if not w.get("covered")]
+    def unused_waivers(self) -> list[WaiverUse]:
+        return [w for w in self.waivers if not w.covered]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -234,8 +257,8 @@ class Report:
             "dataset": self.dataset,
             "release": self.release.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
-            "waivers": self.waivers,
-            "unused_waivers": self.unused_waivers,
+            "waivers": [w.to_dict() for w in self.waivers],
+            "unused_waivers": [w.to_dict() for w in self.unused_waivers],
             "claims": [c.to_dict() for c in self.claims],
             "revisions": self.revisions,
             "expectations": [o.to_dict() for o in self.expectations],

@@ -79,9 +79,8 @@ def report_text(report: Report, heading: str | None = None) -> str:
     if report.waivers:
         lines.append(f"\nWAIVERS ({len(report.waivers)})")
         for w in report.waivers:
-            scope = "every finding" if w.get("all") else (", ".join(f"{k}={v}" for k, v in w["key"].items()) or "(table)")
-            note = "" if w["covered"] else "; it may be stale"
-            lines.append(f"  {w['check']:<14} {scope:<20} covered {w['covered']} finding(s){note}")
+            note = "" if w.covered else "; it may be stale"
+            lines.append(f"  {w.check:<14} {w.scope:<20} covered {w.covered} finding(s){note}")
     if left_out:
         lines.append(f"\n{left_out:,} finding(s) not listed here: --format json lists every one")
     lines.append(f"\n{verdict(report)}")

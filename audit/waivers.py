@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.findings import CHECKS, Finding
+from audit.findings import CHECKS, Finding, WaiverUse
 from audit.officefile import read_office_file
 
 
@@ -77,9 +77,9 @@ def require_known_keys(waivers: list[dict[str, Any]], fields: set[str], findings
                                   f"{dataset}" + (f"; did you mean {near[0]!r}?" if near else ""))
 
 
-def apply_waivers(findings: list[Finding], waivers: list[dict[str, Any]]) -> tuple[list[Finding], list[dict[str, Any]]]:
+def apply_waivers(findings: list[Finding], waivers: list[dict[str, Any]]) -> tuple[list[Finding], list[WaiverUse]]:
     """Mark covered findings waived (by the first waiver that covers each); return them with every waiver and
-    the number of findings it covered (`covered`)."""
+    the number of findings it covered."""
     covered = [0] * len(waivers)
     out = []
     for finding in findings:
@@ -89,4 +89,4 @@ def apply_waivers(findings: list[Finding], waivers: list[dict[str, Any]]) -> tup
             continue
         covered[match] += 1
         out.append(replace(finding, waived=True, waiver_reason=waivers[match]["reason"]))
-    return out, [{**w, "covered": n} for w, n in zip(waivers, covered)]
+    return out, [WaiverUse(w, n) for w, n in zip(waivers, covered)]

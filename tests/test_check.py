@@ -63,7 +63,7 @@ def test_waiver_pinned_to_figures_does_not_cover_a_changed_value(workspace, tmp_
 
     assert not report.success
     assert [f.key for f in report.blocking] == [{"year": 2021}]
-    assert report.unused_waivers and report.unused_waivers[0]["key"] == {"year": 2021}
+    assert report.unused_waivers and report.unused_waivers[0].waiver["key"] == {"year": 2021}
 
 
 def test_raising_one_part_adds_a_third_finding(workspace, tmp_path):
