@@ -289,3 +289,29 @@ def test_a_table_with_rates_is_published_only_with_its_population_source_and_vin
     page = (published.path / "report.html").read_text()
     assert page.count('<figure class="chart">') == 6
     assert page.count("per 100,000 residents") >= 3
+
+
+@pytest.mark.parametrize("how", ["period", "base"])
+def test_a_figure_printed_for_a_change_from_zero_is_a_finding(workspace, tmp_path, how):
+    """From 0 a change is no percentage: 100 (or 670) printed for 0 -> 5 was made up. From 0 to 0 a 0 or a blank
+    is let be, and a blank from 0 to 5 is the honest way to print it."""
+    series = {"period": "year", "group_by": ["place"]} if how == "period" else {"base": "before"}
+    add_dataset(workspace, "changes", {
+        "name": "changes", "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": "changes", "schema": {"primaryKey": ["place", "year"], "fields": [
+            {"name": "place", "type": "string"}, {"name": "year", "type": "integer"},
+            {"name": "before", "type": "integer"}, {"name": "robbery", "type": "integer"},
+            {"name": "change", "type": "number"}]}}]},
+        [{"type": "expect_column_values_to_equal_percent_change",
+          "kwargs": {"column": "change", "of": "robbery", **series}}])
+    table = tmp_path / "changes.csv"
+    table.write_text("place,year,before,robbery,change\n"
+                     "North,2020,,0,\nNorth,2021,0,5,100\n"       # 0 -> 5 printed as 100: made up
+                     "South,2020,,0,\nSouth,2021,0,0,0\n"          # 0 -> 0 printed as 0: let be
+                     "East,2020,,0,\nEast,2021,0,4,\n"             # 0 -> 4 left blank: honest
+                     "West,2020,,10,\nWest,2021,10,12,20.0\n")     # an ordinary change, right
+
+    report = pipeline.check(workspace, "changes", table)
+
+    assert [(f.key, f.observed) for f in report.blocking] == [({"place": "North", "year": 2021}, 100)]
+    assert "a change from zero is no percentage" in report.blocking[0].message

@@ -139,9 +139,9 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
 
     The previous value is either `of` in the previous period of the same place (`period`, and the place's
     `group_by` columns: rows are ordered by period, never by their place in the file), or another column of the
-    same row (`base`: a zip-code table's 2022 count beside its 2023 count). A row with no previous value, or a
-    previous value of 0, is not checked (the change is undefined). A blank change where both values are present
-    is a finding.
+    same row (`base`: a zip-code table's 2022 count beside its 2023 count). A row with no previous value is not
+    checked. From 0 the change is undefined: a figure printed for a change from 0 to anything else is a finding
+    (from 0 to 0, a 0 or a blank is let be). A blank change where both values are present is a finding.
     """
 
     column: str
@@ -166,7 +166,7 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
 
     def failing_rows_query(self) -> str:
         of, pct = ident(self.of), ident(self.column)
-        exact = f"(({of} - __previous)::DOUBLE / __previous * 100)"
+        exact = f"(({of} - __previous)::DOUBLE / NULLIF(__previous, 0) * 100)"
         # A change of a published rounded figure (a rate to 1 decimal) may have been worked out from the
         # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
         inputs = f"100 * (__half / abs(__previous) + abs({of}) * __previous_half / (__previous * __previous))"
@@ -193,15 +193,22 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         return (
             f"WITH a AS (SELECT *, {half} AS __half FROM {{batch}}{scope}), b AS ({previous}) "
             f"SELECT * EXCLUDE (__usual_decimals, __half, __previous_half), {exact} AS __expected, {pct} AS __observed, "
-            f"{allowed} AS __allowed FROM b WHERE __previous IS NOT NULL AND __previous <> 0 AND {of} IS NOT NULL "
-            f"AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed}){order}"
+            f"{allowed} AS __allowed FROM b WHERE __previous IS NOT NULL AND {of} IS NOT NULL AND ("
+            f"(__previous <> 0 AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed})) "
+            # From zero to something the change is no percentage at all: a figure printed there was made up.
+            f"OR (__previous = 0 AND {of} <> 0 AND {pct} IS NOT NULL)){order}"
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         expected, observed = row["__expected"], row["__observed"]
-        shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.4f}".rstrip("0").rstrip(".")
         before = (f"{label(self.base)} {number(row['__previous'])}" if self.base is not None
                   else f"{number(row['__previous'])} ({row['__previous_period']})")
+        if not row["__previous"]:
+            went = (f"went from {before} to" if self.period else f"is {number(row.get(self.of))} against {before}")
+            went = f"{went} {number(row.get(self.of))}" if self.period else went
+            return (f"{label(self.column)} is {number(observed)} but {label(self.of)} {went}: a change from zero is no "
+                    "percentage (it is undefined), so the figure cannot be right; leave it blank or say 'new'")
+        shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.4f}".rstrip("0").rstrip(".")
         change = (f"{label(self.of)} went from {before} to {number(row.get(self.of))}, a change of {shown} percent"
                   if self.period else
                   f"{label(self.of)} is {number(row.get(self.of))} against {before}, a change of {shown} percent")
