@@ -315,3 +315,22 @@ def test_a_figure_printed_for_a_change_from_zero_is_a_finding(workspace, tmp_pat
 
     assert [(f.key, f.observed) for f in report.blocking] == [({"place": "North", "year": 2021}, 100)]
     assert "a change from zero is no percentage" in report.blocking[0].message
+
+
+def test_a_rate_printed_over_a_population_of_zero_is_a_finding(workspace, tmp_path):
+    """Over no one a rate is undefined: a figure printed for 3 offences over 0 residents was made up (0 over 0
+    printed as 0, or a blank, is let be)."""
+    add_dataset(workspace, "rates", {
+        "name": "rates", "licenses": [{"name": "PDDL-1.0"}],
+        "resources": [{"name": "rates", "schema": {"primaryKey": ["place"], "fields": [
+            {"name": "place", "type": "string"}, {"name": "population", "type": "integer"},
+            {"name": "count", "type": "integer"}, {"name": "rate", "type": "number"}]}}]},
+        [{"type": "expect_column_values_to_equal_rate",
+          "kwargs": {"column": "rate", "count": "count", "population": "population", "decimals": 1}}])
+    table = tmp_path / "rates.csv"
+    table.write_text("place,population,count,rate\nPark,0,3,300000.0\nLake,0,0,0.0\nDock,0,2,\nTown,1000,5,500.0\n")
+
+    report = pipeline.check(workspace, "rates", table)
+
+    assert [(f.key, f.observed) for f in report.blocking] == [({"place": "Park"}, 300000)]
+    assert "over no one is undefined" in report.blocking[0].message

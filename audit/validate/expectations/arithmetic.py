@@ -118,11 +118,16 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
             f"WITH b AS (SELECT *, mode({decimals_sql(rate)}) OVER () AS __usual_decimals FROM {{batch}}) "
             f"SELECT * EXCLUDE (__usual_decimals), {exact} AS __expected, {rate} AS __observed, {allowed} AS __allowed, "
             f"CASE WHEN {rate} IS NULL THEN '{RATE_MISSING}' ELSE '{self.check}' END AS __check "
-            f"FROM b WHERE abs({rate} - {exact}) > {allowed} OR ({rate} IS NULL AND {exact} IS NOT NULL)"
+            f"FROM b WHERE abs({rate} - {exact}) > {allowed} OR ({rate} IS NULL AND {exact} IS NOT NULL) "
+            # Over no one a rate is undefined: a figure printed for a count over a population of 0 was made up.
+            f"OR ({ident(self.population)} = 0 AND {ident(self.count)} <> 0 AND {rate} IS NOT NULL)"
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         expected, observed = row["__expected"], row["__observed"]
+        if expected is None:
+            return (f"{label(self.column)} is {number(observed)} but {label(self.population)} is 0: a rate of "
+                    f"{number(row.get(self.count))} over no one is undefined, so the figure cannot be right")
         shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.6f}".rstrip("0")
         if row.get("__check") == RATE_MISSING:
             return (f"{label(self.column)} is missing, but {label(self.count)} and {label(self.population)} are "
