@@ -145,6 +145,11 @@ class Dataset:
         return self.descriptor["resources"][0]
 
     @property
+    def skip_columns(self) -> list[str]:
+        """The file's columns that are not data (`skipColumns`: a row number an export writes), by header."""
+        return [str(c) for c in self.resource.get("skipColumns") or []]
+
+    @property
     def resource_name(self) -> str:
         return self.resource.get("name", self.name)
 

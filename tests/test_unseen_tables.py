@@ -173,7 +173,8 @@ def test_the_blank_key_part_is_declared_and_the_repeating_key_is_a_match_key(wor
     incidents = yaml.safe_load((workspace.root / "datapackages" / "incidents" / "datapackage.yaml").read_text())
     schema = incidents["resources"][0]["schema"]
     assert "primaryKey" not in schema and schema["matchKey"] == ["crime_date", "block", "offense"]
-    assert schema["fields"][0]["description"].startswith("TODO: a row number")  # never a key
+    # The export's row number is no field (nor a key): it is read past (issue 28: every reordering changed it).
+    assert incidents["resources"][0]["skipColumns"] == ["column1"] and schema["fields"][0]["name"] == "crime_date"
 
 
 def test_a_definition_change_is_two_sums_each_scoped_to_its_years(workspace, run):

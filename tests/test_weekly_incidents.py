@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from tests.conftest import WEEK_1, WEEKLY_CATEGORIES, add_dataset, define_weekly_incidents, diff_changes
 
@@ -164,3 +165,24 @@ def test_with_every_column_in_the_match_key_a_change_is_a_row_removed_and_one_ad
     result = diff(run, workspace, "logged", week, week.replace("Robbery", "Burglary"))
 
     assert sorted(c["change"] for c in result["changes"]) == ["added", "removed"]
+
+
+def test_an_exports_row_number_is_skipped_so_rows_that_moved_are_no_revision(run, workspace, tmp_path):
+    """Exports write an unnamed row number first: `init` writes it as the resource's skipColumns, not a field, so
+    the same incidents in another order (renumbered) revise nothing."""
+    week = tmp_path / "week.csv"
+    week.write_text('"","occurred","block","offense"\n"1","2026-06-01 10:00","100 N AVE","Larceny"\n'
+                    '"2","2026-06-02 11:00","200 E ST","Robbery"\n"3","2026-06-03 09:00","300 W RD","Rape"\n')
+    moved = tmp_path / "moved.csv"
+    moved.write_text('"","occurred","block","offense"\n"1","2026-06-03 09:00","300 W RD","Rape"\n'
+                     '"2","2026-06-01 10:00","100 N AVE","Larceny"\n"3","2026-06-02 11:00","200 E ST","Robbery"\n')
+    assert run("init", "export", week).exit_code == 0
+    descriptor = yaml.safe_load((workspace.root / "datapackages" / "export" / "datapackage.yaml").read_text())
+    assert descriptor["resources"][0]["skipColumns"] == ["column1"]
+    assert "column1" not in [f["name"] for f in descriptor["resources"][0]["schema"]["fields"]]
+    assert run("ingest", "export", week).exit_code == 0
+
+    result = run("check", "export", moved, "--against", "recorded", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["revisions"]["counts"] == {"explained": 0, "unexplained": 0}

@@ -67,7 +67,9 @@ def match_columns(
             mapping[field.name] = found[0]
         else:
             missing.append(field)
-    extra = [c for c in file_columns if c not in mapping.values()]
+    # Columns the descriptor says are not data (`skipColumns`) are read past, neither a field nor an error.
+    skipped = {header_key(c) for c in dataset.skip_columns}
+    extra = [c for c in file_columns if c not in mapping.values() and header_key(c) not in skipped]
     findings = []
     position = {f.name: i for i, f in enumerate(dataset.fields)}
 

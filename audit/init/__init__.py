@@ -166,9 +166,10 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
     blank_parts = profile.key.blank_parts if profile.key else []
     fields = []
     for c in profile.columns:
-        what = "a row number (1, 2, 3 ... down the file): not a key, it changes when rows move" if c.positional \
-            else f"what {c.header!r} holds and how it is counted"
-        f: dict[str, Any] = {"name": c.name, "title": c.header, "type": c.type, "description": f"TODO: {what}."}
+        if c.positional:  # a row number (1, 2, 3 ... down the file) is no data: it changes whenever rows move
+            continue
+        f: dict[str, Any] = {"name": c.name, "title": c.header, "type": c.type,
+                             "description": f"TODO: what {c.header!r} holds and how it is counted."}
         f.update(field_format(c.format))
         if c.name in units:
             f["unit"] = units[c.name]
@@ -177,6 +178,7 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
         if c.name in blank_parts:
             f["constraints"] = {"required": False}  # a blank key part: one group of rows (e.g. national totals)
         fields.append(f)
+    skipped = [c.header for c in profile.columns if c.positional]
     repeats = bool(profile.key and (profile.key.repeats or profile.key.whole_row))
     schema: dict[str, Any] = {"fields": fields, "matchKey" if repeats else "primaryKey": keys}
     if profile.missing_values != [""]:
@@ -187,7 +189,8 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
         "description": "TODO: what the data is, who collects it and how.",
         "licenses": [{"name": "TODO", "title": "TODO: the licence the data is published under"}],
         "sources": [{"title": f"TODO: where {source.name} comes from"}],
-        "resources": [{"name": name, "path": f"data/{name}.csv", "profile": "tabular-data-resource", "schema": schema}],
+        "resources": [{"name": name, "path": f"data/{name}.csv", "profile": "tabular-data-resource",
+                       **({"skipColumns": skipped} if skipped else {}), "schema": schema}],
     }
 
 
