@@ -186,3 +186,22 @@ def test_an_exports_row_number_is_skipped_so_rows_that_moved_are_no_revision(run
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["revisions"]["counts"] == {"explained": 0, "unexplained": 0}
+
+
+def test_a_later_week_may_say_an_age_is_unknown_in_words_its_first_week_never_used(run, workspace, tmp_path):
+    """init declares the markers the first export holds; a later week's 'None reported' or 'Unknown' in a number
+    column is read as missing, and recorded as such, rather than refusing the week."""
+    first = tmp_path / "first.csv"
+    first.write_text("occurred,block,age\n2026-06-01 10:00,100 N AVE,34\n2026-06-02 11:00,200 E ST,\n")
+    later = tmp_path / "later.csv"
+    later.write_text("occurred,block,age\n2026-06-01 10:00,100 N AVE,34\n2026-06-02 11:00,200 E ST,None reported\n"
+                     "2026-06-03 09:00,300 W RD,Unknown\n")
+    assert run("init", "ages", first).exit_code == 0
+    assert run("ingest", "ages", first).exit_code == 0
+
+    result = run("check", "ages", later, "--against", "recorded", "--format", "json")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code in (0, 1) and "error" not in report, result.output
+    assert [(n["kind"], n["count"]) for n in report["normalisations"] if n["kind"] == "missing-marker"] == [
+        ("missing-marker", 2)]

@@ -35,7 +35,10 @@ TRUE_VALUES = ("true", "yes", "y", "t", "1")
 FALSE_VALUES = ("false", "no", "n", "f", "0")
 # Missing-value markers published tables use, read as missing in any field that is not text (where "NA"
 # could be a value); a descriptor's own missingValues are used as well. Every use is recorded.
-KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", "..", "…", "NULL", "null")
+KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", "..", "…", "NULL", "null",
+                 # ... and the words exports put where a figure or date is not known: a weekly export's first file
+                 # may have none of them, so a marker declared from it cannot be the only ones read.
+                 "None", "None reported", "Not reported", "Unknown", "Not available", "N.A.", "n.a.")
 # A footnote mark after a number: 342a, 12,430*, 1,204†, 88 (1), 17[2], 5¹.
 FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]|[¹²³⁴⁵⁶⁷⁸⁹])$"
 RENAME_SIMILARITY = 0.75
