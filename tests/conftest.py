@@ -34,6 +34,9 @@ EXAMPLE = "baltimore-violent-crime"
 EXAMPLE_CSV = PROJECT / "datapackages" / EXAMPLE / "releases" / "2023-09-npsp-table-1.csv"
 EXAMPLE_WAIVERS = PROJECT / "datapackages" / EXAMPLE / "waivers.yaml"
 EXAMPLE_REVISED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-03-revised-example.csv"
+# The example's corrected release and the notes that explain every change in it (`make audit`'s 1.0.1).
+EXAMPLE_CORRECTED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
+EXAMPLE_CORRECTED_NOTES = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-06.yaml"
 
 
 @pytest.fixture
@@ -99,6 +102,18 @@ def add_corpus_dataset(workspace: Workspace) -> Workspace:
     add_dataset(workspace, DATASET, yaml.safe_load((CORPUS / "datapackage.yaml").read_text()),
                 json.loads((CORPUS / "expectations.json").read_text())["expectations"])
     return workspace
+
+
+def publish_both_example_releases(workspace: Workspace) -> Path:
+    """As `make audit` does: the example's first release published (1.0.0), then its corrected release with its
+    notes (1.0.1). Returns the second package's folder."""
+    from audit import pipeline
+
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    pipeline.publish(workspace, EXAMPLE)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CORRECTED, waivers=EXAMPLE_WAIVERS, version="2024-06",
+                    notes=EXAMPLE_CORRECTED_NOTES)
+    return pipeline.publish(workspace, EXAMPLE).path
 
 
 def complete_notes(folder: Path) -> Path:

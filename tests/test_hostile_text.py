@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from audit import pipeline
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS
 
 pytestmark = pytest.mark.slow  # publishes twice, builds a site, and runs the tool in processes of its own
 
@@ -44,8 +44,7 @@ def hostile_office(workspace, tmp_path):
          "approved_by": "office"},
         {"id": "r", "where": {"year": 2019}, "columns": ["robbery", "violent_crime"], "reason": "late",
          "approved_by": "office"}]}))
-    corrected = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
-    pipeline.ingest(workspace, EXAMPLE, corrected, hostile_waivers, "2024-06", notes=notes)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CORRECTED, hostile_waivers, "2024-06", notes=notes)
     return pipeline.publish(workspace, EXAMPLE).path
 
 

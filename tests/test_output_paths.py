@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from audit import pipeline
 from audit.cli import cli
 from audit.workspace import Workspace
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, assert_refused
+from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, assert_refused
 
 PACKAGE = f"published/{EXAMPLE}/1.0.0"
 
@@ -163,7 +163,6 @@ def test_a_record_that_is_a_link_is_refused_before_anything_is_written(office, t
         (elsewhere / linked).mkdir()
     source.symlink_to(elsewhere / linked)
     copy = Workspace.at(root)
-    revised = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
 
-    command = ["publish", EXAMPLE] if linked == "published" else ["ingest", EXAMPLE, revised, "--version", "2024-06"]
+    command = ["publish", EXAMPLE] if linked == "published" else ["ingest", EXAMPLE, EXAMPLE_CORRECTED, "--version", "2024-06"]
     refused(copy, command, "is a symbolic link")

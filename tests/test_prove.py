@@ -11,20 +11,14 @@ from audit import pipeline
 from audit.log import merkle
 from audit.log.chain import canonical
 from audit.log.note import Checkpoint, SignedNote
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, publish_both_example_releases
 from tests.witnesses import audit
-
-CORRECTED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
-NOTES = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-06.yaml"
 
 
 def test_an_early_entry_is_proven_in_the_newest_packages_checkpoint(workspace):
     assert audit("keygen", workspace.root / "keys" / "office.pem")[0] == 0
     (workspace.root / "audit.yaml").write_text("signing_key: keys/office.pem\n")
-    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
-    pipeline.publish(workspace, EXAMPLE)
-    pipeline.ingest(workspace, EXAMPLE, CORRECTED, waivers=EXAMPLE_WAIVERS, version="2024-06", notes=NOTES)
-    package = pipeline.publish(workspace, EXAMPLE).path
+    package = publish_both_example_releases(workspace)
     head = json.loads((package / "changelog-head.json").read_text())
     checkpoint = Checkpoint.parse(SignedNote.parse(head["checkpoint"]).text)
 

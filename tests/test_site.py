@@ -18,12 +18,10 @@ import yaml
 
 from audit import pipeline
 from audit.workspace import Workspace
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, dcat_errors
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, dcat_errors, publish_both_example_releases
 
 AXE = PROJECT / ".cache" / "axe-core" / "package" / "axe.min.js"
 ATOM = "{http://www.w3.org/2005/Atom}"
-CORRECTED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
-NOTES = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-06.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +34,7 @@ def site(tmp_path_factory):
     settings = yaml.safe_load((PROJECT / "audit.yaml").read_text())
     (root / "audit.yaml").write_text(yaml.safe_dump({"portal": settings["portal"]}))
     workspace = Workspace.at(root)
-    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, waivers=EXAMPLE_WAIVERS, version="2023-09")
-    pipeline.publish(workspace, EXAMPLE)
-    pipeline.ingest(workspace, EXAMPLE, CORRECTED, waivers=EXAMPLE_WAIVERS, version="2024-06", notes=NOTES)
-    pipeline.publish(workspace, EXAMPLE)
+    publish_both_example_releases(workspace)
     return pipeline.site(workspace)
 
 

@@ -12,11 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import pipeline
 from audit.workspace import Workspace
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.conftest import PROJECT, publish_both_example_releases
 from tests.witnesses import audit
-
-CORRECTED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
-NOTES = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-06.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +27,7 @@ def served(tmp_path_factory):
         "signing_key: keys/office.pem\nsite: {public_key: keys/office.pem.pub}\nportal: {base_url: "
         "'https://data.example.gov/crime/', publisher: {name: Police}, contact: {name: Unit, email: u@example.gov}}\n")
     workspace = Workspace.at(root)
-    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
-    pipeline.publish(workspace, EXAMPLE)
-    pipeline.ingest(workspace, EXAMPLE, CORRECTED, waivers=EXAMPLE_WAIVERS, version="2024-06", notes=NOTES)
-    pipeline.publish(workspace, EXAMPLE)
+    publish_both_example_releases(workspace)
     return pipeline.site(workspace).root, root / "keys" / "office.pem.pub"
 
 

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CORRECTED_NOTES, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
 from tests.witnesses import WitnessProcess, audit, write_settings
 
 pytestmark = pytest.mark.slow  # starts and stops witness processes
 
-CORRECTED = PROJECT / "datapackages" / EXAMPLE / "releases" / "2024-06-corrected-example.csv"
-CORRECTED_NOTES = PROJECT / "datapackages" / EXAMPLE / "revision-notes-2024-06.yaml"
 NAMES = ("board.example/w1", "news.example/w2")
 
 
@@ -114,12 +112,12 @@ def test_another_next_version_for_another_audience_is_refused_as_a_fork(witnesse
     other = tmp_path / "other-audience"
     shutil.copytree(witnessed_after_first(office), other)
     notes = tmp_path / "notes.yaml"  # the 2020 note made to cover the homicides too
-    notes.write_text(replaced(CORRECTED_NOTES, "columns: [aggravated_assault, violent_crime]",
+    notes.write_text(replaced(EXAMPLE_CORRECTED_NOTES, "columns: [aggravated_assault, violent_crime]",
                               "columns: [aggravated_assault, violent_crime, homicide]"))
     for version, homicides, total in (("2024-06", 300, "9,343"), ("2024-07", 299, "9,342")):
         # a history longer than the one the witnesses cosigned at 1.0.1, so they ask for a proof from it
         forged = tmp_path / f"{version}.csv"
-        forged.write_text(replaced(CORRECTED, '2020,"584,573","9,378",335', f'2020,"584,573","{total}",{homicides}'))
+        forged.write_text(replaced(EXAMPLE_CORRECTED, '2020,"584,573","9,378",335', f'2020,"584,573","{total}",{homicides}'))
         assert run(other, "ingest", EXAMPLE, forged, "--waivers", EXAMPLE_WAIVERS, "--notes", notes,
                    "--version", version)[0] == 0
     latest_before = [latest(w) for w in witnesses]
@@ -191,8 +189,8 @@ def publish_the_corrected_release(office: Path) -> None:
     """The office's own next version, 1.0.1 (once, whichever test asks first)."""
     if (office / "published" / EXAMPLE / "1.0.1").is_dir():
         return
-    code, out = run(office, "ingest", EXAMPLE, CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--notes", CORRECTED_NOTES,
-                    "--version", "2024-06")
+    code, out = run(office, "ingest", EXAMPLE, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS,
+                    "--notes", EXAMPLE_CORRECTED_NOTES, "--version", "2024-06")
     assert code == 0, out
     assert run(office, "publish", EXAMPLE)[0] == 0
 
@@ -201,7 +199,7 @@ def late_rape_reports(folder: Path, more: int) -> list:
     """`audit ingest` arguments of the corrected release with `more` late-reported 2018 rapes, and the note that
     explains them."""
     revised = folder / "revised.csv"
-    revised.write_text(replaced(CORRECTED, '2018,"602,443","11,100",309,361',
+    revised.write_text(replaced(EXAMPLE_CORRECTED, '2018,"602,443","11,100",309,361',
                                 f'2018,"602,443","{11_100 + more:,}",309,{361 + more}'))
     notes = folder / "notes.yaml"
     notes.write_text("version: 1\nnotes:\n  - {id: r, where: {year: 2018}, columns: [rape, violent_crime], "
