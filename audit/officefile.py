@@ -16,7 +16,7 @@ import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -48,7 +48,7 @@ def read_office_file(path: Path, kind: str) -> Any:
     """The document in `path`, checked against the schema of `kind`; a ConfigError (exit 2) naming the file,
     the line and the entry of the first problem (and how many more there are) if it does not fit."""
     data, node = read_yaml_nodes(path)
-    return _checked(path, {} if data is None else _plain(data), node, kind)
+    return _checked(path, {} if data is None else _plain(data), lambda: node, kind)
 
 
 def read_office_json(path: Path, kind: str) -> Any:
@@ -65,7 +65,7 @@ def read_office_json(path: Path, kind: str) -> Any:
         raise ConfigError(f"{path}: nested too deeply to be an office file") from exc
     except ValueError as exc:  # json.JSONDecodeError, a key given twice, NaN or Infinity
         raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
-    return _checked(path, data, _json_lines(text), kind)
+    return _checked(path, data, lambda: _json_lines(text), kind)
 
 
 def _json_lines(text: str):
@@ -77,14 +77,18 @@ def _json_lines(text: str):
         return None
 
 
-def _checked(path: Path, data: Any, node, kind: str) -> Any:
+def _checked(path: Path, data: Any, node_of: Callable[[], Any], kind: str) -> Any:
+    """`data`, if it fits its schema; else a ConfigError at the line of the first problem. The file's node tree
+    (`node_of`) is only made for a message: for a JSON file it is a second parse."""
     at = _non_finite(data, [])
     if at is not None:  # YAML's .nan and .inf: no office file means one, and SQL has no literal for them
         entry = f", entry {'.'.join(str(p) for p in at)!r}" if at else ""
-        raise ConfigError(f"{_where(path, _line(node, at))}{entry}: not a number a file can give (NaN or infinity); "
-                          "write the number itself")
-    errors = sorted(_validator(kind).iter_errors(data), key=lambda e: _line(node, list(e.absolute_path)) or 0)
+        raise ConfigError(f"{_where(path, _line(node_of(), at))}{entry}: not a number a file can give (NaN or "
+                          "infinity); write the number itself")
+    errors = list(_validator(kind).iter_errors(data))
     if errors:
+        node = node_of()
+        errors.sort(key=lambda e: _line(node, list(e.absolute_path)) or 0)
         more = f" (and {len(errors) - 1} more problem(s) in the file)" if len(errors) > 1 else ""
         raise ConfigError(_describe(path, node, errors[0], kind) + more)
     return data
