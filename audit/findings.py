@@ -7,6 +7,7 @@ plain-language message. Check codes are stable; `CHECKS` gives each a title.
 
 from __future__ import annotations
 
+import string
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -17,10 +18,10 @@ INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 
 class Code(StrEnum):
-    """The stable finding codes, each with its title: what a finding of it means, in a sentence (the site's glossary
-    and the README's table give it). A code is its text ("category-sum") wherever it is compared, stored or
-    written; code names it by member, never by a literal. Standard GX expectations that have no code here are
-    reported under their own expectation type."""
+    """The stable finding codes, each with its title (what a finding of it means, in a sentence: the site's
+    glossary and the README's table give it) and its messages (`MESSAGES`, filled in by `say`). A code is its text
+    ("category-sum") wherever it is compared, stored or written; code names it by member, never by a literal.
+    Standard GX expectations that have no code here are reported under their own expectation type."""
 
     title_text: str
 
@@ -29,6 +30,10 @@ class Code(StrEnum):
         member._value_ = value
         member.title_text = title
         return member
+
+    def say(self, form: str = "", **fields: Any) -> str:
+        """This code's message (`MESSAGES`) in `form` ("" its usual one), its fields filled in."""
+        return _FORMATTER.format(MESSAGES[self][form], **fields)
 
     CATEGORY_SUM = "category-sum", "A total does not equal the sum of its parts"
     RATE_MATH = "rate-math", "A rate does not equal count / population x per"
@@ -60,6 +65,151 @@ class Code(StrEnum):
     RENAMED_COLUMN = "renamed-column", "A column has another name than the schema's; it was read as the field it resembles"
     FORMULA_INJECTION = "formula-injection", "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula"
     FORMULA_NO_VALUE = "formula-no-value", "A spreadsheet formula has no saved value, so the cell was read as missing"
+
+
+class _MessageFormatter(string.Formatter):
+    """`str.format` plus `!n`: a figure as people read it (`number`), and `!m`: the same or "(missing)"."""
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion == "n":
+            return number(value)
+        if conversion == "m":
+            return shown(value)
+        return super().convert_field(value, conversion)
+
+
+_FORMATTER = _MessageFormatter()
+
+# What each finding says, by code and form: one place for the wording every report, page and package shows.
+# Fields are the words and figures of one failing row; `!n` writes a figure as `number` does. Where two forms
+# share a clause, the clause is a form of its own, filled in first.
+_SINCE = "since the {kind} release {version}, and no revision note covers it"
+MESSAGES: dict[Code, dict[str, str]] = {
+    Code.CATEGORY_SUM: {
+        "": "{total} is {observed!n} but {parts} sum to {expected!n} ({gap!n} unaccounted for)",
+        "parts over": "{total} is {observed!n} but {parts} sum to {expected!n} ({gap!n} more in the parts than in "
+                      "the total)",
+        "total missing": "{total} is missing, but {parts} are all present and sum to {expected!n}",
+    },
+    Code.CATEGORY_SUM_INCOMPLETE: {
+        "": "{missing} is missing, so whether {total} = {parts} holds is unknown (the known parts sum to "
+            "{expected!n})",
+        "several": "{missing} are missing, so whether {total} = {parts} holds is unknown (the known parts sum to "
+                   "{expected!n})",
+    },
+    Code.RATE_MATH: {
+        "": "{rate} is {observed!n} but {count} / {population} x {per:,g} is {expected} (allowed difference "
+            "{allowed:.3g})",
+        "no population": "{rate} is {observed!n} but {population} is 0: a rate of {count_value!n} over no one is "
+                         "undefined, so the figure cannot be right",
+    },
+    Code.RATE_MISSING: {
+        "": "{rate} is missing, but {count} and {population} are present: {count} / {population} x {per:,g} is "
+            "{expected}",
+    },
+    Code.PERCENT_CHANGE: {
+        "": "{column} is {observed!n} but {change} (allowed difference {allowed:.3g})",
+        "missing": "{column} is missing, but {change}",
+        "from zero": "{column} is {observed!n} but {went}: a change from zero is no percentage (it is undefined), "
+                     "so the figure cannot be right; leave it blank or say 'new'",
+        "change": "{went}, a change of {expected} percent",
+        "went over period": "{of} went from {before} to {now!n}",
+        "went against base": "{of} is {now!n} against {before}",
+    },
+    Code.NOT_NULL: {"": "{column} is missing, but every row must have it"},
+    Code.UNIQUE: {"": "{key} occurs {observed} times, but a row's key must be unique"},
+    Code.KEY_VARIANT: {
+        "": "{count} keys differ only in case or spacing ({observed}): a reader sees one {columns}, the data has "
+            "{count}",
+    },
+    Code.IN_RANGE: {"": "{column} is {observed!n}, but it must be {range}"},
+    Code.IN_SET: {"": "{column} is {observed!r}, which is not one of the listed values ({listed})"},
+    Code.PATTERN: {"": "{column} {observed!r} does not have the expected form ({regex})"},
+    Code.SERIES_GAP: {
+        "": "{place}no row for {expected} up to the period before {observed} (the series jumps from {previous} to "
+            "{observed})",
+    },
+    Code.PARTIAL_YEAR: {
+        "": "only {observed!n} of {full} {unit}: counts and rates in this row cover part of the period and are not "
+            "comparable with full periods",
+    },
+    Code.YOY_OUTLIER: {
+        "": "{place}{what} went from {before!n} in {previous_period} to {after!n} in {period}, {measure} changed "
+            "{change}; a change this large is improbable if nothing changed (Poisson E-test p = {p_value:.2g}). "
+            "Check the submission before publishing.",
+    },
+    Code.CLAIM: {
+        "": "not supported: it states {stated} but the data give {computed}. \"{statement}\"",
+        "rows missing": "not supported: the rows it names are not in the data. \"{statement}\"",
+    },
+    Code.FUTURE_DATE: {"": "{column} {observed} is in the future (checked at {now})"},
+    Code.BEFORE_START: {"": "{column} {observed} is before {start}, the first date this dataset covers"},
+    Code.OUT_OF_BOUNDS: {
+        "": "({lat}, {lon}) is outside the dataset's area: latitude {south} to {north}, longitude {west} to {east}",
+    },
+    Code.UNMAPPED_CODE: {
+        "": "{column} {observed!r} has no category in the descriptor, so this incident is counted in no category "
+            "total",
+    },
+    Code.RECONCILIATION: {
+        "": "{where}: the summary table ({summary}) gives {expected!n} for {figure}, but the incident data count "
+            "{observed!n} ({categories})",
+        "no figure": "{where}: the summary table ({summary}) has no figure for {figure}, but the incident data "
+                     "count {observed!n} ({categories})",
+        "no overlap": "the incident data ({incident_periods}) and the summary table ({summary}, {summary_periods}) "
+                      "share no {unit}, so nothing was compared: check the periods of both, and the "
+                      "reconciliation's grain",
+    },
+    Code.TOTAL_MISMATCH: {
+        "": "{where}{column} over {rows!n} rows sums to {observed!n}, but the total ({total}) is {expected!n} "
+            "({gap!n} missing from the rows)",
+        "rows over": "{where}{column} over {rows!n} rows sums to {observed!n}, but the total ({total}) is "
+                     "{expected!n} ({gap!n} more in the rows)",
+        "no total": "{where}{column} sums to {observed!n}, but there is no total to compare",
+        "no rows": "{where}the total ({total}) is {expected!n}, but no rows add up to it",
+    },
+    Code.UNEXPLAINED_REVISION: {
+        "": "{column} changed from {old!m} to {new!m} " + _SINCE,
+        "row": "this row was {change} " + _SINCE,
+        "relabelled": "this row's {column} was relabelled from {old!m} to {new!m}, every other value unchanged, "
+                      + _SINCE,
+        "column": "column {column!r} was {change} " + _SINCE,
+    },
+    Code.FORMAT_CHANGE: {
+        "": "every value of {column} changed form ({old!r} became {new!r}, no value written as before): {touched}, "
+            "one change of format rather than that many revisions, " + _SINCE,
+    },
+    Code.DOWNGRADE: {
+        "": "{incidents!n} incident(s){where} were reclassified from {old} (violent) to {new} (not violent); none "
+            "explained by a revision note",
+        "all explained": "{incidents!n} incident(s){where} were reclassified from {old} (violent) to {new} (not "
+                         "violent); all explained by a revision note",
+        "some explained": "{incidents!n} incident(s){where} were reclassified from {old} (violent) to {new} (not "
+                          "violent); {explained!n} explained by a revision note",
+    },
+    Code.RENAMED_COLUMN: {
+        "": "no column is named {names}, but column {column!r} {how} and was read as field {field!r}; if it is the "
+            "same column renamed, add `aliases: [{column}]` to the field in the descriptor (or waive this finding)",
+    },
+    Code.FORMULA_INJECTION: {
+        "": "{column} {observed!r} starts like a spreadsheet formula; it is published with a leading ' so that a "
+            "spreadsheet shows it as text",
+    },
+    Code.FORMULA_NO_VALUE: {
+        "": "row {row}, column {column!r}: a formula ({formula}) whose workbook holds no saved value was read as "
+            "missing; open the workbook in a spreadsheet program and save it, so the value is stored",
+    },
+}
+# Said of any check: its rows beyond the listed ones, and a standard GX expectation that failed.
+NOT_LISTED = ("{more!n} more row(s) fail this check and are not listed: at most {limit!n} failing rows of one check "
+              "are listed, so that a check failing on millions of rows stays within memory")
+STANDARD_FAILED = "{expectation} failed: expected {expected}, observed {observed!r}"
+STANDARD_FAILED_ON = "{expectation} failed on {columns}: expected {expected}, observed {observed!r}"
+
+
+def say(template: str, **fields: Any) -> str:
+    """A message that belongs to no one code (`NOT_LISTED`, `STANDARD_FAILED`), its fields filled in."""
+    return _FORMATTER.format(template, **fields)
 
 
 # Each code's title, by its text (the glossary, the README's table and waivers look codes up here).
@@ -208,6 +358,60 @@ class ClaimResult:
                    data["tolerance"], bool(data["supported"]))
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The release a diff compared against: its label and log id, the digest and name of its file, and whether it
+    was the last published release or only a recorded one (`--against recorded`)."""
+
+    version: str | None
+    release_id: str | None
+    sha256: str | None = None
+    source: str | None = None
+    kind: str | None = "published"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Baseline":
+        return cls(data.get("version"), data.get("release_id"), data.get("sha256"), data.get("source"),
+                   data.get("kind"))
+
+
+@dataclass(frozen=True)
+class RevisionSummary:
+    """What changed since the baseline, as a report gives it (audit.diff.Revisions.summary): how many changes of each
+    kind (plus `explained` and `unexplained`), how the baseline's rows were matched, the columns whose every value
+    changed form, the notes given and the offence reclassifications. The changes themselves are in the log."""
+
+    baseline: Baseline
+    counts: dict[str, int]
+    matching: dict[str, int] = field(default_factory=dict)
+    format_changes: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    reclassifications: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """The counts of each kind of change found (changed, added, ...), without the explained/unexplained tally."""
+        return {k: n for k, n in self.counts.items() if k not in ("explained", "unexplained") and n}
+
+    @property
+    def unexplained(self) -> int:
+        return int(self.counts.get("unexplained", 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"baseline": self.baseline.to_dict(), "counts": self.counts, "matching": self.matching,
+                "format_changes": self.format_changes, "notes": self.notes,
+                "reclassifications": self.reclassifications}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RevisionSummary":
+        return cls(Baseline.from_dict(data.get("baseline") or {}), dict(data.get("counts") or {}),
+                   dict(data.get("matching") or {}), list(data.get("format_changes") or []),
+                   list(data.get("notes") or []), list(data.get("reclassifications") or []))
+
+
 @dataclass
 class Report:
     """Everything one validation found. `success` ignores waived findings and warnings."""
@@ -219,8 +423,8 @@ class Report:
     waivers: list[WaiverUse] = field(default_factory=list)
     # Every published claim checked, supported or not.
     claims: list[ClaimResult] = field(default_factory=list)
-    # What changed since the last published release (see audit.diff.Revisions.summary); None without one.
-    revisions: dict[str, Any] | None = None
+    # What changed since the last published release; None without one.
+    revisions: RevisionSummary | None = None
     # Every expectation run, passed or not (see audit.validate.translate.findings_from_results).
     expectations: list[Outcome] = field(default_factory=list)
     # What was fixed in the file to read it (see audit.ingest.normalise), as dicts.
@@ -260,7 +464,7 @@ class Report:
             "waivers": [w.to_dict() for w in self.waivers],
             "unused_waivers": [w.to_dict() for w in self.unused_waivers],
             "claims": [c.to_dict() for c in self.claims],
-            "revisions": self.revisions,
+            "revisions": self.revisions.to_dict() if self.revisions is not None else None,
             "expectations": [o.to_dict() for o in self.expectations],
             "normalisations": self.normalisations,
         }

@@ -346,7 +346,8 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
     published = log.last_published(dataset)
     if published is None or published.release_id == release.release_id:
         return None
-    compared = (log.revision_summary(release.release_id) or {}).get("baseline", {}).get("release_id")
+    summary = log.revision_summary(release.release_id)
+    compared = summary.baseline.release_id if summary is not None else None
     return None if compared == published.release_id else published
 
 
@@ -403,9 +404,11 @@ def publish(
         if not report.success and not dry_run:
             return PublishResult(report, None, release.version, refused=True)
         newer = _newly_published(log, dataset.name, release)
-        compared = (log.revision_summary(release.release_id) or {}).get("baseline") or {}
-        why = (f"was compared with the recorded release {compared.get('version')} (--against recorded), not with the "
-               f"published release {newer.version}" if compared.get("kind") == "recorded" and newer is not None
+        summary = log.revision_summary(release.release_id)
+        compared = summary.baseline if summary is not None else None
+        why = (f"was compared with the recorded release {compared.version} (--against recorded), not with the "
+               f"published release {newer.version}" if compared is not None and compared.kind == "recorded"
+               and newer is not None
                else f"was recorded before release {newer.version} was published" if newer is not None else "")
         stale = [] if newer is None else [
             f"release {release.version} {why}, so its changes since {newer.version} were never checked against "

@@ -7,7 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from audit.findings import Report
+from audit.findings import Report, RevisionSummary
 from audit.ingest.normalise import normalisation_text
 
 if TYPE_CHECKING:
@@ -111,10 +111,9 @@ def _summary(report: Report, blocking: list, others: list, waived: list) -> list
             more = f", {len(top) - SHOWN_COLUMNS} more" if len(top) > SHOWN_COLUMNS else ""
             lines.append("  by column: " + ", ".join(f"{c} {n:,}" for c, n in top[:SHOWN_COLUMNS]) + more)
     if report.revisions is not None:
-        counts = report.revisions["counts"]
-        kinds = {k: v for k, v in counts.items() if k not in ("explained", "unexplained") and v}
+        kinds = report.revisions.kinds
         lines.append("  revisions: " + (", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
-                                        + f" ({counts['unexplained']:,} unexplained)" if kinds else "none"))
+                                        + f" ({report.revisions.unexplained:,} unexplained)" if kinds else "none"))
     return lines
 
 
@@ -136,19 +135,17 @@ def refusal_text(report: Report, everything: str) -> str:
     return "\n".join(lines)
 
 
-def _revisions_text(summary: dict[str, Any]) -> list[str]:
-    counts = summary["counts"]
-    kinds = {k: v for k, v in counts.items() if k not in ("explained", "unexplained")}
-    total = sum(kinds.values())
-    baseline = summary["baseline"]["version"]
-    kind = summary["baseline"].get("kind") or "published"
-    if not total:
+def _revisions_text(summary: RevisionSummary) -> list[str]:
+    kinds = summary.kinds
+    baseline = summary.baseline.version
+    kind = summary.baseline.kind or "published"
+    if not kinds:
         return [f"REVISIONS: none since the {kind} release {baseline}"]
     parts = ", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
     lines = [f"REVISIONS since the {kind} release {baseline}: {parts}; "
-             f"{counts['explained']:,} explained by a note, {counts['unexplained']:,} unexplained"]
-    lines += _matching_lines(summary.get("matching") or {})
-    lines += _reclassification_lines(summary.get("reclassifications") or [])
+             f"{summary.counts.get('explained', 0):,} explained by a note, {summary.unexplained:,} unexplained"]
+    lines += _matching_lines(summary.matching)
+    lines += _reclassification_lines(summary.reclassifications)
     return lines
 
 

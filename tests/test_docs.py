@@ -92,6 +92,24 @@ def test_the_catalogue_of_finding_codes_is_the_one_source():
     assert in_readme == set(CHECKS), in_readme ^ set(CHECKS)
 
 
+def test_every_code_says_what_it_found_from_the_one_catalogue_of_messages():
+    """Each code has its usual message, and every message form fills in from named fields alone: a form that
+    needed a field no caller gives would fail here, not in front of a reader."""
+    import string
+
+    from audit.findings import MESSAGES, Code
+
+    assert set(MESSAGES) == set(Code), set(Code) ^ set(MESSAGES)
+    for code, forms in MESSAGES.items():
+        assert "" in forms, code
+        for form, template in forms.items():
+            fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            assert fields and all(name.isidentifier() for name in fields), (code, form)
+    said = Code.CATEGORY_SUM.say(total="Violent crime", parts="Murder + Rape", observed=10_624, expected=9_399,
+                                 gap=1_225)
+    assert said == "Violent crime is 10,624 but Murder + Rape sum to 9,399 (1,225 unaccounted for)"
+
+
 DOCUMENTS = [PROJECT / "README.md", PROJECT / "CHANGELOG.md", *sorted((PROJECT / "docs").glob("*.md"))]
 
 

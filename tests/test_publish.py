@@ -157,5 +157,5 @@ def test_a_release_recorded_before_another_was_published_must_be_compared_again(
     again = pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03-r",
                             complete_notes(tmp_path))
 
-    assert not again.already_recorded and again.report.revisions["counts"]["changed"] == 4
+    assert not again.already_recorded and again.report.revisions.counts["changed"] == 4
     assert pipeline.publish(workspace, EXAMPLE, version="2024-03-r").package_version == "1.0.1"

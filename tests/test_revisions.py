@@ -65,7 +65,7 @@ def test_a_changed_cell_without_a_note_is_an_unexplained_revision(office, tmp_pa
     assert (finding.expected, finding.observed) == (402, 390)
     assert "changed from 402 to 390 since the published release 2022-12" in finding.message
     assert not report.success
-    assert report.revisions["counts"] == {"changed": 1, "explained": 0, "unexplained": 1}
+    assert report.revisions.counts == {"changed": 1, "explained": 0, "unexplained": 1}
 
 
 def test_numbers_formatted_differently_are_not_revisions(office, tmp_path):
@@ -73,7 +73,7 @@ def test_numbers_formatted_differently_are_not_revisions(office, tmp_path):
     findings, report = revised(office, tmp_path, 'Central,2021,"1,204",310', 'Central,2021," 1204 ",310.0'.replace(".0", ""))
 
     assert findings == [] and report.success
-    assert report.revisions["counts"] == {"explained": 0, "unexplained": 0}
+    assert report.revisions.counts == {"explained": 0, "unexplained": 0}
 
 
 def test_a_note_on_a_row_explains_every_column_of_it(office, tmp_path):
@@ -82,7 +82,7 @@ def test_a_note_on_a_row_explains_every_column_of_it(office, tmp_path):
     findings, report = revised(office, tmp_path, "Eastern,2021,980,402", "Eastern,2021,981,390", notes)
 
     assert findings == [] and report.success
-    assert report.revisions["counts"] == {"changed": 2, "explained": 2, "unexplained": 0}
+    assert report.revisions.counts == {"changed": 2, "explained": 2, "unexplained": 0}
 
 
 def test_a_note_naming_columns_explains_only_those(office, tmp_path):
@@ -100,7 +100,7 @@ def test_a_note_with_a_list_of_keys_covers_each_of_them(office, tmp_path):
 
     report = pipeline.check(office, DATASET, write(tmp_path / "r.csv", text), notes=notes)
 
-    assert report.success and report.revisions["counts"]["explained"] == 2
+    assert report.success and report.revisions.counts["explained"] == 2
 
 
 def test_a_note_for_other_rows_explains_nothing(office, tmp_path):
@@ -299,7 +299,7 @@ def test_downgrades_are_counted_by_district_and_month_and_reported_even_when_exp
 
     report = pipeline.check(incidents, INCIDENTS, write(tmp_path / "inc2.csv", text), notes=notes)
 
-    moves = report.revisions["reclassifications"]
+    moves = report.revisions.reclassifications
     assert moves == [
         {"from_category": "aggravated_assault", "to_category": "common_assault", "district": "Central",
          "period": "2024-03-01", "incidents": 2, "explained": 1, "downgrade": True},
@@ -339,5 +339,5 @@ def test_the_bundled_example_has_one_unexplained_revision_and_is_refused(workspa
 
     assert [(f.key, f.columns, f.expected, f.observed) for f in report.findings if f.check == "unexplained-revision"] == [
         ({"year": 2018}, ["violent_crime"], 11099, 11100)]
-    assert report.revisions["counts"] == {"changed": 4, "explained": 3, "unexplained": 1}  # 2019's reprint is no change
+    assert report.revisions.counts == {"changed": 4, "explained": 3, "unexplained": 1}  # 2019's reprint is no change
     assert pipeline.publish(workspace, EXAMPLE).refused

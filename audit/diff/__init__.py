@@ -26,6 +26,7 @@ from audit.diff.reclassify import (
     summarise_reclassifications,
 )
 from audit.engine import DUCKDB, Engine
+from audit.findings import Baseline, RevisionSummary
 
 __all__ = ["DiffResult", "RevisionNote", "Revisions", "diff_releases", "load_notes"]
 
@@ -75,16 +76,10 @@ class Revisions:
             })
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RevisionSummary:
         """The report's `revisions` part: against what, how many of each kind, reclassifications."""
-        return {
-            "baseline": {k: self.baseline.get(k) for k in ("version", "release_id", "sha256", "source", "kind")},
-            "counts": self.counts,
-            "matching": self.matching,
-            "format_changes": self.format_changes,
-            "notes": [n.to_dict() for n in self.notes],
-            "reclassifications": self.reclassifications,
-        }
+        return RevisionSummary(Baseline.from_dict(self.baseline), self.counts, self.matching, self.format_changes,
+                               [n.to_dict() for n in self.notes], self.reclassifications)
 
 
 def diff_releases(

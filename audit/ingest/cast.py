@@ -82,9 +82,8 @@ def match_columns(
         extra.remove(column)
         findings.append(Finding(
             RENAMED_COLUMN, ERROR, {}, [field.name], field.header_names, column,
-            f"no column is named {' or '.join(map(repr, field.header_names))}, but column {column!r} {how} and was "
-            f"read as field {field.name!r}; if it is the same column renamed, add `aliases: [{column}]` to the field "
-            f"in the descriptor (or waive this finding)"))
+            RENAMED_COLUMN.say(names=" or ".join(map(repr, field.header_names)), column=column, how=how,
+                               field=field.name)))
 
     for field in list(missing):
         keys = [header_key(c) for c in extra]

@@ -84,9 +84,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     con.execute(f"CREATE VIEW {ident(table)} AS SELECT {row} AS {ROW_COLUMN}, {columns} "
                 f"FROM {ident(cells)} WHERE rowid BETWEEN {layout.first} AND {layout.last}")
     findings = [Finding(FORMULA_NO_VALUE, ERROR, {}, [layout.names[c]], "the formula's saved value", formula,
-                        f"row {row}, column {layout.names[c]!r}: a formula ({formula}) whose workbook holds no saved "
-                        "value was read as missing; open the workbook in a spreadsheet program and save it, so the "
-                        "value is stored")
+                        FORMULA_NO_VALUE.say(row=row, column=layout.names[c], formula=formula))
                 for row, c, formula in unsaved if layout.first < row <= layout.last + 1 and c < len(layout.names)]
     return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells, findings)
 

@@ -112,7 +112,7 @@ def _append_entries(log: ChangeLog, dataset: str, r: Recording, data_table: str,
         } for c in r.changes])
         log.append("revisions", dataset, [{
             "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
-            "summary": as_json(r.report.revisions),
+            "summary": as_json(r.report.revisions.to_dict() if r.report.revisions else None),
         }])
     report = r.report
     log.append("findings", dataset, [{

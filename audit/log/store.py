@@ -20,7 +20,7 @@ import duckdb
 
 from audit.engine import parquet
 from audit.errors import StateError, TamperError
-from audit.findings import Finding
+from audit.findings import Finding, RevisionSummary
 from audit.labels import label_key
 from audit.log import copies
 from audit.log.chain import GENESIS, TABLE_KEY, entry_hash
@@ -377,10 +377,12 @@ class ChangeLog:
         return [Change.from_row(r) for r in
                 self._rows(f"SELECT * FROM {ALIAS}.changes WHERE release_id = ? ORDER BY seq", [release_id])]
 
-    def revision_summary(self, release_id: str) -> dict[str, Any] | None:
+    def revision_summary(self, release_id: str) -> RevisionSummary | None:
+        """What the release's diff found against its baseline, as recorded; None: it had no baseline."""
         rows = self._rows(f"SELECT summary FROM {ALIAS}.revisions WHERE release_id = ? ORDER BY seq DESC LIMIT 1",
                           [release_id])
-        return decode(rows[0]["summary"]) if rows else None
+        summary = decode(rows[0]["summary"]) if rows else None
+        return RevisionSummary.from_dict(summary) if summary is not None else None
 
     def release_labels(self, dataset: str) -> set[str]:
         """Every release label of the dataset, as compared (audit.labels.label_key)."""

@@ -120,7 +120,7 @@ def plan_publication(
         refusals.append(f"a change since version {previous.package_version}: release {release.version} has the same "
                         f"rows, schema and findings as release {previous.release_label}, which it published")
     version, why = next_version(previous.package_version if previous else None, schema_changed,
-                                (report.revisions or {}).get("counts"))
+                                report.revisions.counts if report.revisions else None)
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
              "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
@@ -293,7 +293,7 @@ def published_revisions(log: ChangeLog, report: Report, release: Release) -> Pub
         return None
     revisions = PublishedRevisions.from_log(report, [c.record() for c in log.changes(release.release_id)],
                                             log.notes(release.release_id))
-    baseline = log.publication_of(report.revisions["baseline"]["release_id"])
+    baseline = log.publication_of(str(report.revisions.baseline.release_id))
     if baseline is not None:  # name the version readers know, with the office's release label
         revisions.baseline_version = f"{baseline.package_version} (release {revisions.baseline_version})"
     return revisions

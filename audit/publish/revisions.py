@@ -34,7 +34,7 @@ class PublishedRevisions:
             change_id(f.key, f.columns[0] if f.columns else None): f.waiver_reason or ""
             for f in report.findings if f.check == Code.UNEXPLAINED_REVISION and f.waived
         }
-        baseline = (report.revisions or {}).get("baseline", {}).get("version")
+        baseline = report.revisions.baseline.version if report.revisions else None
         return cls(str(baseline), records, {n["id"]: n for n in notes}, waived)
 
 

@@ -13,7 +13,19 @@ from typing import Any, Callable
 
 import duckdb
 
-from audit.findings import ERROR, INFO, STANDARD_CHECKS, WARNING, ClaimResult, Finding, Outcome
+from audit.findings import (
+    ERROR,
+    INFO,
+    NOT_LISTED,
+    STANDARD_CHECKS,
+    STANDARD_FAILED,
+    STANDARD_FAILED_ON,
+    WARNING,
+    ClaimResult,
+    Finding,
+    Outcome,
+    say,
+)
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.base import domain_columns
 
@@ -119,8 +131,7 @@ def _row_check_findings(expectation, result, key_columns: list[str], severity: s
         out.append(Finding(
             check=code, severity=expectation.row_checks.get(code, severity), key={}, columns=expectation.read_columns(),
             expected=None, observed=more,
-            message=f"{more:,} more row(s) fail this check and are not listed: at most {MAX_FAILING_ROWS:,} failing rows "
-                    "of one check are listed, so that a check failing on millions of rows stays within memory"))
+            message=say(NOT_LISTED, more=more, limit=MAX_FAILING_ROWS)))
     return out
 
 
@@ -136,7 +147,7 @@ def _standard_findings(con, expectation, result, key_columns: list[str], severit
         observed = plain(details.get("observed_value"))
         return [
             Finding(check, severity, {}, columns, expected, observed,
-                    f"{etype} failed: expected {expected}, observed {observed!r}")
+                    say(STANDARD_FAILED, expectation=etype, expected=expected, observed=observed))
         ]
     rows = details.get("unexpected_index_list") or []
     if details.get("unexpected_count", 0) > len(rows) and details.get("unexpected_index_query"):
@@ -156,7 +167,8 @@ def _standard_findings(con, expectation, result, key_columns: list[str], severit
                 columns=columns,
                 expected=expected,
                 observed=observed,
-                message=f"{etype} failed on {', '.join(columns)}: expected {expected}, observed {observed!r}",
+                message=say(STANDARD_FAILED_ON, expectation=etype, columns=", ".join(columns), expected=expected,
+                            observed=observed),
             )
         )
     return out

@@ -80,7 +80,7 @@ def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> 
             if recorded:
                 problems.append(f"release {release.release_id}: {len(recorded)} change(s) are recorded with no diff")
             continue
-        baseline = intact.get(summary.get("baseline", {}).get("release_id"))
+        baseline = intact.get(str(summary.baseline.release_id))
         if baseline is None:
             continue  # its baseline's rows are missing or altered, which is reported already
         definition = Dataset(dataset, Path(f"(recorded with {release.release_id})"), Path(""), release.definition)
@@ -101,7 +101,7 @@ def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> 
                 f"release {release.release_id}: its recorded changes against {baseline.release_id} are not what "
                 f"comparing the two stored releases gives ({sum(missing.values())} change(s) not recorded, "
                 f"{sum(extra.values())} recorded that the data do not show)")
-        elif diff.counts != summary.get("counts"):
-            problems.append(f"release {release.release_id}: its recorded revision counts {summary.get('counts')} are "
+        elif diff.counts != summary.counts:
+            problems.append(f"release {release.release_id}: its recorded revision counts {summary.counts} are "
                             f"not the recomputed {diff.counts}")
     return problems

@@ -60,21 +60,17 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        parts = " + ".join(label(p) for p in self.parts)
-        expected, observed = row["__expected"], row["__observed"]
+        said = {"total": label(self.column), "parts": " + ".join(label(p) for p in self.parts),
+                "expected": row["__expected"], "observed": row["__observed"]}
         if row.get("__check") == INCOMPLETE:
             missing = [label(p) for p, gone in zip(self.parts, row["__missing"]) if gone]
-            if observed is None:
+            if said["observed"] is None:
                 missing.insert(0, label(self.column))
-            return (
-                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing, so whether "
-                f"{label(self.column)} = {parts} holds is unknown (the known parts sum to {number(expected)})"
-            )
-        if observed is None:
-            return f"{label(self.column)} is missing, but {parts} are all present and sum to {number(expected)}"
-        gap = observed - expected
-        side = "unaccounted for" if gap > 0 else "more in the parts than in the total"
-        return f"{label(self.column)} is {number(observed)} but {parts} sum to {number(expected)} ({number(abs(gap))} {side})"
+            return INCOMPLETE.say("" if len(missing) == 1 else "several", missing=" and ".join(missing), **said)
+        if said["observed"] is None:
+            return Code.CATEGORY_SUM.say("total missing", **said)
+        gap = said["observed"] - said["expected"]
+        return Code.CATEGORY_SUM.say("" if gap > 0 else "parts over", gap=abs(gap), **said)
 
 
 class ExpectColumnValuesToEqualRate(RowCheckExpectation):
@@ -124,18 +120,15 @@ class ExpectColumnValuesToEqualRate(RowCheckExpectation):
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        expected, observed = row["__expected"], row["__observed"]
+        expected = row["__expected"]
+        said = {"rate": label(self.column), "count": label(self.count), "population": label(self.population),
+                "observed": row["__observed"], "per": self.per}
         if expected is None:
-            return (f"{label(self.column)} is {number(observed)} but {label(self.population)} is 0: a rate of "
-                    f"{number(row.get(self.count))} over no one is undefined, so the figure cannot be right")
+            return Code.RATE_MATH.say("no population", count_value=row.get(self.count), **said)
         shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.6f}".rstrip("0")
         if row.get("__check") == RATE_MISSING:
-            return (f"{label(self.column)} is missing, but {label(self.count)} and {label(self.population)} are "
-                    f"present: {label(self.count)} / {label(self.population)} x {self.per:,g} is {shown}")
-        return (
-            f"{label(self.column)} is {number(observed)} but {label(self.count)} / {label(self.population)} "
-            f"x {self.per:,g} is {shown} (allowed difference {row['__allowed']:.3g})"
-        )
+            return RATE_MISSING.say(expected=shown, **said)
+        return Code.RATE_MATH.say(expected=shown, allowed=row["__allowed"], **said)
 
 
 class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
@@ -208,15 +201,13 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         expected, observed = row["__expected"], row["__observed"]
         before = (f"{label(self.base)} {number(row['__previous'])}" if self.base is not None
                   else f"{number(row['__previous'])} ({row['__previous_period']})")
+        went = Code.PERCENT_CHANGE.say("went over period" if self.period else "went against base",
+                                       of=label(self.of), before=before, now=row.get(self.of))
         if not row["__previous"]:
-            went = (f"went from {before} to" if self.period else f"is {number(row.get(self.of))} against {before}")
-            went = f"{went} {number(row.get(self.of))}" if self.period else went
-            return (f"{label(self.column)} is {number(observed)} but {label(self.of)} {went}: a change from zero is no "
-                    "percentage (it is undefined), so the figure cannot be right; leave it blank or say 'new'")
+            return Code.PERCENT_CHANGE.say("from zero", column=label(self.column), observed=observed, went=went)
         shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.4f}".rstrip("0").rstrip(".")
-        change = (f"{label(self.of)} went from {before} to {number(row.get(self.of))}, a change of {shown} percent"
-                  if self.period else
-                  f"{label(self.of)} is {number(row.get(self.of))} against {before}, a change of {shown} percent")
+        change = Code.PERCENT_CHANGE.say("change", went=went, expected=shown)
         if observed is None:
-            return f"{label(self.column)} is missing, but {change}"
-        return f"{label(self.column)} is {number(observed)} but {change} (allowed difference {row['__allowed']:.3g})"
+            return Code.PERCENT_CHANGE.say("missing", column=label(self.column), change=change)
+        return Code.PERCENT_CHANGE.say(column=label(self.column), observed=observed, change=change,
+                                       allowed=row["__allowed"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Tuple
 
-from audit.findings import WARNING, Code, number
+from audit.findings import WARNING, Code
 from audit.formulas import formula_start_sql
 from audit.sql import ident, literal
 from audit.sql import value as sql_value
@@ -27,8 +27,7 @@ class ExpectColumnValuesToBeSafeInSpreadsheets(RowCheckExpectation):
                 f"FROM {{batch}} WHERE {formula_start_sql(c)}")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return (f"{label(self.column)} {str(row['__observed'])[:60]!r} starts like a spreadsheet formula; "
-                "it is published with a leading ' so that a spreadsheet shows it as text")
+        return Code.FORMULA_INJECTION.say(column=label(self.column), observed=str(row["__observed"])[:60])
 
 
 class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
@@ -60,7 +59,7 @@ class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         key = ", ".join(f"{label(c)} {row[c]}" for c in self.columns)
-        return f"{key} occurs {row['__observed']} times, but a row's key must be unique"
+        return Code.UNIQUE.say(key=key, observed=row["__observed"])
 
 
 class ExpectColumnValuesToBePresent(RowCheckExpectation):
@@ -75,7 +74,7 @@ class ExpectColumnValuesToBePresent(RowCheckExpectation):
         return f"SELECT *, 'a value' AS __expected, NULL AS __observed FROM {{batch}} WHERE {ident(self.column)} IS NULL"
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return f"{label(self.column)} is missing, but every row must have it"
+        return Code.NOT_NULL.say(column=label(self.column))
 
 
 class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
@@ -115,8 +114,8 @@ class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
                 f"QUALIFY row_number() OVER (PARTITION BY r.__folded ORDER BY r.__given) = 1")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return (f"{row['__count']} keys differ only in case or spacing ({row['__observed']}): a reader sees one "
-                f"{' + '.join(label(c) for c in self.columns)}, the data has {row['__count']}")
+        return Code.KEY_VARIANT.say(count=row["__count"], observed=row["__observed"],
+                                    columns=" + ".join(label(c) for c in self.columns))
 
 
 class ExpectColumnValuesToBeInRange(RowCheckExpectation):
@@ -160,7 +159,7 @@ class ExpectColumnValuesToBeInRange(RowCheckExpectation):
                 f"WHERE {c} IS NOT NULL AND ({outside})")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return f"{label(self.column)} is {number(row['__observed'])}, but it must be {self._range()}"
+        return Code.IN_RANGE.say(column=label(self.column), observed=row["__observed"], range=self._range())
 
 
 class ExpectColumnValuesToBeInValueSet(RowCheckExpectation):
@@ -180,7 +179,7 @@ class ExpectColumnValuesToBeInValueSet(RowCheckExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         listed = ", ".join(map(str, self.value_set[:8])) + (", ..." if len(self.value_set) > 8 else "")
-        return f"{label(self.column)} is {row['__observed']!r}, which is not one of the listed values ({listed})"
+        return Code.IN_SET.say(column=label(self.column), observed=row["__observed"], listed=listed)
 
 
 class ExpectColumnValuesToMatchPattern(RowCheckExpectation):
@@ -198,4 +197,4 @@ class ExpectColumnValuesToMatchPattern(RowCheckExpectation):
                 f"WHERE {c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {literal(self.regex)})")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return f"{label(self.column)} {str(row['__observed'])[:60]!r} does not have the expected form ({self.regex})"
+        return Code.PATTERN.say(column=label(self.column), observed=str(row["__observed"])[:60], regex=self.regex)

@@ -97,11 +97,9 @@ class ExpectClaimToBeSupported(RowCheckExpectation):
     def explain(self, row: dict[str, Any], label: Label) -> str:
         computed = row["__observed"]
         if computed is None:
-            return f"not supported: the rows it names are not in the data. \"{self.statement}\""
-        return (
-            f"not supported: it states {shown(self.stated, self.tolerance)} but the data give "
-            f"{shown(computed, self.tolerance)}. \"{self.statement}\""
-        )
+            return Code.CLAIM.say("rows missing", statement=self.statement)
+        return Code.CLAIM.say(stated=shown(self.stated, self.tolerance), computed=shown(computed, self.tolerance),
+                              statement=self.statement)
 
 
 def shown(figure: float, tolerance: float) -> str:

@@ -43,8 +43,8 @@ class ExpectDatesToBeWithinCoverage(RowCheckExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         if row.get("__check") == BEFORE_START:
-            return f"{label(self.column)} {row['__observed']} is before {self.start}, the first date this dataset covers"
-        return f"{label(self.column)} {row['__observed']} is in the future (checked at {str(row['__expected'])[:19]})"
+            return BEFORE_START.say(column=label(self.column), observed=row["__observed"], start=self.start)
+        return FUTURE.say(column=label(self.column), observed=row["__observed"], now=str(row["__expected"])[:19])
 
 
 class ExpectCoordinatesToBeInBoundingBox(RowCheckExpectation):
@@ -76,10 +76,7 @@ class ExpectCoordinatesToBeInBoundingBox(RowCheckExpectation):
     def explain(self, row: dict[str, Any], label: Label) -> str:
         lat, lon = row["__observed"]
         west, south, east, north = self.bbox
-        return (
-            f"({lat}, {lon}) is outside the dataset's area: latitude {south} to {north}, "
-            f"longitude {west} to {east}"
-        )
+        return Code.OUT_OF_BOUNDS.say(lat=lat, lon=lon, west=west, south=south, east=east, north=north)
 
 
 class ExpectColumnValuesToHaveACategory(RowCheckExpectation):
@@ -103,7 +100,4 @@ class ExpectColumnValuesToHaveACategory(RowCheckExpectation):
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return (
-            f"{label(self.column)} {row['__observed']!r} has no category in the descriptor, "
-            "so this incident is counted in no category total"
-        )
+        return Code.UNMAPPED_CODE.say(column=label(self.column), observed=row["__observed"])

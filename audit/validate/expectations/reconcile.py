@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
-from audit.findings import Code, number
+from audit.findings import Code
 from audit.sql import ident, literal, period_sql
 from audit.validate.expectations.base import (
     Label,
@@ -186,16 +186,14 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         figure = row["__column"]
         if figure == NO_PERIOD:
             unit = self.grain if isinstance(self.summary_period, str) else "period lying within the incident dates"
-            return (f"the incident data ({row['__incident_periods']}) and the summary table ({self.summary_dataset}, "
-                    f"{row['__summary_periods']}) share no {unit}, so nothing was compared: check the periods "
-                    f"of both, and the reconciliation's grain")
+            return Code.RECONCILIATION.say("no overlap", incident_periods=row["__incident_periods"],
+                                           summary=self.summary_dataset, summary_periods=row["__summary_periods"],
+                                           unit=unit)
         where = ", ".join(f"{k} {row.get(k)}" for k in [self._period_name, *self.by.values()])
         categories = " + ".join(self.counts.get(figure, [figure]))
-        published = "has no figure" if row["__expected"] is None else f"gives {number(row['__expected'])}"
-        return (
-            f"{where}: the summary table ({self.summary_dataset}) {published} for {figure}, "
-            f"but the incident data count {number(row['__observed'])} ({categories})"
-        )
+        return Code.RECONCILIATION.say("no figure" if row["__expected"] is None else "", where=where,
+                                       summary=self.summary_dataset, expected=row["__expected"], figure=figure,
+                                       observed=row["__observed"], categories=categories)
 
 
 class ExpectTotalsToMatch(RowCheckExpectation):
@@ -255,11 +253,11 @@ class ExpectTotalsToMatch(RowCheckExpectation):
         where = f"{where}: " if where else ""
         other = self.total.get("dataset") or self.total.get("table")
         total = f"{row['__total_column']} in {other}" if other else row["__total_column"]
+        said = {"where": where, "column": label(row["__column"]), "total": total, "expected": row["__expected"],
+                "observed": row["__observed"], "rows": row["__part_rows"]}
         if row["__expected"] is None:
-            return f"{where}{label(row['__column'])} sums to {number(row['__observed'])}, but there is no total to compare"
+            return Code.TOTAL_MISMATCH.say("no total", **said)
         if row["__observed"] is None:
-            return f"{where}the total ({total}) is {number(row['__expected'])}, but no rows add up to it"
+            return Code.TOTAL_MISMATCH.say("no rows", **said)
         gap = row["__expected"] - row["__observed"]
-        return (f"{where}{label(row['__column'])} over {number(row['__part_rows'])} rows sums to "
-                f"{number(row['__observed'])}, but the total ({total}) is "
-                f"{number(row['__expected'])} ({number(abs(gap))} {'missing from the rows' if gap > 0 else 'more in the rows'})")
+        return Code.TOTAL_MISMATCH.say("" if gap > 0 else "rows over", gap=abs(gap), **said)

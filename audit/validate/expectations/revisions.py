@@ -12,7 +12,7 @@ import json
 from typing import Any, ClassVar, Optional, Tuple
 
 from audit.engine import Need
-from audit.findings import ERROR, WARNING, Code, number, shown
+from audit.findings import ERROR, WARNING, Code
 from audit.sql import ident
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
@@ -85,21 +85,18 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
         return {k: row.get(k) for k in primary_key}
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        since = f"since the {self.baseline_kind} release {self.baseline_version}, and no revision note covers it"
+        said = {"kind": self.baseline_kind, "version": self.baseline_version, "old": row["__expected"],
+                "new": row["__observed"]}
         change = row["change"]
         if change == FORMAT_CHANGE:
-            return (f"every value of {label(row['__column'])} changed form ({row['__expected']!r} became "
-                    f"{row['__observed']!r}, no value written as before): {row['__touched']}, one change of format "
-                    f"rather than that many revisions, {since}")
+            return FORMAT_CHANGE.say(column=label(row["__column"]), touched=row["__touched"], **said)
         if change == "changed":
-            return (f"{label(row['__column'])} changed from {shown(row['__expected'])} "
-                    f"to {shown(row['__observed'])} {since}")
+            return UNEXPLAINED.say(column=label(row["__column"]), **said)
         if change in ("added", "removed"):
-            return f"this row was {change} {since}"
+            return UNEXPLAINED.say("row", change=change, **said)
         if change == "relabelled":
-            return (f"this row's {label(row['__column'])} was relabelled from {shown(row['__expected'])} to "
-                    f"{shown(row['__observed'])}, every other value unchanged, {since}")
-        return f"column {row['__column']!r} was {change.split('-')[1]} {since}"
+            return UNEXPLAINED.say("relabelled", column=label(row["__column"]), **said)
+        return UNEXPLAINED.say("column", column=row["__column"], change=change.split("-")[1], **said)
 
 
 class ExpectReclassificationsNotToDowngrade(RowCheckExpectation):
@@ -131,8 +128,6 @@ class ExpectReclassificationsNotToDowngrade(RowCheckExpectation):
         if self.period:
             where = f"{where}, {row.get('period')}" if where else str(row.get("period"))
         explained = row["explained"]
-        noted = "none explained by a revision note" if not explained else (
-            "all explained by a revision note" if explained == row["incidents"]
-            else f"{number(explained)} explained by a revision note")
-        return (f"{number(row['incidents'])} incident(s){' in ' + where if where else ''} were reclassified "
-                f"from {row['__expected']} (violent) to {row['__observed'] or 'no category'} (not violent); {noted}")
+        form = "" if not explained else "all explained" if explained == row["incidents"] else "some explained"
+        return DOWNGRADE.say(form, incidents=row["incidents"], where=f" in {where}" if where else "",
+                             old=row["__expected"], new=row["__observed"] or "no category", explained=explained)

@@ -11,7 +11,7 @@ import math
 from typing import Any, ClassVar, Literal, Optional, Tuple, Union
 
 from audit.engine import Need
-from audit.findings import WARNING, Code, number
+from audit.findings import WARNING, Code
 from audit.sql import ident, literal
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
@@ -62,10 +62,8 @@ class ExpectSeriesToHaveNoGaps(SeriesExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         place = f"{self._place(row)}: " if self.group_by else ""
-        return (
-            f"{place}no row for {row['__expected']} up to the period before {row['__observed']} "
-            f"(the series jumps from {row['__previous']} to {row['__observed']})"
-        )
+        return Code.SERIES_GAP.say(place=place, expected=row["__expected"], observed=row["__observed"],
+                                   previous=row["__previous"])
 
 
 class ExpectMonthsReportedToBeComplete(RowCheckExpectation):
@@ -86,10 +84,7 @@ class ExpectMonthsReportedToBeComplete(RowCheckExpectation):
         return f"SELECT *, {int(self.full)} AS __expected, {c} AS __observed FROM {{batch}} WHERE {c} < {int(self.full)}"
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
-        return (
-            f"only {number(row['__observed'])} of {self.full} {label(self.column).lower()}: counts and rates "
-            "in this row cover part of the period and are not comparable with full periods"
-        )
+        return Code.PARTIAL_YEAR.say(observed=row["__observed"], full=self.full, unit=label(self.column).lower())
 
 
 class ExpectCountsToChangePlausibly(SeriesExpectation):
@@ -172,11 +167,9 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
             measure = "the count"
         place = f"{self._place(row)}: " if self.group_by else ""
         shown = "from zero" if math.isinf(change) else f"{change:+.0%}"
-        return (
-            f"{place}{what} went from {number(before)} in {row['__previous_period']} to {number(after)} in "
-            f"{row[self.period]}, {measure} changed {shown}; a change this large is improbable if nothing "
-            f"changed (Poisson E-test p = {row['__p_value']:.2g}). Check the submission before publishing."
-        )
+        return Code.YOY_OUTLIER.say(place=place, what=what, before=before, previous_period=row["__previous_period"],
+                                    after=after, period=row[self.period], measure=measure, change=shown,
+                                    p_value=row["__p_value"])
 
 
 def poisson_e_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> float:
