@@ -83,15 +83,19 @@ $(AXE):
 	mkdir -p .cache/axe-core
 	cd .cache/axe-core && npm pack axe-core@4.10 --silent > /dev/null && tar -xzf axe-core-*.tgz
 
+# Tests may cache compiled Python (in __pycache__, ignored by git) even where the environment says not to: every
+# test process, and every `audit` process a test starts, would otherwise compile the package and GX from source.
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
+
 # Run the test suite (what CI runs): the lint and the type check first, then every test, on both cores
 # (pytest-xdist; a module's tests stay on one worker, which keeps module fixtures and started processes whole).
 test: $(VENV)/.installed $(CHROMIUM) $(AXE) lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile
 
 # The inner loop of an edit: the lint, the type check, and the tests that start no Spark, no browser and no
 # process of their own, on both cores (pytest-xdist); `make test` runs everything.
 test-fast: $(VENV)/.installed lint
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not spark and not browser and not slow"
+	$(TEST_ENV) $(BIN)/pytest -q -n 2 --dist loadfile -m "not spark and not browser and not slow"
 
 # ruff over the code and the tests, mypy over audit/ (settings in pyproject.toml).
 lint: $(VENV)/.installed

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from click.testing import CliRunner
@@ -46,6 +47,27 @@ def workspace(tmp_path: Path) -> Workspace:
     shutil.copytree(PROJECT / "datapackages", root / "datapackages")
     shutil.copytree(PROJECT / "expectations", root / "expectations")
     return Workspace.at(root)
+
+
+@pytest.fixture(scope="session")
+def built_workspaces(tmp_path_factory) -> dict[str, Path]:
+    """Workspaces already built, by name, for `copy_of_built`."""
+    return {}
+
+
+def copy_of_built(built: dict[str, Path], tmp_path_factory, workspace: Workspace, name: str,
+                  build: Callable[[Workspace], None]) -> Workspace:
+    """`workspace` as `build` leaves it. The first test to ask builds it (in a folder of its own); every test
+    after gets a copy of that folder, the log and published packages included: a copy is a few milliseconds where
+    ingesting and publishing again is a second, and a test can change its copy freely."""
+    if name not in built:
+        root = tmp_path_factory.mktemp(f"built-{name}") / "office"
+        shutil.copytree(workspace.root, root)
+        build(Workspace.at(root))
+        built[name] = root
+    shutil.rmtree(workspace.root)
+    shutil.copytree(built[name], workspace.root, symlinks=True)
+    return Workspace.at(workspace.root)
 
 
 @pytest.fixture

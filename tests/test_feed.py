@@ -8,7 +8,7 @@ import json
 import pytest
 
 from audit import pipeline
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes, dcat_errors
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, complete_notes, copy_of_built, dcat_errors
 
 PORTAL = """portal:
   base_url: https://data.example.gov/crime
@@ -18,13 +18,18 @@ PORTAL = """portal:
 
 
 @pytest.fixture
-def two_versions(workspace, tmp_path):
+def two_versions(built_workspaces, tmp_path_factory, workspace):
+    """The example published twice, with portal settings (built once, copied for each test)."""
+    return copy_of_built(built_workspaces, tmp_path_factory, workspace, "example-two-versions", _publish_two)
+
+
+def _publish_two(workspace):
     (workspace.root / "audit.yaml").write_text(PORTAL)
     pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
     pipeline.publish(workspace, EXAMPLE)
-    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", complete_notes(tmp_path))
+    notes = complete_notes(workspace.root.parent)
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_REVISED, EXAMPLE_WAIVERS, "2024-03", notes)
     pipeline.publish(workspace, EXAMPLE)
-    return workspace
 
 
 def test_the_feed_lists_the_latest_version_and_validates_as_dcat_us(two_versions, run):

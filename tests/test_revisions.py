@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from audit import pipeline
-from tests.conftest import add_dataset, frictionless_errors, log_rows
+from tests.conftest import add_dataset, copy_of_built, frictionless_errors, log_rows
 
 DATASET = "district-crime"
 HEADER = "District,Year,Robbery,Assault\n"
@@ -22,8 +22,12 @@ PUBLISHED = HEADER + "Central,2021,\"1,204\",310\nCentral,2022,1190,305\nEastern
 
 
 @pytest.fixture
-def office(workspace):
-    """A workspace whose district table has a published release, 2022-12."""
+def office(built_workspaces, tmp_path_factory, workspace):
+    """A workspace whose district table has a published release, 2022-12 (built once, copied for each test)."""
+    return copy_of_built(built_workspaces, tmp_path_factory, workspace, "district-published", _publish_districts)
+
+
+def _publish_districts(workspace):
     add_dataset(workspace, DATASET, {
         "name": DATASET, "title": "Crime by district",
         "licenses": [{"name": "PDDL-1.0"}], "sources": [{"title": "Police department"}],
@@ -37,7 +41,6 @@ def office(workspace):
     baseline = write(workspace.root / "published.csv", PUBLISHED)
     pipeline.ingest(workspace, DATASET, baseline, version="2022-12")
     pipeline.publish(workspace, DATASET)
-    return workspace
 
 
 def write(path: Path, text: str) -> Path:

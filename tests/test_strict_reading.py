@@ -11,12 +11,20 @@ import yaml
 
 from audit import pipeline
 from audit.errors import ConfigError
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, copy_of_built
 
 
 @pytest.fixture
-def published(workspace, tmp_path):
-    """The example published once, signed, and a copy of its package to alter."""
+def published(built_workspaces, tmp_path_factory, workspace, tmp_path):
+    """The example published once, signed (built once, copied for each test), and a copy of its package to
+    alter."""
+    workspace = copy_of_built(built_workspaces, tmp_path_factory, workspace, "example-signed", _publish_signed)
+    copy = tmp_path / "copy"
+    shutil.copytree(workspace.publish_root / EXAMPLE / "1.0.0", copy)
+    return workspace, copy
+
+
+def _publish_signed(workspace):
     from click.testing import CliRunner
 
     from audit.cli import cli
@@ -24,10 +32,7 @@ def published(workspace, tmp_path):
     assert CliRunner().invoke(cli, ["keygen", str(workspace.root / "keys" / "office.pem")]).exit_code == 0
     (workspace.root / "audit.yaml").write_text("signing_key: keys/office.pem\n")
     pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
-    package = pipeline.publish(workspace, EXAMPLE).path
-    copy = tmp_path / "copy"
-    shutil.copytree(package, copy)
-    return workspace, copy
+    assert pipeline.publish(workspace, EXAMPLE).path == workspace.publish_root / EXAMPLE / "1.0.0"
 
 
 def cli(*args):
