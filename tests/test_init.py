@@ -30,7 +30,8 @@ def test_init_finds_the_key_the_hierarchy_of_sums_the_rates_and_the_percent_chan
     # years in the file, and the office computed the change against the previous line): proposed, with those two.
     assert ("percent change: percent_change = percent change of grand_total from the previous year (1 decimal) — "
             "holds in 1,054 of 1,056 rows; breaks in 2 (likely defects)") in result.output
-    assert "    row 45: PERCENT CHANGE is 42.40 but GRAND TOTAL went from 2,580 (2014) to 2,490" in result.output
+    assert ("    jurisdiction=Allegany County, year=2015 (row 45): PERCENT CHANGE is 42.40 but GRAND TOTAL went from 2,580 "
+            "(2014) to 2,490") in result.output
 
     descriptor = yaml.safe_load((workspace.root / "datapackages" / "md-counties" / "datapackage.yaml").read_text())
     schema = descriptor["resources"][0]["schema"]
@@ -46,7 +47,9 @@ def test_init_finds_the_key_the_hierarchy_of_sums_the_rates_and_the_percent_chan
     rates = [e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_rate"]
     assert {e["kwargs"]["decimals"] for e in rates} == {1}  # the precision the column is published at
     change = next(e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_percent_change")
-    assert change["meta"]["rows_breaking_it"] == [42, 45]
+    # The two rows sit out of order in the file: 2017 comes before 2015.
+    assert change["meta"]["rows_breaking_it"] == ["jurisdiction=Allegany County, year=2017 (row 42)",
+                                                  "jurisdiction=Allegany County, year=2015 (row 45)"]
     assert "expect_series_to_have_no_gaps" in types_used
 
 

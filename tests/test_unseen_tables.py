@@ -184,7 +184,7 @@ def test_a_definition_change_is_two_sums_each_scoped_to_its_years(workspace, run
     sums = [e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_sum_of_columns"]
     assert [(e["kwargs"]["parts"][1], e["kwargs"]["where"]) for e in sums] == [
         ("rape_legacy", [{"column": "data_year", "to": 2012}]), ("rape_revised", [{"column": "data_year", "from": 2013}])]
-    assert sums[1]["meta"]["rows_breaking_it"] == [14]  # the file row of Alder County 2018
+    assert sums[1]["meta"]["rows_breaking_it"] == ["jurisdiction=Alder County, data_year=2018 (row 14)"]
 
 
 def test_a_column_of_figures_with_words_in_it_has_its_own_missing_markers(workspace, run):

@@ -103,7 +103,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         proposals, rejected = find_rules(con, "typed", profile, threshold)
         headers = {c.name: c.header for c in profile.columns}
         for p in proposals:  # the rows that break each rule, for the office to see
-            list_exceptions(con, "typed", p, lambda n: headers.get(n, n))
+            list_exceptions(con, "typed", p, lambda n: headers.get(n, n), profile.identifying_key)
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals])
     suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
@@ -202,7 +202,7 @@ def proposal_entry(p: Proposal) -> dict[str, Any]:
             "held_in": f"{p.holds:,} of {p.checked:,} rows it could check{p.scope_text()}",
             "confirm": "a rule found in the first release, not its definition: confirm it, or correct or remove it"}
     if p.broken:
-        meta["rows_breaking_it"] = [e["__row"] for e in p.exceptions] + (["..."] if p.broken > len(p.exceptions) else [])
+        meta["rows_breaking_it"] = p.rows + (["..."] if p.broken > len(p.rows) else [])
     return {"type": kind, "kwargs": {**kwargs, **({"where": where} if where else {})}, "meta": meta}
 
 
@@ -264,8 +264,8 @@ def rule_lines(p: Proposal, shown: int = 5) -> list[str]:
     held = (f"holds in all {p.checked:,} rows it can check" if not p.broken
             else f"holds in {p.holds:,} of {p.checked:,} rows; breaks in {p.broken:,} (likely defects)")
     lines = [f"{p.candidate.kind}: {p.candidate}{p.scope_text()} — {held}"]
-    for row, message in list(zip(p.exceptions, p.messages))[:shown]:
-        lines.append(f"    row {row['__row']}: {message}")
+    for row, message in list(zip(p.rows, p.messages))[:shown]:
+        lines.append(f"    {row}: {message}")
     if p.broken > shown:
         lines.append(f"    ... and {p.broken - shown:,} more row(s): `audit check` lists them all")
     return lines

@@ -61,6 +61,7 @@ class Proposal:
     period: str | None = None
     exceptions: list[dict[str, Any]] = field(default_factory=list)   # the first SHOWN_EXCEPTIONS failing rows
     messages: list[str] = field(default_factory=list)               # each as check will explain it
+    rows: list[str] = field(default_factory=list)                   # each named by its key (and its file row)
 
     @property
     def holds(self) -> int:
@@ -219,8 +220,18 @@ def _best_pair(options: list[Tally], threshold: float, period: str) -> list[Prop
     return best[1] if best else None
 
 
-def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Proposal, label=str) -> None:
-    """Fill in the first rows that break the proposal, each explained as check will explain it."""
+def row_name(row: dict[str, Any], key: list[str]) -> str:
+    """A row as a person finds it: by its key, as `check` names a finding's row (`year=2013, state=AK`), and by
+    its row in the file; by the file row alone when nothing identifies rows."""
+    if not key:
+        return f"row {row['__row']}"
+    return ", ".join(f"{k}={'(blank)' if row.get(k) is None else row.get(k)}" for k in key) + f" (row {row['__row']})"
+
+
+def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Proposal, label=str,
+                    key: list[str] | None = None) -> None:
+    """Fill in the first rows that break the proposal, each named by its `key` and explained as check will
+    explain it."""
     expectation = proposal.expectation()
     query = expectation.scoped_query().replace("{batch}", ident(table))
     own = _own_failures(proposal.candidate, expectation, tally_only=False)
@@ -228,5 +239,6 @@ def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Propos
     names = [d[0] for d in cursor.description]
     proposal.exceptions = [dict(zip(names, row)) for row in cursor.fetchall()]
     proposal.messages = [expectation.explain(row, label) for row in proposal.exceptions]
+    proposal.rows = [row_name(row, key or []) for row in proposal.exceptions]
 
 
