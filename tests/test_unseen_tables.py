@@ -83,6 +83,20 @@ CASES = {
         ("sum: violent = homicide + rape_legacy + robbery + agg_assault for data_year up to 2012 — holds in all 28",
          "sum: violent = homicide + rape_revised + robbery + agg_assault for data_year from 2013 — holds in 27 of 28"),
         found(("category-sum", ("Alder County", 2018)))),
+    # The same change at different times in two groups of rows (national estimates: the national rows, with no
+    # state code, kept the legacy definition three years longer): each group's two sums, scoped to the group.
+    "definition-change-by-group": Case(
+        "state_abbr + year (state_abbr blank in one group of rows, such as national totals, told apart by the rest "
+        "of the key)",
+        ("sum: violent_crime = homicide + rape_legacy + robbery + aggravated_assault for rows with state_abbr blank, "
+         "year up to 2015 — holds in 15 of 16 rows; breaks in 1",
+         "sum: violent_crime = homicide + rape_revised + robbery + aggravated_assault for rows with state_abbr blank, "
+         "year from 2016 — holds in all 4 rows",
+         "sum: violent_crime = homicide + rape_legacy + robbery + aggravated_assault for rows with state_abbr not "
+         "blank, year up to 2012 — holds in all 52 rows",
+         "sum: violent_crime = homicide + rape_revised + robbery + aggravated_assault for rows with state_abbr not "
+         "blank, year from 2013 — holds in 27 of 28 rows; breaks in 1"),
+        found(("category-sum", (None, 2010)), ("category-sum", ("AK", 2014)))),
     # Rates published to one decimal, printed "100" for 100.0: the column's precision is one decimal, so
     # "100" against a true 100.3 is wrong (half a unit of its own printing would allow 0.5).
     "rate-precision": Case(

@@ -38,6 +38,7 @@ from audit.init.evidence import (
     MIN_CHECKED,
     Proposal,
     Rejected,
+    Segment,
     decide,
     list_exceptions,
     tally,
@@ -51,6 +52,7 @@ from audit.init.profile import (
 )
 from audit.labels import plain_label
 from audit.sql import ident
+from audit.validate.expectations.base import where_sql
 from audit.workspace import Workspace
 
 THRESHOLD = 0.9
@@ -141,8 +143,12 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
     periods = sorted(r[0] for r in con.execute(
         f"SELECT DISTINCT {ident(period)} FROM {ident(table)} WHERE {ident(period)} IS NOT NULL").fetchall()) if period else []
 
+    partitions = row_groups(con, table, profile, period)
+    segment_periods = {s: _periods(con, table, period, s) for p in partitions for s in p} if period else {}
+
     def settle(candidates: Sequence[Candidate]) -> tuple[list[Proposal], list[Rejected]]:
-        return decide([tally(con, table, c, period) for c in candidates], threshold, period, periods)
+        return decide([tally(con, table, c, period, partitions) for c in candidates], threshold, period, periods,
+                      partitions, segment_periods)
 
     sums, rejected = settle(find_sums(sample, counts))
     in_sums = {c for p in sums if isinstance(p.candidate, Sum) for c in (p.candidate.total, *p.candidate.parts)}
@@ -157,6 +163,35 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
     proposals += changes
     rejected += more
     return proposals, rejected
+
+
+# At most this many groups in one partition of the rows (categories of a column), and this many partitions tried.
+MAX_GROUPS = 6
+MAX_PARTITIONS = 4
+
+
+def row_groups(con, table: str, profile: Profile, period: str | None) -> list[list[Segment]]:
+    """The ways the rows fall into groups that may each follow rules of their own: a column that is blank in some
+    rows and not in others (national rows with no state code), or text with a few values each in several rows (a
+    table of offences and arrests, of states and counties). Nothing here reads a column's name."""
+    partitions: list[list[Segment]] = []
+    for c in profile.columns:
+        if c.is_measure or c.positional or c.name == period:
+            continue
+        if MIN_CHECKED <= c.nulls <= profile.rows - MIN_CHECKED:
+            partitions.append([Segment(c.name, blank=True), Segment(c.name, blank=False)])
+        elif not c.nulls and c.type == "string" and 2 <= c.distinct <= MAX_GROUPS:
+            counts = con.execute(f"SELECT {ident(c.name)}, count(*) FROM {ident(table)} GROUP BY ALL ORDER BY 1").fetchall()
+            if all(n >= MIN_CHECKED for _, n in counts):
+                partitions.append([Segment(c.name, value=v) for v, _ in counts])
+    return sorted(partitions, key=len)[:MAX_PARTITIONS]
+
+
+def _periods(con, table: str, period: str, segment: Segment) -> list[Any]:
+    """The periods a group of rows has rows in."""
+    where = where_sql([segment.clause()])
+    return sorted(r[0] for r in con.execute(
+        f"SELECT DISTINCT {ident(period)} FROM {ident(table)} WHERE {ident(period)} IS NOT NULL AND {where}").fetchall())
 
 
 def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str],

@@ -30,6 +30,8 @@ SAMPLE_ROWS = 400
 SUBSAMPLE_ROWS = 10       # small enough that some random subsample misses rows with defects
 RANDOM_SUBSAMPLES = 8
 PERIOD_BINS = 4           # ranges of periods searched on their own (definitions change over time)
+# Random subsamples drawn in each range, besides the range cut into disjoint pieces (see _subsamples).
+BIN_SUBSAMPLES = 4
 MAX_PARTS = 8
 SEARCH_BUDGET = 20_000    # DFS nodes per total and sample; beyond it the search gives up on that sample
 POWERS = range(0, 7)      # per 1 ... per 1,000,000
@@ -170,7 +172,11 @@ def _subsamples(sample: Sample) -> list[np.ndarray]:
         order = np.argsort(sample.periods, kind="stable")
         for chunk in np.array_split(order, PERIOD_BINS):
             if len(chunk) > SUBSAMPLE_ROWS:
-                sets += [rng.choice(chunk, SUBSAMPLE_ROWS, replace=False) for _ in range(2)]
+                sets += [rng.choice(chunk, SUBSAMPLE_ROWS, replace=False) for _ in range(BIN_SUBSAMPLES)]
+                # Random draws can all hold the one broken row of a range (and a rule in use only there is then
+                # never found); of disjoint pieces, a broken row spoils one, so the rest show the rule.
+                pieces = -(-len(chunk) // SUBSAMPLE_ROWS)
+                sets += [p for p in np.array_split(rng.permutation(chunk), pieces) if len(p) >= 2]
             elif len(chunk) >= 2:
                 sets.append(chunk)
     return sets

@@ -14,6 +14,10 @@ the rows `init` lists as breaking a rule are exactly the rows `check` will repor
   scoped to that range, so earlier rows are not reported as incomplete;
 - two rules for one column that divide the periods between them (a definition changed) are
   both proposed, each scoped to its range, when each holds in its range;
+- where the rows fall into groups (a key part blank in national rows, a column of a few
+  categories) and each group has its own rules, or its own periods for them (national rows
+  kept the old definition three years longer), each group's rules are proposed scoped to it,
+  when together they hold in more rows than the rules for the whole table;
 - anything else is not proposed, and `init` says how far it held, so nothing is dropped silently.
 
 A range is never cut to leave out periods where a rule is checkable and breaks, unless another
@@ -28,20 +32,51 @@ from typing import Any
 import duckdb
 
 from audit.init.arithmetic import Candidate, Change, Rate, Sum
-from audit.sql import ident, one_row
+from audit.sql import ident
 from audit.validate.expectations.base import RowCheckExpectation
 
 SHOWN_EXCEPTIONS = 20
 MIN_CHECKED = 3
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A group of rows a rule can be scoped to: those where `column` is blank (or not), or has `value`."""
+    column: str
+    value: Any = None
+    blank: bool | None = None       # True: the rows where it is blank; False: where it is not; None: by value
+
+    def clause(self) -> dict[str, Any]:
+        """The suite's `where` clause selecting these rows."""
+        if self.blank is not None:
+            return {"column": self.column, "missing": self.blank}
+        return {"column": self.column, "in": [self.value]}
+
+    def text(self) -> str:
+        if self.blank is not None:
+            return f"{self.column} {'blank' if self.blank else 'not blank'}"
+        return f"{self.column} {self.value}"
+
+    def holds(self, group: Any) -> bool:
+        """Whether a row whose grouping value (`grouping_sql`) is `group` is in this segment."""
+        return group == self.blank if self.blank is not None else group == self.value
+
+
+def grouping_sql(segments: list[Segment]) -> str:
+    """What tells the segments of one partition apart, per row: blankness, or the value."""
+    first = segments[0]
+    return f"({ident(first.column)} IS NULL)" if first.blank is not None else ident(first.column)
+
+
 @dataclass
 class Tally:
-    """One candidate over the whole table: rows checkable and rows broken, per period (None: no period)."""
+    """One candidate over the whole table: rows checkable and rows broken, per period (None: no period), and
+    the same for each segment of the rows (`parts`)."""
     candidate: Candidate
     checked: dict[Any, int]
     broken: dict[Any, int]
     trivial: int = 0              # checkable rows where it holds only as 0 = 0 + ... (a sum of zeros)
+    parts: dict[Segment, "Tally"] = field(default_factory=dict)
 
     def holds_exactly(self) -> int:
         checked, broken = self.within()
@@ -59,6 +94,7 @@ class Proposal:
     broken: int
     scope: tuple[Any, Any] | None = None        # (from, to) periods, either open (None)
     period: str | None = None
+    segment: Segment | None = None               # the group of rows it is for; None: every row
     exceptions: list[dict[str, Any]] = field(default_factory=list)   # the first SHOWN_EXCEPTIONS failing rows
     messages: list[str] = field(default_factory=list)               # each as check will explain it
     rows: list[str] = field(default_factory=list)                   # each named by its key (and its file row)
@@ -68,25 +104,29 @@ class Proposal:
         return self.checked - self.broken
 
     def where(self) -> list[dict[str, Any]] | None:
-        if not self.scope:
-            return None
-        clause: dict[str, Any] = {"column": self.period}
-        if self.scope[0] is not None:
-            clause["from"] = self.scope[0]
-        if self.scope[1] is not None:
-            clause["to"] = self.scope[1]
-        return [clause]
+        clauses = [self.segment.clause()] if self.segment else []
+        if self.scope:
+            clause: dict[str, Any] = {"column": self.period}
+            if self.scope[0] is not None:
+                clause["from"] = self.scope[0]
+            if self.scope[1] is not None:
+                clause["to"] = self.scope[1]
+            clauses.append(clause)
+        return clauses or None
 
     def expectation(self) -> RowCheckExpectation:
         return build(self.candidate, self.where())
 
     def scope_text(self) -> str:
+        group = f"rows with {self.segment.text()}" if self.segment else ""
         if not self.scope:
-            return ""
+            return f" for {group}" if group else ""
         low, high = self.scope
         if low is not None and high is not None:
-            return f" for {self.period} {low} to {high}"
-        return f" for {self.period} {'from ' + str(low) if low is not None else 'up to ' + str(high)}"
+            periods = f"{self.period} {low} to {high}"
+        else:
+            periods = f"{self.period} {'from ' + str(low) if low is not None else 'up to ' + str(high)}"
+        return f" for {group + ', ' if group else ''}{periods}"
 
 
 @dataclass
@@ -135,34 +175,53 @@ def _own_failures(candidate: Candidate, expectation: RowCheckExpectation, tally_
     return ""
 
 
-def tally(con: duckdb.DuckDBPyConnection, table: str, candidate: Candidate, period: str | None) -> Tally:
+def tally(con: duckdb.DuckDBPyConnection, table: str, candidate: Candidate, period: str | None,
+          partitions: list[list[Segment]] | None = None) -> Tally:
+    """The candidate over every row, counted per period, and per period within each segment of `partitions`
+    (each a list of segments that between them hold every row once): one grouped count each."""
+    partitions = partitions or []
     expectation = build(candidate)
     failing = expectation.failing_rows_query().replace("{batch}", ident(table))
     own = _own_failures(candidate, expectation)
-    p = ident(period) if period else "NULL"
-    checked = dict(con.execute(f"SELECT {p}, count(*) FROM ({_checkable_sql(candidate, table)}) GROUP BY ALL").fetchall())
-    broken = dict(con.execute(f"SELECT {p}, count(*) FROM ({failing}) {own} GROUP BY ALL").fetchall())
-    trivial = 0
+    groups = ", ".join([ident(period) if period else "NULL", *(grouping_sql(p) for p in partitions)])
+    checkable = _checkable_sql(candidate, table)
+    checked = con.execute(f"SELECT {groups}, count(*) FROM ({checkable}) GROUP BY ALL").fetchall()
+    broken = con.execute(f"SELECT {groups}, count(*) FROM ({failing}) {own} GROUP BY ALL").fetchall()
+    trivial: list[tuple[Any, ...]] = []
     if isinstance(candidate, Sum):
         zeros = " AND ".join(f"{ident(c)} = 0" for c in (candidate.total, *candidate.parts))
-        (trivial,) = one_row(con, f"SELECT count(*) FROM ({_checkable_sql(candidate, table)}) WHERE {zeros}")
-    return Tally(candidate, checked, broken, trivial)
+        trivial = con.execute(f"SELECT {groups}, count(*) FROM ({checkable}) WHERE {zeros} GROUP BY ALL").fetchall()
+
+    def counted(rows: list[tuple[Any, ...]], which: int | None = None, segment: Segment | None = None) -> dict:
+        out: dict[Any, int] = {}
+        for row in rows:
+            if which is None or segment is not None and segment.holds(row[1 + which]):
+                out[row[0]] = out.get(row[0], 0) + row[-1]
+        return out
+
+    parts = {s: Tally(candidate, counted(checked, i, s), counted(broken, i, s), sum(counted(trivial, i, s).values()))
+             for i, partition in enumerate(partitions) for s in partition}
+    return Tally(candidate, counted(checked), counted(broken), sum(counted(trivial).values()), parts)
 
 
-def decide(tallies: list[Tally], threshold: float, period: str | None,
-           all_periods: list[Any]) -> tuple[list[Proposal], list[Rejected]]:
-    """What to propose for each target column (at most one rule, or two dividing the periods)."""
+def decide(tallies: list[Tally], threshold: float, period: str | None, all_periods: list[Any],
+           partitions: list[list[Segment]] | None = None,
+           segment_periods: dict[Segment, list[Any]] | None = None) -> tuple[list[Proposal], list[Rejected]]:
+    """What to propose for each target column: at most one rule, or two dividing the periods; or, where the rows
+    fall into groups (`partitions`, each group's periods in `segment_periods`), that for each group."""
     by_target: dict[str, list[Tally]] = {}
     for t in tallies:
         by_target.setdefault(t.candidate.target, []).append(t)
     proposals, rejected = [], []
     for options in by_target.values():
-        single = _best_single(options, threshold, period, all_periods)
-        pair = _best_pair(options, threshold, period) if period and len(options) > 1 else None
-        # Two rules dividing the periods win when they hold in more rows than the best rule alone (which may be
-        # one of them, scoped to the periods it can be checked in).
-        held = lambda chosen: sum(p.holds for p in chosen) if chosen else -1  # noqa: E731
-        chosen = pair if held(pair) > held(single) else single
+        chosen = _choose(options, threshold, period, all_periods)
+        for partition in partitions or []:
+            split = _choose_by_segment(options, partition, threshold, period, segment_periods or {})
+            # Rules by group must hold in more rows than rules for the whole table (the same rule in every group
+            # holds in the same rows): every row they hold in more is a correct row the whole table's rules would
+            # report, and each group's rules hold in `threshold` of its own rows, so a coincidence cannot win.
+            if split and _held(split) > _held(chosen):
+                chosen = split
         if chosen:
             proposals += chosen
         else:
@@ -171,16 +230,51 @@ def decide(tallies: list[Tally], threshold: float, period: str | None,
     return proposals, rejected
 
 
+def _held(chosen: list[Proposal] | None) -> int:
+    return sum(p.holds for p in chosen) if chosen else -1
+
+
+def _choose(options: list[Tally], threshold: float, period: str | None, all_periods: list[Any]) -> list[Proposal] | None:
+    """The best rule for these rows, or two dividing the periods when they hold in more rows than the best rule
+    alone (which may be one of them, scoped to the periods it can be checked in)."""
+    single = _best_single(options, threshold, period, all_periods)
+    pair = _best_pair(options, threshold, period) if period and len(options) > 1 else None
+    return pair if _held(pair) > _held(single) else single
+
+
+def _choose_by_segment(options: list[Tally], partition: list[Segment], threshold: float, period: str | None,
+                       segment_periods: dict[Segment, list[Any]]) -> list[Proposal] | None:
+    """The rules of each segment, each scoped to it; None unless every segment has its own (a group no rule holds
+    in would be left unchecked, its broken rows scoped away)."""
+    out: list[Proposal] = []
+    for segment in partition:
+        chosen = _choose([t.parts[segment] for t in options], threshold, period, segment_periods.get(segment, []))
+        if not chosen:
+            return None
+        for p in chosen:
+            p.segment = segment
+        out += chosen
+    return out
+
+
 def _fraction(checked: int, broken: int) -> float:
     return (checked - broken) / checked if checked else 0.0
+
+
+def _holds_enough(t: Tally, checked: int, broken: int, threshold: float) -> bool:
+    """Whether a rule holding in `checked - broken` of `checked` rows is one to propose: in `threshold` of them, or,
+    for a sum, exactly in half of them and in MIN_CHECKED rows that are not all zeros (see the module's note)."""
+    if checked < MIN_CHECKED:
+        return False
+    exact = isinstance(t.candidate, Sum) and checked - broken - t.trivial >= MIN_CHECKED and _fraction(checked, broken) >= 0.5
+    return _fraction(checked, broken) >= threshold or exact
 
 
 def _best_single(options: list[Tally], threshold: float, period: str | None, all_periods: list[Any]) -> list[Proposal] | None:
     good = []
     for t in options:
         checked, broken = t.within()
-        exact = isinstance(t.candidate, Sum) and t.holds_exactly() >= MIN_CHECKED and _fraction(checked, broken) >= 0.5
-        if checked < MIN_CHECKED or (_fraction(checked, broken) < threshold and not exact):
+        if not _holds_enough(t, checked, broken, threshold):
             continue
         scope = None
         if period and all_periods:
@@ -211,7 +305,7 @@ def _best_pair(options: list[Tally], threshold: float, period: str) -> list[Prop
                 cut = periods[i]  # early holds up to the period before `cut`, late from `cut`
                 e = early.within(None, periods[i - 1])
                 t = late.within(cut, None)
-                if min(e[0], t[0]) < MIN_CHECKED or min(_fraction(*e), _fraction(*t)) < threshold:
+                if not (_holds_enough(early, *e, threshold) and _holds_enough(late, *t, threshold)):
                     continue
                 score = (e[0] - e[1]) + (t[0] - t[1])
                 if best is None or score > best[0]:

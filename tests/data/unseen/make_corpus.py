@@ -155,6 +155,31 @@ def main() -> None:
     wrong[12][2] += 25    # a 2018 row
     pair("definition-change", header, body, wrong)
 
+    # A definition that changed at different times in two groups of rows, as in national estimates: state rows
+    # count rape by the revised definition from 2013, the national rows (no state code) only from 2016. The
+    # legacy figure stops after 2016. One state row and one national row are wrong.
+    states = ["AK", "AL", "AR", "AZ"]
+    rows = series(8, places=states, years=list(range(2000, 2020)))
+    header = ["state_abbr", "year", "violent_crime", "homicide", "rape_legacy", "rape_revised", "robbery",
+              "aggravated_assault"]
+    parts = {}
+    for r in rows:
+        r["revised"] = r["rape"] + 3 + r["murder"] % 5
+        total = parts.setdefault(r["year"], {"murder": 0, "rape": 0, "revised": 0, "robbery": 0, "assault": 0})
+        for k in total:
+            total[k] += r[k]
+    body = []
+    for place, year, r, switch in [*((r["place"], r["year"], r, 2013) for r in rows),
+                                   *(("", y, t, 2016) for y, t in parts.items())]:
+        rape = r["revised"] if year >= switch else r["rape"]
+        body.append([place, year, r["murder"] + rape + r["robbery"] + r["assault"], r["murder"],
+                     r["rape"] if year <= 2016 else "", r["revised"] if year >= 2013 else "", r["robbery"],
+                     r["assault"]])
+    wrong = [list(r) for r in body]
+    next(r for r in wrong if r[:2] == ["AK", 2014])[2] += 30
+    next(r for r in wrong if r[:2] == ["", 2010])[2] += 11
+    pair("definition-change-by-group", header, body, wrong)
+
     # Rates published to one decimal, printed as R prints them: 100.0 as "100". A rate printed "100" whose count
     # gives 100.3 is wrong at the column's precision (0.05), though right to within half a unit of its own (0.5).
     rows = series(7)
