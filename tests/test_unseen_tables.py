@@ -240,3 +240,64 @@ def test_formatting_is_no_revision_and_a_relabel_is_one(run, name, expected):
     records = json.loads(result.output)["changes"]
     assert [(r["change"], r["column"], r["old"], r["new"]) for r in records] == expected
     assert result.exit_code == (1 if expected else 0)
+
+
+def _key_kind(descriptor: dict) -> str:
+    schema = descriptor["resources"][0]["schema"]
+    fields = {f["name"]: f for f in schema["fields"]}
+    if "matchKey" in schema:
+        return "matchKey: every column" if len(schema["matchKey"]) == len(fields) else "matchKey: repeating"
+    key = schema["primaryKey"]
+    if any(fields[k].get("constraints", {}).get("required") is False for k in key):
+        return "primaryKey: a blank part"
+    return "primaryKey: one column" if len(key) == 1 else "primaryKey: several columns"
+
+
+def _revised(source: Path, target: Path) -> Path:
+    """`source` with one figure changed (the last cell of its second row) and its last row gone."""
+    import csv
+    import io
+
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    cell = rows[2][-1]
+    try:
+        rows[2][-1] = str(int(cell) + 1) if cell.isdigit() else f"{float(cell) + 1:.{len(cell.partition('.')[2])}f}"
+    except ValueError:
+        rows[2][-1] = f"{cell} (revised)"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows[:-1])
+    target.write_text(buffer.getvalue(), encoding="utf-8")
+    return target
+
+
+KEY_KINDS = {
+    "definition-change": "primaryKey: several columns",
+    "key-variants": "primaryKey: one column",
+    "national-rows-blank-key": "primaryKey: a blank part",
+    "incidents-no-id": "matchKey: repeating",
+    "figures-only": "matchKey: every column",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEY_KINDS))
+def test_every_kind_of_key_init_writes_diffs_and_checks_against_a_recorded_release(workspace, run, tmp_path, name):
+    """Issue 27: with every column as the match key, diff and check --against recorded were internal errors. Each
+    kind of key init can write is diffed, and checked against the recorded release, with an honest exit code."""
+    clean = twin(name)
+    assert run("init", name, clean).exit_code == 0
+    descriptor = yaml.safe_load((workspace.root / "datapackages" / name / "datapackage.yaml").read_text())
+    assert _key_kind(descriptor) == KEY_KINDS[name]
+    first = run("ingest", name, clean, "--version", "1")
+    assert first.exit_code in (0, 1), first.output
+    revised = _revised(clean, tmp_path / f"{name}-revised.csv")
+
+    check = run("check", name, revised, "--against", "recorded", "--format", "json")
+    assert run("ingest", name, revised, "--version", "2").exit_code in (0, 1)
+    diff = run("diff", name, "--from", "1", "--to", "2", "--format", "json")
+
+    assert diff.exit_code == 1, diff.output  # a row gone and a figure changed, no note for either
+    changes = {r["change"] for r in json.loads(diff.output)["changes"]}
+    assert "removed" in changes and changes <= {"removed", "added", "changed"}
+    assert check.exit_code == 1, check.output
+    assert json.loads(check.output)["revisions"]["counts"]["unexplained"] >= 2
