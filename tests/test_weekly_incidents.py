@@ -205,3 +205,47 @@ def test_a_later_week_may_say_an_age_is_unknown_in_words_its_first_week_never_us
     assert result.exit_code in (0, 1) and "error" not in report, result.output
     assert [(n["kind"], n["count"]) for n in report["normalisations"] if n["kind"] == "missing-marker"] == [
         ("missing-marker", 2)]
+
+
+# An export with the date and the time of day apart, as many cities ship them; the time drifts between the 24-hour
+# and the 12-hour clock from one week to the next.
+TIMES_24 = ("crime_date,crime_time,block,offense\n"
+            "2026-06-01,21:00:00,100 N AVE,Larceny\n2026-06-01,9:05,200 E ST,Robbery\n"
+            "2026-06-02,00:30:00,300 W RD,Burglary\n2026-06-02,12:15:00,400 S ST,Larceny\n")
+TIMES_12 = ("crime_date,crime_time,block,offense\n"
+            "2026-06-01,9:00 p.m.,100 N AVE,Larceny\n2026-06-01,9:05 AM,200 E ST,Robbery\n"
+            "2026-06-02,12:30 a.m.,300 W RD,Burglary\n2026-06-02,12:15 p.m.,400 S ST,Larceny\n"
+            "2026-06-03,7:45 pm,500 N AVE,Robbery\n")
+
+
+def test_times_that_drift_between_the_24_and_the_12_hour_clock_are_one_time_and_no_revision(workspace, run):
+    """Issue 28: `h:mm:ss` one week and `h:mm a.m.` the next were unexplained revisions, or a relabel of 9:00:00 as
+    21:00:00. init types such a column as a time of any form; the same instant is the same value, in the key too."""
+    first = workspace.root / "week-1.csv"
+    first.write_text(TIMES_24)
+    assert run("init", "times", first).exit_code == 0
+    descriptor = yaml.safe_load((workspace.root / "datapackages" / "times" / "datapackage.yaml").read_text())
+    schema = descriptor["resources"][0]["schema"]
+    time = next(f for f in schema["fields"] if f["name"] == "crime_time")
+    assert (time["type"], time["format"]) == ("time", "any")
+    assert "crime_time" in schema.get("primaryKey", schema.get("matchKey"))
+
+    result = diff(run, workspace, "times", TIMES_24, TIMES_12)
+
+    assert diff_changes(result) == [("added", None, None, None)]  # the one new incident, 2026-06-03
+    check = run("check", "times", workspace.root / "times-2.csv", "--against", "recorded", "--format", "json")
+    normalised = {n["kind"]: n["count"] for n in json.loads(check.output)["normalisations"]}
+    assert normalised["twelve-hour-times"] == 5
+
+
+@pytest.mark.parametrize("cell", ["13:00 pm", "9:00 x.m.", "25:00"])
+def test_a_time_that_is_no_time_on_either_clock_is_refused(workspace, run, cell):
+    first = workspace.root / "week-1.csv"
+    first.write_text(TIMES_24)
+    assert run("init", "times", first).exit_code == 0
+    bad = workspace.root / "bad.csv"
+    bad.write_text(TIMES_24.replace("9:05", cell))
+
+    result = run("check", "times", bad)
+
+    assert result.exit_code == 2 and f"{cell!r} is not a valid time for field 'crime_time'" in result.output

@@ -40,6 +40,9 @@ KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", 
                  # ... and the words exports put where a figure or date is not known: a weekly export's first file
                  # may have none of them, so a marker declared from it cannot be the only ones read.
                  "None", "None reported", "Not reported", "Unknown", "Not available", "N.A.", "n.a.")
+# The 12-hour forms a time (or a datetime, after an ISO date) with `format: any` is also read in, once its text is
+# upper case without dots ("9:00 p.m." -> "9:00 PM"); the 24-hour forms are DuckDB's own (9:00, 21:00:00).
+TWELVE_HOUR = {"time": ("%I:%M:%S %p", "%I:%M %p"), "datetime": ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p")}
 # A footnote mark after a number: 342a, 12,430*, 1,204†, 88 (1), 17[2], 5¹.
 FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]|[¹²³⁴⁵⁶⁷⁸⁹])$"
 RENAME_SIMILARITY = 0.75
@@ -215,6 +218,11 @@ def parse_sql(field: Field, text: str, let: Let = _inline) -> tuple[str, str]:
             expr = f"TRY_STRPTIME({text}, {literal(fmt)})::{field.duckdb_type}"
         else:
             expr = f"TRY_CAST({text} AS {field.duckdb_type})"
+            if fmt == "any" and field.type in TWELVE_HOUR:
+                # Exports drift between 21:00:00 and 9:00 p.m. from one week to the next: one instant, one value.
+                clock = let(f"replace(upper({text}), '.', '')")
+                forms = ", ".join(f"TRY_STRPTIME({clock}, {literal(f)})::{field.duckdb_type}" for f in TWELVE_HOUR[field.type])
+                expr = f"coalesce({expr}, {forms})"
         return expr, f"({expr}) IS NOT NULL"
     return text, "true"
 
@@ -260,6 +268,9 @@ def _normalisation_sql(field: Field, column: str, markers: list[str], let: Let =
                       f"{present} AND regexp_matches({t}, '\\.0+[^0-9]*$')"))
         fixes.append(("scientific-notation", "whole numbers written in scientific notation (5e+05) read as integers",
                       f"{present} AND regexp_full_match({t}, {literal(SCIENTIFIC)})"))
+    if field.type in TWELVE_HOUR and field.descriptor.get("format") == "any":
+        fixes.append(("twelve-hour-times", "times written on the 12-hour clock (9:00 p.m.) read as 24-hour times "
+                      "(21:00:00)", f"{present} AND TRY_CAST({t} AS {field.duckdb_type}) IS NULL"))
     if field.type == "number" and field.descriptor.get("bareNumber") is False:
         fixes.append(("number-signs", "percent and currency signs around numbers dropped (the field's bareNumber: "
                       "false)", f"{present} AND regexp_matches({t}, '%$|^[+-]?[$€£¥]')"))
@@ -333,7 +344,9 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
             condition += f" AND {raw} NOT IN ({', '.join(map(literal, markers))})"
         return f"({raw} IS NULL OR ({condition}))", f"TRY_CAST({raw} AS {field.duckdb_type})"
     if field.type in ("date", "datetime", "time", "boolean"):
-        typed, _ = parse_sql(field, raw)
+        # A time on the 12-hour clock is read too (`format: any`), but it is no plain cell: it is a fix to record.
+        plain_field = Field(field.name, field.type, {}) if field.descriptor.get("format") == "any" else field
+        typed, _ = parse_sql(plain_field, raw)
         condition = f"{unpadded} AND ({typed}) IS NOT NULL"
         if missing:
             condition += f" AND {raw} NOT IN ({', '.join(map(literal, missing))})"

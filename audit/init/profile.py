@@ -25,8 +25,9 @@ MISSING_MARKERS = ("", "NA", "N/A", "n/a", "-", "--", "*", "(X)", "NULL", "null"
 TYPE_ORDER = (
     ("integer", None), ("number", None), ("number", PERCENT),
     ("date", None), ("date", "%m/%d/%Y"), ("date", "%Y/%m/%d"),
-    ("datetime", None), ("datetime", "%m/%d/%Y %H:%M:%S"), ("datetime", "%m/%d/%Y %H:%M"),
-    ("boolean", None), ("string", None),
+    ("datetime", "any"), ("datetime", "%m/%d/%Y %H:%M:%S"), ("datetime", "%m/%d/%Y %H:%M"),
+    # A time or an ISO datetime is `any` form: 21:00:00 this week may be 9:00 p.m. the next (audit.ingest.cast).
+    ("time", "any"), ("boolean", None), ("string", None),
 )
 YEAR_RANGE = (1800, 2200)
 MAX_KEY_PARTS = 4
@@ -209,7 +210,7 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
     def usable(c: Column) -> bool:
         if c.positional or c.nulls == profile.rows or c.nulls * 2 > profile.rows or c.name in measures:
             return False
-        if c.type in ("string", "date", "datetime") or c.year_like:
+        if c.type in ("string", "date", "datetime", "time") or c.year_like:
             return True
         return c.type == "integer" and c.distinct == profile.rows - c.nulls  # an identifier
     usable_columns = [c for c in profile.columns if usable(c)]
@@ -229,6 +230,10 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
         # Fewer blank parts; a place with a period or date; text before numbers; earlier in the file.
         return (sum(c.nulls > 0 for c in combo), -any(c.year_like or c.type in ("date", "datetime") for c in combo),
                 -sum(c.type == "string" for c in combo), [profile.columns.index(c) for c in combo])
+
+    when = [c for c in usable_columns if c.type in ("date", "datetime", "time")][:2]
+    if when and not any(c.is_measure for c in profile.columns):
+        return [], _event_key(con, raw, profile, when, [c for c in text_first if strong(c) and c not in when])
 
     found: list[tuple[Column, ...]] = []
     repeating: dict[tuple[str, ...], tuple[int, tuple]] = {}   # sets that repeat: names -> (repeats, combo)
@@ -270,6 +275,26 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
     whole = [c for c in profile.columns if not c.positional]
     repeats = _repeats(con, raw, [c.header for c in whole], profile.rows)
     return [], Key([c.name for c in whole], repeats, [c.name for c in whole if c.nulls], whole_row=True)
+
+
+def _event_key(con, raw: str, profile: Profile, when: list[Column], places: list[Column]) -> Key:
+    """The key of a table of events (incidents: dates and text, no figures): when it happened (its date and time
+    columns) and where (the fewest text columns with many values that, with them, tell the rows apart, or repeat
+    least). Never the offence or a victim's attributes, which take a handful of values and may be corrected from
+    one week to the next (a correction must be a change to a row, not a row removed and another added); nor a
+    smaller set that happens to be unique this week (a block alone in a file of four incidents)."""
+    best: tuple[int, tuple[Column, ...]] | None = None
+    for size in range(0, MAX_KEY_PARTS - len(when) + 1):
+        for combo in itertools.combinations(places, size):
+            parts = (*when, *combo)
+            repeats = _repeats(con, raw, [c.header for c in parts], profile.rows)
+            if best is None or repeats < best[0]:
+                best = (repeats, parts)
+        if best is not None and best[0] == 0 or size >= len(places):
+            break
+    assert best is not None  # size 0 is always tried
+    repeats, parts = best
+    return Key([c.name for c in parts], repeats, [c.name for c in parts if c.nulls])
 
 
 def _repeats(con, raw: str, headers: list[str], rows: int) -> int:
