@@ -8,6 +8,7 @@ and punctuation, because published tables rarely use our column names.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,13 @@ class Dataset:
             field = next((f for f in schema["fields"] if f["name"] == window.get("field")), None)
             if field is None or field.get("type") not in ("date", "datetime"):
                 raise ConfigError(f"{where}: window: field {window.get('field')!r} must name a date or datetime field")
+            start = window.get("start")
+            if start not in (None, "year"):
+                try:
+                    datetime.date.fromisoformat(str(start))
+                except ValueError:
+                    raise ConfigError(f"{where}: window: start {start!r} is no date (year, or a date: "
+                                      "2025-01-01)") from None
         path = self.resource.get("path")
         if path is not None and not safe_package_path(path):
             raise ConfigError(f"{where}: resource path {path!r} must be a relative path inside the package "

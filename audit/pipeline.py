@@ -179,7 +179,7 @@ def _audit_loaded(
     with inputs.engine.readable(con, tables):
         if baseline is not None:
             # A rolling window's rows leaving and entering it are explained by notes of the window's own.
-            own = window_notes(con, dataset, old_rows, loaded.table)
+            own = window_notes(con, dataset, old_rows, loaded.table, baseline.source_name, loaded.source.name)
             taken = {n.id for n in notes} & {n.id for n in own}
             if taken:
                 raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; "
@@ -612,7 +612,8 @@ def diff(
             if start is None:
                 raise StateError(f"{dataset.name} has no release before {to.version!r} to compare with")
         # The office's notes recorded with `to`; a rolling window's own notes are derived for this pair of releases.
-        window = window_notes(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table))
+        window = window_notes(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
+                              start.source_name, to.source_name)
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
                  if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
         old_rows, new_rows = log.data_table(start.data_table), log.data_table(to.data_table)

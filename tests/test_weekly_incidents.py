@@ -249,3 +249,79 @@ def test_a_time_that_is_no_time_on_either_clock_is_refused(workspace, run, cell)
     result = run("check", "times", bad)
 
     assert result.exit_code == 2 and f"{cell!r} is not a valid time for field 'crime_time'" in result.output
+
+
+def _windowed(workspace, name: str, window: dict) -> None:
+    add_dataset(workspace, name, {
+        "name": name, "licenses": [{"name": "PDDL-1.0"}], "window": {"field": "occurred", **window},
+        "resources": [{"name": name, "schema": {"matchKey": ["occurred", "block"], "fields": [
+            {"name": "occurred", "type": "date", "description": "When it occurred."},
+            {"name": "block", "type": "string", "description": "Block location."},
+            {"name": "offense", "type": "string", "description": "Offence."},
+        ]}}]}, [])
+
+
+def _ingest_as(run, workspace, name: str, file: str, text: str, version: str) -> int:
+    path = workspace.root / file
+    path.write_text(text)
+    return run("ingest", name, path, "--version", version).exit_code
+
+
+def test_a_sparse_file_s_window_ends_at_the_export_s_date_not_at_its_last_row(run, workspace):
+    """Issue 28: a file with no rows on its window's last day ended its window early, so the rows that had left it
+    were unexplained removals. With `end: file name` the window ends at the as-of date in the file's name."""
+    week_1 = "occurred,block,offense\n2026-06-01,100 N AVE,Arson\n2026-06-05,200 E ST,Arson\n"
+    # As of June 14 (a 7-day window: June 8-14). June 1 and June 5 left; nothing happened on June 13 or 14.
+    week_2 = "occurred,block,offense\n2026-06-10,300 W RD,Arson\n"
+    for name, end in (("by-rows", "latest"), ("by-name", "file name")):
+        _windowed(workspace, name, {"length": "7 days", "end": end})
+        assert _ingest_as(run, workspace, name, f"{name}-2026-06-07.csv", week_1, "1") == 0
+        _ingest_as(run, workspace, name, f"{name}-2026-06-14.csv", week_2, "2")
+
+    by_rows = json.loads(run("diff", "by-rows", "--from", "1", "--to", "2", "--format", "json").output)
+    by_name = json.loads(run("diff", "by-name", "--from", "1", "--to", "2", "--format", "json").output)
+
+    # Ending at its last row (June 10), the window would start June 3: June 5 seems removed inside it.
+    assert by_rows["counts"]["unexplained"] == 1
+    assert [(c["change"], c["key"]["occurred"], c["note_id"]) for c in by_name["changes"]] == [
+        ("removed", "2026-06-01", "window-left"), ("removed", "2026-06-05", "window-left"),
+        ("added", "2026-06-10", "window-entered")]
+    assert by_name["counts"]["unexplained"] == 0
+
+
+def test_a_year_to_date_export_sheds_the_past_year_at_new_year(run, workspace):
+    _windowed(workspace, "ytd", {"start": "year", "end": "file name"})
+    december = "occurred,block,offense\n2025-01-03,100 N AVE,Arson\n2025-12-30,200 E ST,Arson\n"
+    january = "occurred,block,offense\n2026-01-01,300 W RD,Arson\n"
+    assert _ingest_as(run, workspace, "ytd", "ytd-2025-12-31.csv", december, "1") == 0
+
+    assert _ingest_as(run, workspace, "ytd", "ytd-2026-01-02.csv", january, "2") == 0
+
+    result = json.loads(run("diff", "ytd", "--from", "1", "--to", "2", "--format", "json").output)
+    assert {c["note_id"] for c in result["changes"]} == {"window-left", "window-entered"}
+
+
+def test_a_window_ending_at_the_file_name_s_date_needs_a_date_there(run, workspace):
+    _windowed(workspace, "named", {"length": "7 days", "end": "file name"})
+    assert _ingest_as(run, workspace, "named", "named-2026-06-07.csv", "occurred,block,offense\n2026-06-01,1 A,X\n",
+                      "1") == 0
+
+    latest = workspace.root / "latest.csv"
+    latest.write_text("occurred,block,offense\n2026-06-08,2 B,X\n")
+
+    result = run("check", "named", latest, "--against", "recorded")
+
+    assert result.exit_code == 2 and "'latest.csv' has none" in result.output
+
+
+def test_a_row_leaving_the_window_and_another_entering_it_are_two_incidents_not_one_redated(run, workspace):
+    """Issue 28: two shoplifting reports alike in all but their date were shown as one incident "relabelled" from
+    May 11 to June 2, and publication refused. A date is no label: they are a row that left and one that entered."""
+    _windowed(workspace, "shop", {"length": "21 days"})
+    may = "occurred,block,offense\n2026-05-11,100 N AVE,Shoplifting\n2026-05-20,200 E ST,Robbery\n"
+    june = "occurred,block,offense\n2026-05-20,200 E ST,Robbery\n2026-06-02,100 N AVE,Shoplifting\n"
+
+    result = diff(run, workspace, "shop", may, june)
+
+    assert [(c["change"], c["key"]["occurred"], c["note_id"]) for c in result["changes"]] == [
+        ("removed", "2026-05-11", "window-left"), ("added", "2026-06-02", "window-entered")]

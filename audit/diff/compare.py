@@ -223,7 +223,9 @@ def _pair_reclassified(con: duckdb.DuckDBPyConnection, cols: Columns, categories
 def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns, categories: list[str]) -> list[str]:
     """Create RELABELS (removed, added: rowids of DIFF_ROWS; column; old, new) and return the key columns
     relabelled. A pair agrees on every other key column and every common value (at least one of them
-    present), pairs one to one, and its column's old value maps to one new value throughout."""
+    present), pairs one to one, and its column's old value maps to one new value throughout. Only text is a
+    label: a date, time or number in the key that differs is another row (a shoplifting leaving a rolling window
+    and another entering it, alike in all but their date, are two incidents, not one redated)."""
     found: list[str] = []
     con.execute(f"CREATE OR REPLACE TEMP TABLE {RELABELS} (removed BIGINT, added BIGINT, \"column\" VARCHAR, "
                 f"old VARCHAR, new VARCHAR)")
@@ -231,7 +233,8 @@ def _pair_relabels(con: duckdb.DuckDBPyConnection, cols: Columns, categories: li
         return found
     same_values = " AND ".join(f"r.{old(c)} IS NOT DISTINCT FROM a.{new(c)}" for c in cols.common)
     some_value = " OR ".join(f"r.{old(c)} IS NOT NULL" for c in cols.common)
-    for column in [c for c in cols.key if c not in categories]:  # a category moves per incident: reclassified
+    labels = [c for c in cols.key if c not in categories and cols.types[c] == ("VARCHAR", "VARCHAR")]
+    for column in labels:  # a category moves per incident: reclassified
         k = ident(column)
         same_key = " AND ".join([f"r.{ident(c)} IS NOT DISTINCT FROM a.{ident(c)}" for c in cols.key if c != column]
                                 + [f"r.{k} IS DISTINCT FROM a.{k}"])

@@ -1,47 +1,89 @@
 """Rolling windows: a release that holds the incidents of the last 28 days, republished every week.
 
 Rows leave such a window every week and others enter it; neither is a revision. When the descriptor
-declares `window: {field, length}`, the diff is given two notes of its own, recorded with the release
+declares `window: {field, ...}`, the diff is given two notes of its own, recorded with the release
 like the office's: rows removed whose date lies before the new release's window ("left the window"),
 and rows added whose date lies after the end of the baseline's window ("entered the window"). A row
 added or removed inside the overlap, and every change to a row, still needs the office's note.
 
-The window ends at the latest date in the release; it starts `length` before that (the window
-(end - length, end]), or, without a length, at the earliest date the release holds.
+Where a window ends (`end`):
+- `latest` (the default): the latest date in the release;
+- `file name`: the date written in the release's file name (`crime-2025-06-02.csv`, `20250602.csv`), the
+  export's as-of date: a file with no rows on its last day (a sparse offence file) does not end early, which
+  would leave the rows that did leave the window unexplained.
+
+Where it starts: `length` before its end (the window (end - length, end]); or `start: year`, on 1 January of
+its end's year (a year-to-date export, which sheds the whole past year at the turn of the year); or
+`start: <date>`, on a fixed date; with none of them, at the earliest date the release holds.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import duckdb
 
 from audit.dataset import Dataset
 from audit.diff.notes import RevisionNote
+from audit.errors import ConfigError
 from audit.sql import ident, literal, one_row
 
 BY = "the dataset's descriptor (window)"
+# A date in a file name: 2025-06-02, 2025_06_02 or 20250602, not inside a longer run of digits.
+FILE_DATE = re.compile(r"(?<![0-9])(\d{4})[-_]?(\d{2})[-_]?(\d{2})(?![0-9])")
 
 
 def _text(value: Any) -> str:
     return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
 
 
-def window_notes(con: duckdb.DuckDBPyConnection, dataset: Dataset, old_table: str, new_table: str) -> list[RevisionNote]:
+def file_date(source: str) -> datetime.date | None:
+    """The as-of date written in a release's file name, if it has one that is a real date."""
+    for match in FILE_DATE.finditer(source):
+        try:
+            return datetime.date(*map(int, match.groups()))
+        except ValueError:
+            continue
+    return None
+
+
+def _end(con: duckdb.DuckDBPyConnection, dataset: Dataset, table: str, source: str | None) -> Any:
+    """Where the window of the release in `table` (read from file `source`) ends."""
+    window = dataset.window or {}
+    field = window["field"]
+    if window.get("end", "latest") == "latest" or source is None:
+        return one_row(con, f"SELECT max({ident(field)}) FROM {table}")[0]
+    day = file_date(source)
+    if day is None:
+        raise ConfigError(f"the window of {dataset.name} ends at the date in the release's file name (window: end: "
+                          f"file name), but {source!r} has none; name the file with its as-of date (2025-06-02)")
+    if dataset.field(field).type == "datetime":  # through the whole of that day
+        return datetime.datetime.combine(day, datetime.time.max)
+    return day
+
+
+def window_notes(con: duckdb.DuckDBPyConnection, dataset: Dataset, old_table: str, new_table: str,
+                 old_source: str | None = None, new_source: str | None = None) -> list[RevisionNote]:
+    """The window's own notes for a diff of `new_table` (read from file `new_source`) against `old_table`."""
     window = dataset.window
     if not window:
         return []
-    field, length = window["field"], window.get("length")
+    field, length, start = window["field"], window.get("length"), window.get("start")
     f = ident(field)
-    end, earliest = one_row(con, f"SELECT max({f}), min({f}) FROM {new_table}")
-    (old_end,) = one_row(con, f"SELECT max({f}) FROM {old_table}")
+    end = _end(con, dataset, new_table, new_source)
+    (earliest,) = one_row(con, f"SELECT min({f}) FROM {new_table}")
+    old_end = _end(con, dataset, old_table, old_source)
     notes = []
     if end is not None:
         if length:
-            (start,) = one_row(con, f"SELECT CAST(? AS {dataset.field(field).duckdb_type}) - CAST({literal(length)} "
+            (begin,) = one_row(con, f"SELECT CAST(? AS {dataset.field(field).duckdb_type}) - CAST({literal(length)} "
                                     "AS INTERVAL)", [end])
-            bound, span = {"to": _text(start)}, f"the {length} up to {_text(end)}"
+            bound, span = {"to": _text(begin)}, f"the {length} up to {_text(end)}"
+        elif start is not None:
+            first = datetime.date(end.year, 1, 1) if start == "year" else datetime.date.fromisoformat(str(start))
+            bound, span = {"before": first.isoformat()}, f"{first.isoformat()} to {_text(end)}"
         else:
             bound, span = {"before": _text(earliest)}, f"{_text(earliest)} to {_text(end)}, the dates it covers"
         notes.append(RevisionNote(
