@@ -62,6 +62,8 @@ class Code(StrEnum):
     FORMAT_CHANGE = "format-change", ("Every value of a column changed form since the baseline (a time, date or code "
                                       "written another way)")
     DOWNGRADE = "downgrade", "Incidents were reclassified from a violent offence category to a non-violent one"
+    NOTE_SCOPE = "note-scope", ("A revision note explains more changes than it expects, or a great many with no "
+                                "expected count: it may explain more than was meant")
     RENAMED_COLUMN = "renamed-column", "A column has another name than the schema's; it was read as the field it resembles"
     FORMULA_INJECTION = "formula-injection", "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula"
     FORMULA_NO_VALUE = "formula-no-value", "A spreadsheet formula has no saved value, so the cell was read as missing"
@@ -186,6 +188,13 @@ MESSAGES: dict[Code, dict[str, str]] = {
                          "violent); all explained by a revision note",
         "some explained": "{incidents!n} incident(s){where} were reclassified from {old} (violent) to {new} (not "
                           "violent); {explained!n} explained by a revision note",
+    },
+    Code.NOTE_SCOPE: {
+        "": "note {note!r} explains {observed!n} changes ({kinds}), {excess!n} more than the {expected!n} it expects: "
+            "it may explain changes it was not written for; narrow its where, columns or changes",
+        "no bound": "note {note!r} explains {observed!n} changes ({kinds}) and says how many it expects nowhere: "
+                    "whether one note was meant to explain that many is not known; give it `expect`, or narrow its "
+                    "where, columns or changes",
     },
     Code.RENAMED_COLUMN: {
         "": "no column is named {names}, but column {column!r} {how} and was read as field {field!r}; if it is the "

@@ -106,6 +106,32 @@ def test_a_note_with_a_list_of_keys_covers_each_of_them(office, tmp_path):
     assert report.success and report.revisions.counts["explained"] == 2
 
 
+def test_a_note_explaining_more_changes_than_it_expects_is_a_warning_naming_the_excess(office, tmp_path):
+    """Issue 28: one date-range note explained 113,362 changed cells in one week, silently. A note may say how many
+    changes it is meant to explain (`expect`); explaining more is a `note-scope` warning with the excess."""
+    notes = notes_file(tmp_path, {"id": "spring-recount", "where": {"district": "Eastern"}, "expect": 1})
+
+    _, report = revised(office, tmp_path, "Eastern,2021,980,402", "Eastern,2021,981,390", notes)
+
+    [scope] = [f for f in report.findings if f.check == "note-scope"]
+    assert (scope.severity, scope.expected, scope.observed) == ("warning", 1, 2)
+    assert scope.message == ("note 'spring-recount' explains 2 changes (changed), 1 more than the 1 it expects: it may "
+                             "explain changes it was not written for; narrow its where, columns or changes")
+    assert report.success  # the changes are explained; the warning says the note may be too wide
+
+
+def test_a_note_explaining_thousands_of_changes_with_no_expected_count_says_so(office, tmp_path):
+    added = "".join(f"District {i},2023,{i},{i}\n" for i in range(1_001))  # a new year, a thousand and one rows
+    release = write(tmp_path / "r.csv", PUBLISHED + added)
+
+    report = pipeline.check(office, DATASET, release, notes=notes_file(tmp_path, {"id": "new", "where": {"year": 2023}}))
+
+    [scope] = [f for f in report.findings if f.check == "note-scope"]
+    assert "note 'new' explains 1,001 changes (added) and says how many it expects nowhere" in scope.message
+    bounded = notes_file(tmp_path, {"id": "new", "where": {"year": 2023}, "expect": 1_001})
+    assert not [f for f in pipeline.check(office, DATASET, release, notes=bounded).findings if f.check == "note-scope"]
+
+
 def test_a_note_for_other_rows_explains_nothing(office, tmp_path):
     notes = notes_file(tmp_path, {"where": {"district": "Central"}})
 

@@ -25,10 +25,15 @@ from audit.diff.reclassify import (
     reclassification_settings,
     summarise_reclassifications,
 )
+from audit.diff.window import BY as WINDOW_BY
 from audit.engine import DUCKDB, Engine
 from audit.findings import Baseline, RevisionSummary
 
 __all__ = ["DiffResult", "RevisionNote", "Revisions", "diff_releases", "load_notes"]
+
+# A note that says nowhere how many changes it expects may explain this many before that is a warning: a week's
+# corrections are a handful to hundreds; a note explaining thousands has likely caught more than was meant.
+UNBOUNDED_NOTE = 1_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,13 @@ class Revisions:
             "kwargs": {"revisions_table": self.tables.revisions, "baseline_version": str(self.baseline["version"]), "key": key,
                        "baseline_kind": self.baseline.get("kind", "published"), "format_changes": self.format_changes},
         }]
+        own = [n for n in self.notes if n.approved_by != WINDOW_BY]  # the office's notes, not the window's own
+        if own:
+            out.append({
+                "type": "expect_notes_to_explain_what_they_expect",
+                "kwargs": {"revisions_table": self.tables.revisions, "unbounded": UNBOUNDED_NOTE,
+                           "note_bounds": [{"id": n.id, "expect": n.expect} for n in own]},
+            })
         if self.offence is not None:
             out.append({
                 "type": "expect_reclassifications_not_to_downgrade",

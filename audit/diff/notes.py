@@ -10,6 +10,7 @@ Shipped with a release (`--notes FILE`):
         columns: [homicide]            # optional; omitted: every column, and rows added or removed
         changes: [changed]             # optional: the kinds of change it covers (changed, added, removed,
                                        # relabelled, column-added, column-removed); omitted: every kind
+        expect: 12                     # optional: the most changes it explains; more is a `note-scope` warning
         reason: Homicides reclassified after the medical examiner's review.
         reference: BPD memo 2024-117   # optional
         approved_by: Data office
@@ -50,16 +51,20 @@ class RevisionNote:
     columns: list[str] = field(default_factory=list)
     reference: str | None = None
     changes: list[str] = field(default_factory=list)    # kinds of change covered; empty: every kind
+    expect: int | None = None                            # the most changes it is meant to explain; None: not said
 
     def to_dict(self) -> dict[str, Any]:
         out = {"id": self.id, "where": self.where, "columns": self.columns, "reason": self.reason,
                "reference": self.reference, "approved_by": self.approved_by}
-        return {**out, "changes": self.changes} if self.changes else out
+        # Keys a note does not use are left out, so a note recorded before they existed reads back the same.
+        return {**out, **({"changes": self.changes} if self.changes else {}),
+                **({"expect": self.expect} if self.expect is not None else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RevisionNote":
         return cls(str(data["id"]), data["reason"], data["approved_by"], dict(data.get("where") or {}),
-                   list(data.get("columns") or []), data.get("reference"), list(data.get("changes") or []))
+                   list(data.get("columns") or []), data.get("reference"), list(data.get("changes") or []),
+                   data.get("expect"))
 
     def covers_kind(self, change: str | None) -> bool:
         return not self.changes or change is None or change in self.changes
@@ -91,7 +96,7 @@ def load_notes(path: str | Path | None, dataset: Dataset) -> list[RevisionNote]:
             id=note_id, reason=str(raw["reason"]).strip(), approved_by=str(raw["approved_by"]),
             where={k: v if isinstance(v, list) else [v] for k, v in filters.items()},
             columns=[str(c) for c in columns], reference=raw.get("reference"),
-            changes=list(raw.get("changes") or []),
+            changes=list(raw.get("changes") or []), expect=raw.get("expect"),
         ))
     return notes
 

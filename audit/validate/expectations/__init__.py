@@ -30,6 +30,7 @@ from audit.validate.expectations.reconcile import (
     ExpectTotalsToMatch,
 )
 from audit.validate.expectations.revisions import (
+    ExpectNotesToExplainWhatTheyExpect,
     ExpectReclassificationsNotToDowngrade,
     ExpectRevisionsToBeExplained,
 )
@@ -61,5 +62,6 @@ __all__ = [
     "ExpectIncidentCountsToMatchSummary",
     "ExpectTotalsToMatch",
     "ExpectRevisionsToBeExplained",
+    "ExpectNotesToExplainWhatTheyExpect",
     "ExpectReclassificationsNotToDowngrade",
 ]

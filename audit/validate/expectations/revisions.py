@@ -13,12 +13,13 @@ from typing import Any, ClassVar, Optional, Tuple
 
 from audit.engine import Need
 from audit.findings import ERROR, WARNING, Code
-from audit.sql import ident
+from audit.sql import ident, literal
 from audit.validate.expectations.base import Label, RowCheckExpectation
 
 UNEXPLAINED = Code.UNEXPLAINED_REVISION
 FORMAT_CHANGE = Code.FORMAT_CHANGE
 DOWNGRADE = Code.DOWNGRADE
+NOTE_SCOPE = Code.NOTE_SCOPE
 
 
 def _value(text: Any) -> Any:
@@ -97,6 +98,43 @@ class ExpectRevisionsToBeExplained(RowCheckExpectation):
         if change == "relabelled":
             return UNEXPLAINED.say("relabelled", column=label(row["__column"]), **said)
         return UNEXPLAINED.say("column", column=row["__column"], change=change.split("-")[1], **said)
+
+
+class ExpectNotesToExplainWhatTheyExpect(RowCheckExpectation):
+    """No revision note explains more changes than its `expect`, nor, without one, more than `unbounded`: a note
+    whose `where` is wider than meant (a whole date range) explains whatever falls in it, silently. `note_bounds`
+    gives each of the office's notes' id and expect (the window's own are not the office's to bound)."""
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.DUCKDB_TABLES})  # the revisions table
+
+    revisions_table: str
+    note_bounds: list[dict]
+    unbounded: int
+    success_keys: ClassVar[Tuple[str, ...]] = ("revisions_table", "note_bounds", "unbounded")
+    check: ClassVar[str] = NOTE_SCOPE
+    default_severity: ClassVar[str] = WARNING
+
+    def read_columns(self) -> list[str]:
+        return []
+
+    def failing_rows_query(self) -> str:
+        expects = ", ".join(f"({literal(n['id'])}, {int(n['expect']) if n.get('expect') else 'NULL'})"
+                            for n in self.note_bounds)
+        return (f"WITH c AS (SELECT note, count(*) AS covered, "
+                f"array_to_string(list_sort(list_distinct(list(change))), ', ') AS kinds "
+                f"FROM {ident(self.revisions_table)} WHERE note IS NOT NULL GROUP BY note), "
+                f"e(note, expect) AS (VALUES {expects}) "
+                f"SELECT c.note AS __note, c.kinds AS __kinds, e.expect AS __expected, c.covered AS __observed "
+                f"FROM c JOIN e ON c.note = e.note WHERE c.covered > coalesce(e.expect, {int(self.unbounded)}) "
+                f"ORDER BY c.note")
+
+    def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
+        return {}
+
+    def explain(self, row: dict[str, Any], label: Label) -> str:
+        said = {"note": row["__note"], "observed": row["__observed"], "kinds": row["__kinds"]}
+        if row["__expected"] is None:
+            return NOTE_SCOPE.say("no bound", **said)
+        return NOTE_SCOPE.say(expected=row["__expected"], excess=row["__observed"] - row["__expected"], **said)
 
 
 class ExpectReclassificationsNotToDowngrade(RowCheckExpectation):
