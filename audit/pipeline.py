@@ -423,7 +423,10 @@ def publish(
             return PublishResult(report, plan.target, release.version, refused=not report.success,
                                  package_version=plan.version, version_rule=plan.why,
                                  signed_by=plan.signer.fingerprint if plan.signer else None, dry_run=True,
-                                 files=plan.files, refusals=stale + plan.refusals)
+                                 # Each reason reads after "cannot be published without".
+                                 files=plan.files, refusals=[f"a comparison with the published release "
+                                                             f"{newer.version} ({s})" for s in stale if newer]
+                                 + plan.refusals)
         if plan.refusals:
             raise ConfigError(f"{dataset.descriptor_path}: {dataset.name} release {release.version} cannot be "
                               "published without " + "; ".join(plan.refusals))

@@ -101,6 +101,10 @@ def test_a_weekly_check_can_count_changes_since_the_last_recorded_release_and_sa
     assert refused.exit_code == 2
     assert ("release 3 was compared with the recorded release 2 (--against recorded), not with the published "
             "release 1") in refused.output
+    dry = run("publish", "weekly", "--version", "3", "--dry-run")
+    assert dry.exit_code == 2
+    assert ("refused: weekly cannot be published without a comparison with the published release 1 (release 3 was "
+            "compared with the recorded release 2") in dry.output
 
 
 def test_rows_leaving_and_entering_a_rolling_window_are_expected_and_a_change_inside_it_is_not(run, workspace):
