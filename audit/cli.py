@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from audit.render import formats_for
+
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 DEBUG = False
@@ -78,15 +80,17 @@ def workspace_option(command):
 
 # What each kind of output can be printed as: the keys of audit.render.FORMATS that have a renderer for it
 # (spelt out here so that `audit --help` does not import the renderers; tests hold the two to each other).
-FORMAT_NAMES = {"report": ["text", "json", "junit", "github"], "diff": ["text", "json", "junit", "github", "csv"],
-                "verify": ["text", "json", "junit", "github"]}
+# Each kind of output's formats, from the one table (audit.render.FORMATS).
+FORMAT_NAMES = {kind: formats_for(kind) for kind in ("report", "diff", "verify")}
 FORMAT_HELP = "text for people, json for machines, junit (JUnit XML) for CI, github for GitHub Actions annotations"
 
 
 def format_option(command, kind: str = "report"):
-    extra = ", csv for a spreadsheet" if "csv" in FORMAT_NAMES[kind] else ""
+    names = FORMAT_NAMES[kind]
+    extra = "".join(text for fmt, text in (("csv", ", csv for a spreadsheet"),
+                                           ("notes", ", notes for a revision-notes file to complete")) if fmt in names)
     return click.option(
-        "--format", "fmt", type=click.Choice(FORMAT_NAMES[kind]), default="text", show_default=True,
+        "--format", "fmt", type=click.Choice(names), default="text", show_default=True,
         help=FORMAT_HELP + extra + ".",
     )(command)
 

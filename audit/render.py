@@ -1,5 +1,5 @@
 """Every output format, chosen from one table (`FORMATS`): text for people, JSON for machines, JUnit XML and GitHub
-annotations for CI, CSV for a diff."""
+annotations for CI; for a diff, CSV too, and a revision-notes file to complete."""
 
 from __future__ import annotations
 
@@ -213,6 +213,19 @@ def diff_csv(result: "DiffResult") -> str:
     return buffer.getvalue()
 
 
+def diff_notes(result: "DiffResult") -> str:
+    """A notes file to complete for the changes no note explains (audit.diff.template)."""
+    import yaml
+
+    from audit.diff.template import notes_template
+
+    header = (f"# Revision notes for {result.dataset} release {result.to_release['version']} (since "
+              f"{result.from_release['version']}), written by `audit diff --format notes`: one note per kind of change\n"
+              "# and column no note explained. Write each reason and who approved it (a TODO left is refused), narrow\n"
+              "# or split a note where its changes have different reasons, and ship the file with --notes.\n")
+    return header + yaml.safe_dump(notes_template(result.records), sort_keys=False, allow_unicode=True)
+
+
 def _utc(seconds: int) -> str:
     import datetime
 
@@ -321,6 +334,7 @@ FORMATS: dict[str, dict[str, Any]] = {
     "junit": {"report": _report_junit, "diff": _diff_junit, "verify": _verify_junit},
     "github": {"report": _report_github, "diff": _diff_github, "verify": _verify_github},
     "csv": {"diff": lambda r, **_: diff_csv(r)},
+    "notes": {"diff": lambda r, **_: diff_notes(r)},
 }
 
 

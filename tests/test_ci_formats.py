@@ -84,7 +84,7 @@ def test_every_command_that_takes_format_offers_the_formats_of_the_one_table():
                           ("verify", "verify")):
         [option] = [p for p in cli.commands[command].params if p.name == "fmt"]
         assert list(option.type.choices) == formats_for(kind), command
-    assert set(FORMATS) == {"text", "json", "junit", "github", "csv"}
+    assert set(FORMATS) == {"text", "json", "junit", "github", "csv", "notes"}
 
 
 def test_diff_and_verify_speak_junit_and_github_too(workspace, run, tmp_path):

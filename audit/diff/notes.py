@@ -88,6 +88,10 @@ def load_notes(path: str | Path | None, dataset: Dataset) -> list[RevisionNote]:
         if unknown:
             raise ConfigError(f"{where}: the dataset has no field {', '.join(map(repr, unknown))} "
                               f"(fields: {', '.join(fields)})")
+        left = [k for k in ("reason", "approved_by") if str(raw[k]).strip().startswith("TODO")]
+        if left:
+            raise ConfigError(f"{where}: its {' and '.join(left)} {'are' if len(left) > 1 else 'is'} still the "
+                              "template's TODO: a note explains nothing until a person writes why and who approved it")
         note_id = str(raw.get("id", number))
         if note_id in seen:
             raise ConfigError(f"{where}: id {note_id!r} is used twice")
