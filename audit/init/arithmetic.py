@@ -17,7 +17,7 @@ Percent changes: a column Q = (X_t - X_t-1) / X_t-1 x 100 along each place's ser
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,10 +182,18 @@ def _subsamples(sample: Sample) -> list[np.ndarray]:
     return sets
 
 
+def years_named(column: str) -> frozenset[str]:
+    """The years a column's name gives (`2024_robbery`, `robbery_2024`, `violent crime 2023-24`): a wide table
+    puts each year's figures side by side, and a total of one year is never a sum of another year's parts."""
+    return frozenset(re.findall(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])", column))
+
+
 def find_sums(sample: Sample, counts: list[str]) -> list[Sum]:
-    """Every distinct smallest sum found on some subsample, for each count column."""
+    """Every distinct smallest sum found on some subsample, for each count column, its parts among the columns
+    whose names give the same years as its own (all of them, in a table with no years in its column names)."""
     found: dict[tuple[str, tuple[str, ...]], Sum] = {}
     index = np.array([sample.columns.index(c) for c in counts], dtype=int)
+    years = [years_named(c) for c in counts]
     for rows in _subsamples(sample):
         data = sample.data[np.ix_(rows, index)] if len(rows) else np.empty((0, len(index)))
         complete = ~np.isnan(data)
@@ -198,8 +206,8 @@ def find_sums(sample: Sample, counts: list[str]) -> list[Sum]:
             target = block[:, t]
             if t not in usable or not np.any(target != 0):
                 continue
-            candidates = [i for i in usable if i != t and np.any(block[:, i] != 0) and np.all(block[:, i] <= target)
-                          and not np.array_equal(block[:, i], target)]
+            candidates = [i for i in usable if i != t and years[i] == years[t] and np.any(block[:, i] != 0)
+                          and np.all(block[:, i] <= target) and not np.array_equal(block[:, i], target)]
             candidates.sort(key=lambda i: -block[:, i].sum())
             parts = _smallest_subset(block, target, candidates)
             if parts:
@@ -211,6 +219,11 @@ def find_sums(sample: Sample, counts: list[str]) -> list[Sum]:
 def _smallest_subset(data: np.ndarray, target: np.ndarray, candidates: list[int]) -> list[int] | None:
     best: list[int] | None = None
     budget = [SEARCH_BUDGET]
+    # What the candidates from k on add up to, row by row: a branch whose remainder exceeds it in some row cannot
+    # reach the target, so it goes no deeper.
+    reach = np.zeros((len(candidates) + 1, len(target)))
+    for k in range(len(candidates) - 1, -1, -1):
+        reach[k] = reach[k + 1] + data[:, candidates[k]]
 
     def search(start: int, remaining: np.ndarray, chosen: list[int]) -> None:
         nonlocal best
@@ -221,7 +234,7 @@ def _smallest_subset(data: np.ndarray, target: np.ndarray, candidates: list[int]
             if len(chosen) >= 2 and (best is None or len(chosen) < len(best)):
                 best = list(chosen)
             return
-        if len(chosen) >= (len(best) - 1 if best else MAX_PARTS):
+        if len(chosen) >= (len(best) - 1 if best else MAX_PARTS) or np.any(reach[start] < remaining):
             return
         for k in range(start, len(candidates)):
             i = candidates[k]
@@ -231,7 +244,8 @@ def _smallest_subset(data: np.ndarray, target: np.ndarray, candidates: list[int]
                 search(k + 1, left, chosen)
                 chosen.pop()
 
-    search(0, target.copy(), [])
+    if np.all(reach[0] >= target):
+        search(0, target.copy(), [])
     return best
 
 
@@ -242,33 +256,36 @@ def _half_unit(decimals: int | None) -> float:
 def find_rates(sample: Sample, rates: list[str], counts: list[str], decimals: dict[str, int | None]) -> list[Rate]:
     """For each rate column, the count / population x 10^k that fits most sampled rows (at least LIKELY)."""
     found = []
-    for rate in rates:
-        r = sample.column(rate)
-        best: tuple[float, Rate] | None = None
-        for count in counts:
-            c = sample.column(count)
-            if count == rate or not np.nansum(np.abs(c)):
-                continue
-            for population in counts:
-                if population in (rate, count):
+    # Every population at once, as columns of one matrix (a table of 60 counts has 3,600 pairs per rate).
+    populations = np.column_stack([sample.column(p) for p in counts]) if counts else np.empty((len(sample.data), 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for rate in rates:
+            r = sample.column(rate)[:, None]
+            best: tuple[float, Rate] | None = None
+            for count in counts:
+                c = sample.column(count)[:, None]
+                if count == rate or not np.nansum(np.abs(c)):
                     continue
-                p = sample.column(population)
+                p = populations
                 usable = ~np.isnan(r) & ~np.isnan(c) & ~np.isnan(p) & (p > 0)
+                usable[:, [i for i, name in enumerate(counts) if name in (rate, count)]] = False
                 informative = usable & (c != 0) & (r != 0)
-                if informative.sum() < 2 or informative.sum() < 0.25 * usable.sum():
-                    continue  # a sparse column fits any "rate" where it is 0: that is no evidence
-                scale = float(np.median(r[informative] * p[informative] / c[informative]))
-                if scale <= 0:
-                    continue  # rates and counts are not negative: a column that is is no rate of these
-                k = round(math.log10(scale))
-                if k not in POWERS:
+                # A sparse column fits any "rate" where it is 0: that is no evidence.
+                enough = (informative.sum(0) >= 2) & (informative.sum(0) >= 0.25 * usable.sum(0))
+                if not enough.any():
                     continue
-                fits = np.abs(r[usable] - c[usable] / p[usable] * 10**k) <= _half_unit(decimals.get(rate)) + 1e-9
-                share = float(fits.mean())
-                if share >= LIKELY and (best is None or share > best[0]):
-                    best = (share, Rate(rate, count, population, 10**k, decimals.get(rate)))
-        if best:
-            found.append(best[1])
+                ratios = np.where(informative, r * p / c, np.nan)
+                scale = np.full(len(counts), np.nan)
+                scale[enough] = np.nanmedian(ratios[:, enough], axis=0)
+                # Rates and counts are not negative: a column that is is no rate of these.
+                k = np.where(scale > 0, np.round(np.log10(np.where(scale > 0, scale, 1))), np.nan)
+                fits = (np.abs(r - c / p * 10.0 ** np.nan_to_num(k)) <= _half_unit(decimals.get(rate)) + 1e-9) & usable
+                share = np.where(enough & np.isin(k, list(POWERS)), fits.sum(0) / np.maximum(usable.sum(0), 1), -1.0)
+                at = int(np.argmax(share))  # the first population that fits best, as the loop over them found it
+                if share[at] >= LIKELY and (best is None or share[at] > best[0]):
+                    best = (float(share[at]), Rate(rate, count, counts[at], 10 ** int(k[at]), decimals.get(rate)))
+            if best:
+                found.append(best[1])
     return found
 
 
