@@ -130,6 +130,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --no-id --json bench-weekly-no-id.json
 	$(BIN)/python -m tests.bench.parquet --rows 10000000 100000000 --json bench-parquet.json
 	$(BIN)/python -m tests.bench.witnesses --weeks 64 --rows 500 --entries 1000000 --json bench-witnesses.json
+	$(BIN)/python -m tests.bench.init_speed --incident-rows 1000000 --json bench-init.json
 
 # Stress (scripts and long property runs, not `make test`; about 40 minutes): the tamper corpus (one scripted
 # attack per way to alter published data, each on a fresh workspace, each detected), the attacks on oversight

@@ -165,7 +165,11 @@ class Steps:
 
     def over(self, table: str) -> str:
         """`table` with every step's column added: a subquery to select from."""
-        sql = ident(table)
+        return self.over_sql(ident(table))
+
+    def over_sql(self, source: str) -> str:
+        """`source` (a quoted table name or a subquery) with every step's column added."""
+        sql = source
         for level in self.levels:
             sql = f"(SELECT *, {', '.join(f'{e} AS {ident(n)}' for n, e in level)} FROM {sql})"
         return sql
