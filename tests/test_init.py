@@ -43,7 +43,9 @@ def test_init_finds_the_key_the_hierarchy_of_sums_the_rates_and_the_percent_chan
     types_used = [e["type"] for e in suite["expectations"]]
     assert types_used.count("expect_column_values_to_equal_sum_of_columns") == 3
     assert types_used.count("expect_column_values_to_equal_rate") == 12  # 2 shares, 3 totals, 7 offences
-    assert types_used.count("expect_column_values_to_equal_percent_change") == 11
+    # Eleven changes, and (issue 27) the murder- and rape-rate changes, which hold only when worked from count and
+    # population as the state computes them, not from the rates as printed.
+    assert types_used.count("expect_column_values_to_equal_percent_change") == 13
     rates = [e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_rate"]
     assert {e["kwargs"]["decimals"] for e in rates} == {1}  # the precision the column is published at
     change = next(e for e in suite["expectations"] if e["type"] == "expect_column_values_to_equal_percent_change")
@@ -59,9 +61,20 @@ def test_the_starter_suite_finds_its_tables_defects_and_a_broken_copy(workspace,
 
     report = pipeline.check(workspace, "md-counties", MARYLAND)
     # Garrett County's robbery rate went from 0 (1995, 2000) and the table prints a change of 670 and 1,320 percent.
-    assert {(f.check, f.key["jurisdiction"], f.key["year"]) for f in report.blocking} == {
+    rate_changes = ("murder_rate", "rape_rate")
+    assert {(f.check, f.key["jurisdiction"], f.key["year"]) for f in report.blocking
+            if not f.columns[0].startswith(rate_changes)} == {
         ("percent-change", "Allegany County", 2015), ("percent-change", "Allegany County", 2017),
         ("percent-change", "Garrett County", 1996), ("percent-change", "Garrett County", 2001)}
+    # Issue 27: the murder- and rape-rate changes, worked from count and population, are checked too. Allegany
+    # County's 2015 rape-rate change is printed -2.9 where the counts give +62.4, Queen Anne's County's 2018
+    # murder-rate change 201.4 where they give -1.2; 93 murder-rate and 5 rape-rate changes are printed from zero.
+    found = {(f.columns[0].split("_")[0], f.key["jurisdiction"], f.key["year"]): f for f in report.blocking
+             if f.columns[0].startswith(rate_changes)}
+    rape, murder = found[("rape", "Allegany County", 2015)], found[("murder", "Queen Anne's County", 2018)]
+    assert (rape.observed, round(rape.expected, 1), murder.observed, round(murder.expected, 1)) == (-2.9, 62.4, 201.4, -1.2)
+    from_zero = [kind for (kind, _, _), f in found.items() if "a change from zero is no percentage" in f.message]
+    assert (from_zero.count("murder"), from_zero.count("rape")) == (93, 5)
     broken = tmp_path / "broken.csv"
     text = MARYLAND.read_text()
     line = "Allegany County,1975,79655,3,5,20,114,669,1425,93,2329"

@@ -159,7 +159,8 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
     proposals = sums + rates
     taken = {p.candidate.target for p in proposals}
     changing = [c for c in numbers if c not in taken]
-    changes, more = settle(find_changes(sample, changing, counts + numbers, period, group_by, decimals))
+    ratios = [(p.candidate.count, p.candidate.population) for p in rates if isinstance(p.candidate, Rate)]
+    changes, more = settle(find_changes(sample, changing, counts + numbers, period, group_by, decimals, ratios))
     proposals += changes
     rejected += more
     return proposals, rejected
@@ -236,8 +237,8 @@ def proposal_entry(p: Proposal) -> dict[str, Any]:
     meta: dict[str, Any] = {"proposed_by": "audit init",
             "held_in": f"{p.holds:,} of {p.checked:,} rows it could check{p.scope_text()}",
             "confirm": "a rule found in the first release, not its definition: confirm it, or correct or remove it"}
-    if p.broken:
-        meta["rows_breaking_it"] = p.rows + (["..."] if p.broken > len(p.rows) else [])
+    if p.reported:
+        meta["rows_breaking_it"] = p.rows + (["..."] if p.reported > len(p.rows) else [])
     return {"type": kind, "kwargs": {**kwargs, **({"where": where} if where else {})}, "meta": meta}
 
 
@@ -298,11 +299,16 @@ def rule_lines(p: Proposal, shown: int = 5) -> list[str]:
     """A proposal in plain lines: the rule, how far it holds, the first rows that break it."""
     held = (f"holds in all {p.checked:,} rows it can check" if not p.broken
             else f"holds in {p.holds:,} of {p.checked:,} rows; breaks in {p.broken:,} (likely defects)")
+    # Rows check reports that say nothing about whether the rule holds, and are defects all the same.
+    also = [f"{n:,} {what}" for n, what in ((p.blank, "blank where it gives a figure"),
+                                            (p.from_zero, "printed as a change from zero, which is undefined")) if n]
+    if also:
+        held += "; also " + " and ".join(also)
     lines = [f"{p.candidate.kind}: {p.candidate}{p.scope_text()} — {held}"]
     for row, message in list(zip(p.rows, p.messages))[:shown]:
         lines.append(f"    {row}: {message}")
-    if p.broken > shown:
-        lines.append(f"    ... and {p.broken - shown:,} more row(s): `audit check` lists them all")
+    if p.reported > shown:
+        lines.append(f"    ... and {p.reported - shown:,} more row(s): `audit check` lists them all")
     return lines
 
 

@@ -18,6 +18,7 @@ Percent changes: a column Q = (X_t - X_t-1) / X_t-1 x 100 along each place's ser
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,7 @@ class Change:
     group_by: tuple[str, ...] = ()
     decimals: int | None = None
     base: str | None = None             # ... or another column of the same row
+    per: str | None = None              # the change is of `of` / `per`: a rate from its count and population
     kind = "percent change"
 
     @property
@@ -100,10 +102,16 @@ class Change:
         return self.column
 
     def columns(self) -> list[str]:
-        return [self.column, self.of, *([self.base] if self.base else [])]
+        return [self.column, self.of, *([self.per] if self.per else []), *([self.base] if self.base else [])]
+
+    def measure_sql(self) -> str:
+        """The quantity whose change it is, in SQL over the table."""
+        return ident(self.of) if self.per is None else f"({ident(self.of)}::DOUBLE / NULLIF({ident(self.per)}, 0))"
 
     def expectation(self) -> tuple[str, dict[str, Any]]:
         kwargs: dict[str, Any] = {"column": self.column, "of": self.of}
+        if self.per is not None:
+            kwargs["per"] = self.per
         if self.base is not None:
             kwargs["base"] = self.base
         else:
@@ -114,7 +122,8 @@ class Change:
 
     def __str__(self) -> str:
         since = f"from {self.base}" if self.base is not None else f"from the previous {self.period}"
-        return f"{self.column} = percent change of {self.of} {since}" + _precision(self.decimals)
+        of = f"{self.of} / {self.per}" if self.per else self.of
+        return f"{self.column} = percent change of {of} {since}" + _precision(self.decimals)
 
 
 def _precision(decimals: int | None) -> str:
@@ -290,9 +299,11 @@ def find_rates(sample: Sample, rates: list[str], counts: list[str], decimals: di
 
 
 def find_changes(sample: Sample, changes: list[str], measures: list[str], period: str | None, group_by: list[str],
-                 decimals: dict[str, int | None]) -> list[Change]:
+                 decimals: dict[str, int | None], ratios: Sequence[tuple[str, str]] = ()) -> list[Change]:
     """For each column that may be a percent change, the measure whose change it is: from the place's previous
-    period (with a period), else from another column of the same row (a 2022 count beside a 2023 count)."""
+    period (with a period), else from another column of the same row (a 2022 count beside a 2023 count). Besides
+    the columns, each (count, population) of `ratios` is a measure: the rate they give, unrounded, whose change a
+    state may publish rather than the change of the rate it prints rounded."""
     found = []
     groups = sample.groups
     same_place = (np.r_[False, groups[1:] == groups[:-1]]
@@ -319,6 +330,13 @@ def find_changes(sample: Sample, changes: list[str], measures: list[str], period
             if same_place is not None:
                 consider(x, np.r_[np.nan, x[:-1]], same_place, Change(column, measure, period, tuple(group_by),
                                                                       decimals.get(column)))
+        for count, population in ratios:
+            if same_place is not None and column not in (count, population):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x = np.where(sample.column(population) > 0, sample.column(count) / sample.column(population),
+                                 np.nan)
+                consider(x, np.r_[np.nan, x[:-1]], same_place, Change(column, count, period, tuple(group_by),
+                                                                      decimals.get(column), per=population))
         if best is None:
             for measure in measures:
                 for base in measures:

@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 
 from audit.init.arithmetic import Candidate, Change, Rate, Sum
-from audit.sql import ident
+from audit.sql import ident, one_row
 from audit.validate.expectations.base import RowCheckExpectation
 
 SHOWN_EXCEPTIONS = 20
@@ -83,8 +83,13 @@ class Tally:
         return checked - broken - self.trivial
 
     def within(self, low: Any = None, high: Any = None) -> tuple[int, int]:
-        inside = [p for p in self.checked if (low is None or p >= low) and (high is None or p <= high)]
-        return sum(self.checked[p] for p in inside), sum(self.broken.get(p, 0) for p in inside)
+        """(rows checkable, rows broken) in the periods from `low` to `high`. A row can break a rule where it is not
+        checkable (a change printed from a zero base), in a period where no row of its group is: it counts all
+        the same, in a group as in the whole table."""
+        def inside(p: Any) -> bool:
+            return p is None or (low is None or p >= low) and (high is None or p <= high)
+        return (sum(n for p, n in self.checked.items() if inside(p)),
+                sum(n for p, n in self.broken.items() if inside(p)))
 
 
 @dataclass
@@ -98,6 +103,15 @@ class Proposal:
     exceptions: list[dict[str, Any]] = field(default_factory=list)   # the first SHOWN_EXCEPTIONS failing rows
     messages: list[str] = field(default_factory=list)               # each as check will explain it
     rows: list[str] = field(default_factory=list)                   # each named by its key (and its file row)
+    # Rows check reports beyond `broken`, which are no evidence about the rule: a blank where the rule gives a
+    # figure, and (a change) a figure printed from a zero base, where it gives none.
+    blank: int = 0
+    from_zero: int = 0
+
+    @property
+    def reported(self) -> int:
+        """Every row check will report for this rule."""
+        return self.broken + self.blank + self.from_zero
 
     @property
     def holds(self) -> int:
@@ -159,7 +173,7 @@ def _checkable_sql(candidate: Candidate, table: str) -> str:
         return (f"SELECT * FROM {t} WHERE {of} IS NOT NULL AND {base} IS NOT NULL AND {base} <> 0 "
                 f"AND {ident(candidate.column)} IS NOT NULL")
     partition = f"PARTITION BY {', '.join(map(ident, candidate.group_by))} " if candidate.group_by else ""
-    of, period = ident(candidate.of), ident(candidate.period or "")  # a change with no base runs along a period
+    of, period = candidate.measure_sql(), ident(candidate.period or "")  # a change with no base runs along a period
     return (f"SELECT * FROM (SELECT *, lag({of}) OVER ({partition}ORDER BY {period}) AS __prev FROM {t} "
             f"WHERE {period} IS NOT NULL) WHERE __prev IS NOT NULL AND __prev <> 0 AND {of} IS NOT NULL "
             f"AND {ident(candidate.column)} IS NOT NULL")
@@ -171,7 +185,10 @@ def _own_failures(candidate: Candidate, expectation: RowCheckExpectation, tally_
     if isinstance(candidate, Sum):
         return f"WHERE __check = '{expectation.check}'" + (" AND __observed IS NOT NULL" if tally_only else "")
     if tally_only:
-        return "WHERE __observed IS NOT NULL"
+        # A change printed from a zero base is a defect check reports, but no evidence about the formula, which
+        # is undefined there: a state that prints one for every county without murders last year still computes
+        # its other changes by the rule.
+        return "WHERE __observed IS NOT NULL" + (" AND __previous <> 0" if isinstance(candidate, Change) else "")
     return ""
 
 
@@ -329,6 +346,10 @@ def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Propos
     expectation = proposal.expectation()
     query = expectation.scoped_query().replace("{batch}", ident(table))
     own = _own_failures(proposal.candidate, expectation, tally_only=False)
+    zero = "__previous = 0" if isinstance(proposal.candidate, Change) else "false"
+    proposal.blank, proposal.from_zero = one_row(
+        con, f"SELECT coalesce(count_if(__observed IS NULL), 0), coalesce(count_if(__observed IS NOT NULL AND {zero}), 0) "
+             f"FROM ({query}) {own}")
     cursor = con.execute(f"SELECT * FROM ({query}) {own} ORDER BY __row LIMIT {SHOWN_EXCEPTIONS}")
     names = [d[0] for d in cursor.description]
     proposal.exceptions = [dict(zip(names, row)) for row in cursor.fetchall()]

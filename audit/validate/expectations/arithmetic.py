@@ -140,6 +140,8 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
     same row (`base`: a zip-code table's 2022 count beside its 2023 count). A row with no previous value is not
     checked. From 0 the change is undefined: a figure printed for a change from 0 to anything else is a finding
     (from 0 to 0, a 0 or a blank is let be). A blank change where both values are present is a finding.
+    With `per` (a population), the change is of `of` / `per`: the change of a rate worked out from its count and
+    population, as a state computes it, rather than from the rate as published (rounded).
     """
 
     column: str
@@ -147,23 +149,28 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
     period: Optional[str] = None
     group_by: list[str] = []
     base: Optional[str] = None
+    per: Optional[str] = None
     decimals: Optional[int] = None
     tolerance: Optional[float] = None
-    success_keys: ClassVar[Tuple[str, ...]] = ("column", "of", "period", "group_by", "base", "decimals", "tolerance")
+    success_keys: ClassVar[Tuple[str, ...]] = ("column", "of", "period", "group_by", "base", "per", "decimals",
+                                               "tolerance")
     check: ClassVar[str] = Code.PERCENT_CHANGE
+    # A rate worked out from a count and its population is shown per this many people in messages.
+    SHOWN_PER: ClassVar[int] = 100_000
 
     def read_columns(self) -> list[str]:
         if (self.period is None) == (self.base is None):
             raise ValueError("a percent change names either `period` (the previous period) or `base` (a column)")
-        return list(dict.fromkeys([self.column, self.of, *([self.period] if self.period else [self.base]),
-                                   *self.group_by]))
+        return list(dict.fromkeys([self.column, self.of, *([self.per] if self.per else []),
+                                   *([self.period] if self.period else [self.base]), *self.group_by]))
 
     def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
         key = {k: row[k] for k in primary_key if k in row}
         return key or {k: row.get(k) for k in [*self.group_by, *([self.period] if self.period else [])]}
 
     def failing_rows_query(self) -> str:
-        of, pct = ident(self.of), ident(self.column)
+        of, pct = "__measure", ident(self.column)
+        measure = ident(self.of) if self.per is None else f"({ident(self.of)}::DOUBLE / NULLIF({ident(self.per)}, 0))"
         exact = f"(({of} - __previous)::DOUBLE / NULLIF(__previous, 0) * 100)"
         # A change of a published rounded figure (a rate to 1 decimal) may have been worked out from the
         # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
@@ -172,7 +179,8 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         # lower(): DuckDB names types in capitals, Spark in small letters.
         rounded = ("CASE WHEN lower(typeof({c})) IN ('double', 'float') OR lower(typeof({c})) LIKE 'decimal%' THEN "
                    "0.5 * 10 ** (-greatest({d}, mode({d}) OVER ())) ELSE 0 END")
-        half = f"coalesce({rounded.format(c=of, d=decimals_sql(of))}, 0.0)"
+        # A ratio of two counts is exact: only a published figure carries a rounding half unit.
+        half = "0.0" if self.per else f"coalesce({rounded.format(c=of, d=decimals_sql(of))}, 0.0)"
         usual = f"mode({decimals_sql(pct)}) OVER () AS __usual_decimals"
         if self.base is not None:
             base = ident(self.base)
@@ -189,7 +197,8 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
             scope = f" WHERE {period} IS NOT NULL"
         order = f" ORDER BY {ident(self.period)}" if self.period else ""
         return (
-            f"WITH a AS (SELECT *, {half} AS __half FROM {{batch}}{scope}), b AS ({previous}) "
+            f"WITH m AS (SELECT *, {measure} AS __measure FROM {{batch}}), "
+            f"a AS (SELECT *, {half} AS __half FROM m{scope}), b AS ({previous}) "
             f"SELECT * EXCLUDE (__usual_decimals, __half, __previous_half), {exact} AS __expected, {pct} AS __observed, "
             f"{allowed} AS __allowed FROM b WHERE __previous IS NOT NULL AND {of} IS NOT NULL AND ("
             f"(__previous <> 0 AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed})) "
@@ -199,10 +208,14 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         expected, observed = row["__expected"], row["__observed"]
-        before = (f"{label(self.base)} {number(row['__previous'])}" if self.base is not None
-                  else f"{number(row['__previous'])} ({row['__previous_period']})")
+        scale, what = ((1, label(self.of)) if self.per is None
+                       else (self.SHOWN_PER, f"{label(self.of)} per {self.SHOWN_PER:,} {label(self.per)}"))
+        previous = None if row["__previous"] is None else row["__previous"] * scale
+        before = (f"{label(self.base)} {number(previous)}" if self.base is not None
+                  else f"{number(previous)} ({row['__previous_period']})")
+        now = None if row.get("__measure") is None else row["__measure"] * scale
         went = Code.PERCENT_CHANGE.say("went over period" if self.period else "went against base",
-                                       of=label(self.of), before=before, now=row.get(self.of))
+                                       of=what, before=before, now=now)
         if not row["__previous"]:
             return Code.PERCENT_CHANGE.say("from zero", column=label(self.column), observed=observed, went=went)
         shown = f"{expected:,.{self.decimals}f}" if self.decimals is not None else f"{expected:,.4f}".rstrip("0").rstrip(".")

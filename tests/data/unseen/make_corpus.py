@@ -180,6 +180,30 @@ def main() -> None:
     next(r for r in wrong if r[:2] == ["", 2010])[2] += 11
     pair("definition-change-by-group", header, body, wrong)
 
+    # A rate's percent change worked out from the count and population (as a state computes it), not from the rate
+    # as printed to one decimal: small counts, so the printed rates' change is off by more than rounding allows. A
+    # change from a year with no murders is undefined and left blank. Three published changes are wrong: two
+    # figures, and one printed for a change from zero.
+    rng = random.Random(9)
+    header = ["County", "Year", "Population", "Murders", "Murder rate per 100,000", "Murder rate % change"]
+    body = []
+    for place in PLACES:
+        population, previous = rng.randint(30_000, 90_000), None
+        for year in YEARS:
+            population = int(population * rng.uniform(0.99, 1.02))
+            murders = rng.choice([0, 1, 2, 3, 4, 5, 6, 8])
+            rate = murders / population * 100_000
+            change = "" if previous in (None, 0) else f"{(rate - previous) / previous * 100:.1f}"
+            body.append([place, year, population, murders, f"{rate:.1f}", change])
+            previous = rate
+    wrong = [list(r) for r in body]
+    changed = [i for i, r in enumerate(wrong) if r[5] not in ("", "0.0")]
+    wrong[changed[3]][5] = f"{-float(wrong[changed[3]][5]):.1f}"
+    wrong[changed[20]][5] = f"{float(wrong[changed[20]][5]) + 12.5:.1f}"
+    from_zero = next(i for i, r in enumerate(wrong) if i > 0 and r[5] == "" and r[3] and wrong[i - 1][0] == r[0])
+    wrong[from_zero][5] = "583.9"
+    pair("rate-change-from-counts", header, body, wrong)
+
     # Rates published to one decimal, printed as R prints them: 100.0 as "100". A rate printed "100" whose count
     # gives 100.3 is wrong at the column's precision (0.05), though right to within half a unit of its own (0.5).
     rows = series(7)
