@@ -236,7 +236,7 @@ def decide(tallies: list[Tally], threshold: float, period: str | None, all_perio
             split = _choose_by_segment(options, partition, threshold, period, segment_periods or {})
             # Rules by group must hold in more rows than rules for the whole table (the same rule in every group
             # holds in the same rows): every row they hold in more is a correct row the whole table's rules would
-            # report, and each group's rules hold in `threshold` of its own rows, so a coincidence cannot win.
+            # report, and each group's rules must hold in `threshold` of its own rows, so a coincidence rarely wins.
             if split and _held(split) > _held(chosen):
                 chosen = split
         if chosen:
