@@ -130,6 +130,7 @@ NAMES = {
 }
 COUNTS = ["murder", "rape", "robbery", "assault", "burglary", "larceny", "mvt", "violent", "property", "total"]
 SEEDED_TALLY = {"tables": 0, "defects": 0, "found": 0, "false_errors": 0}
+GROUP_TALLY = {"tables": 0, "defects": 0, "found": 0, "false_errors": 0}
 
 
 def _generator():
@@ -191,15 +192,8 @@ def test_init_and_check_unedited_find_every_seeded_defect_in_tables_never_seen(t
         init_dataset(workspace, "table", path)
         report = pipeline.check(workspace, "table", path)
 
-        place, year = header["place"], header["year"]
         expected = {frozenset((rows[i]["place"], rows[i]["year"])) for i in defects}
-        errors = [f for f in report.findings if f.severity == "error"]
-        found = {frozenset(f.key.values()) for f in errors}
-        SEEDED_TALLY["tables"] += 1
-        SEEDED_TALLY["defects"] += len(expected)
-        SEEDED_TALLY["found"] += len(expected & found)
-        SEEDED_TALLY["false_errors"] += len(found - expected)
-        assert found == expected, (place, year, defects, [f.message for f in errors if frozenset(f.key.values()) not in expected])
+        _found_exactly(report, expected, SEEDED_TALLY, (header["place"], header["year"], defects))
 
     draw()
     print(f"\nseeded defects in unseen tables: {SEEDED_TALLY}")
@@ -278,14 +272,18 @@ def test_a_definition_changed_at_different_times_in_two_groups_of_rows_leaves_on
         report = pipeline.check(workspace, "table", path)
 
         expected = {frozenset((rows[i]["place"] or None, rows[i]["year"])) for i in defects}  # a blank code: None
-        errors = [f for f in report.findings if f.severity == "error"]
-        found = {frozenset(f.key.values()) for f in errors}
-        SEEDED_TALLY["tables"] += 1
-        SEEDED_TALLY["defects"] += len(expected)
-        SEEDED_TALLY["found"] += len(expected & found)
-        SEEDED_TALLY["false_errors"] += len(found - expected)
-        assert found == expected, (switches, defects,
-                                   [f.message for f in errors if frozenset(f.key.values()) not in expected])
+        _found_exactly(report, expected, GROUP_TALLY, (switches, defects))
 
     draw()
-    print(f"\nseeded defects, definitions changed by group: {SEEDED_TALLY}")
+    print(f"\nseeded defects, definitions changed by group: {GROUP_TALLY}")
+
+
+def _found_exactly(report, expected: set[frozenset], tally: dict, context) -> None:
+    """The report's errors are on exactly the `expected` rows (each a frozenset of its key values), counted."""
+    errors = [f for f in report.findings if f.severity == "error"]
+    found = {frozenset(f.key.values()) for f in errors}
+    tally["tables"] += 1
+    tally["defects"] += len(expected)
+    tally["found"] += len(expected & found)
+    tally["false_errors"] += len(found - expected)
+    assert found == expected, (context, [f.message for f in errors if frozenset(f.key.values()) not in expected])
