@@ -21,6 +21,27 @@ from tests.conftest import (
 )
 
 
+def test_each_file_of_a_package_carries_its_size_and_digest_for_any_frictionless_reader(workspace, run, tmp_path):
+    """Issue 29: a reader without this tool checks a package's files with Frictionless alone: each data file's
+    resource carries `bytes` and `hash` (sha256), and an altered file is a hash-count error."""
+    import hashlib
+
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    assert run("publish", EXAMPLE, "--out", tmp_path / "portal").exit_code == 0
+    package = tmp_path / "portal" / EXAMPLE / "1.0.0"
+    descriptor = json.loads((package / "datapackage.json").read_text())
+
+    for resource in descriptor["resources"]:
+        if resource["name"] in ("changelog", "changelog-head"):  # written after the descriptor; the chain covers them
+            assert "hash" not in resource
+            continue
+        content = (package / resource["path"]).read_bytes()
+        assert (resource["bytes"], resource["hash"]) == (len(content), f"sha256:{hashlib.sha256(content).hexdigest()}")
+    data = package / descriptor["resources"][0]["path"]
+    data.write_text(data.read_text().replace("2017", "2071", 1))
+    assert any("hash" in error for error in frictionless_errors(package)), frictionless_errors(package)
+
+
 def test_published_package_is_valid_and_documented(workspace, run, tmp_path):
     assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
     out = tmp_path / "portal"

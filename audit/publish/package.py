@@ -12,6 +12,7 @@ from typing import Any, Iterable
 import duckdb
 
 from audit.dataset import Dataset
+from audit.files import file_sha256
 from audit.findings import Report
 from audit.formulas import spreadsheet_safe, spreadsheet_safe_sql
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE
@@ -175,11 +176,25 @@ def write_descriptor(
         "mediatype": "application/json",
         "encoding": "utf-8",
     })
+    for resource in descriptor["resources"]:
+        _size_and_digest(folder, resource)
     descriptor["audit"] = {"release": report.release.to_dict(), "versionRule": version_rule, "temporal": coverage,
                            "changeLog": {"extract": EXTRACT_FILE, "head": HEAD_FILE}}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
     readme = render_readme(dataset, report, version, revisions, version_rule, coverage)
     (folder / "README.md").write_text(readme, encoding="utf-8")
+
+
+def _size_and_digest(folder: Path, resource: dict[str, Any]) -> None:
+    """A resource's `bytes` and `hash` (sha256), as the Data Package standard gives them, so that a reader checks
+    the file with any Frictionless tool (`frictionless validate` reports a hash-count or byte-count error) without
+    this one. The log extract and head are written after the descriptor (the publication entry lists the
+    descriptor's own digest), so they carry none: the chain itself covers them."""
+    path = folder / resource["path"]
+    if resource["name"] in ("changelog", "changelog-head") or not path.is_file():
+        return
+    resource["bytes"] = path.stat().st_size
+    resource["hash"] = f"sha256:{file_sha256(path)}"
 
 
 def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:
