@@ -116,3 +116,20 @@ def test_init_reads_month_first_dates_and_missing_markers(workspace, run, tmp_pa
     assert "missingValues" not in fields["description"]
     assert "NA" in schema["missingValues"]
     assert pipeline.check(workspace, "sun-larceny", table).success
+
+
+def test_a_code_stored_as_a_number_is_the_key_wherever_it_stands(workspace, run, tmp_path):
+    """Issue 27: in a wide table, counts that happen to be unique stood before the zip code, and one of them was
+    taken for the key. A whole-number code (one width, values close together for their size) comes first."""
+    import random
+
+    rng = random.Random(5)
+    header = [f"offence_{i:02d}" for i in range(20)] + ["zip"] + [f"arrests_{i:02d}" for i in range(10)]
+    rows = [[rng.randint(100, 999_999) for _ in range(20)] + [21201 + z] + [rng.randint(0, 50) for _ in range(10)]
+            for z in range(23)]
+    table = tmp_path / "codes.csv"
+    table.write_text("\n".join(",".join(map(str, r)) for r in [header, *rows]) + "\n")
+
+    result = run("init", "codes", table)
+
+    assert "key proposed: zip\n" in result.output, result.output

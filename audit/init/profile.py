@@ -246,15 +246,26 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
         a time of day). Text with a handful of values (a sex, a yes/no) narrows nothing down on its own."""
         return c.type in ("date", "datetime") or c.year_like or c.distinct >= max(3, min(20, 0.5 * profile.rows))
 
-    # Strong columns first, then every identifying one; a whole-number id only when no text, date or period set
-    # identifies the rows: a count whose values happen to differ in every row must not become the key.
-    pools = [[c for c in text_first if strong(c)], text_first,
-             [c for c in usable_columns if c.type == "integer" and not c.year_like][:4] + text_first[:8]]
+    def code_like(c: Column) -> bool:
+        """Whole numbers all written with one number of digits and close together for their size (zip codes 21201
+        to 21231, FIPS 24001 to 24510): a code, where counts run over several widths or far apart."""
+        low, high = c.minimum, c.maximum
+        return (low is not None and high is not None and low >= 10 and len(str(int(low))) == len(str(int(high)))
+                and (high - low) <= 0.5 * high)
 
     def rank(combo: tuple[Column, ...]) -> tuple:
-        # Fewer blank parts; a place with a period or date; text before numbers; earlier in the file.
+        # Fewer blank parts; a place with a period or date; text before numbers, codes before other numbers;
+        # earlier in the file.
         return (sum(c.nulls > 0 for c in combo), -any(c.year_like or c.type in ("date", "datetime") for c in combo),
-                -sum(c.type == "string" for c in combo), [profile.columns.index(c) for c in combo])
+                -sum(c.type == "string" for c in combo), -sum(c.type == "integer" and code_like(c) for c in combo),
+                [profile.columns.index(c) for c in combo])
+
+    # Strong columns first, then every identifying one; a whole-number id only when no text, date or period set
+    # identifies the rows: a count whose values happen to differ in every row must not become the key.
+    # Whole-number ids, codes first, wherever they stand in the file (a zip code after sixty figures).
+    ids = sorted((c for c in usable_columns if c.type == "integer" and not c.year_like),
+                 key=lambda c: (not code_like(c), profile.columns.index(c)))
+    pools = [[c for c in text_first if strong(c)], text_first, ids[:4] + text_first[:8]]
 
     when = [c for c in usable_columns if c.type in ("date", "datetime", "time")][:2]
     if when and not any(c.is_measure for c in profile.columns):
