@@ -286,3 +286,16 @@ def test_labels_that_differ_only_in_case_are_one_label_and_automatic_labels_skip
     upper = run("ingest", EXAMPLE, write_variant(tmp_path, '"12,430"', '"12,432"', "b.csv"), "--version", "V1")
     lower = run("ingest", EXAMPLE, write_variant(tmp_path, '"12,430"', '"12,433"', "c.csv"), "--version", "v1")
     assert upper.exit_code in (0, 1) and lower.exit_code == 2 and "differ only in case" in lower.output
+
+
+@pytest.mark.parametrize("header", ["__row", "__audit_present", "__audit_step_0", "__measure", "__observed"])
+def test_a_header_named_like_one_of_the_tools_own_columns_is_data(run, tmp_path, header):
+    """The reader, the cast's steps and the checks add columns of their own to a table: a file whose header takes
+    such a name (by chance, or to break the tool) is read and checked like any other, never an internal error."""
+    table = tmp_path / "t.csv"
+    table.write_text(f"district,{header},robbery\nCentral,2,10\nEastern,3,12\n")
+
+    assert run("init", "t", table).exit_code == 0
+    first, check = run("ingest", "t", table, "--version", "1"), run("check", "t", table, "--against", "recorded")
+
+    assert (first.exit_code, check.exit_code) == (0, 0), first.output + check.output

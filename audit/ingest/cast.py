@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import secrets
 from pathlib import Path
 from typing import Callable
 
@@ -152,11 +153,14 @@ class Steps:
     def __init__(self) -> None:
         self.levels: list[list[tuple[str, str]]] = []
         self._level: dict[str, int] = {}
+        # The steps' names carry a token no file can know beforehand, so a header cannot take one of them.
+        self._prefix = f"__audit_step_{secrets.token_hex(4)}_"
 
     def let(self, expr: str) -> str:
         """A column holding `expr`, computed in the first step after every step it reads."""
-        level = max((self._level[n] for n in re.findall(r'"(__step\d+)"', expr) if n in self._level), default=-1) + 1
-        name = f"__step{len(self._level)}"
+        used = re.findall(f'"({re.escape(self._prefix)}[0-9]+)"', expr)
+        level = max((self._level[n] for n in used if n in self._level), default=-1) + 1
+        name = f"{self._prefix}{len(self._level)}"
         while len(self.levels) <= level:
             self.levels.append([])
         self.levels[level].append((name, expr))
