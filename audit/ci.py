@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from audit.findings import ERROR, WARNING, Finding, Report
+from audit.findings import ERROR, WARNING, Finding, Report, key_text
 
 
 def _line(f: Finding) -> str:
@@ -107,7 +107,7 @@ def diff_junit(result) -> str:
     """A test case per change between the two releases, failed when no revision note explains it."""
     cases = []
     for r in result.records:
-        key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
+        key = key_text(r["key"])
         name = f"{key} {r['column'] or r['change']}"
         failed = [] if r["note_id"] else [f"{name}: {r['old']!r} -> {r['new']!r} ({r['change']}), no revision note"]
         cases.append((f"audit diff {result.dataset}", name, failed))
@@ -119,7 +119,7 @@ def diff_github(result) -> str:
     lines = []
     for r in result.records:
         if r["note_id"] is None:
-            key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
+            key = key_text(r["key"])
             message = f"{key} {r['column'] or ''}: {r['old']!r} -> {r['new']!r} ({r['change']}), no revision note"
             lines.append(f"::error title={_escape_property('audit diff ' + result.dataset)}::{_escape_data(message)}")
     unexplained = len(result.unexplained)

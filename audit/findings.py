@@ -253,6 +253,15 @@ def number(value: Any) -> str:
     return str(value)
 
 
+BLANK = "(blank)"
+
+
+def key_text(key: dict[str, Any], table: str = "(table)") -> str:
+    """A row's key as reports name it, `year=2013, state_abbr=AK`; a blank key part (national rows with no state
+    code) is `(blank)`, never Python's None; a table-level key is `table`."""
+    return ", ".join(f"{k}={BLANK if v is None else v}" for k, v in key.items()) or table
+
+
 def shown(value: Any) -> str:
     """A figure as `number` writes it, or "(missing)"."""
     return "(missing)" if value is None else number(value)
@@ -277,7 +286,7 @@ class Finding:
         return asdict(self)
 
     def describe_key(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.key.items()) or "(table)"
+        return key_text(self.key)
 
 
 @dataclass
@@ -315,7 +324,7 @@ class WaiverUse:
         """Which findings it is for, in words: every finding of its check, or the key it names."""
         if self.waiver.get("all"):
             return "every finding"
-        return ", ".join(f"{k}={v}" for k, v in (self.waiver.get("key") or {}).items()) or "(table)"
+        return key_text(self.waiver.get("key") or {})
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.waiver, "covered": self.covered}

@@ -7,7 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from audit.findings import Report, RevisionSummary
+from audit.findings import Report, RevisionSummary, key_text
 from audit.ingest.normalise import normalisation_text
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def diff_text(result: "DiffResult") -> str:
     notes = {n.id: n for n in result.revisions.notes}
     lines = [f"{result.dataset}: release {result.from_release['version']} -> {result.to_release['version']}"]
     for r in result.records:
-        key = ", ".join(f"{k}={v}" for k, v in r["key"].items()) or "(table)"
+        key = key_text(r["key"])
         what = r["column"] or ""
         values = (f"{_value_text(r['old'])} -> {_value_text(r['new'])}" if r["change"] in ("changed", "relabelled")
                   else r["change"])

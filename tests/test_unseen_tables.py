@@ -312,3 +312,14 @@ def test_every_kind_of_key_init_writes_diffs_and_checks_against_a_recorded_relea
     assert "removed" in changes and changes <= {"removed", "added", "changed"}
     assert check.exit_code == 1, check.output
     assert json.loads(check.output)["revisions"]["counts"]["unexplained"] >= 2
+
+
+def test_a_blank_key_part_is_named_blank_in_every_report_not_none(run):
+    """A national row has no state code: reports name it `state_abbr=(blank)`, as init does, never Python's None."""
+    run("init", "national", quirky("definition-change-by-group"))
+
+    text = run("check", "national", quirky("definition-change-by-group")).output
+    junit = run("check", "national", quirky("definition-change-by-group"), "--format", "junit").output
+
+    assert "state_abbr=(blank), year=2010" in text and "state_abbr=(blank), year=2010" in junit
+    assert "=None" not in text + junit

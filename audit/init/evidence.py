@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from audit.findings import key_text
 from audit.init.arithmetic import Candidate, Change, Rate, Sum
 from audit.sql import ident, one_row
 from audit.validate.expectations.base import RowCheckExpectation
@@ -336,7 +337,7 @@ def row_name(row: dict[str, Any], key: list[str]) -> str:
     its row in the file; by the file row alone when nothing identifies rows."""
     if not key:
         return f"row {row['__row']}"
-    return ", ".join(f"{k}={'(blank)' if row.get(k) is None else row.get(k)}" for k in key) + f" (row {row['__row']})"
+    return key_text({k: row.get(k) for k in key}) + f" (row {row['__row']})"
 
 
 def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Proposal, label=str,

@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.dataset import Dataset
 from audit.diff.changes import change_id, write_revisions_csv
-from audit.findings import Code, Report, number, shown
+from audit.findings import Code, Report, key_text, number, shown
 from audit.publish.markdown import md
 
 FILE_NAME = "revisions.csv"
@@ -76,7 +76,7 @@ def write_csv(path: Path, dataset: Dataset, revisions: PublishedRevisions) -> No
 
 def describe_change(record: dict[str, Any], dataset: Dataset) -> str:
     """One change in words: "year=2018: Violent Crime 11,099 → 11,100"."""
-    key = ", ".join(f"{k}={v}" for k, v in record["key"].items()) or "the table"
+    key = key_text(record["key"], "the table")
     change = record["change"]
     if change == "changed":
         return f"{key}: {dataset.label(record['column'])} {shown(record['old'])} → {shown(record['new'])}"
