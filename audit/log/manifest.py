@@ -23,9 +23,11 @@ HEAD_FILE = "changelog-head.json"
 UNCOVERED = (EXTRACT_FILE, HEAD_FILE)
 
 
-def package_files(folder: Path) -> tuple[dict[str, str], list[str]]:
+def package_files(folder: Path, known: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     """Every file in `folder` (below it too) but the extract and the head file -> sha256, by its path in
-    the package ('/' separated); and what is there but is no plain file (a link, a device...)."""
+    the package ('/' separated); and what is there but is no plain file (a link, a device...). A digest in
+    `known` (by path) is taken as it is: a file the caller digested moments before is not read again."""
+    known = known or {}
     files, odd = {}, []
     for parent, folders, names in os.walk(folder):
         for name in sorted(folders):
@@ -37,7 +39,7 @@ def package_files(folder: Path) -> tuple[dict[str, str], list[str]]:
             if path.is_symlink() or not path.is_file():
                 odd.append(relative)
             elif relative not in UNCOVERED:
-                files[relative] = file_sha256(path)
+                files[relative] = known.get(relative) or file_sha256(path)
     return files, odd
 
 

@@ -111,8 +111,10 @@ def write_descriptor(
     revisions: PublishedRevisions | None = None,
     version_rule: str = "",
     coverage: dict[str, Any] | None = None,
+    digests: dict[str, str] | None = None,
 ) -> None:
-    """Write datapackage.json and README.md, which say why the package has the version it has (`version_rule`)
+    """Write datapackage.json and README.md (with each resource's size and sha256, from `digests` by path where
+    the caller has them), which say why the package has the version it has (`version_rule`)
     and where its log extract and head are. They name no hash of the head: the publication entry, whose hash
     is the head, covers them."""
     data_path = dataset.data_path
@@ -177,7 +179,7 @@ def write_descriptor(
         "encoding": "utf-8",
     })
     for resource in descriptor["resources"]:
-        _size_and_digest(folder, resource)
+        _size_and_digest(folder, resource, digests or {})
     descriptor["audit"] = {"release": report.release.to_dict(), "versionRule": version_rule, "temporal": coverage,
                            "changeLog": {"extract": EXTRACT_FILE, "head": HEAD_FILE}}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
@@ -185,7 +187,7 @@ def write_descriptor(
     (folder / "README.md").write_text(readme, encoding="utf-8")
 
 
-def _size_and_digest(folder: Path, resource: dict[str, Any]) -> None:
+def _size_and_digest(folder: Path, resource: dict[str, Any], digests: dict[str, str]) -> None:
     """A resource's `bytes` and `hash` (sha256), as the Data Package standard gives them, so that a reader checks
     the file with any Frictionless tool (`frictionless validate` reports a hash-count or byte-count error) without
     this one. The log extract and head are written after the descriptor (the publication entry lists the
@@ -194,7 +196,7 @@ def _size_and_digest(folder: Path, resource: dict[str, Any]) -> None:
     if resource["name"] in ("changelog", "changelog-head") or not path.is_file():
         return
     resource["bytes"] = path.stat().st_size
-    resource["hash"] = f"sha256:{file_sha256(path)}"
+    resource["hash"] = f"sha256:{digests.get(resource['path']) or file_sha256(path)}"
 
 
 def write_extract(folder: Path, entries: Iterable[dict[str, Any]]) -> None:

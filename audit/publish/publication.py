@@ -151,8 +151,10 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
         write_data_files(staging, log.con, stored, dataset, report, revisions, version, plan.brand)
         require_written_rows(log.con, staging / dataset.data_path, release, dataset)
         coverage = temporal_coverage(log.con, stored, dataset)
-        write_descriptor(staging, dataset, report, version, revisions, why, coverage)
-        files, odd = package_files(staging)
+        # The data files are digested once: for the descriptor's resources, then for the publication entry.
+        written, _ = package_files(staging)
+        write_descriptor(staging, dataset, report, version, revisions, why, coverage, written)
+        files, odd = package_files(staging, known=written)
         if odd:  # the tool writes plain files only
             raise RuntimeError(f"the package being built holds what is no plain file: {odd}")
         entry = log.next_entry("publications", dataset.name, {
