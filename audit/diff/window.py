@@ -49,12 +49,12 @@ def file_date(source: str) -> datetime.date | None:
     return None
 
 
-def _end(con: duckdb.DuckDBPyConnection, dataset: Dataset, table: str, source: str | None) -> Any:
-    """Where the window of the release in `table` (read from file `source`) ends."""
+def _end(dataset: Dataset, latest: Any, source: str | None) -> Any:
+    """Where the window of a release ends: at `latest`, its latest date, or at the date in its file's name."""
     window = dataset.window or {}
     field = window["field"]
     if window.get("end", "latest") == "latest" or source is None:
-        return one_row(con, f"SELECT max({ident(field)}) FROM {table}")[0]
+        return latest
     day = file_date(source)
     if day is None:
         raise ConfigError(f"the window of {dataset.name} ends at the date in the release's file name (window: end: "
@@ -72,9 +72,9 @@ def window_notes(con: duckdb.DuckDBPyConnection, dataset: Dataset, old_table: st
         return []
     field, length, start = window["field"], window.get("length"), window.get("start")
     f = ident(field)
-    end = _end(con, dataset, new_table, new_source)
-    (earliest,) = one_row(con, f"SELECT min({f}) FROM {new_table}")
-    old_end = _end(con, dataset, old_table, old_source)
+    latest, earliest = one_row(con, f"SELECT max({f}), min({f}) FROM {new_table}")
+    end = _end(dataset, latest, new_source)
+    old_end = _end(dataset, one_row(con, f"SELECT max({f}) FROM {old_table}")[0], old_source)
     notes = []
     if end is not None:
         if length:
