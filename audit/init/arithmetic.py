@@ -308,6 +308,14 @@ def find_changes(sample: Sample, changes: list[str], measures: list[str], period
     groups = sample.groups
     same_place = (np.r_[False, groups[1:] == groups[:-1]]
                   if period and sample.periods is not None and groups is not None and len(sample.data) else None)
+    # The series a change may be of, each with the columns it reads and what names it in a Change: each column, and
+    # each rate worked from its count and population.
+    series: list[tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = []
+    if same_place is not None:
+        series += [((m,), sample.column(m), {"of": m}) for m in measures]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            series += [((c, p), np.where(sample.column(p) > 0, sample.column(c) / sample.column(p), np.nan),
+                        {"of": c, "per": p}) for c, p in ratios]
     for column in changes:
         q = sample.column(column)
         best: tuple[float, Change] | None = None
@@ -323,20 +331,10 @@ def find_changes(sample: Sample, changes: list[str], measures: list[str], period
             if share >= LIKELY and (best is None or share > best[0]):
                 best = (share, change)
 
-        for measure in measures:
-            if measure == column:
-                continue
-            x = sample.column(measure)
-            if same_place is not None:
-                consider(x, np.r_[np.nan, x[:-1]], same_place, Change(column, measure, period, tuple(group_by),
-                                                                      decimals.get(column)))
-        for count, population in ratios:
-            if same_place is not None and column not in (count, population):
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    x = np.where(sample.column(population) > 0, sample.column(count) / sample.column(population),
-                                 np.nan)
-                consider(x, np.r_[np.nan, x[:-1]], same_place, Change(column, count, period, tuple(group_by),
-                                                                      decimals.get(column), per=population))
+        for reads, x, names in series:
+            if column not in reads and same_place is not None:
+                consider(x, np.r_[np.nan, x[:-1]], same_place, Change(
+                    column, period=period, group_by=tuple(group_by), decimals=decimals.get(column), **names))
         if best is None:
             for measure in measures:
                 for base in measures:
