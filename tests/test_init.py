@@ -133,3 +133,34 @@ def test_a_code_stored_as_a_number_is_the_key_wherever_it_stands(workspace, run,
     result = run("init", "codes", table)
 
     assert "key proposed: zip\n" in result.output, result.output
+
+
+def test_rows_of_another_kind_with_their_own_total_get_their_own_rule(workspace, run, tmp_path):
+    """Issue 27 names a definition that differs between national and state rows (a blank key part); the same holds
+    for a column of a few categories: here offences reported count three parts in their total, offences cleared
+    two. init scopes a sum to each kind, and check passes the table and finds a broken row of either."""
+    import random
+
+    rng = random.Random(11)
+    lines = ["place,year,kind,total,burglary,larceny,arson"]
+    for place in ("Alder", "Birch", "Cedar", "Dogwood"):
+        for year in range(2010, 2020):
+            for kind, parts in (("reported", 3), ("cleared", 2)):
+                counts = [rng.randint(5, 400) for _ in range(3)]
+                lines.append(f"{place},{year},{kind},{sum(counts[:parts])},{','.join(map(str, counts))}")
+    table = tmp_path / "kinds.csv"
+    table.write_text("\n".join(lines) + "\n")
+
+    result = run("init", "kinds", table)
+
+    assert ("sum: total = burglary + larceny for rows with kind cleared — holds in all 40 rows" in result.output
+            and "sum: total = burglary + larceny + arson for rows with kind reported — holds in all 40 rows"
+            in result.output), result.output
+    assert run("check", "kinds", table).exit_code == 0
+    broken = tmp_path / "broken.csv"
+    cleared = lines[2]  # Alder, 2010, cleared: a 1 written before its total
+    assert ",cleared," in cleared
+    broken.write_text(table.read_text().replace(cleared, cleared.replace(",cleared,", ",cleared,1"), 1))
+    report = pipeline.check(workspace, "kinds", broken)
+    assert {(f.check, f.key.get("place"), f.key.get("year"), f.key.get("kind")) for f in report.blocking} == {
+        ("category-sum", "Alder", 2010, "cleared")}

@@ -150,7 +150,17 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
         return decide([tally(con, table, c, period, partitions) for c in candidates], threshold, period, periods,
                       partitions, segment_periods)
 
-    sums, rejected = settle(find_sums(sample, counts))
+    # A group's own sum (offences cleared count two parts, offences reported three) holds in no sample that mixes
+    # the groups: the candidates are searched in each group's rows as well.
+    candidates = {(s.total, s.parts): s for s in find_sums(sample, counts)}
+    for segment in [s for p in partitions for s in p][:SEARCHED_GROUPS]:
+        view = f"__audit_group_{len(candidates)}_{abs(hash(segment))}"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(table)} "
+                    f"WHERE {where_sql([segment.clause()])}")
+        for s in find_sums(take_sample(con, view, counts + numbers, period, group_by), counts):
+            candidates.setdefault((s.total, s.parts), s)
+        con.execute(f"DROP VIEW {ident(view)}")
+    sums, rejected = settle(list(candidates.values()))
     in_sums = {c for p in sums if isinstance(p.candidate, Sum) for c in (p.candidate.total, *p.candidate.parts)}
     # A rate is a number, or a whole number that no sum uses (a count is not the rate of another count).
     rate_columns = numbers + [c for c in counts if c not in in_sums]
@@ -169,6 +179,8 @@ def find_rules(con, table: str, profile: Profile, threshold: float,
 # At most this many groups in one partition of the rows (categories of a column), and this many partitions tried.
 MAX_GROUPS = 6
 MAX_PARTITIONS = 4
+# Groups whose own rows are searched for sums (the smallest partitions' first): each search is a sample's.
+SEARCHED_GROUPS = 8
 
 
 def row_groups(con, table: str, profile: Profile, period: str | None) -> list[list[Segment]]:
