@@ -1,35 +1,22 @@
 """Profile an unknown table in DuckDB: each column's narrowest type, missing markers, candidate keys.
 
-Typing reuses ingest's own parsers (`audit.ingest.cast.parse_sql`), so a column
-inferred as integer here is one ingest will read as integer.
+Typing is ingest's own (`audit.ingest.infer`), so a column inferred as integer here is one ingest will read
+as integer.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 
 from audit.dataset import Field
-from audit.ingest.cast import PERCENT, Steps, parse_sql
+from audit.ingest.cast import PERCENT, parse_sql
+from audit.ingest.infer import MISSING_MARKERS, field_format, field_name, is_missing, narrowest_type
 from audit.ingest.read import ROW_COLUMN
 from audit.sql import ident, literal, one_row
 
-# Markers published tables use for "no value"; only those found in a file are declared.
-MISSING_MARKERS = ("", "NA", "N/A", "n/a", "-", "--", "*", "(X)", "NULL", "null", "None")
-# Narrowest first: the first (type, format) every present cell parses as wins.
-# US tables often print dates month first (5/31/2026); a day-first file that
-# happens to fit stays a question for the office, which the TODOs ask anyway.
-TYPE_ORDER = (
-    ("integer", None), ("number", None), ("number", PERCENT),
-    ("date", None), ("date", "%m/%d/%Y"), ("date", "%Y/%m/%d"),
-    ("datetime", "any"), ("datetime", "%m/%d/%Y %H:%M:%S"), ("datetime", "%m/%d/%Y %H:%M"),
-    # A time or an ISO datetime is `any` form: 21:00:00 this week may be 9:00 p.m. the next (audit.ingest.cast).
-    ("time", "any"), ("boolean", None), ("string", None),
-)
 YEAR_RANGE = (1800, 2200)
 MAX_KEY_PARTS = 4
 
@@ -63,13 +50,6 @@ class Column:
                 and YEAR_RANGE[0] <= self.minimum <= self.maximum <= YEAR_RANGE[1])
 
 
-def field_format(fmt: str | None) -> dict:
-    """A field's descriptor properties for a profiled format (`PERCENT`: a number with a % sign)."""
-    if fmt == PERCENT:
-        return {"bareNumber": False}
-    return {"format": fmt} if fmt else {}
-
-
 @dataclass
 class Key:
     columns: list[str]
@@ -96,18 +76,6 @@ class Profile:
         return self.key.columns if self.key and not self.key.whole_row else []
 
 
-def field_name(header: str, taken: set[str]) -> str:
-    """A snake_case name for a header: 'AGG. ASSAULT' -> 'agg_assault'."""
-    base = re.sub(r"[^0-9a-z]+", "_", header.lower()).strip("_") or "column"
-    if base[0].isdigit():
-        base = f"c_{base}"
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
-    taken.add(name)
-    return name
-
-
 def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it)."""
     headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] != ROW_COLUMN]
@@ -116,7 +84,7 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     taken: set[str] = set()
     columns = []
     for header in headers:
-        kind, fmt = _narrowest_type(con, raw, header, markers)
+        kind, fmt = narrowest_type(con, raw, header, markers)
         own: list[str] = []
         if kind == "string":
             kind, fmt, own = _column_markers(con, raw, header, markers)
@@ -127,10 +95,6 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     profile = Profile(raw, rows, columns, markers)
     profile.keys, profile.key = candidate_keys(con, raw, profile)
     return profile
-
-
-def _is_missing(header: str, markers: list[str]) -> str:
-    return f"({ident(header)} IS NULL OR trim({ident(header)}) IN ({', '.join(map(literal, markers))}))"
 
 
 def _markers_found(con, raw: str, headers: list[str]) -> list[str]:
@@ -150,60 +114,20 @@ def _column_markers(con, raw: str, header: str, markers: list[str]) -> tuple[str
     words may be values, keep theirs). At most three such words, in at most half of the cells."""
     h = ident(header)
     words = con.execute(
-        f"SELECT trim({h}), count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)} "
+        f"SELECT trim({h}), count(*) FROM {ident(raw)} WHERE NOT {is_missing(header, markers)} "
         f"AND NOT regexp_matches({h}, '[0-9]') GROUP BY ALL ORDER BY 2 DESC LIMIT 4").fetchall()
-    (present,) = one_row(con, f"SELECT count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)}")
+    (present,) = one_row(con, f"SELECT count(*) FROM {ident(raw)} WHERE NOT {is_missing(header, markers)}")
     if not words or len(words) > 3 or sum(n for _, n in words) * 2 > present:
         return "string", None, []
     own = [w for w, _ in words]
-    kind, fmt = _narrowest_type(con, raw, header, markers + own)
+    kind, fmt = narrowest_type(con, raw, header, markers + own)
     return (kind, fmt, own) if kind != "string" else ("string", None, [])
-
-
-def _narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str, str | None]:
-    """The narrowest type (TYPE_ORDER) every present value of the column parses as. Every type is tried on a
-    sample first; only those the sample leaves are tried on every row, narrowest first, until one holds: one or
-    two passes over a large table instead of one with twelve parses in it."""
-    sample = f"(SELECT * FROM {ident(raw)} USING SAMPLE reservoir({TYPE_SAMPLE} ROWS) REPEATABLE (7))"
-    *bad, present, zero_led = _type_counts(con, sample, header, markers, TYPE_ORDER[:-1])
-    if not present:
-        (present,) = one_row(con, f"SELECT count(*) FROM {ident(raw)} WHERE NOT {_is_missing(header, markers)}")
-        if not present:
-            return "string", None
-    for choice, n in zip(TYPE_ORDER[:-1], bad):
-        if n or zero_led and choice[0] in ("integer", "number"):
-            continue
-        wrong, _, zero_led = _type_counts(con, ident(raw), header, markers, [choice])
-        # A code written with leading zeros (zip 02134, FIPS 01001) is text: as a number it would lose them.
-        if not wrong and not (zero_led and choice[0] in ("integer", "number")):
-            return choice
-    return "string", None
-
-
-# Rows each type is first tried on (a type they refute is never tried on the whole column).
-TYPE_SAMPLE = 20_000
-
-
-def _type_counts(con, source: str, header: str, markers: list[str],
-                 kinds: Sequence[tuple[str, str | None]]) -> list[int]:
-    """Over `source` (a table or subquery): for each kind, the present values that do not parse as it; then the
-    present values, and the values written with a leading zero. Each parse's steps are named once (cast.Steps):
-    written inline, the twelve parses of a column were a query DuckDB took seconds a million rows to evaluate."""
-    steps = Steps()
-    present = steps.let(f"NOT {_is_missing(header, markers)}")
-    text = steps.let(f"trim({ident(header)})")
-    checks = []
-    for kind, fmt in kinds:
-        _, ok = parse_sql(Field(header, kind, field_format(fmt)), text, steps.let)
-        checks.append(f"count_if({present} AND NOT coalesce({ok}, false))")
-    checks += [f"count_if({present})", f"count_if(regexp_full_match({text}, '0[0-9]+'))"]
-    return list(one_row(con, f"SELECT {', '.join(checks)} FROM {steps.over_sql(source)}"))
 
 
 def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: list[str], rows: int) -> Column:
     kind = parsed.type
     typed, _ = parse_sql(parsed, f"trim({ident(header)})")
-    value = f"CASE WHEN {_is_missing(header, markers)} THEN NULL ELSE {typed} END"
+    value = f"CASE WHEN {is_missing(header, markers)} THEN NULL ELSE {typed} END"
     numeric = kind in ("integer", "number")
     stats = f", min({value}), max({value})" if numeric else ", NULL, NULL"
     distinct, nulls, low, high = one_row(
@@ -215,7 +139,7 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
         # Read from the text: 704.0 is written to one decimal, though the number is whole.
         (column.decimals,) = one_row(
             con, f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
-            f"WHERE NOT {_is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')")
+            f"WHERE NOT {is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')")
     if kind == "integer" and nulls == 0 and distinct == rows > 2 and low in (0, 1):
         # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant. (Codes that
         # merely run in order, zip codes 21201, 21202 ..., start elsewhere and are not row numbers.)
@@ -346,6 +270,6 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
     for c in profile.columns:
         expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
         markers = profile.missing_values + c.missing_values
-        values.append(f"CASE WHEN {_is_missing(c.header, markers)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
+        values.append(f"CASE WHEN {is_missing(c.header, markers)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {ident(ROW_COLUMN)}, {', '.join(values)} FROM {ident(raw)} "
                 f"ORDER BY {ident(ROW_COLUMN)}")

@@ -1,0 +1,91 @@
+"""What an undescribed text column holds: the narrowest type every present cell parses as, by ingest's own
+parsers (`audit.ingest.cast.parse_sql`), so a column inferred as integer is one ingest reads as integer.
+
+`audit init` types every column of a new table with it; ingest types a column a release has and its descriptor
+does not (a schema change) the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from audit.dataset import Field
+from audit.ingest.cast import PERCENT, Steps, parse_sql
+from audit.sql import ident, literal, one_row
+
+# Markers published tables use for "no value"; only those found in a file are declared.
+MISSING_MARKERS = ("", "NA", "N/A", "n/a", "-", "--", "*", "(X)", "NULL", "null", "None")
+# Narrowest first: the first (type, format) every present cell parses as wins.
+# US tables often print dates month first (5/31/2026); a day-first file that
+# happens to fit stays a question for the office, which the TODOs ask anyway.
+TYPE_ORDER = (
+    ("integer", None), ("number", None), ("number", PERCENT),
+    ("date", None), ("date", "%m/%d/%Y"), ("date", "%Y/%m/%d"),
+    ("datetime", "any"), ("datetime", "%m/%d/%Y %H:%M:%S"), ("datetime", "%m/%d/%Y %H:%M"),
+    # A time or an ISO datetime is `any` form: 21:00:00 this week may be 9:00 p.m. the next (audit.ingest.cast).
+    ("time", "any"), ("boolean", None), ("string", None),
+)
+
+
+def field_format(fmt: str | None) -> dict:
+    """A field's descriptor properties for a profiled format (`PERCENT`: a number with a % sign)."""
+    if fmt == PERCENT:
+        return {"bareNumber": False}
+    return {"format": fmt} if fmt else {}
+
+
+def field_name(header: str, taken: set[str]) -> str:
+    """A snake_case name for a header: 'AGG. ASSAULT' -> 'agg_assault'."""
+    base = re.sub(r"[^0-9a-z]+", "_", header.lower()).strip("_") or "column"
+    if base[0].isdigit():
+        base = f"c_{base}"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def is_missing(header: str, markers: list[str]) -> str:
+    return f"({ident(header)} IS NULL OR trim({ident(header)}) IN ({', '.join(map(literal, markers))}))"
+
+
+def narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str, str | None]:
+    """The narrowest type (TYPE_ORDER) every present value of the column parses as. Every type is tried on a
+    sample first; only those the sample leaves are tried on every row, narrowest first, until one holds: one or
+    two passes over a large table instead of one with twelve parses in it."""
+    sample = f"(SELECT * FROM {ident(raw)} USING SAMPLE reservoir({TYPE_SAMPLE} ROWS) REPEATABLE (7))"
+    *bad, present, zero_led = _type_counts(con, sample, header, markers, TYPE_ORDER[:-1])
+    if not present:
+        (present,) = one_row(con, f"SELECT count(*) FROM {ident(raw)} WHERE NOT {is_missing(header, markers)}")
+        if not present:
+            return "string", None
+    for choice, n in zip(TYPE_ORDER[:-1], bad):
+        if n or zero_led and choice[0] in ("integer", "number"):
+            continue
+        wrong, _, zero_led = _type_counts(con, ident(raw), header, markers, [choice])
+        # A code written with leading zeros (zip 02134, FIPS 01001) is text: as a number it would lose them.
+        if not wrong and not (zero_led and choice[0] in ("integer", "number")):
+            return choice
+    return "string", None
+
+
+# Rows each type is first tried on (a type they refute is never tried on the whole column).
+TYPE_SAMPLE = 20_000
+
+
+def _type_counts(con, source: str, header: str, markers: list[str],
+                 kinds: Sequence[tuple[str, str | None]]) -> list[int]:
+    """Over `source` (a table or subquery): for each kind, the present values that do not parse as it; then the
+    present values, and the values written with a leading zero. Each parse's steps are named once (cast.Steps):
+    written inline, the twelve parses of a column were a query DuckDB took seconds a million rows to evaluate."""
+    steps = Steps()
+    present = steps.let(f"NOT {is_missing(header, markers)}")
+    text = steps.let(f"trim({ident(header)})")
+    checks = []
+    for kind, fmt in kinds:
+        _, ok = parse_sql(Field(header, kind, field_format(fmt)), text, steps.let)
+        checks.append(f"count_if({present} AND NOT coalesce({ok}, false))")
+    checks += [f"count_if({present})", f"count_if(regexp_full_match({text}, '0[0-9]+'))"]
+    return list(one_row(con, f"SELECT {', '.join(checks)} FROM {steps.over_sql(source)}"))
