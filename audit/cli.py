@@ -462,12 +462,22 @@ def diff(dataset: str, from_version: str | None, to_version: str | None, engine:
 @click.argument("dataset")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing descriptor and suite.")
+@click.option("--update", is_flag=True,
+              help="Bring the existing descriptor and suite up to FILE's columns (added, removed, renamed), keeping "
+                   "every other edit.")
 @click.option("--threshold", type=click.FloatRange(50, 100), default=90, show_default=True,
               help="Propose a sum, rate or percent change that holds in at least this percent of the rows.")
 @workspace_option
-def init(dataset: str, file: Path, force: bool, threshold: float, workspace) -> None:
+def init(dataset: str, file: Path, force: bool, update: bool, threshold: float, workspace) -> None:
     """Write a starter descriptor and suite for DATASET from FILE, with the sums, rates and percent changes
-    that hold in it, and the rows that break them."""
+    that hold in it, and the rows that break them. With --update, bring DATASET's own descriptor and suite up to a
+    release whose columns changed."""
+    if update:
+        if force:
+            from audit.errors import ConfigError
+
+            raise ConfigError("--update keeps the office's descriptor and suite, --force replaces them: give one")
+        return _init_update(dataset, file, workspace)
     from audit.init import init_dataset, key_text, rejected_line, rule_lines
 
     result = init_dataset(workspace, dataset, file, force, threshold / 100)
@@ -481,6 +491,25 @@ def init(dataset: str, file: Path, force: bool, threshold: float, workspace) -> 
     for r in result.rejected:
         click.echo(rejected_line(r))
     click.echo(f"wrote {result.descriptor_path} and {result.suite_path}: fill in the TODOs and confirm each proposal")
+
+
+def _init_update(dataset: str, file: Path, workspace) -> None:
+    from audit.init.update import update_dataset
+
+    result = update_dataset(workspace, dataset, file)
+    if not result.changed:
+        click.echo(f"{file.name}: its columns are the descriptor's fields; nothing to update")
+        return
+    for f in result.added:
+        click.echo(f"added field {f.name!r} ({f.type}) for column {f.descriptor['title']!r}")
+    for name in result.removed:
+        click.echo(f"removed field {name!r}: the release has no column for it")
+    for dropped in result.dropped:
+        click.echo(f"    removed from the suite: {dropped}")
+    for name, header in result.aliased.items():
+        click.echo(f"field {name!r} is also read from column {header!r} (added to its aliases)")
+    click.echo(f"wrote {result.descriptor_path} and {result.suite_path}: describe each added field (its TODO) and "
+               "add the rules it takes part in; then check the release again")
 
 
 @cli.command()

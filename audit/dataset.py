@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,13 @@ class Dataset:
     @property
     def fields(self) -> list[Field]:
         return [Field(f["name"], f.get("type", "string"), f) for f in self.schema["fields"]]
+
+    def with_fields(self, removed: Sequence[str] = (), added: Sequence[dict[str, Any]] = ()) -> "Dataset":
+        """This dataset as a release that changed its columns has it: without the fields `removed`, with the
+        fields `added` (descriptors) after the rest. The office's files are untouched."""
+        fields = [f for f in self.schema["fields"] if f["name"] not in removed] + list(added)
+        resource = {**self.resource, "schema": {**self.schema, "fields": fields}}
+        return replace(self, descriptor={**self.descriptor, "resources": [resource]})
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

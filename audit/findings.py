@@ -64,6 +64,8 @@ class Code(StrEnum):
     DOWNGRADE = "downgrade", "Incidents were reclassified from a violent offence category to a non-violent one"
     NOTE_SCOPE = "note-scope", ("A revision note explains more changes than it expects, or a great many with no "
                                 "expected count: it may explain more than was meant")
+    SCHEMA_CHANGE = "schema-change", ("The release's columns are not the descriptor's: a column it does not describe, "
+                                      "or a field it has no column for")
     RENAMED_COLUMN = "renamed-column", "A column has another name than the schema's; it was read as the field it resembles"
     FORMULA_INJECTION = "formula-injection", "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula"
     FORMULA_NO_VALUE = "formula-no-value", "A spreadsheet formula has no saved value, so the cell was read as missing"
@@ -196,6 +198,13 @@ MESSAGES: dict[Code, dict[str, str]] = {
                     "whether one note was meant to explain that many is not known; give it `expect`, or narrow its "
                     "where, columns or changes",
     },
+    Code.SCHEMA_CHANGE: {
+        "": "column {column!r} is not in the descriptor: it was read as {type} field {field!r} and kept with the "
+                 "release; describe it (`audit init --update`) before publishing",
+        "removed": "field {field!r} has no column in this release (looked for {names}){unchecked}; if it was "
+                   "dropped, take it out of the descriptor (`audit init --update`)",
+        "not run": ", so {count} check(s) that use it could not run: {checks}",
+    },
     Code.RENAMED_COLUMN: {
         "": "no column is named {names}, but column {column!r} {how} and was read as field {field!r}; if it is the "
             "same column renamed, add `aliases: [{column}]` to the field in the descriptor (or waive this finding)",
@@ -239,6 +248,7 @@ STANDARD_CHECKS = {
 }
 # Codes of what reading a file finds about its columns, before any expectation runs.
 RENAMED_COLUMN = Code.RENAMED_COLUMN
+SCHEMA_CHANGE = Code.SCHEMA_CHANGE
 FORMULA_NO_VALUE = Code.FORMULA_NO_VALUE
 
 

@@ -33,8 +33,9 @@ from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import write_atomically, written_aside
-from audit.findings import RENAMED_COLUMN, ClaimResult, Outcome, ReleaseInfo, Report
+from audit.findings import SCHEMA_CHANGE, ClaimResult, Outcome, ReleaseInfo, Report
 from audit.ingest import LoadedRelease, load_release
+from audit.ingest.columns import every_field, schema_findings
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
 from audit.log.entries import Release
@@ -163,8 +164,10 @@ def _audit_loaded(
     log: ChangeLog | None = None,
 ) -> Audited:
     """Diff `loaded` against its baseline (the last published release, or the last recorded one when the office
-    asks), if the log has one; validate; apply waivers."""
+    asks), if the log has one; validate; apply waivers. The release is read as it is (`loaded.dataset`): a column
+    the descriptor does not have is kept, a field it has no column for is left out, and each is a finding."""
     waivers, notes = inputs.waivers, inputs.notes
+    described, dataset = dataset, loaded.dataset
     baseline = None
     if log is not None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
@@ -188,13 +191,15 @@ def _audit_loaded(
             revisions = diff_releases(con, dataset, old_rows, loaded.table, _baseline_info(baseline, inputs.against),
                                       notes, inputs.notes_source, inputs.engine)
         extra = revisions.expectations(dataset.primary_key) if revisions else []
-        validation = validate_release(con, loaded.table, dataset, extra, inputs.engine)
-    # What reading the file found about its columns is one more check, after the suite's.
-    columns_check = Outcome("columns match the schema", RENAMED_COLUMN, [c for f in loaded.findings for c in f.columns],
-                            len(validation.findings), len(loaded.findings))
-    require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + list(loaded.findings),
+        validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
+                                      frozenset(loaded.columns.removed))
+    # What reading the file found about its cells and columns is one more check, after the suite's.
+    read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
+    columns_check = Outcome("the file's columns are the descriptor's", SCHEMA_CHANGE, [c for f in read for c in f.columns],
+                            len(validation.findings), len(read))
+    require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + read,
                        inputs.waivers_source, dataset.name)
-    findings, waiver_use = apply_waivers(validation.findings + list(loaded.findings), waivers)
+    findings, waiver_use = apply_waivers(validation.findings + read, waivers)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     if inputs.engine is not DUCKDB:  # which engine ran which checks (and the diff's passes), in the report
         info.engines = dict((validation.gx_result.meta or {}).get("engines") or {})
@@ -204,6 +209,17 @@ def _audit_loaded(
                     revisions.summary() if revisions else None, validation.expectations + [columns_check],
                     [n.to_dict() for n in loaded.normalisations])
     return Audited(report, waivers, notes, revisions, validation)
+
+
+def _office_inputs(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers, notes,
+                   against: str, engine: Engine) -> OfficeInputs:
+    """The waivers and notes for `loaded`, checked against every field they may name: the descriptor's and those
+    the release adds (a note explaining a column added names it)."""
+    fields = every_field(dataset, loaded.dataset)
+    inputs = OfficeInputs.read(fields, waivers, notes, against)
+    inputs.engine = engine
+    check_note_values(con, inputs.notes, fields, inputs.notes_source)
+    return inputs
 
 
 def _use_engine(workspace: Workspace, engine: str | None) -> Engine:
@@ -219,12 +235,11 @@ def check(
     published release, or with `against="recorded"` the last recorded one), against it: every change must be
     covered by a note in `notes`. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
-    inputs = OfficeInputs.read(dataset, waivers, notes, against)
-    inputs.engine = _use_engine(workspace, engine)
+    chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
-        loaded = load_release(con, dataset, file, lazy=inputs.engine.parquet_in_place)
-        check_note_values(con, inputs.notes, dataset, inputs.notes_source)
+        loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
+        inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen)
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
 
@@ -259,12 +274,11 @@ def ingest(
     dataset = workspace.dataset(dataset_name)
     if version is not None:
         plain_label(version, "release label (--version)")
-    inputs = OfficeInputs.read(dataset, waivers, notes, against)
-    inputs.engine = _use_engine(workspace, engine)
+    chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
-        loaded = load_release(con, dataset, file, lazy=inputs.engine.parquet_in_place)
-        check_note_values(con, inputs.notes, dataset, inputs.notes_source)
+        loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
+        inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)
 

@@ -139,7 +139,7 @@ def test_plain_cells_are_read_as_the_full_clean_up_reads_them(typed_dataset, row
                 expected = (con.execute(f"SELECT {', '.join(v for v, _ in full)} FROM raw").fetchall(),
                             count_normalisations(con, "raw", typed_dataset, mapping))
             try:
-                fixes, _ = cast_to_schema(con, typed_dataset, "raw", "typed", path)
+                fixes = cast_to_schema(con, typed_dataset, mapping, "raw", "typed", path)
                 got = (con.execute("SELECT * FROM typed").fetchall(), fixes)
             except InputError as error:
                 got = ("refused", error.row, error.column)

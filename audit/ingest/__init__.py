@@ -1,12 +1,14 @@
 """Ingest: one incoming file becomes one typed DuckDB table, or a clear InputError.
 
 `read` puts the file's cells into DuckDB as text, keeping the order of rows so
-errors can name the row a person sees; `cast` types them by the descriptor.
+errors can name the row a person sees; `columns` matches its columns to the
+descriptor's fields (and types a column the descriptor does not have); `cast`
+types the cells.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -15,9 +17,10 @@ from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.findings import Finding
 from audit.ingest.cast import cast_to_schema
+from audit.ingest.columns import ColumnMatch, as_read, match_columns
 from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
-from audit.ingest.read import read_raw
+from audit.ingest.read import ROW_COLUMN, read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
 from audit.sql import ident, one_row
 
@@ -26,14 +29,17 @@ RELEASE_TABLE = "release"
 
 @dataclass(frozen=True)
 class LoadedRelease:
-    """A file loaded into the work database as table `release`."""
+    """A file loaded into the work database as table `release`: the fields of `dataset` (the descriptor's, or
+    the release's own where its columns differ: see `columns`)."""
 
     source: Path
     sha256: str
     row_count: int
+    dataset: Dataset
+    columns: ColumnMatch = field(default_factory=lambda: ColumnMatch({}))
     table: str = RELEASE_TABLE
     normalisations: tuple[Normalisation, ...] = ()  # what was fixed to read it (recorded, reported)
-    findings: tuple[Finding, ...] = ()              # about its columns, found while reading (a renamed column)
+    findings: tuple[Finding, ...] = ()              # about its cells and columns, found while reading
     parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
 
 
@@ -65,13 +71,13 @@ def load_release(
     if is_parquet(source):
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet).
         try:
-            findings = load_parquet(con, dataset, source, table, lazy)
+            read_as, match = load_parquet(con, dataset, source, table, lazy)
             (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
         except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
             raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
                              file=str(source)) from exc
-        return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, table=table,
-                             findings=tuple(findings), parquet=True)
+        return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, dataset=read_as,
+                             columns=match, table=table, findings=tuple(match.findings), parquet=True)
     problem = release_file_problem(source)
     if problem:
         raise InputError(problem, file=str(path))
@@ -81,11 +87,14 @@ def load_release(
     wide_to_long: list[Normalisation] = []
     try:
         rows, wide_to_long = reshape_long(con, dataset, raw, source)
-        cells, findings = cast_to_schema(con, dataset, raw=rows, typed=table, source=source, header_row=read.header_row)
+        headers = [r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall() if r[0] != ROW_COLUMN]
+        match = match_columns(headers, dataset, source, read.header_row)
+        read_as, mapping = as_read(con, rows, dataset, match)
+        cells = cast_to_schema(con, read_as, mapping, raw=rows, typed=table, source=source)
     finally:
         con.execute(f"DROP VIEW IF EXISTS {ident(raw + '__long')}")
         read.drop(con)
     (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
-    return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, table=table,
-                         normalisations=tuple(read.normalisations + wide_to_long + cells),
-                         findings=tuple(read.findings + findings))
+    return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, dataset=read_as, columns=match,
+                         table=table, normalisations=tuple(read.normalisations + wide_to_long + cells),
+                         findings=tuple(read.findings + match.findings))

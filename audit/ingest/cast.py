@@ -14,7 +14,6 @@ fixes, and plain cells are cast directly.
 
 from __future__ import annotations
 
-import difflib
 import re
 import secrets
 from pathlib import Path
@@ -22,9 +21,8 @@ from typing import Callable
 
 import duckdb
 
-from audit.dataset import Dataset, Field, header_key
+from audit.dataset import Dataset, Field
 from audit.errors import InputError
-from audit.findings import ERROR, RENAMED_COLUMN, Finding
 from audit.ingest.normalise import Normalisation, clip
 from audit.ingest.read import ROW_COLUMN
 from audit.sql import ident, literal, one_row
@@ -46,7 +44,6 @@ KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", 
 TWELVE_HOUR = {"time": ("%I:%M:%S %p", "%I:%M %p"), "datetime": ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p")}
 # A footnote mark after a number: 342a, 12,430*, 1,204†, 88 (1), 17[2], 5¹.
 FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]|[¹²³⁴⁵⁶⁷⁸⁹])$"
-RENAME_SIMILARITY = 0.75
 # `audit init`'s name for a number written with a sign around it (-5.1%): Table Schema's bareNumber: false.
 PERCENT = "percent"
 # Characters that show nothing (Unicode's format characters: zero-width space and joiners, a byte-order mark inside
@@ -54,75 +51,6 @@ PERCENT = "percent"
 INVISIBLE = r"\p{Cf}"
 # A whole number written in scientific notation, as R writes 500000: 5e+05.
 SCIENTIFIC = r"[+-]?[0-9]+(\.[0-9]+)?[eE][+]?[0-9]+"
-
-
-def match_columns(
-    file_columns: list[str], dataset: Dataset, source: Path, header_row: int | None = 1
-) -> tuple[dict[str, str], list[Finding]]:
-    """Map each schema field to the file column that holds it, or raise InputError.
-
-    A field with no column and a column with no field whose names are alike (Population / Popilation)
-    are taken to be one column renamed between releases: it is read, and reported as a finding that
-    blocks publication until the office confirms it with an alias."""
-    by_key: dict[str, str] = {}
-    for column in file_columns:
-        by_key.setdefault(header_key(column), column)
-    mapping: dict[str, str] = {}
-    missing = []
-    for field in dataset.fields:
-        found = [by_key[k] for k in dict.fromkeys(header_key(n) for n in field.header_names) if k in by_key]
-        if found:
-            mapping[field.name] = found[0]
-        else:
-            missing.append(field)
-    # Columns the descriptor says are not data (`skipColumns`) are read past, neither a field nor an error.
-    skipped = {header_key(c) for c in dataset.skip_columns}
-    extra = [c for c in file_columns if c not in mapping.values() and header_key(c) not in skipped]
-    findings = []
-    position = {f.name: i for i, f in enumerate(dataset.fields)}
-
-    def renamed(field: Field, column: str, how: str) -> None:
-        mapping[field.name] = column
-        missing.remove(field)
-        extra.remove(column)
-        findings.append(Finding(
-            RENAMED_COLUMN, ERROR, {}, [field.name], field.header_names, column,
-            RENAMED_COLUMN.say(names=" or ".join(map(repr, field.header_names)), column=column, how=how,
-                               field=field.name)))
-
-    for field in list(missing):
-        keys = [header_key(c) for c in extra]
-        alike = difflib.get_close_matches(header_key(field.name), keys, 1, RENAME_SIMILARITY) or \
-            difflib.get_close_matches(header_key(field.header_names[-1]), keys, 1, RENAME_SIMILARITY)
-        if alike:
-            renamed(field, next(c for c in extra if header_key(c) == alike[0]), "is alike")
-    if len(missing) == 1:  # the one column left where the field stood (JURISDICTION -> County, first both times)
-        field = missing[0]
-        here = file_columns[position[field.name]] if position[field.name] < len(file_columns) else None
-        if here in extra:
-            renamed(field, here, "stands where it stood")
-    if missing:
-        field = missing[0]
-        raise InputError(
-            f"no column for field {field.name!r} (looked for {', '.join(map(repr, field.header_names))}; "
-            f"the file has {_listed(file_columns)})",
-            file=str(source),
-            row=header_row,
-        )
-    if extra:
-        raise InputError(
-            f"column(s) {_listed(extra)} are not in the dataset's schema; "
-            "add them to the descriptor, or add the old name to a field's `aliases` if a column was renamed",
-            file=str(source),
-            row=header_row,
-        )
-    return mapping, findings
-
-
-def _listed(names: list[str], shown: int = 20) -> str:
-    """Names for a one-line message: the first `shown`, then how many more."""
-    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
-    return ", ".join(map(repr, names[:shown])) + more
 
 
 def grouped_pattern(field: Field) -> str:
@@ -363,12 +291,11 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
 
 
 def cast_to_schema(
-    con: duckdb.DuckDBPyConnection, dataset: Dataset, raw: str, typed: str, source: Path, header_row: int = 1
-) -> tuple[list[Normalisation], list[Finding]]:
-    """Create `typed` from the text table `raw` (as `read_raw` leaves it); return what was normalised in the
-    cells and the findings about the columns (a renamed column). Raise InputError at the first bad cell."""
-    file_columns = [row[0] for row in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if row[0] != ROW_COLUMN]
-    mapping, findings = match_columns(file_columns, dataset, source, header_row)
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, mapping: dict[str, str], raw: str, typed: str, source: Path,
+) -> list[Normalisation]:
+    """Create `typed` from the text table `raw` (as `read_raw` leaves it), reading each field of `dataset` from
+    its column in `mapping` (audit.ingest.columns); return what was normalised in the cells. Raise InputError at
+    the first bad cell."""
     full, flags, plains, steps = [], [], [], Steps()
     for field in dataset.fields:
         markers = missing_markers(field, dataset.missing_values)
@@ -396,7 +323,7 @@ def cast_to_schema(
     # No ORDER BY: a projection of the file-ordered view keeps its order.
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT "
                 f"{', '.join(f'{v} AS {ident(f.name)}' for v, f in zip(values, dataset.fields))} FROM {steps.over(raw)}")
-    return normalisations, findings
+    return normalisations
 
 
 def _refuse_bad_cells(con: duckdb.DuckDBPyConnection, dataset: Dataset, mapping: dict[str, str], rows: str,

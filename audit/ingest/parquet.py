@@ -17,8 +17,8 @@ import duckdb
 from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.files import file_sha256
-from audit.findings import Finding
-from audit.ingest.cast import _field_sql, match_columns, missing_markers
+from audit.ingest.cast import _field_sql, missing_markers
+from audit.ingest.columns import ColumnMatch, as_read, match_columns
 from audit.sql import ident, literal, one_row
 
 SUFFIXES = {".parquet", ".pq"}
@@ -46,8 +46,9 @@ def parquet_sha256(path: Path) -> str:
 
 
 def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, table: str,
-                 lazy: bool = False) -> list[Finding]:
-    """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the findings about its columns.
+                 lazy: bool = False) -> tuple[Dataset, ColumnMatch]:
+    """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the dataset as the release has it
+    and how its columns match the descriptor's (audit.ingest.columns).
     With `lazy`, `table` is a view that reads the files each time, so the rows are never all held in memory (Spark
     reads them where they lie; audit.engine.spark)."""
     files = _files(path)
@@ -62,7 +63,11 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
     except duckdb.Error as exc:
         raise InputError(f"cannot read as Parquet: {str(exc).splitlines()[0]}", file=str(path)) from exc
     types = {name: kind for name, kind, *_ in described if name not in (FILE, ROW)}
-    mapping, findings = match_columns(list(types), dataset, path, header_row=None)  # columns have no row
+    match = match_columns(list(types), dataset, path, header_row=None)  # columns have no row
+    if match.added:  # typed from its values when it is text, as a CSV's column would be
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(table + '__files')} AS SELECT * FROM {source}")
+    dataset, mapping = as_read(con, table + "__files", dataset, match, types)
+    con.execute(f"DROP VIEW IF EXISTS {ident(table + '__files')}")
     values, flags = [], []
     for field in dataset.fields:
         column = mapping[field.name]
@@ -97,4 +102,4 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
         con.execute(f"CREATE VIEW {ident(table)} AS SELECT {', '.join(values)} FROM {source}")
     else:
         con.execute(f"CREATE TABLE {ident(table)} AS SELECT {', '.join(values)} FROM {source} ORDER BY {FILE}, {ROW}")
-    return findings
+    return dataset, match

@@ -90,6 +90,21 @@ class Plan:
     witnesses: Any | None = None          # audit.publish.witnessing.WitnessPolicy: who must cosign it
 
 
+def _undescribed_columns(log: ChangeLog, dataset: Dataset, release: Release) -> str | None:
+    """Why the descriptor cannot document `release` (a reason that reads after "cannot be published without"),
+    when the release's columns are not the descriptor's fields: a package documents every column it holds."""
+    stored = [r[0] for r in log.con.execute(f"DESCRIBE SELECT * FROM {log.data_table(release.data_table)}").fetchall()]
+    fields = [f.name for f in dataset.fields]
+    added, removed = [c for c in stored if c not in fields], [f for f in fields if f not in stored]
+    if not added and not removed:
+        return None
+    differs = "; ".join(part for part in (
+        f"it has column(s) {', '.join(map(repr, added))} the descriptor does not describe" if added else "",
+        f"the descriptor's field(s) {', '.join(map(repr, removed))} are not in it" if removed else "") if part)
+    return (f"a descriptor that describes its columns ({differs}): run `audit init --update {dataset.name} FILE` "
+            "with the release's file, check the result, then ingest it again")
+
+
 def plan_publication(
     root: Path, log: ChangeLog, dataset: Dataset, release: Release, report: Report, out: Path,
     signing_key: Callable[[], Path | None], recorded_by: str | None = None, brand: Branding | None = None,
@@ -114,6 +129,9 @@ def plan_publication(
     since = _entries_since(log, dataset.name, previous)
     log.require_recorded_entry(release)
     log.require_stored_rows(release, "so it was not published")
+    undescribed = _undescribed_columns(log, dataset, release)
+    if undescribed:
+        refusals.append(undescribed)
     schema_sha = schema_sha256(published_schema(dataset))
     schema_changed = previous is not None and previous.schema_sha256 != schema_sha
     if previous is not None and not schema_changed and _unchanged(log, previous, release, report):

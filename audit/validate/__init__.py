@@ -25,6 +25,16 @@ class Validation:
     expectations: list[Outcome] = field(default_factory=list)  # one per expectation run, passed or not
     gx_result: Any = None  # GX's own ExpectationSuiteValidationResult, for its Data Docs
 
+    @property
+    def not_run(self) -> dict[str, list[str]]:
+        """Field -> the expectations that read it and could not run, because the release has no column for it."""
+        from audit.validate.suite import NOT_RUN
+
+        out: dict[str, list[str]] = {}
+        for column, what in (self.gx_result.meta or {}).get(NOT_RUN, []) if self.gx_result is not None else []:
+            out.setdefault(column, []).append(what)
+        return out
+
     def data_docs(self, report: Any = None) -> str:
         """This validation as a GX Data Docs page (GX's own renderer; the page loads GX's styles from CDNs, so
         it stays in the workspace, never in a package). Our expectations put themselves in words
@@ -47,7 +57,7 @@ class Validation:
         return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result))
 
 
-def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
+def suite_expectations(dataset: Dataset, absent: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Every expectation run on a release of `dataset`: its suite file, then what its definition implies
     (and the suite does not already say): the primary key unique and present, each field's Table Schema
     constraints, a category for each coded field, spreadsheet-safe text, and the published claims."""
@@ -61,7 +71,7 @@ def suite_expectations(dataset: Dataset) -> list[dict[str, Any]]:
         if not any(_same_check(e, implied) for e in expectations):
             expectations.append(with_origin(implied, f"{descriptor}, its schema"))
     expectations += [with_origin(e, f"{claims}, claim {number}") for number, e in
-                     enumerate(load_claims(dataset.claims_path, [f.name for f in dataset.fields]), 1)]
+                     enumerate(load_claims(dataset.claims_path, [f.name for f in dataset.fields] + sorted(absent)), 1)]
     return [as_ours(e) for e in expectations]
 
 
@@ -162,21 +172,24 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
 
 def run_expectations(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]],
-    engine: Engine = DUCKDB,
+    engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
 ) -> Validation:
     from audit.validate.suite import run_suite
     from audit.validate.translate import findings_from_results
 
     # The suite is named by its path in the workspace (expectations/NAME.json), never the machine's absolute path.
     name = dataset.suite_path.relative_to(dataset.suite_path.parent.parent).as_posix()
-    result = run_suite(con, table, name, expectations, dataset.primary_key, engine)
+    result = run_suite(con, table, name, expectations, dataset.primary_key, engine, absent)
     return Validation(*findings_from_results(con, result.results, dataset.primary_key, dataset.label), gx_result=result)
 
 
 def validate_release(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, extra: list[dict[str, Any]] | None = None,
-    engine: Engine = DUCKDB,
+    engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
 ) -> Validation:
     """Every finding of the dataset's suite (and `extra` expectations, such as the revision checks a diff
-    implies) on `table`, one per failing row, in suite order, and its claims; on `engine` (audit.engine)."""
-    return run_expectations(con, table, dataset, suite_expectations(dataset) + list(extra or []), engine)
+    implies) on `table`, one per failing row, in suite order, and its claims; on `engine` (audit.engine). `dataset`
+    is the release's as read (audit.ingest.columns); an expectation reading a field of `absent`, which the release
+    has no column for, is not run (`Validation.not_run`)."""
+    return run_expectations(con, table, dataset, suite_expectations(dataset, absent) + list(extra or []), engine,
+                            absent)

@@ -62,11 +62,8 @@ def with_default_severity(expectation: dict[str, Any]) -> dict[str, Any]:
 POSITION = "audit_position"  # an expectation's place in the suite run, kept in its meta
 
 
-def _require_columns(suite, columns: list[str], name: str) -> None:
-    """Every column an expectation names must be in the table: a suite naming a column the table lacks is the
-    office's error (exit 2), named here, rather than a GX failure deep inside (or a bogus finding)."""
-    import difflib
-
+def _named_columns(expectation) -> list[str]:
+    """The columns a built expectation reads (its own, its `where`'s; GX's column, column list or pair)."""
     from audit.validate.expectations import RowCheckExpectation
     from audit.validate.expectations.base import (
         domain_columns,
@@ -74,36 +71,66 @@ def _require_columns(suite, columns: list[str], name: str) -> None:
         where_sql,
     )
 
+    if isinstance(expectation, RowCheckExpectation):
+        where = f"{origin_of(expectation.configuration)} ({expectation.expectation_type})"
+        try:
+            named = expectation.read_columns() + where_columns(expectation.where)
+            if expectation.where is not None:
+                where_sql(expectation.where)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        return named
+    kwargs = expectation.configuration.kwargs  # GX's column / column_list, and a column pair's two
+    return domain_columns(kwargs) + [kwargs[k] for k in ("column_A", "column_B") if isinstance(kwargs.get(k), str)]
+
+
+def _require_columns(suite, columns: list[str]) -> None:
+    """Every column an expectation names must be in the table: a suite naming a column the table lacks is the
+    office's error (exit 2), named here, rather than a GX failure deep inside (or a bogus finding)."""
+    import difflib
+
     for expectation in suite.expectations:
         where = f"{origin_of(expectation.configuration)} ({expectation.expectation_type})"
-        if isinstance(expectation, RowCheckExpectation):
-            try:
-                named = expectation.read_columns() + where_columns(expectation.where)
-            except ValueError as exc:
-                raise ConfigError(f"{where}: {exc}") from exc
-            if expectation.where is not None:
-                try:
-                    where_sql(expectation.where)
-                except ValueError as exc:
-                    raise ConfigError(f"{where}: {exc}") from exc
-        else:
-            kwargs = expectation.configuration.kwargs  # GX's column / column_list, and a column pair's two
-            named = domain_columns(kwargs) + [kwargs[k] for k in ("column_A", "column_B") if isinstance(kwargs.get(k), str)]
-        for column in named:
+        for column in _named_columns(expectation):
             if column not in columns:
                 near = difflib.get_close_matches(str(column), columns, n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else f" (columns: {', '.join(columns)})"
                 raise ConfigError(f"{where} names column {column!r}, which the table does not have{hint}")
 
 
+def entries_reading(name: str, entries: list[dict[str, Any]], columns: set[str]) -> dict[int, list[str]]:
+    """Of a suite's JSON `entries`, those that read any of `columns`: their index -> the columns. Read from each
+    expectation as GX builds it, by the one rule that says what an expectation reads (`_named_columns`)."""
+    import great_expectations as gx
+
+    from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
+
+    placed = [{**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
+              for i, e in enumerate(entries)]
+    for entry in placed:
+        _require_buildable(entry, name)
+    out: dict[int, list[str]] = {}
+    for built in gx.ExpectationSuite(name=name, expectations=placed).expectations:
+        reads = [c for c in dict.fromkeys(_named_columns(built)) if c in columns]
+        if reads:
+            out[(built.configuration.meta or {})[POSITION]] = reads
+    return out
+
+
+# Where run_suite lists the expectations it could not run (`absent` columns), in the result's meta.
+NOT_RUN = "audit_not_run"
+
+
 def run_suite(
     con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str],
-    engine: Engine = DUCKDB,
+    engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
 ):
     """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result.
 
     `name` names the suite in GX and in errors (the suite file's path). Every expectation runs on `engine` unless
-    it needs what the engine does not give; those run on DuckDB (audit.engine.Need).
+    it needs what the engine does not give; those run on DuckDB (audit.engine.Need). An expectation that reads a
+    column of `absent` (fields the release has no column for) is not run: the result's meta lists it under
+    NOT_RUN, as (column, what the expectation is).
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -125,12 +152,18 @@ def run_suite(
         dropped = next(e for e in entries if e["meta"][POSITION] not in built)
         raise ConfigError(f"{origin_of(dropped, name)} ({dropped.get('type')}): Great Expectations cannot build "
                           "this expectation, so it would never run")
-    _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()], name)
+    not_run = [(column, f"{origin_of(e.configuration)} ({e.expectation_type})", (e.configuration.meta or {})[POSITION])
+               for e in suite.expectations for column in dict.fromkeys(_named_columns(e)) if column in absent]
+    if not_run:
+        skipped = {position for _, _, position in not_run}
+        suite = gx.ExpectationSuite(name=name, expectations=[e for e in entries if e["meta"][POSITION] not in skipped])
+    _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()])
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
     result = _validate_on(engine, context, con, table, suite, result_format)
     result.results.sort(key=lambda r: (r.expectation_config.meta or {}).get(POSITION, 0))
     result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
     result.meta["validation_time"] = result.meta["run_id"].run_time
+    result.meta[NOT_RUN] = [[column, what] for column, what, _ in not_run]
     return result
 
 
