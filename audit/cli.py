@@ -506,8 +506,11 @@ def _init_update(dataset: str, file: Path, workspace) -> None:
         click.echo(f"removed field {name!r}: the release has no column for it")
     for dropped in result.dropped:
         click.echo(f"    removed from the suite: {dropped}")
-    for name, header in result.aliased.items():
-        click.echo(f"field {name!r} is also read from column {header!r} (added to its aliases)")
+    for narrowed in result.narrowed:
+        click.echo(f"    in the suite: {narrowed}")
+    for name, (header, how) in result.aliased.items():
+        click.echo(f"field {name!r} is also read from column {header!r}, which {how} (added to its aliases: check "
+                   "that it is the same column)")
     click.echo(f"wrote {result.descriptor_path} and {result.suite_path}: describe each added field (its TODO) and "
                "add the rules it takes part in; then check the release again")
 

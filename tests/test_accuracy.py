@@ -287,3 +287,86 @@ def _found_exactly(report, expected: set[frozenset], tally: dict, context) -> No
     tally["found"] += len(expected & found)
     tally["false_errors"] += len(found - expected)
     assert found == expected, (context, [f.message for f in errors if frozenset(f.key.values()) not in expected])
+
+
+WIDE_TALLY = {"tables": 0, "defects": 0, "found": 0, "false_errors": 0}
+OFFENCE_WORDS = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mvt", "arson", "simple_assault",
+                 "fraud", "vandalism", "weapons", "drugs", "dui", "disorderly", "trespass", "stolen_property",
+                 "forgery", "embezzlement", "prostitution", "curfew", "liquor"]
+
+
+@st.composite
+def wide_tables(draw):
+    """A county table as issue 27 met it: a numeric code and a name per row, each offence for two years, the percent
+    change between them (blank from a zero base), and each year's total of every offence; 60 columns or more.
+    Defects: a count, a total or a change, in at most two rows. (seed, offences, places, defects)"""
+    seed = draw(st.integers(0, 10**6))
+    offences = OFFENCE_WORDS[:draw(st.integers(19, len(OFFENCE_WORDS)))]  # 3 x 19 + 4 = 61 columns at least
+    places = draw(st.integers(22, 30))
+    rows = draw(st.lists(st.integers(0, places - 1), min_size=1, max_size=2, unique=True))
+    defects = {row: (draw(st.sampled_from(["before", "after", "change", "total"])),
+                     draw(st.sampled_from(offences)), draw(st.integers(1, 9))) for row in rows}
+    return seed, offences, places, defects
+
+
+def _wide_rows(seed: int, offences: list[str], places: int, defects: dict) -> tuple[list[str], list[list]]:
+    import random
+
+    rng = random.Random(seed)
+    header = ["zip", "area_name", *(f"{y}_{o}" for y in (2024, 2025) for o in offences),
+              *(f"{o}_change" for o in offences), "2024_total", "2025_total"]
+    rows = []
+    for i, code in enumerate(rng.sample(range(20601, 21930), places)):
+        before = {o: rng.choice([0, rng.randint(1, 30), rng.randint(30, 900)]) for o in offences}
+        after = {o: max(0, before[o] + rng.randint(-40, 40)) for o in offences}
+        totals = [sum(before.values()), sum(after.values())]
+        kind, offence, delta = defects.get(i, (None, None, 0))
+        if kind == "before":
+            before[offence] += delta
+        elif kind == "after":
+            after[offence] += delta
+        elif kind == "total":
+            totals[1] += delta
+        changes = {o: "" if not before[o] else round((after[o] - before[o]) / before[o] * 100, 1) for o in offences}
+        if kind == "change":
+            changes[offence] = round((changes[offence] or 0) + delta + 0.3, 1) if changes[offence] != "" else delta
+        rows.append([code, f"Area {code}", *before.values(), *after.values(), *changes.values(), *totals])
+    return header, rows
+
+
+def test_a_wide_table_of_paired_years_leaves_only_the_seeded_defects(tmp_path_factory):
+    """Issue 27: 60+ columns (two years of each offence, their changes and totals), a numeric code per row. init, on
+    the defective file, must propose each year's total and each change between the years, and check must report
+    exactly the changed rows."""
+
+    @settings(max_examples=examples(2), deadline=None)
+    @given(wide_tables())
+    def draw(table):
+        seed, offences, places, defects = table
+        header, rows = _wide_rows(seed, offences, places, defects)
+        root = tmp_path_factory.mktemp("wide")
+        (root / "office").mkdir()
+        workspace = empty_workspace(root / "office")
+        path = root / "table.csv"
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+
+        result = init_dataset(workspace, "table", path)
+        report = pipeline.check(workspace, "table", path)
+
+        assert len(result.sums) == 2 and len(result.changes) == len(offences), [str(p) for p in result.proposals]
+        # Each finding's row, by the values of whichever key init chose (the code or the name).
+        row_of = {value: i for i, row in enumerate(rows) for value in row[:2]}
+        by_row = {i: frozenset(rows[i][:2]) for i in range(len(rows))}
+        errors = [f for f in report.findings if f.severity == "error"]
+        found = {by_row[row_of[next(iter(f.key.values()))]] for f in errors if f.key}
+        expected = {by_row[i] for i in defects}
+        WIDE_TALLY["tables"] += 1
+        WIDE_TALLY["defects"] += len(expected)
+        WIDE_TALLY["found"] += len(expected & found)
+        WIDE_TALLY["false_errors"] += len(found - expected) + sum(1 for f in errors if not f.key)
+        assert found == expected and all(f.key for f in errors), (defects, [f.message[:300] for f in errors])
+
+    draw()
+    print(f"\nseeded defects, wide tables: {WIDE_TALLY}")

@@ -147,7 +147,7 @@ def test_update_makes_a_renamed_column_an_alias_of_its_field(published, run, tmp
 
     result = run("init", DATASET, renamed, "--update")
 
-    assert "field 'population' is also read from column 'Residents'" in result.output
+    assert "field 'population' is also read from column 'Residents', which stands where it stood" in result.output
     report = json.loads(run("check", DATASET, renamed, "--format", "json").stdout)
     assert run("check", DATASET, renamed).exit_code == 0, report["findings"]
 

@@ -40,6 +40,10 @@ def found(*pairs) -> frozenset:
     return frozenset((check, tuple(key)) for check, key in pairs)
 
 
+WIDE_OFFENCES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mvt", "arson", "simple_assault",
+                 "fraud", "vandalism", "weapons", "drugs", "dui", "disorderly", "trespass", "stolen_property", "forgery",
+                 "embezzlement", "prostitution"]
+
 CASES = {
     # Robbery sits in the violent total's column in one year: the sum holds in 78 of 84 rows, and is proposed
     # with those 6 rows (and the rate that uses the total, for the same rows).
@@ -145,6 +149,18 @@ CASES = {
         "none: no column identifies rows (only figures), so every column is the matchKey",
         ("sum: part_i = violent + property — holds in 11 of 12 rows; breaks in 1",),
         found(("category-sum", (3957, 852, 3095)))),
+    # A county table by zip code, 64 columns: twenty offences in each of two years, their changes (blank from a zero
+    # base) and each year's total of all twenty. The totals (twenty parts) and every change between the years are
+    # proposed, between the columns their names pair; a wrong total, and a change printed from a zero base, found.
+    "wide-paired-years": Case(
+        "area",
+        (*(f"sum: c_{year}_total = {' + '.join(f'c_{year}_{o}' for o in WIDE_OFFENCES)} — holds in {held}"
+           for year, held in ((2024, "all 25 rows"), (2025, "24 of 25 rows; breaks in 1"))),
+         *(f"percent change: {o}_change = percent change of c_2025_{o} from c_2024_{o} (1 decimal) — holds in all"
+           for o in WIDE_OFFENCES if o != "robbery"),
+         "percent change: robbery_change = percent change of c_2025_robbery from c_2024_robbery (1 decimal) — holds "
+         "in all 15 rows it can check; also 1 printed as a change from zero, which is undefined"),
+        found(("category-sum", ("Area 18",)), ("percent-change", ("Area 5",)))),
     "old-excel": Case("district", ("sum: total = robbery + assault — holds in all 4 rows",), file="old-excel.xls"),
 }
 
@@ -323,3 +339,29 @@ def test_a_blank_key_part_is_named_blank_in_every_report_not_none(run):
 
     assert "state_abbr=(blank), year=2010" in text and "state_abbr=(blank), year=2010" in junit
     assert "=None" not in text + junit
+
+
+def test_a_later_file_with_columns_added_dropped_and_renamed_is_read_and_update_follows_it(workspace, run):
+    """Issue 27: a national table whose later file adds columns, drops one and renames one. The descriptor made from
+    the earlier file reads it: a finding per difference, none about the data; `init --update` brings the descriptor
+    and suite up to it (the plausibility check keeps its other counts), and the file then passes."""
+    name = "columns-changed"
+    assert run("init", name, twin(name)).exit_code == 0
+
+    code, findings, _ = blocking(run, name, quirky(name))
+    update = run("init", name, quirky(name), "--update")
+    after = blocking(run, name, quirky(name))
+
+    assert code == 1 and findings == found(("renamed-column", ()), ("schema-change", ()))  # about the table alone
+    assert update.exit_code == 0, update.output
+    assert update.output.splitlines()[:6] == [
+        "added field 'arson' (integer) for column 'Arson'",
+        "added field 'human_trafficking' (integer) for column 'Human trafficking'",
+        "removed field 'burglary': the release has no column for it",
+        f"    removed from the suite: expectations/{name}.json, expectation 5 (expect_column_values_to_be_between), "
+        "which reads 'burglary'",
+        f"    in the suite: expectations/{name}.json, expectation 7 (expect_counts_to_change_plausibly) no longer "
+        "reads 'burglary'",
+        "field 'violent_crime' is also read from column 'Violent crime total', which is alike (added to its aliases: "
+        "check that it is the same column)"]
+    assert after[:2] == (0, frozenset())

@@ -31,11 +31,9 @@ class ColumnMatch:
     added: list[str] = field(default_factory=list)     # file columns no field describes (headers)
     removed: list[str] = field(default_factory=list)   # fields with no column in the file
     findings: list[Finding] = field(default_factory=list)   # columns read as a field under another name
-
-    @property
-    def renamed(self) -> dict[str, str]:
-        """Field -> the header it was read from, for each field found under a name the descriptor does not give."""
-        return {f.columns[0]: str(f.observed) for f in self.findings if f.check == RENAMED_COLUMN}
+    # Field -> (the header it was read from, why it was taken for the field), for each field found under a name the
+    # descriptor does not give.
+    renamed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def match_columns(
@@ -64,8 +62,11 @@ def match_columns(
     findings = []
     position = {f.name: i for i, f in enumerate(dataset.fields)}
 
+    renames: dict[str, tuple[str, str]] = {}
+
     def renamed(f: Field, column: str, how: str) -> None:
         mapping[f.name] = column
+        renames[f.name] = (column, how)
         missing.remove(f)
         extra.remove(column)
         findings.append(Finding(
@@ -78,7 +79,9 @@ def match_columns(
             difflib.get_close_matches(header_key(f.header_names[-1]), keys, 1, RENAME_SIMILARITY)
         if alike:
             renamed(f, next(c for c in extra if header_key(c) == alike[0]), "is alike")
-    if len(missing) == 1:  # the one column left where the field stood (JURISDICTION -> County, first both times)
+    # The one column left where the one field left stood (JURISDICTION -> County, first both times); with a column
+    # added as well, a column in a dropped one's place is no more than that.
+    if len(missing) == 1 and len(extra) == 1:
         f = missing[0]
         here = file_columns[position[f.name]] if position[f.name] < len(file_columns) else None
         if here in extra:
@@ -93,7 +96,7 @@ def match_columns(
             file=str(source),
             row=header_row,
         )
-    return ColumnMatch(mapping, extra, [f.name for f in missing], findings)
+    return ColumnMatch(mapping, extra, [f.name for f in missing], findings, renames)
 
 
 def listed(names: list[str], shown: int = 20) -> str:

@@ -31,8 +31,10 @@ class UpdateResult:
     suite_path: Path
     added: list[Field] = field(default_factory=list)        # fields for the columns the release added
     removed: list[str] = field(default_factory=list)         # fields the release has no column for
-    aliased: dict[str, str] = field(default_factory=dict)    # field -> the header it is now also read from
+    aliased: dict[str, tuple[str, str]] = field(default_factory=dict)  # field -> (header it is now also read from,
+    #                                                                           why it was taken for the field)
     dropped: list[str] = field(default_factory=list)         # the suite's expectations taken out, each described
+    narrowed: list[str] = field(default_factory=list)        # those that go on checking their other columns
 
     @property
     def changed(self) -> bool:
@@ -65,7 +67,7 @@ def update_dataset(workspace: Workspace, name: str, file: str | Path) -> UpdateR
         if fields[index]["name"] in result.removed:
             del fields[index]
     for kept in fields:
-        header = result.aliased.get(kept["name"])
+        header, _ = result.aliased.get(kept["name"], (None, None))
         if header is not None:
             if "aliases" not in kept:
                 kept["aliases"] = []
@@ -80,11 +82,19 @@ def update_dataset(workspace: Workspace, name: str, file: str | Path) -> UpdateR
     suite = load_suite_json(dataset.suite_path)
     shown = dataset.suite_path.relative_to(dataset.suite_path.parent.parent).as_posix()
     reading = entries_reading(shown, suite["expectations"], set(result.removed))
-    for index, columns in sorted(reading.items()):
-        entry = suite["expectations"][index]
-        result.dropped.append(f"{shown}, expectation {index + 1} ({entry.get('type')}), which reads "
-                              f"{', '.join(map(repr, columns))}")
-    suite["expectations"] = [e for i, e in enumerate(suite["expectations"]) if i not in reading]
+    kept = []
+    for index, entry in enumerate(suite["expectations"]):
+        found = reading.get(index)
+        if found is None:
+            kept.append(entry)
+            continue
+        what = f"{shown}, expectation {index + 1} ({entry.get('type')})"
+        if found.without is not None:  # a check of each of its columns: it goes on checking the others
+            kept.append(found.without)
+            result.narrowed.append(f"{what} no longer reads {', '.join(map(repr, found.columns))}")
+        else:
+            result.dropped.append(f"{what}, which reads {', '.join(map(repr, found.columns))}")
+    suite["expectations"] = kept
 
     _require_valid(name, text.getvalue(), dataset)
     write_atomically(dataset.descriptor_path, text.getvalue())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,22 +99,43 @@ def _require_columns(suite, columns: list[str]) -> None:
                 raise ConfigError(f"{where} names column {column!r}, which the table does not have{hint}")
 
 
-def entries_reading(name: str, entries: list[dict[str, Any]], columns: set[str]) -> dict[int, list[str]]:
-    """Of a suite's JSON `entries`, those that read any of `columns`: their index -> the columns. Read from each
-    expectation as GX builds it, by the one rule that says what an expectation reads (`_named_columns`)."""
+@dataclass(frozen=True)
+class Reading:
+    """What one suite entry reads of some columns: which of them, and the entry without them where it checks each of
+    its columns on its own and others are left (None: without them it is no check at all)."""
+
+    columns: list[str]
+    without: dict[str, Any] | None = None
+
+
+def entries_reading(name: str, entries: list[dict[str, Any]], columns: set[str]) -> dict[int, Reading]:
+    """Of a suite's JSON `entries`, those that read any of `columns`, by index. Read from each expectation as GX
+    builds it, by the one rule that says what an expectation reads (`_named_columns`)."""
     import great_expectations as gx
 
     from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
+    from audit.validate.expectations import RowCheckExpectation
 
     placed = [{**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
               for i, e in enumerate(entries)]
     for entry in placed:
         _require_buildable(entry, name)
-    out: dict[int, list[str]] = {}
+    out: dict[int, Reading] = {}
     for built in gx.ExpectationSuite(name=name, expectations=placed).expectations:
-        reads = [c for c in dict.fromkeys(_named_columns(built)) if c in columns]
-        if reads:
-            out[(built.configuration.meta or {})[POSITION]] = reads
+        named = list(dict.fromkeys(_named_columns(built)))
+        reads = [c for c in named if c in columns]
+        if not reads:
+            continue
+        index = (built.configuration.meta or {})[POSITION]
+        entry, without = entries[index], None
+        listed = built.each_column if isinstance(built, RowCheckExpectation) else None
+        kwargs = entry.get("kwargs") or {}
+        if listed and isinstance(kwargs.get(listed), list):
+            rest = [c for c in kwargs[listed] if c not in columns]
+            outside = [c for c in reads if c not in kwargs[listed]]
+            if rest and not outside:
+                without = {**entry, "kwargs": {**kwargs, listed: rest}}
+        out[index] = Reading(reads, without)
     return out
 
 

@@ -202,8 +202,9 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
             f"SELECT * EXCLUDE (__usual_decimals, __half, __previous_half), {exact} AS __expected, {pct} AS __observed, "
             f"{allowed} AS __allowed FROM b WHERE __previous IS NOT NULL AND {of} IS NOT NULL AND ("
             f"(__previous <> 0 AND ({pct} IS NULL OR abs({pct} - {exact}) > {allowed})) "
-            # From zero to something the change is no percentage at all: a figure printed there was made up.
-            f"OR (__previous = 0 AND {of} <> 0 AND {pct} IS NOT NULL)){order}"
+            # From zero the change is no percentage at all: a figure printed there was made up (from zero to zero, a
+            # printed 0 says "no change" and is let stand).
+            f"OR (__previous = 0 AND {pct} IS NOT NULL AND ({of} <> 0 OR {pct} <> 0))){order}"
         )
 
     def explain(self, row: dict[str, Any], label: Label) -> str:

@@ -51,6 +51,9 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     # What it needs of its engine beyond SQL over the release (audit.engine.Need); none: it runs on every engine,
     # and tests/test_engine_parity.py shows the same rows on each.
     needs: ClassVar[frozenset[Need]] = frozenset()
+    # The keyword argument listing columns each checked on its own (a plausibility check of every count), if any: a
+    # column dropped from the table leaves the check on the others (`audit init --update`).
+    each_column: ClassVar[Optional[str]] = None
     # The rows the rule applies to (every clause holds), e.g. [{"column": "year", "from": 2013}] for a
     # definition that changed in 2013. GX's own row_condition is not available to batch expectations.
     where: Optional[List[Dict[str, Any]]] = None

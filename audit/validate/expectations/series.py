@@ -116,6 +116,7 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
     )
     check: ClassVar[str] = Code.YOY_OUTLIER
     default_severity: ClassVar[str] = WARNING
+    each_column: ClassVar[Optional[str]] = "columns"
 
     def checked_columns(self) -> list[str]:
         return [c for c in dict.fromkeys([*([self.column] if self.column else []), *self.columns]) if c]

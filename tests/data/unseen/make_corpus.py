@@ -302,6 +302,9 @@ def main() -> None:
     wrong[4][0] += 10
     pair("figures-only", header, body, wrong)
 
+    wide_paired_years()
+    columns_changed()
+
     # Workbooks: a formula with no saved value, a cell far outside the table, a zip bomb, and an .xls.
     import openpyxl
 
@@ -336,6 +339,47 @@ def main() -> None:
             for c, value in enumerate(row):
                 sheet.write(r, c, value)
         book.save(str(FILES / "old-excel.xls"))
+
+
+OFFENCES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mvt", "arson", "simple_assault",
+            "fraud", "vandalism", "weapons", "drugs", "dui", "disorderly", "trespass", "stolen_property", "forgery",
+            "embezzlement", "prostitution"]
+
+
+def wide_paired_years() -> None:
+    """A county table by zip code, 64 columns: each offence in 2024 and 2025, its percent change (blank from a zero
+    base), each year's total of all twenty. The zip code is an integer and the key; one change and one total are
+    wrong."""
+    rng = random.Random(27)
+    header = ["ZIP", "Area", *(f"{y} {o.replace('_', ' ').title()}" for y in (2024, 2025) for o in OFFENCES),
+              *(f"{o.replace('_', ' ').title()} % Change" for o in OFFENCES), "2024 Total", "2025 Total"]
+    body = []
+    for code in range(21201, 21226):
+        before = {o: rng.choice([0, rng.randint(1, 30), rng.randint(30, 900)]) for o in OFFENCES}
+        after = {o: max(0, before[o] + rng.randint(-40, 40)) for o in OFFENCES}
+        changes = ["" if not before[o] else one_decimal(round((after[o] - before[o]) / before[o] * 100, 1))
+                   for o in OFFENCES]
+        body.append([code, f"Area {code - 21200}", *before.values(), *after.values(), *changes,
+                     sum(before.values()), sum(after.values())])
+    wrong = [list(r) for r in body]
+    robbery = header.index("Robbery % Change")
+    wrong[4][robbery] = one_decimal(float(wrong[4][robbery] or 0) + 12.5)
+    wrong[17][-1] += 10
+    pair("wide-paired-years", header, body, wrong)
+
+
+def columns_changed() -> None:
+    """The same state table in two years' files: the later one adds two columns, drops one and renames one (the
+    clean twin is the earlier file, which the descriptor is made from)."""
+    rows = series(31)
+    header = ["State", "Year", "Population", "Violent crime", "Murder", "Robbery", "Burglary"]
+    earlier = [[r["place"], r["year"], r["population"], r["violent"], r["murder"], r["robbery"], r["burglary"]]
+               for r in rows if r["year"] < 2015]
+    write_csv("columns-changed.clean.csv", header, earlier)
+    later = ["State", "Year", "Population", "Violent crime total", "Murder", "Robbery", "Arson", "Human trafficking"]
+    write_csv("columns-changed.csv", later, [[r["place"], r["year"], r["population"], r["violent"], r["murder"],
+                                              r["robbery"], r["burglary"] // 40, r["murder"] // 3]
+                                             for r in rows if r["year"] >= 2015])
 
 
 if __name__ == "__main__":
