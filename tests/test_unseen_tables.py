@@ -122,6 +122,13 @@ CASES = {
     "scientific-population": Case(
         "place + year", ("rate: violent_per_100k = violent / pop x 100,000 (1 decimal) — holds in all 84 rows",),
         normalised=("scientific-notation",)),
+    # Small towns, murders mostly 0: the few rows with a murder are the murder rate's only evidence, and it is
+    # proposed (issue 27: it held in every row of a municipal table and was not), with its one wrong row.
+    "sparse-rate": Case(
+        "municipality + year",
+        ("rate: murder_per_100_000_people = murder / population x 100,000 (1 decimal) — holds in 83 of 84 rows; "
+         "breaks in 1",),
+        found(("rate-math", ("Town 4", 2016)))),
     # Sparse counts (mostly 0) are no rates of each other.
     "sparse-counts": Case("agency + year"),
     # A blank rate whose count and population are present.

@@ -280,19 +280,24 @@ def find_rates(sample: Sample, rates: list[str], counts: list[str], decimals: di
                 if count == rate or not np.nansum(np.abs(c)):
                     continue
                 p = populations
-                usable = ~np.isnan(r) & ~np.isnan(c) & ~np.isnan(p) & (p > 0)
+                # A count is part of what it is counted over: a population (or a total, for a share) is never the
+                # smaller of the two, which rules out rates of one small count by another.
+                usable = ~np.isnan(r) & ~np.isnan(c) & ~np.isnan(p) & (p > 0) & (p >= np.abs(c))
                 usable[:, [i for i, name in enumerate(counts) if name in (rate, count)]] = False
                 informative = usable & (c != 0) & (r != 0)
-                # A sparse column fits any "rate" where it is 0: that is no evidence.
-                enough = (informative.sum(0) >= 2) & (informative.sum(0) >= 0.25 * usable.sum(0))
-                if not enough.any():
+                if not (informative.sum(0) >= 2).any():
                     continue
                 ratios = np.where(informative, r * p / c, np.nan)
                 scale = np.full(len(counts), np.nan)
-                scale[enough] = np.nanmedian(ratios[:, enough], axis=0)
+                some = informative.sum(0) >= 2
+                scale[some] = np.nanmedian(ratios[:, some], axis=0)
                 # Rates and counts are not negative: a column that is is no rate of these.
                 k = np.where(scale > 0, np.round(np.log10(np.where(scale > 0, scale, 1))), np.nan)
                 fits = (np.abs(r - c / p * 10.0 ** np.nan_to_num(k)) <= _half_unit(decimals.get(rate)) + 1e-9) & usable
+                # A sparse count fits any "rate" where it is 0, which is no evidence: the rows where both are not 0
+                # decide (however few of the rows they are: a murder rate of a table of small towns, mostly 0).
+                telling = (fits & informative).sum(0)
+                enough = (telling >= 2) & (telling >= LIKELY * informative.sum(0))
                 share = np.where(enough & np.isin(k, list(POWERS)), fits.sum(0) / np.maximum(usable.sum(0), 1), -1.0)
                 at = int(np.argmax(share))  # the first population that fits best, as the loop over them found it
                 if share[at] >= LIKELY and (best is None or share[at] > best[0]):

@@ -304,6 +304,7 @@ def main() -> None:
 
     wide_paired_years()
     columns_changed()
+    sparse_rate()
 
     # Workbooks: a formula with no saved value, a cell far outside the table, a zip bomb, and an .xls.
     import openpyxl
@@ -380,6 +381,23 @@ def columns_changed() -> None:
     write_csv("columns-changed.csv", later, [[r["place"], r["year"], r["population"], r["violent"], r["murder"],
                                               r["robbery"], r["burglary"] // 40, r["murder"] // 3]
                                              for r in rows if r["year"] >= 2015])
+
+
+def sparse_rate() -> None:
+    """Small towns: murders are mostly 0, so the murder rate is 0 in most rows, and the few rows with a murder are
+    the only evidence of the rate. One of those rates is wrong."""
+    rng = random.Random(41)
+    header = ["Municipality", "Year", "Population", "Murder", "Rape", "Murder per 100,000 people"]
+    body = []
+    for town in range(12):
+        for year in range(2015, 2022):
+            population, murder = rng.randint(3000, 90000), rng.choice([0] * 14 + [1, 2])
+            body.append([f"Town {town + 1}", year, population, murder, rng.choice([0] * 5 + [1, 2, 3]),
+                         one_decimal(round(murder / population * 100_000, 1))])
+    wrong = [list(r) for r in body]
+    at = [i for i, r in enumerate(body) if r[3]][2]
+    wrong[at][5] = one_decimal(float(wrong[at][5]) * 10)
+    pair("sparse-rate", header, body, wrong)
 
 
 if __name__ == "__main__":
