@@ -298,3 +298,28 @@ def test_a_header_named_like_one_of_the_tools_own_columns_is_data(run, tmp_path,
     first, check = run("ingest", "t", table, "--version", "1"), run("check", "t", table, "--against", "recorded")
 
     assert (first.exit_code, check.exit_code) == (0, 0), first.output + check.output
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_a_date_field_never_drops_a_time_of_day(workspace, tmp_path, form):
+    """DuckDB casts "2026-06-01 10:00" to the date 2026-06-01; read so, two incidents an hour apart would be one
+    key and the time would be gone. A date field takes a date, or a timestamp at midnight (as databases export
+    dates); a time of day is a bad cell, and init types such a column as a datetime."""
+    from tests.conftest import add_dataset, to_parquet
+
+    add_dataset(workspace, "days", {"name": "days", "licenses": [{"name": "PDDL-1.0"}], "resources": [{
+        "name": "days", "schema": {"primaryKey": ["day"], "fields": [
+            {"name": "day", "type": "date"}, {"name": "count", "type": "integer"}]}}]}, [])
+    midnight, hour = tmp_path / "midnight.csv", tmp_path / "hour.csv"
+    midnight.write_text("day,count\n2026-06-01 00:00:00,3\n2026-06-02,4\n")
+    hour.write_text("day,count\n2026-06-01 00:00:00,3\n2026-06-02 10:00:00,4\n")
+    if form == "parquet":
+        for path in (midnight, hour):
+            to_parquet(path, path.with_suffix(".parquet"))
+        midnight, hour = midnight.with_suffix(".parquet"), hour.with_suffix(".parquet")
+
+    assert pipeline.check(workspace, "days", midnight).success
+    with pytest.raises(InputError, match="is not a valid date") as caught:
+        pipeline.check(workspace, "days", hour)
+    # The row as a person counts it: the file's line (under a header), or the Parquet file's record.
+    assert caught.value.row == (3 if form == "csv" else 2) and caught.value.column == "day"

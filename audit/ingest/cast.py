@@ -159,6 +159,12 @@ def parse_sql(field: Field, text: str, let: Let = _inline) -> tuple[str, str]:
                 clock = let(f"replace(upper({text}), '.', '')")
                 forms = ", ".join(f"TRY_STRPTIME({clock}, {literal(f)})::{field.duckdb_type}" for f in TWELVE_HOUR[field.type])
                 expr = f"coalesce({expr}, {forms})"
+            if field.type == "date":
+                # DuckDB casts "2026-06-01 10:00" to the date 2026-06-01: the time would be lost without a word.
+                # A date field takes a date, or a timestamp at midnight (as databases export dates).
+                stamp = let(f"TRY_CAST({text} AS TIMESTAMP)")
+                day = let(expr)
+                expr = f"CASE WHEN {stamp} IS NULL OR {stamp} = {day}::TIMESTAMP THEN {day} END"
         return expr, f"({expr}) IS NOT NULL"
     return text, "true"
 

@@ -84,6 +84,8 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
             if field.type in ("integer", "year") and types[column] in ("DOUBLE", "FLOAT") or \
                     types[column].startswith("DECIMAL") and field.type in ("integer", "year"):
                 bad = f"({bad} OR ({c} IS NOT NULL AND {c} <> round({c})))"  # 1960.5 is no whole number
+            if field.type == "date" and types[column].startswith("TIMESTAMP"):  # a time of day is no date
+                bad = f"({bad} OR ({c} IS NOT NULL AND CAST({c} AS TIMESTAMP) <> CAST({value} AS TIMESTAMP)))"
         values.append(f"{value} AS {ident(field.name)}")
         flags.append(bad)
     first = con.execute(f"SELECT {FILE}, {ROW}, {', '.join(flags)} FROM {source} WHERE {' OR '.join(flags)} "
