@@ -478,7 +478,7 @@ def init(dataset: str, file: Path, force: bool, update: bool, threshold: float, 
 
             raise ConfigError("--update keeps the office's descriptor and suite, --force replaces them: give one")
         return _init_update(dataset, file, workspace)
-    from audit.init import init_dataset, key_text, rejected_line, rule_lines
+    from audit.init import init_dataset, key_text, offences_line, rejected_line, rule_lines
 
     result = init_dataset(workspace, dataset, file, force, threshold / 100)
     profile = result.profile
@@ -486,6 +486,8 @@ def init(dataset: str, file: Path, force: bool, update: bool, threshold: float, 
     for f in result.read_findings:
         click.echo(f"{f.check}: {f.message}")
     click.echo(f"key proposed: {key_text(profile)}")
+    if result.offences is not None:
+        click.echo(offences_line(result.offences))
     for p in result.proposals:
         click.echo("\n".join(rule_lines(p)))
     for r in result.rejected:

@@ -329,3 +329,46 @@ def test_a_row_leaving_the_window_and_another_entering_it_are_two_incidents_not_
 
     assert [(c["change"], c["key"]["occurred"], c["note_id"]) for c in result["changes"]] == [
         ("removed", "2026-05-11", "window-left"), ("added", "2026-06-02", "window-entered")]
+
+
+EXPORT = (
+    ",occurred,block,offense,weapon\n"
+    "1,2026-06-01 10:00,100 N AVE,Larceny,\n"
+    "2,2026-06-01 14:00,700 W RD,Shoplifting,\n"
+    "3,2026-06-02 11:00,200 E ST,Robbery,Firearm\n"
+    "4,2026-06-02 16:00,800 N AVE,Robbery - Carjacking,Firearm\n"
+    "5,2026-06-03 09:00,300 W RD,AGG. ASSAULT,Knife\n"
+    "6,2026-06-03 21:00,900 E ST,Agg. Assault,Firearm\n"
+    "7,2026-06-04 13:00,400 S ST,Burglary,\n"
+    "8,2026-06-04 15:00,100 S ST,Burglary,\n"
+    "9,2026-06-05 15:00,500 N AVE,Shoplifting,\n"
+    "10,2026-06-05 19:00,600 E ST,Common Assault,Hands\n"
+    "11,2026-06-06 08:00,200 N AVE,Larceny,\n"
+    "12,2026-06-06 18:00,600 E ST,Common Assault,Hands\n"
+)
+
+
+def test_init_on_an_export_proposes_offence_categories_so_the_next_week_counts_a_downgrade(run, workspace):
+    """Issue 28: no offence categories were proposed, so a reclassification was never counted. init places each
+    offence by its words (the offence column found by its values, not its name; the weapon column is no offence
+    list), configures the reclassification by the incident's date, and the next week's move from an aggravated to
+    a common assault is one downgrade."""
+    week_1 = workspace.root / "week-1.csv"
+    week_1.write_text(EXPORT)
+
+    init = run("init", "weekly", week_1)
+
+    assert "offence categories proposed: offense (8 values, 8 placed in a category by their words)" in init.output
+    descriptor = yaml.safe_load((workspace.root / "datapackages" / "weekly" / "datapackage.yaml").read_text())
+    offense = next(f for f in descriptor["resources"][0]["schema"]["fields"] if f["name"] == "offense")
+    assert offense["categories"] == {
+        "AGG. ASSAULT": "aggravated_assault", "Agg. Assault": "aggravated_assault", "Burglary": "burglary",
+        "Common Assault": "simple_assault", "Larceny": "larceny", "Robbery": "robbery",
+        "Robbery - Carjacking": "robbery", "Shoplifting": "larceny"}
+    assert descriptor["reclassification"] == {"period": "occurred"}
+    week_2 = EXPORT.replace("300 W RD,AGG. ASSAULT,Knife", "300 W RD,Common Assault,Knife")
+
+    result = diff(run, workspace, "weekly", EXPORT, week_2)
+
+    assert [(m["from_category"], m["to_category"], m["incidents"], m["downgrade"])
+            for m in result["reclassifications"]] == [("aggravated_assault", "simple_assault", 1, True)]

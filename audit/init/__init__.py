@@ -43,6 +43,7 @@ from audit.init.evidence import (
     list_exceptions,
     tally,
 )
+from audit.init.offences import Offences, find_offences
 from audit.init.profile import (
     Profile,
     candidate_keys,
@@ -67,6 +68,7 @@ class InitResult:
     rejected: list[Rejected] = field(default_factory=list)
     threshold: float = THRESHOLD
     read_findings: list[Finding] = field(default_factory=list)   # what reading the file found (unsaved formulas)
+    offences: Offences | None = None                              # the offence column and its categories
 
     @property
     def sums(self) -> list[Sum]:
@@ -106,15 +108,16 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         headers = {c.name: c.header for c in profile.columns}
         for p in proposals:  # the rows that break each rule, for the office to see
             list_exceptions(con, "typed", p, lambda n: headers.get(n, n), profile.identifying_key)
+        offences = find_offences(con, "typed", profile, profile.identifying_key)
     keys = profile.key.columns if profile.key else []
-    descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals])
+    descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals], offences)
     suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
     descriptor_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.parent.mkdir(parents=True, exist_ok=True)
-    header = _descriptor_comment(source, profile, proposals, rejected)
+    header = _descriptor_comment(source, profile, proposals, rejected, offences)
     descriptor_path.write_text(header + yaml.safe_dump(descriptor, sort_keys=False, allow_unicode=True), encoding="utf-8")
     suite_path.write_text(json.dumps(suite, indent=2, default=str) + "\n", encoding="utf-8")
-    return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings)
+    return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings, offences)
 
 
 def _no_figure_as_id(con, profile: Profile, threshold: float) -> None:
@@ -208,7 +211,7 @@ def _periods(con, table: str, period: str, segment: Segment) -> list[Any]:
 
 
 def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str],
-                       proposed: list[Candidate]) -> dict[str, Any]:
+                       proposed: list[Candidate], offences: Offences | None = None) -> dict[str, Any]:
     units = {r.column: f"per {r.per:,}" for r in proposed if isinstance(r, Rate)}
     units.update({c.column: "percent" for c in proposed if isinstance(c, Change)})
     blank_parts = profile.key.blank_parts if profile.key else []
@@ -225,12 +228,16 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
             f["missingValues"] = profile.missing_values + c.missing_values
         if c.name in blank_parts:
             f["constraints"] = {"required": False}  # a blank key part: one group of rows (e.g. national totals)
+        if offences is not None and c.name == offences.column:
+            f["categories"] = offences.categories  # what makes the diff count reclassifications and downgrades
         fields.append(f)
     skipped = [c.header for c in profile.columns if c.positional]
     repeats = bool(profile.key and (profile.key.repeats or profile.key.whole_row))
     schema: dict[str, Any] = {"fields": fields, "matchKey" if repeats else "primaryKey": keys}
     if profile.missing_values != [""]:
         schema["missingValues"] = profile.missing_values
+    when = next((c.name for c in profile.columns if c.name in keys and c.type in ("date", "datetime")), None)
+    reclassification = {"reclassification": {"period": when}} if offences is not None and when else {}
     return {
         "name": name,
         "title": f"TODO: title of {name}",
@@ -239,6 +246,7 @@ def starter_descriptor(name: str, source: Path, profile: Profile, keys: list[str
         "sources": [{"title": f"TODO: where {source.name} comes from"}],
         "resources": [{"name": name, "path": f"data/{name}.csv", "profile": "tabular-data-resource",
                        **({"skipColumns": skipped} if skipped else {}), "schema": schema}],
+        **reclassification,
     }
 
 
@@ -333,10 +341,18 @@ def rejected_line(r: Rejected) -> str:
             f"{r.checked:,} rows ({share:.0%})")
 
 
-def _descriptor_comment(source: Path, profile: Profile, proposals: list[Proposal], rejected: list[Rejected]) -> str:
+def offences_line(offences: Offences) -> str:
+    todo = len(offences.categories) - offences.named
+    return (f"offence categories proposed: {offences.column} ({len(offences.categories):,} values, {offences.named:,} "
+            f"placed in a category by their words" + (f", {todo:,} left as TODO" if todo else "") + "): "
+            "reclassifications between categories, and downgrades out of the violent ones, are counted in every diff")
+
+
+def _descriptor_comment(source: Path, profile: Profile, proposals: list[Proposal], rejected: list[Rejected],
+                        offences: Offences | None = None) -> str:
     lines = [f"Starter descriptor written by `audit init` from {source.name} ({profile.rows} rows).",
              "Fill in every TODO, and confirm the key and the arithmetic in the suite.",
-             f"Key proposed: {key_text(profile)}"]
+             f"Key proposed: {key_text(profile)}", *([offences_line(offences)] if offences else [])]
     for p in proposals:
         lines += rule_lines(p, shown=3)
     lines += [rejected_line(r) for r in rejected]
