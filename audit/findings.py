@@ -268,8 +268,15 @@ BLANK = "(blank)"
 
 def key_text(key: dict[str, Any], table: str = "(table)") -> str:
     """A row's key as reports name it, `year=2013, state_abbr=AK`; a blank key part (national rows with no state
-    code) is `(blank)`, never Python's None; a table-level key is `table`."""
-    return ", ".join(f"{k}={BLANK if v is None else v}" for k, v in key.items()) or table
+    code) is `(blank)`, never Python's None; a table-level key is `table`. A key of more than KEY_SHOWN parts (a
+    table with no identifying column is matched by all its values) names its first ones and says how many more: the
+    line stays readable, and the finding's key keeps every part."""
+    parts = [f"{k}={BLANK if v is None else v}" for k, v in key.items()]
+    more = f" and {len(parts) - KEY_SHOWN} more of the row's values" if len(parts) > KEY_SHOWN else ""
+    return ", ".join(parts[:KEY_SHOWN]) + more or table
+
+
+KEY_SHOWN = 6
 
 
 def shown(value: Any) -> str:

@@ -372,3 +372,14 @@ def test_a_later_file_with_columns_added_dropped_and_renamed_is_read_and_update_
         "field 'violent_crime' is also read from column 'Violent crime total', which is alike (added to its aliases: "
         "check that it is the same column)"]
     assert after[:2] == (0, frozenset())
+
+
+def test_a_key_of_every_value_is_named_by_its_first_values_only():
+    """A table with no identifying column is matched by all its values (issue 27: 64 of them made 2,100-character
+    lines). Reports name the first six and count the rest; the finding's key keeps them all, for waivers."""
+    from audit.findings import key_text
+
+    key = {f"c_2025_offence_{i}": i * 10 for i in range(64)}
+
+    assert key_text(key) == ("c_2025_offence_0=0, c_2025_offence_1=10, c_2025_offence_2=20, c_2025_offence_3=30, "
+                             "c_2025_offence_4=40, c_2025_offence_5=50 and 58 more of the row's values")
