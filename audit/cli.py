@@ -460,7 +460,7 @@ def diff(dataset: str, from_version: str | None, to_version: str | None, engine:
 
 @cli.command()
 @click.argument("dataset")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing descriptor and suite.")
 @click.option("--update", is_flag=True,
               help="Bring the existing descriptor and suite up to FILE's columns (added, removed, renamed), keeping "
@@ -468,21 +468,24 @@ def diff(dataset: str, from_version: str | None, to_version: str | None, engine:
 @click.option("--threshold", type=click.FloatRange(50, 100), default=90, show_default=True,
               help="Propose a sum, rate or percent change that holds in at least this percent of the rows.")
 @workspace_option
-def init(dataset: str, file: Path, force: bool, update: bool, threshold: float, workspace) -> None:
-    """Write a starter descriptor and suite for DATASET from FILE, with the sums, rates and percent changes
-    that hold in it, and the rows that break them. With --update, bring DATASET's own descriptor and suite up to a
-    release whose columns changed."""
+def init(dataset: str, files: tuple[Path, ...], force: bool, update: bool, threshold: float, workspace) -> None:
+    """Write a starter descriptor and suite for DATASET from FILES (one release, or several: a weekly export's
+    weeks, read together), with the sums, rates and percent changes that hold in them, and the rows that break
+    them. With --update, bring DATASET's own descriptor and suite up to a release whose columns changed."""
     if update:
-        if force:
-            from audit.errors import ConfigError
+        from audit.errors import ConfigError
 
+        if force:
             raise ConfigError("--update keeps the office's descriptor and suite, --force replaces them: give one")
-        return _init_update(dataset, file, workspace)
+        if len(files) > 1:
+            raise ConfigError("--update brings the descriptor up to one release: give one file")
+        return _init_update(dataset, files[0], workspace)
     from audit.init import init_dataset, key_text, offences_line, rejected_line, rule_lines
 
-    result = init_dataset(workspace, dataset, file, force, threshold / 100)
+    result = init_dataset(workspace, dataset, files, force, threshold / 100)
     profile = result.profile
-    click.echo(f"{file.name}: {profile.rows} rows, {len(profile.columns)} columns")
+    read = files[0].name if len(files) == 1 else f"{len(files)} files ({files[0].name} to {files[-1].name})"
+    click.echo(f"{read}: {profile.rows} rows, {len(profile.columns)} columns")
     for f in result.read_findings:
         click.echo(f"{f.check}: {f.message}")
     click.echo(f"key proposed: {key_text(profile)}")

@@ -372,3 +372,54 @@ def test_init_on_an_export_proposes_offence_categories_so_the_next_week_counts_a
 
     assert [(m["from_category"], m["to_category"], m["incidents"], m["downgrade"])
             for m in result["reclassifications"]] == [("aggravated_assault", "simple_assault", 1, True)]
+
+
+def weeks_of_exports(folder) -> list:
+    """Three weekly exports of a rolling window: each repeats the incidents still in it, under a row number of its
+    own, and only the third has a victim's age written as a word ('Refused')."""
+    incidents = [(f"2026-06-{day:02d} {hour}:00", f"{100 * block} N AVE", offence, age)
+                 for day, hour, block, offence, age in [
+                     (1, 10, 1, "Robbery", "34"), (1, 10, 2, "Larceny", "51"), (2, 11, 3, "Burglary", ""),
+                     (3, 9, 4, "Robbery", "19"), (4, 13, 5, "Larceny", "27"), (5, 15, 6, "Larceny", "62"),
+                     (6, 18, 7, "Burglary", "45"), (7, 8, 8, "Robbery", "Refused"), (8, 16, 9, "Larceny", "38")]]
+    paths = []
+    for week, rows in enumerate([incidents[:5], incidents[2:7], incidents[4:9]], 1):
+        path = folder / f"export-week-{week}.csv"
+        path.write_text(",occurred,block,offense,victim_age\n"
+                        + "".join(f"{n},{','.join(row)}\n" for n, row in enumerate(rows, 1)))
+        paths.append(path)
+    return paths
+
+
+def test_init_on_several_weeks_learns_from_all_of_them(run, workspace):
+    """Issue 28: init on the first week alone took its markers from it, so a later week's 'Refused' age was exit
+    2; and the weeks' repeated incidents must not make the key look repeated. Read together, the weeks give the
+    age its own marker, a key unique within each week, and every week then reads."""
+    weeks = weeks_of_exports(workspace.root)
+
+    init = run("init", "weekly", *weeks)
+
+    assert init.exit_code == 0, init.output
+    assert init.output.startswith("3 files (export-week-1.csv to export-week-3.csv): 15 rows, 5 columns\n")
+    assert "key proposed: occurred + block\n" in init.output  # when and where, unique within each week
+    descriptor = yaml.safe_load((workspace.root / "datapackages" / "weekly" / "datapackage.yaml").read_text())
+    resource = descriptor["resources"][0]
+    age = next(f for f in resource["schema"]["fields"] if f["name"] == "victim_age")
+    assert age["type"] == "integer" and "Refused" in age["missingValues"]
+    assert resource["skipColumns"] == ["column1"] and "primaryKey" in resource["schema"]
+    for week in weeks:
+        assert run("check", "weekly", week).exit_code == 0, week.name
+    alone = run("init", "first-week-only", weeks[0])
+    assert alone.exit_code == 0
+    assert run("check", "first-week-only", weeks[2]).exit_code == 2  # what one week cannot know
+
+
+def test_init_refuses_weeks_whose_columns_differ(run, workspace, tmp_path):
+    weeks = weeks_of_exports(tmp_path)
+    weeks[1].write_text(weeks[1].read_text().replace("victim_age", "victim_sex"))
+
+    result = run("init", "weekly", *weeks)
+
+    assert result.exit_code == 2
+    assert "export-week-2.csv" in result.output and "releases of one dataset must have the same columns" in result.output
+    assert not (workspace.root / "datapackages" / "weekly").exists()

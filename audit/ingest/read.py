@@ -32,6 +32,7 @@ from audit.sql import ident, one_row
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 OLD_EXCEL_SUFFIXES = {".xls"}
 ROW_COLUMN = "__row"
+FILE_COLUMN = "__file"   # which file a row is from, where rows of several files are read as one table (audit init)
 DELIMITERS = ",;\t|"
 # What the CSV reader takes for NULL: text no cell holds, so that an empty cell reads as '' and only the padding of a
 # short row (fewer cells than the header) is NULL. NUL bytes are refused before reading (audit.ingest.decode).

@@ -23,7 +23,7 @@ import yaml
 
 from audit.errors import ConfigError, InputError
 from audit.findings import Finding
-from audit.ingest.read import read_raw
+from audit.ingest.read import FILE_COLUMN, read_raw
 from audit.init.arithmetic import (
     Candidate,
     Change,
@@ -52,7 +52,7 @@ from audit.init.profile import (
     profile_table,
 )
 from audit.labels import plain_label
-from audit.sql import ident
+from audit.sql import ident, literal
 from audit.validate.expectations.base import where_sql
 from audit.workspace import Workspace
 
@@ -83,11 +83,15 @@ class InitResult:
         return [p.candidate for p in self.proposals if isinstance(p.candidate, Change)]
 
 
-def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool = False,
+def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[str | Path], force: bool = False,
                  threshold: float = THRESHOLD) -> InitResult:
-    source = Path(file)
-    if not source.is_file():
-        raise InputError("no such file", file=str(file))
+    """Write the starter descriptor and suite of dataset `name` from one file, or from several releases of it (a
+    weekly export's weeks): their rows are profiled together, so a missing marker or a repeated key that only a
+    later week shows is known, and every file must have the same columns."""
+    sources = [Path(f) for f in ([file] if isinstance(file, (str, Path)) else file)]
+    for source in sources:
+        if not source.is_file():
+            raise InputError("no such file", file=str(source))
     if not 0.5 <= threshold <= 1:
         raise ConfigError(f"the threshold is the share of rows a rule must hold in, from 0.5 to 1 (got {threshold})")
     plain_label(name, "dataset name")
@@ -97,10 +101,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
     with workspace.work_database() as con:
-        read = read_raw(con, source, None, "raw_rows")
-        con.execute("CREATE TABLE raw AS SELECT * FROM raw_rows")
-        read.drop(con)
-        read_findings = read.findings
+        read_findings = _read_together(con, sources, "raw")
         profile = profile_table(con, "raw")
         create_typed(con, "raw", profile, "typed")
         _no_figure_as_id(con, profile, threshold)
@@ -109,15 +110,45 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path, force: bool 
         for p in proposals:  # the rows that break each rule, for the office to see
             list_exceptions(con, "typed", p, lambda n: headers.get(n, n), profile.identifying_key)
         offences = find_offences(con, "typed", profile, profile.identifying_key)
+    source = sources[0]
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals], offences)
     suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
     descriptor_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.parent.mkdir(parents=True, exist_ok=True)
-    header = _descriptor_comment(source, profile, proposals, rejected, offences)
+    read = source.name if len(sources) == 1 else f"{len(sources)} files ({source.name} to {sources[-1].name})"
+    header = _descriptor_comment(read, profile, proposals, rejected, offences)
     descriptor_path.write_text(header + yaml.safe_dump(descriptor, sort_keys=False, allow_unicode=True), encoding="utf-8")
     suite_path.write_text(json.dumps(suite, indent=2, default=str) + "\n", encoding="utf-8")
     return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings, offences)
+
+
+def _read_together(con, sources: list[Path], table: str) -> list[Finding]:
+    """The cells of every file of `sources` as one text table `table`, each row with its file (FILE_COLUMN, when
+    there are several) and its row in that file; what reading them found. Files whose columns differ are refused:
+    one descriptor describes them all (a summary whose headers carry its dates is a reshape, not new columns)."""
+    findings: list[Finding] = []
+    parts, first = [], None
+    for number, source in enumerate(sources):
+        read = read_raw(con, source, None, f"{table}_rows")
+        columns = [r[0] for r in con.execute(f"DESCRIBE {ident(read.view)}").fetchall()]
+        if first is None:
+            first = columns
+        elif sorted(columns) != sorted(first):
+            differ = sorted(set(columns) ^ set(first))
+            raise InputError(f"its columns are not those of {sources[0].name} (they differ in "
+                             f"{', '.join(map(repr, differ[:10]))}): releases of one dataset must have the same columns",
+                             file=str(source), row=read.header_row)
+        part = f"{table}_{number}"
+        label = f"{literal(source.name)} AS {FILE_COLUMN}, " if len(sources) > 1 else ""
+        con.execute(f"CREATE TABLE {ident(part)} AS SELECT {label}* FROM {ident(read.view)}")
+        read.drop(con)
+        findings += read.findings
+        parts.append(part)
+    con.execute(f"CREATE TABLE {ident(table)} AS " + " UNION ALL BY NAME ".join(f"SELECT * FROM {ident(p)}" for p in parts))
+    for part in parts:
+        con.execute(f"DROP TABLE {ident(part)}")
+    return findings
 
 
 def _no_figure_as_id(con, profile: Profile, threshold: float) -> None:
@@ -348,9 +379,9 @@ def offences_line(offences: Offences) -> str:
             "reclassifications between categories, and downgrades out of the violent ones, are counted in every diff")
 
 
-def _descriptor_comment(source: Path, profile: Profile, proposals: list[Proposal], rejected: list[Rejected],
+def _descriptor_comment(read: str, profile: Profile, proposals: list[Proposal], rejected: list[Rejected],
                         offences: Offences | None = None) -> str:
-    lines = [f"Starter descriptor written by `audit init` from {source.name} ({profile.rows} rows).",
+    lines = [f"Starter descriptor written by `audit init` from {read} ({profile.rows} rows).",
              "Fill in every TODO, and confirm the key and the arithmetic in the suite.",
              f"Key proposed: {key_text(profile)}", *([offences_line(offences)] if offences else [])]
     for p in proposals:

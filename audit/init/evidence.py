@@ -335,9 +335,10 @@ def _best_pair(options: list[Tally], threshold: float, period: str) -> list[Prop
 def row_name(row: dict[str, Any], key: list[str]) -> str:
     """A row as a person finds it: by its key, as `check` names a finding's row (`year=2013, state=AK`), and by
     its row in the file; by the file row alone when nothing identifies rows."""
+    place = f"{row['__file']} row {row['__row']}" if row.get("__file") else f"row {row['__row']}"
     if not key:
-        return f"row {row['__row']}"
-    return key_text({k: row.get(k) for k in key}) + f" (row {row['__row']})"
+        return place
+    return key_text({k: row.get(k) for k in key}) + f" ({place})"
 
 
 def list_exceptions(con: duckdb.DuckDBPyConnection, table: str, proposal: Proposal, label=str,

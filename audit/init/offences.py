@@ -69,12 +69,15 @@ def find_offences(con: duckdb.DuckDBPyConnection, table: str, profile: Profile, 
     read mostly as offences (a summary table, or incidents whose offence is a code the words cannot place)."""
     best: tuple[float, Offences] | None = None
     for c in profile.columns:
-        if c.type != "string" or c.name in keys or c.positional or not 2 <= c.distinct <= MAX_VALUES:
+        if c.type != "string" or c.name in keys or c.positional or c.distinct < 2:
             continue
         if c.distinct > 0.75 * (profile.rows - c.nulls):  # values mostly unique are descriptions, not a list
             continue
         values = [v for (v,) in con.execute(f"SELECT DISTINCT {ident(c.name)} FROM {ident(table)} "
-                                            f"WHERE {ident(c.name)} IS NOT NULL ORDER BY 1").fetchall()]
+                                            f"WHERE {ident(c.name)} IS NOT NULL ORDER BY 1 "
+                                            f"LIMIT {MAX_VALUES + 1}").fetchall()]
+        if len(values) > MAX_VALUES:
+            continue
         named = {v: category_of(str(v)) for v in values}
         share = sum(1 for v in named.values() if v) / len(values)
         if share >= 0.5 and (best is None or share > best[0]):

@@ -14,7 +14,7 @@ import duckdb
 from audit.dataset import Field
 from audit.ingest.cast import PERCENT, parse_sql
 from audit.ingest.infer import MISSING_MARKERS, field_format, field_name, is_missing, narrowest_type
-from audit.ingest.read import ROW_COLUMN
+from audit.ingest.read import FILE_COLUMN, ROW_COLUMN
 from audit.sql import ident, literal, one_row
 
 YEAR_RANGE = (1800, 2200)
@@ -78,7 +78,7 @@ class Profile:
 
 def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
     """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it)."""
-    headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] != ROW_COLUMN]
+    headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] not in (ROW_COLUMN, FILE_COLUMN)]
     (rows,) = one_row(con, f"SELECT count(*) FROM {ident(raw)}")
     markers = _markers_found(con, raw, headers)
     taken: set[str] = set()
@@ -130,9 +130,15 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
     value = f"CASE WHEN {is_missing(header, markers)} THEN NULL ELSE {typed} END"
     numeric = kind in ("integer", "number")
     stats = f", min({value}), max({value})" if numeric else ", NULL, NULL"
+    # Over several releases (a weekly export's weeks, which repeat the incidents still in the window), values are
+    # counted apart within each file and summed: a key is one that is unique within each release.
+    per_file = _has_files(con, raw)
+    distinct_sql = (f"(SELECT sum(n) FROM (SELECT count(DISTINCT {value}) AS n FROM {ident(raw)} "
+                    f"GROUP BY {FILE_COLUMN}))" if per_file else f"count(DISTINCT {value})")
     distinct, nulls, low, high = one_row(
-        con, f"SELECT count(DISTINCT {value}), count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
+        con, f"SELECT {distinct_sql}, count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
     )
+    distinct = int(distinct or 0)
     fmt = PERCENT if parsed.descriptor.get("bareNumber") is False else parsed.descriptor.get("format")
     column = Column(header, name, kind, distinct, nulls, low, high, fmt)
     if kind == "number":
@@ -143,7 +149,7 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
     if kind == "integer" and nulls == 0 and distinct == rows > 2 and low in (0, 1):
         # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant. (Codes that
         # merely run in order, zip codes 21201, 21202 ..., start elsewhere and are not row numbers.)
-        (offsets,) = one_row(con, f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}")
+        (offsets,) = one_row(con, f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}")  # every file
         column.positional = offsets == 1
     return column
 
@@ -192,7 +198,9 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
     pools = [[c for c in text_first if strong(c)], text_first, ids[:4] + text_first[:8]]
 
     when = [c for c in usable_columns if c.type in ("date", "datetime", "time")][:2]
-    if when and not any(c.is_measure for c in profile.columns):
+    # A table of events: dates and text with no figures, or with times of day (a victim's age beside an incident's
+    # time is an attribute of one event, not a count).
+    if when and (not any(c.is_measure for c in profile.columns) or any(c.type in ("datetime", "time") for c in when)):
         return [], _event_key(con, raw, profile, when, [c for c in text_first if strong(c) and c not in when])
 
     found: list[tuple[Column, ...]] = []
@@ -259,9 +267,15 @@ def _event_key(con, raw: str, profile: Profile, when: list[Column], places: list
 
 def _repeats(con, raw: str, headers: list[str], rows: int) -> int:
     """How many rows repeat another's values of `headers` (blanks are one value, as DISTINCT counts them)."""
-    cells = ", ".join(ident(h) for h in headers)
+    cells = ", ".join(ident(h) for h in [*([FILE_COLUMN] if _has_files(con, raw) else []), *headers])
     (distinct,) = one_row(con, f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM {ident(raw)})")
     return rows - distinct
+
+
+def _has_files(con, raw: str) -> bool:
+    """Whether `raw` holds the rows of several files (audit init given several releases): then a value repeated
+    in two files is the same row twice (an incident still in the window), no repeat within a release."""
+    return FILE_COLUMN in [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
 
 
 def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typed: str) -> None:
@@ -271,5 +285,6 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
         expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
         markers = profile.missing_values + c.missing_values
         values.append(f"CASE WHEN {is_missing(c.header, markers)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
-    con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {ident(ROW_COLUMN)}, {', '.join(values)} FROM {ident(raw)} "
-                f"ORDER BY {ident(ROW_COLUMN)}")
+    where = f"{ident(FILE_COLUMN)}, " if _has_files(con, raw) else ""
+    con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {where}{ident(ROW_COLUMN)}, {', '.join(values)} "
+                f"FROM {ident(raw)} ORDER BY {where}{ident(ROW_COLUMN)}")
