@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from tests.conftest import NEIGHBOURHOODS, add_dataset, define_neighbourhoods_and_offences, neighbourhoods_against_offences
 
 CITYWIDE = {"type": "expect_totals_to_match", "kwargs": {
@@ -131,3 +133,30 @@ def test_incidents_reconcile_with_a_summary_whose_periods_are_its_own_date_range
     assert [(f["key"], f["message"]) for f in findings] == [(
         {"period": "5/26-6/8"},
         "period 5/26-6/8: the summary table (recent) gives 2 for Homicide, but the incident data count 1 (homicide)")]
+
+
+def test_init_reads_a_summary_whose_headers_carry_its_dates_long(workspace, run):
+    """Issue 28: a summary's dated headers became fields, so the next week (other headers) was exit 2. init writes
+    the reshape that reads them as rows (the repeated dates a period, the one beside them `previous`), with the
+    period in the key, and the next week's table then reads, one period's rows added and the last one's removed."""
+    (workspace.root / "recent.csv").write_text(RECENT)
+    (workspace.root / "recent-2.csv").write_text(RECENT.replace("5/26-6/8", "6/2-6/15").replace("5/12-5/25", "5/19-6/1"))
+    (workspace.root / "areas.csv").write_text(BY_NEIGHBOURHOOD)
+
+    assert run("init", "recent", workspace.root / "recent.csv").exit_code == 0
+    assert run("init", "areas", workspace.root / "areas.csv").exit_code == 0
+
+    descriptors = {name: yaml.safe_load((workspace.root / "datapackages" / name / "datapackage.yaml").read_text())
+                   for name in ("recent", "areas")}
+    recent, areas = (descriptors[n]["resources"][0] for n in ("recent", "areas"))
+    assert recent["reshape"] == {"columns": [{"header": "{period}", "field": "value"},
+                                             {"header": "vs. {previous}", "field": "vs"}]}
+    assert areas["reshape"] == {"columns": [{"header": "Violent {period}", "field": "violent"},
+                                            {"header": "Property {period}", "field": "property"}]}
+    assert recent["schema"]["primaryKey"] == ["description", "period"]
+    assert areas["schema"]["primaryKey"] == ["neighborhood", "period"] and areas["skipColumns"] == ["column1"]
+    for version, file in (("1", "recent.csv"), ("2", "recent-2.csv")):
+        assert run("ingest", "recent", workspace.root / file, "--version", version).exit_code == 0
+    week_2 = json.loads(run("diff", "recent", "--from", "1", "--to", "2", "--format", "json").output)
+    assert sorted((c["change"], c["key"]["period"]) for c in week_2["changes"]) == [
+        ("added", "6/2-6/15"), ("added", "6/2-6/15"), ("removed", "5/26-6/8"), ("removed", "5/26-6/8")]

@@ -21,9 +21,11 @@ from typing import Any
 
 import yaml
 
+from audit.dataset import Dataset
 from audit.errors import ConfigError, InputError
 from audit.findings import Finding
-from audit.ingest.read import FILE_COLUMN, read_raw
+from audit.ingest.read import FILE_COLUMN, ROW_COLUMN, read_raw
+from audit.ingest.reshape import reshape_long
 from audit.init.arithmetic import (
     Candidate,
     Change,
@@ -44,6 +46,7 @@ from audit.init.evidence import (
     tally,
 )
 from audit.init.offences import Offences, find_offences
+from audit.init.periods import dated_templates
 from audit.init.profile import (
     Profile,
     candidate_keys,
@@ -101,8 +104,13 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
     with workspace.work_database() as con:
-        read_findings = _read_together(con, sources, "raw")
+        read_findings, reshape = _read_together(con, sources, "raw")
         profile = profile_table(con, "raw")
+        if reshape is not None and profile.key and not profile.key.whole_row and "period" not in profile.key.columns \
+                and any(c.name == "period" for c in profile.columns):
+            # A summary read long has a row per period: its period is part of what a row is, so the next release's
+            # period is rows added (and the last one's removed), not every figure changed.
+            profile.key.columns.append("period")
         create_typed(con, "raw", profile, "typed")
         _no_figure_as_id(con, profile, threshold)
         proposals, rejected = find_rules(con, "typed", profile, threshold)
@@ -113,6 +121,8 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
     source = sources[0]
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals], offences)
+    if reshape is not None:
+        descriptor["resources"][0]["reshape"] = reshape
     suite = starter_suite(name, profile, profile.identifying_key, proposals, threshold)
     descriptor_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,15 +133,24 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
     return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings, offences)
 
 
-def _read_together(con, sources: list[Path], table: str) -> list[Finding]:
+def _read_together(con, sources: list[Path], table: str) -> tuple[list[Finding], dict[str, Any] | None]:
     """The cells of every file of `sources` as one text table `table`, each row with its file (FILE_COLUMN, when
-    there are several) and its row in that file; what reading them found. Files whose columns differ are refused:
-    one descriptor describes them all (a summary whose headers carry its dates is a reshape, not new columns)."""
+    there are several) and its row in that file; what reading them found, and the reshape that read a summary
+    whose headers carry its dates long (audit.init.periods). Files whose columns differ are refused: one descriptor
+    describes them all."""
     findings: list[Finding] = []
     parts, first = [], None
+    reshape: dict[str, Any] | None = None
     for number, source in enumerate(sources):
         read = read_raw(con, source, None, f"{table}_rows")
-        columns = [r[0] for r in con.execute(f"DESCRIBE {ident(read.view)}").fetchall()]
+        rows = read.view
+        if number == 0:  # a summary whose headers carry its dates is read long, its dates a field
+            reshape = dated_templates([r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall()
+                                       if r[0] != ROW_COLUMN])
+        if reshape is not None:
+            rows, _ = reshape_long(con, Dataset(table, source, source, {"resources": [{"reshape": reshape}]}), rows,
+                                   source)
+        columns = [r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall()]
         if first is None:
             first = columns
         elif sorted(columns) != sorted(first):
@@ -141,14 +160,15 @@ def _read_together(con, sources: list[Path], table: str) -> list[Finding]:
                              file=str(source), row=read.header_row)
         part = f"{table}_{number}"
         label = f"{literal(source.name)} AS {FILE_COLUMN}, " if len(sources) > 1 else ""
-        con.execute(f"CREATE TABLE {ident(part)} AS SELECT {label}* FROM {ident(read.view)}")
+        con.execute(f"CREATE TABLE {ident(part)} AS SELECT {label}* FROM {ident(rows)}")
+        con.execute(f"DROP VIEW IF EXISTS {ident(read.view + '__long')}")
         read.drop(con)
         findings += read.findings
         parts.append(part)
     con.execute(f"CREATE TABLE {ident(table)} AS " + " UNION ALL BY NAME ".join(f"SELECT * FROM {ident(p)}" for p in parts))
     for part in parts:
         con.execute(f"DROP TABLE {ident(part)}")
-    return findings
+    return findings, reshape
 
 
 def _no_figure_as_id(con, profile: Profile, threshold: float) -> None:

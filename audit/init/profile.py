@@ -146,9 +146,10 @@ def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: lis
         (column.decimals,) = one_row(
             con, f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
             f"WHERE NOT {is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')")
-    if kind == "integer" and nulls == 0 and distinct == rows > 2 and low in (0, 1):
-        # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant. (Codes that
-        # merely run in order, zip codes 21201, 21202 ..., start elsewhere and are not row numbers.)
+    if kind == "integer" and nulls == 0 and rows > 2 and low in (0, 1):
+        # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant (in a summary read
+        # long, each file row's number repeats on each of its rows). Codes that merely run in order, zip codes
+        # 21201, 21202 ..., start elsewhere and are not row numbers.
         (offsets,) = one_row(con, f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}")  # every file
         column.positional = offsets == 1
     return column
