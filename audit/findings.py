@@ -160,6 +160,9 @@ MESSAGES: dict[Code, dict[str, str]] = {
             "{observed!n} ({categories})",
         "no figure": "{where}: the summary table ({summary}) has no figure for {figure}, but the incident data "
                      "count {observed!n} ({categories})",
+        "unreadable period": "the summary table ({summary}) gives its period as {period!r}, which is no date or range "
+                             "of dates written {format!r} (a range: 5/26-6/8, 5/26 thru 6/8): its figures were not "
+                             "compared",
         "no overlap": "the incident data ({incident_periods}) and the summary table ({summary}, {summary_periods}) "
                       "share no {unit}, so nothing was compared: check the periods of both, and the "
                       "reconciliation's grain",

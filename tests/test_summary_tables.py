@@ -160,3 +160,59 @@ def test_init_reads_a_summary_whose_headers_carry_its_dates_long(workspace, run)
     week_2 = json.loads(run("diff", "recent", "--from", "1", "--to", "2", "--format", "json").output)
     assert sorted((c["change"], c["key"]["period"]) for c in week_2["changes"]) == [
         ("added", "6/2-6/15"), ("added", "6/2-6/15"), ("removed", "5/26-6/8"), ("removed", "5/26-6/8")]
+
+
+def year_to_date(workspace, summary_period: dict) -> None:
+    """A year-to-date summary ("2026 thru 6/8", "2025 thru 6/8": its date in its headers) and the incidents it
+    counts."""
+    reshaped(workspace, "ytd", [{"header": "2026 thru {period}", "field": "count"},
+                                {"header": "2025 thru {previous}", "field": "last_year"}],
+             [{"name": "offense", "type": "string", "description": "Offence."},
+              {"name": "period", "type": "string", "description": "The last day counted."},
+              {"name": "previous", "type": "string", "description": "The same day last year."},
+              {"name": "count", "type": "integer", "description": "Offences this year to date."},
+              {"name": "last_year", "type": "integer", "description": "Offences last year to the same day."}],
+             ["offense", "period"])
+    add_dataset(workspace, "incidents", {
+        "name": "incidents", "licenses": [{"name": "PDDL-1.0"}],
+        "reconcile": [{"summary": "ytd", "period": "occurred", "category": "code", "summary_period": summary_period,
+                       "summary_category": "offense", "summary_count": "count",
+                       "counts": {"Agg. Assault": ["aggravated_assault"], "Homicide": ["homicide"]}}],
+        "resources": [{"name": "incidents", "schema": {"matchKey": ["occurred", "code"], "fields": [
+            {"name": "occurred", "type": "date", "description": "When."},
+            {"name": "code", "type": "string", "description": "Offence code.",
+             "categories": {"4A": "aggravated_assault", "1A": "homicide"}}]}}]}, [])
+    # 2026 to 6/8: 3 assaults (one on 1 January) and 1 homicide; one assault on 6/9 is after it.
+    (workspace.root / "i.csv").write_text("occurred,code\n2026-01-01,4A\n2026-03-14,4A\n2026-06-08,4A\n"
+                                          "2026-02-03,1A\n2026-06-09,4A\n")
+
+
+def test_a_year_to_date_summary_reconciles_from_the_first_of_january(workspace, run):
+    """Issue 28: reconciling the year-to-date table was an internal error. `from: year` counts each period from 1
+    January of its date's year to the date."""
+    year_to_date(workspace, {"field": "period", "format": "%m/%d", "from": "year"})
+    (workspace.root / "s.csv").write_text('"","offense","2026 thru 6/8","2025 thru 6/8"\n"1","Agg. Assault",3,5\n'
+                                          '"2","Homicide",2,1\n')
+
+    result = run("reconcile", "incidents", "ytd", "--incident-file", workspace.root / "i.csv",
+                 "--summary-file", workspace.root / "s.csv", "--format", "json")
+
+    findings = json.loads(result.output)["findings"]
+    assert result.exit_code == 1, result.output
+    assert [(f["key"], f["message"]) for f in findings] == [(
+        {"period": "6/8"},
+        "period 6/8: the summary table (ytd) gives 2 for Homicide, but the incident data count 1 (homicide)")]
+
+
+def test_a_summary_period_that_is_no_date_is_a_finding_not_an_internal_error(workspace, run):
+    year_to_date(workspace, {"field": "period", "format": "%m/%d"})
+    (workspace.root / "s.csv").write_text('"","offense","2026 thru June 8","2025 thru June 8"\n'
+                                          '"1","Agg. Assault",3,5\n')
+
+    result = run("reconcile", "incidents", "ytd", "--incident-file", workspace.root / "i.csv",
+                 "--summary-file", workspace.root / "s.csv", "--format", "json")
+
+    assert result.exit_code == 1, result.output
+    assert [f["message"] for f in json.loads(result.output)["findings"]] == [
+        "the summary table (ytd) gives its period as 'June 8', which is no date or range of dates written '%m/%d' "
+        "(a range: 5/26-6/8, 5/26 thru 6/8): its figures were not compared"]

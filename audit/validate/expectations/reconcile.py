@@ -24,6 +24,7 @@ from audit.validate.expectations.base import (
 )
 
 NO_PERIOD = "(no period in common)"
+UNREADABLE = "(a period that is no date)"
 
 
 def _values(rows: list[tuple[str, str]], names: str) -> str:
@@ -80,13 +81,19 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         fmt, text = sp.get("format", "%m/%d/%Y"), f"trim(CAST({ident(sp['field'])} AS VARCHAR))"
         year = f"(SELECT year(max(CAST({ident(self.period)} AS DATE))) FROM {{batch}})"
         with_year = "%Y" in fmt
+        # A range is written 5/26-6/8, 5/26 – 6/8, 5/26 to 6/8 or 5/26 thru 6/8; a single date is a day, or with
+        # `from: year` the year to that date. What reads as neither is NULL, and a finding (UNREADABLE).
+        spans = f"regexp_replace({text}, '\\s*(–|-|\\bto\\b|\\bthru\\b|\\bthrough\\b)\\s*', '|', 'g')"
         def day(part: str) -> str:
             if with_year:
-                return f"CAST(strptime(trim({part}), {literal(fmt)}) AS DATE)"
-            return f"CAST(strptime(trim({part}) || '/' || {year}, {literal(fmt + '/%Y')}) AS DATE)"
-        start, end = day(f"split_part({text}, '-', 1)"), day(f"split_part({text}, '-', 2)")
-        return (f"SELECT *, {text} AS __period, CASE WHEN {start} > {end} THEN {start} - INTERVAL 1 YEAR ELSE {start} "
-                f"END AS __start, {end} AS __end FROM {table}")
+                return f"CAST(try_strptime(trim({part}), {literal(fmt)}) AS DATE)"
+            return f"CAST(try_strptime(trim({part}) || '/' || {year}, {literal(fmt + '/%Y')}) AS DATE)"
+        first, last = day(f"split_part({spans}, '|', 1)"), day(f"split_part({spans}, '|', 2)")
+        single = f"NOT contains({spans}, '|')"
+        end = f"CASE WHEN {single} THEN {first} ELSE {last} END"
+        alone = f"date_trunc('year', {first})" if sp.get("from") == "year" else first
+        start = f"CASE WHEN {single} THEN {alone} WHEN {first} > {last} THEN {first} - INTERVAL 1 YEAR ELSE {first} END"
+        return f"SELECT *, {text} AS __period, CAST({start} AS DATE) AS __start, {end} AS __end FROM {table}"
 
     def failing_rows_query(self) -> str:
         if not isinstance(self.summary_period, str):
@@ -177,13 +184,21 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
             f"WHERE coalesce(s.__period, i.__period) IN (SELECT __period FROM inside) "
             f"AND s.expected IS DISTINCT FROM coalesce(i.n, 0) "
             f"UNION ALL SELECT {', '.join(nothing)}, {literal(NO_PERIOD)}, NULL, NULL, {span}, {spans} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM inside) ORDER BY ALL")
+            f"WHERE NOT EXISTS (SELECT 1 FROM inside) AND NOT EXISTS (SELECT 1 FROM r WHERE __end IS NULL) "
+            # A period the summary writes in no form the descriptor gives: its figures cannot be placed.
+            f"UNION ALL SELECT DISTINCT __period, {', '.join(['NULL'] * len(summary_by))}{', ' if summary_by else ''}"
+            f"{literal(UNREADABLE)}, NULL, NULL, NULL, NULL FROM r WHERE __end IS NULL ORDER BY ALL")
 
     def finding_key(self, row: dict[str, Any], primary_key: list[str]) -> dict[str, Any]:
         return {k: row.get(k) for k in [self._period_name, *self.by.values()]}
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         figure = row["__column"]
+        if figure == UNREADABLE:
+            sp = self.summary_period
+            return Code.RECONCILIATION.say("unreadable period", summary=self.summary_dataset,
+                                           period=row.get(self._period_name),
+                                           format=sp.get("format", "%m/%d/%Y") if isinstance(sp, dict) else sp)
         if figure == NO_PERIOD:
             unit = self.grain if isinstance(self.summary_period, str) else "period lying within the incident dates"
             return Code.RECONCILIATION.say("no overlap", incident_periods=row["__incident_periods"],
