@@ -323,3 +323,33 @@ def test_a_date_field_never_drops_a_time_of_day(workspace, tmp_path, form):
         pipeline.check(workspace, "days", hour)
     # The row as a person counts it: the file's line (under a header), or the Parquet file's record.
     assert caught.value.row == (3 if form == "csv" else 2) and caught.value.column == "day"
+
+
+@pytest.mark.parametrize("cell, fmt, read", [
+    ("2025-01-01 2:04 PM", None, None),              # not ISO: a bad cell, never 02:04
+    ("2025-01-01 2:04 PM", "any", "2025-01-01 14:04:00"),
+    ("2025-01-01 12:04 AM", "any", "2025-01-01 00:04:00"),
+    ("2025-01-01 09:00 EST", "any", None),           # a zone DuckDB's cast would silently drop
+    ("2025-01-01 09:00:00+02", None, None),          # an offset it would drop too
+    ("2025-01-01T14:04:00Z", None, "2025-01-01 14:04:00"),
+])
+def test_a_datetime_is_read_as_written_or_refused(workspace, tmp_path, cell, fmt, read):
+    """DuckDB casts "2025-01-01 2:04 PM" to 02:04 and ignores what follows a time: a datetime field reads an ISO
+    date and time, and with `format: any` the 12-hour clock too; anything else is a bad cell (exit 2)."""
+    from tests.conftest import add_dataset
+
+    add_dataset(workspace, "times", {"name": "times", "licenses": [{"name": "PDDL-1.0"}], "resources": [{
+        "name": "times", "schema": {"primaryKey": ["at"], "fields": [
+            {"name": "at", "type": "datetime", **({"format": fmt} if fmt else {})}]}}]}, [])
+    path = tmp_path / "times.csv"
+    path.write_text(f"at\n{cell}\n")
+
+    if read is None:
+        with pytest.raises(InputError, match="is not a valid datetime"):
+            pipeline.check(workspace, "times", path)
+        return
+    with duckdb.connect() as con:
+        from audit.ingest import load_release
+
+        load_release(con, workspace.dataset("times"), path)
+        assert str(con.execute("SELECT \"at\" FROM \"release\"").fetchone()[0]) == read

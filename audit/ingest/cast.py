@@ -42,6 +42,8 @@ KNOWN_MISSING = ("", "NA", "N/A", "n/a", "-", "–", "—", "*", "(X)", "(NA)", 
 # The 12-hour forms a time (or a datetime, after an ISO date) with `format: any` is also read in, once its text is
 # upper case without dots ("9:00 p.m." -> "9:00 PM"); the 24-hour forms are DuckDB's own (9:00, 21:00:00).
 TWELVE_HOUR = {"time": ("%I:%M:%S %p", "%I:%M %p"), "datetime": ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p")}
+# What a datetime field reads (without a format of its own): an ISO date, a time to the minute, second or fraction.
+ISO_DATETIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?Z?"
 # A footnote mark after a number: 342a, 12,430*, 1,204†, 88 (1), 17[2], 5¹.
 FOOTNOTE = r"^(.*[0-9])\s*(?:[*†‡§¶#]+|[a-e]|\([0-9]{1,2}\)|\[[0-9]{1,2}\]|[¹²³⁴⁵⁶⁷⁸⁹])$"
 # `audit init`'s name for a number written with a sign around it (-5.1%): Table Schema's bareNumber: false.
@@ -154,6 +156,10 @@ def parse_sql(field: Field, text: str, let: Let = _inline) -> tuple[str, str]:
             expr = f"TRY_STRPTIME({text}, {literal(fmt)})::{field.duckdb_type}"
         else:
             expr = f"TRY_CAST({text} AS {field.duckdb_type})"
+            if field.type == "datetime":
+                # DuckDB's cast reads "2025-01-01 2:04 PM" as 02:04 and drops any text after the time (a zone, an
+                # offset): only an ISO date and time, nothing after it but a Z, is cast.
+                expr = f"CASE WHEN regexp_full_match({text}, {literal(ISO_DATETIME)}) THEN {expr} END"
             if fmt == "any" and field.type in TWELVE_HOUR:
                 # Exports drift between 21:00:00 and 9:00 p.m. from one week to the next: one instant, one value.
                 clock = let(f"replace(upper({text}), '.', '')")
@@ -212,7 +218,7 @@ def _normalisation_sql(field: Field, column: str, markers: list[str], let: Let =
                       f"{present} AND regexp_full_match({t}, {literal(SCIENTIFIC)})"))
     if field.type in TWELVE_HOUR and field.descriptor.get("format") == "any":
         fixes.append(("twelve-hour-times", "times written on the 12-hour clock (9:00 p.m.) read as 24-hour times "
-                      "(21:00:00)", f"{present} AND TRY_CAST({t} AS {field.duckdb_type}) IS NULL"))
+                      "(21:00:00)", f"{present} AND regexp_matches(upper({t}), '[AP]\\.?M\\.?$')"))
     if field.type == "number" and field.descriptor.get("bareNumber") is False:
         fixes.append(("number-signs", "percent and currency signs around numbers dropped (the field's bareNumber: "
                       "false)", f"{present} AND regexp_matches({t}, '%$|^[+-]?[$€£¥]')"))
