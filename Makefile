@@ -128,6 +128,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --json bench-weekly.json
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --no-id --json bench-weekly-no-id.json
+	$(BIN)/python -m tests.bench.weekly_exports --weeks 52 --rows 2500 --json bench-weekly-exports.json
 	$(BIN)/python -m tests.bench.parquet --rows 10000000 100000000 --json bench-parquet.json
 	$(BIN)/python -m tests.bench.witnesses --weeks 64 --rows 500 --entries 1000000 --json bench-witnesses.json
 	$(BIN)/python -m tests.bench.init_speed --incident-rows 1000000 --json bench-init.json

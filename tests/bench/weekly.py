@@ -106,7 +106,8 @@ def main() -> None:
             lines = sum(1 for _ in extract.open())
             if not ingested.report.success:
                 raise SystemExit(f"week {week} has findings: {[f.message for f in ingested.report.blocking[:3]]}")
-            changes = sum(v for k, v in ((ingested.report.revisions or {}).get("counts") or {}).items()
+            revisions = ingested.report.revisions
+            changes = sum(v for k, v in (revisions.counts if revisions else {}).items()
                           if k in ("changed", "added", "removed"))
             results.append({"week": week, "seconds": seconds, "package_bytes": package,
                             "extract_bytes": extract.stat().st_size, "extract_lines": lines, "changes": changes})
