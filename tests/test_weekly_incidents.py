@@ -423,3 +423,22 @@ def test_init_refuses_weeks_whose_columns_differ(run, workspace, tmp_path):
     assert result.exit_code == 2
     assert "export-week-2.csv" in result.output and "releases of one dataset must have the same columns" in result.output
     assert not (workspace.root / "datapackages" / "weekly").exists()
+
+
+def test_a_week_that_writes_its_dates_in_iso_form_changes_nothing(run, workspace):
+    """Issue 28: formats drift between weeks. A date declared `%m/%d/%Y` (as init writes 6/20/2026) written
+    2026-06-20 the next week is the same day: no revision, no refusal, the fix recorded."""
+    add_dataset(workspace, "dated", {"name": "dated", "licenses": [{"name": "PDDL-1.0"}], "resources": [{
+        "name": "dated", "schema": {"matchKey": ["crime_date", "block"], "fields": [
+            {"name": "crime_date", "type": "date", "format": "%m/%d/%Y", "description": "Date."},
+            {"name": "block", "type": "string", "description": "Block."},
+            {"name": "offense", "type": "string", "description": "Offence."}]}}]}, [])
+    week_1 = "crime_date,block,offense\n6/20/2026,500 W RD,Robbery\n6/21/2026,100 N AVE,Larceny\n"
+    week_2 = "crime_date,block,offense\n2026-06-21,100 N AVE,Larceny\n2026-06-20,500 W RD,Robbery\n"
+
+    result = diff(run, workspace, "dated", week_1, week_2)
+    check = json.loads(run("check", "dated", workspace.root / "dated-2.csv", "--against", "recorded",
+                           "--format", "json").output)
+
+    assert diff_changes(result) == []
+    assert [(n["kind"], n["count"]) for n in check["normalisations"]] == [("iso-dates", 2)]

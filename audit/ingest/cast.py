@@ -154,6 +154,11 @@ def parse_sql(field: Field, text: str, let: Let = _inline) -> tuple[str, str]:
         fmt = field.descriptor.get("format", "default")
         if fmt not in ("default", "any") and "%" in fmt:
             expr = f"TRY_STRPTIME({text}, {literal(fmt)})::{field.duckdb_type}"
+            if field.type in ("date", "datetime"):
+                # An export that writes 6/20/2026 one week may write 2026-06-20 the next: the same day, in the one
+                # form no reader can take for another (recorded: `iso-dates`).
+                iso = Field(field.name, field.type, {k: v for k, v in field.descriptor.items() if k != "format"})
+                expr = f"coalesce({expr}, {parse_sql(iso, text, let)[0]})"
         else:
             expr = f"TRY_CAST({text} AS {field.duckdb_type})"
             if field.type == "datetime":
@@ -216,6 +221,11 @@ def _normalisation_sql(field: Field, column: str, markers: list[str], let: Let =
                       f"{present} AND regexp_matches({t}, '\\.0+[^0-9]*$')"))
         fixes.append(("scientific-notation", "whole numbers written in scientific notation (5e+05) read as integers",
                       f"{present} AND regexp_full_match({t}, {literal(SCIENTIFIC)})"))
+    fmt = field.descriptor.get("format", "default")
+    if field.type in ("date", "datetime") and fmt not in ("default", "any") and "%" in fmt:
+        fixes.append(("iso-dates", f"dates written in ISO form (2026-06-20) beside the declared form {fmt} read as "
+                      "the same dates", f"{present} AND TRY_STRPTIME({t}, {literal(fmt)}) IS NULL AND "
+                      f"regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"))
     if field.type in TWELVE_HOUR and field.descriptor.get("format") == "any":
         fixes.append(("twelve-hour-times", "times written on the 12-hour clock (9:00 p.m.) read as 24-hour times "
                       "(21:00:00)", f"{present} AND regexp_matches(upper({t}), '[AP]\\.?M\\.?$')"))
@@ -293,8 +303,11 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
         return f"({raw} IS NULL OR ({condition}))", f"TRY_CAST({raw} AS {field.duckdb_type})"
     if field.type in ("date", "datetime", "time", "boolean"):
         # A time on the 12-hour clock is read too (`format: any`), but it is no plain cell: it is a fix to record.
-        plain_field = Field(field.name, field.type, {}) if field.descriptor.get("format") == "any" else field
+        fmt = str(field.descriptor.get("format", "default"))
+        plain_field = Field(field.name, field.type, {}) if fmt == "any" else field
         typed, _ = parse_sql(plain_field, raw)
+        if "%" in fmt:  # in the declared form; another (an ISO date) is a fix to record, as above
+            typed = f"TRY_STRPTIME({raw}, {literal(fmt)})::{field.duckdb_type}"
         condition = f"{unpadded} AND ({typed}) IS NOT NULL"
         if missing:
             condition += f" AND {raw} NOT IN ({', '.join(map(literal, missing))})"
