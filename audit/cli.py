@@ -105,6 +105,11 @@ def engine_option(command):
 
 def notes_option(command):
     command = click.option(
+        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="The export's as-of date (YYYY-MM-DD): where the dataset's rolling window ends for this release, when "
+             "its last day may have no rows.",
+    )(command)
+    command = click.option(
         "--against", type=click.Choice(["published", "recorded"]), default="published", show_default=True,
         help="Count changes since the last published release, or since the last recorded one (an office that "
              "checks weekly and publishes monthly); the report names which.",
@@ -180,13 +185,13 @@ def cli(debug: bool) -> None:
 @engine_option
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, engine: str | None, fmt: str,
-          workspace) -> None:
+def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, as_of, engine: str | None,
+          fmt: str, workspace) -> None:
     """Validate FILE against DATASET's descriptor and suite, and against its last published release (or with
     --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
     from audit import pipeline
 
-    report = pipeline.check(workspace, dataset, file, waivers, notes, against, engine)
+    report = pipeline.check(workspace, dataset, file, waivers, notes, against, engine, as_of and as_of.date())
     _emit(report, fmt, file=file)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
@@ -201,12 +206,12 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, ag
 @format_option
 @workspace_option
 def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, against: str,
-           engine: str | None, fmt: str, workspace) -> None:
+           as_of, engine: str | None, fmt: str, workspace) -> None:
     """Validate FILE and record it as a release of DATASET in the change log, with every change since
     the last published release (or with --against recorded, the last recorded one) and the note that explains it."""
     from audit import pipeline
 
-    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against, engine)
+    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against, engine, as_of and as_of.date())
     heading = None
     if result.already_recorded:
         heading = (f"already recorded: this file is release {result.report.release.version}, with these waivers "

@@ -15,6 +15,7 @@ audit.init, `keygen` audit.log.signing).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import sys
 from collections.abc import Iterator
@@ -150,6 +151,7 @@ class OfficeInputs:
     against: str = "published"      # the baseline changes are counted against: see BASELINES
     engine: Engine = DUCKDB         # where the suite and the diff's passes run (audit.engine)
     waivers_source: str = "waivers"
+    as_of: datetime.date | None = None   # where the release's window ends, as the office declares it
 
     @classmethod
     def read(cls, dataset: Dataset, waivers_path, notes_path, against: str = "published") -> "OfficeInputs":
@@ -182,7 +184,8 @@ def _audit_loaded(
     with inputs.engine.readable(con, tables):
         if baseline is not None:
             # A rolling window's rows leaving and entering it are explained by notes of the window's own.
-            own = window_notes(con, dataset, old_rows, loaded.table, baseline.source_name, loaded.source.name)
+            own = window_notes(con, dataset, old_rows, loaded.table, baseline.source_name, loaded.source.name,
+                               inputs.as_of)
             taken = {n.id for n in notes} & {n.id for n in own}
             if taken:
                 raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; "
@@ -212,12 +215,15 @@ def _audit_loaded(
 
 
 def _office_inputs(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers, notes,
-                   against: str, engine: Engine) -> OfficeInputs:
+                   against: str, engine: Engine, as_of: datetime.date | None = None) -> OfficeInputs:
     """The waivers and notes for `loaded`, checked against every field they may name: the descriptor's and those
-    the release adds (a note explaining a column added names it)."""
+    the release adds (a note explaining a column added names it); and the as-of date, which only a window uses."""
+    if as_of is not None and not dataset.window:
+        raise ConfigError(f"--as-of says where {dataset.name}'s rolling window ends, but its descriptor declares no "
+                          "window")
     fields = every_field(dataset, loaded.dataset)
     inputs = OfficeInputs.read(fields, waivers, notes, against)
-    inputs.engine = engine
+    inputs.engine, inputs.as_of = engine, as_of
     check_note_values(con, inputs.notes, fields, inputs.notes_source)
     return inputs
 
@@ -230,6 +236,7 @@ def _use_engine(workspace: Workspace, engine: str | None) -> Engine:
 def check(
     workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
     notes: str | Path | None = None, against: str = "published", engine: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> Report:
     """Validate `file` against the dataset's descriptor and suite and, when the log has a baseline (the last
     published release, or with `against="recorded"` the last recorded one), against it: every change must be
@@ -239,7 +246,7 @@ def check(
     with workspace.work_database() as con:
         # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
         loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
-        inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen)
+        inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
 
@@ -262,6 +269,7 @@ def ingest(
     notes: str | Path | None = None,
     against: str = "published",
     engine: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> IngestResult:
     """Validate `file` and record it, its data, its revision notes, its changes since the last
     published release and its findings in the change log.
@@ -278,7 +286,7 @@ def ingest(
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
-        inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen)
+        inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)
 

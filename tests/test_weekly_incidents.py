@@ -442,3 +442,24 @@ def test_a_week_that_writes_its_dates_in_iso_form_changes_nothing(run, workspace
 
     assert diff_changes(result) == []
     assert [(n["kind"], n["count"]) for n in check["normalisations"]] == [("iso-dates", 2)]
+
+
+def test_an_as_of_date_given_on_the_command_line_ends_the_window(run, workspace, tmp_path):
+    """Issue 28: the export's as-of date declared by the office (its file named without one): the sparse week's
+    window ends there, so the rows that left it are explained; without it, June 5 seems removed inside the window.
+    A dataset with no window refuses --as-of."""
+    _windowed(workspace, "declared", {"length": "7 days"})
+    week_1 = "occurred,block,offense\n2026-06-01,100 N AVE,Arson\n2026-06-05,200 E ST,Arson\n"
+    assert _ingest_as(run, workspace, "declared", "week-1.csv", week_1, "1") == 0
+    week_2 = tmp_path / "week-2.csv"
+    week_2.write_text("occurred,block,offense\n2026-06-10,300 W RD,Arson\n")
+
+    declared = json.loads(run("check", "declared", week_2, "--against", "recorded", "--as-of", "2026-06-14",
+                              "--format", "json").output)
+    undeclared = json.loads(run("check", "declared", week_2, "--against", "recorded", "--format", "json").output)
+    define_weekly_incidents(workspace, "no-window", {"matchKey": ["occurred", "block"]})
+    refused = run("check", "no-window", week_2, "--as-of", "2026-06-14")
+
+    assert declared["success"] and declared["revisions"]["counts"]["unexplained"] == 0
+    assert undeclared["revisions"]["counts"]["unexplained"] == 1
+    assert refused.exit_code == 2 and "declares no window" in refused.output

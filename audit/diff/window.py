@@ -11,6 +11,8 @@ Where a window ends (`end`):
 - `file name`: the date written in the release's file name (`crime-2025-06-02.csv`, `20250602.csv`), the
   export's as-of date: a file with no rows on its last day (a sparse offence file) does not end early, which
   would leave the rows that did leave the window unexplained.
+- whichever `end`, an as-of date the office gives on the command line (`--as-of 2025-06-02`) ends that release's
+  window.
 
 Where it starts: `length` before its end (the window (end - length, end]); or `start: year`, on 1 January of
 its end's year (a year-to-date export, which sheds the whole past year at the turn of the year); or
@@ -49,31 +51,38 @@ def file_date(source: str) -> datetime.date | None:
     return None
 
 
-def _end(dataset: Dataset, latest: Any, source: str | None) -> Any:
-    """Where the window of a release ends: at `latest`, its latest date, or at the date in its file's name."""
+def _end(dataset: Dataset, latest: Any, source: str | None, as_of: datetime.date | None = None) -> Any:
+    """Where the window of a release ends: at `as_of` when the office declares it (--as-of), else at `latest`, its
+    latest date, or at the date in its file's name."""
     window = dataset.window or {}
     field = window["field"]
-    if window.get("end", "latest") == "latest" or source is None:
-        return latest
-    day = file_date(source)
+    day = as_of
+    if day is None:
+        if window.get("end", "latest") == "latest" or source is None:
+            return latest
+        day = file_date(source)
     if day is None:
         raise ConfigError(f"the window of {dataset.name} ends at the date in the release's file name (window: end: "
-                          f"file name), but {source!r} has none; name the file with its as-of date (2025-06-02)")
+                          f"file name), but {source!r} has none; name the file with its as-of date (2025-06-02), "
+                          "or give it with --as-of")
     if dataset.field(field).type == "datetime":  # through the whole of that day
         return datetime.datetime.combine(day, datetime.time.max)
     return day
 
 
 def window_notes(con: duckdb.DuckDBPyConnection, dataset: Dataset, old_table: str, new_table: str,
-                 old_source: str | None = None, new_source: str | None = None) -> list[RevisionNote]:
-    """The window's own notes for a diff of `new_table` (read from file `new_source`) against `old_table`."""
+                 old_source: str | None = None, new_source: str | None = None,
+                 as_of: datetime.date | None = None) -> list[RevisionNote]:
+    """The window's own notes for a diff of `new_table` (read from file `new_source`, its window ending at `as_of`
+    if the office declares it) against `old_table`. The old release's end is found as it always is: where it ended
+    is recorded only in its own window notes, and a later end would explain rows added that it never held."""
     window = dataset.window
     if not window:
         return []
     field, length, start = window["field"], window.get("length"), window.get("start")
     f = ident(field)
     latest, earliest = one_row(con, f"SELECT max({f}), min({f}) FROM {new_table}")
-    end = _end(dataset, latest, new_source)
+    end = _end(dataset, latest, new_source, as_of)
     old_end = _end(dataset, one_row(con, f"SELECT max({f}) FROM {old_table}")[0], old_source)
     notes = []
     if end is not None:
