@@ -29,7 +29,7 @@ from audit.dataset import Dataset
 from audit.diff import DiffResult, RevisionNote, Revisions, diff_releases, load_notes
 from audit.diff.notes import check_note_values
 from audit.diff.window import BY as WINDOW_BY
-from audit.diff.window import window_notes
+from audit.diff.window import title_as_of, window_notes
 from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, StateError, TamperError
@@ -184,8 +184,9 @@ def _audit_loaded(
     with inputs.engine.readable(con, tables):
         if baseline is not None:
             # A rolling window's rows leaving and entering it are explained by notes of the window's own.
+            title = next((n.example for n in loaded.normalisations if n.kind == "title-rows"), None)
             own = window_notes(con, dataset, old_rows, loaded.table, baseline.source_name, loaded.source.name,
-                               inputs.as_of)
+                               inputs.as_of or title_as_of(dataset, title))
             taken = {n.id for n in notes} & {n.id for n in own}
             if taken:
                 raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; "

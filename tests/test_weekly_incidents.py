@@ -463,3 +463,20 @@ def test_an_as_of_date_given_on_the_command_line_ends_the_window(run, workspace,
     assert declared["success"] and declared["revisions"]["counts"]["unexplained"] == 0
     assert undeclared["revisions"]["counts"]["unexplained"] == 1
     assert refused.exit_code == 2 and "declares no window" in refused.output
+
+
+def test_a_window_can_end_at_the_date_in_the_exports_title_row(run, workspace, tmp_path):
+    """Issue 28: an export that states its as-of date above its header ("Data as of 6/14/2026") ends its window
+    there (`end: title`); a title without a date is refused, naming what it reads."""
+    _windowed(workspace, "titled", {"length": "7 days", "end": "title"})
+    week_1 = "Data as of 6/7/2026\noccurred,block,offense\n2026-06-01,100 N AVE,Arson\n2026-06-05,200 E ST,Arson\n"
+    assert _ingest_as(run, workspace, "titled", "week-1.csv", week_1, "1") == 0
+    week_2, undated = tmp_path / "week-2.csv", tmp_path / "undated.csv"
+    week_2.write_text("Data as of 6/14/2026\noccurred,block,offense\n2026-06-10,300 W RD,Arson\n")
+    undated.write_text("Weekly arson report\noccurred,block,offense\n2026-06-10,300 W RD,Arson\n")
+
+    report = json.loads(run("check", "titled", week_2, "--against", "recorded", "--format", "json").output)
+    refused = run("check", "titled", undated, "--against", "recorded")
+
+    assert report["success"] and report["revisions"]["counts"]["unexplained"] == 0
+    assert refused.exit_code == 2 and "its title row reads 'Weekly arson report'" in refused.output

@@ -11,6 +11,7 @@ Where a window ends (`end`):
 - `file name`: the date written in the release's file name (`crime-2025-06-02.csv`, `20250602.csv`), the
   export's as-of date: a file with no rows on its last day (a sparse offence file) does not end early, which
   would leave the rows that did leave the window unexplained.
+- `title`: the date in the title row above the file's header ("Data as of 6/2/2025", month first, or ISO);
 - whichever `end`, an as-of date the office gives on the command line (`--as-of 2025-06-02`) ends that release's
   window.
 
@@ -51,6 +52,31 @@ def file_date(source: str) -> datetime.date | None:
     return None
 
 
+# A date in a title row: 6/2/2025 or 06/02/2025 (month first, as US exports write it), or an ISO date.
+TITLE_DATE = re.compile(r"(?<![0-9/])(\d{1,2})/(\d{1,2})/(\d{4})(?![0-9/])")
+
+
+def title_as_of(dataset: Dataset, title: str | None) -> datetime.date | None:
+    """The as-of date in a release's title row (the text above its header: "Crime data as of 6/2/2025"), when the
+    window ends there (`end: title`); None for any other end. A title without a date is a ConfigError."""
+    if (dataset.window or {}).get("end") != "title":
+        return None
+    text = title or ""
+    day = file_date(text)
+    if day is None:
+        for month, date, year in TITLE_DATE.findall(text):
+            try:
+                day = datetime.date(int(year), int(month), int(date))
+                break
+            except ValueError:
+                continue
+    if day is None:
+        shown = f"its title row reads {text!r}" if text else "it has no title row above its header"
+        raise ConfigError(f"the window of {dataset.name} ends at the date in the release's title row (window: end: "
+                          f"title), but {shown}; give the as-of date with --as-of")
+    return day
+
+
 def _end(dataset: Dataset, latest: Any, source: str | None, as_of: datetime.date | None = None) -> Any:
     """Where the window of a release ends: at `as_of` when the office declares it (--as-of), else at `latest`, its
     latest date, or at the date in its file's name."""
@@ -58,7 +84,7 @@ def _end(dataset: Dataset, latest: Any, source: str | None, as_of: datetime.date
     field = window["field"]
     day = as_of
     if day is None:
-        if window.get("end", "latest") == "latest" or source is None:
+        if window.get("end", "latest") in ("latest", "title") or source is None:  # a title's date comes as as_of
             return latest
         day = file_date(source)
     if day is None:
