@@ -216,3 +216,52 @@ def test_a_summary_period_that_is_no_date_is_a_finding_not_an_internal_error(wor
     assert [f["message"] for f in json.loads(result.output)["findings"]] == [
         "the summary table (ytd) gives its period as 'June 8', which is no date or range of dates written '%m/%d' "
         "(a range: 5/26-6/8, 5/26 thru 6/8): its figures were not compared"]
+
+
+def test_a_figure_declared_once_reconciles_every_table_the_export_ships(workspace, run):
+    """Issue 28: shootings are aggravated assaults and homicides with a firearm. Declared once in the incident
+    descriptor's `figures`, both the two-week table and the year-to-date table reconcile them; a figure named like
+    a category is refused."""
+    recent_offences(workspace)
+    reshaped(workspace, "ytd", [{"header": "2026 thru {period}", "field": "count"}],
+             [{"name": "description", "type": "string", "description": "Offence."},
+              {"name": "period", "type": "string", "description": "The last day counted."},
+              {"name": "count", "type": "integer", "description": "This year to date."}], ["description", "period"])
+    shootings = {"Shootings": "shootings"}
+    add_dataset(workspace, "incidents", {
+        "name": "incidents", "licenses": [{"name": "PDDL-1.0"}],
+        "figures": {"shootings": {"categories": ["aggravated_assault", "homicide"],
+                                  "where": [{"column": "weapon", "in": ["Firearm"]}]}},
+        "reconcile": [
+            {"summary": "recent", "period": "occurred", "category": "code", "summary_category": "description",
+             "summary_period": {"field": "period", "format": "%m/%d"}, "summary_count": "count", "counts": shootings},
+            {"summary": "ytd", "period": "occurred", "category": "code", "summary_category": "description",
+             "summary_period": {"field": "period", "format": "%m/%d", "from": "year"}, "summary_count": "count",
+             "counts": shootings}],
+        "resources": [{"name": "incidents", "schema": {"matchKey": ["occurred", "code"], "fields": [
+            {"name": "occurred", "type": "date", "description": "When."},
+            {"name": "code", "type": "string", "description": "Offence code.",
+             "categories": {"4A": "aggravated_assault", "1A": "homicide", "3A": "robbery"}},
+            {"name": "weapon", "type": "string", "description": "Weapon."}]}}]}, [])
+    # Shootings 5/26-6/8: 2 (an assault and a homicide with a firearm; the knife and the robbery do not count).
+    # This year to 6/8: those 2 and one in March. (Robberies on 1 January and 9 June: the incident data cover both
+    # tables' periods, which are compared only then.)
+    (workspace.root / "i.csv").write_text(
+        "occurred,code,weapon\n2026-01-01,3A,\n2026-03-02,4A,Firearm\n2026-05-27,4A,Firearm\n2026-06-01,1A,Firearm\n"
+        "2026-06-02,4A,Knife\n2026-06-03,3A,Firearm\n2026-06-09,3A,\n")
+    (workspace.root / "recent.csv").write_text('"","description","5/26-6/8","vs. 5/12-5/25"\n"1","Shootings",2,0\n')
+    (workspace.root / "ytd.csv").write_text('"","description","2026 thru 6/8"\n"1","Shootings",4\n')
+
+    def reconcile(summary: str):
+        result = run("reconcile", "incidents", summary, "--incident-file", workspace.root / "i.csv",
+                     "--summary-file", workspace.root / f"{summary}.csv", "--format", "json")
+        return result.exit_code, [f["message"] for f in json.loads(result.output)["findings"]]
+
+    assert reconcile("recent") == (0, [])
+    assert reconcile("ytd") == (1, ["period 6/8: the summary table (ytd) gives 4 for Shootings, but the incident "
+                                    "data count 3 (aggravated_assault + homicide)"])
+    descriptor = workspace.root / "datapackages" / "incidents" / "datapackage.yaml"
+    descriptor.write_text(descriptor.read_text().replace("shootings:", "homicide:", 1))
+    clash = run("reconcile", "incidents", "recent", "--incident-file", workspace.root / "i.csv",
+                "--summary-file", workspace.root / "recent.csv")
+    assert clash.exit_code == 2 and "figures: 'homicide' is also a category" in clash.output

@@ -30,6 +30,7 @@ An incident entry becomes one `expect_incident_counts_to_match_summary` expectat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from audit.dataset import Dataset
@@ -58,7 +59,7 @@ def reconcile_expectation(incidents: Dataset, summary: Dataset, summary_table: s
     summary_fields = {f.name for f in summary.fields}
     _require(where, "incident", [entry["period"], entry["category"], *by], incident_fields)
     long_form = entry.get("summary_category") is not None
-    counts = {str(k): [v] if isinstance(v, str) else list(v) for k, v in entry["counts"].items()}
+    counts, conditions = _counts(where, incidents, entry["counts"])
     figures = [entry["summary_category"], entry.get("summary_count")] if long_form else list(counts)
     period = entry["summary_period"]
     if isinstance(period, dict) and not ({"start", "end"} <= set(period) or "field" in period):
@@ -77,13 +78,43 @@ def reconcile_expectation(incidents: Dataset, summary: Dataset, summary_table: s
         "kwargs": {
             "summary_table": summary_table, "summary_dataset": summary.name, "period": entry["period"],
             "grain": grain, "summary_period": entry["summary_period"], "category": entry["category"],
-            "mapping": mapping, "counts": counts, "by": by,
+            "mapping": mapping, "counts": counts, "by": by, **({"conditions": conditions} if conditions else {}),
             "summary_category": entry.get("summary_category"), "summary_count": entry.get("summary_count"),
         },
     }
 
 
-def _require(where: str, side: str, names: list[str | None], fields) -> None:
+def _counts(where: str, incidents: Dataset, counts: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, list]]:
+    """Each summary figure's categories, and the `where` of those counting only some of their incidents. A figure
+    may be a category, a list of them, or the name of one of the descriptor's `figures` (declared once for every
+    table the export ships: `shootings: {categories: [...], where: [{column: weapon, in: [Firearm]}]}`)."""
+    from audit.validate.expectations.base import where_columns, where_sql
+
+    declared = incidents.descriptor.get("figures") or {}
+    categories = set(next((f.categories.values() for f in incidents.fields if f.categories), []))
+    clash = sorted(set(declared) & categories)
+    if clash:
+        raise ConfigError(f"{incidents.descriptor_path}: figures: {clash[0]!r} is also a category; name the figure "
+                          "another way")
+    out: dict[str, list[str]] = {}
+    conditions: dict[str, list] = {}
+    for name, value in counts.items():
+        figure = declared.get(value) if isinstance(value, str) else None
+        if figure is None:
+            out[str(name)] = [value] if isinstance(value, str) else list(value)
+            continue
+        out[str(name)] = list(figure["categories"])
+        if figure.get("where"):
+            try:
+                where_sql(figure["where"])
+            except ValueError as exc:
+                raise ConfigError(f"{incidents.descriptor_path}: figures: {value}: {exc}") from exc
+            _require(where, "incident", where_columns(figure["where"]), {f.name: f for f in incidents.fields})
+            conditions[str(name)] = figure["where"]
+    return out, conditions
+
+
+def _require(where: str, side: str, names: Sequence[str | None], fields) -> None:
     unknown = [n for n in names if n not in fields]
     if unknown:
         raise ConfigError(f"{where}: the {side} dataset has no field {', '.join(map(repr, unknown))}")

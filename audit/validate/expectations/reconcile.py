@@ -43,17 +43,35 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
     category: str
     mapping: dict[str, str]
     counts: dict[str, list[str]]
+    # A figure that counts only some incidents of its categories (shootings: those with a firearm): its `where`.
+    conditions: dict[str, list[dict[str, Any]]] = {}
     by: dict[str, str] = {}
     summary_category: Optional[str] = None
     summary_count: Optional[str] = None
     success_keys: ClassVar[Tuple[str, ...]] = (
         "summary_table", "summary_dataset", "period", "grain", "summary_period", "category", "mapping", "counts",
-        "by", "summary_category", "summary_count",
+        "conditions", "by", "summary_category", "summary_count",
     )
     check: ClassVar[str] = Code.RECONCILIATION
 
     def read_columns(self) -> list[str]:
-        return [self.period, self.category, *self.by]
+        return [self.period, self.category, *self.by,
+                *(c for where in self.conditions.values() for c in where_columns(where))]
+
+    def _incidents(self) -> str:
+        """The incident batch, with whether each figure that counts only some incidents counts each row."""
+        if not self.conditions:
+            return "{batch}"
+        flags = ", ".join(f"({where_sql(where)}) AS __counted_{n}" for n, where in enumerate(self.conditions.values()))
+        return f"(SELECT *, {flags} FROM {{batch}})"
+
+    def _counted(self) -> str:
+        """SQL over `b` (an incident) and `c` (a figure of its category): whether the figure counts it."""
+        if not self.conditions:
+            return "true"
+        cases = " ".join(f"WHEN {literal(name)} THEN coalesce(b.__counted_{n}, false)"
+                         for n, name in enumerate(self.conditions))
+        return f"CASE c.name {cases} ELSE true END"
 
     @property
     def _long_form(self) -> tuple[str, str] | None:
@@ -105,9 +123,9 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         incident_period = period_sql("b." + ident(self.period), self.grain) + " AS __period"
         incidents = (
             f"SELECT {', '.join([incident_period, *incident_by])}, "
-            f"c.name AS __name, count(*) AS n FROM {{batch}} b "
+            f"c.name AS __name, count(*) AS n FROM {self._incidents()} b "
             f"JOIN {codes} ON CAST(b.{ident(self.category)} AS VARCHAR) = m.code "
-            f"JOIN {names} ON c.category = m.category GROUP BY ALL"
+            f"JOIN {names} ON c.category = m.category WHERE {self._counted()} GROUP BY ALL"
         )
         speriod = ident(self.summary_period) if self.grain == "year" else f"CAST({ident(self.summary_period)} AS DATE)"
         table = ident(self.summary_table)
@@ -154,10 +172,11 @@ class ExpectIncidentCountsToMatchSummary(RowCheckExpectation):
         names = _values([(name, cat) for name, cats in self.counts.items() for cat in cats], "c(name, category)")
         day = f"CAST(b.{ident(self.period)} AS DATE)"
         incidents = (
-            f"SELECT p.__period, {', '.join([*incident_by, 'c.name AS __name'])}, count(*) AS n FROM {{batch}} b "
+            f"SELECT p.__period, {', '.join([*incident_by, 'c.name AS __name'])}, count(*) AS n "
+            f"FROM {self._incidents()} b "
             f"JOIN (SELECT DISTINCT __period, __start, __end FROM r) p ON {day} BETWEEN p.__start AND p.__end "
             f"JOIN {codes} ON CAST(b.{ident(self.category)} AS VARCHAR) = m.code "
-            f"JOIN {names} ON c.category = m.category GROUP BY ALL")
+            f"JOIN {names} ON c.category = m.category WHERE {self._counted()} GROUP BY ALL")
         if self._long_form:
             name, value = self._long_form
             summary = (f"SELECT __period, {', '.join([*summary_by, ''])}CAST({name} AS VARCHAR) "
