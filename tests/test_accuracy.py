@@ -339,7 +339,7 @@ def test_a_wide_table_of_paired_years_leaves_only_the_seeded_defects(tmp_path_fa
     the defective file, must propose each year's total and each change between the years, and check must report
     exactly the changed rows."""
 
-    @settings(max_examples=examples(2), deadline=None)
+    @settings(max_examples=examples(1), deadline=None)
     @given(wide_tables())
     def draw(table):
         seed, offences, places, defects = table

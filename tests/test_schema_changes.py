@@ -16,20 +16,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import DATASET, FILES, add_corpus_dataset, to_parquet
+from tests.conftest import DATASET, FILES, add_corpus_dataset, copy_of_built, to_parquet
 
 CLEAN = (FILES / "clean.csv").read_text()
 
 
 @pytest.fixture
-def published(workspace, run):
-    """The corpus dataset with its clean release published, and a comment of the office's in its descriptor."""
+def published(built_workspaces, tmp_path_factory, workspace):
+    """The corpus dataset with its clean release published, and a comment of the office's in its descriptor (built
+    once, copied for each test)."""
+    return copy_of_built(built_workspaces, tmp_path_factory, workspace, "corpus-published", _publish_clean)
+
+
+def _publish_clean(workspace) -> None:
+    from audit import pipeline
+
     add_corpus_dataset(workspace)
     descriptor = workspace.root / "datapackages" / DATASET / "datapackage.yaml"
     descriptor.write_text("# Kept by the records unit: ask Dana before changing the key.\n" + descriptor.read_text())
-    assert run("ingest", DATASET, FILES / "clean.csv").exit_code == 0
-    assert run("publish", DATASET).exit_code == 0, run("publish", DATASET).output
-    return workspace
+    assert pipeline.ingest(workspace, DATASET, FILES / "clean.csv").report.success
+    assert pipeline.publish(workspace, DATASET).path is not None
 
 
 def release(tmp_path: Path, transform, name: str = "next.csv") -> Path:

@@ -50,7 +50,6 @@ from audit.init.periods import dated_templates
 from audit.init.profile import (
     Profile,
     candidate_keys,
-    create_typed,
     field_format,
     profile_table,
 )
@@ -105,13 +104,12 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
     with workspace.work_database() as con:
         read_findings, reshape = _read_together(con, sources, "raw")
-        profile = profile_table(con, "raw")
+        profile = profile_table(con, "raw", "typed")
         if reshape is not None and profile.key and not profile.key.whole_row and "period" not in profile.key.columns \
                 and any(c.name == "period" for c in profile.columns):
             # A summary read long has a row per period: its period is part of what a row is, so the next release's
             # period is rows added (and the last one's removed), not every figure changed.
             profile.key.columns.append("period")
-        create_typed(con, "raw", profile, "typed")
         _no_figure_as_id(con, profile, threshold)
         proposals, rejected = find_rules(con, "typed", profile, threshold)
         headers = {c.name: c.header for c in profile.columns}

@@ -211,13 +211,17 @@ def find_sums(sample: Sample, counts: list[str]) -> list[Sum]:
             block = data[keep]
             if len(block) < 2:
                 continue
-            usable = [i for i in range(len(counts)) if np.all(complete[keep, i]) and np.all(block[:, i] >= 0)]
-            target = block[:, t]
-            if t not in usable or not np.any(target != 0):
-                continue
-            candidates = [i for i in usable if i != t and years[i] == years[t] and np.any(block[:, i] != 0)
-                          and np.all(block[:, i] <= target) and not np.array_equal(block[:, i], target)]
-            candidates.sort(key=lambda i: -block[:, i].sum())
+            # Each column's tests over the block at once (a 64-column table tries every total on each subsample).
+            with np.errstate(invalid="ignore"):
+                usable = np.asarray(complete[keep].all(0) & (block >= 0).all(0), dtype=bool)
+                target = block[:, t]
+                if not usable[t] or not np.any(target != 0):
+                    continue
+                fits = (usable & (block != 0).any(0) & (block <= target[:, None]).all(0)
+                        & ~(block == target[:, None]).all(0))
+            same_years = [i for i in np.flatnonzero(fits) if i != t and years[i] == years[t]]
+            totals = block.sum(0)
+            candidates = sorted((int(i) for i in same_years), key=lambda i: -totals[i])
             parts = _smallest_subset(block, target, candidates)
             if parts:
                 s = Sum(counts[t], tuple(counts[i] for i in sorted(parts)))
@@ -345,11 +349,37 @@ def find_changes(sample: Sample, changes: list[str], measures: list[str], period
                 consider(x, np.r_[np.nan, x[:-1]], same_place, Change(
                     column, period=period, group_by=tuple(group_by), decimals=decimals.get(column), **names))
         if best is None:
-            for measure in measures:
-                for base in measures:
-                    if column not in (measure, base) and measure != base:
-                        consider(sample.column(measure), sample.column(base), True,
-                                 Change(column, measure, None, (), decimals.get(column), base))
+            best = _best_base(sample, column, q, measures, decimals.get(column))
         if best:
             found.append(best[1])
     return found
+
+
+def _best_base(sample: Sample, column: str, q: np.ndarray, measures: list[str],
+               places: int | None) -> tuple[float, Change] | None:
+    """The change `q` is of one measure against another of the same row (a 2025 count against the 2024 one): every
+    (measure, base) pair at once, as arrays (a 64-column table has 3,600 pairs for each of its twenty changes). The
+    pair that fits most rows wins, the first in the order of `measures` on a tie; at least three rows, LIKELY."""
+    candidates = [m for m in measures if m != column]
+    if len(candidates) < 2:
+        return None
+    x = np.column_stack([sample.column(m) for m in candidates])            # rows x measures
+    m = len(candidates)
+    share = np.full((m, m), -1.0)
+    # A block of measures at a time, so a table of hundreds of columns stays within a few million cells per array.
+    step = max(1, 4_000_000 // max(1, len(q) * m))
+    for lo in range(0, m, step):
+        block = x[:, lo:lo + step]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = (block[:, :, None] - x[:, None, :]) / x[:, None, :] * 100   # rows x measure x base
+        usable = (~np.isnan(q))[:, None, None] & ~np.isnan(block)[:, :, None] & ~np.isnan(x)[:, None, :] \
+            & (x[:, None, :] != 0)
+        fits = usable & (np.abs(q[:, None, None] - exact) <= _half_unit(places) + 1e-9)
+        counted = usable.sum(0)
+        share[lo:lo + step] = np.where(counted >= 3, fits.sum(0) / np.maximum(counted, 1), -1.0)
+    np.fill_diagonal(share, -1.0)
+    at = int(np.argmax(share))  # row-major: the first measure, then the first base, as the loops over them found it
+    measure, base = divmod(at, len(candidates))
+    if share.flat[at] < LIKELY:
+        return None
+    return float(share.flat[at]), Change(column, candidates[measure], None, (), places, candidates[base])

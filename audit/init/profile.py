@@ -13,7 +13,15 @@ import duckdb
 
 from audit.dataset import Field
 from audit.ingest.cast import PERCENT, parse_sql
-from audit.ingest.infer import MISSING_MARKERS, field_format, field_name, is_missing, narrowest_type
+from audit.ingest.infer import (
+    COLUMNS_PER_QUERY,
+    MISSING_MARKERS,
+    field_format,
+    field_name,
+    is_missing,
+    narrowest_type,
+    narrowest_types,
+)
 from audit.ingest.read import FILE_COLUMN, ROW_COLUMN
 from audit.sql import ident, literal, one_row
 
@@ -76,35 +84,38 @@ class Profile:
         return self.key.columns if self.key and not self.key.whole_row else []
 
 
-def profile_table(con: duckdb.DuckDBPyConnection, raw: str) -> Profile:
-    """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it)."""
+def profile_table(con: duckdb.DuckDBPyConnection, raw: str, typed: str) -> Profile:
+    """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it), and leave it typed as profiled in
+    table `typed`: each column's type is found on the text, its counts and bounds on the typed column (a count of
+    distinct values of a parse, over a million rows, costs more than the parse itself)."""
     headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] not in (ROW_COLUMN, FILE_COLUMN)]
     (rows,) = one_row(con, f"SELECT count(*) FROM {ident(raw)}")
     markers = _markers_found(con, raw, headers)
     taken: set[str] = set()
-    columns = []
+    types = narrowest_types(con, raw, headers, markers)
+    parsed = []
     for header in headers:
-        kind, fmt = narrowest_type(con, raw, header, markers)
+        kind, fmt = types[header]
         own: list[str] = []
         if kind == "string":
             kind, fmt, own = _column_markers(con, raw, header, markers)
-        column = _describe(con, raw, header, field_name(header, taken), Field(header, kind, field_format(fmt)),
-                           markers + own, rows)
-        column.missing_values = own
-        columns.append(column)
+        parsed.append((header, field_name(header, taken), Field(header, kind, field_format(fmt)), markers + own, own))
+    columns = [Column(header, name, f.type, 0, 0, format=PERCENT if f.descriptor.get("bareNumber") is False
+                      else f.descriptor.get("format"), missing_values=own) for header, name, f, _, own in parsed]
     profile = Profile(raw, rows, columns, markers)
+    create_typed(con, raw, profile, typed)
+    _describe_all(con, raw, typed, profile)
     profile.keys, profile.key = candidate_keys(con, raw, profile)
     return profile
 
 
 def _markers_found(con, raw: str, headers: list[str]) -> list[str]:
-    found = set()
-    for header in headers:
-        cells = con.execute(
-            f"SELECT DISTINCT trim({ident(header)}) FROM {ident(raw)} WHERE trim({ident(header)}) IN "
-            f"({', '.join(map(literal, MISSING_MARKERS))})"
-        ).fetchall()
-        found |= {c[0] for c in cells}
+    """The markers of MISSING_MARKERS any column holds, found in one pass over the table."""
+    if not headers:
+        return [""]
+    known = ", ".join(map(literal, MISSING_MARKERS))
+    lists = ", ".join(f"list(DISTINCT trim({ident(h)})) FILTER (WHERE trim({ident(h)}) IN ({known}))" for h in headers)
+    found = {m for values in one_row(con, f"SELECT {lists} FROM {ident(raw)}") for m in values or []}
     return [m for m in MISSING_MARKERS if m in found or m == ""]
 
 
@@ -124,35 +135,42 @@ def _column_markers(con, raw: str, header: str, markers: list[str]) -> tuple[str
     return (kind, fmt, own) if kind != "string" else ("string", None, [])
 
 
-def _describe(con, raw: str, header: str, name: str, parsed: Field, markers: list[str], rows: int) -> Column:
-    kind = parsed.type
-    typed, _ = parse_sql(parsed, f"trim({ident(header)})")
-    value = f"CASE WHEN {is_missing(header, markers)} THEN NULL ELSE {typed} END"
-    numeric = kind in ("integer", "number")
-    stats = f", min({value}), max({value})" if numeric else ", NULL, NULL"
-    # Over several releases (a weekly export's weeks, which repeat the incidents still in the window), values are
-    # counted apart within each file and summed: a key is one that is unique within each release.
+def _describe_all(con, raw: str, typed: str, profile: Profile) -> None:
+    """Each column's distinct values, blanks and bounds, read from `typed`, COLUMNS_PER_QUERY columns a query; a
+    number's decimals from its text (704.0 is written to one decimal, though it is whole); whether an integer
+    column is a row number."""
     per_file = _has_files(con, raw)
-    distinct_sql = (f"(SELECT sum(n) FROM (SELECT count(DISTINCT {value}) AS n FROM {ident(raw)} "
-                    f"GROUP BY {FILE_COLUMN}))" if per_file else f"count(DISTINCT {value})")
-    distinct, nulls, low, high = one_row(
-        con, f"SELECT {distinct_sql}, count(*) FILTER (WHERE ({value}) IS NULL){stats} FROM {ident(raw)}"
-    )
-    distinct = int(distinct or 0)
-    fmt = PERCENT if parsed.descriptor.get("bareNumber") is False else parsed.descriptor.get("format")
-    column = Column(header, name, kind, distinct, nulls, low, high, fmt)
-    if kind == "number":
-        # Read from the text: 704.0 is written to one decimal, though the number is whole.
-        (column.decimals,) = one_row(
-            con, f"SELECT max(length(regexp_extract(trim({ident(header)}), '\\.([0-9]+)', 1))) FROM {ident(raw)} "
-            f"WHERE NOT {is_missing(header, markers)} AND NOT regexp_matches({ident(header)}, '[eE]')")
-    if kind == "integer" and nulls == 0 and rows > 2 and low in (0, 1):
-        # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant (in a summary read
-        # long, each file row's number repeats on each of its rows). Codes that merely run in order, zip codes
-        # 21201, 21202 ..., start elsewhere and are not row numbers.
-        (offsets,) = one_row(con, f"SELECT count(DISTINCT ({value}) - {ROW_COLUMN}) FROM {ident(raw)}")  # every file
-        column.positional = offsets == 1
-    return column
+    t = ident(typed)
+    for start in range(0, len(profile.columns), COLUMNS_PER_QUERY):
+        part = profile.columns[start:start + COLUMNS_PER_QUERY]
+        parts = []
+        for c in part:
+            v = ident(c.name)
+            # Over several releases (a weekly export's weeks, which repeat the incidents still in the window),
+            # values are counted apart within each file and summed: a key is one that is unique within each release.
+            distinct = (f"(SELECT sum(n) FROM (SELECT count(DISTINCT {v}) AS n FROM {t} GROUP BY {FILE_COLUMN}))"
+                        if per_file else f"count(DISTINCT {v})")
+            numeric = c.type in ("integer", "number")
+            parts.append(f"{distinct}, count_if({v} IS NULL), " + (f"min({v}), max({v})" if numeric else "NULL, NULL"))
+        values = one_row(con, f"SELECT {', '.join(parts)} FROM {t}")
+        for i, c in enumerate(part):
+            distinct, c.nulls, c.minimum, c.maximum = values[4 * i:4 * i + 4]
+            c.distinct = int(distinct or 0)
+    numbers = [c for c in profile.columns if c.type == "number"]
+    if numbers:
+        decimals = ", ".join(
+            f"max(length(regexp_extract(trim({ident(c.header)}), '\\.([0-9]+)', 1))) FILTER (WHERE NOT "
+            f"{is_missing(c.header, profile.missing_values + c.missing_values)} AND NOT "
+            f"regexp_matches({ident(c.header)}, '[eE]'))" for c in numbers)
+        for c, places in zip(numbers, one_row(con, f"SELECT {decimals} FROM {ident(raw)}")):
+            c.decimals = places
+    for c in profile.columns:
+        if c.type == "integer" and c.nulls == 0 and profile.rows > 2 and c.minimum in (0, 1):
+            # A row number runs 0 or 1, 2, 3 ... down the file: its value minus the row's is constant (in a summary
+            # read long, each file row's number repeats on each of its rows). Codes that merely run in order, zip
+            # codes 21201, 21202 ..., start elsewhere and are not row numbers.
+            (offsets,) = one_row(con, f"SELECT count(DISTINCT {ident(c.name)} - {ROW_COLUMN}) FROM {t}")
+            c.positional = offsets == 1
 
 
 def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = frozenset()) -> tuple[list[list[str]], Key | None]:
