@@ -14,10 +14,16 @@ EXAMPLE_CORRECTED_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-06.yaml
 
 .PHONY: audit audit-example test test-fast lint check publish bench stress verify
 
-# Create .venv and install the package with its test tools (re-run when pyproject.toml changes).
+# Create .venv and install the package: what the main job needs (re-run when pyproject.toml changes). The tests,
+# benchmarks and stress runs add the test tools (Spark, a browser driver, the linters), which the main job does not
+# need: an office that only audits and publishes never downloads them.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -70,10 +76,12 @@ audit-example: $(VENV)/.installed
 	@echo; echo "== the change log's hash chain, and both published packages checked against it and the witness =="
 	$(BIN)/audit verify --workspace . --package published/$(EXAMPLE)/1.0.0 --package published/$(EXAMPLE)/1.0.1
 
-# Debian's Chromium, for the test that looks at the HTML report in a real headless browser.
-CHROMIUM := /usr/bin/chromium
+# A Chromium for the tests that look at the pages in a real headless browser: one already on the machine (or
+# CHROMIUM=path), else Debian's, installed with apt-get where there is one; elsewhere, say what to install.
+CHROMIUM ?= $(firstword $(foreach b,chromium chromium-browser google-chrome google-chrome-stable,$(shell command -v $(b) 2>/dev/null)) /usr/bin/chromium)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 $(CHROMIUM):
+	@command -v apt-get > /dev/null || { echo "no Chromium found: install Chromium or Google Chrome, or give its path as CHROMIUM=/path/to/chromium"; exit 2; }
 	$(SUDO) apt-get install -y --no-install-recommends chromium || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
@@ -85,20 +93,20 @@ $(AXE):
 
 # Tests may cache compiled Python (in __pycache__, ignored by git) even where the environment says not to: every
 # test process, and every `audit` process a test starts, would otherwise compile the package and GX from source.
-TEST_ENV := PYTHONDONTWRITEBYTECODE=
+TEST_ENV := PYTHONDONTWRITEBYTECODE= AUDIT_CHROMIUM=$(CHROMIUM)
 
 # Run the test suite (what CI runs): the lint and the type check first, then every test, on both cores
 # (pytest-xdist; a module's tests stay on one worker, which keeps module fixtures and started processes whole).
-test: $(VENV)/.installed $(CHROMIUM) $(AXE) lint
+test: $(VENV)/.installed-test $(CHROMIUM) $(AXE) lint
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile
 
 # The inner loop of an edit: the lint, the type check, and the tests that start no Spark, no browser and no
 # process of their own, on both cores (pytest-xdist); `make test` runs everything.
-test-fast: $(VENV)/.installed lint
+test-fast: $(VENV)/.installed-test lint
 	$(TEST_ENV) $(BIN)/pytest -q -n 2 --dist loadfile -m "not spark and not browser and not slow"
 
 # ruff over the code and the tests, mypy over audit/ (settings in pyproject.toml).
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check audit tests
 	$(BIN)/mypy
 
@@ -122,7 +130,7 @@ publish: $(VENV)/.installed
 # and 10M as command-line processes, then the revision diff alone at 1M and 10M, the stored-release digest
 # against the one it replaced at 1M and 10M, 50 weekly releases of a 2,500-row incident table, and what witnesses
 # cost (proofs at a million entries, publish with two witnesses against none, verify of 64 weekly packages).
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --json bench-city-scale.json
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
 	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
@@ -139,7 +147,7 @@ bench: $(VENV)/.installed
 # links, look-alike names, strict reading), the property tests with ten
 # times their examples, then the change log's 1,000 out-of-band mutations that `audit verify` must all catch,
 # 100 commands killed at random moments, 8 concurrent writers.
-stress: $(VENV)/.installed
+stress: $(VENV)/.installed-test
 	$(BIN)/python -m tests.tamper --json stress-tamper.json
 	$(BIN)/pytest -q tests/test_witnesses.py tests/test_verify_site.py tests/test_site_trust.py tests/test_strict_reading.py
 	AUDIT_EXAMPLES_SCALE=10 $(BIN)/pytest -q tests/test_fuzz_ingest.py tests/test_fuzz_office.py tests/test_digest.py tests/test_accuracy.py

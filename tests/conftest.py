@@ -201,7 +201,8 @@ def browser():
     """Debian's Chromium, headless, through Playwright: the real browser the pages are looked at in."""
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
+    assert Path(CHROMIUM).is_file(), (f"{CHROMIUM} is missing: `make test` finds a Chromium on the machine (or installs "
+                                      "Debian's); or set AUDIT_CHROMIUM to one")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
