@@ -26,9 +26,7 @@ def _blocking(f: Finding) -> bool:
 def report_junit(report: Report) -> str:
     cases = []
     for outcome in report.expectations:
-        found = report.findings_of(outcome)
-        columns = ", ".join(outcome.columns)
-        cases.append((f"{outcome.check}" + (f" [{columns}]" if columns else ""), outcome.check, found))
+        cases.append((outcome.name, outcome.check, report.findings_of(outcome)))
     failures = sum(1 for _, _, found in cases if any(_blocking(f) for f in found))
     suites = ET.Element("testsuites", name="audit", tests=str(len(cases)), failures=str(failures), errors="0")
     suite = ET.SubElement(suites, "testsuite", name=f"audit {report.dataset}", tests=str(len(cases)),

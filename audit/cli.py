@@ -13,6 +13,7 @@ import functools
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -63,17 +64,18 @@ def workspace_option(command):
     @click.option(
         "--workspace",
         type=click.Path(file_okay=False, path_type=Path),
-        default=".",
-        show_default=True,
-        help="Folder holding datapackages/, expectations/ and the change log.",
+        default=None,
+        help="Folder holding datapackages/, expectations/ and the change log (default: the nearest such folder "
+             "from the current one up, as git finds its repository; else the current folder).",
     )
     @lock_timeout_option
     @functools.wraps(command)
-    def wrapper(*args, workspace: Path, lock_timeout: float, **kwargs):
-        from audit.workspace import Workspace
+    def wrapper(*args, workspace: Path | None, lock_timeout: float, **kwargs):
+        from audit.workspace import Workspace, find_workspace
 
         with exit_on_audit_error(kwargs.get("fmt")):
-            return command(*args, workspace=Workspace.at(workspace, lock_timeout), **kwargs)
+            root = workspace if workspace is not None else find_workspace(Path.cwd())
+            return command(*args, workspace=Workspace.at(root, lock_timeout), **kwargs)
 
     return wrapper
 
@@ -101,6 +103,23 @@ def engine_option(command):
         help="Run the suite and the diff's passes over whole releases on DuckDB, or on Apache Spark (audit.yaml's "
              "spark: settings; local by default). Default: audit.yaml's engine:, else duckdb.",
     )(command)
+
+
+@contextlib.contextmanager
+def release_file(file: Path) -> Iterator[Path]:
+    """`file`, or for `-` what standard input holds, kept in a file named `stdin` for the command's duration (the
+    release is read twice, to type it and to digest it, and recorded under that name)."""
+    if str(file) != "-":
+        yield file
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="audit-stdin-") as folder:
+        path = Path(folder) / "stdin"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(sys.stdin.buffer, copy)
+        yield path
 
 
 def notes_option(command):
@@ -167,7 +186,7 @@ class AuditGroup(click.Group):
             ctx.exit(EXIT_BROKEN_PIPE)
 
 
-@click.group(cls=AuditGroup)
+@click.group(cls=AuditGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="crime-data-audit")
 @click.option("--debug", is_flag=True, envvar="AUDIT_DEBUG",
               help="On an unexpected internal error, show the traceback (it is one line without).")
@@ -191,7 +210,8 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, ag
     --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
     from audit import pipeline
 
-    report = pipeline.check(workspace, dataset, file, waivers, notes, against, engine, as_of and as_of.date())
+    with release_file(file) as path:
+        report = pipeline.check(workspace, dataset, path, waivers, notes, against, engine, as_of and as_of.date())
     _emit(report, fmt, file=file)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
@@ -211,7 +231,9 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
     the last published release (or with --against recorded, the last recorded one) and the note that explains it."""
     from audit import pipeline
 
-    result = pipeline.ingest(workspace, dataset, file, waivers, version, notes, against, engine, as_of and as_of.date())
+    with release_file(file) as path:
+        result = pipeline.ingest(workspace, dataset, path, waivers, version, notes, against, engine,
+                                 as_of and as_of.date())
     heading = None
     if result.already_recorded:
         heading = (f"already recorded: this file is release {result.report.release.version}, with these waivers "

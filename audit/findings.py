@@ -361,9 +361,16 @@ class Outcome:
     columns: list[str]
     first_finding: int
     finding_count: int
+    subject: str | None = None      # what it checks when that is no column: a published claim's id
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "check", str(self.check))
+
+    @property
+    def name(self) -> str:
+        """How reports name it: the check, then its claim or its columns (`claim violent-down`, `in-range [age]`)."""
+        columns = ", ".join(self.columns)
+        return self.check + (f" {self.subject}" if self.subject else "") + (f" [{columns}]" if columns else "")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -371,7 +378,7 @@ class Outcome:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Outcome":
         return cls(str(data["expectation"]), str(data["check"]), list(data.get("columns") or []),
-                   int(data["first_finding"]), int(data["finding_count"]))
+                   int(data["first_finding"]), int(data["finding_count"]), data.get("subject"))
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,19 @@ DEFAULT_MEMORY_LIMIT = "2GB"
 _SETTINGS: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
 
+# What marks a folder as a workspace: its datasets, its settings or its change log.
+MARKS = ("datapackages", "audit.yaml", "audit.duckdb")
+
+
+def find_workspace(start: Path) -> Path:
+    """The nearest folder from `start` up that is a workspace (holds one of MARKS), so that a command run in a
+    subfolder (datapackages/x/, a release folder) works on its workspace; `start` itself when none is."""
+    for folder in (start, *start.parents):
+        if any((folder / mark).exists() for mark in MARKS):
+            return folder
+    return start
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path

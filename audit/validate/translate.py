@@ -98,7 +98,8 @@ def _outcome(expectation, first: int, count: int) -> Outcome:
         check, columns = expectation.check, expectation.read_columns()
     else:
         check, columns = STANDARD_CHECKS.get(etype, etype), domain_columns(expectation.configuration.kwargs)
-    return Outcome(etype, check, columns, first, count)
+    # A published claim is named by its id: "claim" alone does not say which of the office's statements failed.
+    return Outcome(etype, check, columns, first, count, getattr(expectation, "claim_id", None))
 
 
 def _row_check_findings(expectation, result, key_columns: list[str], severity: str, label) -> list[Finding]:
