@@ -81,6 +81,11 @@ def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page
     text = page.inner_text("main")
 
     assert "verified" in text and "2 finding(s) waived by the office, with reasons" in text
+    # The badge says what was verified (issue 29: "verified" beside waived findings read as "the data is correct"),
+    # and links to what that means.
+    badge = page.locator("main .status.good a")
+    assert badge.inner_text() in ("signature and history verified", "files and history verified")
+    assert badge.get_attribute("href").endswith("glossary.html#verified")
     for version in ("1.0.0", "1.0.1"):
         assert page.locator(f'[id="v{version}"]').count() == 1
     # Each of the six revisions of 1.0.1, grouped under the reason the office gave.

@@ -122,7 +122,10 @@ class Dataset:
             out.append(f"NOT verified: {problem}" if problem else
                        "NOT verified: a published package does not match its change log")
         else:
-            out.append("verified")
+            # What was checked, in so many words: "verified" alone reads as "the figures are right", which no
+            # check of files and signatures can say (the findings are the next line).
+            signed = all(v.check.signed_by for v in self.versions)
+            out.append("signature and history verified" if signed else "files and history verified")
         latest = self.latest
         if latest.open_findings:
             out.append(f"{latest.open_findings:,} finding(s) open")
