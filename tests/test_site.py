@@ -95,6 +95,11 @@ def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page
     downloads = [h for h in links(page) if "/packages/" in h]
     assert any(h.endswith("1.0.0/data/violent-crime.csv") for h in downloads)
     assert any(h.endswith("1.0.1/revisions.csv") for h in downloads)
+    # Each version's files: the data first, each with a label of its own, its size and its sha256 (issue 29).
+    items = page.locator('[id="v1.0.1"] details:last-of-type li').all_text_contents()
+    assert items[0].startswith("The data (CSV): ")
+    labels = [item.split(" (")[0] for item in items]
+    assert len(labels) == len(set(labels)) and all("sha256 " in item for item in items)
     # The chart has its figures as a table, and its axis starts at zero.
     assert "The axis starts at zero." in text and page.locator("figure table").count() >= 1
 

@@ -29,6 +29,7 @@ class Download:
     title: str
     href: str             # relative to the site's root
     size: int
+    sha256: str           # of the file as served, to compare with what a reader downloaded
 
 
 @dataclass
@@ -189,15 +190,28 @@ def _changes(rows: list[dict[str, str]], key: list[str], labels: dict[str, str])
 
 
 def _downloads(folder: Path, href: str, package: dict[str, Any]) -> list[Download]:
-    titles = {r.get("path"): r.get("title") or r.get("name") for r in package.get("resources", [])}
-    titles.update({"datapackage.json": "Data package descriptor (Frictionless)", "README.md": "README",
-                   "report.html": "Validation report", EXTRACT_FILE: "Change log extract (for verification)",
+    """A version's files, the data first, each with a plain label, its size and its sha256; then what explains the
+    data (findings, revisions, report, README), then what a machine or a verifier reads."""
+    from audit.files import file_sha256
+
+    resources = package.get("resources", [])
+    data = {r.get("path") for r in resources[:1]}
+    titles = {r.get("path"): r.get("title") or r.get("name") for r in resources}
+    titles.update({p: f"The data (CSV): {titles[p]}" for p in data if p})
+    titles.update({"findings.csv": "Findings of the checks (CSV)",
+                   "revisions.csv": "What changed since the previous version, and why (CSV)",
+                   "report.html": "Validation report (web page)", "README.md": "README: what the data is (text)",
+                   "datapackage.json": "Data package descriptor (Frictionless JSON)",
+                   "validation.json": "Validation results (machine-readable JSON)",
+                   EXTRACT_FILE: "Change log extract (for verification)",
                    HEAD_FILE: "Change log head (for verification)"})
-    out = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        out.append(Download(titles.get(relative) or relative, f"{href}{relative}", path.stat().st_size))
-    return out
+    order = [*sorted(p for p in data if p), "findings.csv", "revisions.csv", "report.html", "README.md",
+             "datapackage.json", "validation.json"]
+    files = sorted((p for p in folder.rglob("*") if p.is_file()),
+                   key=lambda p: (order.index(rel) if (rel := p.relative_to(folder).as_posix()) in order else len(order),
+                                  rel))
+    return [Download(titles.get(rel) or rel, f"{href}{rel}", path.stat().st_size, file_sha256(path))
+            for path in files for rel in [path.relative_to(folder).as_posix()]]
 
 
 @dataclass(frozen=True)
