@@ -171,3 +171,19 @@ def test_the_offices_name_logo_and_colour_come_from_audit_yaml_and_a_too_light_c
 
     with pytest.raises(ConfigError, match="too light for text on white"):
         pipeline.site(Workspace.at(root))
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_every_page_fits_a_phone_and_a_desktop_without_scrolling_sideways(site, browser, width):
+    """Issue 29: at 390 px the home table was 420 px wide with its status cut off, the dataset page 816 px. Every
+    page of the site, and each version's report page, fits the window's width; a table too wide for it scrolls
+    inside its own box, and long hashes and names wrap."""
+    too_wide = []
+    for path in sorted(site.root.rglob("*.html")):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(path.as_uri())
+        scrolled = page.evaluate("document.documentElement.scrollWidth")
+        if scrolled > width:
+            too_wide.append((path.relative_to(site.root).as_posix(), scrolled))
+        page.close()
+    assert too_wide == []
