@@ -139,6 +139,12 @@ def test_the_atom_feed_lists_every_version_with_its_changes(site):
         "Baltimore violent crime, 2017-2022: version 1.0.1", "Baltimore violent crime, 2017-2022: version 1.0.0"]
     assert entries[0].find(f"{ATOM}id").text.startswith("urn:sha256:")
     assert "6 change(s) since version 1.0.0" in entries[0].find(f"{ATOM}summary").text
+    # Each entry links its version's data file as an enclosure, with its size (issue 29), and the file is there.
+    for entry in entries:
+        [data] = entry.findall(f"{ATOM}link[@rel='enclosure']")
+        assert data.get("type") == "text/csv" and data.get("href").endswith("/data/violent-crime.csv")
+        local = site.root / data.get("href").split("/crime/", 1)[1]
+        assert int(data.get("length")) == local.stat().st_size
 
 
 def test_data_json_is_dcat_us_and_its_landing_pages_are_the_sites_pages(site):
@@ -148,6 +154,10 @@ def test_data_json_is_dcat_us_and_its_landing_pages_are_the_sites_pages(site):
     [dataset] = catalog["dataset"]
     assert dataset["landingPage"] == f"https://data.example.gov/crime/datasets/{EXAMPLE}.html"
     assert dataset["distribution"][0]["downloadURL"].startswith("https://data.example.gov/crime/packages/")
+    # One identifier for the dataset wherever its catalog is served (the portal's data.json names it the same), and
+    # no copy of the portal's catalog under packages/, whose addresses would lead nowhere there (issue 29).
+    assert dataset["identifier"] == f"https://data.example.gov/crime/{EXAMPLE}/"
+    assert not (site.root / "packages" / "data.json").exists()
 
 
 def test_the_offices_name_logo_and_colour_come_from_audit_yaml_and_a_too_light_colour_is_refused(tmp_path):

@@ -63,7 +63,9 @@ def _dataset_entry(folder: Path, index: dict[str, Any], base: str, portal: dict[
     publisher = portal["publisher"]
     entry: dict[str, Any] = {
         "@type": "dcat:Dataset",
-        "identifier": f"{base}{folder.name}/",
+        # The dataset's one identifier, wherever the catalog is served (the portal's feed, the site's copy): the
+        # office's own address for it, so that a harvester never takes one dataset for two.
+        "identifier": f"{portal['base_url'].rstrip('/')}/{folder.name}/",
         "title": package.get("title") or folder.name,
         "description": (package.get("description") or package.get("title") or folder.name).strip(),
         "keyword": package.get("keywords") or [folder.name],

@@ -46,9 +46,12 @@ def _site_branding(config: dict[str, Any], workspace_root: Path) -> dict[str, An
 
 
 def _copy_tree(source: Path, target: Path) -> None:
-    """The published files, hard-linked where the disk allows (no second copy of a large package)."""
+    """The published files, hard-linked where the disk allows (no second copy of a large package). The publication
+    root's own catalog (`audit feed`'s data.json) is not among them: its addresses are the portal's, and under
+    packages/ they would lead nowhere; the site writes its own catalog, of the same datasets under the same
+    identifiers."""
     for path in source.rglob("*"):
-        if path.is_symlink() or not path.is_file():
+        if path.is_symlink() or not path.is_file() or path == source / "data.json":
             continue  # a published folder holds no links; none is followed out of it
         to = target / path.relative_to(source)
         to.parent.mkdir(parents=True, exist_ok=True)
