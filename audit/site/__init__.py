@@ -96,7 +96,11 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
     environment = templates.environment()
     built = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     catalog = bool(portal.get("publisher") and portal.get("contact") and base)
-    common = {"site": site, "built": built.strftime("%Y-%m-%d %H:%M UTC"), "catalog": catalog, "size": size_text}
+    # Whom a reader asks about the data: the office's contact from audit.yaml's portal settings, on every page.
+    contact = portal.get("contact") if isinstance(portal.get("contact"), dict) else {}
+    common = {"site": site, "built": built.strftime("%Y-%m-%d %H:%M UTC"), "catalog": catalog, "size": size_text,
+              "contact": {"name": str(contact.get("name") or ""),
+                          "email": str(contact.get("email") or "").removeprefix("mailto:")}}
     if site["logo"]:
         shutil.copy2(site["logo"], work / site["logo"].name)
         site["logo"] = site["logo"].name
