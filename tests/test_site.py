@@ -81,6 +81,10 @@ def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page
     text = page.inner_text("main")
 
     assert "verified" in text and "2 finding(s) waived by the office, with reasons" in text
+    # A preview of the data, as an accessible table with a caption and column headers (issue 29).
+    preview = page.locator("#preview + table")
+    assert preview.locator("caption").inner_text().startswith("The first 6 rows of version 1.0.1's data file")
+    assert preview.locator("thead th").count() == 7 and preview.locator("tbody tr").count() == 6
     # Whom to ask, on every page: the office's contact from audit.yaml (issue 29: no contact anywhere).
     assert "Questions about these data: City data office (example) (opendata@example.gov)." in page.inner_text("footer")
     # The badge says what was verified (issue 29: "verified" beside waived findings read as "the data is correct"),

@@ -97,7 +97,8 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
     built = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     catalog = bool(portal.get("publisher") and portal.get("contact") and base)
     # Whom a reader asks about the data: the office's contact from audit.yaml's portal settings, on every page.
-    contact = portal.get("contact") if isinstance(portal.get("contact"), dict) else {}
+    given = portal.get("contact")
+    contact: dict[str, Any] = given if isinstance(given, dict) else {}
     common = {"site": site, "built": built.strftime("%Y-%m-%d %H:%M UTC"), "catalog": catalog, "size": size_text,
               "contact": {"name": str(contact.get("name") or ""),
                           "email": str(contact.get("email") or "").removeprefix("mailto:")}}

@@ -98,6 +98,7 @@ class Dataset:
     coverage: str
     versions: list[Version]             # newest first
     charts: list[Chart] = field(default_factory=list)
+    preview: list[list[str]] = field(default_factory=list)   # the latest data's header and first rows, as written
 
     @property
     def latest(self) -> Version:
@@ -262,13 +263,26 @@ def read_dataset(folder: Path, href: str, trust: Trust | None = None) -> Dataset
             claims=list(report.get("claims") or []), folder=path,
             previous=entries[i + 1]["version"] if i + 1 < len(entries) else None))
     coverage = (latest.get("audit") or {}).get("temporal") or {}
+    data = folder / entries[0]["path"] / str(resource.get("path") or "")
+    preview = _first_rows(data) if resource.get("path") and data.is_file() else []
     publisher = next((c.get("title") for c in latest.get("contributors", []) if c.get("role") == "publisher"), "")
     return Dataset(
         name=folder.name, title=latest.get("title") or folder.name, description=latest.get("description") or "",
         sources=list(latest.get("sources") or []), licences=list(latest.get("licenses") or []),
         publisher=publisher or "", keywords=list(latest.get("keywords") or []), fields=fields, key=key,
         coverage=f"{coverage['start']} to {coverage['end']}" if coverage.get("start") else "",
-        versions=versions)
+        versions=versions, preview=preview)
+
+
+PREVIEW_ROWS = 10
+
+
+def _first_rows(path: Path) -> list[list[str]]:
+    """The header and the first PREVIEW_ROWS rows of a published CSV, as written (the reader sees the file)."""
+    import itertools
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [list(row) for row in itertools.islice(csv.reader(handle), PREVIEW_ROWS + 1)]
 
 
 def size_text(size: int) -> str:
