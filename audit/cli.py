@@ -200,18 +200,22 @@ def cli(debug: bool) -> None:
 @click.argument("dataset")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
+@click.option("--baseline", type=click.Path(file_okay=False, path_type=Path),
+              help="A published package (its folder) to compare with instead of the change log's baseline, once it "
+                   "verifies: a pull request's check then needs no audit.duckdb in git.")
 @notes_option
 @engine_option
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, as_of, engine: str | None,
-          fmt: str, workspace) -> None:
+def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, as_of,
+          baseline: Path | None, engine: str | None, fmt: str, workspace) -> None:
     """Validate FILE against DATASET's descriptor and suite, and against its last published release (or with
     --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
     from audit import pipeline
 
     with release_file(file) as path:
-        report = pipeline.check(workspace, dataset, path, waivers, notes, against, engine, as_of and as_of.date())
+        report = pipeline.check(workspace, dataset, path, waivers, notes, against, engine, as_of and as_of.date(),
+                                baseline)
     _emit(report, fmt, file=file)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 

@@ -152,6 +152,9 @@ class OfficeInputs:
     engine: Engine = DUCKDB         # where the suite and the diff's passes run (audit.engine)
     waivers_source: str = "waivers"
     as_of: datetime.date | None = None   # where the release's window ends, as the office declares it
+    # A published package to compare with instead of the log's baseline (check --baseline), loaded as a table:
+    # (that table, the baseline as reports name it, the file its release was read from).
+    package_baseline: tuple[str, dict, str] | None = None
 
     @classmethod
     def read(cls, dataset: Dataset, waivers_path, notes_path, against: str = "published") -> "OfficeInputs":
@@ -171,29 +174,33 @@ def _audit_loaded(
     waivers, notes = inputs.waivers, inputs.notes
     described, dataset = dataset, loaded.dataset
     baseline = None
-    if log is not None:
+    if log is not None and inputs.package_baseline is None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
-    revisions, old_rows = None, ""
+    revisions, old_rows, old_info, old_source = None, "", None, None
     tables: dict[str, Path | None] = {loaded.table: None}  # for Spark: the tables it reads, and their files if kept
-    if baseline is not None and log is not None:
+    if inputs.package_baseline is not None:
+        old_rows, old_info, old_source = inputs.package_baseline
+        tables[old_rows] = None
+    elif baseline is not None and log is not None:
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
                                           "be counted and nothing was recorded")
         old_rows = log.data_table(baseline.data_table)
         tables[old_rows] = log.data_file(baseline.data_table)
+        old_info, old_source = _baseline_info(baseline, inputs.against), baseline.source_name
     with inputs.engine.readable(con, tables):
-        if baseline is not None:
+        if old_info is not None:
             # A rolling window's rows leaving and entering it are explained by notes of the window's own.
             title = next((n.example for n in loaded.normalisations if n.kind == "title-rows"), None)
-            own = window_notes(con, dataset, old_rows, loaded.table, baseline.source_name, loaded.source.name,
+            own = window_notes(con, dataset, old_rows, loaded.table, old_source, loaded.source.name,
                                inputs.as_of or title_as_of(dataset, title))
             taken = {n.id for n in notes} & {n.id for n in own}
             if taken:
                 raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; "
                                   "choose another")
             notes = notes + own
-            revisions = diff_releases(con, dataset, old_rows, loaded.table, _baseline_info(baseline, inputs.against),
-                                      notes, inputs.notes_source, inputs.engine)
+            revisions = diff_releases(con, dataset, old_rows, loaded.table, old_info, notes, inputs.notes_source,
+                                      inputs.engine)
         extra = revisions.expectations(dataset.primary_key) if revisions else []
         validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
                                       frozenset(loaded.columns.removed))
@@ -237,19 +244,57 @@ def _use_engine(workspace: Workspace, engine: str | None) -> Engine:
 def check(
     workspace: Workspace, dataset_name: str, file: str | Path, waivers: str | Path | None = None,
     notes: str | Path | None = None, against: str = "published", engine: str | None = None,
-    as_of: datetime.date | None = None,
+    as_of: datetime.date | None = None, baseline: str | Path | None = None,
 ) -> Report:
     """Validate `file` against the dataset's descriptor and suite and, when the log has a baseline (the last
     published release, or with `against="recorded"` the last recorded one), against it: every change must be
-    covered by a note in `notes`. Writes nothing."""
+    covered by a note in `notes`. With `baseline`, a published package (its folder) is the baseline instead, once it
+    verifies: a check in CI then needs no change log beside it. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
         loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
+        if baseline is not None:
+            inputs.package_baseline = _package_baseline(con, workspace, dataset, Path(baseline))
+            return _audit_loaded(con, dataset, loaded, inputs, None, None).report
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
+
+
+PACKAGE_BASELINE = "package_baseline"
+
+
+def _package_baseline(con: duckdb.DuckDBPyConnection, workspace: Workspace, dataset: Dataset,
+                      folder: Path) -> tuple[str, dict, str]:
+    """The published package in `folder` as a baseline: checked first as an outsider would (its chain, its files, its
+    signature by the office's key where one is configured: TamperError, exit 1, if it does not hold), then its data
+    read as the dataset's (as table PACKAGE_BASELINE). Returns that table, the baseline as reports name it, and the
+    file its release was read from (for a window ending at a file name's date)."""
+    import json
+
+    from audit.verify.package import verify_package
+
+    if not (folder / "datapackage.json").is_file():
+        raise ConfigError(f"--baseline {folder}: no datapackage.json there; give the folder of a published package "
+                          f"(published/{dataset.name}/VERSION)")
+    check = verify_package(folder, _site_trust(workspace).office_key)
+    if check.failed:
+        raise StateError(f"--baseline {folder}: the package could not be checked ({check.failed})")
+    if check.problems:
+        raise TamperError(f"--baseline {folder}: the package does not verify, so nothing was compared with it: "
+                          f"{check.problems[0]}")
+    if check.dataset != dataset.name:
+        raise ConfigError(f"--baseline {folder}: a package of {check.dataset!r}, not of {dataset.name!r}")
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    release = (package.get("audit") or {}).get("release") or {}
+    data = folder / str((package.get("resources") or [{}])[0].get("path") or dataset.data_path)
+    load_release(con, dataset, data, table=PACKAGE_BASELINE)
+    info = {"version": release.get("version"), "release_id": f"{dataset.name}@{release.get('version')}",
+            "sha256": release.get("sha256"), "source": release.get("source"), "rows": release.get("rows"),
+            "kind": "published", "package": str(package.get("version") or check.version)}
+    return PACKAGE_BASELINE, info, str(release.get("source") or data.name)
 
 
 def _report_from_log(log: ChangeLog, dataset: str, release: Release) -> Report:
