@@ -381,7 +381,23 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
         _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
         log.require_in_place()
         put_in_place()
+    _write_docs_index(docs_page.parent, dataset.title)
     return IngestResult(audited.report, supersedes=supersedes)
+
+
+def _write_docs_index(folder: Path, title: str) -> None:
+    """data-docs/DATASET/index.html: a link to each release's Data Docs page, newest first (GX's pages have no
+    index of their own). Rewritten whole after each ingest; only pages already in place are listed."""
+    import html
+
+    pages = sorted((p for p in folder.glob("*.html") if p.name != "index.html"), key=lambda p: p.stat().st_mtime,
+                   reverse=True)
+    items = "".join(f'<li><a href="{html.escape(p.name)}">Release {html.escape(p.stem)}</a></li>' for p in pages)
+    write_atomically(folder / "index.html", (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: Data Docs</title>'
+        f'</head><body><h1>{html.escape(title)}</h1><p>Great Expectations Data Docs of each recorded release, newest '
+        f'first. Each page\'s verdict is the audit report\'s: findings the office waived do not fail it.</p>'
+        f'<ul>{items}</ul></body></html>\n'))
 
 
 def _inputs_differ(log: ChangeLog, release: Release, inputs: OfficeInputs) -> bool:

@@ -67,3 +67,8 @@ def test_every_published_package_carries_its_report_and_gx_data_docs_stay_with_t
     assert "violent_crime equals the sum of homicide, rape, robbery, aggravated_assault in every row." in words
     assert "Waived by the office: 2 of 2 finding(s). Reason: The published table" in words
     assert str(workspace.root) not in docs and "expectations/baltimore-violent-crime.json" in docs
+    # Issue 29: the page's verdict is the report's (its findings are waived), it loads nothing from another host
+    # (styled offline), and the folder has an index of the releases' pages.
+    assert "Status: Succeeded" in words and not re.search(r"src=[\"']https?://|<link\b[^>]*https?://", docs)
+    index = (workspace.root / "data-docs" / EXAMPLE / "index.html").read_text()
+    assert '<a href="2023-09.html">Release 2023-09</a>' in index

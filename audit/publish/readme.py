@@ -50,7 +50,7 @@ def render_readme(
         "- `datapackage.json`: the description of every column, with its unit.",
         "- `changelog.jsonl`: the office's change log for this dataset up to this publication (see below).",
         "- `report.html`: this release's audit as a web page, with a chart of each total over time.",
-        "- `data-docs.html`: the same validation as Great Expectations Data Docs (when ingest made them).",
+        "- `changelog-head.json`: the head of that change log, signed where the office signs its packages.",
         *(["- `revisions.csv`: every value changed and every row added or removed since the previous "
            "published version, with the reason."] if revisions else []),
         "",

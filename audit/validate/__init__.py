@@ -54,7 +54,35 @@ class Validation:
                 meta = result.expectation_config.meta or {}  # the office's own notes are kept, the waiver added
                 result.expectation_config.meta = {**meta, "notes": {"format": "markdown",
                                                                     "content": [*note_texts(meta), note]}}
-        return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result))
+        if report is not None:  # the page's verdict is the report's: a finding the office waived blocks nothing
+            self.gx_result.success = report.success
+        return offline_page(DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result)))
+
+
+# GX's Data Docs load Bootstrap, jQuery and Vega from CDNs and GX's logo from S3: a page opened offline (or kept for
+# years) lost every style, and each opening told those hosts. They are replaced by these few rules, enough to read
+# the page, and the scripts (sorting, charts) and the logo dropped: the page fetches nothing.
+OFFLINE_STYLE = """<style>
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f; margin: 0; }
+.container, .container-fluid { max-width: 1100px; margin: 0 auto; padding: 0 1rem; }
+nav, .navbar, .sidebar, #sidebar, .d-none { display: none !important; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; display: block; overflow-x: auto; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f4f5f7; } .card { border: 1px solid #ddd; border-radius: 6px; padding: .6rem 1rem; margin: 1rem 0; }
+.badge { display: inline-block; padding: .1rem .5rem; border-radius: 4px; background: #eee; }
+.badge-success, .text-success { color: #1e7b34; } .badge-danger, .text-danger { color: #b3261e; }
+code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
+</style>"""
+
+
+def offline_page(html: str) -> str:
+    """`html` (a GX Data Docs page) with its CDN stylesheets, scripts and remote images replaced by OFFLINE_STYLE."""
+    import re
+
+    html = re.sub(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", "", html, flags=re.I)
+    html = re.sub(r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", "", html, flags=re.I)
+    html = re.sub(r"<img\b[^>]*\bsrc=[\"']https?://[^>]*>", "", html, flags=re.I)  # GX's logo, fetched from S3
+    return html.replace("</head>", OFFLINE_STYLE + "\n</head>", 1)
 
 
 def suite_expectations(dataset: Dataset, absent: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
