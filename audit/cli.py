@@ -23,6 +23,7 @@ from audit.render import formats_for
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 DEBUG = False
+DETAIL = 0   # how much a report in text says: -1 its verdict alone (-q), 1 every check run besides (-v)
 
 
 lock_timeout_option = click.option(
@@ -152,7 +153,8 @@ def echo_all(text: str, nl: bool = True, piece: int = 1 << 16) -> None:
 def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None) -> None:
     from audit.render import render
 
-    echo_all(render("report", fmt, report, heading=heading, file=file and str(file)))
+    extra = {"detail": DETAIL} if fmt == "text" else {}  # -q and -v shape what a person reads, not what machines do
+    echo_all(render("report", fmt, report, heading=heading, file=file and str(file), **extra))
 
 
 EXIT_INTERRUPTED = 130   # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -190,10 +192,15 @@ class AuditGroup(click.Group):
 @click.version_option(package_name="crime-data-audit")
 @click.option("--debug", is_flag=True, envvar="AUDIT_DEBUG",
               help="On an unexpected internal error, show the traceback (it is one line without).")
-def cli(debug: bool) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="A report in text is its verdict alone (the exit code says it too).")
+@click.option("-v", "--verbose", is_flag=True, help="A report in text lists every check run, passed or not.")
+def cli(debug: bool, quiet: bool, verbose: bool) -> None:
     """Audit, record and publish crime statistics."""
-    global DEBUG
+    global DEBUG, DETAIL
+    if quiet and verbose:
+        raise click.UsageError("-q and -v ask for less and more at once: give one")
     DEBUG = debug
+    DETAIL = -1 if quiet else 1 if verbose else 0
 
 
 @cli.command()

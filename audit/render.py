@@ -7,7 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from audit.findings import Report, RevisionSummary, key_text
+from audit.findings import ERROR, Report, RevisionSummary, key_text
 from audit.ingest.normalise import normalisation_text
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def verdict(report: Report) -> str:
     return f"FAILED: {len(blocking):,} finding(s) block publication"
 
 
-def report_text(report: Report, heading: str | None = None) -> str:
+def report_text(report: Report, heading: str | None = None, detail: int = 0) -> str:
     """The report for a person: the verdict and a summary first (counts by check and by column, revisions by
     kind), then the findings grouped by check, at most SHOWN_PER_CHECK of each, with what was left out counted.
     Linear in the number of findings."""
@@ -83,6 +83,15 @@ def report_text(report: Report, heading: str | None = None) -> str:
             lines.append(f"  {w.check:<14} {w.scope:<20} covered {w.covered} finding(s){note}")
     if left_out:
         lines.append(f"\n{left_out:,} finding(s) not listed here: --format json lists every one")
+    if detail > 0:  # -v: every check that ran, and what it found
+        lines.append(f"\nCHECKS RUN ({len(report.expectations)})")
+        for outcome in report.expectations:
+            found = report.findings_of(outcome)
+            states = [(sum(1 for f in found if f.severity == ERROR and not f.waived), "blocking"),
+                      (sum(1 for f in found if f.severity != ERROR and not f.waived), "warning"),
+                      (sum(1 for f in found if f.waived), "waived")]
+            said = ", ".join(f"{n:,} {word}" for n, word in states if n) or "passed"
+            lines.append(f"  {said:<22} {outcome.name}")
     lines.append(f"\n{verdict(report)}")
     return "\n".join(lines)
 
@@ -275,8 +284,11 @@ def verification_text(result: "Verification") -> str:
 # verification) by format. A command offers the formats that have a renderer for what it prints.
 
 
-def _report_text(result: Report, heading: str | None = None, file: str | None = None) -> str:
-    return report_text(result, heading)
+def _report_text(result: Report, heading: str | None = None, file: str | None = None, detail: int = 0) -> str:
+    """-q (`detail` -1): the verdict alone; -v (1): every check run besides."""
+    if detail < 0:
+        return (f"{heading}\n" if heading else "") + verdict(result)
+    return report_text(result, heading, detail)
 
 
 def _report_json(result: Report, heading: str | None = None, file: str | None = None) -> str:

@@ -37,3 +37,18 @@ def test_the_workspace_is_found_from_a_folder_inside_it(workspace, monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["dataset"] == EXAMPLE
+
+
+def test_q_says_the_verdict_alone_and_v_every_check_run(workspace):
+    args = ("check", EXAMPLE, EXAMPLE_CSV, "--workspace", workspace.root)
+
+    quiet, verbose = invoke("-q", *args), invoke("-v", *args)
+    normal = invoke(*args)
+
+    assert quiet.output == "FAILED: 2 finding(s) block publication\n" and quiet.exit_code == normal.exit_code == 1
+    assert "CHECKS RUN (" in verbose.output and "CHECKS RUN" not in normal.output
+    listed = verbose.output.split("CHECKS RUN (")[1].splitlines()[1:]
+    checks = {line[25:]: line[:25].strip() for line in listed if line.startswith("  ")}
+    assert checks["category-sum [violent_crime, homicide, rape, robbery, aggravated_assault]"] == "2 blocking"
+    assert checks["unique [year]"] == "passed"
+    assert invoke("-q", "-v", *args).exit_code == 2
