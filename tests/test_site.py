@@ -203,3 +203,34 @@ def test_every_page_fits_a_phone_and_a_desktop_without_scrolling_sideways(site, 
             too_wide.append((path.relative_to(site.root).as_posix(), scrolled))
         page.close()
     assert too_wide == []
+
+
+def test_the_pages_own_verification_steps_work_when_followed_literally(site, browser, tmp_path):
+    """Issue 29: the steps the dataset page gives, followed word for word in an empty folder: every version's zip
+    and SHA256SUMS downloaded from the page's own links, then each command of the page run as printed (unzip,
+    sha256sum -c, then the tool's audit verify). Saving the files one by one made the tool report a missing file,
+    a false alarm; now each step ends as the page says it should."""
+    import os
+    import subprocess
+
+    page = browser.new_page()
+    page.goto((site.root / "datasets" / f"{EXAMPLE}.html").as_uri())
+    wholes = [h for h in links(page) if h.endswith((".zip", ".SHA256SUMS"))]
+    blocks = page.locator("#verify ~ pre code").all_inner_texts()
+    page.close()
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    for href in wholes:  # what a reader's browser saves from each link
+        shutil.copy(unquote(urlparse(href).path), folder)
+    env = {**os.environ, "PATH": f"{PROJECT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    outputs = []
+    for line in (line for block in blocks for line in block.splitlines() if line.strip()):
+        done = subprocess.run(line, shell=True, cwd=folder, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+        outputs.append(done.stdout)
+
+    assert len(wholes) == 4 and len(blocks) == 2
+    checked = [o for o in outputs if ": OK" in o]
+    assert checked and all(line.endswith(": OK") for o in checked for line in o.strip().splitlines())
+    assert "verified" in outputs[-1]

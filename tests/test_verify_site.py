@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import pipeline
 from audit.workspace import Workspace
-from tests.conftest import PROJECT, publish_both_example_releases
+from tests.conftest import EXAMPLE, PROJECT, publish_both_example_releases
 from tests.witnesses import audit
 
 
@@ -106,3 +106,23 @@ def test_a_package_replaced_by_a_forged_one_fails_and_so_do_the_links_and_entrie
     assert code == 1
     assert "data/violent-crime.csv is not the file that was published" in out
     assert "feed.atom's entry" in out and "names a version no package of the site verifies as" in out
+
+
+@pytest.mark.parametrize("kind", ["zip", "SHA256SUMS"])
+def test_a_version_offered_whole_with_other_files_than_its_package_is_named(site, kind):
+    """Issue 29: each version is offered whole (a zip and its SHA256SUMS). A zip or list that holds other files
+    than the package the page vouches for (a forged figure in the data) is named."""
+    import zipfile
+
+    folder, key = site
+    [offered] = sorted((folder / "packages" / EXAMPLE).glob(f"{EXAMPLE}-1.0.1.{kind}"))
+    if kind == "zip":
+        with zipfile.ZipFile(offered, "a") as archive:
+            archive.writestr(f"{EXAMPLE}/1.0.1/data/violent-crime-2.csv", "year,homicide\n2020,300\n")
+    else:
+        offered.write_text("0" * 64 + offered.read_text()[64:])  # the first file's digest, another file's
+
+    code, out = check(folder, key)
+
+    assert code == 1
+    assert f"{EXAMPLE}-1.0.1.{kind}" in out and "does not hold exactly the files of version 1.0.1" in out

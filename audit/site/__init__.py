@@ -22,7 +22,7 @@ from audit.findings import CHECKS
 from audit.outputs import MARKER, Output, mark
 from audit.publish.branding import branding
 from audit.site.charts import dataset_charts
-from audit.site.model import Dataset, Trust, read_dataset, size_text
+from audit.site.model import Dataset, Download, Trust, Version, read_dataset, size_text
 
 PACKAGES = "packages"
 BUILDING = ".building"
@@ -81,6 +81,33 @@ def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_
         shutil.rmtree(out / REPLACED, ignore_errors=True)
 
 
+def write_archive(work: Path, name: str, version: Version) -> tuple[Download, Download]:
+    """One version as a reader downloads it whole: `packages/NAME/NAME-VERSION.zip`, whose folders are NAME/VERSION/
+    (so `audit verify --package NAME/VERSION` reads it as unpacked), and `NAME-VERSION.SHA256SUMS`, every file's
+    digest in the form `sha256sum -c` checks. The archive is the same bytes for the same files (its times fixed):
+    `audit verify --site` holds it to the package it unpacks to (audit.verify.site)."""
+    import zipfile
+
+    from audit.files import file_sha256
+
+    folder = work / PACKAGES / name
+    files = sorted(p for p in version.folder.rglob("*") if p.is_file())
+    archive = folder / f"{name}-{version.version}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in files:
+            info = zipfile.ZipInfo(f"{name}/{version.version}/{path.relative_to(version.folder).as_posix()}",
+                                   date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(info, path.read_bytes())
+    sums = folder / f"{name}-{version.version}.SHA256SUMS"
+    sums.write_text("".join(f"{file_sha256(p)}  {name}/{version.version}/{p.relative_to(version.folder).as_posix()}\n"
+                            for p in files), encoding="utf-8")
+    def download(title: str, path: Path) -> Download:
+        return Download(title, f"{PACKAGES}/{name}/{path.name}", path.stat().st_size, file_sha256(path))
+
+    return download("Every file of this version (zip)", archive), download("Their sha256 digests (SHA256SUMS)", sums)
+
+
 def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], portal: dict[str, Any], base: str,
            workspace_root: Path, trust: Trust | None) -> Site:
     from audit.publish import templates
@@ -93,6 +120,9 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
         if dataset is not None:
             dataset.charts = dataset_charts(dataset.latest.folder)
             datasets.append(dataset)
+    for dataset in datasets:
+        for version in dataset.versions:
+            version.archive, version.sums = write_archive(work, dataset.name, version)
     environment = templates.environment()
     built = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     catalog = bool(portal.get("publisher") and portal.get("contact") and base)

@@ -58,6 +58,8 @@ class Version:
     claims: list[dict[str, Any]]
     folder: Path                        # the package's folder, in the site's copy
     previous: str | None = None
+    archive: Download | None = None     # every file of the version, in one zip (audit.site.write_archive)
+    sums: Download | None = None        # their sha256 digests, as `sha256sum -c` reads them
 
     @property
     def change_count(self) -> int:

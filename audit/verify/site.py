@@ -116,12 +116,49 @@ def _target_problem(folder: Path, target: str, good: set[Path], what: str) -> st
     if not path.exists():
         return f"{what} leads to nothing ({target})"
     parts = Path(target).parts
+    if parts and parts[0] == PACKAGES and len(parts) == 3 and path.is_file() and \
+            path.name.endswith((".zip", ".SHA256SUMS")):
+        return _whole_version_problem(folder, path, good, what)
     if parts and parts[0] == PACKAGES and len(parts) >= 4:
         package = folder / Path(*parts[:3])
         if package not in good:
             return f"{what} leads to a file of a package that does not verify ({'/'.join(parts[1:3])})"
         if path.is_file() and "/".join(parts[3:]) not in UNCOVERED and not _listed(package, "/".join(parts[3:])):
             return f"{what} leads to {target}, which its package's publication does not list"
+    return None
+
+
+def _whole_version_problem(folder: Path, path: Path, good: set[Path], what: str) -> str | None:
+    """A version offered whole (audit.site.write_archive: NAME-VERSION.zip, NAME-VERSION.SHA256SUMS) must be exactly
+    the files of the package it names, which must verify: the archive unpacks to them byte for byte, the list
+    gives each one's digest. Either could otherwise carry other files than the package the page vouches for."""
+    import hashlib
+    import zipfile
+
+    from audit.files import file_sha256
+
+    name = path.parent.name
+    version = path.name.removeprefix(f"{name}-").removesuffix(".zip").removesuffix(".SHA256SUMS")
+    package = folder / PACKAGES / name / version
+    if package not in good:
+        return f"{what} is version {version} of {name}, which does not verify (or is not offered)"
+    files = {p.relative_to(package).as_posix(): file_sha256(p) for p in package.rglob("*") if p.is_file()}
+    prefix = f"{name}/{version}/"
+    try:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                held = {i.filename.removeprefix(prefix): hashlib.sha256(archive.read(i)).hexdigest()
+                        for i in archive.infolist() if not i.is_dir()}
+        else:
+            held = {}
+            for line in path.read_text(encoding="utf-8").splitlines():
+                digest, _, file = line.partition("  ")
+                held[file.removeprefix(prefix)] = digest
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        return f"{what} cannot be read ({exc})"
+    if held != files:
+        differ = sorted(set(held) ^ set(files)) or sorted(f for f in files if held.get(f) != files[f])
+        return f"{what} does not hold exactly the files of version {version} ({', '.join(differ[:3])} differ)"
     return None
 
 
