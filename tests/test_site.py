@@ -106,6 +106,11 @@ def test_every_version_and_change_of_the_example_is_reachable_from_the_home_page
     assert items[0].startswith("The data (CSV): ")
     labels = [item.split(" (")[0] for item in items]
     assert len(labels) == len(set(labels)) and all("sha256 " in item for item in items)
+    # The total's chart marks what the checks found (issue 29: Violent Crime rose while its offences stayed flat,
+    # and nothing showed it): the waived years, and what the parts add up to, in the chart and in its table.
+    marked = page.locator("figure").first.locator("table").all_text_contents()[0]
+    assert "1 finding(s) waived by the office; its parts add up to 9,399" in marked
+    assert "stroke-dasharray" in page.locator("figure").first.inner_html()
     # The chart has its figures as a table, and its axis starts at zero.
     assert "The axis starts at zero." in text and page.locator("figure table").count() >= 1
 

@@ -26,6 +26,7 @@ class Series:
     values: list[float]
     flagged: dict[str, list[str]] = field(default_factory=dict)  # period -> messages of open findings there
     waived: dict[str, list[str]] = field(default_factory=dict)   # period -> messages of waived findings there
+    parts: list[float] | None = None        # a checked sum's parts added up, period by period, beside its total
 
 
 def _period_sql(dataset: Dataset, column: str, con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int]:
@@ -92,6 +93,8 @@ def render_svg(series: Series) -> str:
     fig, ax = plt.subplots(figsize=(7.2, 2.8), dpi=100)
     x = list(range(len(series.periods)))
     ax.plot(x, series.values, color="#1f4e79", marker="o", markersize=3, linewidth=1.6, label=series.title)
+    if series.parts is not None:  # where the total and its parts part ways is what a sum check finds
+        ax.plot(x, series.parts, color="#7f7f7f", linestyle="--", linewidth=1.2, label="its parts added up")
     marked = [i for i, p in enumerate(series.periods) if p in series.flagged]
     if marked:
         ax.scatter([x[i] for i in marked], [series.values[i] for i in marked], s=70, facecolors="none",

@@ -84,6 +84,7 @@ class Chart:
     title: str
     svg: str
     rows: list[tuple[str, str]]         # (period, value as printed) for the text alternative
+    notes: dict[str, str] = field(default_factory=dict)   # period -> what the chart marks there, in words
 
 
 @dataclass
