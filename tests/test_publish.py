@@ -180,3 +180,21 @@ def test_a_release_recorded_before_another_was_published_must_be_compared_again(
 
     assert not again.already_recorded and again.report.revisions.counts["changed"] == 4
     assert pipeline.publish(workspace, EXAMPLE, version="2024-03-r").package_version == "1.0.1"
+
+
+def test_a_release_keeps_the_date_its_file_was_issued_beside_the_day_it_was_published(workspace, tmp_path):
+    """Issue 29: a back-filled history published in one afternoon showed one date for every release. A release
+    whose file names its date (an export's as-of date) carries it as its issued date, in the package and on the
+    site, beside the publication time."""
+    import shutil
+
+    dated = tmp_path / "violent-crime-2023-09-30.csv"
+    shutil.copy(EXAMPLE_CSV, dated)
+    pipeline.ingest(workspace, EXAMPLE, dated, EXAMPLE_WAIVERS, "2023-09")
+    package = pipeline.publish(workspace, EXAMPLE).path
+
+    release = json.loads((package / "datapackage.json").read_text())["audit"]["release"]
+    assert release["issued"] == "2023-09-30"
+    site = pipeline.site(workspace)
+    page = (site.root / "datasets" / f"{EXAMPLE}.html").read_text()
+    assert "(release 2023-09, issued 2023-09-30, published " in page

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 import duckdb
 
 from audit.dataset import Dataset
+from audit.diff.window import file_date
 from audit.files import file_sha256
 from audit.findings import Report
 from audit.formulas import spreadsheet_safe, spreadsheet_safe_sql
@@ -180,7 +181,13 @@ def write_descriptor(
     })
     for resource in descriptor["resources"]:
         _size_and_digest(folder, resource, digests or {})
-    descriptor["audit"] = {"release": report.release.to_dict(), "versionRule": version_rule, "temporal": coverage,
+    release = report.release.to_dict()
+    # When the release was issued, where its file's name says (an export's as-of date, crime-2025-06-02.csv): a
+    # back-filled history published in one afternoon keeps its own dates beside the day each package was made.
+    issued = file_date(str(report.release.source or ""))
+    if issued is not None:
+        release["issued"] = issued.isoformat()
+    descriptor["audit"] = {"release": release, "versionRule": version_rule, "temporal": coverage,
                            "changeLog": {"extract": EXTRACT_FILE, "head": HEAD_FILE}}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
     readme = render_readme(dataset, report, version, revisions, version_rule, coverage)

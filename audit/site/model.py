@@ -58,6 +58,7 @@ class Version:
     claims: list[dict[str, Any]]
     folder: Path                        # the package's folder, in the site's copy
     previous: str | None = None
+    issued: str = ""                    # when its release was issued (the date in its file's name), if known
     archive: Download | None = None     # every file of the version, in one zip (audit.site.write_archive)
     sums: Download | None = None        # their sha256 digests, as `sha256sum -c` reads them
 
@@ -264,6 +265,7 @@ def read_dataset(folder: Path, href: str, trust: Trust | None = None) -> Dataset
             check=check, downloads=_downloads(path, f"{href}{entry['path']}", package),
             changes=_changes(_csv_rows(path / "revisions.csv"), key, labels), waived=waived, open_findings=open_,
             claims=list(report.get("claims") or []), folder=path,
+            issued=str(((package.get("audit") or {}).get("release") or {}).get("issued") or ""),
             previous=entries[i + 1]["version"] if i + 1 < len(entries) else None))
     coverage = (latest.get("audit") or {}).get("temporal") or {}
     data = folder / entries[0]["path"] / str(resource.get("path") or "")
