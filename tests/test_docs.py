@@ -173,3 +173,23 @@ def test_the_readmes_python_snippets_run_as_written(tmp_path):
         done = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True,
                               env={**os.environ, "PYTHONPATH": str(PROJECT)})
         assert done.returncode == 0, (block, done.stderr[-2000:])
+
+
+def test_the_office_files_error_examples_are_the_tools_own_lines(workspace, tmp_path, monkeypatch):
+    """Issue 29: docs/office-files.md showed error lines that differed from the tool's. Both mistakes it shows are
+    made here, and each line it prints is the one the docs give (the workspace's own path in place of theirs)."""
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV
+
+    shown = re.search(r"```\n(error: waivers.yaml.*?)```", (PROJECT / "docs" / "office-files.md").read_text(),
+                      re.S).group(1).splitlines()
+    (tmp_path / "waivers.yaml").write_text("version: 1\nwaivers:\n  - kye: {year: 2021}\n    check: category-sum\n"
+                                           "    reason: accepted\n    approved_by: the office\n")
+    monkeypatch.chdir(tmp_path)  # the waivers file named as an office names it, from where it runs the command
+    check = ["check", EXAMPLE, str(EXAMPLE_CSV), "--workspace", str(workspace.root)]
+
+    waiver = CliRunner().invoke(cli, [*check, "--waivers", "waivers.yaml"])
+    (workspace.root / "audit.yaml").write_text("signing_kye: keys/office.pem\n")
+    settings = CliRunner().invoke(cli, check)
+
+    assert waiver.output.strip() == shown[0]
+    assert settings.output.strip() == shown[1].replace("/srv/office", str(workspace.root))
