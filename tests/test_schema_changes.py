@@ -181,3 +181,20 @@ def test_publish_refuses_a_release_the_descriptor_does_not_describe(published, r
     assert result.exit_code == 2, result.output
     assert "a descriptor that describes its columns (it has column(s) 'burglary' the descriptor does not " \
            "describe)" in result.output
+
+
+def test_a_parquet_release_s_added_columns_keep_their_own_types_whatever_they_are(published, run, tmp_path):
+    """A DECIMAL is a number; a list is read as its text: no Parquet type makes an added column an internal error."""
+    import duckdb
+
+    target = tmp_path / "typed.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CAST(\"Police district\" AS VARCHAR) AS \"Police district\"), "
+                    f"CAST(1.5 AS DECIMAL(5, 2)) AS share, [1, 2] AS codes FROM read_csv('{FILES / 'clean.csv'}', "
+                    f"thousands = ',')) TO '{target}' (FORMAT parquet)")
+
+    report = json.loads(run("check", DATASET, target, "--format", "json").stdout)
+
+    assert sorted(m.split(" and kept")[0] for c, m in blocking(report) if c == "schema-change") == [
+        "column 'codes' is not in the descriptor: it was read as string field 'codes'",
+        "column 'share' is not in the descriptor: it was read as number field 'share'"]

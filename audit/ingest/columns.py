@@ -119,7 +119,10 @@ def as_read(con: duckdb.DuckDBPyConnection, source: str, dataset: Dataset, match
     mapping = dict(match.mapping)
     added: list[dict[str, Any]] = []
     for column in match.added:
-        kind, fmt = PARQUET_TYPES.get((types or {}).get(column, "VARCHAR"), (None, None))
+        given = (types or {}).get(column, "VARCHAR")
+        # A Parquet column keeps its own type (a DECIMAL is a number; a list or a struct is read as its text);
+        # only text is typed by its values.
+        kind, fmt = PARQUET_TYPES.get(given, ("number", None) if given.startswith("DECIMAL") else ("string", None))
         if kind is None:
             kind, fmt = narrowest_type(con, source, column, list(dict.fromkeys([*dataset.missing_values,
                                                                                 *KNOWN_MISSING])))
