@@ -42,6 +42,7 @@ from audit.log import ChangeLog, open_log
 from audit.log.entries import Release
 from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark, no_empty_folders_left
+from audit.progress import step
 from audit.publish.branding import branding
 from audit.validate import Validation, validate_release
 from audit.waivers import apply_waivers, load_waivers, require_known_keys
@@ -199,11 +200,13 @@ def _audit_loaded(
                 raise ConfigError(f"{inputs.notes_source}: note id {sorted(taken)[0]!r} is the window's own; "
                                   "choose another")
             notes = notes + own
-            revisions = diff_releases(con, dataset, old_rows, loaded.table, old_info, notes, inputs.notes_source,
-                                      inputs.engine)
+            with step(f"comparing with release {old_info.get('version')}"):
+                revisions = diff_releases(con, dataset, old_rows, loaded.table, old_info, notes, inputs.notes_source,
+                                          inputs.engine)
         extra = revisions.expectations(dataset.primary_key) if revisions else []
-        validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
-                                      frozenset(loaded.columns.removed))
+        with step("running the checks"):
+            validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
+                                          frozenset(loaded.columns.removed))
     # What reading the file found about its cells and columns is one more check, after the suite's.
     read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
     columns_check = Outcome("the file's columns are the descriptor's", SCHEMA_CHANGE, [c for f in read for c in f.columns],
@@ -378,7 +381,8 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     # with nothing recorded) and put in place after.
     with no_empty_folders_left(docs_page.parent), \
             written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
-        _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
+        with step(f"recording release {version}"):
+            _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
         log.require_in_place()
         put_in_place()
     _write_docs_index(docs_page.parent, dataset.title)
@@ -517,7 +521,8 @@ def publish(
         with no_empty_folders_left(plan.target):
             if root != workspace.publish_root:
                 mark(root, Output.PUBLICATION_ROOT)
-            publication = publish_release(workspace.root, log, dataset, report, plan)
+            with step(f"publishing version {plan.version}"):
+                publication = publish_release(workspace.root, log, dataset, report, plan)
     return PublishResult(report, publication.path, release.version, package_version=publication.version,
                          version_rule=publication.why, signed_by=publication.signed_by)
 

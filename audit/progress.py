@@ -1,4 +1,5 @@
-"""A progress bar for long DuckDB queries (loading a large file), on a terminal only.
+"""Progress on a terminal only: a bar for long DuckDB queries (loading a large file), and for every other step of a
+command (typing, checks, the diff, recording, publishing) its name and the time it has taken, while it runs.
 
 Quiet when stderr is not a terminal (piped, redirected, under CI) or when CI or
 AUDIT_NO_PROGRESS is set, so logs and machine-readable output stay clean.
@@ -55,3 +56,19 @@ def query_progress(con: duckdb.DuckDBPyConnection, description: str) -> Iterator
             stop.set()
             poller.join()
             con.execute("SET enable_progress_bar = false")
+
+
+@contextmanager
+def step(description: str) -> Iterator[None]:
+    """While the block runs, `description` and its elapsed time on stderr (if `wanted`), gone when it ends: each
+    step of a long command says what it is doing, not only the reading."""
+    if not wanted():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as shown:
+        shown.add_task(description, total=None)
+        yield

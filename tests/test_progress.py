@@ -63,3 +63,32 @@ def test_a_pipe_sees_nothing(big_csv):
     piped = subprocess.run([sys.executable, "-c", LOAD, str(big_csv)], capture_output=True, env=quiet_env())
 
     assert piped.returncode == 0 and piped.stderr == b""
+
+
+STEP = "import time; from audit.progress import step\nwith step('running the checks'):\n    time.sleep(0.6)"
+
+
+def step_on_a_terminal(env) -> str:
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", STEP], stderr=terminal, stdout=subprocess.DEVNULL, env=env)
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait()
+    os.close(controller)
+    assert proc.returncode == 0
+    return seen.decode("utf-8", "replace")
+
+
+def test_every_long_step_says_what_it_is_doing_on_a_terminal_and_nothing_in_ci():
+    """Issue 31: progress showed only while the file was read. Each step (typing, the checks, the diff, recording,
+    publishing) shows its name and elapsed time while it runs, on a terminal; nothing under CI."""
+    assert "running the checks" in step_on_a_terminal(quiet_env())
+    assert step_on_a_terminal({**quiet_env(), "CI": "true"}) == ""

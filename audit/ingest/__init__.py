@@ -22,6 +22,7 @@ from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
 from audit.ingest.read import ROW_COLUMN, read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
+from audit.progress import step
 from audit.sql import ident, one_row
 
 RELEASE_TABLE = "release"
@@ -90,7 +91,8 @@ def load_release(
         headers = [r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall() if r[0] != ROW_COLUMN]
         match = match_columns(headers, dataset, source, read.header_row)
         read_as, mapping = as_read(con, rows, dataset, match)
-        cells = cast_to_schema(con, read_as, mapping, raw=rows, typed=table, source=source)
+        with step(f"typing {source.name}"):
+            cells = cast_to_schema(con, read_as, mapping, raw=rows, typed=table, source=source)
     finally:
         con.execute(f"DROP VIEW IF EXISTS {ident(raw + '__long')}")
         read.drop(con)
