@@ -8,7 +8,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from audit.findings import ERROR, Report, RevisionSummary, key_text
-from audit.ingest.normalise import normalisation_text
 
 if TYPE_CHECKING:
     from audit.diff import DiffResult
@@ -67,6 +66,8 @@ def report_text(report: Report, heading: str | None = None, detail: int = 0) -> 
                 lines.append(f"  {check:<14} ... and {len(found) - SHOWN_PER_CHECK:,} more")
     if report.normalisations:
         lines.append(f"\nNORMALISED to read the file ({len(report.normalisations)})")
+        from audit.ingest.normalise import normalisation_text  # not at import: `audit --help` reads FORMATS
+
         lines += [f"  {n['kind']:<22} {normalisation_text(n)}" for n in report.normalisations]
     if report.claims:
         lines.append(f"\nCLAIMS ({len(report.claims)})")
