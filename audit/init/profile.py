@@ -74,6 +74,9 @@ class Profile:
     missing_values: list[str]
     keys: list[list[str]] = field(default_factory=list)
     key: Key | None = None                          # the key proposed (the best of `keys`, or the best that repeats)
+    # The rows of several files (audit init given several releases, each row with its file in FILE_COLUMN): a value
+    # repeated in two files is the same row twice (an incident still in the window), no repeat within a release.
+    per_file: bool = False
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -88,7 +91,8 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str, typed: str) -> Profi
     """Profile the text table `raw` (as `audit.ingest.read.read_raw` leaves it), and leave it typed as profiled in
     table `typed`: each column's type is found on the text, its counts and bounds on the typed column (a count of
     distinct values of a parse, over a million rows, costs more than the parse itself)."""
-    headers = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall() if r[0] not in (ROW_COLUMN, FILE_COLUMN)]
+    described = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
+    headers = [h for h in described if h not in (ROW_COLUMN, FILE_COLUMN)]
     (rows,) = one_row(con, f"SELECT count(*) FROM {ident(raw)}")
     markers = _markers_found(con, raw, headers)
     taken: set[str] = set()
@@ -102,7 +106,7 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str, typed: str) -> Profi
         parsed.append((header, field_name(header, taken), Field(header, kind, field_format(fmt)), markers + own, own))
     columns = [Column(header, name, f.type, 0, 0, format=PERCENT if f.descriptor.get("bareNumber") is False
                       else f.descriptor.get("format"), missing_values=own) for header, name, f, _, own in parsed]
-    profile = Profile(raw, rows, columns, markers)
+    profile = Profile(raw, rows, columns, markers, per_file=FILE_COLUMN in described)
     create_typed(con, raw, profile, typed)
     _describe_all(con, raw, typed, profile)
     profile.keys, profile.key = candidate_keys(con, raw, profile)
@@ -139,23 +143,27 @@ def _describe_all(con, raw: str, typed: str, profile: Profile) -> None:
     """Each column's distinct values, blanks and bounds, read from `typed`, COLUMNS_PER_QUERY columns a query; a
     number's decimals from its text (704.0 is written to one decimal, though it is whole); whether an integer
     column is a row number."""
-    per_file = _has_files(con, raw)
     t = ident(typed)
     for start in range(0, len(profile.columns), COLUMNS_PER_QUERY):
         part = profile.columns[start:start + COLUMNS_PER_QUERY]
         parts = []
         for c in part:
             v = ident(c.name)
-            # Over several releases (a weekly export's weeks, which repeat the incidents still in the window),
-            # values are counted apart within each file and summed: a key is one that is unique within each release.
-            distinct = (f"(SELECT sum(n) FROM (SELECT count(DISTINCT {v}) AS n FROM {t} GROUP BY {FILE_COLUMN}))"
-                        if per_file else f"count(DISTINCT {v})")
             numeric = c.type in ("integer", "number")
-            parts.append(f"{distinct}, count_if({v} IS NULL), " + (f"min({v}), max({v})" if numeric else "NULL, NULL"))
+            parts.append(f"{'NULL' if profile.per_file else f'count(DISTINCT {v})'}, count_if({v} IS NULL), "
+                         + (f"min({v}), max({v})" if numeric else "NULL, NULL"))
         values = one_row(con, f"SELECT {', '.join(parts)} FROM {t}")
+        if profile.per_file:
+            # Over several releases (a weekly export's weeks, which repeat the incidents still in the window), values
+            # are counted apart within each file and summed: a key is one that is unique within each release.
+            counts = con.execute(f"SELECT {', '.join(f'count(DISTINCT {ident(c.name)})' for c in part)} FROM {t} "
+                                 f"GROUP BY {FILE_COLUMN}").fetchall()
+            distincts = [sum(row[i] for row in counts) for i in range(len(part))]
+        else:
+            distincts = [values[4 * i] for i in range(len(part))]
         for i, c in enumerate(part):
-            distinct, c.nulls, c.minimum, c.maximum = values[4 * i:4 * i + 4]
-            c.distinct = int(distinct or 0)
+            _, c.nulls, c.minimum, c.maximum = values[4 * i:4 * i + 4]
+            c.distinct = int(distincts[i] or 0)
     numbers = [c for c in profile.columns if c.type == "number"]
     if numbers:
         decimals = ", ".join(
@@ -234,7 +242,7 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
                 combo_names = tuple(c.name for c in combo)
                 if combo_names in repeating:
                     continue
-                repeats = _repeats(con, raw, [c.header for c in combo], profile.rows)
+                repeats = _repeats(con, raw, [c.header for c in combo], profile)
                 if repeats == 0:
                     found.append(combo)
                 elif number < 2:
@@ -260,7 +268,7 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
         return [], Key([c.name for c in combo], repeats, [c.name for c in combo if c.nulls])
     # Nothing identifies a row (only figures): rows can still be matched between releases by all their values.
     whole = [c for c in profile.columns if not c.positional]
-    repeats = _repeats(con, raw, [c.header for c in whole], profile.rows)
+    repeats = _repeats(con, raw, [c.header for c in whole], profile)
     return [], Key([c.name for c in whole], repeats, [c.name for c in whole if c.nulls], whole_row=True)
 
 
@@ -274,7 +282,7 @@ def _event_key(con, raw: str, profile: Profile, when: list[Column], places: list
     for size in range(0, MAX_KEY_PARTS - len(when) + 1):
         for combo in itertools.combinations(places, size):
             parts = (*when, *combo)
-            repeats = _repeats(con, raw, [c.header for c in parts], profile.rows)
+            repeats = _repeats(con, raw, [c.header for c in parts], profile)
             if best is None or repeats < best[0]:
                 best = (repeats, parts)
         if best is not None and best[0] == 0 or size >= len(places):
@@ -284,17 +292,12 @@ def _event_key(con, raw: str, profile: Profile, when: list[Column], places: list
     return Key([c.name for c in parts], repeats, [c.name for c in parts if c.nulls])
 
 
-def _repeats(con, raw: str, headers: list[str], rows: int) -> int:
-    """How many rows repeat another's values of `headers` (blanks are one value, as DISTINCT counts them)."""
-    cells = ", ".join(ident(h) for h in [*([FILE_COLUMN] if _has_files(con, raw) else []), *headers])
+def _repeats(con, raw: str, headers: list[str], profile: Profile) -> int:
+    """How many rows repeat another's values of `headers` (blanks are one value, as DISTINCT counts them), within
+    each file when there are several (`Profile.per_file`)."""
+    cells = ", ".join(ident(h) for h in [*([FILE_COLUMN] if profile.per_file else []), *headers])
     (distinct,) = one_row(con, f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM {ident(raw)})")
-    return rows - distinct
-
-
-def _has_files(con, raw: str) -> bool:
-    """Whether `raw` holds the rows of several files (audit init given several releases): then a value repeated
-    in two files is the same row twice (an incident still in the window), no repeat within a release."""
-    return FILE_COLUMN in [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
+    return profile.rows - distinct
 
 
 def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typed: str) -> None:
@@ -304,6 +307,6 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
         expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
         markers = profile.missing_values + c.missing_values
         values.append(f"CASE WHEN {is_missing(c.header, markers)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
-    where = f"{ident(FILE_COLUMN)}, " if _has_files(con, raw) else ""
+    where = f"{ident(FILE_COLUMN)}, " if profile.per_file else ""
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {where}{ident(ROW_COLUMN)}, {', '.join(values)} "
                 f"FROM {ident(raw)} ORDER BY {where}{ident(ROW_COLUMN)}")
