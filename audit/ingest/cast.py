@@ -304,10 +304,10 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
     if field.type in ("date", "datetime", "time", "boolean"):
         # A time on the 12-hour clock is read too (`format: any`), but it is no plain cell: it is a fix to record.
         fmt = str(field.descriptor.get("format", "default"))
-        plain_field = Field(field.name, field.type, {}) if fmt == "any" else field
-        typed, _ = parse_sql(plain_field, raw)
         if "%" in fmt:  # in the declared form; another (an ISO date) is a fix to record, as above
             typed = f"TRY_STRPTIME({raw}, {literal(fmt)})::{field.duckdb_type}"
+        else:
+            typed, _ = parse_sql(Field(field.name, field.type, {}) if fmt == "any" else field, raw)
         condition = f"{unpadded} AND ({typed}) IS NOT NULL"
         if missing:
             condition += f" AND {raw} NOT IN ({', '.join(map(literal, missing))})"
