@@ -92,6 +92,9 @@ def write_archive(work: Path, name: str, version: Version) -> tuple[Download, Do
 
     folder = work / PACKAGES / name
     files = sorted(p for p in version.folder.rglob("*") if p.is_file())
+    # Each file's digest, as its download link already has it (read once, not again for the list).
+    within = version.folder.relative_to(work).as_posix() + "/"
+    digests = {d.href.removeprefix(within): d.sha256 for d in version.downloads}
     archive = folder / f"{name}-{version.version}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
         for path in files:
@@ -100,8 +103,9 @@ def write_archive(work: Path, name: str, version: Version) -> tuple[Download, Do
             info.compress_type = zipfile.ZIP_DEFLATED
             out.writestr(info, path.read_bytes())
     sums = folder / f"{name}-{version.version}.SHA256SUMS"
-    sums.write_text("".join(f"{file_sha256(p)}  {name}/{version.version}/{p.relative_to(version.folder).as_posix()}\n"
-                            for p in files), encoding="utf-8")
+    relative = [p.relative_to(version.folder).as_posix() for p in files]
+    sums.write_text("".join(f"{digests.get(rel) or file_sha256(p)}  {name}/{version.version}/{rel}\n"
+                            for p, rel in zip(files, relative)), encoding="utf-8")
     def download(title: str, path: Path) -> Download:
         return Download(title, f"{PACKAGES}/{name}/{path.name}", path.stat().st_size, file_sha256(path))
 
