@@ -26,9 +26,13 @@ def big_csv(tmp_path_factory):
 
 
 def load_with_stderr_on_a_terminal(path, env) -> str:
+    return stderr_on_a_terminal([LOAD, str(path)], env)
+
+
+def stderr_on_a_terminal(args: list[str], env) -> str:
+    """What `python -c ARGS...` writes to its stderr, when that is a terminal."""
     controller, terminal = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", LOAD, str(path)], stderr=terminal, stdout=subprocess.DEVNULL,
-                            env=env)
+    proc = subprocess.Popen([sys.executable, "-c", *args], stderr=terminal, stdout=subprocess.DEVNULL, env=env)
     os.close(terminal)
     seen = b""
     while True:
@@ -69,22 +73,7 @@ STEP = "import time; from audit.progress import step\nwith step('running the che
 
 
 def step_on_a_terminal(env) -> str:
-    controller, terminal = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", STEP], stderr=terminal, stdout=subprocess.DEVNULL, env=env)
-    os.close(terminal)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    proc.wait()
-    os.close(controller)
-    assert proc.returncode == 0
-    return seen.decode("utf-8", "replace")
+    return stderr_on_a_terminal([STEP], env)
 
 
 def test_every_long_step_says_what_it_is_doing_on_a_terminal_and_nothing_in_ci():
