@@ -108,20 +108,35 @@ class Reading:
     without: dict[str, Any] | None = None
 
 
-def entries_reading(name: str, entries: list[dict[str, Any]], columns: set[str]) -> dict[int, Reading]:
-    """Of a suite's JSON `entries`, those that read any of `columns`, by index. Read from each expectation as GX
-    builds it, by the one rule that says what an expectation reads (`_named_columns`)."""
+def _built_suite(name: str, expectations: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
+    """The suite's JSON entries, each with its place in the suite in its meta (POSITION), and the GX suite built
+    from them; a ConfigError naming the first entry GX does not know or cannot build (GX would drop it, with a
+    logged traceback, and the check would never run)."""
     import great_expectations as gx
 
     from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
+
+    entries = [{**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
+               for i, e in enumerate(expectations)]
+    for entry in entries:
+        _require_buildable(entry, name)
+    # Each entry's position rides in its meta, so results come back in suite order (GX orders them its own way).
+    suite = gx.ExpectationSuite(name=name, expectations=entries)
+    if len(suite.expectations) != len(entries):
+        built = {(e.configuration.meta or {}).get(POSITION) for e in suite.expectations}
+        dropped = next(e for e in entries if e["meta"][POSITION] not in built)
+        raise ConfigError(f"{origin_of(dropped, name)} ({dropped.get('type')}): Great Expectations cannot build "
+                          "this expectation, so it would never run")
+    return entries, suite
+
+
+def entries_reading(name: str, entries: list[dict[str, Any]], columns: set[str]) -> dict[int, Reading]:
+    """Of a suite's JSON `entries`, those that read any of `columns`, by index. Read from each expectation as GX
+    builds it, by the one rule that says what an expectation reads (`_named_columns`)."""
     from audit.validate.expectations import RowCheckExpectation
 
-    placed = [{**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
-              for i, e in enumerate(entries)]
-    for entry in placed:
-        _require_buildable(entry, name)
     out: dict[int, Reading] = {}
-    for built in gx.ExpectationSuite(name=name, expectations=placed).expectations:
+    for built in _built_suite(name, entries)[1].expectations:
         named = list(dict.fromkeys(_named_columns(built)))
         reads = [c for c in named if c in columns]
         if not reads:
@@ -158,22 +173,10 @@ def run_suite(
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    from audit.validate import expectations as _registers_custom_expectations  # noqa: F401
-
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    entries = [{**with_default_severity(e), "meta": {**(e.get("meta") or {}), POSITION: i}}
-               for i, e in enumerate(expectations)]
-    for entry in entries:
-        _require_buildable(entry, name)
-    # Each entry's position rides in its meta, so results come back in suite order (GX orders them its own way).
-    suite = gx.ExpectationSuite(name=name, expectations=entries)
-    if len(suite.expectations) != len(entries):  # GX drops, with a logged traceback, what it cannot build
-        built = {(e.configuration.meta or {}).get(POSITION) for e in suite.expectations}
-        dropped = next(e for e in entries if e["meta"][POSITION] not in built)
-        raise ConfigError(f"{origin_of(dropped, name)} ({dropped.get('type')}): Great Expectations cannot build "
-                          "this expectation, so it would never run")
+    entries, suite = _built_suite(name, expectations)
     not_run = [(column, f"{origin_of(e.configuration)} ({e.expectation_type})", (e.configuration.meta or {})[POSITION])
                for e in suite.expectations for column in dict.fromkeys(_named_columns(e)) if column in absent]
     if not_run:
