@@ -480,3 +480,17 @@ def test_a_window_can_end_at_the_date_in_the_exports_title_row(run, workspace, t
 
     assert report["success"] and report["revisions"]["counts"]["unexplained"] == 0
     assert refused.exit_code == 2 and "its title row reads 'Weekly arson report'" in refused.output
+
+
+@pytest.mark.parametrize("value, category", [
+    ("Broadway disturbance", None),           # "adw" (assault with a deadly weapon) inside a street's name
+    ("Conduit damage", None),                 # "dui" inside a word
+    ("Grapevine noise complaint", None),      # "rape" inside a word
+    ("Mugging", "robbery"), ("ADW - knife", "aggravated_assault"), ("DUI", "dui"), ("Auto theft", "motor_vehicle_theft"),
+])
+def test_an_offence_is_placed_by_whole_words_never_by_letters_inside_another(value, category):
+    """Every word of the offence list must start a word of the value: a short one ("adw", "dui", "gta") inside a
+    longer word placed "Broadway disturbance" among aggravated assaults."""
+    from audit.init.offences import category_of
+
+    assert category_of(value) == category

@@ -59,7 +59,8 @@ def category_of(value: str) -> str | None:
     """The category `value`'s words name, or None."""
     words = " " + re.sub(r"[^0-9a-z&.]+", " ", value.lower()) + " "
     for pattern, category in CATEGORY_WORDS:
-        if re.search(rf"(?<![a-z]){pattern}", words):
+        # Every alternative starts a word: "adw" is no part of "Broadway", "dui" none of "conduit".
+        if re.search(rf"(?<![a-z])(?:{pattern})", words):
             return category
     return None
 
