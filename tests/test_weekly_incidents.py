@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import WEEK_1, WEEKLY_CATEGORIES, add_dataset, define_weekly_incidents, diff_changes
+from tests.conftest import WEEK_1, WEEKLY_CATEGORIES, add_dataset, define_weekly_incidents, diff_changes, log_rows
 
 
 def diff(run, workspace, name: str, week_1: str, week_2: str) -> dict:
@@ -494,3 +494,23 @@ def test_an_offence_is_placed_by_whole_words_never_by_letters_inside_another(val
     from audit.init.offences import category_of
 
     assert category_of(value) == category
+
+
+@pytest.mark.parametrize("as_of, says", [
+    ("2026-07-31", "2026-06-10, before the window of 7 days that ends then"),   # a window moved past the file
+    ("2026-06-08", "2026-06-10, after the as-of date that ends its window"),    # a window ending before its rows
+])
+def test_an_as_of_date_that_does_not_fit_the_file_is_refused(run, workspace, tmp_path, as_of, says):
+    """An insider's attack on the window: an as-of date a month late moves the window past every row the file still
+    holds, so a row removed from inside the true window would read as having left it. A release is its window's
+    rows: a declared end its rows do not fit is exit 2, and nothing is recorded."""
+    _windowed(workspace, "declared", {"length": "7 days"})
+    week_1 = "occurred,block,offense\n2026-06-01,100 N AVE,Arson\n2026-06-05,200 E ST,Arson\n"
+    assert _ingest_as(run, workspace, "declared", "week-1.csv", week_1, "1") == 0
+    week_2 = tmp_path / "week-2.csv"
+    week_2.write_text("occurred,block,offense\n2026-06-10,300 W RD,Arson\n")
+
+    result = run("ingest", "declared", week_2, "--against", "recorded", "--as-of", as_of)
+
+    assert result.exit_code == 2 and says in result.output, result.output
+    assert len(log_rows(workspace, "releases")) == 1

@@ -110,14 +110,30 @@ def window_notes(con: duckdb.DuckDBPyConnection, dataset: Dataset, old_table: st
     latest, earliest = one_row(con, f"SELECT max({f}), min({f}) FROM {new_table}")
     end = _end(dataset, latest, new_source, as_of)
     old_end = _end(dataset, one_row(con, f"SELECT max({f}) FROM {old_table}")[0], old_source)
+    # An end the office gives (its as-of date, in a file name, a title or --as-of) must fit the file: a release is
+    # its window's rows. A later date would move the window past rows the export still holds, and explain as
+    # "left the window" a row removed from inside it.
+    declared = as_of is not None or window.get("end", "latest") == "file name"
+    sql_type = dataset.field(field).duckdb_type
+
+    def refuse_outside(op: str, bound: Any, what: str) -> None:
+        if not declared:  # the window is where the file's own dates put it
+            return
+        (outside,) = one_row(con, f"SELECT min({f}) FROM {new_table} WHERE {f} {op} CAST(? AS {sql_type})", [bound])
+        if outside is not None:
+            raise ConfigError(f"the release holds a row whose {field} is {_text(outside)}, {what}: the as-of date "
+                              f"{_text(end)} does not fit the file, so no row is taken to have left the window by it")
+
     notes = []
     if end is not None:
+        refuse_outside(">", end, "after the as-of date that ends its window")
         if length:
-            (begin,) = one_row(con, f"SELECT CAST(? AS {dataset.field(field).duckdb_type}) - CAST({literal(length)} "
-                                    "AS INTERVAL)", [end])
+            (begin,) = one_row(con, f"SELECT CAST(? AS {sql_type}) - CAST({literal(length)} AS INTERVAL)", [end])
+            refuse_outside("<=", begin, f"before the window of {length} that ends then")
             bound, span = {"to": _text(begin)}, f"the {length} up to {_text(end)}"
         elif start is not None:
             first = datetime.date(end.year, 1, 1) if start == "year" else datetime.date.fromisoformat(str(start))
+            refuse_outside("<", first, f"before the window that starts on {first.isoformat()}")
             bound, span = {"before": first.isoformat()}, f"{first.isoformat()} to {_text(end)}"
         else:
             bound, span = {"before": _text(earliest)}, f"{_text(earliest)} to {_text(end)}, the dates it covers"
