@@ -35,6 +35,8 @@ def report_junit(report: Report) -> str:
     for name, value in report.release.to_dict().items():
         if value is not None and not isinstance(value, dict):
             ET.SubElement(properties, "property", name=f"release.{name}", value=str(value))
+    if report.revisions is not None and report.revisions.baseline.vouched:
+        ET.SubElement(properties, "property", name="baseline.vouched", value=report.revisions.baseline.vouched)
     for name, check, found in cases:
         case = ET.SubElement(suite, "testcase", classname=f"audit.{report.dataset}", name=name)
         blocking = [f for f in found if _blocking(f)]
@@ -84,6 +86,10 @@ def report_github(report: Report, file: str | None = None) -> str:
         if file:
             props.insert(0, f"file={_escape_property(file)}")
         lines.append(f"::{level} {','.join(props)}::{_escape_data(_line(f))}")
+    baseline = report.revisions.baseline if report.revisions is not None else None
+    if baseline is not None and baseline.held is False:  # a CI reader must see the comparison proves little
+        lines.append(f"::warning title={_escape_property('audit unsigned baseline')}::"
+                     f"{_escape_data(str(baseline.vouched))}")
     summary = "passed" if report.success else f"failed: {len(report.blocking)} finding(s) block publication"
     lines.append(f"::notice title={_escape_property('audit ' + report.dataset)}::{_escape_data(summary)}")
     return "\n".join(lines)

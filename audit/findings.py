@@ -406,13 +406,17 @@ class ClaimResult:
 @dataclass(frozen=True)
 class Baseline:
     """The release a diff compared against: its label and log id, the digest and name of its file, and whether it
-    was the last published release or only a recorded one (`--against recorded`)."""
+    was the last published release or only a recorded one (`--against recorded`). A baseline read from a published
+    package (`check --baseline`) also says what vouches for that package: `vouched` is that sentence, and `held`
+    whether it names the office's key (False: nothing ties the package to the office)."""
 
     version: str | None
     release_id: str | None
     sha256: str | None = None
     source: str | None = None
     kind: str | None = "published"
+    vouched: str | None = None
+    held: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -420,7 +424,7 @@ class Baseline:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Baseline":
         return cls(data.get("version"), data.get("release_id"), data.get("sha256"), data.get("source"),
-                   data.get("kind"))
+                   data.get("kind"), data.get("vouched"), data.get("held"))
 
 
 @dataclass(frozen=True)

@@ -278,11 +278,17 @@ def _package_baseline(con: duckdb.DuckDBPyConnection, workspace: Workspace, data
     import json
 
     from audit.verify.package import verify_package
+    from audit.verify.witnessed import hold_to_witnesses
 
     if not (folder / "datapackage.json").is_file():
         raise ConfigError(f"--baseline {folder}: no datapackage.json there; give the folder of a published package "
                           f"(published/{dataset.name}/VERSION)")
-    check = verify_package(folder, _site_trust(workspace).office_key)
+    trust = _site_trust(workspace)
+    check = verify_package(folder, trust.office_key)
+    if workspace.witnesses is not None and not check.failed:
+        # The witnesses audit.yaml names must have cosigned it, and are asked whether they saw a later version: an
+        # old package given as the baseline would hide a change reverted since.
+        hold_to_witnesses([check], _required_by(workspace.witnesses, None, None))
     if check.failed:
         raise StateError(f"--baseline {folder}: the package could not be checked ({check.failed})")
     if check.problems:
@@ -296,8 +302,23 @@ def _package_baseline(con: duckdb.DuckDBPyConnection, workspace: Workspace, data
     load_release(con, dataset, data, table=PACKAGE_BASELINE)
     info = {"version": release.get("version"), "release_id": f"{dataset.name}@{release.get('version')}",
             "sha256": release.get("sha256"), "source": release.get("source"), "rows": release.get("rows"),
-            "kind": "published", "package": str(package.get("version") or check.version)}
+            "kind": "published", "package": str(package.get("version") or check.version),
+            "vouched": _vouched(check, trust.office_key is not None), "held": trust.office_key is not None}
     return PACKAGE_BASELINE, info, str(release.get("source") or data.name)
+
+
+def _vouched(check, keyed: bool) -> str:
+    """What vouches for a baseline package, as one sentence a report prints: without the office's key, only that it
+    is self-consistent, which a package anyone made would be too."""
+    what = f"package {check.version} verified: its files and change-log extract hold"
+    if not keyed:
+        what += (", but nothing ties it to the office: audit.yaml names no office key (site.public_key or "
+                 "signing_key), so a package anyone made would verify as well")
+    else:
+        what += f", signed by the office's key {check.signed_by}"
+    if check.cosigned:
+        what += f", cosigned by {', '.join(sorted(check.cosigned))}"
+    return "; ".join([what, *check.caveats])
 
 
 def _report_from_log(log: ChangeLog, dataset: str, release: Release) -> Report:

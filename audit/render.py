@@ -149,11 +149,13 @@ def _revisions_text(summary: RevisionSummary) -> list[str]:
     kinds = summary.kinds
     baseline = summary.baseline.version
     kind = summary.baseline.kind or "published"
+    vouched = [f"  baseline: {summary.baseline.vouched}"] if summary.baseline.vouched else []
     if not kinds:
-        return [f"REVISIONS: none since the {kind} release {baseline}"]
+        return [f"REVISIONS: none since the {kind} release {baseline}", *vouched]
     parts = ", ".join(f"{n:,} {k.replace('-', ' ')}" for k, n in sorted(kinds.items()))
     lines = [f"REVISIONS since the {kind} release {baseline}: {parts}; "
              f"{summary.counts.get('explained', 0):,} explained by a note, {summary.unexplained:,} unexplained"]
+    lines += vouched
     lines += _matching_lines(summary.matching)
     lines += _reclassification_lines(summary.reclassifications)
     return lines

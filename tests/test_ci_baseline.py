@@ -8,7 +8,10 @@ import json
 import shutil
 
 import pytest
+from click.testing import CliRunner
 
+from audit.cli import cli
+from audit.workspace import Workspace
 from tests.conftest import (
     EXAMPLE,
     EXAMPLE_CORRECTED,
@@ -38,10 +41,6 @@ def ci(tmp_path):
 
 
 def check(ci, *args):
-    from click.testing import CliRunner
-
-    from audit.cli import cli
-
     return CliRunner().invoke(cli, ["check", EXAMPLE, *map(str, args), "--format", "json", "--workspace", str(ci)],
                               catch_exceptions=False)
 
@@ -65,6 +64,38 @@ def test_a_baseline_package_that_does_not_verify_is_not_compared_with(published,
     data.write_text(data.read_text().replace("10624", "10625"))
 
     result = check(ci, EXAMPLE_CSV, "--baseline", altered)
+
+    assert result.exit_code == 1
+    assert "the package does not verify, so nothing was compared with it" in result.output
+
+
+def test_a_baseline_no_key_ties_to_the_office_is_said_to_be_unsigned(published, ci):
+    json_report = check(ci, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--baseline", published / "1.0.1")
+    github = CliRunner().invoke(cli, ["check", EXAMPLE, str(EXAMPLE_CORRECTED), "--waivers", str(EXAMPLE_WAIVERS),
+                                      "--baseline", str(published / "1.0.1"), "--format", "github",
+                                      "--workspace", str(ci)], catch_exceptions=False)
+
+    baseline = json.loads(json_report.output)["revisions"]["baseline"]
+    assert baseline["held"] is False and "nothing ties it to the office" in baseline["vouched"]
+    assert "::warning title=audit unsigned baseline::package 1.0.1 verified" in github.output
+
+
+def test_a_package_signed_by_another_key_than_the_office_names_is_not_compared_with(built_workspaces,
+                                                                                   tmp_path_factory, workspace, ci):
+    """A forged package: self-consistent, signed, but by a key that is not the office's."""
+    from tests.witnesses import audit
+
+    def signed_by_a_stranger(ws):
+        assert audit("keygen", ws.root / "stranger.pem")[0] == 0
+        (ws.root / "audit.yaml").write_text("signing_key: stranger.pem\n")
+        return publish_both_example_releases(Workspace.at(ws.root))
+
+    forged = copy_of_built(built_workspaces, tmp_path_factory, workspace, "example-published-by-a-stranger",
+                           signed_by_a_stranger).publish_root / EXAMPLE / "1.0.1"
+    assert audit("keygen", ci / "office.pem")[0] == 0
+    (ci / "audit.yaml").write_text("site: {public_key: office.pem.pub}\n")
+
+    result = check(ci, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--baseline", forged)
 
     assert result.exit_code == 1
     assert "the package does not verify, so nothing was compared with it" in result.output

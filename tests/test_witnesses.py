@@ -240,3 +240,33 @@ def test_a_history_recorded_with_the_clock_set_back_is_caught_by_the_witnesses_t
     code, out = outsider([backdated / "published" / EXAMPLE / "1.0.0"], backdated, witnesses, "--quorum", "2")
 
     assert code == 1 and "was recorded at 2018-03-01T09:00:00+00:00, but no witness saw it before" in out, out
+
+
+def ci_checkout(office: Path, folder: Path) -> Path:
+    """What a pull request's CI job checks out of such an office: descriptors, suites, and an audit.yaml naming the
+    office's public key and its witnesses, with no change log and no private key."""
+    for name in ("datapackages", "expectations"):
+        shutil.copytree(office / name, folder / name)
+    shutil.copy(office / "keys" / "office.pem.pub", folder / "office.pub")
+    settings = (office / "audit.yaml").read_text().replace("signing_key: keys/office.pem\n",
+                                                           "site: {public_key: office.pub}\n")
+    (folder / "audit.yaml").write_text(settings)
+    return folder
+
+
+def test_a_ci_check_against_a_package_names_its_key_and_witnesses_and_refuses_an_old_one(witnessed, tmp_path):
+    office, witnesses, _ = witnessed
+    publish_the_corrected_release(office)
+    ci = ci_checkout(office, tmp_path / "checkout")
+    old, new = (office / "published" / EXAMPLE / v for v in ("1.0.0", "1.0.1"))
+
+    latest = audit("check", EXAMPLE, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--baseline", new,
+                   "--workspace", ci)
+    rolled_back = audit("check", EXAMPLE, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--baseline", old,
+                        "--workspace", ci)
+
+    assert latest[0] == 0, latest[1]
+    assert "baseline: package 1.0.1 verified: its files and change-log extract hold, signed by the office's key" \
+        in latest[1] and all(name in latest[1] for name in NAMES)
+    assert rolled_back[0] == 1 and "a later publication exists" in rolled_back[1], rolled_back[1]
+    assert not (ci / "audit.duckdb").exists()
