@@ -44,7 +44,7 @@ from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark, no_empty_folders_left
 from audit.progress import step
 from audit.publish.branding import branding
-from audit.validate import Validation, validate_release
+from audit.validate import Validation, import_in_background, validate_release
 from audit.waivers import apply_waivers, load_waivers, require_known_keys
 from audit.workspace import CONFIG_FILE, Workspace
 
@@ -255,6 +255,7 @@ def check(
     verifies: a check in CI then needs no change log beside it. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     chosen = _use_engine(workspace, engine)
+    import_in_background()
     with workspace.work_database() as con:
         # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
         loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
@@ -353,6 +354,7 @@ def ingest(
     if version is not None:
         plain_label(version, "release label (--version)")
     chosen = _use_engine(workspace, engine)
+    import_in_background()
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)

@@ -198,6 +198,25 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     return out
 
 
+def import_in_background() -> None:
+    """Start importing Great Expectations and the suite's expectations in a thread, for a command that will
+    validate once it has read its release. The import takes 3-4 s on a 2-core machine, as long as reading and
+    typing a million-row file, and nearly all of it is Python holding the GIL while DuckDB's reading does not hold
+    it: the two overlap. The main thread's own import later waits for this one (Python's per-module import lock),
+    or repeats it and raises if it failed. Why by hand: no library defers an import into a thread."""
+    import threading
+
+    threading.Thread(target=_import_validation, name="import-great-expectations", daemon=True).start()
+
+
+def _import_validation() -> None:
+    try:
+        import audit.validate.suite  # noqa: F401
+        import audit.validate.translate  # noqa: F401
+    except Exception:  # the main thread's own import reports it
+        pass
+
+
 def run_expectations(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]],
     engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
