@@ -141,6 +141,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.parquet --rows 10000000 100000000 --json bench-parquet.json
 	$(BIN)/python -m tests.bench.witnesses --weeks 64 --rows 500 --entries 1000000 --json bench-witnesses.json
 	$(BIN)/python -m tests.bench.init_speed --incident-rows 1000000 --json bench-init.json
+	$(BIN)/python -m tests.bench.grouped_numbers --rows 1000000 --json bench-grouped-numbers.json
 
 # Stress (scripts and long property runs, not `make test`; about 40 minutes): the tamper corpus (one scripted
 # attack per way to alter published data, each on a fresh workspace, each detected), the attacks on oversight

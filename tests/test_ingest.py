@@ -9,7 +9,16 @@ from audit import pipeline
 from audit.errors import InputError, StateError
 from audit.log.chain import GENESIS, entry_hash
 from audit.log.store import TABLES
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_REVISED, EXAMPLE_WAIVERS, data_findings, log_rows, write_variant
+from tests.conftest import (
+    EXAMPLE,
+    EXAMPLE_CSV,
+    EXAMPLE_REVISED,
+    EXAMPLE_WAIVERS,
+    add_dataset,
+    data_findings,
+    log_rows,
+    write_variant,
+)
 
 
 def test_thousands_separators_parse_as_integers(workspace):
@@ -353,3 +362,45 @@ def test_a_datetime_is_read_as_written_or_refused(workspace, tmp_path, cell, fmt
 
         load_release(con, workspace.dataset("times"), path)
         assert str(con.execute("SELECT \"at\" FROM \"release\"").fetchone()[0]) == read
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_numbers_with_thousands_separators_read_as_the_same_numbers_however_each_row_is_written(workspace, seed,
+                                                                                                tmp_path):
+    """A count is read by one of three routes (plain, only grouped, or the full clean-up when its row has another
+    fix): every route must give the number, and every cell with separators is counted as fixed, whichever route
+    read it, with the smallest such cell as the example."""
+    import random
+
+    from audit.ingest import load_release
+
+    add_dataset(workspace, "counts", {
+        "name": "counts", "resources": [{"name": "counts", "path": "data/counts.csv", "schema": {
+            "fields": [{"name": "id", "type": "string"}, {"name": "total", "type": "integer"},
+                       {"name": "rate", "type": "number"}], "primaryKey": ["id"]}}]}, [])
+    draw = random.Random(seed)
+    forms = {
+        "plain": lambda n: f"{n}",
+        "grouped": lambda n: f"{n:,}",
+        "padded": lambda n: f" {n:,} ",          # grouped, and padded: the full clean-up reads it
+        "footnoted": lambda n: f"{n:,}*",
+        "missing": lambda n: "",
+    }
+    lines, expected, grouped = ["id,total,rate"], {}, {"total": [], "rate": []}
+    for i in range(400):
+        n, form = draw.randrange(0, 10**draw.randrange(1, 12)), draw.choice(list(forms))
+        cell, rate = forms[form](n), draw.choice([f"{n / 7:.2f}", f"{n / 7:,.2f}"])
+        lines.append(f'r{i},"{cell}","{rate}"')
+        expected[f"r{i}"] = (None if form == "missing" else n, float(f"{n / 7:.2f}"))
+        grouped["total"] += [cell] if "," in cell else []
+        grouped["rate"] += [rate] if "," in rate else []
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    with workspace.work_database() as con:
+        loaded = load_release(con, workspace.dataset("counts"), path)
+        rows = {r[0]: (r[1], r[2]) for r in con.execute("SELECT id, total, rate FROM release").fetchall()}
+    fixed = {n.column: (n.count, n.example) for n in loaded.normalisations if n.kind == "thousands-separators"}
+
+    assert rows == expected
+    assert fixed == {column: (len(cells), min(cells)) for column, cells in grouped.items()}
