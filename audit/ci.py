@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from audit.findings import ERROR, WARNING, Finding, Report, key_text
+from audit.findings import ERROR, WARNING, Finding, Report, count_rows, key_text
 
 
 def _line(f: Finding) -> str:
@@ -42,7 +42,7 @@ def report_junit(report: Report) -> str:
         blocking = [f for f in found if _blocking(f)]
         if blocking:
             failure = ET.SubElement(case, "failure", type=check,
-                                    message=f"{len(blocking)} finding(s) block publication: {blocking[0].message}")
+                                    message=f"{count_rows(blocking):,} finding(s) block publication: {blocking[0].message}")
             failure.text = "\n".join(_line(f) for f in blocking)
         others = [f for f in found if not _blocking(f)]
         if others:
@@ -90,7 +90,7 @@ def report_github(report: Report, file: str | None = None) -> str:
     if baseline is not None and baseline.held is False:  # a CI reader must see the comparison proves little
         lines.append(f"::warning title={_escape_property('audit unsigned baseline')}::"
                      f"{_escape_data(str(baseline.vouched))}")
-    summary = "passed" if report.success else f"failed: {len(report.blocking)} finding(s) block publication"
+    summary = "passed" if report.success else f"failed: {count_rows(report.blocking):,} finding(s) block publication"
     lines.append(f"::notice title={_escape_property('audit ' + report.dataset)}::{_escape_data(summary)}")
     return "\n".join(lines)
 

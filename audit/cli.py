@@ -268,6 +268,7 @@ def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, 
     Refused (exit 1) while the release has unwaived findings, unexplained revisions among them; refused (exit 2)
     while the descriptor has gaps a package must not have (every one is named)."""
     from audit import pipeline
+    from audit.findings import count_rows
     from audit.render import refusal_text
 
     result = pipeline.publish(workspace, dataset, out, version, dry_run)
@@ -291,8 +292,8 @@ def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, 
     if result.refused:
         click.echo(refusal_text(result.report, f"audit report {dataset} --version {result.version}"), err=True)
         sys.exit(EXIT_FINDINGS)
-    waived = len(result.report.waived)
-    caveats = f", with {waived} waived finding(s) as caveats" if waived else ""
+    waived = count_rows(result.report.waived)
+    caveats = f", with {waived:,} waived finding(s) as caveats" if waived else ""
     click.echo(f"published {dataset} release {result.version} as version {result.package_version} "
                f"({result.version_rule}) to {result.path}, {signed}{caveats}")
 

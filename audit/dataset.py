@@ -12,6 +12,7 @@ import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -248,8 +249,12 @@ class Dataset:
 
     def label(self, column: str) -> str:
         """A column's title for messages ('Violent Crime'), or its name if it has none."""
-        field = next((f for f in self.fields if f.name == column), None)
-        return field.descriptor.get("title", column) if field else column
+        return self._titles.get(column, column)
+
+    @cached_property
+    def _titles(self) -> dict[str, str]:
+        # Looked up once per finding message: a dict, not a walk over the fields each time.
+        return {f.name: f.descriptor.get("title", f.name) for f in self.fields}
 
     @property
     def missing_values(self) -> list[str]:

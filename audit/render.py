@@ -7,7 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from audit.findings import ERROR, Report, RevisionSummary, key_text
+from audit.findings import ERROR, MAX_FAILING_ROWS, Report, RevisionSummary, count_rows, key_text
 
 if TYPE_CHECKING:
     from audit.diff import DiffResult
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def report_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+    return report.to_json()
 
 
 # Findings of one check listed in text; the JSON report (--format json) lists every one.
@@ -26,8 +26,8 @@ SHOWN_COLUMNS = 8
 def verdict(report: Report) -> str:
     blocking, waived = report.blocking, report.waived
     if report.success:
-        return "PASSED" + (f" with {len(waived):,} waived finding(s)" if waived else "")
-    return f"FAILED: {len(blocking):,} finding(s) block publication"
+        return "PASSED" + (f" with {count_rows(waived):,} waived finding(s)" if waived else "")
+    return f"FAILED: {count_rows(blocking):,} finding(s) block publication"
 
 
 def report_text(report: Report, heading: str | None = None, detail: int = 0) -> str:
@@ -48,22 +48,27 @@ def report_text(report: Report, heading: str | None = None, detail: int = 0) -> 
                      + ("; the diff's passes over both releases ran on Spark" if engines.get("diff") == "spark" else ""))
     blocking, waived, others = report.blocking, report.waived, report.warnings
     lines += _summary(report, blocking, others, waived)
-    left_out = 0
+    left_out, unlisted = 0, False
     for title, group in (("FINDINGS", blocking), ("WARNINGS", others), ("WAIVED", waived)):
         if not group:
             continue
-        lines.append(f"\n{title} ({len(group):,})")
+        lines.append(f"\n{title} ({count_rows(group):,})")
         by_check: dict[str, list] = {}
         for f in group:
             by_check.setdefault(f.check, []).append(f)
         for check, found in by_check.items():
-            for f in found[:SHOWN_PER_CHECK]:
+            listed = [f for f in found if not f.unlisted]
+            for f in listed[:SHOWN_PER_CHECK]:
                 lines.append(f"  {f.check:<14} {f.describe_key():<20} {f.message}")
                 if f.waived:
                     lines.append(f"  {'':<14} {'':<20} waived: {f.waiver_reason}")
-            if len(found) > SHOWN_PER_CHECK:
-                left_out += len(found) - SHOWN_PER_CHECK
-                lines.append(f"  {check:<14} ... and {len(found) - SHOWN_PER_CHECK:,} more")
+            if len(listed) > SHOWN_PER_CHECK:
+                left_out += len(listed) - SHOWN_PER_CHECK
+                lines.append(f"  {check:<14} ... and {len(listed) - SHOWN_PER_CHECK:,} more")
+            for f in found:  # the rows past what any report lists: always said, with their count
+                if f.unlisted:
+                    unlisted = True
+                    lines.append(f"  {f.check:<14} {'':<20} {f.message}")
     if report.normalisations:
         lines.append(f"\nNORMALISED to read the file ({len(report.normalisations)})")
         from audit.ingest.normalise import normalisation_text  # not at import: `audit --help` reads FORMATS
@@ -83,7 +88,8 @@ def report_text(report: Report, heading: str | None = None, detail: int = 0) -> 
             note = "" if w.covered else "; it may be stale"
             lines.append(f"  {w.check:<14} {w.scope:<20} covered {w.covered} finding(s){note}")
     if left_out:
-        lines.append(f"\n{left_out:,} finding(s) not listed here: --format json lists every one")
+        lines.append(f"\n{left_out:,} finding(s) not listed here: --format json lists "
+                     + (f"them, up to {MAX_FAILING_ROWS:,} of one check" if unlisted else "every one"))
     if detail > 0:  # -v: every check that ran, and what it found
         lines.append(f"\nCHECKS RUN ({len(report.expectations)})")
         for outcome in report.expectations:
@@ -106,7 +112,7 @@ def _summary(report: Report, blocking: list, others: list, waived: list) -> list
         counts: dict[str, list[int]] = {}
         for state, group in ((0, blocking), (1, others), (2, waived)):
             for f in group:
-                counts.setdefault(f.check, [0, 0, 0])[state] += 1
+                counts.setdefault(f.check, [0, 0, 0])[state] += f.rows
         parts = []
         for check, (blocks, warns, waives) in counts.items():
             what = [f"{n:,} {word}" for n, word in ((blocks, "blocking"), (warns, "warning"), (waives, "waived")) if n]
@@ -115,7 +121,7 @@ def _summary(report: Report, blocking: list, others: list, waived: list) -> list
         columns: dict[str, int] = {}
         for f in report.findings:
             for column in f.columns[:1]:  # the column the finding is about (the checked one comes first)
-                columns[column] = columns.get(column, 0) + 1
+                columns[column] = columns.get(column, 0) + f.rows
         if columns:
             top = sorted(columns.items(), key=lambda item: -item[1])
             more = f", {len(top) - SHOWN_COLUMNS} more" if len(top) > SHOWN_COLUMNS else ""
@@ -136,9 +142,9 @@ def refusal_text(report: Report, everything: str) -> str:
     blocking = report.blocking
     by_check: dict[str, int] = {}
     for f in blocking:
-        by_check[f.check] = by_check.get(f.check, 0) + 1
-    lines = [f"refused: release {report.release.version} has {len(blocking)} finding(s) that are neither fixed "
-             f"nor waived: " + ", ".join(f"{check} {n}" for check, n in by_check.items())]
+        by_check[f.check] = by_check.get(f.check, 0) + f.rows
+    lines = [f"refused: release {report.release.version} has {count_rows(blocking):,} finding(s) that are neither "
+             f"fixed nor waived: " + ", ".join(f"{check} {n:,}" for check, n in by_check.items())]
     lines += [f"  {f.check:<14} {f.describe_key():<20} {f.message}" for f in blocking[:REFUSAL_LINES]]
     if len(blocking) > REFUSAL_LINES:
         lines.append(f"  ... and {len(blocking) - REFUSAL_LINES} more: `{everything}` shows them all")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from audit import pipeline
+from audit.render import report_text
 from tests.conftest import add_dataset
 
 ROWS = "case_no,district,age\nCC-000001,Central,34\nCC-000002,Easten,19\nCC7,Central,-1\nCC-000004,Western,\n"
@@ -61,6 +62,10 @@ def test_a_check_failing_on_more_rows_than_are_listed_says_how_many_more(cases, 
         ("in-set", {"case_no": "CC-000001"}, "Central"), ("in-set", {}, 3)]
     assert report.findings[1].message.startswith("3 more row(s) fail this check and are not listed")
     assert not report.success
+    # The verdict counts every failing row, listed or not, and the text says which it does not list.
+    text = report_text(report)
+    assert "FAILED: 4 finding(s) block publication" in text and "in-set 4 blocking" in text
+    assert "3 more row(s) fail this check and are not listed" in text
 
 
 def test_rows_left_unlisted_are_counted_at_their_own_severity(monkeypatch):

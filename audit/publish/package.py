@@ -96,7 +96,7 @@ def write_data_files(
     copy = f"COPY (SELECT {columns} FROM {data_table}) TO {target} (HEADER, DELIMITER ',')"
     with alongside(con, lambda cursor: cursor.execute(copy)) as copying:
         _write_findings_csv(folder / "findings.csv", report)
-        (folder / "validation.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        (folder / "validation.json").write_text(report.to_json() + "\n", encoding="utf-8")
         if revisions is not None:
             published_revisions.write_csv(folder / published_revisions.FILE_NAME, dataset, revisions)
         page = render_report_page(con, data_table, dataset, report, revisions, package_version, brand)

@@ -13,7 +13,7 @@ import datetime
 import duckdb
 
 from audit.dataset import Dataset
-from audit.findings import ERROR, Finding, Report
+from audit.findings import ERROR, Finding, Report, count_rows
 from audit.publish.branding import DEFAULT_ACCENT, Branding
 from audit.publish.charts import chart_series, render_svg
 from audit.publish.revisions import PublishedRevisions, describe_change
@@ -53,8 +53,8 @@ def render_report_page(
         accent=brand.accent if brand else DEFAULT_ACCENT, logo=brand.logo_data_uri() if brand else None,
         today=datetime.date.today().isoformat(), charts=charts,
         cards=[(len(outcomes), "checks run"), (sum(1 for o in outcomes if not o.finding_count), "checks passed"),
-               (len(report.blocking), "findings blocking publication"), (len(report.warnings), "warnings"),
-               (len(report.waived), "findings waived by the office")],
+               (count_rows(report.blocking), "findings blocking publication"),
+               (count_rows(report.warnings), "warnings"), (count_rows(report.waived), "findings waived by the office")],
         findings=[(f, _state(f)) for f in report.findings[:FINDINGS_SHOWN]],
         more_findings=max(0, len(report.findings) - FINDINGS_SHOWN),
         revisions=revisions, changes=changes, more_changes=max(0, len(records) - REVISIONS_SHOWN))

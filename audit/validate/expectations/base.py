@@ -26,14 +26,13 @@ from great_expectations.render.renderer.renderer import renderer
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
 from audit.engine import Need
-from audit.findings import ERROR
+from audit.findings import ERROR, MAX_FAILING_ROWS
 from audit.sql import ident
 from audit.sql import value as sql_value
 
 FAILING_ROWS = "audit.failing_rows"
-# At most this many failing rows of one check travel to Python (a check failing on millions of rows would otherwise
-# fill the memory); the true count comes with them, and the findings say how many more there are.
-MAX_FAILING_ROWS = 200_000
+# At most MAX_FAILING_ROWS failing rows of one check travel to Python (a check failing on millions of rows would
+# otherwise fill the memory); the true count comes with them, and the findings say how many more there are.
 
 Label = Callable[[str], str]
 
