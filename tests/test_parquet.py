@@ -154,3 +154,55 @@ def test_weekly_parquet_releases_diff_as_their_csv_twins(run, workspace, tmp_pat
     assert diff_changes(results[1]) == diff_changes(results[0]) == [("changed", "offense", "Robbery", "Larceny")]
     assert results[1]["matching"] == results[0]["matching"]
     assert run("verify").exit_code == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_text_in_parquet_is_read_as_the_same_cells_in_a_csv_whatever_their_quirks(workspace, tmp_path, seed):
+    """A field means the same whichever way it arrives: text columns of a Parquet file go through the same reading
+    as a CSV's cells (plain cells as they are, the others cleaned), so both give the same typed rows, or both
+    refuse the same first bad cell."""
+    import random
+
+    from audit.errors import InputError
+    from audit.ingest import load_release
+    from tests.conftest import add_dataset
+
+    add_dataset(workspace, "quirks", {"name": "quirks", "resources": [{
+        "name": "quirks", "path": "data/quirks.csv", "schema": {"missingValues": ["", "N/A"], "primaryKey": ["id"], "fields": [
+            {"name": "id", "type": "string"}, {"name": "place", "type": "string"},
+            {"name": "count", "type": "integer"}, {"name": "share", "type": "number"},
+            {"name": "day", "type": "date"}]}}]}, [])
+    draw = random.Random(seed)
+    places = ["Eastern", " Eastern ", "East\u200bern", "Cafe\u0301", "Café", "N/A", "", "=SUM(A1)"]
+    counts = ["12", " 12 ", "1,204", "1,204*", "1960.0", "5e+05", "N/A", "", "-3"]
+    shares = ["0.5", "12.5", " 3 ", "1,234.5", "N/A", ""]
+    days = ["2026-06-01", " 2026-06-01", "N/A", ""]
+    bad = {"count": ["12O4", "1,2,3"], "day": ["2026-13-01"]}
+    rows = [[f"r{i}", draw.choice(places), draw.choice(counts), draw.choice(shares), draw.choice(days)]
+            for i in range(300)]
+    if seed % 2:  # every other draw has a bad cell somewhere
+        column = draw.choice(list(bad))
+        rows[draw.randrange(len(rows))][2 if column == "count" else 4] = draw.choice(bad[column])
+    csv = tmp_path / "quirks.csv"
+    with csv.open("w", encoding="utf-8", newline="") as handle:
+        import csv as csv_module
+
+        writer = csv_module.writer(handle)
+        writer.writerow(["id", "place", "count", "share", "day"])
+        writer.writerows(rows)
+    parquet = tmp_path / "quirks.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM read_csv('{csv}', all_varchar = true, header = true)) TO '{parquet}'")
+
+    def read(path):
+        with workspace.work_database() as con:
+            try:
+                load_release(con, workspace.dataset("quirks"), path)
+            except InputError as exc:
+                return ("refused", exc.row, exc.column, exc.value)
+            return con.execute("SELECT * FROM release").fetchall()
+
+    as_csv, as_parquet = read(csv), read(parquet)
+    if as_csv and as_csv[0] == "refused":  # a CSV's row counts its header line; a Parquet file's does not
+        as_csv = (*as_csv[:1], as_csv[1] - 1, *as_csv[2:])
+    assert as_parquet == as_csv
