@@ -47,9 +47,12 @@ class ExpectPrimaryKeyToBeUnique(RowCheckExpectation):
                                or ["true"])
         keys = ", ".join(f"{ident(c)} AS __key{i}" for i, c in enumerate(self.columns))
         same = " AND ".join(f"b.{ident(c)} IS NOT DISTINCT FROM r.__key{i}" for i, c in enumerate(self.columns))
-        return (f"WITH b AS (SELECT * FROM {{batch}} WHERE {present}), "
-                f"r AS (SELECT {keys}, count(*) AS __observed FROM b GROUP BY ALL HAVING count(*) > 1) "
-                f"SELECT b.*, 1 AS __expected, r.__observed FROM b JOIN r ON {same} "
+        # The batch is read twice rather than named once in a WITH: DuckDB materialises a WITH that two parts
+        # read, every column of every row (3.4 s at ten million rows, against 1.1 s read twice).
+        return (f"WITH r AS (SELECT {keys}, count(*) AS __observed FROM {{batch}} WHERE {present} GROUP BY ALL "
+                f"HAVING count(*) > 1) "
+                f"SELECT b.*, 1 AS __expected, r.__observed FROM (SELECT * FROM {{batch}} WHERE {present}) b "
+                f"JOIN r ON {same} "
                 # ORDER BY in the window: Spark requires one (any row of a repeated key is the one reported).
                 f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f'b.{ident(c)}' for c in self.columns)} "
                 f"ORDER BY {', '.join(f'b.{ident(c)}' for c in self.columns)}) = 1")
@@ -102,10 +105,13 @@ class ExpectKeyValuesNotToDifferOnlyInForm(RowCheckExpectation):
         folded = joined([fold(ident(c)) if c in self.text else f"{ident(c)}::VARCHAR" for c in self.columns])
         given = joined([f"{ident(c)}::VARCHAR" for c in self.columns])
         shown = f"concat_ws(' + ', {', '.join(f'{ident(c)}::VARCHAR' for c in self.columns)})"
-        return (f"WITH b AS (SELECT *, {folded} AS __folded, {given} AS __given FROM {{batch}}), "
-                # min <> max finds the groups with two forms as cheaply as a count of distinct values could
-                f"v AS (SELECT __folded FROM b GROUP BY __folded HAVING min(__given) <> max(__given)), "
-                f"r AS (SELECT b.* FROM b JOIN v USING (__folded)), "
+        # The batch is read twice rather than named once in a WITH: DuckDB materialises a WITH that two parts
+        # read, every column of every row (6 s at ten million rows, against 3 s read twice).
+        return (  # min <> max finds the groups with two forms as cheaply as a count of distinct values could
+                f"WITH v AS (SELECT {folded} AS __folded FROM {{batch}} GROUP BY {folded} "
+                f"HAVING min({given}) <> max({given})), "
+                f"r AS (SELECT b.* FROM (SELECT *, {folded} AS __folded, {given} AS __given FROM {{batch}}) b "
+                f"JOIN v USING (__folded)), "
                 # A sorted list of distinct forms, joined (string_agg DISTINCT ... ORDER BY breaks Spark's planner).
                 f"g AS (SELECT __folded, array_to_string(list_sort(list_distinct(list({shown}))), '; ') AS __forms, "
                 f"count(DISTINCT __given) AS __count FROM r GROUP BY __folded) "
