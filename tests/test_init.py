@@ -164,3 +164,23 @@ def test_rows_of_another_kind_with_their_own_total_get_their_own_rule(workspace,
     report = pipeline.check(workspace, "kinds", broken)
     assert {(f.check, f.key.get("place"), f.key.get("year"), f.key.get("kind")) for f in report.blocking} == {
         ("category-sum", "Alder", 2010, "cleared")}
+
+
+def test_init_reads_a_parquet_release_as_it_reads_the_same_release_as_csv(workspace, run, tmp_path):
+    """A release that arrives as Parquet is described as its CSV twin is: the same fields, key and rules."""
+    from tests.conftest import EXAMPLE_CSV, to_parquet
+
+    to_parquet(EXAMPLE_CSV, tmp_path / "release.parquet")
+
+    as_csv = run("init", "from-csv", EXAMPLE_CSV)
+    as_parquet = run("init", "from-parquet", tmp_path / "release.parquet")
+
+    assert as_csv.exit_code == 0 and as_parquet.exit_code == 0, as_parquet.output
+
+    def described(name):
+        folder = workspace.root / "datapackages" / name
+        descriptor = yaml.safe_load((folder / "datapackage.yaml").read_text())["resources"][0]["schema"]
+        suite = json.loads((workspace.root / "expectations" / f"{name}.json").read_text())["expectations"]
+        return descriptor, [(e["type"], e["kwargs"]) for e in suite]
+
+    assert described("from-parquet") == described("from-csv")

@@ -19,6 +19,7 @@ from audit.errors import InputError
 from audit.files import file_sha256
 from audit.ingest.cast import Steps, _field_sql, _plain_sql, missing_markers
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
+from audit.ingest.read import ROW_COLUMN, RawTable
 from audit.sql import ident, literal, one_row
 
 SUFFIXES = {".parquet", ".pq"}
@@ -43,6 +44,26 @@ def parquet_sha256(path: Path) -> str:
     for file in _files(path):
         digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
     return digest.hexdigest()
+
+
+def read_as_text(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawTable:
+    """The Parquet at `path` as a CSV's cells are read (audit.ingest.read.read_raw): a view `table` of each row's
+    position (ROW_COLUMN, from 1; file by file for a folder) and every column as DuckDB prints its values, for
+    `audit init`, which proposes types and rules from text whichever way a release arrives."""
+    files = _files(path)
+    if not files:
+        raise InputError("no Parquet file in this folder", file=str(path))
+    cells = f"{table}__cells"
+    listed = ", ".join(literal(str(f)) for f in files)
+    try:
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet([{listed}])").fetchall()]
+        texts = ", ".join(f"CAST({ident(n)} AS VARCHAR) AS {ident(n)}" for n in names)
+        con.execute(f"CREATE TABLE {ident(cells)} AS SELECT {texts} FROM read_parquet([{listed}])")
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read as Parquet: {str(exc).splitlines()[0]}", file=str(path)) from exc
+    # A plain scan keeps the table's order (DuckDB reads a list of files in order and preserves insertion order).
+    con.execute(f"CREATE VIEW {ident(table)} AS SELECT rowid + 1 AS {ROW_COLUMN}, * FROM {ident(cells)}")
+    return RawTable(header_row=0, sha256=parquet_sha256(path), normalisations=[], view=table, cells=cells)
 
 
 def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, table: str,

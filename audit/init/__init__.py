@@ -24,6 +24,7 @@ import yaml
 from audit.dataset import Dataset
 from audit.errors import ConfigError, InputError
 from audit.findings import Finding
+from audit.ingest.parquet import is_parquet, read_as_text
 from audit.ingest.read import FILE_COLUMN, ROW_COLUMN, read_raw
 from audit.ingest.reshape import reshape_long
 from audit.init.arithmetic import (
@@ -140,7 +141,9 @@ def _read_together(con, sources: list[Path], table: str) -> tuple[list[Finding],
     parts, first = [], None
     reshape: dict[str, Any] | None = None
     for number, source in enumerate(sources):
-        read = read_raw(con, source, None, f"{table}_rows")
+        # A Parquet release is read as text too: init proposes types from values, whichever way they arrive.
+        read = (read_as_text(con, source, f"{table}_rows") if is_parquet(source)
+                else read_raw(con, source, None, f"{table}_rows"))
         rows = read.view
         if number == 0:  # a summary whose headers carry its dates is read long, its dates a field
             reshape = dated_templates([r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall()
@@ -155,7 +158,7 @@ def _read_together(con, sources: list[Path], table: str) -> tuple[list[Finding],
             differ = sorted(set(columns) ^ set(first))
             raise InputError(f"its columns are not those of {sources[0].name} (they differ in "
                              f"{', '.join(map(repr, differ[:10]))}): releases of one dataset must have the same columns",
-                             file=str(source), row=read.header_row)
+                             file=str(source), row=read.header_row or None)
         part = f"{table}_{number}"
         label = f"{literal(source.name)} AS {FILE_COLUMN}, " if len(sources) > 1 else ""
         con.execute(f"CREATE TABLE {ident(part)} AS SELECT {label}* FROM {ident(rows)}")
