@@ -159,8 +159,8 @@ def test_weekly_parquet_releases_diff_as_their_csv_twins(run, workspace, tmp_pat
 @pytest.mark.parametrize("seed", range(4))
 def test_text_in_parquet_is_read_as_the_same_cells_in_a_csv_whatever_their_quirks(workspace, tmp_path, seed):
     """A field means the same whichever way it arrives: text columns of a Parquet file go through the same reading
-    as a CSV's cells (plain cells as they are, the others cleaned), so both give the same typed rows, or both
-    refuse the same first bad cell."""
+    as a CSV's cells (plain cells as they are, the others cleaned), so both give the same typed rows and say the
+    same fixes were made to read them, or both refuse the same first bad cell."""
     import random
 
     from audit.errors import InputError
@@ -197,10 +197,11 @@ def test_text_in_parquet_is_read_as_the_same_cells_in_a_csv_whatever_their_quirk
     def read(path):
         with workspace.work_database() as con:
             try:
-                load_release(con, workspace.dataset("quirks"), path)
+                loaded = load_release(con, workspace.dataset("quirks"), path)
             except InputError as exc:
                 return ("refused", exc.row, exc.column, exc.value)
-            return con.execute("SELECT * FROM release").fetchall()
+            fixes = sorted((n.kind, n.column, n.count, n.example) for n in loaded.normalisations)
+            return con.execute("SELECT * FROM release").fetchall(), fixes
 
     as_csv, as_parquet = read(csv), read(parquet)
     if as_csv and as_csv[0] == "refused":  # a CSV's row counts its header line; a Parquet file's does not

@@ -72,13 +72,14 @@ def load_release(
     if is_parquet(source):
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet).
         try:
-            read_as, match = load_parquet(con, dataset, source, table, lazy)
+            read_as, match, fixes = load_parquet(con, dataset, source, table, lazy)
             (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
         except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
             raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
                              file=str(source)) from exc
         return LoadedRelease(source=source, sha256=parquet_sha256(source), row_count=rows, dataset=read_as,
-                             columns=match, table=table, findings=tuple(match.findings), parquet=True)
+                             columns=match, table=table, normalisations=tuple(fixes), findings=tuple(match.findings),
+                             parquet=True)
     problem = release_file_problem(source)
     if problem:
         raise InputError(problem, file=str(path))

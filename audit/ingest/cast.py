@@ -241,10 +241,13 @@ def _normalisation_sql(field: Field, column: str, markers: list[str], let: Let =
 def count_normalisations(con: duckdb.DuckDBPyConnection, raw: str, dataset: Dataset, mapping: dict[str, str],
                          elsewhere: dict[tuple[str, str], tuple[int, str | None]] | None = None) -> list[Normalisation]:
     """Every fix applied to the file's cells, counted per column, with an example: one pass over the table.
-    `elsewhere` adds (count, example) of a fix (kind, column) counted in rows outside `raw`."""
+    `mapping` names the column of each field read as text (a field it leaves out has no text to fix); `elsewhere`
+    adds (count, example) of a fix (kind, column) counted in rows outside `raw`."""
     checks, steps = [], Steps()
     for field in dataset.fields:
-        column = mapping[field.name]
+        column = mapping.get(field.name)
+        if column is None:
+            continue
         markers = missing_markers(field, dataset.missing_values)
         for kind, description, condition in _normalisation_sql(field, column, markers, steps.let):
             checks.append((kind, description, column, condition))

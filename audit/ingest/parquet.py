@@ -10,6 +10,7 @@ way it arrives. Rows keep the files' order (file name, then row in file).
 from __future__ import annotations
 
 import hashlib
+import secrets
 from pathlib import Path
 
 import duckdb
@@ -17,8 +18,9 @@ import duckdb
 from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.files import file_sha256
-from audit.ingest.cast import Steps, _field_sql, _plain_sql, missing_markers
+from audit.ingest.cast import Steps, _field_sql, _plain_sql, count_normalisations, missing_markers
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
+from audit.ingest.normalise import Normalisation
 from audit.ingest.read import ROW_COLUMN, RawTable
 from audit.sql import ident, literal, one_row
 
@@ -67,7 +69,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawT
 
 
 def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, table: str,
-                 lazy: bool = False) -> tuple[Dataset, ColumnMatch]:
+                 lazy: bool = False) -> tuple[Dataset, ColumnMatch, list[Normalisation]]:
     """Create `table` (typed by the dataset's schema) from the Parquet at `path`; the dataset as the release has it
     and how its columns match the descriptor's (audit.ingest.columns).
     With `lazy`, `table` is a view that reads the files each time, so the rows are never all held in memory (Spark
@@ -90,6 +92,8 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
     dataset, mapping = as_read(con, table + "__files", dataset, match, types)
     con.execute(f"DROP VIEW IF EXISTS {ident(table + '__files')}")
     values, flags, steps = [], [], Steps()
+    texts: dict[str, str] = {}  # field -> its column, for the fields read from text (whose fixes are counted)
+    plains: list[str] = []      # for those, when a cell needs no fix
     for field in dataset.fields:
         column = mapping[field.name]
         c = ident(column)
@@ -104,6 +108,8 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
                 # through the clean-up, whose steps are NULL (cheaply) for a plain one. Every text cell of a
                 # 10M-row file through the clean-up took 9 s.
                 value, bad = _field_sql(field, column, markers, steps.let, plain[0] if plain else None)
+                texts[field.name] = column
+                plains.append(f"coalesce({plain[0]}, false)" if plain else "false")
                 if plain:
                     value = f"CASE WHEN {plain[0]} THEN {plain[1]} ELSE {value} END"
                     bad = f"(NOT coalesce({plain[0]}, false) AND {bad})"
@@ -128,10 +134,27 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
                           [name, row])
         raise InputError(f"{cell!r} is not a valid {field.type} for field {field.name!r}", file=name, row=row + 1,
                          column=column, value=cell)
+    normalisations = _count_fixes(con, source, dataset, texts, plains)
     if lazy:
         # No ORDER BY: DuckDB reads a list of files in order, each in row order, while it preserves insertion order
         # (its default), and a view sorted again on every read would cost more than the checks.
         con.execute(f"CREATE VIEW {ident(table)} AS SELECT {', '.join(values)} FROM {stepped}")
     else:
         con.execute(f"CREATE TABLE {ident(table)} AS SELECT {', '.join(values)} FROM {stepped}")
-    return dataset, match
+    return dataset, match, normalisations
+
+
+def _count_fixes(con: duckdb.DuckDBPyConnection, source: str, dataset: Dataset, texts: dict[str, str],
+                 plains: list[str]) -> list[Normalisation]:
+    """The fixes made to the text columns' cells (trimmed, markers read as missing, ...), counted as for a CSV's
+    cells: a release says what was done to read it whichever way it arrived. Counted over the rows with a cell that
+    is not plain, which are few."""
+    if not texts:
+        return []
+    odd = f"__audit_parquet_odd_{secrets.token_hex(4)}"
+    columns = ", ".join(ident(c) for c in dict.fromkeys(texts.values()))
+    con.execute(f"CREATE TEMP TABLE {ident(odd)} AS SELECT {columns} FROM {source} WHERE NOT ({' AND '.join(plains)})")
+    try:
+        return count_normalisations(con, odd, dataset, texts)
+    finally:
+        con.execute(f"DROP TABLE {ident(odd)}")
