@@ -56,7 +56,8 @@ from audit.init.profile import (
 )
 from audit.labels import plain_label
 from audit.sql import ident, literal
-from audit.validate.expectations.base import where_sql
+from audit.validate import import_in_background
+from audit.validate.where import where_sql
 from audit.workspace import Workspace
 
 THRESHOLD = 0.9
@@ -103,6 +104,7 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
     existing = [str(p) for p in (descriptor_path, suite_path) if p.exists()]
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
+    import_in_background()  # the rules are checked by our GX expectations, once the file is read and typed
     with workspace.work_database() as con:
         read_findings, reshape = _read_together(con, sources, "raw")
         profile = profile_table(con, "raw", "typed")

@@ -27,14 +27,16 @@ rule for the same column holds there: broken recent years must show up, not be s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from audit.findings import key_text
 from audit.init.arithmetic import Candidate, Change, Rate, Sum
 from audit.sql import ident, one_row
-from audit.validate.expectations.base import RowCheckExpectation
+
+if TYPE_CHECKING:
+    from audit.validate.expectations.base import RowCheckExpectation
 
 SHOWN_EXCEPTIONS = 20
 MIN_CHECKED = 3
@@ -153,6 +155,8 @@ class Rejected:
 
 def build(candidate: Candidate, where: list[dict[str, Any]] | None = None) -> RowCheckExpectation:
     from great_expectations.expectations.registry import get_expectation_impl
+
+    from audit.validate.expectations.base import RowCheckExpectation
 
     kind, kwargs = candidate.expectation()
     expectation = get_expectation_impl(kind)(**kwargs, **({"where": where} if where else {}))  # type: ignore[arg-type]

@@ -88,7 +88,7 @@ def _counts(where: str, incidents: Dataset, counts: dict[str, Any]) -> tuple[dic
     """Each summary figure's categories, and the `where` of those counting only some of their incidents. A figure
     may be a category, a list of them, or the name of one of the descriptor's `figures` (declared once for every
     table the export ships: `shootings: {categories: [...], where: [{column: weapon, in: [Firearm]}]}`)."""
-    from audit.validate.expectations.base import where_columns, where_sql
+    from audit.validate.where import where_columns, where_sql
 
     declared = incidents.descriptor.get("figures") or {}
     categories = set(next((f.categories.values() for f in incidents.fields if f.categories), []))
@@ -122,7 +122,7 @@ def _require(where: str, side: str, names: Sequence[str | None], fields) -> None
 
 def _totals_expectation(where: str, table: Dataset, summary: Dataset, summary_table: str,
                         entry: dict[str, Any]) -> dict[str, Any]:
-    from audit.validate.expectations.base import where_columns
+    from audit.validate.where import where_columns
 
     totals, by = entry["totals"], dict(entry.get("by") or {})
     parts, total = totals["parts"], totals["total"]

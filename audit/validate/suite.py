@@ -66,11 +66,8 @@ POSITION = "audit_position"  # an expectation's place in the suite run, kept in 
 def _named_columns(expectation) -> list[str]:
     """The columns a built expectation reads (its own, its `where`'s; GX's column, column list or pair)."""
     from audit.validate.expectations import RowCheckExpectation
-    from audit.validate.expectations.base import (
-        domain_columns,
-        where_columns,
-        where_sql,
-    )
+    from audit.validate.expectations.base import domain_columns
+    from audit.validate.where import where_columns, where_sql
 
     if isinstance(expectation, RowCheckExpectation):
         where = f"{origin_of(expectation.configuration)} ({expectation.expectation_type})"

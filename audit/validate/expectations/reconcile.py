@@ -16,12 +16,8 @@ from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
 from audit.findings import Code
 from audit.sql import ident, literal, period_sql
-from audit.validate.expectations.base import (
-    Label,
-    RowCheckExpectation,
-    where_columns,
-    where_sql,
-)
+from audit.validate.expectations.base import Label, RowCheckExpectation
+from audit.validate.where import where_columns, where_sql
 
 NO_PERIOD = "(no period in common)"
 UNREADABLE = "(a period that is no date)"
