@@ -184,3 +184,35 @@ def test_init_reads_a_parquet_release_as_it_reads_the_same_release_as_csv(worksp
         return descriptor, [(e["type"], e["kwargs"]) for e in suite]
 
     assert described("from-parquet") == described("from-csv")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_types_chosen_on_a_sample_are_those_every_row_gives(monkeypatch, seed):
+    """init types columns on a sample and confirms on every row: a cell the sample missed (a word among counts,
+    a zero-led code, a padded or grouped number, a date in another form) must give the type each column gets
+    when every row is read on its own."""
+    import random
+
+    import duckdb
+
+    from audit.ingest import infer
+
+    monkeypatch.setattr(infer, "TYPE_SAMPLE", 40)
+    draw = random.Random(seed)
+    plain = {"count": lambda i: str(i), "share": lambda i: f"{i / 8:.3f}", "day": lambda i: f"2026-01-{1 + i % 28:02d}",
+             "code": lambda i: f"{100 + i}", "stamp": lambda i: f"2026-01-01 {i % 24:02d}:00"}
+    rare = {"count": ["n/a", "1,204", " 12 ", "Unknown", "1960.0"], "share": ["12.5%", "1,234.5", "x"],
+            "day": ["6/1/2026", "2026-06-01 10:00", "soon"], "code": ["0123", "12a"],
+            "stamp": ["2026-01-01 2:04 PM", "2026-01-01"]}
+    rows = [{c: make(i) for c, make in plain.items()} for i in range(400)]
+    for column, values in rare.items():
+        if draw.random() < 0.8:  # most draws put one odd cell in a column, past the sample's chance to see it
+            rows[draw.randrange(len(rows))][column] = draw.choice(values)
+    con = duckdb.connect()
+    names = list(plain)
+    con.execute(f"CREATE TABLE raw ({', '.join(f'{c} VARCHAR' for c in names)})")
+    con.executemany(f"INSERT INTO raw VALUES ({', '.join('?' for _ in names)})", [[r[c] for c in names] for r in rows])
+
+    sampled = infer.narrowest_types(con, "raw", names, [""])
+
+    assert sampled == {c: infer.narrowest_type(con, "raw", c, [""]) for c in names}

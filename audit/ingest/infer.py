@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from audit.dataset import Field
-from audit.ingest.cast import PERCENT, Steps, parse_sql
+from audit.ingest.cast import PERCENT, Steps, _plain_sql, parse_sql
 from audit.sql import ident, literal, one_row
 
 # Markers published tables use for "no value"; only those found in a file are declared.
@@ -71,8 +71,10 @@ def narrowest_type(con, raw: str, header: str, markers: list[str]) -> tuple[str,
     return "string", None
 
 
-# Rows each type is first tried on (a type they refute is never tried on the whole column).
-TYPE_SAMPLE = 20_000
+# Rows each type is first tried on (a type they refute is never tried on the whole column). Every row then
+# confirms the choice (or the column is typed on its own), so the sample only saves work: at 20,000 rows, trying
+# twelve types on each of 13 columns took 1.6 s.
+TYPE_SAMPLE = 5_000
 # Columns typed in one query: each query's parse of its cells is bound once (a query over every column of a
 # 64-column table would take longer to plan than to run, and one per column spends most of its time planning).
 COLUMNS_PER_QUERY = 16
@@ -117,11 +119,18 @@ def _confirmed(con, raw: str, headers: list[str], markers: list[str],
         checks = []
         for header in part:
             kind, fmt = chosen[header]
+            field = Field(header, kind, field_format(fmt))
             present = steps.let(f"NOT {is_missing(header, markers)}")
-            text = steps.let(f"trim({ident(header)})")
-            _, ok = parse_sql(Field(header, kind, field_format(fmt)), text, steps.let)
-            lost = f" OR regexp_full_match({text}, '0[0-9]+')" if kind in ("integer", "number") else ""
-            checks.append(f"NOT bool_or({present} AND (NOT coalesce({ok}, false){lost}))")
+            # As when a release is typed (audit.ingest.cast): a cell in its type's plain form is confirmed as it
+            # is, and only the others are parsed (their steps NULL, cheaply, for a plain one).
+            plain = _plain_sql(field, header, markers)
+            trimmed = f"trim({ident(header)})"
+            text = steps.let(f"CASE WHEN NOT coalesce({plain[0]}, false) THEN {trimmed} END" if plain else trimmed)
+            _, ok = parse_sql(field, text, steps.let)
+            parsed = f"NOT coalesce({ok}, false)"
+            bad = f"CASE WHEN coalesce({plain[0]}, false) THEN false ELSE {parsed} END" if plain else parsed
+            lost = f" OR regexp_full_match({trimmed}, '0[0-9]+')" if kind in ("integer", "number") else ""
+            checks.append(f"NOT bool_or({present} AND ({bad}{lost}))")
         values = one_row(con, f"SELECT {', '.join(checks)} FROM {steps.over_sql(ident(raw))}")
         out.update({h: bool(v) or v is None for h, v in zip(part, values)})
     return out
