@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from audit.dataset import Field
-from audit.ingest.cast import PERCENT, parse_sql
+from audit.ingest.cast import PERCENT, Steps, _plain_sql, parse_sql
 from audit.ingest.infer import (
     COLUMNS_PER_QUERY,
     MISSING_MARKERS,
@@ -304,11 +304,19 @@ def _repeats(con, raw: str, headers: list[str], profile: Profile) -> int:
 
 def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typed: str) -> None:
     """The raw table typed as profiled, under the proposed field names."""
-    values = []
+    values, steps = [], Steps()
     for c in profile.columns:
-        expr, _ = parse_sql(c.field(), f"trim({ident(c.header)})")
         markers = profile.missing_values + c.missing_values
-        values.append(f"CASE WHEN {is_missing(c.header, markers)} THEN NULL ELSE {expr} END AS {ident(c.name)}")
+        trimmed = f"trim({ident(c.header)})"
+        # As a release is typed (audit.ingest.cast): a cell in its type's plain form is read as it is, and only the
+        # others are parsed, each step named once (written inline, the parse repeated every step before it).
+        plain = _plain_sql(c.field(), c.header, markers)
+        text = steps.let(f"CASE WHEN NOT coalesce({plain[0]}, false) THEN {trimmed} END" if plain else trimmed)
+        expr, _ = parse_sql(c.field(), text, steps.let)
+        value = f"CASE WHEN {is_missing(c.header, markers)} THEN NULL ELSE {expr} END"
+        if plain:
+            value = f"CASE WHEN coalesce({plain[0]}, false) THEN {plain[1]} ELSE {value} END"
+        values.append(f"{value} AS {ident(c.name)}")
     where = f"{ident(FILE_COLUMN)}, " if profile.per_file else ""
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT {where}{ident(ROW_COLUMN)}, {', '.join(values)} "
-                f"FROM {ident(raw)} ORDER BY {where}{ident(ROW_COLUMN)}")
+                f"FROM {steps.over_sql(ident(raw))} ORDER BY {where}{ident(ROW_COLUMN)}")
