@@ -53,3 +53,51 @@ def test_with_witnesses_named_a_package_they_never_cosigned_is_not_verified_on_t
     assert not dataset.verified and "cosigned by 0 of the 1 witnesses required" in dataset.status[0]
     glossary = (workspace.root / "site" / "glossary.html").read_text()
     assert 'id="verified"' in glossary and "It does not mean the figures are true" in glossary
+
+
+def test_a_reader_with_only_openssl_and_sha256sum_checks_a_signed_version_as_the_page_says(workspace, browser,
+                                                                                            tmp_path):
+    """Issue 29: the no-install route. The page's OpenSSL and sha256sum lines, run as printed in a folder holding
+    what its links give (no `audit` on the PATH), say the office signed the files; a file altered, with or without
+    its line in SHA256SUMS changed to match, is caught by one of the two."""
+    import os
+    import shutil
+    import subprocess
+    from urllib.parse import unquote, urlparse
+
+    signed_office(workspace)
+    (workspace.root / "audit.yaml").write_text("signing_key: keys/office.pem\nsite: {public_key: keys/office.pem.pub}\n")
+    site = pipeline.site(workspace)
+    page = browser.new_page()
+    page.goto((site.root / "datasets" / f"{EXAMPLE}.html").as_uri())
+    saved = [h for h in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+             if h.endswith((".zip", ".pem"))]
+    lines = [line for block in page.locator("#verify ~ pre code").all_inner_texts() for line in block.splitlines()
+             if line.strip() and not line.startswith(("audit ", "sha256sum -c " + EXAMPLE))]
+    page.close()
+    reader = tmp_path / "reader"
+    reader.mkdir()
+    for href in set(saved):
+        shutil.copy(unquote(urlparse(href).path), reader)
+    bare = {**os.environ, "PATH": "/usr/bin:/bin"}  # no install of this tool
+
+    def follow(first: int = 0) -> list[subprocess.CompletedProcess]:
+        return [subprocess.run(line, shell=True, cwd=reader, env=bare, capture_output=True, text=True,
+                               stdin=subprocess.DEVNULL) for line in lines[first:]]
+
+    done = follow()
+    assert [line.split()[0] for line in lines] == ["unzip", "openssl", "(cd"]
+    assert all(d.returncode == 0 for d in done), [(d.args, d.stdout, d.stderr) for d in done]
+    assert "Signature Verified Successfully" in done[1].stdout and ": OK" in done[2].stdout
+    package = reader / EXAMPLE / "1.0.0"
+    data = package / "data" / "violent-crime.csv"
+    data.write_text(data.read_text().replace("10624", "10625"))
+    assert follow(1)[1].returncode != 0  # sha256sum: the file is not the one listed (the zip is not unpacked again)
+    import hashlib
+
+    sums = package / "SHA256SUMS"
+    sums.write_text("".join(
+        f"{hashlib.sha256(data.read_bytes()).hexdigest()}  data/violent-crime.csv\n" if "violent-crime.csv" in line
+        else line + "\n" for line in sums.read_text().splitlines()))
+    altered = follow(1)
+    assert altered[1].returncode == 0 and altered[0].returncode != 0  # the list matches, but the office never signed it

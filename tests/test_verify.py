@@ -294,3 +294,29 @@ def test_a_failure_of_the_tool_on_one_package_is_exit_2_not_a_finding_and_the_ot
     assert "it could not be checked: the tool failed (ZeroDivisionError: a bug)" in result.output
     assert result.output.splitlines()[-1] == ("NOT verified: the tool failed on a package (see above); nothing was "
                                               "found altered")
+
+
+def test_a_packages_sha256sums_must_list_its_files_and_be_signed_by_its_key(tmp_path):
+    """What a reader with only sha256sum and openssl relies on is held to the publication's own list."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit.files import file_sha256
+    from audit.log.manifest import SUMS_FILE, SUMS_SIGNATURE, sums_problems, sums_text
+
+    office, stranger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    raw = office.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    (tmp_path / "data.csv").write_text("year,count\n2024,3\n")
+
+    def package(sums: str, key) -> list[str]:
+        (tmp_path / SUMS_FILE).write_text(sums)
+        (tmp_path / SUMS_SIGNATURE).write_bytes(key.sign(sums.encode()))
+        recorded = {name: file_sha256(tmp_path / name) for name in ("data.csv", SUMS_FILE, SUMS_SIGNATURE)}
+        return sums_problems(tmp_path, recorded, raw)
+
+    right = sums_text({"data.csv": file_sha256(tmp_path / "data.csv")})
+    assert package(right, office) == []
+    assert package(right, stranger) == [f"its {SUMS_SIGNATURE} is not a signature of its {SUMS_FILE} by the key it "
+                                        "is signed with"]
+    assert package(right.replace("data.csv", "other.csv"), office) == [
+        f"its {SUMS_FILE} does not list the files its publication lists, with their digests"]

@@ -21,6 +21,10 @@ from audit.jsonfile import strict_loads
 EXTRACT_FILE = "changelog.jsonl"
 HEAD_FILE = "changelog-head.json"
 UNCOVERED = (EXTRACT_FILE, HEAD_FILE)
+# A signed package also lists its files as `sha256sum -c` reads them, signed by the office's key (raw Ed25519, as
+# `openssl pkeyutl -verify -rawin` checks it): a reader with no install of this tool checks the files are the
+# office's. Both are files of the package, covered by its publication entry like the others.
+SUMS_FILE, SUMS_SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 
 
 def package_files(folder: Path, known: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
@@ -79,3 +83,37 @@ def read_head(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or not isinstance(head.get("head"), str):
         return None, f"{HEAD_FILE} does not name a chain head (an object with an integer seq and a head hash)"
     return head, None
+
+
+def sums_text(files: dict[str, str]) -> str:
+    """`files` (path -> sha256) as `sha256sum -c` reads them, in path order, the sums file and its signature left
+    out."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(files.items())
+                   if name not in (SUMS_FILE, SUMS_SIGNATURE))
+
+
+def sums_problems(folder: Path, recorded: dict[str, str], public_key: bytes | None) -> list[str]:
+    """Why the package's SHA256SUMS (when its publication lists one) is not what a reader with only sha256sum and
+    openssl may rely on: it must list exactly the other files the publication lists, with their digests, and its
+    signature must be by `public_key` (the key the package is signed with)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    if SUMS_FILE not in recorded:
+        return []
+    try:
+        text = (folder / SUMS_FILE).read_text(encoding="utf-8")
+        signature = (folder / SUMS_SIGNATURE).read_bytes() if SUMS_SIGNATURE in recorded else None
+    except (OSError, UnicodeDecodeError):
+        return []  # missing or unreadable: file_problems says so
+    problems = []
+    if text != sums_text(recorded):
+        problems.append(f"its {SUMS_FILE} does not list the files its publication lists, with their digests")
+    if signature is None:
+        problems.append(f"its {SUMS_FILE} is not signed ({SUMS_SIGNATURE} is not in the package)")
+    elif public_key is not None:
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(signature, text.encode("utf-8"))
+        except (InvalidSignature, ValueError):
+            problems.append(f"its {SUMS_SIGNATURE} is not a signature of its {SUMS_FILE} by the key it is signed with")
+    return problems

@@ -82,6 +82,10 @@ class Signer:
 
         return sign_note(text, name, self._key)
 
+    def sign_bytes(self, data: bytes) -> bytes:
+        """The raw Ed25519 signature of `data` (a package's SHA256SUMS, as openssl checks it)."""
+        return self._key.sign(data)
+
     def sign(self, head: str) -> dict[str, str]:
         """The signature block a package carries: algorithm, public key, its fingerprint, signature (base64)."""
         return {

@@ -22,7 +22,15 @@ from audit.log import ChangeLog
 from audit.log.chain import GENESIS, walk
 from audit.log.entries import Publication as LoggedPublication
 from audit.log.entries import Release
-from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, package_files, write_head
+from audit.log.manifest import (
+    EXTRACT_FILE,
+    HEAD_FILE,
+    SUMS_FILE,
+    SUMS_SIGNATURE,
+    package_files,
+    sums_text,
+    write_head,
+)
 from audit.log.store import NOT_STATED, as_json
 from audit.publish import folder
 from audit.publish.branding import Branding
@@ -141,7 +149,8 @@ def plan_publication(
                                 report.revisions.counts if report.revisions else None)
     target = folder.package_folder(out, dataset.name, version)
     files = [dataset.data_path, "findings.csv", "validation.json", *(["revisions.csv"] if report.revisions else []),
-             "report.html", "datapackage.json", "README.md", EXTRACT_FILE, HEAD_FILE]
+             "report.html", "datapackage.json", "README.md", *([SUMS_FILE, SUMS_SIGNATURE] if signer else []),
+             EXTRACT_FILE, HEAD_FILE]
     return Plan(release, version, why, target, files, signer, since, previous, schema_sha, recorded_by, refusals,
                 brand, origin or f"crime-data-audit/{dataset.name}", witnesses)
 
@@ -175,6 +184,11 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
         files, odd = package_files(staging, known=written)
         if odd:  # the tool writes plain files only
             raise RuntimeError(f"the package being built holds what is no plain file: {odd}")
+        if signer:  # the files as sha256sum reads them, signed: a reader needs no install of this tool
+            sums = sums_text(files).encode("utf-8")
+            (staging / SUMS_FILE).write_bytes(sums)
+            (staging / SUMS_SIGNATURE).write_bytes(signer.sign_bytes(sums))
+            files, _ = package_files(staging, known=files)
         entry = log.next_entry("publications", dataset.name, {
             "release_id": release.release_id, "package_version": version, "path": relative_path(root, target),
             "files": as_json(files), "schema_sha256": plan.schema_sha256,
@@ -235,7 +249,7 @@ PLACEHOLDER = "TODO"
 
 # The files a package holds besides its data: a resource that named one of them would publish no data at all.
 METADATA_FILES = {"datapackage.json", "README.md", "findings.csv", "validation.json", "revisions.csv", "report.html",
-                  EXTRACT_FILE, HEAD_FILE}
+                  SUMS_FILE, SUMS_SIGNATURE, EXTRACT_FILE, HEAD_FILE}
 
 
 def data_path_problem(path: str) -> str | None:

@@ -51,6 +51,9 @@ def render_readme(
         "- `changelog.jsonl`: the office's change log for this dataset up to this publication (see below).",
         "- `report.html`: this release's audit as a web page, with a chart of each total over time.",
         "- `changelog-head.json`: the head of that change log, signed where the office signs its packages.",
+        "- `SHA256SUMS` and `SHA256SUMS.sig` (where the office signs): every other file's sha256, and the office's "
+        "signature of that list, which `openssl pkeyutl -verify -pubin -inkey office-public-key.pem -rawin -in "
+        "SHA256SUMS -sigfile SHA256SUMS.sig` checks with no other tool.",
         *(["- `revisions.csv`: every value changed and every row added or removed since the previous "
            "published version, with the reason."] if revisions else []),
         "",

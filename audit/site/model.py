@@ -63,6 +63,13 @@ class Version:
     sums: Download | None = None        # their sha256 digests, as `sha256sum -c` reads them
 
     @property
+    def signed_sums(self) -> bool:
+        """Whether the package lists its files for sha256sum, signed for openssl (audit.log.manifest)."""
+        from audit.log.manifest import SUMS_FILE, SUMS_SIGNATURE
+
+        return all((self.folder / name).is_file() for name in (SUMS_FILE, SUMS_SIGNATURE))
+
+    @property
     def change_count(self) -> int:
         return sum(len(g.changes) for g in self.changes)
 

@@ -15,7 +15,7 @@ from audit.errors import InputError
 from audit.jsonfile import strict_loads
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, TABLE_KEY, walk
-from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head
+from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head, sums_problems
 
 # Every field the head file may hold: the chain head and its signature, the version before, the checkpoint block.
 HEAD_FIELDS = {"dataset", "version", "seq", "head", "previous", "signature", "checkpoint", "frontier", "consistency"}
@@ -130,6 +130,7 @@ def verify_package(folder: Path, trusted_key: bytes | None = None) -> PackageChe
             check.problems.append("its publication entry does not list its files")
         else:
             check.problems += file_problems(folder, recorded)
+            check.problems += sums_problems(folder, recorded, _signing_key(head.get("signature"), trusted_key))
             check.files_checked = True
             _check_data(check, folder, descriptor, entries, last)
     stated = head.get("previous")
@@ -186,6 +187,17 @@ def data_file_problem(folder: Path, descriptor: dict[str, Any], release: dict[st
                 "(the data a reader is pointed at is not the release's)")
     with duckdb.connect() as con:
         return data_problem(con, folder / dataset.data_path, definition or {}, str(release.get("data_digest")))
+
+
+def _signing_key(signature: Any, trusted_key: bytes | None) -> bytes | None:
+    """The key a package's SHA256SUMS must be signed by: the trusted key given, else the one its head names (whose
+    signature of the head is checked on its own)."""
+    if trusted_key is not None:
+        return trusted_key
+    try:
+        return base64.b64decode(signature["publicKey"], validate=True) if isinstance(signature, dict) else None
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def _check_checkpoint(check: PackageCheck, head: dict[str, Any], entries: list[dict[str, Any]]) -> None:
