@@ -77,14 +77,15 @@ def github_error(message: str) -> str:
 
 def report_github(report: Report, file: str | None = None) -> str:
     """GitHub Actions workflow commands: ::error for blocking findings, ::warning for warnings,
-    ::notice for waived ones; attached to `file` (the release checked) when given."""
+    ::notice for waived ones; attached to `file` (the release checked) when given, at the line of the finding's row
+    where it is known (Finding.line)."""
     lines = []
     for f in report.findings:
         level = "notice" if f.waived else ("error" if f.severity == ERROR else "warning" if f.severity == WARNING
                                             else "notice")
         props = [f"title={_escape_property(f'audit {f.check} ({report.dataset})')}"]
         if file:
-            props.insert(0, f"file={_escape_property(file)}")
+            props.insert(0, f"file={_escape_property(file)}" + (f",line={f.line}" if f.line is not None else ""))
         lines.append(f"::{level} {','.join(props)}::{_escape_data(_line(f))}")
     baseline = report.revisions.baseline if report.revisions is not None else None
     if baseline is not None and baseline.held is False:  # a CI reader must see the comparison proves little

@@ -329,6 +329,9 @@ class Finding:
     message: str
     waived: bool = False
     waiver_reason: str | None = None
+    # The line of the text file its row was read from, when the check just read that file and is sure of it (not
+    # kept in the log: a recorded finding is about the release, whichever file carried it).
+    line: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "check", str(self.check))  # a Code is stored and written as its plain text
@@ -336,9 +339,12 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict: that deep-copies every value, and a report of 200,000 findings spent
         # 11 s in it. The values are plain (numbers, text, lists of them); the key and columns are copied.
-        return {"check": self.check, "severity": self.severity, "key": dict(self.key), "columns": list(self.columns),
-                "expected": self.expected, "observed": self.observed, "message": self.message,
-                "waived": self.waived, "waiver_reason": self.waiver_reason}
+        out = {"check": self.check, "severity": self.severity, "key": dict(self.key), "columns": list(self.columns),
+               "expected": self.expected, "observed": self.observed, "message": self.message,
+               "waived": self.waived, "waiver_reason": self.waiver_reason}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
 
     def describe_key(self) -> str:
         return key_text(self.key)

@@ -37,6 +37,7 @@ from audit.files import write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Outcome, ReleaseInfo, Report
 from audit.ingest import LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
+from audit.ingest.lines import with_lines
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
 from audit.log.entries import Release
@@ -214,6 +215,8 @@ def _audit_loaded(
     require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + read,
                        inputs.waivers_source, dataset.name)
     findings, waiver_use = apply_waivers(validation.findings + read, waivers)
+    if loaded.lines is not None:  # each finding about a row, with the file's line it was read from
+        findings = with_lines(con, loaded.table, loaded.lines, dataset.primary_key, findings)
     info = _release_info(version, loaded.sha256, loaded.source.name, loaded.row_count)
     if inputs.engine is not DUCKDB:  # which engine ran which checks (and the diff's passes), in the report
         info.engines = dict((validation.gx_result.meta or {}).get("engines") or {})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, write_variant
+import pytest
+
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, add_dataset, write_variant
 
 
 def junit(output: str) -> ET.Element:
@@ -61,7 +63,8 @@ def test_github_annotations_name_the_file_and_each_finding(run):
     lines = result.output.splitlines()
     errors = [line for line in lines if line.startswith("::error ")]
     assert len(errors) == 2
-    assert errors[0].startswith(f"::error file={EXAMPLE_CSV},title=audit category-sum ({EXAMPLE})::year=2021")
+    # 2021 is the file's line 6 (the header is line 1): a reviewer's click lands on the row (issue 29).
+    assert errors[0].startswith(f"::error file={EXAMPLE_CSV},line=6,title=audit category-sum ({EXAMPLE})::year=2021")
     assert any(line.startswith("::warning ") and "claim" in line for line in lines)
     assert lines[-1].startswith("::notice title=audit baltimore-violent-crime::failed")
 
@@ -107,3 +110,42 @@ def test_diff_and_verify_speak_junit_and_github_too(workspace, run, tmp_path):
     assert int(junit.get("failures")) == len([c for c in junit if c.find("failure") is not None]) > 0
     assert github.count("::error ") == int(junit.get("failures"))
     assert verified.get("failures") == "0" and int(verified.get("tests")) >= 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_annotations_point_at_the_line_each_failing_row_was_read_from(workspace, run, tmp_path, seed):
+    """Title rows above the header, blank lines, CRLF endings: each finding about a row carries the file's own line
+    of that row, as GitHub counts lines. Where a quoted cell spans two lines, rows are not lines, and no finding
+    carries one rather than a wrong one."""
+    import json
+    import random
+
+    add_dataset(workspace, "counts", {"name": "counts", "resources": [{"name": "counts", "path": "data/counts.csv",
+                "schema": {"primaryKey": ["id"], "fields": [{"name": "id", "type": "string"},
+                                                          {"name": "note", "type": "string"},
+                                                          {"name": "count", "type": "integer"}]}}]},
+                [{"type": "expect_column_values_to_be_between", "kwargs": {"column": "count", "min_value": 0}}])
+    draw = random.Random(seed)
+    lines = ["Counts by id, as of 2026-06-01", ""] if seed % 2 else []
+    lines.append("id,note,count")
+    for i in range(60):
+        if draw.random() < 0.1:
+            lines.append("")
+        lines.append(f"r{i},fine,{-i if i % 13 == 5 else i}")
+    spanning = seed == 3
+    if spanning:
+        lines.append('r99,"two\nlines",1')
+    path = tmp_path / "counts.csv"
+    path.write_bytes(("\r\n" if seed == 2 else "\n").join(lines).encode() + b"\n")
+    physical = path.read_bytes().decode().replace("\r\n", "\n").split("\n")
+
+    result = run("check", "counts", path, "--format", "json")
+    github = run("check", "counts", path, "--format", "github")
+
+    found = json.loads(result.output)["findings"]
+    assert [f["key"]["id"] for f in found] == ["r5", "r18", "r31", "r44", "r57"]
+    if spanning:
+        assert all("line" not in f for f in found) and ",line=" not in github.output
+    else:
+        assert all(physical[f["line"] - 1].startswith(f["key"]["id"] + ",") for f in found)
+        assert f"file={path},line={found[0]['line']}," in github.output

@@ -42,6 +42,7 @@ class LoadedRelease:
     normalisations: tuple[Normalisation, ...] = ()  # what was fixed to read it (recorded, reported)
     findings: tuple[Finding, ...] = ()              # about its cells and columns, found while reading
     parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
+    lines: str | None = None                        # a table of each row's line in the text file, in `table`'s order
 
 
 def release_file_problem(source: Path) -> str | None:
@@ -85,6 +86,7 @@ def load_release(
         raise InputError(problem, file=str(path))
     raw = f"{table}_raw"
     read = read_raw(con, source, dataset, table=raw)
+    lines = None
     check_reshape(dataset)
     wide_to_long: list[Normalisation] = []
     try:
@@ -94,10 +96,13 @@ def load_release(
         read_as, mapping = as_read(con, rows, dataset, match)
         with step(f"typing {source.name}"):
             cells = cast_to_schema(con, read_as, mapping, raw=rows, typed=table, source=source)
+        if read.rows_are_lines:  # read in the same order as the typed rows: row i of one is row i of the other
+            lines = f"{table}__lines"
+            con.execute(f"CREATE OR REPLACE TABLE {ident(lines)} AS SELECT {ROW_COLUMN} AS line FROM {ident(rows)}")
     finally:
         con.execute(f"DROP VIEW IF EXISTS {ident(raw + '__long')}")
         read.drop(con)
     (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
     return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, dataset=read_as, columns=match,
                          table=table, normalisations=tuple(read.normalisations + wide_to_long + cells),
-                         findings=tuple(read.findings + match.findings))
+                         findings=tuple(read.findings + match.findings), lines=lines)

@@ -40,6 +40,7 @@ class Prepared:
     notes: list[Normalisation]          # what was changed to make it readable
     blanks: list[int]                   # the numbers of its blank lines (DuckDB skips them)
     sha256: str                         # of the original bytes
+    lines: int | None = None            # how many lines it has (None: not counted)
 
 
 def _nul_reason(chunk: bytes) -> str:
@@ -136,7 +137,9 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
                                    count=stray.count))
     elif kinds > 1 or cr:
         readable = _rewrite(path, work_dir, encoding)
-    return Prepared(readable, notes, blanks, digest.hexdigest())
+    # The last line may have no line break; lines ended by a CR alone are not counted (and not needed: see RawTable).
+    lines = None if cr else lines_before + (1 if tail not in (b"", b"\r") else 0)
+    return Prepared(readable, notes, blanks, digest.hexdigest(), lines)
 
 
 def _refuse_long_lines(path: Path, lines: list[bytes], lines_before: int) -> None:

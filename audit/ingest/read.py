@@ -47,6 +47,9 @@ class RawTable:
     view: str                                         # the data rows (what `read_raw` was asked to make)
     cells: str                                        # the table the view reads
     findings: list[Finding] = field(default_factory=list)   # about cells, found while reading (unsaved formulas)
+    # Whether the view's row numbers are the text file's own line numbers, as an editor or GitHub counts them: not
+    # when a quoted cell holds a line break (one row, several lines), nor in a workbook.
+    rows_are_lines: bool = False
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the view and the cells it reads (once the typed table is made)."""
@@ -62,6 +65,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     suffix = path.suffix.lower()
     blanks: list[int] = []
     unsaved: list[tuple[int, int, str]] = []
+    lines_exact = False
     if suffix in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:
         sha256 = file_sha256(path)
         from audit.ingest.spreadsheet import read_workbook
@@ -73,6 +77,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
             prepared = prepare_text(path, Path(work))
             notes, blanks, sha256 = prepared.notes, prepared.blanks, prepared.sha256
             notes = notes + _read_csv_cells(con, path, prepared.path, cells)
+        (records,) = con.execute(f"SELECT count(*) FROM {ident(cells)}").fetchone() or (0,)
+        lines_exact = prepared.lines is not None and prepared.lines == records + len(blanks)
     layout = locate(con, cells, dataset, path)
     if suffix not in EXCEL_SUFFIXES | OLD_EXCEL_SUFFIXES:  # a sheet's row simply ends at its last value
         _refuse_short_rows(con, cells, layout, path, blanks)
@@ -87,7 +93,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
     findings = [Finding(FORMULA_NO_VALUE, ERROR, {}, [layout.names[c]], "the formula's saved value", formula,
                         FORMULA_NO_VALUE.say(row=row, column=layout.names[c], formula=formula))
                 for row, c, formula in unsaved if layout.first < row <= layout.last + 1 and c < len(layout.names)]
-    return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells, findings)
+    return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells, findings,
+                    lines_exact)
 
 
 def _refuse_short_rows(con: duckdb.DuckDBPyConnection, cells: str, layout, path: Path, blanks: list[int]) -> None:
