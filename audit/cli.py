@@ -261,8 +261,11 @@ def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, 
               help="Publication root: the package goes to OUT/DATASET/VERSION/ (default: the workspace's published/).")
 @click.option("--version", "version", help="Recorded release to publish (default: the latest).")
 @click.option("--dry-run", is_flag=True, help="Write nothing: say what would be written, or every reason it would not.")
+@click.option("--issued", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day the release was issued (YYYY-MM-DD), shown beside the day it is published (default: the "
+                   "date in its file's name, if any).")
 @workspace_option
-def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, workspace) -> None:
+def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, issued, workspace) -> None:
     """Publish DATASET's latest recorded release as a Frictionless data package.
 
     Refused (exit 1) while the release has unwaived findings, unexplained revisions among them; refused (exit 2)
@@ -271,7 +274,7 @@ def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, 
     from audit.findings import count_rows
     from audit.render import refusal_text
 
-    result = pipeline.publish(workspace, dataset, out, version, dry_run)
+    result = pipeline.publish(workspace, dataset, out, version, dry_run, issued and issued.date())
     if result.already_published:
         click.echo(f"{dataset} release {result.version} is already published as version {result.package_version} at "
                    f"{result.path}; nothing new was written")

@@ -480,12 +480,14 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
 
 def publish(
     workspace: Workspace, dataset_name: str, out: str | Path | None = None, version: str | None = None,
-    dry_run: bool = False,
+    dry_run: bool = False, issued: datetime.date | None = None,
 ) -> PublishResult:
     """Publish the latest recorded release (or release `version`) as a data package in its own
     versioned folder under `out` (default: the workspace's published/), unless it has unwaived
     findings (unexplained revisions among them: `refused`) or the gate names gaps (a ConfigError naming
     every one). With `dry_run`, write nothing and say what would be written, or every reason it would not.
+    `issued` is the day the release was issued (default: the date in its file's name, if any), shown beside the
+    day it is published.
 
     A release already published is not published again: the result names its package (and
     finishes putting it in place if a crash interrupted that)."""
@@ -496,6 +498,8 @@ def publish(
     )
 
     dataset = workspace.dataset(dataset_name)
+    if issued is not None and issued > datetime.date.today():
+        raise ConfigError(f"--issued {issued.isoformat()} is after today: a release cannot have been issued yet")
     root = workspace.output(Output.PUBLICATION_ROOT, Path(out) if out else None, workspace.publish_root)
     if not workspace.log_path.exists():
         raise StateError(f"nothing recorded yet for {dataset.name}: run `audit ingest` first")
@@ -533,6 +537,7 @@ def publish(
         plan = plan_publication(workspace.root, log, dataset, release, report, root, lambda: workspace.signing_key,
                                 workspace.recorder, branding(workspace.config, workspace.root),
                                 workspace.log_origin(dataset.name), workspace.witnesses)
+        plan.issued = issued
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,
                                  package_version=plan.version, version_rule=plan.why,

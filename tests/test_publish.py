@@ -198,3 +198,23 @@ def test_a_release_keeps_the_date_its_file_was_issued_beside_the_day_it_was_publ
     site = pipeline.site(workspace)
     page = (site.root / "datasets" / f"{EXAMPLE}.html").read_text()
     assert "(release 2023-09, issued 2023-09-30, published " in page
+
+
+def test_a_back_filled_release_carries_the_day_it_was_issued_beside_the_day_it_was_published(workspace, run,
+                                                                                               tmp_path):
+    """Issue 29: a history published in one afternoon keeps each release's own date (publish --issued), shown on
+    the site beside the day it was published; a day after today is refused, nothing written."""
+    import datetime
+
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    future = run("publish", EXAMPLE, "--issued", tomorrow)
+    published = run("publish", EXAMPLE, "--issued", "2023-09-30")
+
+    assert future.exit_code == 2 and "is after today" in future.output
+    assert published.exit_code == 0, published.output
+    package = workspace.publish_root / EXAMPLE / "1.0.0"
+    assert json.loads((package / "datapackage.json").read_text())["audit"]["release"]["issued"] == "2023-09-30"
+    day = json.loads((package.parent / "index.json").read_text())["versions"][0]["published"][:10]
+    page = (pipeline.site(workspace).root / "datasets" / f"{EXAMPLE}.html").read_text()
+    assert f"issued 2023-09-30, published {day}" in page

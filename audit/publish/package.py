@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -113,6 +113,7 @@ def write_descriptor(
     version_rule: str = "",
     coverage: dict[str, Any] | None = None,
     digests: dict[str, str] | None = None,
+    issued: date | None = None,
 ) -> None:
     """Write datapackage.json and README.md (with each resource's size and sha256, from `digests` by path where
     the caller has them), which say why the package has the version it has (`version_rule`)
@@ -182,9 +183,10 @@ def write_descriptor(
     for resource in descriptor["resources"]:
         _size_and_digest(folder, resource, digests or {})
     release = report.release.to_dict()
-    # When the release was issued, where its file's name says (an export's as-of date, crime-2025-06-02.csv): a
-    # back-filled history published in one afternoon keeps its own dates beside the day each package was made.
-    issued = file_date(str(report.release.source or ""))
+    # When the release was issued: as the office says (publish --issued), else where its file's name says (an
+    # export's as-of date, crime-2025-06-02.csv): a back-filled history published in one afternoon keeps its own
+    # dates beside the day each package was made.
+    issued = issued or file_date(str(report.release.source or ""))
     if issued is not None:
         release["issued"] = issued.isoformat()
     descriptor["audit"] = {"release": release, "versionRule": version_rule, "temporal": coverage,

@@ -6,6 +6,7 @@ rule and `index` for the index of a dataset's versions.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import shutil
 import sys
@@ -96,6 +97,7 @@ class Plan:
     brand: Branding | None = None         # the office's name, logo and colour on the report page
     origin: str = ""                      # the name of the dataset's log in its checkpoint
     witnesses: Any | None = None          # audit.publish.witnessing.WitnessPolicy: who must cosign it
+    issued: datetime.date | None = None   # the day the release was issued, as the office says (publish --issued)
 
 
 def _undescribed_columns(log: ChangeLog, dataset: Dataset, release: Release) -> str | None:
@@ -180,7 +182,7 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
         coverage = temporal_coverage(log.con, stored, dataset)
         # The data files are digested once: for the descriptor's resources, then for the publication entry.
         written, _ = package_files(staging)
-        write_descriptor(staging, dataset, report, version, revisions, why, coverage, written)
+        write_descriptor(staging, dataset, report, version, revisions, why, coverage, written, plan.issued)
         files, odd = package_files(staging, known=written)
         if odd:  # the tool writes plain files only
             raise RuntimeError(f"the package being built holds what is no plain file: {odd}")
