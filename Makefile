@@ -12,7 +12,7 @@ EXAMPLE_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-03.yaml
 EXAMPLE_CORRECTED := $(EXAMPLE_DIR)/releases/2024-06-corrected-example.csv
 EXAMPLE_CORRECTED_NOTES := $(EXAMPLE_DIR)/revision-notes-2024-06.yaml
 
-.PHONY: audit audit-example test test-fast lint check publish bench stress verify
+.PHONY: audit audit-example test test-fast lint check publish bench stress verify wheel-check
 
 # Create .venv and install the package: what the main job needs (re-run when pyproject.toml changes). The tests,
 # benchmarks and stress runs add the test tools (Spark, a browser driver, the linters), which the main job does not
@@ -158,3 +158,19 @@ stress: $(VENV)/.installed-test
 # Recompute the change log's hash chains and check every published package against them.
 verify: $(VENV)/.installed
 	$(BIN)/audit verify --workspace . $(foreach p,$(wildcard published/*/*/datapackage.json),--package $(dir $(p)))
+
+# The package as an office installs it (issue 29): a wheel built from this tree, installed into a fresh venv
+# without the test extras, then `make audit` run from that venv in a copy of the example's workspace that holds no
+# source tree (so every import comes from the wheel: its templates, schemas and settings files included).
+WHEEL_HOME := .wheel-check
+wheel-check: $(VENV)/.installed
+	rm -rf $(WHEEL_HOME) && mkdir -p $(WHEEL_HOME)/office
+	$(BIN)/pip wheel --quiet --no-deps -w $(WHEEL_HOME)/dist .
+	$(PYTHON) -m venv $(WHEEL_HOME)/venv
+	$(WHEEL_HOME)/venv/bin/pip install --quiet --upgrade pip
+	$(WHEEL_HOME)/venv/bin/pip install --quiet $(WHEEL_HOME)/dist/*.whl
+	@! $(WHEEL_HOME)/venv/bin/python -c "import pyspark" 2>/dev/null || { echo "the wheel pulled in a test extra (pyspark)"; exit 1; }
+	cp -r Makefile pyproject.toml audit.yaml datapackages expectations $(WHEEL_HOME)/office/
+	touch $(WHEEL_HOME)/venv/.installed
+	cd $(WHEEL_HOME)/office && $(MAKE) --no-print-directory audit VENV=$(abspath $(WHEEL_HOME)/venv)
+	@echo "== the wheel ($$(ls $(WHEEL_HOME)/dist)) installs without the test extras and runs the main job =="
