@@ -365,35 +365,42 @@ def test_a_datetime_is_read_as_written_or_refused(workspace, tmp_path, cell, fmt
 
 
 @pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("group, decimal", [(",", "."), (".", ","), (" ", ".")])
 def test_numbers_with_thousands_separators_read_as_the_same_numbers_however_each_row_is_written(workspace, seed,
-                                                                                                tmp_path):
+                                                                                                tmp_path, group,
+                                                                                                decimal):
     """A count is read by one of three routes (plain, only grouped, or the full clean-up when its row has another
     fix): every route must give the number, and every cell with separators is counted as fixed, whichever route
-    read it, with the smallest such cell as the example."""
+    read it, with the smallest such cell as the example; with the field's own separators (1.234,5 and 1 234 too)."""
     import random
 
     from audit.ingest import load_release
 
+    marks = {"groupChar": group, "decimalChar": decimal}
     add_dataset(workspace, "counts", {
         "name": "counts", "resources": [{"name": "counts", "path": "data/counts.csv", "schema": {
-            "fields": [{"name": "id", "type": "string"}, {"name": "total", "type": "integer"},
-                       {"name": "rate", "type": "number"}], "primaryKey": ["id"]}}]}, [])
+            "fields": [{"name": "id", "type": "string"}, {"name": "total", "type": "integer", **marks},
+                       {"name": "rate", "type": "number", **marks}], "primaryKey": ["id"]}}]}, [])
     draw = random.Random(seed)
+
+    def written(text: str) -> str:  # Python's "1,234.5" in the field's own marks
+        return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+
     forms = {
         "plain": lambda n: f"{n}",
-        "grouped": lambda n: f"{n:,}",
-        "padded": lambda n: f" {n:,} ",          # grouped, and padded: the full clean-up reads it
-        "footnoted": lambda n: f"{n:,}*",
+        "grouped": lambda n: written(f"{n:,}"),
+        "padded": lambda n: f" {written(f'{n:,}')} ",   # grouped, and padded: the full clean-up reads it
+        "footnoted": lambda n: written(f"{n:,}") + "*",
         "missing": lambda n: "",
     }
-    lines, expected, grouped = ["id,total,rate"], {}, {"total": [], "rate": []}
+    lines, expected, grouped = ["id;total;rate"], {}, {"total": [], "rate": []}
     for i in range(400):
         n, form = draw.randrange(0, 10**draw.randrange(1, 12)), draw.choice(list(forms))
-        cell, rate = forms[form](n), draw.choice([f"{n / 7:.2f}", f"{n / 7:,.2f}"])
-        lines.append(f'r{i},"{cell}","{rate}"')
+        cell, rate = forms[form](n), written(draw.choice([f"{n / 7:.2f}", f"{n / 7:,.2f}"]))
+        lines.append(f'r{i};"{cell}";"{rate}"')
         expected[f"r{i}"] = (None if form == "missing" else n, float(f"{n / 7:.2f}"))
-        grouped["total"] += [cell] if "," in cell else []
-        grouped["rate"] += [rate] if "," in rate else []
+        grouped["total"] += [cell] if group in cell.strip() else []
+        grouped["rate"] += [rate] if group in rate else []
     path = tmp_path / "counts.csv"
     path.write_text("\n".join(lines) + "\n")
 
@@ -403,4 +410,4 @@ def test_numbers_with_thousands_separators_read_as_the_same_numbers_however_each
     fixed = {n.column: (n.count, n.example) for n in loaded.normalisations if n.kind == "thousands-separators"}
 
     assert rows == expected
-    assert fixed == {column: (len(cells), min(cells)) for column, cells in grouped.items()}
+    assert fixed == {column: (len(cells), min(cells)) for column, cells in grouped.items() if cells}
