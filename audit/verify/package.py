@@ -192,8 +192,11 @@ def data_file_problem(folder: Path, descriptor: dict[str, Any], release: dict[st
 def _signing_key(signature: Any, trusted_key: bytes | None) -> bytes | None:
     """The key a package's SHA256SUMS must be signed by: the trusted key given, else the one its head names (whose
     signature of the head is checked on its own)."""
-    if trusted_key is not None:
-        return trusted_key
+    return trusted_key if trusted_key is not None else _head_key(signature)
+
+
+def _head_key(signature: Any) -> bytes | None:
+    """The public key a head's signature block names, or None when it names none that can be read."""
     try:
         return base64.b64decode(signature["publicKey"], validate=True) if isinstance(signature, dict) else None
     except (KeyError, ValueError, TypeError):
@@ -203,12 +206,7 @@ def _signing_key(signature: Any, trusted_key: bytes | None) -> bytes | None:
 def _check_checkpoint(check: PackageCheck, head: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     from audit.verify.checkpoint import check_checkpoint
 
-    signature = head.get("signature")
-    try:
-        office = base64.b64decode(signature["publicKey"], validate=True) if isinstance(signature, dict) else None
-    except (KeyError, ValueError, TypeError):
-        office = None
-    found = check_checkpoint(head, check.dataset, check.previous_seq, entries, office)
+    found = check_checkpoint(head, check.dataset, check.previous_seq, entries, _head_key(head.get("signature")))
     check.problems += found.problems
     check.checkpoint, check.checkpoint_note = found.checkpoint, str(head.get("checkpoint"))
 
