@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from audit.dataset import Field
-from audit.ingest.cast import PERCENT, Steps, _plain_sql, parse_sql
+from audit.ingest.cast import PERCENT, Let, Steps, _plain_sql, parse_sql
 from audit.sql import ident, literal, one_row
 
 # Markers published tables use for "no value"; only those found in a file are declared.
@@ -109,6 +109,18 @@ def narrowest_types(con, raw: str, headers: list[str], markers: list[str]) -> di
     return chosen
 
 
+def parse_unless_plain(field: Field, header: str, markers: list[str],
+                       let: Let) -> tuple[tuple[str, str] | None, str, str]:
+    """(the plain form's (condition, value), or None; the parsed value; whether it parsed) of the text column
+    `header`, read as a release is typed (audit.ingest.cast): a cell in its type's plain form is taken as it is,
+    and only the others are parsed, each step named once by `let` (and NULL, cheaply, for a plain cell)."""
+    plain = _plain_sql(field, header, markers)
+    trimmed = f"trim({ident(header)})"
+    text = let(f"CASE WHEN NOT coalesce({plain[0]}, false) THEN {trimmed} END" if plain else trimmed)
+    expr, ok = parse_sql(field, text, let)
+    return plain, expr, ok
+
+
 def _confirmed(con, raw: str, headers: list[str], markers: list[str],
                chosen: dict[str, tuple[str, str | None]]) -> dict[str, bool]:
     """Whether every present cell of each column parses as the type chosen for it (and no number has a leading 0)."""
@@ -121,15 +133,10 @@ def _confirmed(con, raw: str, headers: list[str], markers: list[str],
             kind, fmt = chosen[header]
             field = Field(header, kind, field_format(fmt))
             present = steps.let(f"NOT {is_missing(header, markers)}")
-            # As when a release is typed (audit.ingest.cast): a cell in its type's plain form is confirmed as it
-            # is, and only the others are parsed (their steps NULL, cheaply, for a plain one).
-            plain = _plain_sql(field, header, markers)
-            trimmed = f"trim({ident(header)})"
-            text = steps.let(f"CASE WHEN NOT coalesce({plain[0]}, false) THEN {trimmed} END" if plain else trimmed)
-            _, ok = parse_sql(field, text, steps.let)
+            plain, _, ok = parse_unless_plain(field, header, markers, steps.let)  # a plain cell is confirmed as is
             parsed = f"NOT coalesce({ok}, false)"
             bad = f"CASE WHEN coalesce({plain[0]}, false) THEN false ELSE {parsed} END" if plain else parsed
-            lost = f" OR regexp_full_match({trimmed}, '0[0-9]+')" if kind in ("integer", "number") else ""
+            lost = f" OR regexp_full_match(trim({ident(header)}), '0[0-9]+')" if kind in ("integer", "number") else ""
             checks.append(f"NOT bool_or({present} AND ({bad}{lost}))")
         values = one_row(con, f"SELECT {', '.join(checks)} FROM {steps.over_sql(ident(raw))}")
         out.update({h: bool(v) or v is None for h, v in zip(part, values)})

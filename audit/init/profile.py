@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from audit.dataset import Field
-from audit.ingest.cast import PERCENT, Steps, _plain_sql, parse_sql
+from audit.ingest.cast import PERCENT, Steps
 from audit.ingest.infer import (
     COLUMNS_PER_QUERY,
     MISSING_MARKERS,
@@ -21,6 +21,7 @@ from audit.ingest.infer import (
     is_missing,
     narrowest_type,
     narrowest_types,
+    parse_unless_plain,
 )
 from audit.ingest.read import FILE_COLUMN, ROW_COLUMN
 from audit.sql import ident, literal, one_row
@@ -329,12 +330,8 @@ def create_typed(con: duckdb.DuckDBPyConnection, raw: str, profile: Profile, typ
     values, steps = [], Steps()
     for c in profile.columns:
         markers = profile.missing_values + c.missing_values
-        trimmed = f"trim({ident(c.header)})"
-        # As a release is typed (audit.ingest.cast): a cell in its type's plain form is read as it is, and only the
-        # others are parsed, each step named once (written inline, the parse repeated every step before it).
-        plain = _plain_sql(c.field(), c.header, markers)
-        text = steps.let(f"CASE WHEN NOT coalesce({plain[0]}, false) THEN {trimmed} END" if plain else trimmed)
-        expr, _ = parse_sql(c.field(), text, steps.let)
+        # Each step named once: written inline, the parse repeated every step before it.
+        plain, expr, _ = parse_unless_plain(c.field(), c.header, markers, steps.let)
         value = f"CASE WHEN {is_missing(c.header, markers)} THEN NULL ELSE {expr} END"
         if plain:
             value = f"CASE WHEN coalesce({plain[0]}, false) THEN {plain[1]} ELSE {value} END"
