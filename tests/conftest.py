@@ -209,6 +209,22 @@ def browser():
         chromium.close()
 
 
+def read_verification_steps(browser, page_file: Path, saved: tuple[str, ...], folder: Path) -> list[str]:
+    """What a reader of a dataset page has: the files its links ending in `saved` lead to, saved into `folder` as
+    a browser saves them, and the page's verification steps, each block of commands as printed."""
+    from urllib.parse import unquote, urlparse
+
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    blocks = page.locator("#verify ~ pre code").all_inner_texts()
+    page.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    for href in dict.fromkeys(h for h in hrefs if h.endswith(saved)):
+        shutil.copy(unquote(urlparse(href).path), folder)
+    return blocks
+
+
 def snapshot(*folders: Path) -> dict[str, str]:
     """Every file under `folders` (links as where they lead), by its bytes' digest."""
     found = {}

@@ -18,7 +18,15 @@ import yaml
 
 from audit import pipeline
 from audit.workspace import Workspace
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT, dcat_errors, publish_both_example_releases
+from tests.conftest import (
+    EXAMPLE,
+    EXAMPLE_CSV,
+    EXAMPLE_WAIVERS,
+    PROJECT,
+    dcat_errors,
+    publish_both_example_releases,
+    read_verification_steps,
+)
 
 AXE = PROJECT / ".cache" / "axe-core" / "package" / "axe.min.js"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -218,15 +226,10 @@ def test_the_pages_own_verification_steps_work_when_followed_literally(site, bro
     import os
     import subprocess
 
-    page = browser.new_page()
-    page.goto((site.root / "datasets" / f"{EXAMPLE}.html").as_uri())
-    wholes = [h for h in links(page) if h.endswith((".zip", ".SHA256SUMS"))]
-    blocks = page.locator("#verify ~ pre code").all_inner_texts()
-    page.close()
     folder = tmp_path / "reader"
-    folder.mkdir()
-    for href in wholes:  # what a reader's browser saves from each link
-        shutil.copy(unquote(urlparse(href).path), folder)
+    blocks = read_verification_steps(browser, site.root / "datasets" / f"{EXAMPLE}.html", (".zip", ".SHA256SUMS"),
+                                     folder)
+    wholes = list(folder.iterdir())  # what a reader's browser saved from the page's links
     env = {**os.environ, "PATH": f"{PROJECT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
 
     outputs = []

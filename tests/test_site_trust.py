@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import pipeline
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, read_verification_steps
 from tests.witnesses import audit
 
 pytestmark = pytest.mark.slow  # publishes and builds the site twice
@@ -61,24 +61,15 @@ def test_a_reader_with_only_openssl_and_sha256sum_checks_a_signed_version_as_the
     what its links give (no `audit` on the PATH), say the office signed the files; a file altered, with or without
     its line in SHA256SUMS changed to match, is caught by one of the two."""
     import os
-    import shutil
     import subprocess
-    from urllib.parse import unquote, urlparse
 
     signed_office(workspace)
     (workspace.root / "audit.yaml").write_text("signing_key: keys/office.pem\nsite: {public_key: keys/office.pem.pub}\n")
     site = pipeline.site(workspace)
-    page = browser.new_page()
-    page.goto((site.root / "datasets" / f"{EXAMPLE}.html").as_uri())
-    saved = [h for h in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-             if h.endswith((".zip", ".pem"))]
-    lines = [line for block in page.locator("#verify ~ pre code").all_inner_texts() for line in block.splitlines()
-             if line.strip() and not line.startswith(("audit ", "sha256sum -c " + EXAMPLE))]
-    page.close()
     reader = tmp_path / "reader"
-    reader.mkdir()
-    for href in set(saved):
-        shutil.copy(unquote(urlparse(href).path), reader)
+    blocks = read_verification_steps(browser, site.root / "datasets" / f"{EXAMPLE}.html", (".zip", ".pem"), reader)
+    lines = [line for block in blocks for line in block.splitlines()
+             if line.strip() and not line.startswith(("audit ", "sha256sum -c " + EXAMPLE))]
     bare = {**os.environ, "PATH": "/usr/bin:/bin"}  # no install of this tool
 
     def follow(first: int = 0) -> list[subprocess.CompletedProcess]:
