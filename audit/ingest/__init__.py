@@ -57,6 +57,10 @@ def release_file_problem(source: Path) -> str | None:
     except OSError as exc:  # a loop of links, a name too long, no permission
         return f"cannot be read ({exc.strerror})"
     if stat.S_ISDIR(mode):
+        import os
+
+        if not os.access(source, os.R_OK | os.X_OK):  # its files cannot even be listed: not "none"
+            return "is a folder this account cannot read (permission denied)"
         return "is a folder, not a file (a folder of Parquet files is read as one release; this one holds none)"
     if not stat.S_ISREG(mode):
         return "is not a regular file (a pipe, a device or a socket): a release is a file"
