@@ -106,11 +106,17 @@ def engine_option(command):
 
 
 @contextlib.contextmanager
-def release_file(file: Path) -> Iterator[Path]:
-    """`file`, or for `-` what standard input holds, kept in a file named `stdin` for the command's duration (the
-    release is read twice, to type it and to digest it, and recorded under that name)."""
-    if str(file) != "-":
+def release_file(file: str) -> Iterator[Path | str]:
+    """`file` (a URI as given: audit.ingest.in_place), or for `-` what standard input holds, kept in a file named
+    `stdin` for the command's duration (the release is read twice, to type it and to digest it, and recorded under
+    that name)."""
+    from audit.ingest.in_place import is_uri
+
+    if is_uri(file):
         yield file
+        return
+    if file != "-":
+        yield Path(file)
         return
     import shutil
     import tempfile
@@ -149,7 +155,7 @@ def echo_all(text: str, nl: bool = True, piece: int = 1 << 16) -> None:
         click.echo()
 
 
-def _emit(report, fmt: str, heading: str | None = None, file: Path | None = None) -> None:
+def _emit(report, fmt: str, heading: str | None = None, file: Path | str | None = None) -> None:
     from audit.render import render
 
     extra = {"detail": DETAIL} if fmt == "text" else {}  # -q and -v shape what a person reads, not what machines do
@@ -204,7 +210,7 @@ def cli(debug: bool, quiet: bool, verbose: bool) -> None:
 
 @cli.command()
 @click.argument("dataset")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path())
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @click.option("--baseline", type=click.Path(file_okay=False, path_type=Path),
               help="A published package (its folder) to compare with instead of the change log's baseline, once it "
@@ -213,10 +219,12 @@ def cli(debug: bool, quiet: bool, verbose: bool) -> None:
 @engine_option
 @format_option
 @workspace_option
-def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, against: str, as_of,
+def check(dataset: str, file: str, waivers: Path | None, notes: Path | None, against: str, as_of,
           baseline: Path | None, engine: str | None, fmt: str, workspace) -> None:
     """Validate FILE against DATASET's descriptor and suite, and against its last published release (or with
-    --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing."""
+    --against recorded, its last recorded one): every change must be explained by a revision note. Writes nothing.
+    With --engine spark, FILE may be a URI (file://, s3a://, hdfs://) of Parquet the cluster reads where it lies:
+    this machine opens none of it."""
     from audit import pipeline
 
     with release_file(file) as path:
@@ -228,14 +236,14 @@ def check(dataset: str, file: Path, waivers: Path | None, notes: Path | None, ag
 
 @cli.command()
 @click.argument("dataset")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path())
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of accepted findings.")
 @click.option("--version", "version", help="Label for this release (default: the next number).")
 @notes_option
 @engine_option
 @format_option
 @workspace_option
-def ingest(dataset: str, file: Path, waivers: Path | None, version: str | None, notes: Path | None, against: str,
+def ingest(dataset: str, file: str, waivers: Path | None, version: str | None, notes: Path | None, against: str,
            as_of, engine: str | None, fmt: str, workspace) -> None:
     """Validate FILE and record it as a release of DATASET in the change log, with every change since
     the last published release (or with --against recorded, the last recorded one) and the note that explains it."""

@@ -70,6 +70,8 @@ class Code(StrEnum):
     RENAMED_COLUMN = "renamed-column", "A column has another name than the schema's; it was read as the field it resembles"
     FORMULA_INJECTION = "formula-injection", "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula"
     FORMULA_NO_VALUE = "formula-no-value", "A spreadsheet formula has no saved value, so the cell was read as missing"
+    NOT_RUN = "not-run", ("A check could not run on a release read where it lies (by Spark, from a URI), so it "
+                          "checked nothing")
 
 
 class _MessageFormatter(string.Formatter):
@@ -242,6 +244,10 @@ MESSAGES: dict[Code, dict[str, str]] = {
     Code.FORMULA_INJECTION: {
         "": "{column} {observed!r} starts like a spreadsheet formula; it is published with a leading ' so that a "
             "spreadsheet shows it as text",
+    },
+    Code.NOT_RUN: {
+        "": "{check} could not run on this release, read where it lies by Spark: it {why}, and this machine holds none "
+            "of the release's rows; it checked nothing. Check a copy the office holds to run it",
     },
     Code.FORMULA_NO_VALUE: {
         "": "row {row}, column {column!r}: a formula ({formula}) whose workbook holds no saved value was read as "

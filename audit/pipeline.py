@@ -34,9 +34,10 @@ from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, StateError, TamperError
 from audit.files import write_atomically, written_aside
-from audit.findings import SCHEMA_CHANGE, ClaimResult, Outcome, ReleaseInfo, Report
-from audit.ingest import LoadedRelease, load_release
+from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Outcome, ReleaseInfo, Report
+from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
+from audit.ingest.in_place import is_uri
 from audit.ingest.lines import with_lines
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
@@ -212,6 +213,12 @@ def _audit_loaded(
     read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
     columns_check = Outcome("the file's columns are the descriptor's", SCHEMA_CHANGE, [c for f in read for c in f.columns],
                             len(validation.findings), len(read))
+    outcomes = validation.expectations + [columns_check]
+    unrun = validation.not_run_in_place
+    if unrun:  # checks that could not run where the release lies: each a finding, so no verdict passes them
+        outcomes.append(Outcome("every check ran on the release where it lies", Code.NOT_RUN, [],
+                                len(validation.findings) + len(read), len(unrun)))
+        read += unrun
     require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + read,
                        inputs.waivers_source, dataset.name)
     findings, waiver_use = apply_waivers(validation.findings + read, waivers)
@@ -223,7 +230,7 @@ def _audit_loaded(
         if revisions is not None:
             info.engines["diff"] = inputs.engine.name
     report = Report(dataset.name, info, findings, waiver_use, validation.claims,
-                    revisions.summary() if revisions else None, validation.expectations + [columns_check],
+                    revisions.summary() if revisions else None, outcomes,
                     [n.to_dict() for n in loaded.normalisations])
     return Audited(report, waivers, notes, revisions, validation)
 
@@ -260,14 +267,32 @@ def check(
     chosen = _use_engine(workspace, engine)
     import_in_background()
     with workspace.work_database() as con:
-        # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging file.
-        loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
+        if is_uri(file):  # read where it lies, by the cluster: this machine opens none of it
+            loaded = _load_in_place(con, dataset, str(file), chosen)
+        else:
+            # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging
+            # file.
+            loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         if baseline is not None:
             inputs.package_baseline = _package_baseline(con, workspace, dataset, Path(baseline))
             return _audit_loaded(con, dataset, loaded, inputs, None, None).report
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
+
+
+def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, engine: Engine) -> LoadedRelease:
+    """The release at `uri`, read, typed and kept where it lies by the Spark `engine` (audit.ingest.in_place)."""
+    from audit.ingest.in_place import load_in_place
+
+    if not engine.name == "spark":
+        raise ConfigError(f"{uri}: a release named by a URI is read where it lies, by Spark: give --engine spark (or "
+                          "engine: spark in audit.yaml, with the cluster under spark:)")
+    if dataset.window:
+        raise ConfigError(f"{uri}: {dataset.name} keeps a rolling window, whose rows leaving and entering it are "
+                          "matched on this machine: give the release as a file")
+    with step(f"reading {uri} where it lies"):
+        return load_in_place(con, dataset, uri, engine, RELEASE_TABLE)
 
 
 PACKAGE_BASELINE = "package_baseline"
@@ -354,6 +379,10 @@ def ingest(
     compared with what is published now.
     """
     dataset = workspace.dataset(dataset_name)
+    if is_uri(file):
+        raise ConfigError(f"{file}: ingest records a release's rows in the change log, and a release named by a URI is "
+                          "read where it lies, not on this machine: `audit check` it there, and ingest a copy the "
+                          "office holds")
     if version is not None:
         plain_label(version, "release label (--version)")
     chosen = _use_engine(workspace, engine)

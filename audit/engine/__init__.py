@@ -32,6 +32,12 @@ class Need(Enum):
     ONE_CLOCK = "reads the current date, which each engine takes at its own moment"
     PYTHON_OVER_ROWS = "its test runs in Python over the rows its query returns"
 
+    @property
+    def reads_release(self) -> bool:
+        """Whether a check with this need reads the release's rows on DuckDB (a table the diff leaves there is
+        the diff's, not the release's): such a check cannot run where the release lies beyond DuckDB's reach."""
+        return self is not Need.DUCKDB_TABLES
+
 
 class Engine:
     """DuckDB: the command's working database runs everything, so it gives every need."""
@@ -46,6 +52,11 @@ class Engine:
     def cannot_run(self, needs: frozenset[Need]) -> str:
         """Why a check with `needs` does not run on this engine ("" when it does)."""
         return "; ".join(n.value for n in Need if n in needs and n not in self.gives)
+
+    def in_place(self, table: str) -> bool:
+        """Whether this engine reads `table` where it lies, beyond the working database (which holds only an empty
+        table of its columns): a check that needs DuckDB's rows of it cannot run (audit.ingest.in_place)."""
+        return False
 
     def readable(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Path | None]) -> ContextManager[None]:
         """While the block runs, this engine reads `tables` (SQL naming DuckDB tables, each with the Parquet file

@@ -16,6 +16,7 @@ server (`remote`), configuration, and the staging folder.
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -47,7 +48,10 @@ def session(settings: dict[str, Any]):
         if settings.get("remote"):
             builder = SparkSession.builder.remote(settings["remote"])  # the server's own settings are its own
         else:
-            builder = SparkSession.builder.appName("audit").master(settings.get("master", "local[*]"))
+            master = settings.get("master", "local[*]")
+            builder = SparkSession.builder.appName("audit").master(master)
+            if master.startswith("local"):  # the Python that runs a Python function over cells is this one
+                defaults["spark.pyspark.python"] = sys.executable
             # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
             log_settings = f"-Dlog4j2.configurationFile={LOG_SETTINGS.as_uri()}"
             defaults.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
@@ -71,6 +75,9 @@ class SparkEngine(Engine):
         # DuckDB tables (as the SQL that names them) whose rows Spark reads from a Parquet file of exactly those
         # rows, in order, while a `readable` block runs.
         self.files: dict[str, Path] = {}
+        # DuckDB tables that stand for a release Spark reads where it lies (audit.ingest.in_place): the frame of its
+        # typed rows, with each row's position in column scan.POSITION; DuckDB holds only the columns.
+        self.in_place_frames: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], source: Path) -> "SparkEngine":
@@ -86,10 +93,18 @@ class SparkEngine(Engine):
     def session(self):
         return session(self.settings)
 
+    def in_place(self, table: str) -> bool:
+        return table in self.in_place_frames
+
     def frame(self, con: duckdb.DuckDBPyConnection, table: str, position: str | None = None):
         """A Spark DataFrame of the DuckDB table `table` (SQL that names it), with each row's stored position as
-        column `position` if asked: read from its Parquet file while a `readable` block names one, else handed over
-        through Arrow."""
+        column `position` if asked: a release read where it lies, or read from its Parquet file while a `readable`
+        block names one, else handed over through Arrow."""
+        from audit.engine.scan import POSITION
+
+        kept = self.in_place_frames.get(table)
+        if kept is not None:
+            return kept.withColumnRenamed(POSITION, position) if position else kept.drop(POSITION)
         file = self.files.get(table)
         if file is not None:
             # A path, not a URI (Spark does not decode %40), with Hadoop's glob characters escaped.
@@ -106,6 +121,8 @@ class SparkEngine(Engine):
         written = []
         try:
             for table, path in tables.items():
+                if table in self.in_place_frames:  # read where it lies already
+                    continue
                 if path is None:
                     folder = Path(self.settings.get("staging") or tempfile.gettempdir())
                     path = folder / f"audit-staged-{uuid.uuid4().hex}.parquet"
@@ -121,8 +138,11 @@ class SparkEngine(Engine):
 
     @contextmanager
     def batch(self, context, con: duckdb.DuckDBPyConnection, table: str, also: set[str]) -> Iterator[Any]:
-        # Cached (in memory, spilling to disk): each check is its own Spark job, and would read the rows again.
-        frame = self.frame(con, table).cache()
+        # Cached (in memory, spilling to disk): each check is its own Spark job, and would read the rows again. A
+        # release read where it lies is cached already.
+        frame = self.frame(con, table)
+        if table not in self.in_place_frames:
+            frame = frame.cache()
         for other in also:  # under the same name, for the checks that read it
             self.session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()) \
                 .createOrReplaceTempView(other)
@@ -130,7 +150,8 @@ class SparkEngine(Engine):
             yield (context.data_sources.add_spark(f"spark-{uuid.uuid4().hex}").add_dataframe_asset(table)
                    .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
         finally:
-            frame.unpersist()
+            if table not in self.in_place_frames:
+                frame.unpersist()
 
     def scan(self, con: duckdb.DuckDBPyConnection, old: str, new: str):
         from audit.engine.scan import SparkScan

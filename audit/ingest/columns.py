@@ -37,7 +37,7 @@ class ColumnMatch:
 
 
 def match_columns(
-    file_columns: list[str], dataset: Dataset, source: Path, header_row: int | None = 1
+    file_columns: list[str], dataset: Dataset, source: Path | str, header_row: int | None = 1
 ) -> ColumnMatch:
     """Map each schema field to the file column that holds it; raise InputError only when a column the rows are
     identified by (the key, the window's date) is missing.
@@ -105,11 +105,12 @@ def listed(names: list[str], shown: int = 20) -> str:
     return ", ".join(map(repr, names[:shown])) + more
 
 
-def as_read(con: duckdb.DuckDBPyConnection, source: str, dataset: Dataset, match: ColumnMatch,
+def as_read(con: duckdb.DuckDBPyConnection, source: str | None, dataset: Dataset, match: ColumnMatch,
             types: dict[str, str] | None = None) -> tuple[Dataset, dict[str, str]]:
     """The dataset as this release has it (its fields without a column left out, a field for each column it adds)
     and the mapping of every such field to its column. An added column is typed from `types` (a Parquet column's
-    own type) or, for text, as `audit init` would type it, over the table or view `source` (the file's cells)."""
+    own type) or, for text, as `audit init` would type it, over the table or view `source` (the file's cells); with
+    no `source` (a release this machine holds none of), text is read as text."""
     if not match.added and not match.removed:
         return dataset, match.mapping
     from audit.ingest.cast import KNOWN_MISSING
@@ -123,7 +124,9 @@ def as_read(con: duckdb.DuckDBPyConnection, source: str, dataset: Dataset, match
         # A Parquet column keeps its own type (a DECIMAL is a number; a list or a struct is read as its text);
         # only text is typed by its values.
         kind, fmt = PARQUET_TYPES.get(given, ("number", None) if given.startswith("DECIMAL") else ("string", None))
-        if kind is None:
+        if kind is None and source is None:
+            kind = "string"
+        elif kind is None and source is not None:
             kind, fmt = narrowest_type(con, source, column, list(dict.fromkeys([*dataset.missing_values,
                                                                                 *KNOWN_MISSING])))
         name = field_name(column, taken)

@@ -35,6 +35,16 @@ class Validation:
             out.setdefault(column, []).append(what)
         return out
 
+    @property
+    def not_run_in_place(self) -> list[Finding]:
+        """A `not-run` finding for each check that could not run on a release read where it lies (run_suite)."""
+        from audit.findings import ERROR, Code
+        from audit.validate.suite import NOT_RUN_IN_PLACE
+
+        unrun = (self.gx_result.meta or {}).get(NOT_RUN_IN_PLACE, []) if self.gx_result is not None else []
+        return [Finding(Code.NOT_RUN, ERROR, {}, [], None, None, Code.NOT_RUN.say(check=check, why=why))
+                for check, why in unrun]
+
     def data_docs(self, report: Any = None) -> str:
         """This validation as a GX Data Docs page (GX's own renderer; the page loads GX's styles from CDNs, so
         it stays in the workspace, never in a package). Our expectations put themselves in words

@@ -1,0 +1,306 @@
+"""A release read where it lies: Parquet at a URI the Spark cluster's executors can read (file:, s3a:, hdfs:, ...),
+which the machine running the command may not be able to open at all (an office's laptop beside a cluster's
+object store, or a folder only the cluster's account can read).
+
+The driver opens nothing of the release. The files are listed by a job on the executors (Spark lists on the driver
+below `spark.sql.sources.parallelPartitionDiscovery.threshold` paths: it is set to 0), their footers are read there
+(`mergeSchema`, which also refuses files of clashing shapes), the cells are typed there, and so are the files'
+digests (Spark's binaryFile source with sha2: no bytes come back, only a digest per file). What comes back to the
+driver is the columns' names and types, counts, the first cell that cannot be typed, and later the findings and the
+diff's differing rows (audit.engine.scan). The working database holds an empty table of the release's columns, so
+that what reads their types (the diff, the suite's column checks) reads them as for any release.
+
+Typing follows audit.ingest.cast and audit.ingest.parquet for what a data lake's Parquet holds: typed columns are
+cast (a fraction in an integer field, a time of day in a date field, is refused); text is trimmed, rid of
+invisible characters and composed (NFC), and missing markers are read as missing, each fix counted; a number in
+text may carry its field's thousands separators. A text cell that needs any other clean-up (a footnote mark, a
+currency sign, a date in a declared format) is refused, naming file, row and column: give such a release as a
+file (DuckDB then reads it with the whole clean-up) rather than read it in place differently.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import duckdb
+
+from audit.dataset import Dataset, Field
+from audit.errors import ConfigError, InputError
+from audit.ingest.cast import INVISIBLE, NUMBER_PATTERN, _normalisation_sql, grouped_pattern, missing_markers
+from audit.ingest.columns import as_read, match_columns
+from audit.ingest.normalise import Normalisation
+from audit.sql import ident
+
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+SUFFIXES = (".parquet", ".pq")
+# Hadoop's glob, for the files a folder holds (hidden files and Spark's _SUCCESS markers are skipped by Spark).
+PARQUET_FILES = "*.{parquet,pq,PARQUET,PQ}"
+FILE, ROW = "__audit_file", "__audit_file_row"
+# The types a field is cast to on Spark (DuckDB's are audit.dataset.DUCKDB_TYPES). A time of day has no Spark type.
+SPARK_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "string": "STRING", "boolean": "BOOLEAN", "date": "DATE",
+               "datetime": "TIMESTAMP_NTZ", "year": "INT"}
+# A Spark column's type, named as DuckDB names it (for the columns' matching and an added column's field).
+DUCKDB_NAMES = {"byte": "TINYINT", "short": "SMALLINT", "integer": "INTEGER", "long": "BIGINT", "float": "FLOAT",
+                "double": "DOUBLE", "string": "VARCHAR", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
+                "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
+WHOLE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ISO_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?Z?$"
+INTEGER = r"^[+-]?[0-9]+$"
+# The fixes counted here, as audit.ingest.cast names and describes them: no other fix is made in place.
+FIXES = ("missing-marker", "padding", "invisible-characters", "unicode-normalisation", "thousands-separators")
+
+
+def is_uri(text: object) -> bool:
+    """Whether a command's FILE names a release by URI (scheme://...), to be read where it lies."""
+    return isinstance(text, str) and bool(URI.match(text))
+
+
+def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, engine: Any, table: str):
+    """The Parquet release at `uri`, typed on the Spark `engine`'s executors and kept there (as
+    `engine.in_place_frames[table]`), with `table` in `con` an empty table of its columns. Raises InputError for a
+    release that cannot be read or typed (naming file, row, column), ConfigError for a field it cannot type."""
+    from audit.ingest import LoadedRelease
+
+    spark = engine.session()
+    if not uri.rstrip("/").lower().endswith(SUFFIXES) and "." in PurePosixPath(urlparse(uri).path).name:
+        raise InputError("read where it lies (a URI), a release is Parquet: a file ending .parquet or a folder of "
+                         "them; copy any other file to this machine and give its path", file=uri)
+    # The driver lists nothing: the listing of any number of paths is a job on the executors.
+    spark.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold", "0")
+    try:
+        files = (spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", PARQUET_FILES)
+                 .option("mergeSchema", "true").parquet(uri))
+        files = files.select("*", files["_metadata.file_path"].alias(FILE), files["_metadata.row_index"].alias(ROW))
+    except Exception as exc:  # Spark's AnalysisException (no such path, no Parquet, clashing shapes), py4j's errors
+        raise InputError(f"the cluster cannot read it as one Parquet release: {_first_line(exc)}", file=uri) from exc
+    types = {f.name: _duckdb_name(f.dataType) for f in files.schema.fields if f.name not in (FILE, ROW)}
+    match = match_columns(list(types), dataset, uri, header_row=None)  # columns have no row
+    read_as, mapping = as_read(con, None, dataset, match, types)
+    typed = [_typed(field, mapping[field.name], types[mapping[field.name]], read_as) for field in read_as.fields]
+
+    counted = _count(files, typed)
+    if counted["bad"]:
+        _refuse_first_bad(files, typed, uri)
+    offsets, rows = _offsets(spark, files)
+    digests = _digests(spark, uri)
+    missing = sorted(path for path in offsets if _parts(path) not in digests)
+    if missing:
+        raise InputError(f"the cluster read rows from {missing[0]} but could not digest it (it changed or went while "
+                         "read): read it again", file=uri)
+    from pyspark.sql import functions as F
+
+    from audit.engine.scan import POSITION
+
+    starts = spark.createDataFrame(list(offsets.items()), f"{FILE} STRING, __audit_start BIGINT")
+    frame = (files.join(F.broadcast(starts), FILE)
+             .select(*[t.value.alias(t.field.name) for t in typed],
+                     (F.col("__audit_start") + F.col(ROW)).alias(POSITION))
+             .cache())
+    engine.in_place_frames[table] = frame
+    columns = ", ".join(f"{ident(f.name)} {f.duckdb_type}" for f in read_as.fields)
+    con.execute(f"CREATE OR REPLACE TABLE {ident(table)} ({columns})")
+    name = PurePosixPath(unquote(urlparse(uri).path.rstrip("/"))).name or uri
+    return LoadedRelease(source=Path(name), sha256=_release_sha256(uri, digests), row_count=rows, dataset=read_as,
+                         columns=match, table=table, normalisations=tuple(counted["fixes"]),
+                         findings=tuple(match.findings), parquet=True, uri=uri)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "desc", None) or exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _duckdb_name(spark_type: Any) -> str:
+    name = spark_type.typeName()
+    if name == "decimal":
+        return f"DECIMAL({spark_type.precision},{spark_type.scale})"
+    return DUCKDB_NAMES.get(name, name.upper())
+
+
+class _Typed:
+    """One field typed on Spark: its value, the flag of a cell that cannot be typed, and its fixes' conditions."""
+
+    def __init__(self, field: Field, column: str, value: Any, bad: Any, fixes: list[tuple[str, str, Any]]) -> None:
+        self.field, self.column, self.value, self.bad, self.fixes = field, column, value, bad, fixes
+
+
+def _typed(field: Field, column: str, kind: str, dataset: Dataset) -> _Typed:
+    from pyspark.sql import functions as F
+
+    raw = F.col(f"`{column.replace('`', '``')}`")
+    if kind != "VARCHAR":
+        return _from_typed(field, column, raw, kind)
+    if field.type not in SPARK_TYPES:
+        raise ConfigError(f"field {field.name!r} is a {field.type}, which a release read where it lies cannot hold "
+                          "(Spark has no such type): give the release as a file")
+    fmt = field.descriptor.get("format", "default")
+    if fmt not in ("default", "any") and "%" in fmt:
+        raise ConfigError(f"field {field.name!r} declares the format {fmt!r}, which a release read where it lies is "
+                          "not read in: give the release as a file")
+    markers = missing_markers(field, dataset.missing_values)
+    visible = F.trim(F.regexp_replace(raw, INVISIBLE, ""))
+    is_missing = raw.isNull() | visible.isin(markers) if markers else raw.isNull()
+    described = {kind: description for kind, description, _ in _normalisation_sql(field, column, markers)}
+    fixes = []
+    named = [m for m in markers if m]
+    if named:
+        fixes.append(("missing-marker", raw.isNotNull() & F.trim(raw).isin(named)))
+    present = ~is_missing
+    fixes.append(("padding", present & (raw != F.trim(raw))))
+    fixes.append(("invisible-characters", raw.isNotNull() & raw.rlike(INVISIBLE)))
+    if field.type == "string":
+        value = _nfc(visible)
+        fixes.append(("unicode-normalisation", present & (F.trim(raw) != _nfc(F.trim(raw)))))
+        return _Typed(field, column, F.when(is_missing, None).otherwise(value), F.lit(False),
+                      [(k, described[k], c) for k, c in fixes])
+    text = visible
+    if field.type in ("integer", "number"):
+        group = field.group_char
+        grouped = visible.rlike(f"^(?:{grouped_pattern(field)})$")
+        fixes.append(("thousands-separators", present & visible.contains(group)))
+        text = F.when(grouped, F.replace(visible, F.lit(group), F.lit(""))).otherwise(visible)
+        if field.type == "number" and field.decimal_char != ".":
+            text = F.replace(text, F.lit(field.decimal_char), F.lit("."))
+    if field.type in ("integer", "year"):
+        value = F.when(text.rlike(INTEGER), text.try_cast(SPARK_TYPES[field.type]))
+    elif field.type == "number":
+        value = F.when(text.rlike(f"^(?:{NUMBER_PATTERN})$"), text.try_cast("DOUBLE"))
+    elif field.type == "boolean":
+        low = F.lower(text)
+        trues = field.descriptor.get("trueValues", ["true", "yes", "y", "t", "1"])
+        falses = field.descriptor.get("falseValues", ["false", "no", "n", "f", "0"])
+        value = F.when(low.isin(list(trues)), F.lit(True)).when(low.isin(list(falses)), F.lit(False))
+    elif field.type == "date":
+        value = F.when(text.rlike(ISO_DATE), text.try_cast("DATE"))
+    else:  # datetime: an ISO date and time, nothing after it but a Z
+        value = F.when(text.rlike(ISO_DATETIME), F.regexp_replace(text, "Z$", "").try_cast("TIMESTAMP_NTZ"))
+    return _Typed(field, column, F.when(is_missing, None).otherwise(value), present & value.isNull(),
+                  [(k, described[k], c) for k, c in fixes if k in described])
+
+
+def _from_typed(field: Field, column: str, raw: Any, kind: str) -> _Typed:
+    """A field from a typed Parquet column: cast, and refused where the cast loses what the cell says."""
+    from pyspark.sql import functions as F
+
+    if field.type == "string":
+        if kind in ("DOUBLE", "FLOAT"):  # Java and DuckDB print fractions differently (4.0E-4, 0.0004)
+            raise ConfigError(f"field {field.name!r} is text and column {column!r} holds {kind} numbers, which "
+                              "Spark writes as text unlike DuckDB: give the release as a file")
+        return _Typed(field, column, raw.cast("STRING"), F.lit(False), [])
+    if field.type not in SPARK_TYPES:
+        raise ConfigError(f"field {field.name!r} is a {field.type}, which a release read where it lies cannot hold "
+                          "(Spark has no such type): give the release as a file")
+    value = raw.try_cast(SPARK_TYPES[field.type])
+    bad = raw.isNotNull() & value.isNull()
+    if field.type in ("integer", "year") and (kind in ("DOUBLE", "FLOAT") or kind.startswith("DECIMAL")):
+        bad = bad | (raw.isNotNull() & (raw != F.round(raw)))  # 1960.5 is no whole number
+    if field.type == "date" and kind == "TIMESTAMP":  # a time of day is no date
+        bad = bad | (raw.isNotNull() & (raw.cast("TIMESTAMP_NTZ") != value.cast("TIMESTAMP_NTZ")))
+    return _Typed(field, column, value, bad, [])
+
+
+def _nfc(text: Any) -> Any:
+    """`text` in Unicode's composed form. Spark has no such function: a Python function on the executors (standard
+    library only, so any executor's Python runs it), given only the cells that are not ASCII (the rest are their own
+    composed form)."""
+    from pyspark.sql import functions as F
+
+    return F.coalesce(_nfc_udf()(F.when(text.rlike("[^\\x00-\\x7F]"), text)), text)
+
+
+def _nfc_udf():
+    # Made here, so that cloudpickle sends the function itself to the executors, which need not have this tool.
+    import unicodedata
+
+    from pyspark.sql.functions import udf
+
+    def nfc(cell):
+        return None if cell is None else unicodedata.normalize("NFC", cell)
+
+    return udf(nfc, "string")
+
+
+def _count(files: Any, typed: list[_Typed]) -> dict[str, Any]:
+    """One job: how many cells cannot be typed, and each fix's count and first example (as cast counts them)."""
+    from pyspark.sql import functions as F
+
+    bad = F.lit(False)
+    for t in typed:
+        bad = bad | t.bad
+    parts = [F.count_if(bad).alias("bad")]
+    fixes = [(t.column, kind, description, condition) for t in typed for kind, description, condition in t.fixes]
+    for i, (column, _, _, condition) in enumerate(fixes):
+        raw = F.col(f"`{column.replace('`', '``')}`")
+        parts += [F.count_if(condition).alias(f"n{i}"), F.min(F.when(condition, raw)).alias(f"e{i}")]
+    row = files.agg(*parts).collect()[0]
+    out = []
+    for i, (column, kind, description, _) in enumerate(fixes):
+        if row[f"n{i}"]:
+            out.append(Normalisation(kind, description, column, row[f"n{i}"], row[f"e{i}"]))
+    return {"bad": row["bad"], "fixes": out}
+
+
+def _refuse_first_bad(files: Any, typed: list[_Typed], uri: str) -> None:
+    """The InputError naming the first cell (by file, then row) that cannot be typed."""
+    from pyspark.sql import functions as F
+
+    flags = [t.bad.alias(f"bad{i}") for i, t in enumerate(typed)]
+    cells = [F.col(f"`{t.column.replace('`', '``')}`").cast("STRING").alias(f"cell{i}") for i, t in enumerate(typed)]
+    any_bad = F.lit(False)
+    for t in typed:
+        any_bad = any_bad | t.bad
+    first = files.where(any_bad).select(FILE, ROW, *flags, *cells).orderBy(FILE, ROW).limit(1).collect()[0]
+    i = next(i for i in range(len(typed)) if first[f"bad{i}"])
+    t = typed[i]
+    raise InputError(f"{first[f'cell{i}']!r} is not a valid {t.field.type} for field {t.field.name!r} (read where it "
+                     "lies, a number, date or flag in text is read in its plain form only: give a release that needs "
+                     "more clean-up as a file)", file=first[FILE], row=first[ROW] + 1, column=t.column,
+                     value=first[f"cell{i}"])
+
+
+def _offsets(spark: Any, files: Any) -> tuple[dict[str, int], int]:
+    """Each file's first row's position among the release's rows (files in name order, as DuckDB reads a folder),
+    and how many rows there are: one small job, one row per file."""
+    counts = sorted((r[0], r[1]) for r in files.groupBy(FILE).count().collect())
+    offsets, total = {}, 0
+    for path, count in sorted(counts, key=lambda c: _parts(c[0])):
+        offsets[path] = total
+        total += count
+    return offsets, total
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    return PurePosixPath(unquote(urlparse(path).path)).parts
+
+
+def _digests(spark: Any, uri: str) -> dict[tuple[str, ...], str]:
+    """Each Parquet file's sha256, computed on the executors (Spark's binaryFile source holds a file's bytes as one
+    value there: a file of over 2 GB is refused by Spark), keyed by its path's parts (the Parquet reader names a
+    file as a URI, binaryFile in Hadoop's form of it)."""
+    from pyspark.sql import functions as F
+
+    try:
+        read = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+                .option("pathGlobFilter", PARQUET_FILES).load(uri).select("path", F.sha2("content", 256)).collect())
+    except Exception as exc:
+        raise InputError(f"the cluster cannot digest its files: {_first_line(exc)}", file=uri) from exc
+    return {_parts(path): digest for path, digest in read}
+
+
+def _release_sha256(uri: str, digests: dict[tuple[str, ...], str]) -> str:
+    """As audit.ingest.parquet.parquet_sha256: of one file, its bytes' digest; of a folder, every file's relative path
+    and digest, in order."""
+    import hashlib
+
+    root = _parts(uri.rstrip("/"))
+    if uri.rstrip("/").lower().endswith(SUFFIXES) and len(digests) == 1:
+        return next(iter(digests.values()))
+    digest = hashlib.sha256()
+    for parts in sorted(digests):  # as Path objects sort: part by part
+        relative = PurePosixPath(*parts[len(root):]).as_posix()
+        digest.update(f"{relative}\0{digests[parts]}\n".encode())
+    return digest.hexdigest()
