@@ -28,22 +28,61 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Accounts every Debian-based system has (base-passwd): run by root, the cluster runs as the first and a driver that
+# must not read a release as the second, so that what each can open is the operating system's word.
+CLUSTER_ACCOUNT, DRIVER_ACCOUNT = "daemon", "nobody"
+
+
+def _as(account: str | None) -> list[str]:
+    """The command prefix that runs a process as `account` (none: as this process's own)."""
+    if account is None:
+        return []
+    import pwd
+
+    user = pwd.getpwnam(account)
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+
+
+def _accounts() -> str | None:
+    """Why the cluster and a driver cannot run as other accounts here (None when they can)."""
+    import pwd
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return "runs as two other accounts, which needs root and setpriv"
+    try:
+        for account in (CLUSTER_ACCOUNT, DRIVER_ACCOUNT):
+            pwd.getpwnam(account)
+    except KeyError:
+        return f"needs the accounts {CLUSTER_ACCOUNT} and {DRIVER_ACCOUNT}"
+    return None
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster():
+    """A standalone master and two workers, as the account CLUSTER_ACCOUNT when the tests run as root (else as
+    this process's own): (the master's URL, its status page, the account or None)."""
+    import pwd
+    import tempfile
+
     import pyspark
 
     spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
-    logs = tmp_path_factory.mktemp("spark-logs")
+    account = None if _accounts() else CLUSTER_ACCOUNT
+    # Not under pytest's own folders, which only root may enter: the workers keep their work there.
+    logs = Path(tempfile.mkdtemp(prefix="audit-spark-cluster-"))
+    logs.chmod(0o755)
+    if account:
+        os.chown(logs, pwd.getpwnam(account).pw_uid, pwd.getpwnam(account).pw_gid)
     port, ui = _free_port(), _free_port()
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs)}
-    processes = [subprocess.Popen([str(spark_class), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                                   "--port", str(port), "--webui-port", str(ui)], env=env,
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs), "HOME": str(logs)}
+    processes = [subprocess.Popen([*_as(account), str(spark_class), "org.apache.spark.deploy.master.Master", "--host",
+                                   "127.0.0.1", "--port", str(port), "--webui-port", str(ui)], env=env,
                                   stdout=(logs / "master.log").open("w"), stderr=subprocess.STDOUT)]
     master = f"spark://127.0.0.1:{port}"
     for n in range(2):
         processes.append(subprocess.Popen(
-            [str(spark_class), "org.apache.spark.deploy.worker.Worker", master, "--cores", "1", "--memory", "512m",
-             "--webui-port", str(_free_port()), "--work-dir", str(logs / f"work-{n}")], env=env,
+            [*_as(account), str(spark_class), "org.apache.spark.deploy.worker.Worker", master, "--cores", "1",
+             "--memory", "512m", "--webui-port", str(_free_port()), "--work-dir", str(logs / f"work-{n}")], env=env,
             stdout=(logs / f"worker-{n}.log").open("w"), stderr=subprocess.STDOUT))
     try:
         deadline = time.time() + 120
@@ -56,7 +95,7 @@ def cluster(tmp_path_factory):
                 pass
             assert time.time() < deadline, f"the Spark cluster did not start: see {logs}"
             time.sleep(1)
-        yield master, f"http://127.0.0.1:{ui}/json/"
+        yield master, f"http://127.0.0.1:{ui}/json/", account
     finally:
         for process in processes:
             process.terminate()
@@ -65,6 +104,7 @@ def cluster(tmp_path_factory):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 @pytest.fixture
@@ -102,7 +142,7 @@ def audit(workspace, *args: str):
 
 
 def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, own_session, tmp_path):
-    master, status = cluster
+    master, status, _ = cluster
     # The driver (in this process's JVM, which an earlier test may have bound to 127.0.0.1) says where it listens.
     workspace = workspace_with(tmp_path, f"spark: {{master: '{master}', conf: {{spark.executor.memory: 512m, "
                                          f"spark.cores.max: 2, spark.driver.host: 127.0.0.1, "
@@ -174,3 +214,73 @@ def test_check_and_diff_through_spark_connect_give_exactly_duckdbs_findings(conn
     duck, remote = json.loads(on_duckdb.output), json.loads(on_spark.output)
     assert remote["findings"] == duck["findings"] and remote["revisions"] == duck["revisions"]
     assert remote["release"]["engines"]["diff"] == "spark"
+
+
+def test_a_release_only_the_cluster_can_read_is_checked_where_it_lies(cluster, tmp_path):
+    """Issue 31's Spark where the data live: the release is a folder of Parquet that only the cluster's account may
+    open, and `audit check` runs as another account, which the operating system lets open none of it. The files
+    are listed, typed, digested and checked on the executors, and the findings, the diff against the published
+    release and the digest are exactly what DuckDB gives reading the same folder."""
+    import pwd
+    import sys
+    import tempfile
+
+    import duckdb
+
+    why_not = _accounts()
+    if why_not:
+        pytest.skip(why_not)
+    master, _, account = cluster
+    shared = Path(tempfile.mkdtemp(prefix="audit-in-place-"))
+    shared.chmod(0o755)
+    try:
+        # The office: the example's 2023-09 published, its 2024-03 revision to check, waivers and notes beside.
+        folder = EXAMPLE_CSV.parent.parent
+        workspace = workspace_with(shared, "")
+        for file in (EXAMPLE_WAIVERS, folder / "revision-notes-2024-03.yaml"):
+            shutil.copy(file, workspace.root / file.name)
+        waivers, notes = (workspace.root / "waivers.yaml", workspace.root / "revision-notes-2024-03.yaml")
+        audit(workspace, "ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", waivers, "--version", "2023-09")
+        assert audit(workspace, "publish", EXAMPLE).exit_code == 0
+        (workspace.root / "audit.yaml").write_text(
+            f"spark: {{master: '{master}', conf: {{spark.executor.memory: 512m, spark.cores.max: 2, "
+            f"spark.driver.host: 127.0.0.1, spark.driver.bindAddress: 127.0.0.1, "
+            f"spark.pyspark.python: '{sys.executable}'}}}}\n")
+        # The release: two Parquet files in a folder only the cluster's account may open.
+        lake = shared / "lake" / "2024-03"
+        lake.mkdir(parents=True)
+        with duckdb.connect() as con:
+            for name, where in (("part-0.parquet", '"Year" < 2020'), ("part-1.parquet", '"Year" >= 2020')):
+                con.execute(f"COPY (SELECT * FROM read_csv('{folder / 'releases' / '2024-03-revised-example.csv'}', "
+                            f"thousands = ',') WHERE {where}) TO '{lake / name}' (FORMAT parquet)")
+        cluster_user, driver_user = pwd.getpwnam(account), pwd.getpwnam(DRIVER_ACCOUNT)
+        for path in (lake.parent, lake, *lake.iterdir()):
+            os.chown(path, cluster_user.pw_uid, cluster_user.pw_gid)
+        lake.chmod(0o700)
+        home = shared / "home"
+        home.mkdir()
+        for path in (home, workspace.root, *workspace.root.rglob("*")):
+            os.chown(path, driver_user.pw_uid, driver_user.pw_gid, follow_symlinks=False)
+        as_driver = [*_as(DRIVER_ACCOUNT), sys.executable]
+        env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(PROJECT)}
+        reach = subprocess.run([*as_driver, "-c", "import audit, os, sys; os.listdir(sys.argv[1])", str(lake)],
+                               env=env, capture_output=True, text=True)
+        if "ModuleNotFoundError" in reach.stderr or "No such file" in reach.stderr:
+            pytest.skip(f"the project's Python cannot be run as {DRIVER_ACCOUNT}: {reach.stderr.strip()[-200:]}")
+        assert "PermissionError" in reach.stderr, "the driver's account must not be able to open the release"
+        check = ["check", EXAMPLE, "--waivers", str(waivers), "--notes", str(notes), "--format", "json"]
+
+        in_place = subprocess.run([*as_driver, "-m", "audit", *check[:2], lake.as_uri(), *check[2:], "--engine",
+                                   "spark", "--workspace", str(workspace.root)],
+                                  env=env, cwd=workspace.root, capture_output=True, text=True, timeout=600)
+        on_duckdb = audit(workspace, check[0], check[1], lake, *check[2:])  # root reads the folder itself
+
+        assert in_place.returncode == on_duckdb.exit_code == 1, in_place.stderr[-2000:]
+        spark_report, duckdb_report = json.loads(in_place.stdout), json.loads(on_duckdb.output)
+        assert spark_report["findings"] == duckdb_report["findings"]
+        assert spark_report["revisions"] == duckdb_report["revisions"]
+        assert spark_report["release"]["sha256"] == duckdb_report["release"]["sha256"]
+        assert spark_report["release"]["rows"] == duckdb_report["release"]["rows"] == 6
+        assert spark_report["release"]["engines"]["spark"] == 11
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
