@@ -20,91 +20,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# Accounts every Debian-based system has (base-passwd): run by root, the cluster runs as the first and a driver that
-# must not read a release as the second, so that what each can open is the operating system's word.
-CLUSTER_ACCOUNT, DRIVER_ACCOUNT = "daemon", "nobody"
-
-
-def _as(account: str | None) -> list[str]:
-    """The command prefix that runs a process as `account` (none: as this process's own)."""
-    if account is None:
-        return []
-    import pwd
-
-    user = pwd.getpwnam(account)
-    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-
-
-def _accounts() -> str | None:
-    """Why the cluster and a driver cannot run as other accounts here (None when they can)."""
-    import pwd
-
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
-        return "runs as two other accounts, which needs root and setpriv"
-    try:
-        for account in (CLUSTER_ACCOUNT, DRIVER_ACCOUNT):
-            pwd.getpwnam(account)
-    except KeyError:
-        return f"needs the accounts {CLUSTER_ACCOUNT} and {DRIVER_ACCOUNT}"
-    return None
+from tests.spark_cluster import CLUSTER_ACCOUNT, DRIVER_ACCOUNT, accounts_problem, as_account, free_port, standalone
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A standalone master and two workers, as the account CLUSTER_ACCOUNT when the tests run as root (else as
-    this process's own): (the master's URL, its status page, the account or None)."""
-    import pwd
-    import tempfile
-
-    import pyspark
-
-    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
-    account = None if _accounts() else CLUSTER_ACCOUNT
-    # Not under pytest's own folders, which only root may enter: the workers keep their work there.
-    logs = Path(tempfile.mkdtemp(prefix="audit-spark-cluster-"))
-    logs.chmod(0o755)
-    if account:
-        os.chown(logs, pwd.getpwnam(account).pw_uid, pwd.getpwnam(account).pw_gid)
-    port, ui = _free_port(), _free_port()
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs), "HOME": str(logs)}
-    processes = [subprocess.Popen([*_as(account), str(spark_class), "org.apache.spark.deploy.master.Master", "--host",
-                                   "127.0.0.1", "--port", str(port), "--webui-port", str(ui)], env=env,
-                                  stdout=(logs / "master.log").open("w"), stderr=subprocess.STDOUT)]
-    master = f"spark://127.0.0.1:{port}"
-    for n in range(2):
-        processes.append(subprocess.Popen(
-            [*_as(account), str(spark_class), "org.apache.spark.deploy.worker.Worker", master, "--cores", "1",
-             "--memory", "512m", "--webui-port", str(_free_port()), "--work-dir", str(logs / f"work-{n}")], env=env,
-            stdout=(logs / f"worker-{n}.log").open("w"), stderr=subprocess.STDOUT))
-    try:
-        deadline = time.time() + 120
-        while True:  # the master's own status page says when both workers have registered
-            try:
-                status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2))
-                if sum(1 for w in status.get("workers", []) if w.get("state") == "ALIVE") == 2:
-                    break
-            except OSError:
-                pass
-            assert time.time() < deadline, f"the Spark cluster did not start: see {logs}"
-            time.sleep(1)
-        yield master, f"http://127.0.0.1:{ui}/json/", account
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(logs, ignore_errors=True)
+    """A standalone master and two workers (tests/spark_cluster.py), as the account CLUSTER_ACCOUNT when the tests
+    run as root (else as this process's own)."""
+    with standalone(account=None if accounts_problem() else CLUSTER_ACCOUNT) as running:
+        yield running
 
 
 @pytest.fixture
@@ -142,7 +66,7 @@ def audit(workspace, *args: str):
 
 
 def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, own_session, tmp_path):
-    master, status, _ = cluster
+    master, status = cluster.master, cluster.status
     # The driver (in this process's JVM, which an earlier test may have bound to 127.0.0.1) says where it listens.
     workspace = workspace_with(tmp_path, f"spark: {{master: '{master}', conf: {{spark.executor.memory: 512m, "
                                          f"spark.cores.max: 2, spark.driver.host: 127.0.0.1, "
@@ -172,7 +96,7 @@ def connect_server(tmp_path_factory):
 
     spark_submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     logs = tmp_path_factory.mktemp("spark-connect-logs")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs)}
     server = subprocess.Popen(
         [str(spark_submit), "--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", "local[2]",
@@ -227,10 +151,10 @@ def test_a_release_only_the_cluster_can_read_is_checked_where_it_lies(cluster, t
 
     import duckdb
 
-    why_not = _accounts()
+    why_not = accounts_problem()
     if why_not:
         pytest.skip(why_not)
-    master, _, account = cluster
+    master, account = cluster.master, cluster.account
     shared = Path(tempfile.mkdtemp(prefix="audit-in-place-"))
     shared.chmod(0o755)
     try:
@@ -261,7 +185,7 @@ def test_a_release_only_the_cluster_can_read_is_checked_where_it_lies(cluster, t
         home.mkdir()
         for path in (home, workspace.root, *workspace.root.rglob("*")):
             os.chown(path, driver_user.pw_uid, driver_user.pw_gid, follow_symlinks=False)
-        as_driver = [*_as(DRIVER_ACCOUNT), sys.executable]
+        as_driver = [*as_account(DRIVER_ACCOUNT), sys.executable]
         env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(PROJECT)}
         reach = subprocess.run([*as_driver, "-c", "import audit, os, sys; os.listdir(sys.argv[1])", str(lake)],
                                env=env, capture_output=True, text=True)

@@ -11,11 +11,14 @@ Spark, the JVM):
     floor    DuckDB alone: the same checks as plain SQL over read_parquet
     check    `audit check` of the Parquet file: read it where it lies, type it, run the suite, nothing recorded
 
-and, for the sizes given to --spark-rows, on Spark in local mode:
+and, for the sizes given to --spark-rows, on Spark in local mode (and with --cluster, on a standalone master with
+two workers started for the run, tests/spark_cluster.py):
 
-    spark floor   pyspark alone: the same checks as plain Spark SQL over spark.read.parquet
-    spark check   `audit check --engine spark`: typed by DuckDB, streamed to a staged Parquet file, which Spark
-                  reads and runs the suite on
+    spark floor     pyspark alone: the same checks as plain Spark SQL over spark.read.parquet
+    spark check     `audit check --engine spark FILE`: typed by DuckDB, streamed to a staged Parquet file, which
+                    Spark reads and runs the suite on (local mode only)
+    spark in place  `audit check --engine spark file://...`: listed, typed, digested and checked on the executors
+                    (audit.ingest.in_place); the driver opens nothing of the release
 
 Not a test: read the ratio to the floor measured in the same run, not single figures.
 """
@@ -41,7 +44,9 @@ SUITE = [
 ]
 SPARK_FLOOR = """
 from pyspark.sql import SparkSession
-spark = SparkSession.builder.master("local[*]").config("spark.ui.enabled", "false").getOrCreate()
+spark = (SparkSession.builder.master("{master}").config("spark.ui.enabled", "false")
+         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+         .config("spark.executor.memory", "{executor_memory}").getOrCreate())
 spark.read.parquet('{path}').createOrReplaceTempView("t")
 spark.sql("SELECT count_if(occurred IS NULL), count_if(offense_code NOT IN ({codes})), "
           "count_if(NOT incident_id RLIKE '^I[0-9]{{{{9}}}}$'), {bounds} FROM t").collect()
@@ -104,10 +109,37 @@ def measure(command: list[str]) -> tuple[float, float, float, int]:
     return seconds, peak / 2**20, own / 2**20, process.returncode
 
 
+def spark_on(root: Path, path: Path, rows: int, master: str, staged: bool) -> dict:
+    """The Spark floor and `audit check` on `master`: of the file staged by the driver (with `staged`) and of the
+    release read where it lies. Prints a row for each; returns the figures."""
+    where = "local" if master.startswith("local") else "standalone, 2 workers"
+    bounds = ", ".join(f"count_if({c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
+    floor = SPARK_FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=bounds, master=master,
+                               executor_memory="5g")
+    (root / "audit.yaml").write_text(json.dumps({"spark": {"master": master, "conf": {
+        "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1", "spark.executor.memory": "5g",
+        "spark.pyspark.python": sys.executable}}}))
+    f_seconds, f_mb, _, _ = measure([sys.executable, "-c", floor])
+    out = {f"spark_{where}_floor_seconds": f_seconds, f"spark_{where}_floor_mb": f_mb}
+    runs = [("staged", str(path))] if staged else []
+    for name, release in [*runs, ("in place", path.as_uri())]:
+        seconds, mb, driver_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, release, "--engine",
+                                                "spark", "--workspace", str(root), "--format", "json"])
+        if code not in (0, 1):
+            raise SystemExit(f"audit check --engine spark ({name}, {where}) failed (exit {code}) at {rows:,} rows")
+        out.update({f"spark_{where}_{name}_seconds": seconds, f"spark_{where}_{name}_mb": mb,
+                    f"spark_{where}_{name}_driver_mb": driver_mb})
+        print(f"| {rows:,} on Spark {where}, {name} | {f_seconds:.1f} | {f_mb:,.0f} | {seconds:.1f} | {mb:,.0f} "
+              f"(the audit process alone: {driver_mb:,.0f}) | {seconds / f_seconds:.1f}x |", flush=True)
+    (root / "audit.yaml").unlink()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
     parser.add_argument("--spark-rows", type=int, nargs="*", default=[10_000_000])
+    parser.add_argument("--cluster", action="store_true", help="also on a standalone master with two workers")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = []
@@ -132,17 +164,12 @@ def main() -> None:
             print(f"| {rows:,} | {f_seconds:.1f} | {f_mb:,.0f} | {c_seconds:.1f} | {c_mb:,.0f} | "
                   f"{c_seconds / f_seconds:.1f}x |", flush=True)
             if rows in args.spark_rows:
-                spark_bounds = ", ".join(f"count_if({c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
-                spark_floor = SPARK_FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=spark_bounds)
-                sf_seconds, sf_mb, _, _ = measure([sys.executable, "-c", spark_floor])
-                sc_seconds, sc_mb, sc_driver_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, str(path),
-                                                   "--engine", "spark", "--workspace", str(root), "--format", "json"])
-                if code not in (0, 1):
-                    raise SystemExit(f"audit check --engine spark failed (exit {code}) at {rows:,} rows")
-                result.update(spark_floor_seconds=sf_seconds, spark_floor_mb=sf_mb, spark_check_seconds=sc_seconds,
-                              spark_check_mb=sc_mb, spark_check_driver_mb=sc_driver_mb)
-                print(f"| {rows:,} on Spark local | {sf_seconds:.1f} | {sf_mb:,.0f} | {sc_seconds:.1f} | {sc_mb:,.0f} "
-                      f"(the audit process alone: {sc_driver_mb:,.0f}) | {sc_seconds / sf_seconds:.1f}x |", flush=True)
+                result.update(spark_on(root, path, rows, "local[*]", staged=True))
+                if args.cluster:
+                    from tests.spark_cluster import standalone
+
+                    with standalone(workers=2, cores=1, memory="6g") as cluster:
+                        result.update(spark_on(root, path, rows, cluster.master, staged=False))
             results.append(result)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
