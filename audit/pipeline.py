@@ -285,7 +285,7 @@ def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, e
     """The release at `uri`, read, typed and kept where it lies by the Spark `engine` (audit.ingest.in_place)."""
     from audit.ingest.in_place import load_in_place
 
-    if not engine.name == "spark":
+    if engine.name != "spark":
         raise ConfigError(f"{uri}: a release named by a URI is read where it lies, by Spark: give --engine spark (or "
                           "engine: spark in audit.yaml, with the cluster under spark:)")
     if dataset.window:

@@ -43,7 +43,6 @@ class LoadedRelease:
     findings: tuple[Finding, ...] = ()              # about its cells and columns, found while reading
     parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
     lines: str | None = None                        # a table of each row's line in the text file, in `table`'s order
-    uri: str | None = None                          # read where it lies, by Spark (audit.ingest.in_place)
 
 
 def release_file_problem(source: Path) -> str | None:

@@ -3,12 +3,14 @@ which the machine running the command may not be able to open at all (an office'
 object store, or a folder only the cluster's account can read).
 
 The driver opens nothing of the release. The files are listed by a job on the executors (Spark lists on the driver
-below `spark.sql.sources.parallelPartitionDiscovery.threshold` paths: it is set to 0), their footers are read there
-(`mergeSchema`, which also refuses files of clashing shapes), the cells are typed there, and so are the files'
-digests (Spark's binaryFile source with sha2: no bytes come back, only a digest per file). What comes back to the
-driver is the columns' names and types, counts, the first cell that cannot be typed, and later the findings and the
-diff's differing rows (audit.engine.scan). The working database holds an empty table of the release's columns, so
-that what reads their types (the diff, the suite's column checks) reads them as for any release.
+below `spark.sql.sources.parallelPartitionDiscovery.threshold` paths: it is set to 0), and their footers are read
+there (`mergeSchema`, which refuses files whose columns clash in type; unlike DuckDB, which refuses a folder whose
+files have different columns, it reads a file without a column another file has as missing values in it). The
+cells are typed there, and so are the files' digests (Spark's binaryFile source with sha2: no bytes come back, only
+a digest per file). What comes back to the driver is the columns' names and types, counts, the first cell that
+cannot be typed, and later the findings and the diff's differing rows (audit.engine.scan). The working database
+holds an empty table of the release's columns, so that what reads their types (the diff, the suite's column checks)
+reads them as for any release.
 
 Typing follows audit.ingest.cast and audit.ingest.parquet for what a data lake's Parquet holds: typed columns are
 cast (a fraction in an integer field, a time of day in a date field, is refused); text is trimmed, rid of
@@ -47,12 +49,9 @@ SPARK_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "string": "STRING", "boo
 DUCKDB_NAMES = {"byte": "TINYINT", "short": "SMALLINT", "integer": "INTEGER", "long": "BIGINT", "float": "FLOAT",
                 "double": "DOUBLE", "string": "VARCHAR", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
                 "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
-WHOLE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ISO_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?Z?$"
 INTEGER = r"^[+-]?[0-9]+$"
-# The fixes counted here, as audit.ingest.cast names and describes them: no other fix is made in place.
-FIXES = ("missing-marker", "padding", "invisible-characters", "unicode-normalisation", "thousands-separators")
 
 
 def is_uri(text: object) -> bool:
@@ -99,18 +98,18 @@ def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, en
 
     from audit.engine.scan import POSITION
 
+    # Not cached here: the suite's batch is persisted by GX, and the diff caches what it reads (audit.engine.scan).
     starts = spark.createDataFrame(list(counted.offsets.items()), f"{FILE} STRING, __audit_start BIGINT")
     frame = (files.join(F.broadcast(starts), FILE)
              .select(*[t.final(t.column in counted.composed).alias(t.field.name) for t in typed],
-                     (F.col("__audit_start") + F.col(ROW)).alias(POSITION))
-             .cache())
+                     (F.col("__audit_start") + F.col(ROW)).alias(POSITION)))
     engine.in_place_frames[table] = frame
     columns = ", ".join(f"{ident(f.name)} {f.duckdb_type}" for f in read_as.fields)
     con.execute(f"CREATE OR REPLACE TABLE {ident(table)} ({columns})")
     name = PurePosixPath(unquote(urlparse(uri).path.rstrip("/"))).name or uri
     return LoadedRelease(source=Path(name), sha256=_release_sha256(uri, digests), row_count=counted.rows,
                          dataset=read_as, columns=match, table=table, normalisations=tuple(counted.fixes),
-                         findings=tuple(match.findings), parquet=True, uri=uri)
+                         findings=tuple(match.findings), parquet=True)
 
 
 def _first_line(exc: Exception) -> str:
@@ -361,16 +360,24 @@ def _parts(path: str) -> tuple[str, ...]:
 
 
 def _digests(spark: Any, uri: str) -> dict[tuple[str, ...], str]:
-    """Each Parquet file's sha256, computed on the executors (Spark's binaryFile source holds a file's bytes as one
-    value there: a file of over 2 GB is refused by Spark), keyed by its path's parts (the Parquet reader names a
-    file as a URI, binaryFile in Hadoop's form of it)."""
+    """Each Parquet file's sha256, computed on the executors, keyed by its path's parts (the Parquet reader names a
+    file as a URI, binaryFile in Hadoop's form of it). Spark's binaryFile source holds a whole file as one value in an
+    executor's memory (no source streams a file's bytes to a digest there), so an executor needs memory for the
+    largest file: when it runs out, the error says how large that file is."""
     from pyspark.sql import functions as F
 
+    files = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+             .option("pathGlobFilter", PARQUET_FILES).load(uri))
     try:
-        read = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
-                .option("pathGlobFilter", PARQUET_FILES).load(uri).select("path", F.sha2("content", 256)).collect())
+        read = files.select("path", F.sha2("content", 256)).collect()
     except Exception as exc:
-        raise InputError(f"the cluster cannot digest its files: {_first_line(exc)}", file=uri) from exc
+        why = _first_line(exc)
+        if "OutOfMemoryError" in str(exc):
+            (largest,) = files.agg(F.max("length")).collect()[0]  # read from the listing, not the files
+            why = (f"an executor ran out of memory holding a file of {largest / 2**20:,.0f} MB to digest it (Spark "
+                   "reads a whole file as one value): give executors more memory (spark.executor.memory; "
+                   "spark.driver.memory in local mode) or write the release as smaller files")
+        raise InputError(f"the cluster cannot digest its files: {why}", file=uri) from exc
     return {_parts(path): digest for path, digest in read}
 
 

@@ -44,7 +44,7 @@ SUITE = [
 ]
 SPARK_FLOOR = """
 from pyspark.sql import SparkSession
-spark = (SparkSession.builder.master("{master}").config("spark.ui.enabled", "false")
+spark = (SparkSession.builder.master("{master}").config("spark.ui.enabled", "false").config("spark.driver.memory", "5g")
          .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
          .config("spark.executor.memory", "{executor_memory}").getOrCreate())
 spark.read.parquet('{path}').createOrReplaceTempView("t")
@@ -116,9 +116,10 @@ def spark_on(root: Path, path: Path, rows: int, master: str, staged: bool) -> di
     bounds = ", ".join(f"count_if({c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
     floor = SPARK_FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=bounds, master=master,
                                executor_memory="5g")
+    # In local mode the driver is the executor: its memory holds a whole file to digest it (audit.ingest.in_place).
     (root / "audit.yaml").write_text(json.dumps({"spark": {"master": master, "conf": {
         "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1", "spark.executor.memory": "5g",
-        "spark.pyspark.python": sys.executable}}}))
+        "spark.driver.memory": "5g" if master.startswith("local") else "1g", "spark.pyspark.python": sys.executable}}}))
     f_seconds, f_mb, _, _ = measure([sys.executable, "-c", floor])
     out = {f"spark_{where}_floor_seconds": f_seconds, f"spark_{where}_floor_mb": f_mb}
     runs = [("staged", str(path))] if staged else []
