@@ -155,6 +155,44 @@ def data_findings(findings: list) -> list:
     return [f for f in findings if (f["check"] if isinstance(f, dict) else f.check) != "claim"]
 
 
+@pytest.fixture(scope="module")
+def spark():
+    """A real Spark in local mode (pyspark, which `make test` installs, on the machine's Java 17), for a module's
+    tests: the audit's commands in them find it as their session (audit.engine.spark), and forget it after."""
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    from audit.engine import spark as engine
+
+    engine._SESSION = None
+    session = (SparkSession.builder.master("local[1]").appName("audit-parity")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
+               .config("spark.pyspark.python", sys.executable)
+               .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    engine._SESSION = None
+
+
+@pytest.fixture
+def spark_reads(monkeypatch):
+    """The files each Spark DataFrame of a DuckDB table was read from (none: it went through the driver)."""
+    from audit.engine.spark import SparkEngine
+
+    read: list[tuple[str, list[str]]] = []
+    original = SparkEngine.frame
+
+    def recording(engine, con, table, position=None):
+        frame = original(engine, con, table, position)
+        read.append((table, frame.inputFiles()))
+        return frame
+
+    monkeypatch.setattr(SparkEngine, "frame", recording)
+    return read
+
+
 # Fixtures that start a real Spark or a browser: a test that uses one is marked so, and `make test-fast` leaves it out.
 SPARK_FIXTURES = {"spark", "cluster", "connect_server", "own_session"}
 

@@ -110,19 +110,6 @@ def _rows(names: list[str], rows: list[tuple], columns: list[str]) -> set[tuple]
     return {tuple((n, _plain(row[names.index(n)])) for n in sorted(set(wanted))) for row in rows}
 
 
-@pytest.fixture(scope="module")
-def spark():
-    """A real Spark in local mode (pyspark, which `make test` installs, on the machine's Java 17)."""
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[1]").appName("audit-parity")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
-               .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
 @pytest.mark.parametrize("expectation, table", CASES,
                          ids=lambda c: type(c).__name__ if isinstance(c, RowCheckExpectation) else "")
 def test_the_same_failing_rows_on_duckdb_and_on_spark(spark, expectation, table):
@@ -290,23 +277,6 @@ def test_a_revised_release_checked_on_spark_gives_the_revision_findings_of_duckd
 
 # -- a release read by the cluster ------------------------------------------------------------------------------
 
-@pytest.fixture
-def spark_reads(monkeypatch):
-    """The files each Spark DataFrame of a DuckDB table was read from (none: it went through the driver)."""
-    from audit.engine.spark import SparkEngine
-
-    read: list[tuple[str, list[str]]] = []
-    original = SparkEngine.frame
-
-    def recording(engine, con, table, position=None):
-        frame = original(engine, con, table, position)
-        read.append((table, frame.inputFiles()))
-        return frame
-
-    monkeypatch.setattr(SparkEngine, "frame", recording)
-    return read
-
-
 def test_parquet_releases_on_spark_are_read_from_files_in_the_staging_folder_and_the_log(spark, spark_reads, run,
                                                                                         workspace, tmp_path):
     """The driver streams the typed rows to a file; Spark reads it, and the baseline from the log's own Parquet copy;
@@ -378,151 +348,5 @@ def test_spark_settings_that_cannot_work_are_a_one_line_configuration_error(run,
 
     result = run("check", EXAMPLE, EXAMPLE_CSV, "--engine", "spark") if "engine:" not in settings else \
         run("check", EXAMPLE, EXAMPLE_CSV)
-
-    assert result.exit_code == 2 and said in result.output and len(result.output.strip().splitlines()) == 1
-
-
-# -- a release read where it lies (a URI, read by Spark's executors: audit.ingest.in_place) -----------------------
-
-def _as_parquet_parts(con: duckdb.DuckDBPyConnection, csv_path, folder, split: str) -> None:
-    """A release as a data lake keeps it: a folder of Parquet files (rows where `split` holds, then the rest)."""
-    folder.mkdir()
-    for name, where in (("part-0.parquet", split), ("part-1.parquet", f"NOT ({split})")):
-        con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', thousands = ',') WHERE {where}) "
-                    f"TO '{folder / name}' (FORMAT parquet)")
-
-
-def test_a_release_read_where_it_lies_gives_duckdbs_findings_revisions_and_digest(spark, spark_reads, run,
-                                                                                  workspace, tmp_path):
-    """The example's 2024-03 revision, kept as a folder of two Parquet files and named by its URI, against the
-    published 2023-09: what Spark reads in place is what DuckDB reads from the same folder, digest included."""
-    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
-
-    folder = EXAMPLE_CSV.parent.parent
-    run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
-    run("publish", EXAMPLE)
-    lake = tmp_path / "lake" / "2024-03"
-    lake.parent.mkdir()
-    with duckdb.connect() as con:
-        _as_parquet_parts(con, folder / "releases" / "2024-03-revised-example.csv", lake, '"Year" >= 2020')
-    options = ["--waivers", EXAMPLE_WAIVERS, "--notes", folder / "revision-notes-2024-03.yaml", "--format", "json"]
-    spark_reads.clear()
-
-    in_place = run("check", EXAMPLE, lake.as_uri(), *options, "--engine", "spark")
-    on_duckdb = run("check", EXAMPLE, lake, *options)
-
-    assert in_place.exit_code == on_duckdb.exit_code == 1  # one unexplained revision
-    spark_report, duckdb_report = json.loads(in_place.output), json.loads(on_duckdb.output)
-    assert spark_report["findings"] == duckdb_report["findings"]
-    assert spark_report["revisions"] == duckdb_report["revisions"]
-    assert {k: spark_report["release"][k] for k in ("sha256", "rows", "source")} == \
-        {k: duckdb_report["release"][k] for k in ("sha256", "rows", "source")}
-    # Only the checks over the diff's own tables (the changes, brought back) ran on DuckDB.
-    assert spark_report["release"]["engines"] == {"spark": 11, "diff": "spark", "duckdb": [
-        "expect_revisions_to_be_explained", "expect_notes_to_explain_what_they_expect"]}
-    # Spark read the release from its own files, and nothing of it was staged through the driver.
-    read = [f for _, files in spark_reads for f in files]
-    assert {f.rsplit("/", 1)[1] for f in read if "/lake/" in f} == {"part-0.parquet", "part-1.parquet"}
-    assert not [f for f in read if "audit-staged-" in f and "/lake/" not in f] or \
-        all(table != "release" for table, files in spark_reads if any("audit-staged-" in f for f in files))
-
-
-# An incident table whose text columns need every fix a release read in place makes (padding, a marker, an accent
-# written as two code points, a zero-width space, a thousands separator), and a typed column of each kind.
-QUIRKS = {
-    "name": "incidents", "title": "Incidents", "licenses": [{"name": "PDDL-1.0"}],
-    "resources": [{"name": "incidents", "schema": {"primaryKey": ["id"], "missingValues": ["", "N/A"], "fields": [
-        {"name": "id", "type": "string"}, {"name": "occurred", "type": "datetime"},
-        {"name": "district", "type": "string"}, {"name": "victims", "type": "integer"},
-        {"name": "loss", "type": "number"}, {"name": "day", "type": "date"}, {"name": "arrest", "type": "boolean"},
-    ]}}],
-}
-QUIRK_ROWS = """
-SELECT * FROM (VALUES
-  ('I1', TIMESTAMP '2024-01-05 10:00', 'Central', '3', 12.5, DATE '2024-01-05', true),
-  (' I2', TIMESTAMP '2024-01-06 11:30', 'Cafe\u0301', '1,204', 7.0, DATE '2024-01-06', false),
-  ('I3', NULL, 'East\u200bern', 'N/A', NULL, NULL, NULL),
-  ('I4', TIMESTAMP '2024-02-01 00:00', 'Central ', ' 12 ', 1.25, DATE '2024-02-01', true),
-  ('I4', TIMESTAMP '2024-02-02 00:00', 'Café', '2', 0.5, DATE '2024-02-02', false)
-) t(id, occurred, district, victims, loss, day, arrest)
-"""
-
-
-def test_text_read_in_place_gets_duckdbs_fixes_and_counts(spark, run, workspace, tmp_path):
-    from tests.conftest import add_dataset
-
-    add_dataset(workspace, "incidents", QUIRKS, [
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "district", "value_set": ["Central", "Eastern"]}},
-    ])
-    with duckdb.connect() as con:
-        con.execute(f"COPY ({QUIRK_ROWS}) TO '{tmp_path / 'quirks.parquet'}' (FORMAT parquet)")
-
-    in_place = run("check", "incidents", (tmp_path / "quirks.parquet").as_uri(), "--engine", "spark", "--format", "json")
-    on_duckdb = run("check", "incidents", tmp_path / "quirks.parquet", "--format", "json")
-
-    spark_report, duckdb_report = json.loads(in_place.output), json.loads(on_duckdb.output)
-    assert in_place.exit_code == on_duckdb.exit_code == 1
-    assert spark_report["findings"] == duckdb_report["findings"]
-    # Café written two ways is one value (not in the set, once each); I4 repeats; every fix is counted alike.
-    assert {f["check"] for f in spark_report["findings"]} == {"in-set", "unique"}
-    assert spark_report["normalisations"] == duckdb_report["normalisations"]
-    assert {n["kind"] for n in spark_report["normalisations"]} == {
-        "padding", "missing-marker", "unicode-normalisation", "invisible-characters", "thousands-separators"}
-
-
-@pytest.mark.parametrize("cell, kind", [("12,43O", "no number at all"), ("342a", "a footnote mark, which in place "
-                                                                                 "is not read")])
-def test_a_cell_read_in_place_that_cannot_be_typed_is_a_one_line_error_naming_its_file_row_and_column(
-        spark, run, workspace, tmp_path, cell, kind):
-    from tests.conftest import add_dataset
-
-    add_dataset(workspace, "incidents", QUIRKS, [])
-    lake = tmp_path / "lake"
-    lake.mkdir()
-    with duckdb.connect() as con:
-        con.execute(f"COPY ({QUIRK_ROWS}) TO '{lake / 'a.parquet'}' (FORMAT parquet)")
-        con.execute(f"COPY (SELECT * REPLACE ('{cell}' AS victims) FROM ({QUIRK_ROWS}) WHERE id = 'I3') "
-                    f"TO '{lake / 'b.parquet'}' (FORMAT parquet)")
-
-    result = run("check", "incidents", lake.as_uri(), "--engine", "spark")
-
-    assert result.exit_code == 2, kind
-    assert len(result.output.strip().splitlines()) == 1
-    assert "b.parquet, row 1, column 'victims'" in result.output and repr(cell) in result.output
-    if cell == "12,43O":  # no reading would take it: DuckDB names the same file, row and column
-        assert "b.parquet, row 1, column 'victims'" in run("check", "incidents", lake).output
-
-
-def test_a_check_that_cannot_run_in_place_is_a_finding_not_a_silent_pass(spark, run, workspace, tmp_path):
-    """A check that needs DuckDB's rows of the release (here the current date's) cannot run where the release lies:
-    each such check is a blocking finding, so no verdict passes what nothing checked."""
-    from tests.conftest import add_dataset
-
-    add_dataset(workspace, "incidents", QUIRKS, [
-        {"type": "expect_dates_to_be_within_coverage", "kwargs": {"column": "occurred", "start": "2020-01-01"}},
-    ])
-    with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT * FROM ({QUIRK_ROWS}) WHERE id <> 'I4') TO '{tmp_path / 'q.parquet'}' "
-                    "(FORMAT parquet)")
-
-    in_place = run("check", "incidents", (tmp_path / "q.parquet").as_uri(), "--engine", "spark", "--format", "json")
-    on_duckdb = run("check", "incidents", tmp_path / "q.parquet", "--format", "json")
-
-    assert on_duckdb.exit_code == 0 and in_place.exit_code == 1
-    (finding,) = json.loads(in_place.output)["findings"]
-    assert finding["check"] == "not-run" and finding["severity"] == "error"
-    assert "expect_dates_to_be_within_coverage" in finding["message"] and "current date" in finding["message"]
-
-
-@pytest.mark.parametrize("command, uri, engine, said", [
-    ("check", "file:///no/such/release", "spark", "the cluster cannot read it as one Parquet release"),
-    ("check", "file:///somewhere/week-12.csv", "spark", "a release is Parquet"),
-    ("check", "s3a://bucket/week-12", "duckdb", "give --engine spark"),
-    ("ingest", "s3a://bucket/week-12", "spark", "ingest a copy the office holds"),
-])
-def test_a_uri_that_cannot_be_read_in_place_is_a_one_line_error(spark, run, command, uri, engine, said):
-    from tests.conftest import EXAMPLE
-
-    result = run(command, EXAMPLE, uri, "--engine", engine)
 
     assert result.exit_code == 2 and said in result.output and len(result.output.strip().splitlines()) == 1
