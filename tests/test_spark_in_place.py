@@ -154,3 +154,24 @@ def test_a_uri_that_cannot_be_read_in_place_is_a_one_line_error(spark, run, comm
     result = run(command, EXAMPLE, uri, "--engine", engine)
 
     assert result.exit_code == 2 and said in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_columns_added_and_removed_read_in_place_are_the_findings_duckdb_gives(spark, run, workspace, tmp_path):
+    """A release with a column the descriptor does not describe (text and a figure) and without one of its fields:
+    the same schema-change findings, and the checks of the missing field named as not run, as DuckDB says."""
+    from tests.conftest import add_dataset
+
+    add_dataset(workspace, "incidents", QUIRKS, [
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "loss", "min_value": 0, "max_value": 10}},
+    ])
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * EXCLUDE (loss), 'x' || id AS beat, 7 AS officers FROM ({QUIRK_ROWS}) "
+                    f"WHERE id <> 'I4') TO '{tmp_path / 'q.parquet'}' (FORMAT parquet)")
+
+    in_place = run("check", "incidents", (tmp_path / "q.parquet").as_uri(), "--engine", "spark", "--format", "json")
+    on_duckdb = run("check", "incidents", tmp_path / "q.parquet", "--format", "json")
+
+    assert in_place.exit_code == on_duckdb.exit_code == 1
+    spark_findings = json.loads(in_place.output)["findings"]
+    assert spark_findings == json.loads(on_duckdb.output)["findings"]
+    assert [f["check"] for f in spark_findings] == ["schema-change"] * 3
