@@ -4,7 +4,8 @@ Spark Connect server, which a workspace names as its `remote`. The findings and 
 
 The audit runs in the test's process, as a fresh Spark session of its own for each test (started by the command,
 as in a process of its own, and stopped after): a Python process and a JVM fewer per test keep `make test` within
-its CPU budget."""
+its CPU budget. The one exception is the check of a release only the cluster may open, which runs the command as
+another account than the cluster's (tests/spark_cluster.py), so that the operating system says what it opened."""
 
 from __future__ import annotations
 
