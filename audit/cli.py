@@ -13,7 +13,7 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
@@ -145,12 +145,24 @@ def notes_option(command):
     )(command)
 
 
-def echo_all(text: str, nl: bool = True, piece: int = 1 << 16) -> None:
-    """Print a whole output (a report, a diff, a verification) in pieces of a pipe's size: one write of megabytes to
-    a reader that stopped reading can end without an error, so the command would give its verdict as if it had been
-    read; a piece at a time, the closed pipe is noticed (and AuditGroup ends the command with 141)."""
-    for start in range(0, len(text), piece):
-        click.echo(text[start:start + piece], nl=False)
+def echo_all(text: str | Iterable[str], nl: bool = True, piece: int = 1 << 16) -> None:
+    """Print a whole output (a report, a diff, a verification: a text, or its pieces in order as they are made) in
+    pieces of a pipe's size: one write of megabytes to a reader that stopped reading can end without an error, so the
+    command would give its verdict as if it had been read; a piece at a time, the closed pipe is noticed (and
+    AuditGroup ends the command with 141)."""
+    pending: list[str] = []
+    size = 0
+    for part in [text] if isinstance(text, str) else text:
+        pending.append(part)
+        size += len(part)
+        if size >= piece:
+            joined = "".join(pending)
+            for start in range(0, len(joined) - len(joined) % piece, piece):
+                click.echo(joined[start:start + piece], nl=False)
+            rest = joined[len(joined) - len(joined) % piece:]
+            pending, size = [rest], len(rest)
+    if size:
+        click.echo("".join(pending), nl=False)
     if nl:
         click.echo()
 

@@ -11,7 +11,7 @@ import functools
 import string
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Iterator
 
 ERROR = "error"
 WARNING = "warning"
@@ -568,26 +568,36 @@ class Report:
         return [w for w in self.waivers if not w.covered]
 
     def to_json(self) -> str:
-        """The report as JSON (`to_dict`), each finding on a line of its own: a report may list hundreds of
-        thousands, and json's C encoder writes a compact line where an indented document is encoded in Python,
-        several times slower; a reader can also take the findings line by line."""
+        """The report as JSON (`to_dict`), each finding on a line of its own (`json_pieces`)."""
+        return "".join(self.json_pieces())
+
+    def json_pieces(self) -> Iterator[str]:
+        """`to_json` in pieces, in order: the report's other parts, then one finding at a time, so that a report of
+        hundreds of thousands of findings is written as it is encoded, never held whole as one text (nor every
+        finding as a dict). Each finding is a line of its own: json's C encoder writes a compact line where an
+        indented document is encoded in Python, several times slower; a reader can also take them line by line."""
         import json
 
-        data = self.to_dict()
-        findings, data["findings"] = data["findings"], []  # emptied in place: the key keeps its position
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-        if not findings:
-            return text
-        lines = ",\n    ".join(json.dumps(f, ensure_ascii=False) for f in findings)
+        text = json.dumps(self.to_dict(findings=False), indent=2, ensure_ascii=False)
+        if not self.findings:
+            yield text
+            return
         # At this indentation only the top-level key can stand: a string's own newlines are escaped in JSON.
-        return text.replace('\n  "findings": [],', f'\n  "findings": [\n    {lines}\n  ],', 1)
+        head, tail = text.split('\n  "findings": [],', 1)
+        yield head + '\n  "findings": [\n    '
+        separator = ""
+        for finding in self.findings:
+            yield separator + json.dumps(finding.to_dict(), ensure_ascii=False)
+            separator = ",\n    "
+        yield "\n  ]," + tail
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, findings: bool = True) -> dict[str, Any]:
+        """The report as plain data; without `findings`, its findings' list left empty (json_pieces writes them)."""
         return {
             "success": self.success,
             "dataset": self.dataset,
             "release": self.release.to_dict(),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings] if findings else [],
             "waivers": [w.to_dict() for w in self.waivers],
             "unused_waivers": [w.to_dict() for w in self.unused_waivers],
             "claims": [c.to_dict() for c in self.claims],

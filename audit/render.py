@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from audit.findings import ERROR, MAX_FAILING_ROWS, Report, RevisionSummary, count_rows, key_text
 
@@ -300,8 +300,8 @@ def _report_text(result: Report, heading: str | None = None, file: str | None = 
     return report_text(result, heading, detail)
 
 
-def _report_json(result: Report, heading: str | None = None, file: str | None = None) -> str:
-    return report_json(result)
+def _report_json(result: Report, heading: str | None = None, file: str | None = None) -> Iterator[str]:
+    return result.json_pieces()  # written as it is encoded: a report may list hundreds of thousands of findings
 
 
 def _report_junit(result: Report, heading: str | None = None, file: str | None = None) -> str:
@@ -364,6 +364,7 @@ def formats_for(kind: str) -> list[str]:
     return [fmt for fmt, renderers in FORMATS.items() if kind in renderers]
 
 
-def render(kind: str, fmt: str, result: Any, **context: Any) -> str:
-    """`result` (a report, a diff, a verification) in `fmt`, from the one table."""
+def render(kind: str, fmt: str, result: Any, **context: Any) -> str | Iterator[str]:
+    """`result` (a report, a diff, a verification) in `fmt`, from the one table: a text, or its pieces in order
+    (audit.cli.echo_all writes either)."""
     return FORMATS[fmt][kind](result, **context)
