@@ -32,13 +32,23 @@ import duckdb
 
 from audit.dataset import Dataset, Field
 from audit.errors import ConfigError, InputError
-from audit.ingest.cast import INVISIBLE, NUMBER_PATTERN, _normalisation_sql, grouped_pattern, missing_markers
+from audit.ingest.cast import (
+    FALSE_VALUES,
+    INTEGER_PATTERN,
+    INVISIBLE,
+    ISO_DATETIME,
+    NUMBER_PATTERN,
+    TRUE_VALUES,
+    _normalisation_sql,
+    grouped_pattern,
+    missing_markers,
+)
 from audit.ingest.columns import as_read, match_columns
 from audit.ingest.normalise import Normalisation
+from audit.ingest.parquet import SUFFIXES
 from audit.sql import ident
 
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-SUFFIXES = (".parquet", ".pq")
 # Hadoop's glob, for the files a folder holds (hidden files and Spark's _SUCCESS markers are skipped by Spark).
 PARQUET_FILES = "*.{parquet,pq,PARQUET,PQ}"
 FILE, ROW = "__audit_file", "__audit_file_row"
@@ -50,8 +60,6 @@ DUCKDB_NAMES = {"byte": "TINYINT", "short": "SMALLINT", "integer": "INTEGER", "l
                 "double": "DOUBLE", "string": "VARCHAR", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
                 "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-ISO_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?Z?$"
-INTEGER = r"^[+-]?[0-9]+$"
 
 
 def is_uri(text: object) -> bool:
@@ -66,7 +74,7 @@ def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, en
     from audit.ingest import LoadedRelease
 
     spark = engine.session()
-    if not uri.rstrip("/").lower().endswith(SUFFIXES) and "." in PurePosixPath(urlparse(uri).path).name:
+    if not uri.rstrip("/").lower().endswith(tuple(SUFFIXES)) and "." in PurePosixPath(urlparse(uri).path).name:
         raise InputError("read where it lies (a URI), a release is Parquet: a file ending .parquet or a folder of "
                          "them; copy any other file to this machine and give its path", file=uri)
     # The driver lists nothing: the listing of any number of paths is a job on the executors.
@@ -149,12 +157,12 @@ def _typed(field: Field, column: str, kind: str, dataset: Dataset, step: str) ->
     that says whether a text cell is plain, computed once per row (each fix reads it)."""
     from pyspark.sql import functions as F
 
-    raw = _raw(column)
-    if kind != "VARCHAR":
-        return _from_typed(field, column, raw, kind)
     if field.type not in SPARK_TYPES:
         raise ConfigError(f"field {field.name!r} is a {field.type}, which a release read where it lies cannot hold "
                           "(Spark has no such type): give the release as a file")
+    raw = _raw(column)
+    if kind != "VARCHAR":
+        return _from_typed(field, column, raw, kind)
     fmt = field.descriptor.get("format", "default")
     if fmt not in ("default", "any") and "%" in fmt:
         raise ConfigError(f"field {field.name!r} declares the format {fmt!r}, which a release read where it lies is "
@@ -170,7 +178,7 @@ def _typed(field: Field, column: str, kind: str, dataset: Dataset, step: str) ->
     plain = F.col(step)
     visible = F.when(plain, raw).otherwise(F.trim(F.regexp_replace(raw, INVISIBLE, "")))
     is_missing = raw.isNull() | (~plain & visible.isin(markers)) if markers else raw.isNull()
-    described = {kind: description for kind, description, _ in _normalisation_sql(field, column, markers)}
+    described = _descriptions(field, column, markers)
     fixes = []
     named = [m for m in markers if m]
     if named:
@@ -191,18 +199,18 @@ def _typed(field: Field, column: str, kind: str, dataset: Dataset, step: str) ->
         if field.type == "number" and field.decimal_char != ".":
             text = F.replace(text, F.lit(field.decimal_char), F.lit("."))
     if field.type in ("integer", "year"):
-        value = F.when(text.rlike(INTEGER), text.try_cast(SPARK_TYPES[field.type]))
+        value = F.when(text.rlike(f"^(?:{INTEGER_PATTERN})$"), text.try_cast(SPARK_TYPES[field.type]))
     elif field.type == "number":
         value = F.when(text.rlike(f"^(?:{NUMBER_PATTERN})$"), text.try_cast("DOUBLE"))
     elif field.type == "boolean":
         low = F.lower(text)
-        trues = field.descriptor.get("trueValues", ["true", "yes", "y", "t", "1"])
-        falses = field.descriptor.get("falseValues", ["false", "no", "n", "f", "0"])
+        trues = field.descriptor.get("trueValues", TRUE_VALUES)
+        falses = field.descriptor.get("falseValues", FALSE_VALUES)
         value = F.when(low.isin(list(trues)), F.lit(True)).when(low.isin(list(falses)), F.lit(False))
     elif field.type == "date":
         value = F.when(text.rlike(ISO_DATE), text.try_cast("DATE"))
     else:  # datetime: an ISO date and time, nothing after it but a Z
-        value = F.when(text.rlike(ISO_DATETIME), F.regexp_replace(text, "Z$", "").try_cast("TIMESTAMP_NTZ"))
+        value = F.when(text.rlike(f"^(?:{ISO_DATETIME})$"), F.regexp_replace(text, "Z$", "").try_cast("TIMESTAMP_NTZ"))
     return _Typed(field, column, F.when(is_missing, None).otherwise(value), present & value.isNull(),
                   [(k, described[k], c) for k, c in fixes if k in described], markers=tuple(markers),
                   steps=(is_plain.alias(step),))
@@ -217,9 +225,6 @@ def _from_typed(field: Field, column: str, raw: Any, kind: str) -> _Typed:
             raise ConfigError(f"field {field.name!r} is text and column {column!r} holds {kind} numbers, which "
                               "Spark writes as text unlike DuckDB: give the release as a file")
         return _Typed(field, column, raw.cast("STRING"), F.lit(False), [])
-    if field.type not in SPARK_TYPES:
-        raise ConfigError(f"field {field.name!r} is a {field.type}, which a release read where it lies cannot hold "
-                          "(Spark has no such type): give the release as a file")
     value = raw.try_cast(SPARK_TYPES[field.type])
     bad = raw.isNotNull() & value.isNull()
     if field.type in ("integer", "year") and (kind in ("DOUBLE", "FLOAT") or kind.startswith("DECIMAL")):
@@ -328,7 +333,11 @@ def _composing(files: Any, texts: list[_Typed]) -> list[Normalisation]:
 
 def _described(t: _Typed) -> dict[str, str]:
     """Each fix `t`'s cells may need -> how audit.ingest.cast describes it, in cast's order."""
-    return {kind: description for kind, description, _ in _normalisation_sql(t.field, t.column, list(t.markers))}
+    return _descriptions(t.field, t.column, list(t.markers))
+
+
+def _descriptions(field: Field, column: str, markers: list[str]) -> dict[str, str]:
+    return {kind: description for kind, description, _ in _normalisation_sql(field, column, markers)}
 
 
 def _raw(column: str) -> Any:
@@ -387,7 +396,7 @@ def _release_sha256(uri: str, digests: dict[tuple[str, ...], str]) -> str:
     import hashlib
 
     root = _parts(uri.rstrip("/"))
-    if uri.rstrip("/").lower().endswith(SUFFIXES) and len(digests) == 1:
+    if uri.rstrip("/").lower().endswith(tuple(SUFFIXES)) and len(digests) == 1:
         return next(iter(digests.values()))
     digest = hashlib.sha256()
     for parts in sorted(digests):  # as Path objects sort: part by part
