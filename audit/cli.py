@@ -150,19 +150,19 @@ def echo_all(text: str | Iterable[str], nl: bool = True, piece: int = 1 << 16) -
     pieces of a pipe's size: one write of megabytes to a reader that stopped reading can end without an error, so the
     command would give its verdict as if it had been read; a piece at a time, the closed pipe is noticed (and
     AuditGroup ends the command with 141)."""
+    def write(whole: str) -> None:
+        for start in range(0, len(whole), piece):
+            click.echo(whole[start:start + piece], nl=False)
+
     pending: list[str] = []
     size = 0
-    for part in [text] if isinstance(text, str) else text:
+    for part in [text] if isinstance(text, str) else text:  # small pieces gathered up to a pipe's size
         pending.append(part)
         size += len(part)
         if size >= piece:
-            joined = "".join(pending)
-            for start in range(0, len(joined) - len(joined) % piece, piece):
-                click.echo(joined[start:start + piece], nl=False)
-            rest = joined[len(joined) - len(joined) % piece:]
-            pending, size = [rest], len(rest)
-    if size:
-        click.echo("".join(pending), nl=False)
+            write("".join(pending))
+            pending, size = [], 0
+    write("".join(pending))
     if nl:
         click.echo()
 
