@@ -121,6 +121,27 @@ def test_a_cell_read_in_place_that_cannot_be_typed_is_a_one_line_error_naming_it
         assert "b.parquet, row 1, column 'victims'" in run("check", "incidents", lake).output
 
 
+def test_a_folder_whose_name_has_a_dot_is_read_as_the_parquet_release_it_holds(spark, run, workspace, tmp_path):
+    """A data lake's folder is often named by its date with dots (crime.2024.06): it is a release of Parquet files,
+    not a file of some other kind."""
+    from tests.conftest import add_dataset
+
+    add_dataset(workspace, "incidents", QUIRKS, [])
+    lake = tmp_path / "crime.2024.06"
+    lake.mkdir()
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM ({QUIRK_ROWS}) WHERE id <> 'I4') TO '{lake / 'part-0.parquet'}' "
+                    "(FORMAT parquet)")
+
+    in_place = run("check", "incidents", lake.as_uri(), "--engine", "spark", "--format", "json")
+    on_duckdb = run("check", "incidents", lake, "--format", "json")
+
+    assert in_place.exit_code == on_duckdb.exit_code == 0, in_place.output
+    spark_release, duckdb_release = json.loads(in_place.output)["release"], json.loads(on_duckdb.output)["release"]
+    assert (spark_release["rows"], spark_release["sha256"]) == (duckdb_release["rows"], duckdb_release["sha256"]) \
+        == (3, spark_release["sha256"])
+
+
 def test_a_check_that_cannot_run_in_place_is_a_finding_not_a_silent_pass(spark, run, workspace, tmp_path):
     """A check that needs DuckDB's rows of the release (here the current date's) cannot run where the release lies:
     each such check is a blocking finding, so no verdict passes what nothing checked."""

@@ -46,6 +46,7 @@ from audit.ingest.cast import (
 from audit.ingest.columns import as_read, match_columns
 from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import SUFFIXES
+from audit.ingest.read import EXCEL_SUFFIXES, OLD_EXCEL_SUFFIXES
 from audit.sql import ident
 
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -60,6 +61,9 @@ DUCKDB_NAMES = {"byte": "TINYINT", "short": "SMALLINT", "integer": "INTEGER", "l
                 "double": "DOUBLE", "string": "VARCHAR", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
                 "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Files a release also arrives as, which this machine reads (audit.ingest.read) and the cluster does not: named by a
+# URI, each is refused as not Parquet. Any other name (a folder such as crime.2024-06 among them) is read as Parquet.
+TABLE_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".psv", ".dat", ".json", *EXCEL_SUFFIXES, *OLD_EXCEL_SUFFIXES}
 
 
 def is_uri(text: object) -> bool:
@@ -74,7 +78,7 @@ def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, en
     from audit.ingest import LoadedRelease
 
     spark = engine.session()
-    if not uri.rstrip("/").lower().endswith(tuple(SUFFIXES)) and "." in PurePosixPath(urlparse(uri).path).name:
+    if PurePosixPath(urlparse(uri).path).suffix.lower() in TABLE_SUFFIXES:
         raise InputError("read where it lies (a URI), a release is Parquet: a file ending .parquet or a folder of "
                          "them; copy any other file to this machine and give its path", file=uri)
     # The driver lists nothing: the listing of any number of paths is a job on the executors.
