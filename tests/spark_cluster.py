@@ -53,12 +53,14 @@ def accounts_problem() -> str | None:
     import pwd
 
     if os.geteuid() != 0 or not shutil.which("setpriv"):
-        return "runs as two other accounts, which needs root and setpriv"
+        return ("shows the command cannot open the release by running the cluster and the command as two other "
+                "accounts, which needs root and setpriv (run the tests as root to include it)")
     try:
         for account in (CLUSTER_ACCOUNT, DRIVER_ACCOUNT):
             pwd.getpwnam(account)
     except KeyError:
-        return f"needs the accounts {CLUSTER_ACCOUNT} and {DRIVER_ACCOUNT}"
+        return (f"runs the cluster as {CLUSTER_ACCOUNT} and the command as {DRIVER_ACCOUNT}, accounts every Debian "
+                "system has and this one lacks")
     return None
 
 

@@ -191,7 +191,8 @@ def test_a_release_only_the_cluster_can_read_is_checked_where_it_lies(cluster, t
         reach = subprocess.run([*as_driver, "-c", "import audit, os, sys; os.listdir(sys.argv[1])", str(lake)],
                                env=env, capture_output=True, text=True)
         if "ModuleNotFoundError" in reach.stderr or "No such file" in reach.stderr:
-            pytest.skip(f"the project's Python cannot be run as {DRIVER_ACCOUNT}: {reach.stderr.strip()[-200:]}")
+            pytest.skip(f"runs the command as {DRIVER_ACCOUNT}, who cannot run this checkout's Python (it lies in a "
+                        f"folder only its owner may enter): {reach.stderr.strip()[-200:]}")
         assert "PermissionError" in reach.stderr, "the driver's account must not be able to open the release"
         check = ["check", EXAMPLE, "--waivers", str(waivers), "--notes", str(notes), "--format", "json"]
 

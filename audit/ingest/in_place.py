@@ -5,7 +5,8 @@ object store, or a folder only the cluster's account can read).
 The driver opens nothing of the release. The files are listed by a job on the executors (Spark lists on the driver
 below `spark.sql.sources.parallelPartitionDiscovery.threshold` paths: it is set to 0), and their footers are read
 there (`mergeSchema`, which refuses files whose columns clash in type; unlike DuckDB, which refuses a folder whose
-files have different columns, it reads a file without a column another file has as missing values in it). The
+files have different columns, it reads a file without a column another file has as missing values in it; and it
+skips files whose names start with _ or ., as data lakes mark their own, where DuckDB reads them). The
 cells are typed there, and so are the files' digests (Spark's binaryFile source with sha2: no bytes come back, only
 a digest per file). What comes back to the driver is the columns' names and types, counts, the first cell that
 cannot be typed, and later the findings and the diff's differing rows (audit.engine.scan). The working database
