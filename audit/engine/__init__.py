@@ -45,8 +45,9 @@ class Engine:
     name = "duckdb"
     gives: frozenset[Need] = frozenset(Need)
     # Whether a release that arrived as Parquet stays a view over its files, read where it lies, rather than a
-    # table of the working database: DuckDB's checks run faster over a table (at 10M rows), and Spark reads the
-    # files itself, so the driver never holds the rows.
+    # table of the working database, when it is recorded too (`ingest`): Spark reads the files itself, so the driver
+    # never holds the rows; DuckDB reads them once, so what is recorded is what was checked. (`check` records
+    # nothing and always reads a Parquet release where it lies.)
     parquet_in_place = False
 
     def cannot_run(self, needs: frozenset[Need]) -> str:
@@ -74,6 +75,27 @@ class Engine:
             yield datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table("all").get_batch()
         finally:
             datasource.get_engine().dispose()
+
+    def reads_files(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
+        """Whether each query over `table` reads its rows from files again (a view over a Parquet release), rather
+        than from a table the working database holds."""
+        return bool(con.execute("SELECT 1 FROM duckdb_views() WHERE view_name = ?", [table]).fetchall())
+
+    @contextmanager
+    def rows_kept(self, con: duckdb.DuckDBPyConnection, table: str, condition: str) -> Iterator[str]:
+        """While the block runs, the rows of `table` where `condition` (DuckDB SQL over one row) holds, in the table's
+        order, kept where this engine reads them; yields the SQL that names them (audit.validate.fused)."""
+        import secrets
+
+        from audit.sql import ident
+
+        name = ident(f"__audit_rows_{secrets.token_hex(6)}")
+        # A table of the database, not a temporary one: GX reads through cursors, each a connection of its own.
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {ident(table)} WHERE {condition}")
+        try:
+            yield name
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def scan(self, con: duckdb.DuckDBPyConnection, old: str, new: str):
         from audit.engine.scan import DuckDBScan

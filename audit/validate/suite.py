@@ -240,17 +240,20 @@ def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table:
             not_run.append([f"{origin_of(e.configuration)} ({e.expectation_type})", missing])
             continue
         (there if missing else here).append(e)
+    from audit.validate.fused import forget_fused, fused
+
     results: list[Any] = []
     for runner, part in ((engine, here), (DUCKDB, there)):
         if part or (runner is DUCKDB and not results):
             also = {t for t in (_second_table(e.configuration.kwargs) for e in part) if t}
-            with runner.batch(context, con, table, also) as batch:
+            # The checks that judge each row on its own read the rows one pass kept (audit.validate.fused).
+            with runner.batch(context, con, table, also) as batch, fused(runner, con, table, part) as configs:
                 # Batch.validate, not a ValidationDefinition: that one also serialises the whole result (every
                 # failing row) into GX's results store, which an ephemeral context throws away (0.4 s at 1,000
                 # findings).
-                results.append(batch.validate(gx.ExpectationSuite(
-                    name=suite.name, expectations=[e.configuration.to_json_dict() for e in part]),
-                    result_format=result_format))
+                results.append(batch.validate(gx.ExpectationSuite(name=suite.name, expectations=configs),
+                                              result_format=result_format))
+            forget_fused(results[-1].results)
     merged = results[0]
     for other in results[1:]:
         merged.results.extend(other.results)

@@ -46,18 +46,23 @@ class ExpectColumnValuesToEqualSumOfColumns(RowCheckExpectation):
     def read_columns(self) -> list[str]:
         return list(dict.fromkeys([self.column, *self.parts]))
 
-    def failing_rows_query(self) -> str:
+    def _cells(self) -> tuple[list[str], str]:
         cells = [ident(c) for c in (self.column, *self.parts)]
-        known_sum = " + ".join(f"coalesce({p}, 0)" for p in cells[1:])
+        return cells, " + ".join(f"coalesce({p}, 0)" for p in cells[1:])
+
+    def failing_condition(self) -> str:
+        cells, known_sum = self._cells()
         some_missing = " OR ".join(f"{c} IS NULL" for c in cells)
-        part_missing = " OR ".join(f"{c} IS NULL" for c in cells[1:])
         all_missing = " AND ".join(f"{c} IS NULL" for c in cells)
-        return (
-            f"SELECT *, ({known_sum}) AS __expected, {cells[0]} AS __observed, "
+        return f"NOT ({all_missing}) AND (({some_missing}) OR {cells[0]} <> ({known_sum}))"
+
+    def failing_rows_query(self) -> str:
+        cells, known_sum = self._cells()
+        part_missing = " OR ".join(f"{c} IS NULL" for c in cells[1:])
+        return self.rows_failing(
+            f"({known_sum}) AS __expected, {cells[0]} AS __observed, "
             f"CASE WHEN {part_missing} THEN '{INCOMPLETE}' ELSE '{self.check}' END AS __check, "
-            f"[{', '.join(f'{p} IS NULL' for p in cells[1:])}] AS __missing "
-            f"FROM {{batch}} WHERE NOT ({all_missing}) AND (({some_missing}) OR {cells[0]} <> ({known_sum}))"
-        )
+            f"[{', '.join(f'{p} IS NULL' for p in cells[1:])}] AS __missing")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         said = {"total": label(self.column), "parts": " + ".join(label(p) for p in self.parts),

@@ -34,6 +34,10 @@ FAILING_ROWS = "audit.failing_rows"
 # otherwise fill the memory); the true count comes with them, and the findings say how many more there are.
 
 Label = Callable[[str], str]
+# In the meta of a check that judges each row on its own, the table (a name the engine's SQL reads) of the rows
+# that fail any such check of the suite, kept by one pass over the batch (audit.validate.fused); the check's query
+# reads it in place of the batch.
+FUSED_ROWS = "audit_fused_rows"
 
 
 class RowCheckExpectation(BatchExpectation, abc.ABC):
@@ -59,6 +63,25 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     @abc.abstractmethod
     def failing_rows_query(self) -> str:
         """SQL over `{batch}` returning every failing row with `__expected` and `__observed`."""
+
+    def failing_condition(self) -> Optional[str]:
+        """For a check that judges each row on its own: the SQL condition over one row that makes it fail, the
+        WHERE of its query (`rows_failing`); None for a check that reads several rows at once (a key, a series,
+        a total). The checks that have one run as one pass (`FUSED_ROWS`)."""
+        return None
+
+    def rows_failing(self, figures: str) -> str:
+        """The query of a check that judges each row on its own: every row of `{batch}` with the columns
+        `figures` adds (`__expected`, `__observed`, ...) where `failing_condition` holds. Written once, so the
+        one pass that runs such checks together keeps exactly the rows each check's own query returns."""
+        return f"SELECT *, {figures} FROM {{batch}} WHERE {self.failing_condition()}"
+
+    def fused_condition(self) -> Optional[str]:
+        """`failing_condition` within the rows `where` selects: a row of the batch this check fails."""
+        condition = self.failing_condition()
+        if condition is None or not self.where:
+            return condition
+        return f"({where_sql(self.where)}) AND ({condition})"
 
     @abc.abstractmethod
     def explain(self, row: dict[str, Any], label: Label) -> str:
@@ -110,11 +133,14 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         return domain_columns(self.configuration.kwargs)
 
     def scoped_query(self) -> str:
-        """`failing_rows_query` over the rows `where` selects (all rows when it is not set)."""
+        """`failing_rows_query` over the rows `where` selects (all rows when it is not set), and over the rows the
+        one pass kept when this check ran in it (`FUSED_ROWS` in its meta): a subset holding every row it fails,
+        in the batch's order, so its rows, counts and bound are those over the whole batch."""
         query = self.failing_rows_query()
-        if not self.where:
-            return query
-        return query.replace("{batch}", f"(SELECT * FROM {{batch}} WHERE {where_sql(self.where)})")
+        if self.where:
+            query = query.replace("{batch}", f"(SELECT * FROM {{batch}} WHERE {where_sql(self.where)})")
+        fused = (self.meta or {}).get(FUSED_ROWS)
+        return query.replace("{batch}", str(fused)) if fused else query
 
     def bounded_query(self) -> str:
         """`scoped_query`, at most MAX_FAILING_ROWS of its rows, each carrying the true count (`__failing`) and, for

@@ -21,10 +21,12 @@ class ExpectColumnValuesToBeSafeInSpreadsheets(RowCheckExpectation):
     check: ClassVar[str] = Code.FORMULA_INJECTION
     default_severity: ClassVar[str] = WARNING
 
+    def failing_condition(self) -> str:
+        return formula_start_sql(ident(self.column))
+
     def failing_rows_query(self) -> str:
-        c = ident(self.column)
-        return (f"SELECT *, 'text that does not start with =, +, - or @' AS __expected, {c} AS __observed "
-                f"FROM {{batch}} WHERE {formula_start_sql(c)}")
+        return self.rows_failing(f"'text that does not start with =, +, - or @' AS __expected, "
+                                 f"{ident(self.column)} AS __observed")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return Code.FORMULA_INJECTION.say(column=label(self.column), observed=str(row["__observed"])[:60])
@@ -76,8 +78,11 @@ class ExpectColumnValuesToBePresent(RowCheckExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = ("column",)
     check: ClassVar[str] = Code.NOT_NULL
 
+    def failing_condition(self) -> str:
+        return f"{ident(self.column)} IS NULL"
+
     def failing_rows_query(self) -> str:
-        return f"SELECT *, 'a value' AS __expected, NULL AS __observed FROM {{batch}} WHERE {ident(self.column)} IS NULL"
+        return self.rows_failing("'a value' AS __expected, NULL AS __observed")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return Code.NOT_NULL.say(column=label(self.column))
@@ -156,16 +161,17 @@ class ExpectColumnValuesToBeInRange(RowCheckExpectation):
         return f"Every present value of $column is {cls._bounds(kwargs).replace('$', '$$')}.", {
             "column": str(kwargs.get("column"))}
 
-    def failing_rows_query(self) -> str:
+    def failing_condition(self) -> str:
         c = ident(self.column)
         tests = []
         if self.min_value is not None:
             tests.append(f"{c} {'<=' if self.strict_min else '<'} {sql_value(self.min_value)}")
         if self.max_value is not None:
             tests.append(f"{c} {'>=' if self.strict_max else '>'} {sql_value(self.max_value)}")
-        outside = " OR ".join(tests) or "false"
-        return (f"SELECT *, {literal(self._range())} AS __expected, {c} AS __observed FROM {{batch}} "
-                f"WHERE {c} IS NOT NULL AND ({outside})")
+        return f"{c} IS NOT NULL AND ({' OR '.join(tests) or 'false'})"
+
+    def failing_rows_query(self) -> str:
+        return self.rows_failing(f"{literal(self._range())} AS __expected, {ident(self.column)} AS __observed")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return Code.IN_RANGE.say(column=label(self.column), observed=row["__observed"], range=self._range())
@@ -180,11 +186,13 @@ class ExpectColumnValuesToBeInValueSet(RowCheckExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "value_set")
     check: ClassVar[str] = Code.IN_SET
 
-    def failing_rows_query(self) -> str:
+    def failing_condition(self) -> str:
         c = ident(self.column)
-        values = ", ".join(sql_value(v) for v in self.value_set) or "NULL"
-        return (f"SELECT *, 'one of the {len(self.value_set)} listed values' AS __expected, {c} AS __observed "
-                f"FROM {{batch}} WHERE {c} IS NOT NULL AND {c} NOT IN ({values})")
+        return f"{c} IS NOT NULL AND {c} NOT IN ({', '.join(sql_value(v) for v in self.value_set) or 'NULL'})"
+
+    def failing_rows_query(self) -> str:
+        return self.rows_failing(f"'one of the {len(self.value_set)} listed values' AS __expected, "
+                                 f"{ident(self.column)} AS __observed")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         listed = ", ".join(map(str, self.value_set[:8])) + (", ..." if len(self.value_set) > 8 else "")
@@ -200,10 +208,12 @@ class ExpectColumnValuesToMatchPattern(RowCheckExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "regex")
     check: ClassVar[str] = Code.PATTERN
 
-    def failing_rows_query(self) -> str:
+    def failing_condition(self) -> str:
         c = ident(self.column)
-        return (f"SELECT *, {literal(self.regex)} AS __expected, {c} AS __observed FROM {{batch}} "
-                f"WHERE {c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {literal(self.regex)})")
+        return f"{c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {literal(self.regex)})"
+
+    def failing_rows_query(self) -> str:
+        return self.rows_failing(f"{literal(self.regex)} AS __expected, {ident(self.column)} AS __observed")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return Code.PATTERN.say(column=label(self.column), observed=str(row["__observed"])[:60], regex=self.regex)

@@ -79,9 +79,11 @@ class ExpectMonthsReportedToBeComplete(RowCheckExpectation):
     check: ClassVar[str] = Code.PARTIAL_YEAR
     default_severity: ClassVar[str] = WARNING
 
+    def failing_condition(self) -> str:
+        return f"{ident(self.column)} < {int(self.full)}"
+
     def failing_rows_query(self) -> str:
-        c = ident(self.column)
-        return f"SELECT *, {int(self.full)} AS __expected, {c} AS __observed FROM {{batch}} WHERE {c} < {int(self.full)}"
+        return self.rows_failing(f"{int(self.full)} AS __expected, {ident(self.column)} AS __observed")
 
     def explain(self, row: dict[str, Any], label: Label) -> str:
         return Code.PARTIAL_YEAR.say(observed=row["__observed"], full=self.full, unit=label(self.column).lower())

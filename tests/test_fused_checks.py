@@ -1,0 +1,103 @@
+"""The checks that judge each row on its own run as one pass over a release read from its files
+(audit.validate.fused), and give exactly the findings they give one by one: the same rows, in the same order,
+the same counts of rows not listed."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from audit.engine import DUCKDB, Engine
+from audit.errors import ConfigError
+from audit.validate.suite import run_suite
+from audit.validate.translate import findings_from_results
+
+# Each row check of the suite, many failing on the same rows, some where a value is missing, one within `where`.
+SUITE = [
+    {"type": "expect_column_values_to_be_present", "kwargs": {"column": "district"}},
+    {"type": "expect_column_values_to_be_in_range", "kwargs": {"column": "age", "min_value": 0, "max_value": 99}},
+    {"type": "expect_column_values_to_be_in_range", "kwargs": {"column": "age", "max_value": 90, "strict_max": True,
+                                                               "where": [{"column": "year", "from": 2020}]}},
+    {"type": "expect_column_values_to_be_in_value_set", "kwargs": {"column": "district", "value_set": ["North", "South"]}},
+    {"type": "expect_column_values_to_match_pattern", "kwargs": {"column": "case_no", "regex": "^C-[0-9]{5}$"}},
+    {"type": "expect_column_values_to_be_safe_in_spreadsheets", "kwargs": {"column": "district"}},
+    {"type": "expect_column_values_to_equal_sum_of_columns", "kwargs": {"column": "total", "parts": ["a", "b"]}},
+    {"type": "expect_coordinates_to_be_in_bounding_box",
+     "kwargs": {"latitude": "lat", "longitude": "lon", "bbox": [-77.0, 39.0, -76.0, 40.0]}},
+    {"type": "expect_column_values_to_have_a_category", "kwargs": {"column": "code", "mapping": {"1A": "x", "2B": "y"}}},
+    {"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": ["case_no"]}},  # reads many rows: not fused
+]
+ROWS = """CREATE TABLE cases AS SELECT
+    CASE WHEN i % 97 = 0 THEN 'C-' || lpad(CAST(i - 1 AS VARCHAR), 5, '0') WHEN i % 89 = 0 THEN 'C' || i
+         ELSE 'C-' || lpad(CAST(i AS VARCHAR), 5, '0') END AS case_no,
+    2015 + i % 10 AS year,
+    [NULL, 'North', 'South', 'East', '=cmd()', 'South'][1 + h(i, 1, 6)] AS district,
+    CASE WHEN i % 13 = 0 THEN NULL ELSE h(i, 2, 105) - 2 END AS age,
+    CASE WHEN i % 11 = 0 THEN NULL ELSE h(i, 3, 5) END AS a,
+    h(i, 4, 5) AS b,
+    CASE WHEN i % 7 = 0 THEN NULL ELSE h(i, 3, 5) + h(i, 4, 5) + (i % 17 = 0)::INT END AS total,
+    CASE WHEN i % 19 = 0 THEN 0.0 ELSE 39.5 END AS lat, CASE WHEN i % 23 = 0 THEN NULL ELSE -76.5 END AS lon,
+    ['1A', '2B', '3C', NULL][1 + h(i, 5, 4)] AS code
+    FROM range(1, 3001) t(i)"""
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("CREATE MACRO h(i, salt, n) AS CAST(hash(i, salt) % n AS INTEGER)")  # a value drawn from i
+    con.execute(ROWS)
+    # A view reads its rows again on every query, as a Parquet release `check` reads where it lies.
+    con.execute("CREATE VIEW cases_in_files AS SELECT * FROM cases")
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def passes(monkeypatch):
+    """The conditions of each pass that kept rows for several checks."""
+    kept: list[str] = []
+    original = Engine.rows_kept
+
+    def recording(engine, con, table, condition):
+        kept.append(condition)
+        return original(engine, con, table, condition)
+
+    monkeypatch.setattr(Engine, "rows_kept", recording)
+    return kept
+
+
+def findings_of(con, table: str, suite: list | None = None):
+    result = run_suite(con, table, "suite", suite or SUITE, ["case_no"], DUCKDB)
+    findings, _, outcomes = findings_from_results(con, result.results, ["case_no"])
+    return findings, outcomes
+
+
+@pytest.mark.parametrize("bound", [200_000, 7])
+def test_row_checks_over_files_run_in_one_pass_with_the_findings_they_give_one_by_one(con, passes, monkeypatch,
+                                                                                    bound):
+    from audit.validate.expectations import base
+
+    monkeypatch.setattr(base, "MAX_FAILING_ROWS", bound)  # 7: most checks list some rows and count the rest
+    one_by_one = findings_of(con, "cases")
+    assert passes == []  # a table DuckDB holds: each check alone, skipping the row groups it cannot fail
+
+    in_one_pass = findings_of(con, "cases_in_files")
+
+    assert len(passes) == 1 and passes[0].count(") OR (") == 8  # the nine row checks, not the key's
+    diff = next(((a, b) for a, b in zip(in_one_pass[0], one_by_one[0]) if a != b), None)
+    assert in_one_pass == one_by_one, diff
+    findings, outcomes = in_one_pass
+    assert {o.check for o in outcomes if o.finding_count} == {
+        "not-null", "in-range", "in-set", "pattern", "formula-injection", "category-sum", "out-of-bounds",
+        "unmapped-code", "unique"}  # every check fails somewhere
+    assert ("more row(s) fail this check" in " ".join(f.message for f in findings)) == (bound == 7)
+
+def test_a_check_that_cannot_run_among_them_is_named_by_its_entry(con, passes):
+    """A bound of the wrong type for its column stops the joined pass; each check then runs alone, and the one
+    that cannot run is named, as it is without the pass."""
+    suite = [*SUITE, {"type": "expect_column_values_to_be_in_range", "kwargs": {"column": "year", "max_value": "lots"},
+                      "meta": {"audit_origin": "expectations/cases.json, expectation 11"}}]
+
+    with pytest.raises(ConfigError, match=r"cases\.json, expectation 11 \(expect_column_values_to_be_in_range\) could not"):
+        findings_of(con, "cases_in_files", suite)
+    assert len(passes) == 1
