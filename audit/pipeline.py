@@ -270,9 +270,10 @@ def check(
         if is_uri(file):  # read where it lies, by the cluster: this machine opens none of it
             loaded = _load_in_place(con, dataset, str(file), chosen)
         else:
-            # For Spark, a Parquet release stays in its files (a view): DuckDB streams it to the cluster's staging
-            # file.
-            loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
+            # A Parquet release stays in its files (a view), as nothing is recorded: the checks that judge each row
+            # read it in one pass (audit.validate.fused), and a 100M-row release no longer spills a copy to disk
+            # that each check reads back. For Spark, DuckDB streams it to the cluster's staging file.
+            loaded = load_release(con, dataset, file, lazy=True)
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         if baseline is not None:
             inputs.package_baseline = _package_baseline(con, workspace, dataset, Path(baseline))

@@ -26,9 +26,24 @@ class DuckDBScan:
     """The passes on the working DuckDB database itself."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
-        self.con, self.old, self.new = con, old, new
+        self.con = con
         self.duckdb_tables = (old, new)  # where the columns' types are read
         self._kept: set[str] = set()
+        self._held: list[str] = []
+        self.old, self.new = self._numbered(old), self._numbered(new)
+
+    def _numbered(self, table: str) -> str:
+        """`table`, or for a view over a release's files (which numbers no row) a table of its rows, whose rowid
+        is then their stored order: rows that repeat a key are paired in that order."""
+        from audit.engine import DUCKDB
+
+        if not DUCKDB.reads_files(self.con, table):
+            return table
+        held = f"{table}__held"
+        # The rows in the files' order: DuckDB reads a list of files in order and preserves insertion order.
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(held)} AS SELECT * FROM {ident(table)}")
+        self._held.append(held)
+        return ident(held)
 
     def position(self, table: str) -> str:
         return POSITION if table in self._kept else stored_order(table)
@@ -50,7 +65,7 @@ class DuckDBScan:
         return f"USING SAMPLE reservoir({rows} ROWS) REPEATABLE (7)"
 
     def close(self) -> None:
-        for name in self._kept:
+        for name in [*self._kept, *self._held]:
             self.con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
 
 
