@@ -156,7 +156,7 @@ class SparkEngine(Engine):
 
     def fuses_row_checks(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
         # Measured slower (1M rows, local: in place 42 s one by one against 52 s in one pass, staged 31 s against
-        # 35 s): Spark fails to compile the code for nineteen conditions joined by OR and evaluates them
+        # 35 s): Spark fails to compile the code for seventeen conditions joined by OR and evaluates them
         # interpreted, and each check alone already reads the cached batch.
         return False
 
