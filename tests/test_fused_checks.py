@@ -1,6 +1,6 @@
-"""The checks that judge each row on its own run as one pass over a release read from its files
-(audit.validate.fused), and give exactly the findings they give one by one: the same rows, in the same order,
-the same counts of rows not listed."""
+"""Checks that share one pass over the release (audit.validate.fused) give exactly the findings they give one by
+one: the same rows, in the same order, the same counts of rows not listed. The checks that judge each row on its
+own share one over a release read from its files; the key's checks share one everywhere on DuckDB."""
 
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ SUITE = [
     {"type": "expect_coordinates_to_be_in_bounding_box",
      "kwargs": {"latitude": "lat", "longitude": "lon", "bbox": [-77.0, 39.0, -76.0, 40.0]}},
     {"type": "expect_column_values_to_have_a_category", "kwargs": {"column": "code", "mapping": {"1A": "x", "2B": "y"}}},
-    {"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": ["case_no"]}},  # reads many rows: not fused
+    # The key's checks: each reads many rows, and they share a pass of their own.
+    {"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": ["case_no"]}},
+    {"type": "expect_key_values_not_to_differ_only_in_form", "kwargs": {"columns": ["case_no"], "text": ["case_no"]}},
 ]
 ROWS = """CREATE TABLE cases AS SELECT
     CASE WHEN i % 97 = 0 THEN 'C-' || lpad(CAST(i - 1 AS VARCHAR), 5, '0') WHEN i % 89 = 0 THEN 'C' || i
+         WHEN i % 101 = 0 THEN 'c-' || lpad(CAST(i - 1 AS VARCHAR), 5, '0') || ' '
          ELSE 'C-' || lpad(CAST(i AS VARCHAR), 5, '0') END AS case_no,
     2015 + i % 10 AS year,
     [NULL, 'North', 'South', 'East', '=cmd()', 'South'][1 + h(i, 1, 6)] AS district,
@@ -55,12 +58,16 @@ def con():
 @pytest.fixture
 def passes(monkeypatch):
     """The conditions of each pass that kept rows for several checks."""
+    from contextlib import contextmanager
+
     kept: list[str] = []
     original = Engine.rows_kept
 
+    @contextmanager
     def recording(engine, con, table, condition):
-        kept.append(condition)
-        return original(engine, con, table, condition)
+        with original(engine, con, table, condition) as rows:
+            kept.append(condition)
+            yield rows
 
     monkeypatch.setattr(Engine, "rows_kept", recording)
     return kept
@@ -72,25 +79,50 @@ def findings_of(con, table: str, suite: list | None = None):
     return findings, outcomes
 
 
+def test_the_checks_of_a_key_of_numbers_and_text_share_one_pass(con, passes, monkeypatch):
+    """A key of a year and a district: each part folded as text for the pass, the checks' own rules unchanged."""
+    suite = [{"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": ["year", "district"]}},
+             {"type": "expect_key_values_not_to_differ_only_in_form",
+              "kwargs": {"columns": ["year", "district"], "text": ["district"]}}]
+    con.execute("UPDATE cases SET district = 'north ' WHERE case_no = 'C-00007'")  # North, written another way
+
+    findings, _ = findings_of(con, "cases", suite)
+
+    assert len(passes) == 1
+    assert {f.check for f in findings} == {"unique", "key-variant"}
+    assert [f.observed for f in findings if f.check == "key-variant"] == ["2022 + North; 2022 + north "]
+    monkeypatch.setattr(Engine, "shares_pass", lambda *_: False)
+    assert findings_of(con, "cases", suite)[0] == findings  # each check alone
+    assert len(passes) == 1
+
+
 @pytest.mark.parametrize("bound", [200_000, 7])
 def test_row_checks_over_files_run_in_one_pass_with_the_findings_they_give_one_by_one(con, passes, monkeypatch,
                                                                                     bound):
     from audit.validate.expectations import base
 
     monkeypatch.setattr(base, "MAX_FAILING_ROWS", bound)  # 7: most checks list some rows and count the rest
-    one_by_one = findings_of(con, "cases")
-    assert passes == []  # a table DuckDB holds: each check alone, skipping the row groups it cannot fail
+    with monkeypatch.context() as alone:
+        alone.setattr(Engine, "shares_pass", lambda *_: False)
+        one_by_one = findings_of(con, "cases")
+    assert passes == []
+    # A table DuckDB holds: each row check alone, skipping the row groups it cannot fail; the key's two together.
+    over_a_table = findings_of(con, "cases")
+    assert len(passes) == 1 and "GROUP BY ALL HAVING count(*) > 1" in passes[0]
+    passes.clear()
 
     in_one_pass = findings_of(con, "cases_in_files")
 
-    assert len(passes) == 1 and passes[0].count(") OR (") == 8  # the nine row checks, not the key's
+    assert len(passes) == 2 and passes[0].count(") OR (") == 8  # the nine row checks, then the key's
+    assert over_a_table == one_by_one
     diff = next(((a, b) for a, b in zip(in_one_pass[0], one_by_one[0]) if a != b), None)
     assert in_one_pass == one_by_one, diff
     findings, outcomes = in_one_pass
     assert {o.check for o in outcomes if o.finding_count} == {
         "not-null", "in-range", "in-set", "pattern", "formula-injection", "category-sum", "out-of-bounds",
-        "unmapped-code", "unique"}  # every check fails somewhere
+        "unmapped-code", "unique", "key-variant"}  # every check fails somewhere
     assert ("more row(s) fail this check" in " ".join(f.message for f in findings)) == (bound == 7)
+
 
 def test_a_check_that_cannot_run_among_them_is_named_by_its_entry(con, passes):
     """A bound of the wrong type for its column stops the joined pass; each check then runs alone, and the one
@@ -98,6 +130,6 @@ def test_a_check_that_cannot_run_among_them_is_named_by_its_entry(con, passes):
     suite = [*SUITE, {"type": "expect_column_values_to_be_in_range", "kwargs": {"column": "year", "max_value": "lots"},
                       "meta": {"audit_origin": "expectations/cases.json, expectation 11"}}]
 
-    with pytest.raises(ConfigError, match=r"cases\.json, expectation 11 \(expect_column_values_to_be_in_range\) could not"):
+    with pytest.raises(ConfigError, match=r"cases\.json, expectation 11 \(expect_column_values_to_be_in_range\) could"):
         findings_of(con, "cases_in_files", suite)
-    assert len(passes) == 1
+    assert len(passes) == 1  # the key's pass ran, the row checks' could not

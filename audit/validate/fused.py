@@ -1,13 +1,19 @@
-"""The checks that judge each row on its own, run as one pass over the release.
+"""Checks that share one pass over the release: those that judge each row on its own, and those of one key.
 
 Not-null, in-set, in-range, patterns, formulas, coordinates, codes, sums of a row's columns: each is a condition
 over one row (`RowCheckExpectation.failing_condition`). Run one by one, each is a scan of every row; where the
 release is read from its files on every query (a Parquet release `check` reads where it lies), each scan is a read
 of the files. Here one pass keeps the rows that fail any of them (the conditions joined by OR), in the batch's
-order (`Engine.rows_kept`); each check then runs its own query over those few rows (`FUSED_ROWS` in its meta). A
-row a check fails is a row the pass kept, so every check returns the rows, counts and bound it returns over the
-whole batch: the findings do not change, only the number of scans. Where one by one is faster (a table DuckDB holds
-in memory; Spark), the engine says so and they run one by one (`Engine.fuses_row_checks`).
+order (`Engine.rows_kept`); each check then runs its own query over those few rows (`FUSED_ROWS` in its meta).
+
+The key's checks (a repeated key, a key written two ways) can fail only on rows whose key, folded to small letters
+and single spaces, occurs more than once (`RowCheckExpectation.repeated_key`). Each grouped every row of the release
+by its key, as text; one grouping by a number (the folded key's hash) now keeps the rows whose key may repeat, and
+each runs over those. A hash shared by two keys only keeps more rows.
+
+A check's rows are a subset of those kept, in the batch's order, so every check returns the rows, counts and bound it
+returns over the whole batch: the findings do not change, only the number of scans. Where one by one is faster (the
+row checks over a table DuckDB holds in memory; Spark), the engine says so (`Engine.shares_pass`).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from typing import Any, Iterator
 
 import duckdb
 
-from audit.engine import Engine
+from audit.engine import Engine, SharedPass
+from audit.sql import ident
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.base import FUSED_ROWS
+from audit.validate.expectations.cells import fold_sql, joined_sql
 
 
 def fusable(expectation: Any) -> str | None:
@@ -28,29 +36,45 @@ def fusable(expectation: Any) -> str | None:
     return expectation.fused_condition() if isinstance(expectation, RowCheckExpectation) else None
 
 
+def repeats_sql(columns: list[str], table: str) -> str:
+    """The condition that a row's key (`columns` of `table`), folded, may occur more than once: its hash does.
+    Every part is folded as text, whatever its type: folding more only keeps more rows."""
+    number = f"hash({joined_sql([fold_sql(f'CAST({ident(c)} AS VARCHAR)') for c in columns])})"
+    return f"{number} IN (SELECT {number} FROM {ident(table)} GROUP BY ALL HAVING count(*) > 1)"
+
+
+def passes(expectations: list[Any], table: str) -> list[tuple[SharedPass, str, list[int]]]:
+    """(kind, condition, the expectations by index) of each pass two or more of `expectations` can share."""
+    rows = {i: c for i, c in ((i, fusable(e)) for i, e in enumerate(expectations)) if c is not None}
+    # A condition is NULL where a column is: OR keeps a row some check is true on, as each check's WHERE does.
+    found = [(SharedPass.ROW_CHECKS, " OR ".join(f"({c})" for c in rows.values()), list(rows))]
+    keys: dict[str, list[int]] = {}
+    for i, e in enumerate(expectations):
+        columns = e.repeated_key() if isinstance(e, RowCheckExpectation) else None
+        if columns:
+            keys.setdefault(repeats_sql(columns, table), []).append(i)
+    found += [(SharedPass.KEY_CHECKS, condition, members) for condition, members in keys.items()]
+    return [p for p in found if len(p[2]) >= 2]  # one check alone is one scan already
+
+
 @contextmanager
 def fused(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, expectations: list[Any]
           ) -> Iterator[list[dict[str, Any]]]:
-    """While the block runs, the configurations of `expectations` to validate on `engine`: those that judge each
-    row on its own, when there are two or more, read the rows one pass over `table` kept for them all."""
-    conditions = {i: c for i, c in ((i, fusable(e)) for i, e in enumerate(expectations)) if c is not None}
+    """While the block runs, the configurations of `expectations` to validate on `engine`, those that share a pass
+    reading the rows it kept."""
     configs = [e.configuration.to_json_dict() for e in expectations]
-    # One check alone is one scan already; where one by one is faster, they run one by one (the engine says).
-    if len(conditions) < 2 or not engine.fuses_row_checks(con, table):
-        yield configs
-        return
-    # A condition is NULL where a column is: OR keeps a row some check is true on, as each check's WHERE does.
-    any_fails = " OR ".join(f"({c})" for c in conditions.values())
     with ExitStack() as stack:
-        try:
-            rows = stack.enter_context(engine.rows_kept(con, table, any_fails))
-        except Exception:  # noqa: BLE001 -- each engine raises its own errors
-            # A check that cannot run on this release (a bound of the wrong type for its column) stops the pass
-            # for all: each then runs alone, and the one that cannot run is named by its own error.
-            yield configs
-            return
-        for i in conditions:
-            configs[i]["meta"] = {**(configs[i].get("meta") or {}), FUSED_ROWS: rows}
+        for kind, condition, members in passes(expectations, table):
+            if not engine.shares_pass(kind, con, table):
+                continue
+            try:
+                rows = stack.enter_context(engine.rows_kept(con, table, condition))
+            except Exception:  # noqa: BLE001 -- each engine raises its own errors
+                # A check that cannot run on this release (a bound of the wrong type for its column) stops the
+                # pass: its checks then run alone, and the one that cannot run is named by its own error.
+                continue
+            for i in members:
+                configs[i]["meta"] = {**(configs[i].get("meta") or {}), FUSED_ROWS: rows}
         yield configs
 
 

@@ -76,6 +76,12 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
         one pass that runs such checks together keeps exactly the rows each check's own query returns."""
         return f"SELECT *, {figures} FROM {{batch}} WHERE {self.failing_condition()}"
 
+    def repeated_key(self) -> Optional[list[str]]:
+        """For a check that can fail only on rows whose key (these columns) occurs more than once, compared blind
+        to case and spacing (a repeated key, a key written two ways): the columns; else None. The checks of one key
+        share one pass too (audit.validate.fused)."""
+        return None
+
     def fused_condition(self) -> Optional[str]:
         """`failing_condition` within the rows `where` selects: a row of the batch this check fails."""
         condition = self.failing_condition()
