@@ -207,3 +207,41 @@ def test_text_in_parquet_is_read_as_the_same_cells_in_a_csv_whatever_their_quirk
     if as_csv and as_csv[0] == "refused":  # a CSV's row counts its header line; a Parquet file's does not
         as_csv = (*as_csv[:1], as_csv[1] - 1, *as_csv[2:])
     assert as_parquet == as_csv
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["table", "view over the files"])
+def test_a_column_with_no_cell_to_fix_reads_as_the_same_values_beside_one_with_fixes(workspace, tmp_path, lazy):
+    """A text column all of whose cells are plain is read as it is (no clean-up's tests on every later read); one
+    with a single cell to fix is cleaned. Either way the rows are those of the same cells in a CSV, as a table
+    `ingest` keeps and as the view over the files `check` reads."""
+    import csv as csv_module
+
+    from audit.ingest import load_release
+    from tests.conftest import add_dataset
+
+    add_dataset(workspace, "mixed", {"name": "mixed", "resources": [{
+        "name": "mixed", "path": "data/mixed.csv", "schema": {"missingValues": ["", "N/A"], "primaryKey": ["id"], "fields": [
+            {"name": "id", "type": "string"}, {"name": "clean_count", "type": "integer"},
+            {"name": "clean_day", "type": "date"}, {"name": "place", "type": "string"},
+            {"name": "count", "type": "integer"}, {"name": "empty", "type": "string"}]}}]}, [])
+    rows = [[f"r{i}", str(i * 7), f"2026-06-{1 + i % 28:02d}", "Eastern", str(i), ""] for i in range(200)]
+    rows[150][3], rows[20][4] = " Café\u200b ", "1,204"  # one cell each to fix, late and early in the file
+    csv = tmp_path / "mixed.csv"
+    with csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv_module.writer(handle)
+        writer.writerow(["id", "clean_count", "clean_day", "place", "count", "empty"])
+        writer.writerows(rows)
+    parquet = tmp_path / "mixed.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM read_csv('{csv}', all_varchar = true, header = true)) TO '{parquet}'")
+
+    def read(path, lazy):
+        with workspace.work_database() as con:
+            loaded = load_release(con, workspace.dataset("mixed"), path, lazy=lazy)
+            fixes = sorted((n.kind, n.column, n.count) for n in loaded.normalisations)
+            return con.execute("SELECT * FROM release").fetchall(), fixes
+
+    as_csv, as_parquet = read(csv, False), read(parquet, lazy)
+    assert as_parquet == as_csv
+    assert as_parquet[0][150][3] == "Café" and as_parquet[0][20][4] == 1204 and as_parquet[0][0][5] is None
+    assert {column for _, column, _ in as_parquet[1]} == {"place", "count"}
