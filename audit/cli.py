@@ -643,6 +643,9 @@ def main() -> None:
     # A process started in the background by a script inherits SIGINT ignored; the audit stops on it all the same.
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    from audit.validate import this_process_runs_one_command
+
+    this_process_runs_one_command()
     code = run()
     if "audit.engine.gx_duckdb" in sys.modules:
         from audit.engine.gx_duckdb import exit_skipping_teardown

@@ -265,7 +265,7 @@ def check(
     verifies: a check in CI then needs no change log beside it. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     chosen = _use_engine(workspace, engine)
-    import_in_background()
+    import_in_background(chosen)
     with workspace.work_database() as con:
         if is_uri(file):  # read where it lies, by the cluster: this machine opens none of it
             loaded = _load_in_place(con, dataset, str(file), chosen)
@@ -387,7 +387,7 @@ def ingest(
     if version is not None:
         plain_label(version, "release label (--version)")
     chosen = _use_engine(workspace, engine)
-    import_in_background()
+    import_in_background(chosen)
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log.
         loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)

@@ -208,23 +208,49 @@ def schema_expectations(dataset: Dataset) -> list[dict[str, Any]]:
     return out
 
 
-def import_in_background() -> None:
+_one_command = False  # set by the console entry point: this process runs one command, on one engine
+
+
+def this_process_runs_one_command() -> None:
+    """Say that this process runs one command and ends (`audit` from a shell), so the validation it imports may
+    leave out what another engine would need (`import_in_background`)."""
+    global _one_command
+    _one_command = True
+
+
+def import_in_background(engine: Engine = DUCKDB) -> None:
     """Start importing Great Expectations and the suite's expectations in a thread, for a command that will
-    validate once it has read its release. The import takes 3-4 s on a 2-core machine, as long as reading and
-    typing a million-row file, and nearly all of it is Python holding the GIL while DuckDB's reading does not hold
-    it: the two overlap. The main thread's own import later waits for this one (Python's per-module import lock),
-    or repeats it and raises if it failed. Why by hand: no library defers an import into a thread."""
+    validate on `engine` once it has read its release. The import takes 3-4 s on a 2-core machine, as long as
+    reading and typing a million-row file, and nearly all of it is Python holding the GIL while DuckDB's reading
+    does not hold it: the two overlap. The main thread's own import later waits for this one (Python's per-module
+    import lock), or repeats it and raises if it failed. Why by hand: no library defers an import into a thread."""
     import threading
 
-    threading.Thread(target=_import_validation, name="import-great-expectations", daemon=True).start()
+    # Great Expectations imports pyspark (and through it scipy) whenever it is installed: 0.45 s of the import on
+    # this machine. A command that runs on DuckDB in a process of its own never uses it, so GX is imported as if
+    # pyspark were not installed, a setup GX supports. Not in a process that may run other commands (tests, a
+    # notebook): GX keeps what it found, and a later command on Spark would find no pyspark.
+    without = ("pyspark",) if _one_command and engine.name != "spark" else ()
+    threading.Thread(target=_import_validation, args=(without,), name="import-great-expectations",
+                     daemon=True).start()
 
 
-def _import_validation() -> None:
+def _import_validation(without: tuple[str, ...]) -> None:
+    import sys
+
+    # A None in sys.modules makes `import pyspark` raise ImportError (the documented way to block an import).
+    blocked = [name for name in without if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         import audit.validate.suite  # noqa: F401
         import audit.validate.translate  # noqa: F401
     except Exception:  # the main thread's own import reports it
         pass
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
 
 
 def run_expectations(

@@ -1,0 +1,40 @@
+"""What a command pays for before it reads a row: each `audit` command runs in a process of its own, so every
+import on its path is paid on every run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+from tests.conftest import EXAMPLE, EXAMPLE_CSV
+
+
+def _imported(workspace, *args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """`audit ARGS` in a process of its own, and the modules it imported or tried to (Python's -X importtime
+    lists an import that was refused, too)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "audit", *args, "--workspace",
+                           str(workspace.root)], capture_output=True, text=True, timeout=300)
+    names = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+             if line.startswith("import time:") and "|" in line}
+    return done, names
+
+
+def test_a_check_on_duckdb_does_not_import_pyspark_though_it_is_installed(workspace, run):
+    """Great Expectations imports pyspark whenever it can (0.45 s, with scipy); a check on DuckDB never uses it."""
+    assert importlib.util.find_spec("pyspark") is not None, "pyspark is installed with the test extras"
+    done, names = _imported(workspace, "check", EXAMPLE, str(EXAMPLE_CSV), "--format", "json")
+    # pyspark's own import loads its serializers first thing: an import of pyspark that was refused loads none of it.
+    assert "great_expectations" in names and "pyspark.serializers" not in names
+    # The findings are those of the same check run where pyspark is imported (in this test process).
+    in_process = run("check", EXAMPLE, EXAMPLE_CSV, "--format", "json")
+    assert done.returncode == in_process.exit_code == 1
+    assert json.loads(done.stdout)["findings"] == json.loads(in_process.output)["findings"]
+
+
+def test_a_check_on_spark_imports_it(workspace):
+    """The engine that needs pyspark gets it: blocking it is for DuckDB's commands alone."""
+    done, names = _imported(workspace, "check", EXAMPLE, str(EXAMPLE_CSV), "--engine", "spark", "--format", "json")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "pyspark.serializers" in names
