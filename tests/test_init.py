@@ -216,3 +216,42 @@ def test_types_chosen_on_a_sample_are_those_every_row_gives(monkeypatch, seed):
     sampled = infer.narrowest_types(con, "raw", names, [""])
 
     assert sampled == {c: infer.narrowest_type(con, "raw", c, [""]) for c in names}
+
+
+@pytest.mark.parametrize("files", [1, 2])
+@pytest.mark.parametrize("seed", range(3))
+def test_rows_repeating_a_set_of_columns_are_counted_as_distinct_rows_say(seed, files):
+    """A set of columns holding one whose values differ in every row (of each file) repeats in no row, and init
+    does not count it; every other set is counted. Either way the repeats are those DISTINCT gives over the cells
+    as read: blanks one value, a figure written two ways two texts, a value in two weeks no repeat."""
+    import itertools
+    import random
+
+    import duckdb
+
+    from audit.ingest.read import FILE_COLUMN, ROW_COLUMN
+    from audit.init.profile import _repeats, profile_table
+
+    draw = random.Random(seed)
+    rows = []
+    for f in range(files):
+        for i in range(60):  # the same ids in every file: unique within each, repeated across them
+            rows.append([f"w{f}", i + 1, f"id{i}", draw.choice(["A", "B", None]), draw.choice(["1", "1.0", "2"]),
+                         str(draw.randrange(1000)) if draw.random() < 0.9 else None, f"2026-01-{1 + i % 28:02d}",
+                         f"s{i}" if i % 7 else None])  # unique where present, blank in 9 rows: blanks repeat
+    con = duckdb.connect()
+    names = ["id", "area", "figure", "maybe", "day", "sparse"]
+    file_column = [f"{FILE_COLUMN} VARCHAR, "] if files > 1 else [""]
+    con.execute(f"CREATE TABLE raw ({file_column[0]}{ROW_COLUMN} BIGINT, "
+                f"{', '.join(f'{n} VARCHAR' for n in names)})")
+    con.executemany(f"INSERT INTO raw VALUES ({', '.join('?' for _ in range(len(names) + 1 + (files > 1)))})",
+                    [r if files > 1 else r[1:] for r in rows])
+
+    profile = profile_table(con, "raw", "typed")
+
+    assert profile.column("id").distinct == profile.rows  # unique in each file: the case not counted
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(profile.columns, size):
+            cells = ", ".join([*([FILE_COLUMN] if files > 1 else []), *(c.header for c in combo)])
+            (distinct,) = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM raw)").fetchone()
+            assert _repeats(con, "raw", combo, profile) == profile.rows - distinct, [c.name for c in combo]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import duckdb
 
@@ -272,7 +273,7 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
                 combo_names = tuple(c.name for c in combo)
                 if combo_names in repeating:
                     continue
-                repeats = _repeats(con, raw, [c.header for c in combo], profile)
+                repeats = _repeats(con, raw, combo, profile)
                 if repeats == 0:
                     found.append(combo)
                 elif number < 2:
@@ -298,7 +299,7 @@ def candidate_keys(con, raw: str, profile: Profile, measures: frozenset[str] = f
         return [], Key([c.name for c in combo], repeats, [c.name for c in combo if c.nulls])
     # Nothing identifies a row (only figures): rows can still be matched between releases by all their values.
     whole = [c for c in profile.columns if not c.positional]
-    repeats = _repeats(con, raw, [c.header for c in whole], profile)
+    repeats = _repeats(con, raw, whole, profile)
     return [], Key([c.name for c in whole], repeats, [c.name for c in whole if c.nulls], whole_row=True)
 
 
@@ -312,7 +313,7 @@ def _event_key(con, raw: str, profile: Profile, when: list[Column], places: list
     for size in range(0, MAX_KEY_PARTS - len(when) + 1):
         for combo in itertools.combinations(places, size):
             parts = (*when, *combo)
-            repeats = _repeats(con, raw, [c.header for c in parts], profile)
+            repeats = _repeats(con, raw, parts, profile)
             if best is None or repeats < best[0]:
                 best = (repeats, parts)
         if best is not None and best[0] == 0 or size >= len(places):
@@ -322,10 +323,14 @@ def _event_key(con, raw: str, profile: Profile, when: list[Column], places: list
     return Key([c.name for c in parts], repeats, [c.name for c in parts if c.nulls])
 
 
-def _repeats(con, raw: str, headers: list[str], profile: Profile) -> int:
-    """How many rows repeat another's values of `headers` (blanks are one value, as DISTINCT counts them), within
+def _repeats(con, raw: str, columns: Sequence[Column], profile: Profile) -> int:
+    """How many rows repeat another's values of `columns` (blanks are one value, as DISTINCT counts them), within
     each file when there are several (`Profile.per_file`)."""
-    cells = ", ".join(ident(h) for h in [*([FILE_COLUMN] if profile.per_file else []), *headers])
+    if any(c.distinct == profile.rows for c in columns):
+        # A column whose typed values differ in every row (of each file) has no blank and no text twice: no row
+        # repeats another, with whatever else beside it (an event's time and its id), and no pass is needed.
+        return 0
+    cells = ", ".join(ident(h) for h in [*([FILE_COLUMN] if profile.per_file else []), *(c.header for c in columns)])
     (distinct,) = one_row(con, f"SELECT count(*) FROM (SELECT DISTINCT {cells} FROM {ident(raw)})")
     return profile.rows - distinct
 
