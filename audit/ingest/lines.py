@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 
 import duckdb
-import pandas as pd
 
 from audit.findings import Finding
 from audit.sql import ident
@@ -21,6 +20,10 @@ def with_lines(con: duckdb.DuckDBPyConnection, table: str, lines: str, primary_k
     about_rows = [i for i, f in enumerate(findings) if primary_key and sorted(f.key) == sorted(primary_key)]
     if not about_rows:
         return findings
+    # Imported here: every command imports this module on its way to reading a file, and pandas (0.37 s) is
+    # imported with Great Expectations in the background thread meanwhile (audit.validate.import_in_background).
+    import pandas as pd
+
     # Keys compared as DuckDB writes the values: a finding's key holds them as plain JSON values.
     keys = pd.DataFrame({"__i": about_rows, **{f"__k{n}": [_text(findings[i].key[c]) for i in about_rows]
                                               for n, c in enumerate(primary_key)}})
