@@ -11,8 +11,8 @@ columns, each size of `--incident-rows`). Each command runs in its own process, 
     init    audit init, to a fresh workspace
 
 It prints wall time, the ratio to the floor and the import's share, and writes JSON. The targets (issues 27
-and 31): the wide table under 10 s, a 1M-row incident table under 10 s, a 10M-row one under 60 s. Not a test: these machines are shared, so read
-the ratios, not single figures.
+and 31): the wide table under 10 s, a 1M-row incident table under 10 s, a 10M-row one under 60 s. Not a test:
+these machines are shared, so read the ratios, not single figures.
 """
 
 from __future__ import annotations
