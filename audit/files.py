@@ -1,14 +1,17 @@
-"""Files: writing one so that a reader (or a crash) never sees half of it; a file's digest."""
+"""Files: writing one so that a reader (or a crash) never sees half of it; a file's digest; work done meanwhile."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from audit.errors import ConfigError
+
+T = TypeVar("T")
 
 
 def file_sha256(path: Path) -> str:
@@ -17,6 +20,31 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(4 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def meanwhile(work: Callable[[], T], name: str) -> Callable[[], T]:
+    """Start `work` in a thread of its own and return the call that waits for its result (or raises its error),
+    for work that lets go of the GIL while the main thread does other work (a file's digest while DuckDB reads it).
+    A daemon thread, not concurrent.futures: a command stopped by an error or by Ctrl-C then ends at once rather
+    than waiting for a digest of gigabytes it no longer needs."""
+    done: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            done["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 -- handed to the caller, who raises it
+            done["error"] = exc
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        if "error" in done:
+            raise done["error"]
+        return done["result"]
+
+    return result
 
 
 def write_atomically(path: Path, text: str) -> Path:

@@ -50,6 +50,34 @@ def test_a_value_that_does_not_fit_its_field_names_file_row_and_column(run, tmp_
     assert "bad.parquet, row 3, column 'Homicide': '342.5' is not a valid integer for field 'homicide'" in result.output
 
 
+def test_a_refused_parquet_release_does_not_wait_for_its_digest(run, tmp_path, monkeypatch):
+    """The files' digest is taken while DuckDB reads them; a release refused meanwhile (a bad cell, Ctrl-C) is
+    refused at once, not after a digest of gigabytes it no longer needs. Here the digest cannot finish until the
+    refusal is out: if the command waited for it, it would finish first (after 30 s) and the test would fail."""
+    import threading
+
+    import audit.ingest
+
+    refused, finished_first = threading.Event(), []
+
+    def slow_digest(path):
+        finished_first.append(not refused.wait(30))
+        return "0" * 64
+
+    monkeypatch.setattr(audit.ingest, "parquet_sha256", slow_digest)
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{EXAMPLE_CSV}', thousands = ',')")
+        con.execute("ALTER TABLE t ALTER \"Homicide\" TYPE DOUBLE")
+        con.execute("UPDATE t SET \"Homicide\" = 342.5 WHERE \"Year\" = 2019")
+        con.execute(f"COPY t TO '{tmp_path / 'bad.parquet'}' (FORMAT parquet)")
+
+    result = run("check", EXAMPLE, tmp_path / "bad.parquet")
+    refused.set()
+
+    assert result.exit_code == 2 and "is not a valid integer" in result.output
+    assert finished_first in ([], [False])  # the digest was still under way (or not yet started) at the refusal
+
+
 # -- the log's copy of a Parquet release -------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ types the cells.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
+from audit.files import meanwhile
 from audit.findings import Finding
 from audit.ingest.cast import cast_to_schema
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
@@ -79,16 +79,14 @@ def load_release(
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet). The files' digest is
         # taken meanwhile, in a thread: hashlib lets go of the GIL, and DuckDB's passes over the columns do not
         # keep both cores busy (100M rows: the digest's 3 s ran after reading, alone).
-        with ThreadPoolExecutor(1, thread_name_prefix="digest") as pool:
-            digest = pool.submit(parquet_sha256, source)
-            try:
-                read_as, match, fixes = load_parquet(con, dataset, source, table, lazy)
-                (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
-            except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
-                raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
-                                 file=str(source)) from exc
-            sha256 = digest.result()
-        return LoadedRelease(source=source, sha256=sha256, row_count=rows, dataset=read_as,
+        digest = meanwhile(lambda: parquet_sha256(source), "digest")
+        try:
+            read_as, match, fixes = load_parquet(con, dataset, source, table, lazy)
+            (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
+        except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
+            raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
+                             file=str(source)) from exc
+        return LoadedRelease(source=source, sha256=digest(), row_count=rows, dataset=read_as,
                              columns=match, table=table, normalisations=tuple(fixes), findings=tuple(match.findings),
                              parquet=True)
     problem = release_file_problem(source)
