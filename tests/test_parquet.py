@@ -37,14 +37,18 @@ def test_a_folder_of_parquet_files_is_one_release_in_file_order(run, workspace, 
     assert run("ingest", EXAMPLE, folder, "--waivers", EXAMPLE_WAIVERS, "--version", "lake").exit_code == 0
 
 
-def test_a_value_that_does_not_fit_its_field_names_file_row_and_column(run, tmp_path):
+def with_a_fraction_of_a_homicide(path):
+    """The example's release as Parquet, its homicides a fraction in 2019 (row 3): no valid integer."""
     with duckdb.connect() as con:
         con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{EXAMPLE_CSV}', thousands = ',')")
         con.execute("ALTER TABLE t ALTER \"Homicide\" TYPE DOUBLE")
         con.execute("UPDATE t SET \"Homicide\" = 342.5 WHERE \"Year\" = 2019")
-        con.execute(f"COPY t TO '{tmp_path / 'bad.parquet'}' (FORMAT parquet)")
+        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    return path
 
-    result = run("check", EXAMPLE, tmp_path / "bad.parquet")
+
+def test_a_value_that_does_not_fit_its_field_names_file_row_and_column(run, tmp_path):
+    result = run("check", EXAMPLE, with_a_fraction_of_a_homicide(tmp_path / "bad.parquet"))
 
     assert result.exit_code == 2
     assert "bad.parquet, row 3, column 'Homicide': '342.5' is not a valid integer for field 'homicide'" in result.output
@@ -65,13 +69,8 @@ def test_a_refused_parquet_release_does_not_wait_for_its_digest(run, tmp_path, m
         return "0" * 64
 
     monkeypatch.setattr(audit.ingest, "parquet_sha256", slow_digest)
-    with duckdb.connect() as con:
-        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{EXAMPLE_CSV}', thousands = ',')")
-        con.execute("ALTER TABLE t ALTER \"Homicide\" TYPE DOUBLE")
-        con.execute("UPDATE t SET \"Homicide\" = 342.5 WHERE \"Year\" = 2019")
-        con.execute(f"COPY t TO '{tmp_path / 'bad.parquet'}' (FORMAT parquet)")
 
-    result = run("check", EXAMPLE, tmp_path / "bad.parquet")
+    result = run("check", EXAMPLE, with_a_fraction_of_a_homicide(tmp_path / "bad.parquet"))
     refused.set()
 
     assert result.exit_code == 2 and "is not a valid integer" in result.output
