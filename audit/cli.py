@@ -243,6 +243,10 @@ def check(dataset: str, file: str, waivers: Path | None, notes: Path | None, aga
         report = pipeline.check(workspace, dataset, path, waivers, notes, against, engine, as_of and as_of.date(),
                                 baseline)
     _emit(report, fmt, file=file)
+    if report.only_unrun:
+        click.echo(f"error: {len(report.unrun)} check(s) of the suite could not run on this release, and nothing else "
+                   "failed: the report says which (not-run)", err=True)
+        sys.exit(EXIT_INPUT)
     sys.exit(0 if report.success else EXIT_FINDINGS)
 
 

@@ -564,6 +564,17 @@ class Report:
         return not self.blocking
 
     @property
+    def unrun(self) -> list[Finding]:
+        """The blocking findings that say a check could not run (`not-run`): about the tool's reach, not the data."""
+        return [f for f in self.blocking if f.check == Code.NOT_RUN]
+
+    @property
+    def only_unrun(self) -> bool:
+        """Blocked by checks that could not run and by nothing in the data: the tool could not do its whole job, so
+        the exit code is 2, not the 1 of findings in the data."""
+        return bool(self.blocking) and len(self.unrun) == len(self.blocking)
+
+    @property
     def unused_waivers(self) -> list[WaiverUse]:
         return [w for w in self.waivers if not w.covered]
 

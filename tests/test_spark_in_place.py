@@ -142,13 +142,18 @@ def test_a_folder_whose_name_has_a_dot_is_read_as_the_parquet_release_it_holds(s
         == (3, spark_release["sha256"])
 
 
-def test_a_check_that_cannot_run_in_place_is_a_finding_not_a_silent_pass(spark, run, workspace, tmp_path):
+@pytest.mark.parametrize("also_in_the_data", [False, True], ids=["nothing else", "a finding in the data too"])
+def test_a_check_that_cannot_run_in_place_is_a_finding_not_a_silent_pass(spark, run, workspace, tmp_path,
+                                                                          also_in_the_data):
     """A check that needs DuckDB's rows of the release (here the current date's) cannot run where the release lies:
-    each such check is a blocking finding, so no verdict passes what nothing checked."""
+    each such check is a blocking finding, so no verdict passes what nothing checked. It is no finding in the data:
+    alone, the tool could not do its whole job (exit 2, one line on stderr); beside a finding in the data, exit 1."""
     from tests.conftest import add_dataset
 
     add_dataset(workspace, "incidents", QUIRKS, [
         {"type": "expect_dates_to_be_within_coverage", "kwargs": {"column": "occurred", "start": "2020-01-01"}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "loss", "min_value": 0, "max_value": 10 if also_in_the_data else 100}},
     ])
     with duckdb.connect() as con:
         con.execute(f"COPY (SELECT * FROM ({QUIRK_ROWS}) WHERE id <> 'I4') TO '{tmp_path / 'q.parquet'}' "
@@ -157,10 +162,19 @@ def test_a_check_that_cannot_run_in_place_is_a_finding_not_a_silent_pass(spark, 
     in_place = run("check", "incidents", (tmp_path / "q.parquet").as_uri(), "--engine", "spark", "--format", "json")
     on_duckdb = run("check", "incidents", tmp_path / "q.parquet", "--format", "json")
 
-    assert on_duckdb.exit_code == 0 and in_place.exit_code == 1
-    (finding,) = json.loads(in_place.output)["findings"]
-    assert finding["check"] == "not-run" and finding["severity"] == "error"
+    assert on_duckdb.exit_code == (1 if also_in_the_data else 0)
+    findings = json.loads(in_place.stdout)["findings"]
+    unrun = [f for f in findings if f["check"] == "not-run"]
+    assert [f["check"] for f in findings if f not in unrun] == (["in-range"] if also_in_the_data else [])
+    (finding,) = unrun
+    assert finding["severity"] == "error"
     assert "expect_dates_to_be_within_coverage" in finding["message"] and "current date" in finding["message"]
+    if also_in_the_data:
+        assert in_place.exit_code == 1 and not in_place.stderr
+    else:
+        assert in_place.exit_code == 2
+        assert in_place.stderr.startswith("error: 1 check(s) of the suite could not run") and \
+            len(in_place.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("command, uri, engine, said", [
