@@ -126,7 +126,7 @@ check: $(VENV)/.installed
 publish: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE)
 
-# Benchmarks (scripts, not tests; about 50 minutes): figures and ratios against a plain-DuckDB floor and
+# Benchmarks (scripts, not tests; about half an hour): figures and ratios against a plain-DuckDB floor and
 # Great Expectations on pandas measured in the same run. The whole audit at 1M rows in process and at 5M
 # and 10M as command-line processes, then the revision diff alone at 1M and 10M, the stored-release digest
 # against the one it replaced at 1M and 10M, Parquet at 10M and 100M (and 10M on Spark, local and on a standalone
