@@ -77,12 +77,12 @@ def passes(monkeypatch):
     return kept
 
 
-def findings_of(con, table: str, suite: list | None = None):
+def findings_of(con, table: str, suite: list | None = None, ready: dict | None = None):
     """The findings and outcomes of `suite` over `table`; a future date's finding without the moment its query read
     the clock (two runs read it at two moments: it is the check's figure, not the rows it found)."""
     import dataclasses
 
-    result = run_suite(con, table, "suite", suite or SUITE, ["case_no"], DUCKDB)
+    result = run_suite(con, table, "suite", suite or SUITE, ["case_no"], DUCKDB, ready=ready)
     findings, _, outcomes = findings_from_results(con, result.results, ["case_no"])
     return [dataclasses.replace(f, expected="now", message=f.message.split(" (checked at ")[0])
             if f.check == "future-date" else f for f in findings], outcomes
@@ -142,3 +142,29 @@ def test_a_check_that_cannot_run_among_them_is_named_by_its_entry(con, passes):
     with pytest.raises(ConfigError, match=r"cases\.json, expectation 11 \(expect_column_values_to_be_in_range\) could"):
         findings_of(con, "cases_in_files", suite)
     assert len(passes) == 1  # the key's pass ran, the row checks' could not
+
+
+def test_the_key_pass_run_before_gx_is_the_one_its_checks_read(con, passes, monkeypatch):
+    """A command runs the key's pass while Great Expectations is still being imported (audit.validate.keys): the key
+    is read from the suite's entries as written. Its checks then read those rows, with no second pass, and give
+    the findings they give alone; the rows are dropped after."""
+    from audit.validate.keys import key_pass_ahead, shared_keys
+
+    assert shared_keys(SUITE) == [["case_no"]]  # named by the two key checks; no other entry names columns twice
+    with monkeypatch.context() as alone:
+        alone.setattr(Engine, "shares_pass", lambda *_: False)
+        one_by_one = findings_of(con, "cases_in_files")
+
+    with key_pass_ahead(DUCKDB, con, "cases_in_files", shared_keys(SUITE)) as ready:
+        assert list(ready) == passes and len(passes) == 1
+        ahead = findings_of(con, "cases_in_files", ready=ready)
+        assert len(passes) == 2 and passes[1].count(") OR (") == 10  # then only the row checks' pass
+
+    assert ahead == one_by_one
+    assert not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name LIKE '__audit_rows_%'").fetchall()
+    # A key two entries name but no two checks share: its rows are made, and no check reads them.
+    other = [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "year", "columns": ["year"]}},
+             {"type": "expect_column_values_to_be_present", "kwargs": {"column": "year", "columns": ["year"]}}]
+    with key_pass_ahead(DUCKDB, con, "cases_in_files", shared_keys(other)) as ready:
+        assert len(ready) == 1
+        assert findings_of(con, "cases_in_files", ready=ready) == one_by_one

@@ -257,13 +257,18 @@ def run_expectations(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]],
     engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
 ) -> Validation:
-    from audit.validate.suite import run_suite
-    from audit.validate.translate import findings_from_results
+    from audit.validate.keys import key_pass_ahead, shared_keys
 
-    # The suite is named by its path in the workspace (expectations/NAME.json), never the machine's absolute path.
-    name = dataset.suite_path.relative_to(dataset.suite_path.parent.parent).as_posix()
-    result = run_suite(con, table, name, expectations, dataset.primary_key, engine, absent)
-    return Validation(*findings_from_results(con, result.results, dataset.primary_key, dataset.label), gx_result=result)
+    # The key's pass first: it needs no GX, and runs while the background import of GX ends (import_in_background).
+    with key_pass_ahead(engine, con, table, shared_keys(expectations)) as ready:
+        from audit.validate.suite import run_suite
+        from audit.validate.translate import findings_from_results
+
+        # The suite is named by its path in the workspace (expectations/NAME.json), never the machine's absolute path.
+        name = dataset.suite_path.relative_to(dataset.suite_path.parent.parent).as_posix()
+        result = run_suite(con, table, name, expectations, dataset.primary_key, engine, absent, ready)
+        return Validation(*findings_from_results(con, result.results, dataset.primary_key, dataset.label),
+                          gx_result=result)
 
 
 def validate_release(

@@ -24,23 +24,15 @@ from typing import Any, Iterator
 import duckdb
 
 from audit.engine import Engine, SharedPass
-from audit.sql import ident
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.base import FUSED_ROWS
-from audit.validate.expectations.cells import fold_sql, joined_sql
+from audit.validate.keys import repeats_sql
 
 
 def fusable(expectation: Any) -> str | None:
     """The condition under which `expectation` (a built GX expectation) fails a row, if it judges each row on its
     own; else None."""
     return expectation.fused_condition() if isinstance(expectation, RowCheckExpectation) else None
-
-
-def repeats_sql(columns: list[str], table: str) -> str:
-    """The condition that a row's key (`columns` of `table`), folded, may occur more than once: its hash does.
-    Every part is folded as text, whatever its type: folding more only keeps more rows."""
-    number = f"hash({joined_sql([fold_sql(f'CAST({ident(c)} AS VARCHAR)') for c in columns])})"
-    return f"{number} IN (SELECT {number} FROM {ident(table)} GROUP BY ALL HAVING count(*) > 1)"
 
 
 def passes(expectations: list[Any], table: str) -> list[tuple[SharedPass, str, list[int]]]:
@@ -58,17 +50,17 @@ def passes(expectations: list[Any], table: str) -> list[tuple[SharedPass, str, l
 
 
 @contextmanager
-def fused(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, expectations: list[Any]
-          ) -> Iterator[list[dict[str, Any]]]:
+def fused(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, expectations: list[Any],
+          ready: dict[str, str] | None = None) -> Iterator[list[dict[str, Any]]]:
     """While the block runs, the configurations of `expectations` to validate on `engine`, those that share a pass
-    reading the rows it kept."""
+    reading the rows it kept; `ready` holds passes already run, by condition (audit.validate.keys.key_pass_ahead)."""
     configs = [e.configuration.to_json_dict() for e in expectations]
     with ExitStack() as stack:
         for kind, condition, members in passes(expectations, table):
             if not engine.shares_pass(kind, con, table):
                 continue
             try:
-                rows = stack.enter_context(engine.rows_kept(con, table, condition))
+                rows = (ready or {}).get(condition) or stack.enter_context(engine.rows_kept(con, table, condition))
             except Exception:  # noqa: BLE001 -- each engine raises its own errors
                 # A check that cannot run on this release (a bound of the wrong type for its column) stops the
                 # pass: its checks then run alone, and the one that cannot run is named by its own error.

@@ -159,9 +159,10 @@ NOT_RUN_IN_PLACE = "audit_not_run_in_place"
 
 def run_suite(
     con: duckdb.DuckDBPyConnection, table: str, name: str, expectations: list[dict[str, Any]], index_columns: list[str],
-    engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
+    engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(), ready: dict[str, str] | None = None,
 ):
-    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result.
+    """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result. `ready`: the
+    shared passes already run, by condition (audit.validate.keys.key_pass_ahead).
 
     `name` names the suite in GX and in errors (the suite file's path). Every expectation runs on `engine` unless
     it needs what the engine does not give; those run on DuckDB (audit.engine.Need). An expectation that reads a
@@ -183,7 +184,7 @@ def run_suite(
         suite = gx.ExpectationSuite(name=name, expectations=[e for e in entries if e["meta"][POSITION] not in skipped])
     _require_columns(suite, [r[0] for r in con.execute(f"DESCRIBE {ident(table)}").fetchall()])
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
-    result = _validate_on(engine, context, con, table, suite, result_format)
+    result = _validate_on(engine, context, con, table, suite, result_format, ready)
     result.results.sort(key=lambda r: (r.expectation_config.meta or {}).get(POSITION, 0))
     result.meta["run_id"] = RunIdentifier(run_time=datetime.datetime.now(datetime.timezone.utc))
     result.meta["validation_time"] = result.meta["run_id"].run_time
@@ -223,7 +224,8 @@ def _reason(exc: Exception) -> str:
     return " ".join(str(getattr(exc, "message", None) or exc).split())[:500]
 
 
-def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict):
+def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table: str, suite, result_format: dict,
+                 ready: dict[str, str] | None = None):
     """The suite's result, each expectation run on `engine` where it can be and on DuckDB where it needs what the
     engine does not give (audit.engine.Need); the result's meta says which ran where on an engine other than
     DuckDB."""
@@ -247,7 +249,7 @@ def _validate_on(engine: Engine, context, con: duckdb.DuckDBPyConnection, table:
         if part or (runner is DUCKDB and not results):
             also = {t for t in (_second_table(e.configuration.kwargs) for e in part) if t}
             # The checks that judge each row on its own read the rows one pass kept (audit.validate.fused).
-            with runner.batch(context, con, table, also) as batch, fused(runner, con, table, part) as configs:
+            with runner.batch(context, con, table, also) as batch, fused(runner, con, table, part, ready) as configs:
                 # Batch.validate, not a ValidationDefinition: that one also serialises the whole result (every
                 # failing row) into GX's results store, which an ephemeral context throws away (0.4 s at 1,000
                 # findings).

@@ -9,18 +9,7 @@ from audit.formulas import formula_start_sql
 from audit.sql import ident, literal
 from audit.sql import value as sql_value
 from audit.validate.expectations.base import Label, RowCheckExpectation
-
-
-def fold_sql(c: str) -> str:
-    """Text `c` as a reader compares it: in small letters, trimmed, each run of spaces or tabs one space."""
-    # Collapsing inner spaces is a regex: only the few values with two spaces or a tab pay for it.
-    spaced = f"contains({c}, '  ') OR contains({c}, chr(9))"
-    return f"lower(CASE WHEN {spaced} THEN regexp_replace(trim({c}), '\\s+', ' ', 'g') ELSE trim({c}) END)"
-
-
-def joined_sql(parts: list[str]) -> str:
-    """One text per key: chr(30) marks a blank part, chr(31) separates the parts."""
-    return f"concat_ws(chr(31), {', '.join(f'coalesce({p}, chr(30))' for p in parts)})"
+from audit.validate.keys import fold_sql, joined_sql
 
 
 def folded_key_sql(columns: list[str], text: list[str]) -> str:

@@ -1,0 +1,65 @@
+"""A key as a reader compares it (folded: small letters, trimmed, single spaces), and the pass that keeps the rows
+whose folded key may repeat, which the key's checks share (audit.validate.fused).
+
+Free of Great Expectations, so that the pass can run before GX is imported: a command imports GX in the
+background while it reads its release (audit.validate.import_in_background), and the pass, DuckDB's work with the
+GIL let go, runs while that import ends (10M rows: a pass of 1.9 s, an import of 3.1-3.5 s).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from typing import Any, Iterator
+
+import duckdb
+
+from audit.engine import Engine, SharedPass
+from audit.sql import ident
+
+
+def fold_sql(c: str) -> str:
+    """Text `c` as a reader compares it: in small letters, trimmed, each run of spaces or tabs one space."""
+    # Collapsing inner spaces is a regex: only the few values with two spaces or a tab pay for it.
+    spaced = f"contains({c}, '  ') OR contains({c}, chr(9))"
+    return f"lower(CASE WHEN {spaced} THEN regexp_replace(trim({c}), '\\s+', ' ', 'g') ELSE trim({c}) END)"
+
+
+def joined_sql(parts: list[str]) -> str:
+    """One text per key: chr(30) marks a blank part, chr(31) separates the parts."""
+    return f"concat_ws(chr(31), {', '.join(f'coalesce({p}, chr(30))' for p in parts)})"
+
+
+def repeats_sql(columns: list[str], table: str) -> str:
+    """The condition that a row's key (`columns` of `table`), folded, may occur more than once: its hash does.
+    Every part is folded as text, whatever its type: folding more only keeps more rows."""
+    number = f"hash({joined_sql([fold_sql(f'CAST({ident(c)} AS VARCHAR)') for c in columns])})"
+    return f"{number} IN (SELECT {number} FROM {ident(table)} GROUP BY ALL HAVING count(*) > 1)"
+
+
+def shared_keys(entries: list[dict[str, Any]]) -> list[list[str]]:
+    """The keys (`columns`) two or more suite entries name: those whose checks may share a key pass. Read from the
+    entries as written, without GX's classes; a key named here that no two checks share in the end only costs its
+    pass, as its rows are used only by checks whose own condition is the same (`key_pass_ahead`)."""
+    counts: dict[tuple[str, ...], int] = {}
+    for entry in entries:
+        columns = (entry.get("kwargs") or {}).get("columns")
+        if isinstance(columns, list) and columns and all(isinstance(c, str) for c in columns):
+            counts[tuple(columns)] = counts.get(tuple(columns), 0) + 1
+    return [list(k) for k, n in counts.items() if n >= 2]
+
+
+@contextmanager
+def key_pass_ahead(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, keys: list[list[str]]
+                   ) -> Iterator[dict[str, str]]:
+    """While the block runs, {condition: the rows it kept} of the key pass over each of `keys`, run now, before the
+    checks are built; audit.validate.fused uses such rows for a pass whose condition is the same, and no other."""
+    ready: dict[str, str] = {}
+    with ExitStack() as stack:
+        if engine.shares_pass(SharedPass.KEY_CHECKS, con, table):
+            for columns in keys:
+                condition = repeats_sql(columns, table)
+                try:
+                    ready[condition] = stack.enter_context(engine.rows_kept(con, table, condition))
+                except duckdb.Error:  # a key the release lacks: the checks name it, run as they would be
+                    continue
+        yield ready
