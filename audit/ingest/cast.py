@@ -290,8 +290,9 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
     """(is-plain condition, typed value) for a cell read as it is: empty, or in its type's canonical form with
     no padding and not a missing marker. None when the field has no such form (every cell is cleaned)."""
     raw = ident(column)
-    # trim() only removes spaces, so a cell with no space at either end is its own trimmed text (and
-    # testing the ends is far cheaper than trimming).
+    # Testing the ends for a space is far cheaper than trimming. DuckDB's trim() also removes the other Unicode
+    # spaces (a no-break space), which this test misses; but a cell ending in one is no plain cell anyway: it is
+    # not ASCII (text), and fails its pattern or cast (numbers, dates, times, true/false).
     unpadded = f"NOT (prefix({raw}, ' ') OR suffix({raw}, ' '))"
     if field.type == "string":
         # Plain text is unpadded and ASCII (as bytes as characters): it needs no trimming or composing.
