@@ -226,13 +226,17 @@ def import_in_background(engine: Engine = DUCKDB) -> None:
     import lock), or repeats it and raises if it failed. Why by hand: no library defers an import into a thread."""
     import threading
 
-    # Great Expectations imports pyspark (and through it scipy) whenever it is installed: 0.45 s of the import on
-    # this machine. A command that runs on DuckDB in a process of its own never uses it, so GX is imported as if
-    # pyspark were not installed, a setup GX supports. Not in a process that may run other commands (tests, a
-    # notebook): GX keeps what it found, and a later command on Spark would find no pyspark.
-    without = ("pyspark",) if _one_command and engine.name != "spark" else ()
-    threading.Thread(target=_import_validation, args=(without,), name="import-great-expectations",
+    threading.Thread(target=_import_validation, args=(left_out(engine),), name="import-great-expectations",
                      daemon=True).start()
+
+
+def left_out(engine: Engine) -> tuple[str, ...]:
+    """The packages the validation's import leaves out for a command on `engine`. Great Expectations imports pyspark
+    (and through it scipy) whenever it is installed: 0.45 s of the import on this machine. A command that runs on
+    DuckDB in a process of its own never uses it, so GX is imported as if pyspark were not installed, a setup GX
+    supports. Not in a process that may run other commands (tests, a notebook): GX keeps what it found, and a later
+    command on Spark would find no pyspark."""
+    return ("pyspark",) if _one_command and engine.name != "spark" else ()
 
 
 def _import_validation(without: tuple[str, ...]) -> None:
