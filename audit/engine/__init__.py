@@ -13,6 +13,7 @@ lacks it (the report says which ran where).
 
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager, nullcontext
 from enum import Enum
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, ContextManager, Iterator
 import duckdb
 
 from audit.errors import ConfigError
+from audit.sql import ident
 
 NAMES = ("duckdb", "spark")
 
@@ -99,10 +101,6 @@ class Engine:
     def rows_kept(self, con: duckdb.DuckDBPyConnection, table: str, condition: str) -> Iterator[str]:
         """While the block runs, the rows of `table` where `condition` (DuckDB SQL over one row) holds, in the table's
         order, kept where this engine reads them; yields the SQL that names them (audit.validate.fused)."""
-        import secrets
-
-        from audit.sql import ident
-
         name = ident(f"__audit_rows_{secrets.token_hex(6)}")
         # A table of the database, not a temporary one: GX reads through cursors, each a connection of its own.
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM {ident(table)} WHERE {condition}")

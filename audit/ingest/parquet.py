@@ -164,10 +164,8 @@ def _count_fixes(con: duckdb.DuckDBPyConnection, source: str, dataset: Dataset, 
     con.execute(f"CREATE TEMP TABLE {ident(odd)} AS SELECT {columns} FROM {source} "
                 f"WHERE NOT ({' AND '.join(is_plain.values())})")
     try:
-        names = list(is_plain)
-        every = con.execute(f"SELECT {', '.join(f'bool_and({c})' for c in is_plain.values())} "
-                            f"FROM {ident(odd)}").fetchall()[0]
-        not_plain = {name for name, plain in zip(names, every) if plain is False}  # NULL: no odd row at all
+        every = one_row(con, f"SELECT {', '.join(f'bool_and({c})' for c in is_plain.values())} FROM {ident(odd)}")
+        not_plain = {name for name, plain in zip(is_plain, every) if plain is False}  # NULL: no odd row at all
         return count_normalisations(con, odd, dataset, texts), not_plain
     finally:
         con.execute(f"DROP TABLE {ident(odd)}")

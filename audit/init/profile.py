@@ -182,10 +182,11 @@ def _describe_all(con, raw: str, typed: str, profile: Profile) -> None:
         # on fewer threads (10M rows of 13 columns: 4.3 s in one query, 2.5 s one by one). Over several releases
         # (a weekly export's weeks, which repeat the incidents still in the window) values are counted apart
         # within each file and summed: a key is one that is unique within each release.
-        v = ident(c.name)
-        c.distinct = int(one_row(con, f"SELECT sum(n) FROM (SELECT count(DISTINCT {v}) AS n FROM {t} GROUP BY "
-                                      f"{ident(FILE_COLUMN)})")[0] or 0) if profile.per_file else \
-            int(one_row(con, f"SELECT count(DISTINCT {v}) FROM {t}")[0] or 0)
+        distinct = f"SELECT count(DISTINCT {ident(c.name)}) AS n FROM {t}"
+        if profile.per_file:
+            distinct = f"SELECT sum(n) FROM ({distinct} GROUP BY {ident(FILE_COLUMN)})"
+        (n,) = one_row(con, distinct)
+        c.distinct = int(n or 0)
     for c in profile.columns:
         if c.type == "number":
             c.decimals = _decimals(con, raw, c, profile)

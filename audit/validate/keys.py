@@ -8,6 +8,7 @@ GIL let go, runs while that import ends (10M rows: a pass of 1.9 s, an import of
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 from typing import Any, Iterator
 
@@ -40,12 +41,9 @@ def shared_keys(entries: list[dict[str, Any]]) -> list[list[str]]:
     """The keys (`columns`) two or more suite entries name: those whose checks may share a key pass. Read from the
     entries as written, without GX's classes; a key named here that no two checks share in the end only costs its
     pass, as its rows are used only by checks whose own condition is the same (`key_pass_ahead`)."""
-    counts: dict[tuple[str, ...], int] = {}
-    for entry in entries:
-        columns = (entry.get("kwargs") or {}).get("columns")
-        if isinstance(columns, list) and columns and all(isinstance(c, str) for c in columns):
-            counts[tuple(columns)] = counts.get(tuple(columns), 0) + 1
-    return [list(k) for k, n in counts.items() if n >= 2]
+    named = ((entry.get("kwargs") or {}).get("columns") for entry in entries)
+    counts = Counter(tuple(c) for c in named if isinstance(c, list) and c and all(isinstance(p, str) for p in c))
+    return [list(key) for key, n in counts.items() if n >= 2]
 
 
 @contextmanager
