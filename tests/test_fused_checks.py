@@ -144,27 +144,69 @@ def test_a_check_that_cannot_run_among_them_is_named_by_its_entry(con, passes):
     assert len(passes) == 1  # the key's pass ran, the row checks' could not
 
 
-def test_the_key_pass_run_before_gx_is_the_one_its_checks_read(con, passes, monkeypatch):
-    """A command runs the key's pass while Great Expectations is still being imported (audit.validate.keys): the key
-    is read from the suite's entries as written. Its checks then read those rows, with no second pass, and give
-    the findings they give alone; the rows are dropped after."""
-    from audit.validate.keys import key_pass_ahead, shared_keys
+def test_the_passes_run_before_gx_are_the_ones_the_checks_read(con, passes, monkeypatch):
+    """A command runs the shared passes while Great Expectations is still being imported (audit.validate.ahead):
+    their conditions are told from the suite's entries as written. The checks then read those rows, with no pass of
+    their own, and give the findings they give alone; the rows are dropped after."""
+    from audit.validate.ahead import passes_ahead
+    from audit.validate.keys import shared_keys
 
     assert shared_keys(SUITE) == [["case_no"]]  # named by the two key checks; no other entry names columns twice
     with monkeypatch.context() as alone:
         alone.setattr(Engine, "shares_pass", lambda *_: False)
         one_by_one = findings_of(con, "cases_in_files")
 
-    with key_pass_ahead(DUCKDB, con, "cases_in_files", shared_keys(SUITE)) as ready:
-        assert list(ready) == passes and len(passes) == 1
+    with passes_ahead(DUCKDB, con, "cases_in_files", SUITE) as ready:
+        assert list(ready) == passes and len(passes) == 2  # the eleven row checks', then the key's
+        assert passes[0].count(") OR (") == 10
         ahead = findings_of(con, "cases_in_files", ready=ready)
-        assert len(passes) == 2 and passes[1].count(") OR (") == 10  # then only the row checks' pass
+        assert len(passes) == 2  # no pass of the checks' own
 
     assert ahead == one_by_one
     assert not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name LIKE '__audit_rows_%'").fetchall()
     # A key two entries name but no two checks share: its rows are made, and no check reads them.
     other = [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "year", "columns": ["year"]}},
              {"type": "expect_column_values_to_be_present", "kwargs": {"column": "year", "columns": ["year"]}}]
-    with key_pass_ahead(DUCKDB, con, "cases_in_files", shared_keys(other)) as ready:
+    with passes_ahead(DUCKDB, con, "cases_in_files", other) as ready:
         assert len(ready) == 1
         assert findings_of(con, "cases_in_files", ready=ready) == one_by_one
+
+
+def test_a_pass_guessed_wrong_ahead_costs_a_pass_and_no_finding(con, passes, monkeypatch):
+    """A row pass run ahead whose condition is not the one the checks build (here: one entry more than the suite
+    that runs) is read by no check: they run their own pass, with their own findings."""
+    from audit.validate.ahead import passes_ahead
+
+    extra = {"type": "expect_column_values_to_be_present", "kwargs": {"column": "year"}}
+    with monkeypatch.context() as alone:
+        alone.setattr(Engine, "shares_pass", lambda *_: False)
+        one_by_one = findings_of(con, "cases_in_files")
+    with passes_ahead(DUCKDB, con, "cases_in_files", [*SUITE, extra]) as ready:
+        assert len(passes) == 2
+        assert findings_of(con, "cases_in_files", ready=ready) == one_by_one
+        assert len(passes) == 3 and passes[2].count(") OR (") == 10  # the checks' own row pass; the key's reused
+
+
+def test_each_row_condition_told_from_an_entry_is_the_one_its_built_check_runs():
+    """For every check type that judges a row on its own, with and without its optional arguments and a `where`: the
+    condition told from the entry as written (before GX is imported) is the built expectation's, string for string,
+    so the pass run ahead is the one the checks read."""
+    import inspect
+
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    from audit.validate import expectations  # noqa: F401  (registers the types)
+    from audit.validate.conditions import ROW_CONDITIONS, entry_condition
+
+    given = {"column": "age", "min_value": 1, "max_value": 2.5, "strict_min": True, "strict_max": True,
+             "value_set": ["a", 3], "regex": "^[0-9]{2}$", "parts": ["a", "b"], "full": 4, "start": "2015-06-01",
+             "latitude": "lat", "longitude": "lon", "bbox": [-77, 39, -76, 40], "mapping": {"1A": "x"}}
+    assert len(ROW_CONDITIONS) == 10
+    for kind, condition in ROW_CONDITIONS.items():
+        parameters = inspect.signature(condition).parameters
+        required = {n: given[n] for n, p in parameters.items() if p.default is inspect.Parameter.empty}
+        every = {n: given[n] for n in parameters}
+        for kwargs in (required, every, {**every, "where": [{"column": "year", "from": 2020}]}):
+            entry = {"type": kind, "kwargs": kwargs}
+            built = ExpectationConfiguration(**entry).to_domain_obj()
+            assert entry_condition(entry) == built.fused_condition(), (kind, kwargs)

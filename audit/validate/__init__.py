@@ -261,10 +261,10 @@ def run_expectations(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, expectations: list[dict[str, Any]],
     engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(),
 ) -> Validation:
-    from audit.validate.keys import key_pass_ahead, shared_keys
+    from audit.validate.ahead import passes_ahead
 
-    # The key's pass first: it needs no GX, and runs while the background import of GX ends (import_in_background).
-    with key_pass_ahead(engine, con, table, shared_keys(expectations)) as ready:
+    # The shared passes first: they need no GX, and run while the background import of GX ends (import_in_background).
+    with passes_ahead(engine, con, table, expectations, absent) as ready:
         from audit.validate.suite import run_suite
         from audit.validate.translate import findings_from_results
 

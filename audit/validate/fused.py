@@ -1,7 +1,7 @@
 """Checks that share one pass over the release: those that judge each row on its own, and those of one key.
 
 Not-null, in-set, in-range, patterns, formulas, coordinates, codes, sums of a row's columns: each is a condition
-over one row (`RowCheckExpectation.failing_condition`). Run one by one, each is a scan of every row; where the
+over one row (audit.validate.conditions). Run one by one, each is a scan of every row; where the
 release is read from its files on every query (a Parquet release `check` reads where it lies), each scan is a read
 of the files. Here one pass keeps the rows that fail any of them (the conditions joined by OR), in the batch's
 order (`Engine.rows_kept`); each check then runs its own query over those few rows (`FUSED_ROWS` in its meta).
@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import duckdb
 
 from audit.engine import Engine, SharedPass
+from audit.validate.conditions import any_failing
 from audit.validate.expectations import RowCheckExpectation
 from audit.validate.expectations.base import FUSED_ROWS
 from audit.validate.keys import repeats_sql
@@ -38,8 +39,7 @@ def fusable(expectation: Any) -> str | None:
 def passes(expectations: list[Any], table: str) -> list[tuple[SharedPass, str, list[int]]]:
     """(kind, condition, the expectations by index) of each pass two or more of `expectations` can share."""
     rows = {i: c for i, c in ((i, fusable(e)) for i, e in enumerate(expectations)) if c is not None}
-    # A condition is NULL where a column is: OR keeps a row some check is true on, as each check's WHERE does.
-    found = [(SharedPass.ROW_CHECKS, " OR ".join(f"({c})" for c in rows.values()), list(rows))]
+    found = [(SharedPass.ROW_CHECKS, any_failing(list(rows.values())), list(rows))]
     keys: dict[str, list[int]] = {}
     for i, e in enumerate(expectations):
         columns = e.repeated_key() if isinstance(e, RowCheckExpectation) else None
@@ -53,7 +53,7 @@ def passes(expectations: list[Any], table: str) -> list[tuple[SharedPass, str, l
 def fused(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, expectations: list[Any],
           ready: dict[str, str] | None = None) -> Iterator[list[dict[str, Any]]]:
     """While the block runs, the configurations of `expectations` to validate on `engine`, those that share a pass
-    reading the rows it kept; `ready` holds passes already run, by condition (audit.validate.keys.key_pass_ahead)."""
+    reading the rows it kept; `ready` holds passes already run, by condition (audit.validate.ahead)."""
     configs = [e.configuration.to_json_dict() for e in expectations]
     with ExitStack() as stack:
         for kind, condition, members in passes(expectations, table):

@@ -1,20 +1,14 @@
-"""A key as a reader compares it (folded: small letters, trimmed, single spaces), and the pass that keeps the rows
-whose folded key may repeat, which the key's checks share (audit.validate.fused).
+"""A key as a reader compares it (folded: small letters, trimmed, single spaces), and the condition of the pass that
+keeps the rows whose folded key may repeat, which the key's checks share (audit.validate.fused).
 
-Free of Great Expectations, so that the pass can run before GX is imported: a command imports GX in the
-background while it reads its release (audit.validate.import_in_background), and the pass, DuckDB's work with the
-GIL let go, runs while that import ends (10M rows: a pass of 1.9 s, an import of 3.1-3.5 s).
+Free of Great Expectations, so that the pass can run before GX is imported (audit.validate.ahead).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import ExitStack, contextmanager
-from typing import Any, Iterator
+from typing import Any
 
-import duckdb
-
-from audit.engine import Engine, SharedPass
 from audit.sql import ident
 
 
@@ -40,24 +34,7 @@ def repeats_sql(columns: list[str], table: str) -> str:
 def shared_keys(entries: list[dict[str, Any]]) -> list[list[str]]:
     """The keys (`columns`) two or more suite entries name: those whose checks may share a key pass. Read from the
     entries as written, without GX's classes; a key named here that no two checks share in the end only costs its
-    pass, as its rows are used only by checks whose own condition is the same (`key_pass_ahead`)."""
+    pass, as its rows are used only by checks whose own condition is the same (audit.validate.ahead)."""
     named = ((entry.get("kwargs") or {}).get("columns") for entry in entries)
     counts = Counter(tuple(c) for c in named if isinstance(c, list) and c and all(isinstance(p, str) for p in c))
     return [list(key) for key, n in counts.items() if n >= 2]
-
-
-@contextmanager
-def key_pass_ahead(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, keys: list[list[str]]
-                   ) -> Iterator[dict[str, str]]:
-    """While the block runs, {condition: the rows it kept} of the key pass over each of `keys`, run now, before the
-    checks are built; audit.validate.fused uses such rows for a pass whose condition is the same, and no other."""
-    ready: dict[str, str] = {}
-    with ExitStack() as stack:
-        if engine.shares_pass(SharedPass.KEY_CHECKS, con, table):
-            for columns in keys:
-                condition = repeats_sql(columns, table)
-                try:
-                    ready[condition] = stack.enter_context(engine.rows_kept(con, table, condition))
-                except duckdb.Error:  # a key the release lacks: the checks name it, run as they would be
-                    continue
-        yield ready

@@ -162,7 +162,7 @@ def run_suite(
     engine: Engine = DUCKDB, absent: frozenset[str] = frozenset(), ready: dict[str, str] | None = None,
 ):
     """Run `expectations` (GX suite JSON entries) on `table` of `con`; return GX's validation result. `ready`: the
-    shared passes already run, by condition (audit.validate.keys.key_pass_ahead).
+    shared passes already run, by condition (audit.validate.ahead).
 
     `name` names the suite in GX and in errors (the suite file's path). Every expectation runs on `engine` unless
     it needs what the engine does not give; those run on DuckDB (audit.engine.Need). An expectation that reads a

@@ -27,6 +27,7 @@ from great_expectations.validator.metric_configuration import MetricConfiguratio
 
 from audit.engine import Need
 from audit.findings import ERROR, MAX_FAILING_ROWS
+from audit.validate.conditions import arguments, failing_condition, within
 from audit.validate.where import where_sql
 
 FAILING_ROWS = "audit.failing_rows"
@@ -67,8 +68,10 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     def failing_condition(self) -> Optional[str]:
         """For a check that judges each row on its own: the SQL condition over one row that makes it fail, the
         WHERE of its query (`rows_failing`); None for a check that reads several rows at once (a key, a series,
-        a total). The checks that have one run as one pass (`FUSED_ROWS`)."""
-        return None
+        a total). Written once per type, from the suite entry's arguments, in audit.validate.conditions; the
+        checks that have one run as one pass (`FUSED_ROWS`)."""
+        kind = self.expectation_type
+        return failing_condition(kind, {name: getattr(self, name) for name in arguments(kind)})
 
     def rows_failing(self, figures: str) -> str:
         """The query of a check that judges each row on its own: every row of `{batch}` with the columns
@@ -85,9 +88,7 @@ class RowCheckExpectation(BatchExpectation, abc.ABC):
     def fused_condition(self) -> Optional[str]:
         """`failing_condition` within the rows `where` selects: a row of the batch this check fails."""
         condition = self.failing_condition()
-        if condition is None or not self.where:
-            return condition
-        return f"({where_sql(self.where)}) AND ({condition})"
+        return None if condition is None else within(self.where, condition)
 
     @abc.abstractmethod
     def explain(self, row: dict[str, Any], label: Label) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Optional, Tuple
 
 from audit.findings import WARNING, Code
-from audit.formulas import formula_start_sql
 from audit.sql import ident, literal
 from audit.sql import value as sql_value
 from audit.validate.expectations.base import Label, RowCheckExpectation
@@ -26,9 +25,6 @@ class ExpectColumnValuesToBeSafeInSpreadsheets(RowCheckExpectation):
     success_keys: ClassVar[Tuple[str, ...]] = ("column",)
     check: ClassVar[str] = Code.FORMULA_INJECTION
     default_severity: ClassVar[str] = WARNING
-
-    def failing_condition(self) -> str:
-        return formula_start_sql(ident(self.column))
 
     def failing_rows_query(self) -> str:
         return self.rows_failing(f"'text that does not start with =, +, - or @' AS __expected, "
@@ -86,9 +82,6 @@ class ExpectColumnValuesToBePresent(RowCheckExpectation):
     column: str
     success_keys: ClassVar[Tuple[str, ...]] = ("column",)
     check: ClassVar[str] = Code.NOT_NULL
-
-    def failing_condition(self) -> str:
-        return f"{ident(self.column)} IS NULL"
 
     def failing_rows_query(self) -> str:
         return self.rows_failing("'a value' AS __expected, NULL AS __observed")
@@ -167,15 +160,6 @@ class ExpectColumnValuesToBeInRange(RowCheckExpectation):
         return f"Every present value of $column is {cls._bounds(kwargs).replace('$', '$$')}.", {
             "column": str(kwargs.get("column"))}
 
-    def failing_condition(self) -> str:
-        c = ident(self.column)
-        tests = []
-        if self.min_value is not None:
-            tests.append(f"{c} {'<=' if self.strict_min else '<'} {sql_value(self.min_value)}")
-        if self.max_value is not None:
-            tests.append(f"{c} {'>=' if self.strict_max else '>'} {sql_value(self.max_value)}")
-        return f"{c} IS NOT NULL AND ({' OR '.join(tests) or 'false'})"
-
     def failing_rows_query(self) -> str:
         return self.rows_failing(f"{literal(self._range())} AS __expected, {ident(self.column)} AS __observed")
 
@@ -191,10 +175,6 @@ class ExpectColumnValuesToBeInValueSet(RowCheckExpectation):
     value_set: list
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "value_set")
     check: ClassVar[str] = Code.IN_SET
-
-    def failing_condition(self) -> str:
-        c = ident(self.column)
-        return f"{c} IS NOT NULL AND {c} NOT IN ({', '.join(sql_value(v) for v in self.value_set) or 'NULL'})"
 
     def failing_rows_query(self) -> str:
         return self.rows_failing(f"'one of the {len(self.value_set)} listed values' AS __expected, "
@@ -213,10 +193,6 @@ class ExpectColumnValuesToMatchPattern(RowCheckExpectation):
     regex: str
     success_keys: ClassVar[Tuple[str, ...]] = ("column", "regex")
     check: ClassVar[str] = Code.PATTERN
-
-    def failing_condition(self) -> str:
-        c = ident(self.column)
-        return f"{c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {literal(self.regex)})"
 
     def failing_rows_query(self) -> str:
         return self.rows_failing(f"{literal(self.regex)} AS __expected, {ident(self.column)} AS __observed")

@@ -79,9 +79,6 @@ class ExpectMonthsReportedToBeComplete(RowCheckExpectation):
     check: ClassVar[str] = Code.PARTIAL_YEAR
     default_severity: ClassVar[str] = WARNING
 
-    def failing_condition(self) -> str:
-        return f"{ident(self.column)} < {int(self.full)}"
-
     def failing_rows_query(self) -> str:
         return self.rows_failing(f"{int(self.full)} AS __expected, {ident(self.column)} AS __observed")
 
