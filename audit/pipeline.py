@@ -564,9 +564,11 @@ def publish(
             f"to compare it with what is published, then publish that"]
         if stale and not dry_run:
             raise StateError(stale[0])
-        plan = plan_publication(workspace.root, log, dataset, release, report, root, lambda: workspace.signing_key,
-                                workspace.recorder, branding(workspace.config, workspace.root),
-                                workspace.log_origin(dataset.name), workspace.witnesses)
+        with step(f"checking the stored rows of release {release.version}"):
+            plan = plan_publication(workspace.root, log, dataset, release, report, root,
+                                    lambda: workspace.signing_key, workspace.recorder,
+                                    branding(workspace.config, workspace.root), workspace.log_origin(dataset.name),
+                                    workspace.witnesses)
         plan.issued = issued
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,

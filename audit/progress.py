@@ -21,12 +21,37 @@ def wanted() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("AUDIT_NO_PROGRESS")
 
 
+# Whether a bar or a step is on the terminal now. Rich shows one live display at a time (a second raises), so a step
+# inside another (reading a file inside `init`'s reading step) leaves the outer one shown and shows nothing itself.
+_showing = threading.Event()
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[bool]:
+    """Whether the block may show its own display (no other is shown); while it does, no other may."""
+    if _showing.is_set() or threading.current_thread() is not threading.main_thread():
+        yield False
+        return
+    _showing.set()
+    try:
+        yield True
+    finally:
+        _showing.clear()
+
+
 @contextmanager
 def query_progress(con: duckdb.DuckDBPyConnection, description: str) -> Iterator[None]:
-    """Show a bar for the query run on `con` inside the block (if `wanted`)."""
-    if not wanted():
-        yield
-        return
+    """Show a bar for the query run on `con` inside the block (if `wanted`, and no other step is shown)."""
+    with _one_at_a_time() as free:
+        if not (free and wanted()):
+            yield
+            return
+        with _bar(con, description):
+            yield
+
+
+@contextmanager
+def _bar(con: duckdb.DuckDBPyConnection, description: str) -> Iterator[None]:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -61,14 +86,16 @@ def query_progress(con: duckdb.DuckDBPyConnection, description: str) -> Iterator
 @contextmanager
 def step(description: str) -> Iterator[None]:
     """While the block runs, `description` and its elapsed time on stderr (if `wanted`), gone when it ends: each
-    step of a long command says what it is doing, not only the reading."""
-    if not wanted():
-        yield
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    step of a long command says what it is doing, not only the reading. Inside another step, the outer one stays
+    shown."""
+    with _one_at_a_time() as free:
+        if not (free and wanted()):
+            yield
+            return
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as shown:
-        shown.add_task(description, total=None)
-        yield
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as shown:
+            shown.add_task(description, total=None)
+            yield

@@ -81,3 +81,33 @@ def test_every_long_step_says_what_it_is_doing_on_a_terminal_and_nothing_in_ci()
     publishing) shows its name and elapsed time while it runs, on a terminal; nothing under CI."""
     assert "running the checks" in step_on_a_terminal(quiet_env())
     assert step_on_a_terminal({**quiet_env(), "CI": "true"}) == ""
+
+
+NESTED = ("import duckdb; from audit.progress import query_progress, step\n"
+          "con = duckdb.connect()\n"
+          "with step('an outer step'):\n"
+          "    with step('an inner step'), query_progress(con, 'a query inside'):\n"
+          "        con.execute('SELECT count(*) FROM range(1000)')")
+
+
+def test_a_step_inside_another_leaves_the_outer_one_shown():
+    """Rich shows one live display at a time and raises at a second: a step or a bar inside a step shows nothing of
+    its own, and the command goes on (the process would exit 1 otherwise)."""
+    shown = stderr_on_a_terminal([NESTED], quiet_env())
+
+    assert "an outer step" in shown and "an inner step" not in shown and "a query inside" not in shown
+
+
+INIT = ("import sys; from pathlib import Path; from audit.init import init_dataset; from audit.workspace import Workspace\n"
+        "init_dataset(Workspace.at(Path(sys.argv[1])), 'county', sys.argv[2])")
+
+
+def test_init_says_each_of_its_steps_on_a_terminal(tmp_path):
+    """`audit init` on ten million rows ran a minute with only its reading shown: each of its steps says what it
+    is doing, from the types to the offence codes."""
+    table = os.path.join(os.path.dirname(__file__), "data", "maryland-county-crime-2021-12.csv")
+    shown = stderr_on_a_terminal([INIT, str(tmp_path), table], quiet_env())
+
+    for said in ("finding each column's type", "typing the columns", "describing the columns", "looking for the key",
+                 "looking for sums, rates", "listing the rows", "looking for offence codes"):
+        assert said in shown, said

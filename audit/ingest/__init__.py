@@ -81,8 +81,9 @@ def load_release(
         # keep both cores busy (100M rows: the digest's 3 s ran after reading, alone).
         digest = meanwhile(lambda: parquet_sha256(source), "digest")
         try:
-            read_as, match, fixes = load_parquet(con, dataset, source, table, lazy)
-            (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
+            with step(f"reading {source.name}"):
+                read_as, match, fixes = load_parquet(con, dataset, source, table, lazy)
+                (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
         except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
             raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
                              file=str(source)) from exc

@@ -55,6 +55,7 @@ from audit.init.profile import (
     profile_table,
 )
 from audit.labels import plain_label
+from audit.progress import step
 from audit.sql import ident, literal
 from audit.validate import import_in_background
 from audit.validate.where import where_sql
@@ -113,12 +114,15 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
             # A summary read long has a row per period: its period is part of what a row is, so the next release's
             # period is rows added (and the last one's removed), not every figure changed.
             profile.key.columns.append("period")
-        _no_figure_as_id(con, profile, threshold)
-        proposals, rejected = find_rules(con, "typed", profile, threshold)
+        with step("looking for sums, rates and other rules the rows keep"):
+            _no_figure_as_id(con, profile, threshold)
+            proposals, rejected = find_rules(con, "typed", profile, threshold)
         headers = {c.name: c.header for c in profile.columns}
-        for p in proposals:  # the rows that break each rule, for the office to see
-            list_exceptions(con, "typed", p, lambda n: headers.get(n, n), profile.identifying_key)
-        offences = find_offences(con, "typed", profile, profile.identifying_key)
+        with step("listing the rows that break each rule"):
+            for p in proposals:  # for the office to see
+                list_exceptions(con, "typed", p, lambda n: headers.get(n, n), profile.identifying_key)
+        with step("looking for offence codes"):
+            offences = find_offences(con, "typed", profile, profile.identifying_key)
     source = sources[0]
     keys = profile.key.columns if profile.key else []
     descriptor = starter_descriptor(name, source, profile, keys, [p.candidate for p in proposals], offences)

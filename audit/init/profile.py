@@ -25,6 +25,7 @@ from audit.ingest.infer import (
     parse_unless_plain,
 )
 from audit.ingest.read import FILE_COLUMN, ROW_COLUMN
+from audit.progress import step
 from audit.sql import ident, literal, one_row
 
 YEAR_RANGE = (1800, 2200)
@@ -96,23 +97,28 @@ def profile_table(con: duckdb.DuckDBPyConnection, raw: str, typed: str) -> Profi
     described = [r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()]
     headers = [h for h in described if h not in (ROW_COLUMN, FILE_COLUMN)]
     (rows,) = one_row(con, f"SELECT count(*) FROM {ident(raw)}")
-    markers = _markers_found(con, raw, headers)
-    taken: set[str] = set()
-    types = narrowest_types(con, raw, headers, markers)
-    parsed = []
-    worded = _may_have_own_markers(con, raw, [h for h in headers if types[h][0] == "string"], markers)
-    for header in headers:
-        kind, fmt = types[header]
-        own: list[str] = []
-        if header in worded:
-            kind, fmt, own = _column_markers(con, raw, header, markers)
-        parsed.append((header, field_name(header, taken), Field(header, kind, field_format(fmt)), markers + own, own))
+    with step("finding each column's type and missing markers"):
+        markers = _markers_found(con, raw, headers)
+        taken: set[str] = set()
+        types = narrowest_types(con, raw, headers, markers)
+        parsed = []
+        worded = _may_have_own_markers(con, raw, [h for h in headers if types[h][0] == "string"], markers)
+        for header in headers:
+            kind, fmt = types[header]
+            own: list[str] = []
+            if header in worded:
+                kind, fmt, own = _column_markers(con, raw, header, markers)
+            parsed.append((header, field_name(header, taken), Field(header, kind, field_format(fmt)), markers + own,
+                           own))
     columns = [Column(header, name, f.type, 0, 0, format=PERCENT if f.descriptor.get("bareNumber") is False
                       else f.descriptor.get("format"), missing_values=own) for header, name, f, _, own in parsed]
     profile = Profile(raw, rows, columns, markers, per_file=FILE_COLUMN in described)
-    create_typed(con, raw, profile, typed)
-    _describe_all(con, raw, typed, profile)
-    profile.keys, profile.key = candidate_keys(con, raw, profile)
+    with step("typing the columns"):
+        create_typed(con, raw, profile, typed)
+    with step("describing the columns"):
+        _describe_all(con, raw, typed, profile)
+    with step("looking for the key"):
+        profile.keys, profile.key = candidate_keys(con, raw, profile)
     return profile
 
 

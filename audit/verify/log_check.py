@@ -17,6 +17,7 @@ from audit.log import ChangeLog
 from audit.log.chain import ChainWalk, walk
 from audit.log.entries import Release, change_identity
 from audit.log.store import ALIAS
+from audit.progress import step
 
 
 @dataclass
@@ -52,7 +53,8 @@ def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
         try:
             intact: dict[str, Release] = {}
             for release in log.releases(dataset):
-                problem = log.stored_rows_problem(release)
+                with step(f"checking the stored rows of {dataset} release {release.version}"):
+                    problem = log.stored_rows_problem(release)
                 if problem:
                     check.data_problems.append(problem)
                 else:

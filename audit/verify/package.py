@@ -16,6 +16,7 @@ from audit.jsonfile import strict_loads
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, TABLE_KEY, walk
 from audit.log.manifest import EXTRACT_FILE, HEAD_FILE, file_problems, read_head, sums_problems
+from audit.progress import step
 
 # Every field the head file may hold: the chain head and its signature, the version before, the checkpoint block.
 HEAD_FIELDS = {"dataset", "version", "seq", "head", "previous", "signature", "checkpoint", "frontier", "consistency"}
@@ -157,7 +158,8 @@ def _check_data(check: PackageCheck, folder: Path, descriptor: dict[str, Any], e
         check.caveats.append("the release it publishes was recorded before its extract starts, so that its data are "
                              "the recorded rows is shown by an earlier package or the office's log, not here")
         return
-    problem = data_file_problem(folder, descriptor, release)
+    with step(f"checking the data file of {folder.name}"):
+        problem = data_file_problem(folder, descriptor, release)
     if problem:
         check.problems.append(problem)
     check.data_checked = True
