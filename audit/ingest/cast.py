@@ -87,7 +87,8 @@ class Steps:
         self.levels: list[list[tuple[str, str]]] = []
         self._level: dict[str, int] = {}
         # The steps' names carry a token no file can know beforehand, so a header cannot take one of them.
-        self._prefix = f"__audit_step_{secrets.token_hex(4)}_"
+        self.token = secrets.token_hex(4)
+        self._prefix = f"__audit_step_{self.token}_"
 
     def let(self, expr: str) -> str:
         """A column holding `expr`, computed in the first step after every step it reads."""
@@ -286,9 +287,10 @@ def _field_sql(field: Field, column: str, missing: list[str], let: Let = _inline
     return value, bad
 
 
-def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str] | None:
+def _plain_sql(field: Field, column: str, missing: list[str], let: Let = _inline) -> tuple[str, str] | None:
     """(is-plain condition, typed value) for a cell read as it is: empty, or in its type's canonical form with
-    no padding and not a missing marker. None when the field has no such form (every cell is cleaned)."""
+    no padding and not a missing marker. None when the field has no such form (every cell is cleaned). `let` names
+    a date's or a time's parse, which both the condition and the value read."""
     raw = ident(column)
     # Testing the ends for a space is far cheaper than trimming. DuckDB's trim() also removes the other Unicode
     # spaces (a no-break space), which this test misses; but a cell ending in one is no plain cell anyway: it is
@@ -316,9 +318,9 @@ def _plain_sql(field: Field, column: str, missing: list[str]) -> tuple[str, str]
         # A time on the 12-hour clock is read too (`format: any`), but it is no plain cell: it is a fix to record.
         fmt = str(field.descriptor.get("format", "default"))
         if "%" in fmt:  # in the declared form; another (an ISO date) is a fix to record, as above
-            typed = f"TRY_STRPTIME({raw}, {literal(fmt)})::{field.duckdb_type}"
+            typed = let(f"TRY_STRPTIME({raw}, {literal(fmt)})::{field.duckdb_type}")
         else:
-            typed, _ = parse_sql(Field(field.name, field.type, {}) if fmt == "any" else field, raw)
+            typed = let(parse_sql(Field(field.name, field.type, {}) if fmt == "any" else field, raw)[0])
         condition = f"{unpadded} AND ({typed}) IS NOT NULL"
         if missing:
             condition += f" AND {raw} NOT IN ({', '.join(map(literal, missing))})"
@@ -357,11 +359,11 @@ def cast_to_schema(
     """Create `typed` from the text table `raw` (as `read_raw` leaves it), reading each field of `dataset` from
     its column in `mapping` (audit.ingest.columns); return what was normalised in the cells. Raise InputError at
     the first bad cell."""
-    full, flags, plains, grouped, steps = [], [], [], {}, Steps()
+    values, flags, plains, grouped, steps = [], [], [], {}, Steps()
     for field in dataset.fields:
         column = mapping[field.name]
         markers = missing_markers(field, dataset.missing_values)
-        plain = _plain_sql(field, column, markers)
+        plain = _plain_sql(field, column, markers, steps.let)
         grouping = _grouped_sql(field, column, markers) if plain else None
         if plain and grouping:
             # A cell with only its separators to drop is read as directly as a plain one (its fix counted below).
@@ -371,33 +373,37 @@ def cast_to_schema(
                      f"ELSE {plain[0]} END",
                      f"CASE WHEN contains({ident(column)}, {literal(field.group_char)}) THEN {grouping[1]} "
                      f"ELSE {plain[1]} END")
+        # Whether the cell is plain, computed once a row: the odd-row flag, the clean-up's guard and the value read it.
+        is_plain = steps.let(f"coalesce({plain[0]}, false)") if plain else "false"
         # A plain cell is never cleaned up (its steps are NULL, cheaply): it is read by its plain value.
-        value, bad = _field_sql(field, column, markers, steps.let, plain[0] if plain else None)
-        full.append(value)
+        value, bad = _field_sql(field, column, markers, steps.let, is_plain if plain else None)
+        values.append(f"CASE WHEN {is_plain} THEN {plain[1]} ELSE {value} END" if plain else value)
         flags.append(bad)
-        plains.append(plain or ("false", value))
+        plains.append(is_plain)
 
-    # The rows with a cell that is neither plain nor only grouped: the only ones that can be bad or need a fix
-    # other than the separators.
-    odd = f"{typed}__odd_rows"
-    all_plain = " AND ".join(f"coalesce({p}, false)" for p, _ in plains if p != "true") or "true"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(odd)} AS SELECT * FROM {ident(raw)} WHERE NOT ({all_plain})")
-    try:
-        _refuse_bad_cells(con, dataset, mapping, steps.over(odd), flags, source)
-        # Which fields have a cell that is not plain: only those need the test cell by cell.
-        any_odd = [f"coalesce(bool_or(NOT coalesce({p}, false)), false)" for p, _ in plains]
-        counts = [f"coalesce(count_if({c}), 0)" for c in grouped.values()]
-        found = one_row(con, f"SELECT {', '.join(any_odd + counts)} FROM {ident(odd)}")
-        mixed = found[:len(plains)]
-        normalisations = count_normalisations(con, odd, dataset, mapping,
-                                              _grouped_elsewhere(con, raw, grouped, found[len(plains):]))
-    finally:
-        con.execute(f"DROP TABLE {ident(odd)}")
-    values = [f"CASE WHEN {p} THEN {fast} ELSE {slow} END" if some else fast
-              for (p, fast), slow, some in zip(plains, full, mixed)]
-    # No ORDER BY: a projection of the file-ordered view keeps its order.
+    # One pass types every row and marks those with a cell that is neither plain nor only grouped: the only ones that
+    # can be bad or need a fix other than the separators. A clean file is then read once, not tested, then typed.
+    odd_flag, number = f"__audit_odd_{steps.token}", f"__audit_row_{steps.token}"
+    all_plain = " AND ".join(p for p in plains if p != "true") or "true"
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT "
-                f"{', '.join(f'{v} AS {ident(f.name)}' for v, f in zip(values, dataset.fields))} FROM {steps.over(raw)}")
+                f"{', '.join(f'{v} AS {ident(f.name)}' for v, f in zip(values, dataset.fields))}, "
+                f"NOT ({all_plain}) AS {ident(odd_flag)}, {ROW_COLUMN} AS {ident(number)} FROM {steps.over(raw)}")
+    odd = f"{typed}__odd_rows"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(odd)} AS SELECT * FROM {ident(raw)} WHERE {ROW_COLUMN} IN "
+                    f"(SELECT {ident(number)} FROM {ident(typed)} WHERE {ident(odd_flag)})")
+        _refuse_bad_cells(con, dataset, mapping, steps.over(odd), flags, source)
+        counts = [f"coalesce(count_if({c}), 0)" for c in grouped.values()]
+        in_odd_rows = one_row(con, f"SELECT {', '.join(counts)} FROM {ident(odd)}") if counts else ()
+        normalisations = count_normalisations(con, odd, dataset, mapping,
+                                              _grouped_elsewhere(con, raw, grouped, in_odd_rows))
+    except BaseException:
+        con.execute(f"DROP TABLE IF EXISTS {ident(typed)}")  # nothing typed is left of a file refused
+        raise
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {ident(odd)}")
+    for helper in (odd_flag, number):  # DuckDB drops a column without rewriting the others
+        con.execute(f"ALTER TABLE {ident(typed)} DROP COLUMN {ident(helper)}")
     return normalisations
 
 
