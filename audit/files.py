@@ -1,9 +1,12 @@
-"""Files: writing one so that a reader (or a crash) never sees half of it; a file's digest; work done meanwhile."""
+"""Files: writing one so that a reader (or a crash) never sees half of it; a file's digest; work done meanwhile;
+the folder a command's database spills to."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,3 +86,53 @@ def inside(base: Path, path: Path) -> Path:
             raise ConfigError(f"{step} is a symbolic link; the tool writes nothing through one (it could lead "
                               f"outside {base})")
     return path
+
+
+SPILL_PREFIX = "audit-spill-"
+_LOCK = ".held-by-a-running-command"
+
+
+@contextmanager
+def spill_folder() -> Iterator[str]:
+    """A new temporary folder for what a command's database spills to disk, removed when the block ends; first, the
+    folders of commands that were killed (out of memory, SIGKILL) before they could remove theirs, which can hold
+    gigabytes. A running command holds a lock on its folder's lock file, and the system lets go of it when the
+    process ends however it ends: a folder whose lock can be taken belongs to no running command, in this process
+    namespace or another sharing the folder. Why by hand: tempfile has no such sweep."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): each folder is removed by its own command only
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is not None:
+        for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"):
+            _remove_if_orphaned(folder, fcntl)
+    # Locked under another name, then renamed: a sweep never sees the folder before its lock is held.
+    starting = Path(tempfile.mkdtemp(prefix="audit-starting-"))
+    lock = (starting / _LOCK).open("w")
+    try:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        spill = starting.with_name(SPILL_PREFIX + starting.name.removeprefix("audit-starting-"))
+        starting.rename(spill)
+        try:
+            yield str(spill)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+    finally:
+        lock.close()
+        shutil.rmtree(starting, ignore_errors=True)  # if the rename never happened
+
+
+def _remove_if_orphaned(folder: Path, fcntl: Any) -> None:
+    """Remove `folder` if no running command holds its lock; a folder with no lock file (an older version's, or one
+    still being made) is left alone."""
+    try:
+        handle = (folder / _LOCK).open("r")
+    except OSError:
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a running command's
+            return
+        shutil.rmtree(folder, ignore_errors=True)

@@ -13,8 +13,6 @@ A workspace is any folder with `datapackages/<dataset>/datapackage.yaml` and
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import ConfigError
-from audit.files import inside
+from audit.files import inside, spill_folder
 from audit.labels import plain_label
 from audit.outputs import Output, Record, checked_output, refuse_links
 
@@ -130,8 +128,7 @@ class Workspace:
     def work_database(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """An in-memory DuckDB database for one command, within the configured memory limit; what does not
         fit spills to a temporary folder that is removed afterwards."""
-        spill = tempfile.mkdtemp(prefix="audit-spill-")
-        try:
+        with spill_folder() as spill:
             config: dict[str, str | bool | int | float | list[str]] = {
                 "memory_limit": str(self.config.get("memory_limit", DEFAULT_MEMORY_LIMIT)), "temp_directory": spill}
             try:
@@ -140,8 +137,6 @@ class Workspace:
                 raise ConfigError(f"{self.root / CONFIG_FILE}: memory_limit: {exc}") from exc
             with con:
                 yield con
-        finally:
-            shutil.rmtree(spill, ignore_errors=True)
 
     @property
     def signing_key(self) -> Path | None:

@@ -116,3 +116,46 @@ def test_writers_that_give_up_on_a_new_log_never_remove_the_winners_log(workspac
     assert len(recorded) == sum(1 for c in codes if c in (0, 1)) >= 1
     assert all("in use by another audit process" in e for c, e in zip(codes, outputs) if c == 2)
     assert inconsistencies(workspace.root) == []
+
+
+HOLD_A_SPILL_FOLDER = """
+import os, signal, sys
+from pathlib import Path
+from audit.files import spill_folder
+with spill_folder() as folder:
+    (Path(folder) / "spilled.tmp").write_bytes(b"x" * 1000)
+    print(folder, flush=True)
+    if sys.argv[1] == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    sys.stdin.read()  # held until the test closes stdin
+"""
+
+
+def test_a_killed_commands_spill_folder_is_removed_by_the_next_command_and_a_running_ones_kept(tmp_path, monkeypatch):
+    """A command killed out of memory or by SIGKILL never removes the folder its database spilled to, which can
+    hold gigabytes: the next command's database removes it. The folder of a command still running is kept."""
+    import tempfile
+
+    from audit.files import spill_folder
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    killed = subprocess.run([sys.executable, "-c", HOLD_A_SPILL_FOLDER, "killed"], env=env, capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL)
+    assert killed.returncode == -signal.SIGKILL
+    left = killed.stdout.strip()
+    assert os.path.isfile(os.path.join(left, "spilled.tmp"))
+    running = subprocess.Popen([sys.executable, "-c", HOLD_A_SPILL_FOLDER, "running"], env=env, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        held = running.stdout.readline().strip()
+        assert not os.path.exists(left)  # the running command's database removed it as it started
+
+        with spill_folder() as mine:
+            assert os.path.isfile(os.path.join(held, "spilled.tmp"))
+            assert os.path.isdir(mine)
+        assert not os.path.exists(mine)
+    finally:
+        running.stdin.close()
+        running.wait(timeout=30)
+    assert not os.path.exists(held)  # removed by its own command as it ended
