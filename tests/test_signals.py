@@ -50,6 +50,32 @@ def test_ctrl_c_while_ingest_records_rolls_back_and_exits_130_with_one_line(work
             assert con.execute("SELECT count(*) FROM releases").fetchone() == (0,)
 
 
+def test_sigterm_while_ingest_records_rolls_back_removes_its_spill_folder_and_exits_143(workspace, tmp_path):
+    """A CI runner's timeout or `kill` sends SIGTERM, which Python's default ends on the spot: the command's
+    temporary folders stayed behind (28 GB spilled by a 100M-row check). It is unwound as Ctrl-C is."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    ingest = start(workspace, "ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS,
+                   env={"AUDIT_PAUSE_AT": "ingest-before-commit", "TMPDIR": str(temp)}, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE)
+    wait_for(ingest, "paused at ingest-before-commit")
+    assert list(temp.glob("audit-spill-*"))
+
+    ingest.send_signal(signal.SIGTERM)
+    out, err = ingest.communicate(timeout=60)
+
+    assert ingest.returncode == 143, err
+    assert err.decode().strip().splitlines() == [
+        "terminated: the command stopped before its end; what it had not finished writing was rolled back"]
+    assert list(temp.iterdir()) == []
+    log = workspace.root / "audit.duckdb"
+    if log.exists():
+        import duckdb
+
+        with duckdb.connect(str(log), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM releases").fetchone() == (0,)
+
+
 def test_a_reader_that_stops_reading_ends_the_command_quietly(workspace, tmp_path):
     """A check whose report (JSON: every finding) is far longer than a pipe holds, its reader gone after 100 bytes."""
     rows = [line for line in EXAMPLE_CSV.read_text().splitlines()]
