@@ -126,20 +126,20 @@ check: $(VENV)/.installed
 publish: $(VENV)/.installed
 	$(BIN)/audit publish $(EXAMPLE)
 
-# Benchmarks (scripts, not tests; about half an hour): figures and ratios against a plain-DuckDB floor and
+# Benchmarks (scripts, not tests; about an hour): figures and ratios against a plain-DuckDB floor and
 # Great Expectations on pandas measured in the same run. The whole audit at 1M rows in process and at 5M
 # and 10M as command-line processes, then the revision diff alone at 1M and 10M, the stored-release digest
 # against the one it replaced at 1M and 10M, Parquet at 10M and 100M (and 10M on Spark, local and on a standalone
 # cluster), 50 weekly releases of a 2,500-row incident table, and what witnesses
 # cost (proofs at a million entries, publish with two witnesses against none, verify of 64 weekly packages).
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --json bench-city-scale.json
+	$(BIN)/python -m tests.bench.city_scale --rows 1000000 --process-rows 5000000 10000000 --first-release-rows 100000000 --json bench-city-scale.json
 	$(BIN)/python -m tests.bench.revision_diff --rows 1000000 10000000 --json bench-revision-diff.json
 	$(BIN)/python -m tests.bench.digest --rows 1000000 10000000 --json bench-digest.json
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --json bench-weekly.json
 	$(BIN)/python -m tests.bench.weekly --weeks 52 --rows 2500 --no-id --json bench-weekly-no-id.json
 	$(BIN)/python -m tests.bench.weekly_exports --weeks 52 --rows 2500 --json bench-weekly-exports.json
-	$(BIN)/python -m tests.bench.parquet --rows 10000000 100000000 --cluster --json bench-parquet.json
+	$(BIN)/python -m tests.bench.parquet --rows 10000000 100000000 --cluster --ingest-rows 10000000 100000000 --json bench-parquet.json
 	$(BIN)/python -m tests.bench.witnesses --weeks 64 --rows 500 --entries 1000000 --json bench-witnesses.json
 	$(BIN)/python -m tests.bench.init_speed --incident-rows 1000000 10000000 --json bench-init.json
 	$(BIN)/python -m tests.bench.grouped_numbers --rows 1000000 --json bench-grouped-numbers.json

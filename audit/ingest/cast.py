@@ -382,7 +382,7 @@ def cast_to_schema(
         plains.append(is_plain)
 
     # One pass types every row and marks those with a cell that is neither plain nor only grouped: the only ones that
-    # can be bad or need a fix other than the separators. A clean file is then read once, not tested, then typed.
+    # can be bad or need a fix other than the separators. A clean file's cells are tested and typed in one pass.
     odd_flag, number = f"__audit_odd_{steps.token}", f"__audit_row_{steps.token}"
     all_plain = " AND ".join(p for p in plains if p != "true") or "true"
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT "

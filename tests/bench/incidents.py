@@ -54,8 +54,8 @@ def write_workspace(root: Path) -> None:
     (root / "notes.yaml").write_text(yaml.safe_dump({"version": 1, "notes": notes}))
 
 
-def generate(root: Path, rows: int) -> None:
-    """old.duckdb holds release_data.old (the published release), new.duckdb holds new (2% revised)."""
+def generate(root: Path, rows: int, second: bool = True) -> None:
+    """old.duckdb holds release_data.old (the published release); with `second`, new.duckdb holds new (2% revised)."""
     import duckdb
 
     codes = "[" + ", ".join(f"'{c}'" for c in CODES) + "]"
@@ -83,6 +83,8 @@ def generate(root: Path, rows: int) -> None:
         con.execute(macro)
         con.execute("CREATE SCHEMA release_data")
         con.execute(f"CREATE TABLE release_data.old AS {base}")
+    if not second:
+        return
     with duckdb.connect(str(root / "new.duckdb")) as con:
         con.execute(quiet)
         con.execute(macro)
@@ -100,25 +102,26 @@ def generate(root: Path, rows: int) -> None:
             FROM o.release_data.old WHERE h(incident_id, 'r', 10000) BETWEEN 175 AND 199""")
 
 
-def csv_releases(root: Path, rows: int) -> dict[str, Path]:
-    """The workspace, the two releases as CSV files (v1.csv, v2.csv) and notes explaining every change
-    (all-explained.yaml), as a data office receives them."""
+def csv_releases(root: Path, rows: int, second: bool = True) -> dict[str, Path]:
+    """The workspace, the two releases as CSV files (v1.csv, v2.csv; without `second`, v1.csv alone) and notes
+    explaining every change (all-explained.yaml), as a data office receives them."""
     import duckdb
 
     write_workspace(root)
-    generate(root, rows)
+    generate(root, rows, second)
     files = {"v1": root / "v1.csv", "v2": root / "v2.csv", "notes": root / "all-explained.yaml"}
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{root / 'old.duckdb'}' AS o (READ_ONLY)")
-        con.execute(f"ATTACH '{root / 'new.duckdb'}' AS n (READ_ONLY)")
         con.execute(f"COPY o.release_data.old TO '{files['v1']}' (HEADER)")
-        con.execute(f"COPY n.new TO '{files['v2']}' (HEADER)")
+        if second:
+            con.execute(f"ATTACH '{root / 'new.duckdb'}' AS n (READ_ONLY)")
+            con.execute(f"COPY n.new TO '{files['v2']}' (HEADER)")
     notes = [{"id": "review", "where": {"district": DISTRICTS}, "reason": "Annual review of every district",
               "approved_by": "bench"}]
     files["notes"].write_text(yaml.safe_dump({"version": 1, "notes": notes}))
     for name in ("old.duckdb", "new.duckdb", "notes.yaml"):
-        (root / name).unlink()
+        (root / name).unlink(missing_ok=True)
     return files
 
 

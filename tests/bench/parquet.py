@@ -10,6 +10,8 @@ Spark, the JVM):
 
     floor    DuckDB alone: the same checks as plain SQL over read_parquet
     check    `audit check` of the Parquet file: read it where it lies, type it, run the suite, nothing recorded
+    ingest + publish   `audit ingest` of the file (typed, checked, recorded with its copy in the log's folder as
+             Parquet), then `audit publish` (the package's CSV written and read back against the recorded digest)
 
 and, for the sizes given to --spark-rows, on Spark in local mode (and with --cluster, on a standalone master with
 two workers started for the run, tests/spark_cluster.py):
@@ -136,11 +138,26 @@ def spark_on(root: Path, path: Path, rows: int, master: str, staged: bool) -> di
     return out
 
 
+def ingest_and_publish(root: Path, path: Path, rows: int, floor_seconds: float) -> dict:
+    """`audit ingest` of the Parquet release, then `audit publish`, each a process of its own; prints a row."""
+    steps = []
+    for command in (["ingest", DATASET, str(path), "--version", "1"], ["publish", DATASET]):
+        seconds, mb, _, code = measure([sys.executable, "-m", "audit", *command, "--workspace", str(root)])
+        if code != 0:
+            raise SystemExit(f"audit {command[0]} failed (exit {code}) at {rows:,} rows")
+        steps.append((seconds, mb))
+    seconds, mb = sum(s for s, _ in steps), max(m for _, m in steps)
+    print(f"| {rows:,}, ingest + publish ({steps[0][0]:.1f} + {steps[1][0]:.1f} s) | {floor_seconds:.1f} | | "
+          f"{seconds:.1f} | {mb:,.0f} | {seconds / floor_seconds:.1f}x |", flush=True)
+    return {"ingest_seconds": steps[0][0], "publish_seconds": steps[1][0], "ingest_publish_mb": mb}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
     parser.add_argument("--spark-rows", type=int, nargs="*", default=[10_000_000])
     parser.add_argument("--cluster", action="store_true", help="also on a standalone master with two workers")
+    parser.add_argument("--ingest-rows", type=int, nargs="*", default=[], help="sizes also ingested and published")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = []
@@ -171,6 +188,8 @@ def main() -> None:
 
                     with standalone(workers=2, cores=1, memory="6g") as cluster:
                         result.update(spark_on(root, path, rows, cluster.master, staged=False))
+            if rows in args.ingest_rows:  # last: once published, the release is every later check's baseline
+                result.update(ingest_and_publish(root, path, rows, f_seconds))
             results.append(result)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
