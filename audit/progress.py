@@ -22,7 +22,7 @@ def wanted() -> bool:
 
 
 # Whether a bar or a step is on the terminal now. Rich shows one live display at a time (a second raises), so a step
-# inside another (reading a file inside `init`'s reading step) leaves the outer one shown and shows nothing itself.
+# or a reading bar inside another step leaves the outer one shown and shows nothing itself.
 _showing = threading.Event()
 
 
