@@ -98,21 +98,17 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     bad_utf8 = (_line_of(chunk, exc.start, lines_before), chunk[exc.start:exc.start + 1])
-            newlines = chunk.count(b"\n")
+            data = tail + chunk
+            newlines, blank, longest = _lines_in(data)  # `tail` holds no line break: these are the chunk's
             if b"\r" in chunk:
                 both = chunk.count(b"\r\n")
                 crlf, lf, cr = crlf + both, lf + newlines - both, cr + chunk.count(b"\r") - both
             else:
                 lf += newlines
-            data = tail + chunk
-            if _may_hold_blank_or_long_line(data):
-                pieces = data.split(b"\n")
-                tail = pieces.pop()
-                # The unfinished last line too: a file with no line breaks must not pile up in memory.
-                _refuse_long_lines(path, pieces + [tail], lines_before)
-                blanks += [lines_before + i + 1 for i, piece in enumerate(pieces) if piece in (b"", b"\r")]
-            else:
-                tail = data[data.rfind(b"\n") + 1:]
+            if longest > MAX_LINE:  # the unfinished last line too: a file with no line breaks must not pile up
+                _refuse_long_lines(path, data.split(b"\n"), lines_before)
+            blanks += [lines_before + i + 1 for i in blank]
+            tail = data[data.rfind(b"\n") + 1:]
             lines_before += newlines
     if bad_utf8 is None:
         try:
@@ -150,14 +146,20 @@ def _refuse_long_lines(path: Path, lines: list[bytes], lines_before: int) -> Non
                      "or not a table", file=str(path), row=number)
 
 
-def _may_hold_blank_or_long_line(data: bytes) -> bool:
-    """Cheap test before the precise one (splitting `data`, which starts a line, into lines): False means no
-    line in `data` is blank or longer than MAX_LINE. A line over MAX_LINE covers a whole aligned
-    half-MAX_LINE block, so a block with no line break is the only way one can hide."""
-    if b"\n\n" in data or data.startswith((b"\n", b"\r\n")) or (b"\r" in data and b"\n\r\n" in data):
-        return True
-    half = MAX_LINE // 2
-    return any(data.find(b"\n", start, start + half) < 0 for start in range(0, len(data) - half + 1, half))
+def _lines_in(data: bytes) -> tuple[int, list[int], int]:
+    """Of `data`, which starts a line: how many line breaks it holds, the indexes of its blank lines (empty, or a CR
+    alone), and the length of its longest line, the unfinished last one too. With numpy, which lets go of the GIL
+    (Great Expectations is being imported in the background meanwhile): bytes.count and a search for blank lines
+    held it for 1.9 s of a 1.2 GB file's 3.9 s."""
+    import numpy as np
+
+    text = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(text == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    lengths = np.concatenate((breaks, [len(data)])) - starts
+    finished, first = lengths[:-1], text[starts[:-1]]
+    blank = np.flatnonzero((finished == 0) | ((finished == 1) & (first == 13)))
+    return len(breaks), blank.tolist(), int(lengths.max())
 
 
 class _StrayBytes:
