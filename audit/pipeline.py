@@ -265,15 +265,15 @@ def check(
     verifies: a check in CI then needs no change log beside it. Writes nothing."""
     dataset = workspace.dataset(dataset_name)
     chosen = _use_engine(workspace, engine)
-    import_in_background(chosen)
     with workspace.work_database() as con:
         if is_uri(file):  # read where it lies, by the cluster: this machine opens none of it
+            import_in_background(chosen)
             loaded = _load_in_place(con, dataset, str(file), chosen)
         else:
             # A Parquet release stays in its files (a view), as nothing is recorded: the checks that judge each row
             # read it in one pass (audit.validate.fused), and a 100M-row release no longer spills a copy to disk
             # that each check reads back. For Spark, DuckDB streams it to the cluster's staging file.
-            loaded = load_release(con, dataset, file, lazy=True)
+            loaded = load_release(con, dataset, file, lazy=True, start_meanwhile=lambda: import_in_background(chosen))
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         if baseline is not None:
             inputs.package_baseline = _package_baseline(con, workspace, dataset, Path(baseline))
@@ -387,10 +387,11 @@ def ingest(
     if version is not None:
         plain_label(version, "release label (--version)")
     chosen = _use_engine(workspace, engine)
-    import_in_background(chosen)
     with workspace.work_database() as con:
-        # Load and check every input first: a file that cannot be read must not even create the log.
-        loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place)
+        # Load and check every input first: a file that cannot be read must not even create the log. GX's import
+        # starts once reading is DuckDB's work (`start_meanwhile`).
+        loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place,
+                              start_meanwhile=lambda: import_in_background(chosen))
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)

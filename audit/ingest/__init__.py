@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -70,12 +71,14 @@ def release_file_problem(source: Path) -> str | None:
 
 def load_release(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE,
-    lazy: bool = False,
+    lazy: bool = False, start_meanwhile: Callable[[], None] = lambda: None,
 ) -> LoadedRelease:
     """Load `path` into `con` as the typed table `table`; raise InputError if it cannot be. With `lazy`, a Parquet
-    release is a view over its files rather than a copy in memory."""
+    release is a view over its files rather than a copy in memory. `start_meanwhile` is called once the rest of the
+    loading is DuckDB's, which lets go of the GIL (audit.ingest.read.read_raw)."""
     source = Path(path)
     if is_parquet(source):
+        start_meanwhile()  # reading Parquet is DuckDB's from the start
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet). The files' digest is
         # taken meanwhile, in a thread: hashlib lets go of the GIL, and DuckDB's passes over the columns do not
         # keep both cores busy (100M rows: the digest's 3 s ran after reading, alone).
@@ -94,7 +97,7 @@ def load_release(
     if problem:
         raise InputError(problem, file=str(path))
     raw = f"{table}_raw"
-    read = read_raw(con, source, dataset, table=raw)
+    read = read_raw(con, source, dataset, table=raw, start_meanwhile=start_meanwhile)
     lines = None
     check_reshape(dataset)
     wide_to_long: list[Normalisation] = []

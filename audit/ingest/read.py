@@ -15,7 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 
@@ -58,9 +58,12 @@ class RawTable:
         con.execute("DROP TABLE IF EXISTS __blank_lines")
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str) -> RawTable:
+def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str,
+             start_meanwhile: Callable[[], None] = lambda: None) -> RawTable:
     """Load `path` as text cells and make `table` the view of its data rows: a `__row` column, then one
-    column per header name, in file order. Call `drop` on the result when done with it."""
+    column per header name, in file order. Call `drop` on the result when done with it. `start_meanwhile` is called once
+    the Python part of reading is done (checking the bytes, reading a workbook) and DuckDB's begins, which lets go
+    of the GIL: work started then (Great Expectations' import) does not slow the Python part down."""
     cells = f"{table}__cells"
     suffix = path.suffix.lower()
     blanks: list[int] = []
@@ -72,9 +75,11 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
 
         book = read_workbook(con, path, dataset.resource.get("sheet") if dataset else None, cells)
         notes, unsaved = book.notes, book.unsaved_formulas
+        start_meanwhile()
     else:
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
             prepared = prepare_text(path, Path(work))
+            start_meanwhile()
             notes, blanks, sha256 = prepared.notes, prepared.blanks, prepared.sha256
             notes = notes + _read_csv_cells(con, path, prepared.path, cells)
         (records,) = con.execute(f"SELECT count(*) FROM {ident(cells)}").fetchone() or (0,)
