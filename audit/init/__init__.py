@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -105,9 +105,9 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
     existing = [str(p) for p in (descriptor_path, suite_path) if p.exists()]
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to replace them")
-    import_in_background()  # the rules are checked by our GX expectations, once the file is read and typed
     with workspace.work_database() as con:
-        read_findings, reshape = _read_together(con, sources, "raw")
+        # The rules are checked by our GX expectations, imported meanwhile once reading is DuckDB's work.
+        read_findings, reshape = _read_together(con, sources, "raw", import_in_background)
         profile = profile_table(con, "raw", "typed")
         if reshape is not None and profile.key and not profile.key.whole_row and "period" not in profile.key.columns \
                 and any(c.name == "period" for c in profile.columns):
@@ -138,18 +138,23 @@ def init_dataset(workspace: Workspace, name: str, file: str | Path | Sequence[st
     return InitResult(descriptor_path, suite_path, profile, proposals, rejected, threshold, read_findings, offences)
 
 
-def _read_together(con, sources: list[Path], table: str) -> tuple[list[Finding], dict[str, Any] | None]:
+def _read_together(con, sources: list[Path], table: str, start_meanwhile: Callable[[], None] = lambda: None
+                   ) -> tuple[list[Finding], dict[str, Any] | None]:
     """The cells of every file of `sources` as one text table `table`, each row with its file (FILE_COLUMN, when
     there are several) and its row in that file; what reading them found, and the reshape that read a summary
     whose headers carry its dates long (audit.init.periods). Files whose columns differ are refused: one descriptor
-    describes them all."""
+    describes them all. `start_meanwhile` is called once the first file's reading is DuckDB's work
+    (audit.ingest.read.read_raw)."""
     findings: list[Finding] = []
     parts, first = [], None
     reshape: dict[str, Any] | None = None
     for number, source in enumerate(sources):
         # A Parquet release is read as text too: init proposes types from values, whichever way they arrive.
+        start = start_meanwhile if number == 0 else (lambda: None)
+        if is_parquet(source):
+            start()
         read = (read_as_text(con, source, f"{table}_rows") if is_parquet(source)
-                else read_raw(con, source, None, f"{table}_rows"))
+                else read_raw(con, source, None, f"{table}_rows", start_meanwhile=start))
         rows = read.view
         if number == 0:  # a summary whose headers carry its dates is read long, its dates a field
             reshape = dated_templates([r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall()
