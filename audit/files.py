@@ -89,6 +89,7 @@ def inside(base: Path, path: Path) -> Path:
 
 
 SPILL_PREFIX = "audit-spill-"
+_STARTING = "audit-starting-"  # a spill folder's name until its lock is held
 _LOCK = ".held-by-a-running-command"
 
 
@@ -107,12 +108,12 @@ def spill_folder() -> Iterator[str]:
         for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"):
             _remove_if_orphaned(folder, fcntl)
     # Locked under another name, then renamed: a sweep never sees the folder before its lock is held.
-    starting = Path(tempfile.mkdtemp(prefix="audit-starting-"))
+    starting = Path(tempfile.mkdtemp(prefix=_STARTING))
     lock = (starting / _LOCK).open("w")
     try:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
-        spill = starting.with_name(SPILL_PREFIX + starting.name.removeprefix("audit-starting-"))
+        spill = starting.with_name(SPILL_PREFIX + starting.name.removeprefix(_STARTING))
         starting.rename(spill)
         try:
             yield str(spill)
@@ -125,7 +126,10 @@ def spill_folder() -> Iterator[str]:
 
 def _remove_if_orphaned(folder: Path, fcntl: Any) -> None:
     """Remove `folder` if no running command holds its lock; a folder with no lock file (an older version's, or one
-    still being made) is left alone."""
+    still being made) is left alone, and so is a link of that name (anyone can make one in the temporary folder,
+    pointing anywhere)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return
     try:
         handle = (folder / _LOCK).open("r")
     except OSError:

@@ -150,9 +150,16 @@ def test_a_killed_commands_spill_folder_is_removed_by_the_next_command_and_a_run
     try:
         held = running.stdout.readline().strip()
         assert not os.path.exists(left)  # the running command's database removed it as it started
+        # A link named as a spill folder, made by anyone who can write the temporary folder, to a folder of records.
+        records = tmp_path / "records"
+        records.mkdir()
+        (records / ".held-by-a-running-command").write_text("")
+        (records / "release.csv").write_text("figures")
+        os.symlink(records, tmp_path / "audit-spill-bait")
 
         with spill_folder() as mine:
             assert os.path.isfile(os.path.join(held, "spilled.tmp"))
+            assert (records / "release.csv").read_text() == "figures"
             assert os.path.isdir(mine)
         assert not os.path.exists(mine)
     finally:

@@ -384,7 +384,7 @@ def cast_to_schema(
     # One pass types every row and marks those with a cell that is neither plain nor only grouped: the only ones that
     # can be bad or need a fix other than the separators. A clean file's cells are tested and typed in one pass.
     odd_flag, number = f"__audit_odd_{steps.token}", f"__audit_row_{steps.token}"
-    all_plain = " AND ".join(p for p in plains if p != "true") or "true"
+    all_plain = " AND ".join(plains) or "true"
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT "
                 f"{', '.join(f'{v} AS {ident(f.name)}' for v, f in zip(values, dataset.fields))}, "
                 f"NOT ({all_plain}) AS {ident(odd_flag)}, {ROW_COLUMN} AS {ident(number)} FROM {steps.over(raw)}")

@@ -151,10 +151,11 @@ def _read_together(con, sources: list[Path], table: str, start_meanwhile: Callab
     for number, source in enumerate(sources):
         # A Parquet release is read as text too: init proposes types from values, whichever way they arrive.
         start = start_meanwhile if number == 0 else (lambda: None)
-        if is_parquet(source):
+        if is_parquet(source):  # DuckDB's work from the start
             start()
-        read = (read_as_text(con, source, f"{table}_rows") if is_parquet(source)
-                else read_raw(con, source, None, f"{table}_rows", start_meanwhile=start))
+            read = read_as_text(con, source, f"{table}_rows")
+        else:
+            read = read_raw(con, source, None, f"{table}_rows", start_meanwhile=start)
         rows = read.view
         if number == 0:  # a summary whose headers carry its dates is read long, its dates a field
             reshape = dated_templates([r[0] for r in con.execute(f"DESCRIBE {ident(rows)}").fetchall()
