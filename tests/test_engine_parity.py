@@ -33,6 +33,7 @@ from audit.validate.expectations.claims import ExpectClaimToBeSupported
 from audit.validate.expectations.incidents import ExpectColumnValuesToHaveACategory, ExpectCoordinatesToBeInBoundingBox
 from audit.validate.expectations.reconcile import ExpectIncidentCountsToMatchSummary, ExpectTotalsToMatch
 from audit.validate.expectations.series import ExpectMonthsReportedToBeComplete, ExpectSeriesToHaveNoGaps
+from audit.validate.keys import repeats_sql
 
 # A series table: places by year, with a broken sum, a wrong rate, a wrong change and a gap.
 SERIES = (["place", "year", "a", "b", "total", "pop", "rate", "change"], [
@@ -306,6 +307,75 @@ def test_parquet_releases_on_spark_are_read_from_files_in_the_staging_folder_and
     assert spark_reads and all(read for _, read in spark_reads), "every table reached Spark as a file"
     assert any("/staging%20%5B1%5D/audit-staged-" in f for f in files) and any(".data/" in f for f in files)
     assert list(staging.iterdir()) == []
+
+
+# Keys written many ways: repeated exactly, in other letters, with spaces or a tab inside or around, with a part
+# missing, and in a second part that is a number; most keys once.
+KEYED_CASES = """CREATE TABLE cases AS SELECT
+    CASE WHEN k % 41 = 0 THEN NULL WHEN k % 2 = 0 THEN 'North' WHEN i % 71 = 0 THEN 'SOUTH' ELSE 'South' END AS place,
+    2020 + k % 3 AS year,
+    CASE WHEN i % 97 = 0 THEN 'C-' || lpad(CAST(k AS VARCHAR), 5, '0')
+         WHEN i % 89 = 0 THEN 'c-' || lpad(CAST(k AS VARCHAR), 5, '0') || ' '
+         WHEN i % 83 = 0 THEN 'C-  ' || lpad(CAST(k AS VARCHAR), 5, '0')
+         WHEN i % 79 = 0 THEN chr(9) || 'C-' || chr(9) || lpad(CAST(k AS VARCHAR), 5, '0')
+         ELSE 'C-' || lpad(CAST(k AS VARCHAR), 5, '0') END AS case_no,
+    i AS n
+    FROM (SELECT i, CASE WHEN i % 97 = 0 OR i % 89 = 0 OR i % 83 = 0 OR i % 79 = 0 THEN i - 1 ELSE i END AS k
+          FROM range(1, 6001) t(i))"""
+KEY_CHECKS = [
+    {"type": "expect_primary_key_to_be_unique", "kwargs": {"columns": ["place", "year", "case_no"]}},
+    {"type": "expect_key_values_not_to_differ_only_in_form",
+     "kwargs": {"columns": ["place", "year", "case_no"], "text": ["place", "case_no"]}},
+]
+
+
+def test_the_key_checks_share_one_pass_on_spark_with_the_findings_of_duckdb(spark, tmp_path, monkeypatch):
+    """On Spark, as on DuckDB, the checks of one key read the rows of one pass that groups by the folded key's
+    number (64 bits on both engines), not every row each: the findings are DuckDB's. The pass's rows and the
+    staged release are cached by no one after (Spark reads a staged release from its file)."""
+    from contextlib import contextmanager
+
+    from audit.engine import DUCKDB
+    from audit.engine.spark import SparkEngine
+    from audit.validate.suite import run_suite
+    from audit.validate.translate import findings_from_results
+
+    con = duckdb.connect()
+    con.execute(KEYED_CASES)
+    engine = SparkEngine({"staging": tmp_path})
+    spark.catalog.clearCache()  # what earlier tests of the module's session cached
+    kept: list[str] = []
+    original = SparkEngine.rows_kept
+
+    @contextmanager
+    def recording(self, con, table, condition):
+        with original(self, con, table, condition) as rows:
+            kept.append(spark.sql(f"SELECT count(*) FROM {spark_sql(rows)}").collect()[0][0])
+            yield rows
+
+    monkeypatch.setattr(SparkEngine, "rows_kept", recording)
+
+    def findings_on(chosen):
+        result = run_suite(con, "cases", "suite", KEY_CHECKS, ["place", "year", "case_no"], chosen)
+        return findings_from_results(con, result.results, ["place", "year", "case_no"])[0]
+
+    with engine.readable(con, {"cases": None}):
+        on_spark = findings_on(engine)
+    on_duckdb = findings_on(DUCKDB)
+
+    assert on_spark == on_duckdb
+    assert {f.check for f in on_duckdb} == {"unique", "key-variant"}
+    # One pass; it kept the rows whose folded key repeats, and no row more.
+    (repeating,) = con.execute(f"SELECT count(*) FROM cases WHERE {repeats_sql(['place', 'year', 'case_no'], 'cases')}"
+                               ).fetchone()
+    assert kept == [repeating] and 0 < repeating < 600
+    assert not [t for t in spark.catalog.listTables() if t.name.startswith("__audit")]
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
+
+
+def test_the_spark_translation_keeps_duckdbs_64_bit_hash_and_leaves_text_alone():
+    assert spark_sql("SELECT hash(a, 'hash(b)') FROM {batch} WHERE c IN ('hash(')") == \
+        "SELECT XXHASH64(a, 'hash(b)') FROM {batch} WHERE c IN ('hash(')"
 
 
 def test_a_bad_value_in_a_parquet_release_on_spark_is_the_same_one_line_error(spark, run, tmp_path):
