@@ -78,8 +78,6 @@ class SparkEngine(Engine):
         # DuckDB tables that stand for a release Spark reads where it lies (audit.ingest.in_place): the frame of its
         # typed rows, with each row's position in column scan.POSITION; DuckDB holds only the columns.
         self.in_place_frames: dict[str, Any] = {}
-        # The frames of tables cached for the checks (`_rows`): the batch and a shared pass read the same cache.
-        self._cached: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], source: Path) -> "SparkEngine":
@@ -135,39 +133,23 @@ class SparkEngine(Engine):
         finally:
             for table in tables:
                 self.files.pop(table, None)
-                self._forget(table)
             for path in written:
                 path.unlink(missing_ok=True)
 
-    def _rows(self, con: duckdb.DuckDBPyConnection, table: str):
-        """The frame of `table` the checks read. Each check is its own Spark job, which reads the rows again: a
-        release read where it lies is cached (in memory, spilling to disk) at its first use, as Spark typed it from
-        its files (without, at 10M rows, the uniqueness check alone took a minute). Rows Spark reads from one
-        Parquet file of typed columns are not: each check reads only its columns, and no faster from a cache than
-        from the file, while the cache cost 21-27 s to build (10M rows, local)."""
-        frame = self._cached.get(table)
-        if frame is None:
-            frame = self.frame(con, table)
-            self._cached[table] = frame = frame.cache() if table in self.in_place_frames else frame
-        return frame
-
-    def _forget(self, table: str) -> None:
-        """Forget the frame of `table`, keeping the cache of a release read where it lies: the rows Spark typed from
-        its files, which the steps after the checks may read again."""
-        self._cached.pop(table, None)
-
     @contextmanager
     def batch(self, context, con: duckdb.DuckDBPyConnection, table: str, also: set[str]) -> Iterator[Any]:
-        frame = self._rows(con, table)
+        frame = self.frame(con, table)
         for other in also:  # under the same name, for the checks that read it
             self.session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()) \
                 .createOrReplaceTempView(other)
-        try:
-            # Not persisted by GX: `_rows` caches what is worth a cache.
-            yield (context.data_sources.add_spark(f"spark-{uuid.uuid4().hex}", persist=False).add_dataframe_asset(table)
-                   .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
-        finally:
-            self._forget(table)
+        # Each check is its own Spark job, which reads the rows again. A release read where it lies is persisted by
+        # GX's Spark datasource (in memory, spilling to disk), as Spark typed it from its files: without, at 10M rows
+        # the uniqueness check alone typed them again for a minute. Rows Spark reads from one Parquet file of typed
+        # columns (staged, or the log's copy) are not: each check reads only its columns, no slower than from a
+        # cache that took 21-27 s to build (10M rows, local).
+        persist = self.in_place(table)
+        yield (context.data_sources.add_spark(f"spark-{uuid.uuid4().hex}", persist=persist).add_dataframe_asset(table)
+               .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
 
     def shares_pass(self, kind: SharedPass, con: duckdb.DuckDBPyConnection, table: str) -> bool:
         # The key's checks share a pass: each alone groups every row by its key as text, and Spark groups text by
@@ -176,16 +158,20 @@ class SparkEngine(Engine):
         # The row checks' pass was measured slower (1M rows, local: in place 42 s one by one against 52 s in one
         # pass, staged 31 s against 35 s): Spark fails to compile the code for seventeen conditions joined by OR
         # and evaluates them interpreted, and each check alone reads only its own columns.
-        return kind is SharedPass.KEY_CHECKS
+        # A release read where it lies is typed by its first reader and persisted by GX's batch, which its checks
+        # read one by one. Cached by us for a pass run before the batch, Spark did not match that cache to the
+        # checks' plans: each typed the release again (1M rows: 113 s against 56 s), so such a release shares no pass.
+        return kind is SharedPass.KEY_CHECKS and not self.in_place(table)
 
     @contextmanager
     def rows_kept(self, con: duckdb.DuckDBPyConnection, table: str, condition: str) -> Iterator[str]:
-        """The rows of `table` where `condition` holds, as a temporary view of the session (cached), in the order of
-        the batch the checks read; yields its name, as DuckDB's SQL writes it (the checks' queries are translated)."""
+        """The rows of `table` where `condition` holds, as a temporary view of the session (cached: several checks
+        read it), in the order of the batch the checks read; yields its name, as DuckDB's SQL writes it (the checks'
+        queries are translated)."""
         from audit.engine.dialect import spark_sql
 
         session = self.session()
-        self._rows(con, table).createOrReplaceTempView(table)  # the name `condition` gives the table
+        self.frame(con, table).createOrReplaceTempView(table)  # the name `condition` gives the table
         try:
             kept = session.sql(spark_sql(f"SELECT * FROM {ident(table)} WHERE {condition}")).cache()
         finally:
