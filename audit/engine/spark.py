@@ -166,8 +166,9 @@ class SparkEngine(Engine):
     @contextmanager
     def rows_kept(self, con: duckdb.DuckDBPyConnection, table: str, condition: str) -> Iterator[str]:
         """The rows of `table` where `condition` holds, as a temporary view of the session (cached: several checks
-        read it), in the order of the batch the checks read; yields its name, as DuckDB's SQL writes it (the checks'
-        queries are translated)."""
+        read it); yields its name, as DuckDB's SQL writes it (the checks' queries are translated). Not in the batch's
+        order: Spark's join for a condition that reads a subquery sorts the rows. Only the key's checks share a pass
+        on Spark (`shares_pass`), and each orders its own findings by the key."""
         from audit.engine.dialect import spark_sql
 
         session = self.session()
