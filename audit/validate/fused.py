@@ -12,8 +12,10 @@ by its key, as text; one grouping by a number (the folded key's hash) now keeps 
 each runs over those. A hash shared by two keys only keeps more rows.
 
 A check's rows are a subset of those kept, in the batch's order, so every check returns the rows, counts and bound it
-returns over the whole batch: the findings do not change, only the number of scans. Where one by one is faster (the
-row checks over a table DuckDB holds in memory; Spark), the engine says so (`Engine.shares_pass`).
+returns over the whole batch: the findings do not change, only the number of scans. (Spark's pass keeps them in
+another order; only the key's checks share one there, and each orders its findings by the key.) Where one by one is
+faster (the row checks over a table DuckDB holds in memory, and on Spark; every check of a release Spark reads where
+it lies), the engine says so (`Engine.shares_pass`).
 """
 
 from __future__ import annotations
