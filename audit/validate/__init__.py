@@ -8,6 +8,7 @@ whose descriptor maps codes to categories.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,6 @@ class Validation:
         (RowCheckExpectation._words); each expectation with waived findings carries a note saying so, with the
         office's reasons (from `report`), so that a waived finding is not read as an open one."""
         from great_expectations.render.renderer import ValidationResultsPageRenderer
-        from great_expectations.render.view import DefaultJinjaPageView
 
         from audit.validate.expectations.base import note_texts
 
@@ -66,7 +66,7 @@ class Validation:
                                                                     "content": [*note_texts(meta), note]}}
         if report is not None:  # the page's verdict is the report's: a finding the office waived blocks nothing
             self.gx_result.success = report.success
-        return offline_page(DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(self.gx_result)))
+        return offline_page(_page_view().render(ValidationResultsPageRenderer().render(self.gx_result)))
 
 
 # GX's Data Docs load Bootstrap, jQuery and Vega from CDNs and GX's logo from S3: a page opened offline (or kept for
@@ -83,6 +83,15 @@ th { background: #f4f5f7; } .card { border: 1px solid #ddd; border-radius: 6px; 
 .badge-success, .text-success { color: #1e7b34; } .badge-danger, .text-danger { color: #b3261e; }
 code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
 </style>"""
+
+
+@functools.cache
+def _page_view() -> Any:
+    """GX's page view, one per process. Each view makes a Jinja environment of its own, which compiles every
+    template again (50-70 ms a page); one view compiles them once for every page a process renders."""
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    return DefaultJinjaPageView()
 
 
 def offline_page(html: str) -> str:
