@@ -3,11 +3,17 @@ its defect, and on the clean twin that has none."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
 
 from audit import pipeline
 from audit.validate.expectations.series import poisson_e_test
-from tests.conftest import add_dataset
+from tests.conftest import add_dataset, examples
 
 COUNTS = ["homicide", "rape", "robbery", "assault", "burglary", "larceny", "vehicle_theft"]
 FIELDS = [
@@ -259,6 +265,39 @@ def test_poisson_e_test_agrees_with_statsmodels(k1, k2, n1, n2):
 
     reference = test_poisson_2indep(k2, n2, k1, n1, method="etest-wald").pvalue
     assert poisson_e_test(k1, k2, n1, n2) == pytest.approx(reference, rel=1e-3, abs=1e-15)
+
+
+def e_test_over_the_whole_grid(k1, k2, n1, n2):
+    """The E-test as its definition reads: every cell of the Poisson grid around the pooled means weighed, and the
+    cells whose statistic is at least the observed one summed (the grid and its bounds as poisson_e_test's)."""
+    scale = (n1 + n2) / 2
+    n1, n2 = n1 / scale, n2 / scale
+
+    def statistic(x1, x2):
+        var = x1 / n1**2 + x2 / n2**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(var > 0, (x1 / n1 - x2 / n2) / np.sqrt(np.where(var > 0, var, 1)), 0.0)
+
+    observed = abs(float(statistic(np.float64(k1), np.float64(k2))))
+    if observed == 0:
+        return 1.0
+    pooled = (k1 + k2) / (n1 + n2)
+    means = n1 * pooled, n2 * pooled
+    x1, x2 = (np.arange(max(0, int(m - 12 * math.sqrt(m) - 12)), int(m + 12 * math.sqrt(m) + 12) + 1) for m in means)
+    weights = stats.poisson.pmf(x1, means[0])[:, None] * stats.poisson.pmf(x2, means[1])[None, :]
+    extreme = np.abs(statistic(x1[:, None].astype(float), x2[None, :].astype(float))) >= observed * (1 - 1e-12)
+    return float(min(1.0, (weights * extreme).sum()))
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(k1=st.integers(0, 3000), change=st.floats(0, 2.5), nudge=st.integers(-3, 3),
+       n1=st.sampled_from([1.0, 0.4, 7.5, 250_000.0, 1_300_000.0]), n2=st.sampled_from([1.0, 2.5, 640_000.0]))
+def test_poisson_e_test_counts_exactly_the_grids_extreme_cells(k1, change, nudge, n1, n2):
+    # poisson_e_test finds each grid row's extreme cells by bisection; the p-value is the whole grid's, to the
+    # last digits (zero counts, tiny tails and exposures of every scale included).
+    k2 = max(0, round(k1 * change) + nudge)
+    assert poisson_e_test(k1, k2, n1, n2) == pytest.approx(e_test_over_the_whole_grid(k1, k2, n1, n2),
+                                                           rel=1e-12, abs=1e-300)
 
 
 def test_a_table_with_rates_is_published_only_with_its_population_source_and_vintage(audit_table, workspace,
