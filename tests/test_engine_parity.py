@@ -373,6 +373,55 @@ def test_the_key_checks_share_one_pass_on_spark_with_the_findings_of_duckdb(spar
     assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
 
 
+# Conditions with a subquery in `x IN (...)`, and how many of those subqueries run alone first on Spark: one that
+# reads the outer row cannot, and one inside another stays in it.
+SUBQUERY_CONDITIONS = [
+    (repeats_sql(["place", "year", "case_no"], "cases"), 1),
+    ("year IN (SELECT year FROM cases WHERE n = 17) AND n < 700", 1),
+    ("n IN (SELECT max(c2.n) FROM cases c2 WHERE c2.place = cases.place)", 0),
+    ("year IN (SELECT year FROM cases WHERE n IN (SELECT n FROM cases WHERE n < 3)) AND n % 7 = 0", 1),
+    ("place IN (SELECT place FROM cases WHERE n < 0)", 1),
+    ("place NOT IN (SELECT place FROM cases WHERE n BETWEEN 1 AND 30) AND year IN (2020, 2021)", 1),
+    ("n IN (SELECT n FROM cases WHERE n % 500 = 0) OR case_no IN (SELECT case_no FROM cases WHERE n = 9)", 2),
+]
+
+
+@pytest.mark.parametrize("condition, run_first", SUBQUERY_CONDITIONS)
+def test_rows_kept_on_spark_are_duckdbs_with_each_subquery_that_runs_alone_run_first(spark, tmp_path, condition,
+                                                                                      run_first):
+    """Spark's pass runs an IN's subquery first, cached, so that it knows its size (a small one is broadcast to
+    every row rather than sorted with them): the rows kept are DuckDB's for every kind of subquery, and nothing
+    stays cached or registered after."""
+    from audit.engine.spark import SparkEngine
+
+    con = duckdb.connect()
+    con.execute(KEYED_CASES)
+    engine = SparkEngine({"staging": tmp_path})
+    spark.catalog.clearCache()  # what earlier tests of the module's session cached
+
+    with engine.readable(con, {"cases": None}), engine.rows_kept(con, "cases", condition) as rows:
+        lookups = [t.name for t in spark.catalog.listTables() if t.name.startswith("__audit_lookup")]
+        on_spark = sorted((tuple(r) for r in spark.sql(f"SELECT * FROM {spark_sql(rows)}").collect()), key=repr)
+    on_duckdb = sorted(con.execute(f"SELECT * FROM cases WHERE {condition}").fetchall(), key=repr)
+
+    assert on_spark == on_duckdb
+    assert len(lookups) == run_first
+    assert not [t for t in spark.catalog.listTables() if t.name.startswith("__audit")]
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
+
+
+def test_an_in_subquery_is_taken_apart_only_at_the_top_and_text_is_left_alone():
+    from audit.engine.dialect import lookups_apart
+
+    query, lookups = lookups_apart("SELECT * FROM t WHERE a IN (SELECT b FROM u WHERE c IN (SELECT 1)) "
+                                   "AND d IN ('x IN (SELECT 2)', 'y') AND e NOT IN (SELECT f FROM v)")
+
+    assert [sub for _, sub in lookups] == ["SELECT b FROM u WHERE c IN (SELECT 1)", "SELECT f FROM v"]
+    (first, _), (second, _) = lookups
+    assert query == (f"SELECT * FROM t WHERE a IN (SELECT * FROM {first}) AND d IN ('x IN (SELECT 2)', 'y') "
+                     f"AND NOT e IN (SELECT * FROM {second})")
+
+
 def test_the_spark_translation_keeps_duckdbs_64_bit_hash_and_leaves_text_alone():
     assert spark_sql("SELECT hash(a, 'hash(b)') FROM {batch} WHERE c IN ('hash(')") == \
         "SELECT XXHASH64(a, 'hash(b)') FROM {batch} WHERE c IN ('hash(')"

@@ -8,11 +8,15 @@ are, or translates into something Spark reads differently, are rewritten first, 
     hash(x)                       -> xxhash64(x)   (64 bits, as DuckDB's; Spark's HASH has 32)
 
 The `{batch}` placeholder survives translation as an identifier and is put back after.
+
+`lookups_apart` takes the subqueries of `x IN (SELECT ...)` out of a Spark query, for the engine to run first
+(audit.engine.spark).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 
 BATCH = "__audit_batch__"
 REWRITES = (
@@ -47,3 +51,21 @@ def _wide_hash(node):
     if isinstance(node, exp.Anonymous) and str(node.this).lower() == "hash":
         return exp.Anonymous(this="xxhash64", expressions=node.expressions)
     return node
+
+
+def lookups_apart(query: str) -> tuple[str, list[tuple[str, str]]]:
+    """`query` (Spark SQL) with the subquery of each `x IN (SELECT ...)` in its WHERE read from a view instead: the
+    query so written, and each view's name with the subquery it stands for. A subquery inside another is left in it."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(query, read="spark")
+    lookups = []
+    for node in list(tree.find_all(exp.In)):
+        subquery = node.args.get("query")
+        if subquery is None or node.find_ancestor(exp.Subquery) is not None:
+            continue
+        name = f"__audit_lookup_{uuid.uuid4().hex[:12]}"
+        lookups.append((name, subquery.this.sql(dialect="spark")))
+        subquery.set("this", sqlglot.parse_one(f"SELECT * FROM {name}", read="spark"))
+    return tree.sql(dialect="spark"), lookups
