@@ -48,6 +48,43 @@ def test_only_a_command_on_duckdb_in_a_process_of_its_own_leaves_pyspark_out(mon
     assert validate.left_out(duckdb_engine) == ("pyspark",) and validate.left_out(spark) == ()
 
 
+def test_a_command_in_a_process_of_its_own_starts_its_engine_meanwhile_and_quietly(monkeypatch, capfd):
+    """Spark's JVM takes 6-7 s to start: a command in a process of its own starts its engine in a thread while DuckDB
+    reads and stages the release. A start that fails there says nothing: the command's own start, when it first
+    queries, reports it. A process that runs other commands (this one) starts nothing ahead."""
+    import threading
+
+    import audit.validate as validate
+    from audit.engine import Engine
+
+    started, failed = [], threading.Event()
+
+    class Starting(Engine):
+        def start(self):
+            started.append(threading.current_thread().name)
+
+    class Failing(Engine):
+        def start(self):
+            failed.set()
+            raise RuntimeError("no Spark master at spark://nowhere:7077")
+
+    def join_starts():
+        for thread in threading.enumerate():
+            if thread.name == "start-engine":
+                thread.join(timeout=30)
+
+    monkeypatch.setattr(validate, "_import_validation", lambda without: None)  # only the engine's start is looked at
+    validate.import_in_background(Starting())
+    join_starts()
+    assert started == []
+    monkeypatch.setattr(validate, "_one_command", True)  # as the console entry point says (audit.cli.main)
+    validate.import_in_background(Starting())
+    validate.import_in_background(Failing())
+    join_starts()
+    assert started == ["start-engine"] and failed.is_set()
+    assert capfd.readouterr().err == ""
+
+
 def test_the_background_import_starts_once_reading_is_duckdbs(workspace, monkeypatch, tmp_path):
     """Great Expectations' import (3 s of Python holding the GIL) started with the command, and the check of a CSV
     file's bytes (Python too) then took 5 s instead of 2 s at ten million rows. It now starts once the bytes are

@@ -63,6 +63,9 @@ class Engine:
         """Why a check with `needs` does not run on this engine ("" when it does)."""
         return "; ".join(n.value for n in Need if n in needs and n not in self.gives)
 
+    def start(self) -> None:
+        """Make ready what this engine's first query would otherwise wait for. DuckDB: the working database is it."""
+
     def in_place(self, table: str) -> bool:
         """Whether this engine reads `table` where it lies, beyond the working database (which holds only an empty
         table of its columns): a check that needs DuckDB's rows of it cannot run (audit.ingest.in_place)."""

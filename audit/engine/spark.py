@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+import threading
 import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -33,11 +34,17 @@ LOG_SETTINGS = Path(__file__).with_name("spark-log4j2.properties")
 # One Spark session per process: a JVM holds one SparkContext, and starting one costs seconds. A cache, not a
 # setting: each command's engine asks for it with its own settings.
 _SESSION = None
+_STARTING = threading.Lock()
 
 
 def session(settings: dict[str, Any]):
     """The process's Spark session: a Spark Connect client when `settings` name a `remote`, else a driver of our
-    own on `master`."""
+    own on `master`. Started once: a second thread asking while the first starts it waits for that one."""
+    with _STARTING:
+        return _session(settings)
+
+
+def _session(settings: dict[str, Any]):
     global _SESSION
     if _SESSION is None:
         from pyspark.sql import SparkSession
@@ -92,6 +99,9 @@ class SparkEngine(Engine):
 
     def session(self):
         return session(self.settings)
+
+    def start(self) -> None:
+        self.session()
 
     def in_place(self, table: str) -> bool:
         return table in self.in_place_frames

@@ -228,8 +228,8 @@ def this_process_runs_one_command() -> None:
 
 
 def import_in_background(engine: Engine = DUCKDB) -> None:
-    """Start importing Great Expectations and the suite's expectations in a thread, for a command that will
-    validate on `engine` once it has read its release. The import takes 3-4 s on a 2-core machine, as long as
+    """Start importing Great Expectations and the suite's expectations in a thread (and starting `engine`), for a
+    command that will validate on `engine` once it has read its release. The import takes 3-4 s on a 2-core machine, as long as
     reading and typing a million-row file, and nearly all of it is Python holding the GIL while DuckDB's reading
     does not hold it: the two overlap. The main thread's own import later waits for this one (Python's per-module
     import lock), or repeats it and raises if it failed. Why by hand: no library defers an import into a thread."""
@@ -237,6 +237,18 @@ def import_in_background(engine: Engine = DUCKDB) -> None:
 
     threading.Thread(target=_import_validation, args=(left_out(engine),), name="import-great-expectations",
                      daemon=True).start()
+    # The engine starts meanwhile too, in a process of its own: Spark's JVM takes 6-7 s, while DuckDB types and
+    # stages the release. Not in a process that runs other commands (tests): a command refused before its first
+    # query would leave a session started with its settings behind for the next.
+    if _one_command:
+        threading.Thread(target=_start_quietly, args=(engine,), name="start-engine", daemon=True).start()
+
+
+def _start_quietly(engine: Engine) -> None:
+    try:
+        engine.start()
+    except Exception:  # noqa: BLE001 -- the main thread's own start reports it
+        pass
 
 
 def left_out(engine: Engine) -> tuple[str, ...]:
