@@ -194,7 +194,10 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
             previous = (f"SELECT *, lag({of}) OVER {window} AS __previous, lag({period}) OVER {window} AS "
                         f"__previous_period, lag(__half) OVER {window} AS __previous_half, {usual} FROM a")
             scope = f" WHERE {period} IS NOT NULL"
-        order = f" ORDER BY {ident(self.period)}" if self.period else ""
+        # By period, then place (and the figures): by period alone, the places of one period came in another order
+        # on each run (13 percent-change checks of Maryland's county table: 79 of 139 findings moved between runs).
+        order = (f" ORDER BY {', '.join(map(ident, [self.period, *self.group_by, self.of, self.column]))}"
+                 if self.period else "")
         return (
             f"WITH m AS (SELECT *, {measure} AS __measure FROM {{batch}}), "
             f"a AS (SELECT *, {half} AS __half FROM m{scope}), b AS ({previous}) "
