@@ -54,8 +54,8 @@ def _wide_hash(node):
 
 
 def lookups_apart(query: str) -> tuple[str, list[tuple[str, str]]]:
-    """`query` (Spark SQL) with the subquery of each `x IN (SELECT ...)` in its WHERE read from a view instead: the
-    query so written, and each view's name with the subquery it stands for. A subquery inside another is left in it."""
+    """`query` (Spark SQL) with the subquery of each `x IN (SELECT ...)` read from a view instead: the query so
+    written, and each view's name with the subquery it stands for. A subquery inside another is left in it."""
     import sqlglot
     from sqlglot import exp
 

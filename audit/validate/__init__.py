@@ -229,10 +229,11 @@ def this_process_runs_one_command() -> None:
 
 def import_in_background(engine: Engine = DUCKDB) -> None:
     """Start importing Great Expectations and the suite's expectations in a thread (and starting `engine`), for a
-    command that will validate on `engine` once it has read its release. The import takes 3-4 s on a 2-core machine, as long as
-    reading and typing a million-row file, and nearly all of it is Python holding the GIL while DuckDB's reading
-    does not hold it: the two overlap. The main thread's own import later waits for this one (Python's per-module
-    import lock), or repeats it and raises if it failed. Why by hand: no library defers an import into a thread."""
+    command that will validate on `engine` once it has read its release. The import takes 3-4 s on a 2-core
+    machine, as long as reading and typing a million-row file, and nearly all of it is Python holding the GIL while
+    DuckDB's reading does not hold it: the two overlap. The main thread's own import later waits for this one
+    (Python's per-module import lock), or repeats it and raises if it failed. Why by hand: no library defers an
+    import into a thread."""
     import threading
 
     threading.Thread(target=_import_validation, args=(left_out(engine),), name="import-great-expectations",
