@@ -3,16 +3,13 @@ its defect, and on the clean twin that has none."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 from audit import pipeline
-from audit.validate.expectations.series import poisson_e_test
+from audit.validate.expectations.series import e_test_grid, poisson_e_test
 from tests.conftest import add_dataset, examples
 
 COUNTS = ["homicide", "rape", "robbery", "assault", "burglary", "larceny", "vehicle_theft"]
@@ -268,25 +265,14 @@ def test_poisson_e_test_agrees_with_statsmodels(k1, k2, n1, n2):
 
 
 def e_test_over_the_whole_grid(k1, k2, n1, n2):
-    """The E-test as its definition reads: every cell of the Poisson grid around the pooled means weighed, and the
-    cells whose statistic is at least the observed one summed (the grid and its bounds as poisson_e_test's)."""
-    scale = (n1 + n2) / 2
-    n1, n2 = n1 / scale, n2 / scale
-
-    def statistic(x1, x2):
-        var = x1 / n1**2 + x2 / n2**2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(var > 0, (x1 / n1 - x2 / n2) / np.sqrt(np.where(var > 0, var, 1)), 0.0)
-
-    observed = abs(float(statistic(np.float64(k1), np.float64(k2))))
-    if observed == 0:
+    """The E-test as its definition reads: every cell of the Poisson grid around the pooled means weighed (the grid
+    poisson_e_test reads), and the cells whose statistic is at least the observed one summed."""
+    grid = e_test_grid(k1, k2, n1, n2)
+    if grid.observed == 0:
         return 1.0
-    pooled = (k1 + k2) / (n1 + n2)
-    means = n1 * pooled, n2 * pooled
-    x1, x2 = (np.arange(max(0, int(m - 12 * math.sqrt(m) - 12)), int(m + 12 * math.sqrt(m) + 12) + 1) for m in means)
-    weights = stats.poisson.pmf(x1, means[0])[:, None] * stats.poisson.pmf(x2, means[1])[None, :]
-    extreme = np.abs(statistic(x1[:, None].astype(float), x2[None, :].astype(float))) >= observed * (1 - 1e-12)
-    return float(min(1.0, (weights * extreme).sum()))
+    p1, p2 = grid.weights()
+    cells = np.abs(grid.statistic(grid.x1[:, None].astype(float), grid.x2[None, :].astype(float)))
+    return float(min(1.0, (p1[:, None] * p2[None, :] * (cells >= grid.observed * (1 - 1e-12))).sum()))
 
 
 @settings(max_examples=examples(60), deadline=None)

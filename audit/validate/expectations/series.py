@@ -8,7 +8,8 @@ a date, with an interval `step` such as "1 month".
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal, Optional, Tuple, Union
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Literal, Optional, Tuple, Union
 
 from audit.engine import Need
 from audit.findings import WARNING, Code
@@ -172,21 +173,30 @@ class ExpectCountsToChangePlausibly(SeriesExpectation):
                                     p_value=row["__p_value"])
 
 
-def poisson_e_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> float:
-    """Two-sided p-value of the Poisson E-test for equal rates k1/n1 and k2/n2.
+@dataclass
+class EGrid:
+    """The Poisson E-test's grid for two counts: the standardised difference of two counts (`statistic`, over
+    arrays), its size for the counts observed, and the counts around the pooled means (`means`) each period may
+    take (`x1`, `x2`)."""
 
-    Krishnamoorthy and Thomson (2004): under the pooled rate, the probability of a
-    standardised difference at least as large as the one observed. Exact sums over
-    the Poisson grid up to ~4 million cells; beyond that (counts in the hundreds of
-    thousands) the statistic's normal limit, which is exact enough there.
+    statistic: Callable[[Any, Any], Any]
+    observed: float
+    x1: Any
+    x2: Any
+    means: tuple[float, float]
 
-    Written here, not taken from statsmodels (the tests' reference): its grid starts at
-    zero, which for large counts needs terabytes, and it costs a full grid per row.
-    """
+    def weights(self) -> tuple[Any, Any]:
+        """The Poisson probabilities of `x1` and `x2` under the pooled means."""
+        from scipy import stats
+
+        return stats.poisson.pmf(self.x1, self.means[0]), stats.poisson.pmf(self.x2, self.means[1])
+
+
+def e_test_grid(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> EGrid:
+    """The grid of the E-test of counts k1/n1 against k2/n2: twelve standard deviations (and twelve counts) either
+    side of each pooled mean."""
     import numpy as np
-    from scipy import stats
 
-    k1, k2 = int(k1), int(k2)
     scale = (n1 + n2) / 2  # the statistic does not depend on the exposures' scale
     n1, n2 = n1 / scale, n2 / scale
 
@@ -195,9 +205,6 @@ def poisson_e_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> float:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(var > 0, (x1 / n1 - x2 / n2) / np.sqrt(np.where(var > 0, var, 1)), 0.0)
 
-    observed = abs(float(statistic(np.float64(k1), np.float64(k2))))
-    if observed == 0:
-        return 1.0
     pooled = (k1 + k2) / (n1 + n2)
     mean1, mean2 = n1 * pooled, n2 * pooled
 
@@ -206,9 +213,30 @@ def poisson_e_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> float:
         return np.arange(max(0, int(mean - spread)), int(mean + spread) + 1)
 
     x1, x2 = support(mean1), support(mean2)
+    return EGrid(statistic, abs(float(statistic(np.float64(k1), np.float64(k2)))), x1, x2, (mean1, mean2))
+
+
+def poisson_e_test(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0) -> float:
+    """Two-sided p-value of the Poisson E-test for equal rates k1/n1 and k2/n2.
+
+    Krishnamoorthy and Thomson (2004): under the pooled rate, the probability of a
+    standardised difference at least as large as the one observed. Exact sums over
+    the Poisson grid (`e_test_grid`) up to ~4 million cells; beyond that (counts in the
+    hundreds of thousands) the statistic's normal limit, which is exact enough there.
+
+    Written here, not taken from statsmodels (the tests' reference): its grid starts at
+    zero, which for large counts needs terabytes, and it costs a full grid per row.
+    """
+    import numpy as np
+    from scipy import stats
+
+    grid = e_test_grid(int(k1), int(k2), n1, n2)
+    statistic, observed, x1, x2 = grid.statistic, grid.observed, grid.x1, grid.x2
+    if observed == 0:
+        return 1.0
     if len(x1) * len(x2) > 4_000_000:
         return float(2 * stats.norm.sf(observed))
-    p1, p2 = stats.poisson.pmf(x1, mean1), stats.poisson.pmf(x2, mean2)
+    p1, p2 = grid.weights()
     # For a fixed x1 the statistic falls as x2 grows (its numerator falls while its spread grows), so the grid's
     # extreme cells in each row are a run at the start (statistic >= observed) and a run at the end (<= -observed).
     # A bisection per row finds both runs' edges from the same statistic on the same cells, so the cells counted are
