@@ -261,6 +261,8 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
                           f"floor(Path({str(files['v' + release])!r}), "
                           f"{'Path(' + repr(str(root / 'release-1.duckdb')) + ')' if release == '2' else None})"]
             result = _run_measured(floor_args, cwd=Path(__file__).parents[2])
+            if result["exit"] != 0:  # a floor that fails early is no floor
+                raise SystemExit(f"the floor of release {release} exited {result['exit']}: {result['stderr'][-2000:]}")
             out[f"floor-{release}"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"]}
             steps = []
             for command in _audit_commands(root, workspace, release):
