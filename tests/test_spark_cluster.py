@@ -71,13 +71,20 @@ def test_check_on_a_standalone_cluster_gives_exactly_duckdbs_findings(cluster, o
     # The driver (in this process's JVM, which an earlier test may have bound to 127.0.0.1) says where it listens.
     workspace = workspace_with(tmp_path, f"spark: {{master: '{master}', conf: {{spark.executor.memory: 512m, "
                                          f"spark.cores.max: 2, spark.driver.host: 127.0.0.1, "
-                                         f"spark.driver.bindAddress: 127.0.0.1}}}}\n")
+                                         f"spark.driver.bindAddress: 127.0.0.1, "
+                                         f"spark.executor.extraJavaOptions: -Doffice.own=1}}}}\n")
     check = ["check", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--format", "json"]
 
     on_duckdb = audit(workspace, *check)
     on_spark = audit(workspace, *check, "--engine", "spark")
     from audit.engine import spark
 
+    # Every JVM of the session compiles the huge methods Spark generates, the office's own options kept after ours
+    # (Spark puts its own first).
+    conf = spark._SESSION.sparkContext.getConf()
+    assert conf.get("spark.driver.extraJavaOptions").endswith(" ".join(spark.java_options()))
+    assert conf.get("spark.executor.extraJavaOptions").endswith(" ".join([*spark.java_options(), "-Doffice.own=1"]))
+    assert "-XX:-DontCompileHugeMethods" in spark.java_options()
     spark._SESSION.stop()  # the application ends, and the master lists it as completed
 
     assert on_spark.exit_code == on_duckdb.exit_code

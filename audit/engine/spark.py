@@ -37,6 +37,20 @@ _SESSION = None
 _STARTING = threading.Lock()
 
 
+JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+
+
+def java_options() -> list[str]:
+    """The options every JVM of the audit's session starts with (the driver's and, on a cluster, the executors').
+
+    Only errors in the log. And HotSpot's JIT compiles a method of any size: by default it leaves a method of more than
+    8,000 bytes of bytecode interpreted (HugeMethodLimit), and the code Spark generates for a whole stage of our
+    queries is larger (the typing of a release read where it lies, thirteen fields of nested CASEs; seventeen
+    conditions in one pass). Measured at 10M rows, local: typing the release where it lies 45-49 s interpreted, 6-8 s
+    compiled; the check in place 156 s -> 108 s, the staged one's findings byte-identical."""
+    return [f"-Dlog4j2.configurationFile={LOG_SETTINGS.as_uri()}", "-XX:-DontCompileHugeMethods"]
+
+
 def session(settings: dict[str, Any]):
     """The process's Spark session: a Spark Connect client when `settings` name a `remote`, else a driver of our
     own on `master`. Started once: a second thread asking while the first starts it waits for that one."""
@@ -60,11 +74,12 @@ def _session(settings: dict[str, Any]):
             if master.startswith("local"):  # the Python that runs a Python function over cells is this one
                 defaults["spark.pyspark.python"] = sys.executable
             # No web UI, and only errors in the log: Spark's start-up chatter is not the audit's output.
-            log_settings = f"-Dlog4j2.configurationFile={LOG_SETTINGS.as_uri()}"
-            defaults.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
-                             "spark.driver.extraJavaOptions": log_settings,
-                             "spark.executor.extraJavaOptions": log_settings})
-        for key, value in {**defaults, **(settings.get("conf") or {})}.items():
+            defaults.update({"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"})
+        conf = {**defaults, **(settings.get("conf") or {})}
+        if not settings.get("remote"):
+            for key in JAVA_OPTIONS:  # ours first, then the office's own: a JVM takes the last of a flag given twice
+                conf[key] = " ".join([*java_options(), *([str(conf[key])] if key in conf else [])])
+        for key, value in conf.items():
             builder = builder.config(key, str(value))
         _SESSION = builder.getOrCreate()
         if not settings.get("remote"):
