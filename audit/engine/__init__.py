@@ -7,6 +7,7 @@ over the release (`Need`); an expectation declares what it needs, and runs on Du
 lacks it (the report says which ran where).
 
     Engine.batch(...)      the release as a GX batch on this engine, for a suite to validate
+    Engine.holding(...)    while a block runs, the release kept at hand for the suite's passes
     Engine.readable(...)   while a block runs, the tables the engine reads (Spark: from Parquet files)
     Engine.scan(...)       the diff's passes over two whole releases (audit.engine.scan)
 """
@@ -70,6 +71,11 @@ class Engine:
         """Whether this engine reads `table` where it lies, beyond the working database (which holds only an empty
         table of its columns): a check that needs DuckDB's rows of it cannot run (audit.ingest.in_place)."""
         return False
+
+    def holding(self, con: duckdb.DuckDBPyConnection, table: str) -> ContextManager[None]:
+        """While the block runs, `table`'s rows are kept at hand for the several passes a suite makes over them. DuckDB
+        holds them already."""
+        return nullcontext()
 
     def readable(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Path | None]) -> ContextManager[None]:
         """While the block runs, this engine reads `tables` (SQL naming DuckDB tables, each with the Parquet file

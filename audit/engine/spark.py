@@ -100,6 +100,7 @@ class SparkEngine(Engine):
         # DuckDB tables that stand for a release Spark reads where it lies (audit.ingest.in_place): the frame of its
         # typed rows, with each row's position in column scan.POSITION; DuckDB holds only the columns.
         self.in_place_frames: dict[str, Any] = {}
+        self.held: set[str] = set()  # those of them persisted while a `holding` block runs
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], source: Path) -> "SparkEngine":
@@ -162,17 +163,35 @@ class SparkEngine(Engine):
                 path.unlink(missing_ok=True)
 
     @contextmanager
+    def holding(self, con: duckdb.DuckDBPyConnection, table: str) -> Iterator[None]:
+        """A release read where it lies is persisted (in memory, spilling to disk) once typed, by the first pass
+        over it, for every pass of the block: the key's pass and the checks read the one copy Spark typed (each
+        query's plan holds the frame's, which Spark finds cached). Unpersisted after: the session outlives the
+        command in a process that runs several. Rows Spark reads from one Parquet file of typed columns (staged,
+        or the log's copy) are not held: each pass reads the file again, no slower than from a cache that took
+        21-27 s to build (10M rows, local)."""
+        frame = self.in_place_frames.get(table)
+        if frame is None or table in self.held:
+            yield
+            return
+        frame.persist()
+        self.held.add(table)
+        try:
+            yield
+        finally:
+            self.held.discard(table)
+            frame.unpersist()
+
+    @contextmanager
     def batch(self, context, con: duckdb.DuckDBPyConnection, table: str, also: set[str]) -> Iterator[Any]:
         frame = self.frame(con, table)
         for other in also:  # under the same name, for the checks that read it
             self.session().createDataFrame(con.sql(f"SELECT * FROM {ident(other)}").to_arrow_table()) \
                 .createOrReplaceTempView(other)
-        # Each check is its own Spark job, which reads the rows again. A release read where it lies is persisted by
-        # GX's Spark datasource (in memory, spilling to disk), as Spark typed it from its files: without, at 10M rows
-        # the uniqueness check alone typed them again for a minute. Rows Spark reads from one Parquet file of typed
-        # columns (staged, or the log's copy) are not: each check reads the file again, no slower than from a cache
-        # that took 21-27 s to build (10M rows, local).
-        persist = self.in_place(table)
+        # Each check is its own Spark job, which reads the rows again. A release read where it lies is persisted, as
+        # Spark typed it from its files: without, at 10M rows the uniqueness check alone typed them again for a
+        # minute. By `holding` while a suite runs, else by GX's Spark datasource.
+        persist = self.in_place(table) and table not in self.held
         yield (context.data_sources.add_spark(f"spark-{uuid.uuid4().hex}", persist=persist).add_dataframe_asset(table)
                .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
 
@@ -184,10 +203,9 @@ class SparkEngine(Engine):
         # pass, staged 31 s against 35 s): Spark fails to compile the code for seventeen conditions joined by OR
         # and evaluates them interpreted. Measured again staged at 10M: no faster (44.7 and 47.2 s in one pass,
         # 45.5 and 40.7 s one by one).
-        # A release read where it lies is typed by its first reader and persisted by GX's batch, which its checks
-        # read one by one. Cached by us for a pass run before the batch, Spark did not match that cache to the
-        # checks' plans: each typed the release again (1M rows: 113 s against 56 s), so such a release shares no pass.
-        return kind is SharedPass.KEY_CHECKS and not self.in_place(table)
+        # A release read where it lies shares the key's pass only while it is held (`holding`): else the pass would
+        # type every row for itself, and GX's batch type them again (1M rows: 113 s against 56 s).
+        return kind is SharedPass.KEY_CHECKS and (not self.in_place(table) or table in self.held)
 
     @contextmanager
     def rows_kept(self, con: duckdb.DuckDBPyConnection, table: str, condition: str) -> Iterator[str]:

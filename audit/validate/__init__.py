@@ -286,7 +286,7 @@ def run_expectations(
     from audit.validate.ahead import passes_ahead
 
     # The shared passes first: they need no GX, and run while the background import of GX ends (import_in_background).
-    with passes_ahead(engine, con, table, expectations, absent) as ready:
+    with engine.holding(con, table), passes_ahead(engine, con, table, expectations, absent) as ready:
         from audit.validate.suite import run_suite
         from audit.validate.translate import findings_from_results
 
