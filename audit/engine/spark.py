@@ -202,7 +202,8 @@ class SparkEngine(Engine):
         # The row checks' pass was measured slower (1M rows, local: in place 42 s one by one against 52 s in one
         # pass, staged 31 s against 35 s): Spark fails to compile the code for seventeen conditions joined by OR
         # and evaluates them interpreted. Measured again staged at 10M: no faster (44.7 and 47.2 s in one pass,
-        # 45.5 and 40.7 s one by one).
+        # 45.5 and 40.7 s one by one); nor with that code compiled (`java_options`): staged 38.5 s against 36.3-36.9
+        # s, in place 66.8 s against 63.8-67.7 s.
         # A release read where it lies shares the key's pass only while it is held (`holding`): else the pass would
         # type every row for itself, and GX's batch type them again (1M rows: 113 s against 56 s).
         return kind is SharedPass.KEY_CHECKS and (not self.in_place(table) or table in self.held)
