@@ -565,11 +565,11 @@ def publish(
             f"to compare it with what is published, then publish that"]
         if stale and not dry_run:
             raise StateError(stale[0])
-        with step(f"checking the stored rows of release {release.version}"):
+        with step(f"checking release {release.version} as recorded"):
             plan = plan_publication(workspace.root, log, dataset, release, report, root,
                                     lambda: workspace.signing_key, workspace.recorder,
                                     branding(workspace.config, workspace.root), workspace.log_origin(dataset.name),
-                                    workspace.witnesses)
+                                    workspace.witnesses, digest_rows=dry_run)
         plan.issued = issued
         if dry_run:
             return PublishResult(report, plan.target, release.version, refused=not report.success,

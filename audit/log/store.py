@@ -460,15 +460,17 @@ class ChangeLog:
     def _named_copies(self) -> set[str]:
         return {t for (t,) in self.con.execute(f"SELECT data_table FROM {ALIAS}.releases").fetchall()}
 
-    def stored_rows_problem(self, release: Release) -> str | None:
+    def stored_rows_problem(self, release: Release, digest_them: bool = True) -> str | None:
         """Why the release's stored rows are not the ones recorded (None when they are): the table is gone,
-        or its digest (columns, types, every cell, row order) differs from the release entry's."""
+        or (`digest_them`) its digest (columns, types, every cell, row order) differs from the release entry's."""
         from audit.log.digest import table_digest
 
         name = release.data_table
         present = self.data_file(name) is not None if copies.is_file_copy(name) else name in self._table_names(DATA_SCHEMA)
         if not present:
             return f"release {release.release_id} (seq {release.seq}): its stored rows (table {name!r}) are missing"
+        if not digest_them:
+            return None
         digest = table_digest(self.con, self.data_table(release.data_table))
         if digest != release.data_digest:
             return (f"release {release.release_id} (seq {release.seq}): its stored rows differ from those recorded "
@@ -484,9 +486,10 @@ class ChangeLog:
                               f"changed after it was recorded); nothing was written. Run `audit verify` to see what "
                               f"else was altered")
 
-    def require_stored_rows(self, release: Release, why: str) -> None:
-        """Refuse to go on (TamperError, exit 1) when the release's stored rows are not the ones recorded."""
-        problem = self.stored_rows_problem(release)
+    def require_stored_rows(self, release: Release, why: str, digest_them: bool = True) -> None:
+        """Refuse to go on (TamperError, exit 1) when the release's stored rows are not the ones recorded (without
+        `digest_them`, when they are missing)."""
+        problem = self.stored_rows_problem(release, digest_them)
         if problem:
             raise TamperError(f"{problem}; {why}. Run `audit verify` to see what else was altered")
 

@@ -183,6 +183,15 @@ def columns_swapped_then_published(office: Office) -> Outcome:
     return refused(office, before, office.audit("publish", EXAMPLE), 1, "stored rows differ", "not published")
 
 
+def stored_rows_edited_then_a_dry_run(office: Office) -> Outcome:
+    """Change a figure of a recorded, not yet published release, then ask what publishing it would write: a dry run
+    writes no file to hold to the recorded digest, so it digests the stored rows themselves."""
+    office.audit("ingest", *office.revised_release())
+    office.sql(f"UPDATE {office.stored(EXAMPLE, '2024-07')} SET homicide = homicide - 1 WHERE year = 2018")
+    before = office.snapshot()
+    return refused(office, before, office.audit("publish", EXAMPLE, "--dry-run"), 1, "stored rows differ")
+
+
 def stored_published_rows_edited(office: Office) -> Outcome:
     """Change a published figure in the log's stored copy (a downgrade: aggravated assault to nothing)."""
     office.sql(f"UPDATE {office.stored(EXAMPLE, '2024-06')} SET aggravated_assault = aggravated_assault - 1 "
@@ -302,7 +311,7 @@ def baseline_edited_and_restored_around_an_old_tool(office: Office) -> Outcome:
     office.sql(f"UPDATE {table} SET population = 610227 WHERE year = 2017")
     new = office.example_variant("2017,\"610,226\"", "2017,\"610,227\"")
     check = store.ChangeLog.require_stored_rows
-    store.ChangeLog.require_stored_rows = lambda self, release, why: None
+    store.ChangeLog.require_stored_rows = lambda self, release, why, digest_them=True: None
     try:
         ingested = office.audit("ingest", EXAMPLE, new, "--waivers", EXAMPLE_DIR / "waivers.yaml", "--version", "2024-07")
         published = office.audit("publish", EXAMPLE)
@@ -539,9 +548,9 @@ def patched_publisher_writes_another_figure(office: Office) -> Outcome:
 
 def parquet_copy_swapped_while_publish_reads_it(office: Office) -> Outcome:
     """Only write access to the folder beside the log: the log's Parquet copy of a release is swapped for a forged
-    one just after publish has checked its digest, before it writes the package."""
+    one while publish runs, after it has found the copy there and before it writes the package from it."""
+    import audit.publish.publication as publication
     from audit.log import copies
-    from audit.log.store import ChangeLog
 
     variant = office.example_variant("2017,\"610,226\"", "2017,\"610,227\"")
     parquet = variant.with_suffix(".parquet")
@@ -555,18 +564,19 @@ def parquet_copy_swapped_while_publish_reads_it(office: Office) -> Outcome:
     with duckdb.connect() as con:
         con.execute(f"COPY (SELECT * REPLACE (CASE WHEN year = 2018 THEN homicide - 1 ELSE homicide END AS homicide) "
                     f"FROM read_parquet('{copy}')) TO '{forged}' (FORMAT parquet, COMPRESSION zstd)")
-    checked = ChangeLog.require_stored_rows
+    write = publication.write_data_files
 
-    def swap_after_the_check(self, release, why):
-        checked(self, release, why)
+    def swap_then_write(*args, **kwargs):
         os.replace(forged, copy)
+        write(*args, **kwargs)
 
-    ChangeLog.require_stored_rows = swap_after_the_check
+    publication.write_data_files = swap_then_write
     try:
         result = office.audit("publish", EXAMPLE)
     finally:
-        ChangeLog.require_stored_rows = checked
-    outcome = expect(result, 1, "not the release's recorded rows", "nothing was published")
+        publication.write_data_files = write
+    # The file written from the forged copy does not read back as the recorded rows; the copy is then named.
+    outcome = expect(result, 1, "stored rows differ", "not published")
     return Outcome(outcome.detected and not office.package(EXAMPLE, "1.0.2").exists(), outcome.how)
 
 
@@ -579,6 +589,7 @@ class Attack:
 
 ATTACKS = [Attack(f.__name__.replace("_", " "), kind, f) for kind, f in [
     ("1 stored release", columns_swapped_then_published),
+    ("1 stored release", stored_rows_edited_then_a_dry_run),
     ("1 stored release", stored_published_rows_edited),
     ("2 package files", descriptor_points_at_forged_data),
     ("2 package files", readme_caveats_removed),
