@@ -281,8 +281,9 @@ def _count(files: Any, typed: list[_Typed]) -> _Counted:
     small job; then in one job over the whole release, the cells that cannot be typed, each fix's count and first
     example (as cast counts them), and the text cells that are not ASCII. Grouped by file, that second job took 13 s
     at 1M rows: a first example (a text minimum) is no fixed-width value, so Spark sorted every row by file to group
-    them. Then, only over the rows holding cells that are not ASCII, a third job composes them (NFC) and counts
-    those that change: a Python function over every row took longer than the whole check."""
+    them; and with the counts alone grouped by file (the two jobs one), 51 s at 10M rows against 2.3 + 5.6 s.
+    Then, only over the rows holding cells that are not ASCII, a third job composes them (NFC) and counts those
+    that change: a Python function over every row took longer than the whole check."""
     from pyspark.sql import functions as F
 
     offsets, rows = {}, 0
