@@ -124,7 +124,7 @@ def plan_publication(
     previous publication and the stored rows must still be what was recorded (TamperError, exit 1, if not);
     every other reason to refuse is collected in `refusals`. Without `digest_rows`, the stored rows need only be
     there: a publication holds the data file it writes from them to the recorded digest (`require_written_rows`),
-    which rows changed since fail as surely, and digesting them first too cost 2 s of a 10M-row publish."""
+    which rows changed since fail as surely, and digesting them first too cost about 2 s of a 10M-row publish."""
     from audit.log.signing import Signer
 
     refusals = publication_gaps(dataset, report)
