@@ -34,8 +34,6 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,7 @@ from pathlib import Path
 
 from audit.formulas import FORMULA_START
 from tests.bench.incidents import BOUNDS, CODES, DATASET, SUITE, TEXT_COLUMNS, csv_releases, fresh_workspace
+from tests.bench.measured import run_measured
 
 AUDIT = [sys.executable, "-m", "audit"]
 
@@ -168,29 +167,15 @@ def _in_child(what: str, root: Path) -> None:
         out = gx_pandas(files["v1"])
     else:
         raise SystemExit(f"unknown measurement {what}")
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out), flush=True)
     os._exit(0)  # skip DuckDB's teardown report (see audit.engine.gx_duckdb.exit_skipping_teardown)
 
 
 def measure(what: str, root: Path) -> dict:
-    result = _run_measured([sys.executable, "-m", "tests.bench.city_scale", "--child", what, str(root)])
+    result = run_measured([sys.executable, "-m", "tests.bench.city_scale", "--child", what, str(root)])
     if result["exit"] != 0:
         raise SystemExit(f"{what} failed: {result['stderr'][-2000:]}")
     return {**json.loads(result["stdout"].strip().splitlines()[-1]), "peak_rss_mb": result["peak_rss_mb"]}
-
-
-def _run_measured(args: list[str], cwd: Path | None = None) -> dict:
-    """Popen + wait4, so that the peak RSS is this child's alone."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        return {"seconds": seconds, "exit": os.waitstatus_to_exitcode(status), "peak_rss_mb": usage.ru_maxrss / 1024,
-                "stdout": out.read(), "stderr": err.read()}
 
 
 def _store_release_1(root: Path) -> None:
@@ -225,14 +210,14 @@ def in_process(rows: int, frictionless: bool) -> dict:
         # Release 2 is audited in a workspace where release 1 is already published (set up untimed).
         workspace = fresh_workspace(root, root / "ws-audit-2")
         for command in _audit_commands(root, workspace, "1"):
-            if _run_measured(command)["exit"] != 0:
+            if run_measured(command)["exit"] != 0:
                 raise SystemExit(f"setting up release 1 failed: {command}")
         for what in ("floor-2", "audit-2", "check", "gx-pandas"):
             out[what] = measure(what, root)
             print(f"  {rows:,} {what}: {out[what]['seconds']:.2f} s", flush=True)
         if frictionless:
             # Frictionless refuses an absolute path as unsafe: run it beside the file.
-            result = _run_measured([str(Path(sys.executable).parent / "frictionless"), "validate", files["v1"].name],
+            result = run_measured([str(Path(sys.executable).parent / "frictionless"), "validate", files["v1"].name],
                                    cwd=root)
             out["frictionless"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"],
                                    "valid": result["exit"] == 0}
@@ -249,7 +234,7 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
         out: dict = {"rows": rows, "csv_mb": files["v1"].stat().st_size / 1e6}
         # The check first, before any workspace holds a log and a package: at 100M rows its spill alone is ~30 GB.
         checked = fresh_workspace(root, root / "ws-check")
-        result = _run_measured([*AUDIT, "check", DATASET, str(files["v1"]), "--workspace", str(checked),
+        result = run_measured([*AUDIT, "check", DATASET, str(files["v1"]), "--workspace", str(checked),
                                 "--format", "json"])
         if result["exit"] != 0:
             raise SystemExit(f"audit check exited {result['exit']}: {result['stderr'][-2000:]}")
@@ -260,13 +245,13 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
             floor_args = [sys.executable, "-c", f"from tests.bench.city_scale import floor; from pathlib import Path; "
                           f"floor(Path({str(files['v' + release])!r}), "
                           f"{'Path(' + repr(str(root / 'release-1.duckdb')) + ')' if release == '2' else None})"]
-            result = _run_measured(floor_args, cwd=Path(__file__).parents[2])
+            result = run_measured(floor_args, cwd=Path(__file__).parents[2])
             if result["exit"] != 0:  # a floor that fails early is no floor
                 raise SystemExit(f"the floor of release {release} exited {result['exit']}: {result['stderr'][-2000:]}")
             out[f"floor-{release}"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"]}
             steps = []
             for command in _audit_commands(root, workspace, release):
-                result = _run_measured(command)
+                result = run_measured(command)
                 if result["exit"] != 0:
                     raise SystemExit(f"{' '.join(command)} exited {result['exit']}: {result['stderr'][-2000:]}")
                 steps.append(result)
@@ -279,8 +264,8 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
 
 
 def help_time() -> dict:
-    runs = [_run_measured([*AUDIT, "--help"])["seconds"] for _ in range(3)]
-    bare = [_run_measured([sys.executable, "-c", "pass"])["seconds"] for _ in range(3)]
+    runs = [run_measured([*AUDIT, "--help"])["seconds"] for _ in range(3)]
+    bare = [run_measured([sys.executable, "-c", "pass"])["seconds"] for _ in range(3)]
     return {"seconds": min(runs), "python_alone_seconds": min(bare)}
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from tests.bench.incidents import generate
+from tests.bench.measured import run_measured
 
 TABLE = "release_data.old"
 
@@ -51,13 +50,14 @@ def _measure(path: Path, what: str) -> dict:
     start = time.perf_counter()
     value = digest(con, TABLE)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "value": value}
+    return {"seconds": seconds, "value": value}
 
 
 def measure(path: Path, what: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "tests.bench.digest", "--measure", str(path), what],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_measured([sys.executable, "-m", "tests.bench.digest", "--measure", str(path), what])
+    if result["exit"] != 0:
+        raise SystemExit(f"the {what} digest exited {result['exit']}: {result['stderr'][-2000:]}")
+    return {**json.loads(result["stdout"].strip().splitlines()[-1]), "rss_mb": result["peak_rss_mb"]}
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.bench.city_scale import AUDIT, _run_measured, machine
+from tests.bench.city_scale import AUDIT, machine
+from tests.bench.measured import run_measured
 
 DATASET = "grouped-counts"
 COUNTS = ("assaults", "burglaries", "thefts", "calls", "population")
@@ -46,13 +47,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-grouped-") as tmp:
         root = Path(tmp)
         plain, grouped = write_files(root, args.rows)
-        init = _run_measured([*AUDIT, "init", DATASET, str(plain), "--workspace", str(root)])
+        init = run_measured([*AUDIT, "init", DATASET, str(plain), "--workspace", str(root)])
         if init["exit"] != 0:
             raise SystemExit(f"audit init failed: {init['stderr'][-2000:]}")
         times: dict[str, list[dict]] = {"plain": [], "grouped": []}
         for _ in range(args.runs):
             for name, path in (("plain", plain), ("grouped", grouped)):
-                run = _run_measured([*AUDIT, "-q", "check", DATASET, str(path), "--workspace", str(root)])
+                run = run_measured([*AUDIT, "-q", "check", DATASET, str(path), "--workspace", str(root)])
                 if run["exit"] not in (0, 1):
                     raise SystemExit(f"audit check {name} failed: {run['stderr'][-2000:]}")
                 times[name].append({"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],

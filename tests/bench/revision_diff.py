@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from tests.bench.incidents import COLUMNS, DATASET, generate, write_workspace
+from tests.bench.measured import run_measured
 
 STEPS = ("floor", "diff", "records", "log")
 
@@ -75,7 +74,7 @@ def _measure(root: Path, what: str) -> dict:
                     "column": r["column"], "old": as_json(r["old"]), "new": as_json(r["new"]), "note_id": r["note_id"],
                 } for r in records])
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **detail}
+    return {"seconds": seconds, **detail}
 
 
 def run_size(rows: int) -> dict:
@@ -87,9 +86,10 @@ def run_size(rows: int) -> dict:
         generated = time.perf_counter() - start
         out = {"rows": rows, "generate_seconds": generated}
         for what in STEPS:
-            result = subprocess.run([sys.executable, "-m", "tests.bench.revision_diff", "--measure", what, str(root)],
-                                    capture_output=True, text=True, check=True)
-            out[what] = json.loads(result.stdout.strip().splitlines()[-1])
+            result = run_measured([sys.executable, "-m", "tests.bench.revision_diff", "--measure", what, str(root)])
+            if result["exit"] != 0:
+                raise SystemExit(f"{what} exited {result['exit']}: {result['stderr'][-2000:]}")
+            out[what] = {**json.loads(result["stdout"].strip().splitlines()[-1]), "peak_rss_mb": result["peak_rss_mb"]}
         return out
 
 
