@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -170,3 +171,23 @@ def test_the_encoding_pass_finds_blank_and_long_lines_across_chunks(content):
             return
     assert long is None
     assert prepared.blanks == [i + 1 for i, line in enumerate(lines[:-1]) if line in (b"", b"\r")]
+    assert prepared.sha256 == hashlib.sha256(data).hexdigest()  # hashed in a thread, chunk by chunk
+
+
+def test_a_file_refused_midway_leaves_no_digest_running():
+    """The digest is hashed in a thread beside the pass: a file refused part way (a NUL byte in its third chunk)
+    ends it too, rather than leaving it waiting for chunks that never come."""
+    import threading
+    from unittest import mock
+
+    from audit.ingest import decode
+
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(decode, "CHUNK", 8):
+        path = Path(folder) / "release.csv"
+        path.write_bytes(b"a,b\n1,2\n" * 2 + b"3,\x004\n" + b"5,6\n" * 100)
+        with pytest.raises(InputError, match="NUL byte"):
+            decode.prepare_text(path, Path(folder))
+    for thread in threading.enumerate():
+        if thread.name == "digest":
+            thread.join(timeout=5)
+            assert not thread.is_alive()

@@ -2,20 +2,24 @@
 
 One streaming pass over the file (C-speed operations on 4 MiB chunks; the costlier checks
 only on a chunk that a cheap one flags) decides whether it can be read as it is, and
-digests it. If not, a UTF-8 copy with one kind of line ending is written
-beside the work database and read instead; each change is recorded.
+digests it (in a thread beside the checks, on the same chunks). If not, a UTF-8 copy with
+one kind of line ending is written beside the work database and read instead; each change
+is recorded.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import queue
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from audit.errors import InputError
-from audit.files import file_sha256
+from audit.files import file_sha256, meanwhile
 from audit.ingest.normalise import Normalisation
 
 CHUNK = 4 << 20
@@ -59,6 +63,14 @@ def _nul_reason(chunk: bytes) -> str:
     return "it is binary or corrupted, not CSV text"
 
 
+def _sha256_of(chunks: queue.Queue) -> str:
+    """The SHA-256 of the chunks put on `chunks` until None."""
+    digest = hashlib.sha256()
+    while (chunk := chunks.get()) is not None:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def prepare_text(path: Path, work_dir: Path) -> Prepared:
     """Check `path` in one streaming pass (digesting it on the way) and say what DuckDB should read."""
     with path.open("rb") as handle:
@@ -81,13 +93,17 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
             raise InputError(f"the file begins with a {encoding.upper()} byte-order mark but is not {encoding.upper()} "
                              f"text ({exc.reason}); save it as UTF-8", file=str(path)) from exc
     crlf = lf = cr = 0
-    digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines_before, tail, blanks = 0, b"", []
     bad_utf8 = None
-    with path.open("rb") as handle:
+    # The digest is hashed in a thread of its own (hashlib lets go of the GIL) while this one checks the same chunks:
+    # it was 0.85 s of the pass's 1.9 s over a 1.2 GB file, and 18 s of 100M rows' byte check ran on one core of two.
+    # A few chunks ahead at most, so that memory stays bounded when hashing is the slower.
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    digested = meanwhile(lambda: _sha256_of(chunks), "digest")
+    with path.open("rb") as handle, _ended(chunks):
         while chunk := handle.read(CHUNK):
-            digest.update(chunk)
+            chunks.put(chunk)
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 raise InputError("the file contains a NUL byte (\\0): " + _nul_reason(chunk),
@@ -135,7 +151,16 @@ def prepare_text(path: Path, work_dir: Path) -> Prepared:
         readable = _rewrite(path, work_dir, encoding)
     # The last line may have no line break; lines ended by a CR alone are not counted (and not needed: see RawTable).
     lines = None if cr else lines_before + (1 if tail not in (b"", b"\r") else 0)
-    return Prepared(readable, notes, blanks, digest.hexdigest(), lines)
+    return Prepared(readable, notes, blanks, digested(), lines)
+
+
+@contextmanager
+def _ended(chunks: queue.Queue) -> Iterator[None]:
+    """Put the end (None) on `chunks` however the pass ends, so that the digest's thread ends too."""
+    try:
+        yield
+    finally:
+        chunks.put(None)
 
 
 def _refuse_long_lines(path: Path, lines: list[bytes], lines_before: int) -> None:
