@@ -218,7 +218,7 @@ def in_process(rows: int, frictionless: bool) -> dict:
         if frictionless:
             # Frictionless refuses an absolute path as unsafe: run it beside the file.
             result = run_measured([str(Path(sys.executable).parent / "frictionless"), "validate", files["v1"].name],
-                                   cwd=root)
+                                  cwd=root)
             out["frictionless"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"],
                                    "valid": result["exit"] == 0}
             print(f"  {rows:,} frictionless: {result['seconds']:.2f} s", flush=True)
@@ -235,7 +235,7 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
         # The check first, before any workspace holds a log and a package: at 100M rows its spill alone is ~30 GB.
         checked = fresh_workspace(root, root / "ws-check")
         result = run_measured([*AUDIT, "check", DATASET, str(files["v1"]), "--workspace", str(checked),
-                                "--format", "json"])
+                               "--format", "json"])
         if result["exit"] != 0:
             raise SystemExit(f"audit check exited {result['exit']}: {result['stderr'][-2000:]}")
         out["check"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"]}
