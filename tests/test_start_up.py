@@ -24,11 +24,15 @@ def _imported(workspace, *args: str) -> tuple[subprocess.CompletedProcess, set[s
 
 
 def test_a_check_on_duckdb_does_not_import_pyspark_though_it_is_installed(workspace, run):
-    """Great Expectations imports pyspark whenever it can (0.45 s, with scipy); a check on DuckDB never uses it."""
+    """Great Expectations imports pyspark whenever it can (0.45 s, with scipy); a check on DuckDB never uses it. Nor
+    does it run the statistics and charts (scipy.stats, altair) that only an expectation of GX's own needs."""
     assert importlib.util.find_spec("pyspark") is not None, "pyspark is installed with the test extras"
     done, names = _imported(workspace, "check", EXAMPLE, str(EXAMPLE_CSV), "--format", "json")
     # pyspark's own import loads its serializers first thing: an import of pyspark that was refused loads none of it.
     assert "great_expectations" in names and "pyspark.serializers" not in names
+    # A module deferred is listed by -X importtime only once its code runs: then its own modules are imported too.
+    assert "great_expectations.expectations.core.expect_column_kl_divergence_to_be_less_than" in names
+    assert not {name for name in names if name.startswith(("scipy.stats.", "altair."))}
     # The findings are those of the same check run where pyspark is imported (in this test process).
     in_process = run("check", EXAMPLE, EXAMPLE_CSV, "--format", "json")
     assert done.returncode == in_process.exit_code == 1
@@ -126,3 +130,23 @@ def test_the_background_import_starts_once_reading_is_duckdbs(workspace, monkeyp
     with pytest.raises(InputError):
         load_release(duckdb.connect(), dataset, gzip, start_meanwhile=start)
     assert "import started" not in said
+
+
+def test_what_gxs_import_defers_is_imported_whole_when_an_expectation_uses_it():
+    """The statistics and charts left out of Great Expectations' import (audit.validate.DEFERRED) are modules that
+    run their code on first use: GX's KL-divergence expectation, which imports both, computes and draws as before.
+    The deferring lasts only while GX is imported: a module imported after it is imported as usual."""
+    script = """
+import sys
+from audit.validate import DEFERRED, _import_validation
+_import_validation(())
+assert all(type(sys.modules[name]).__name__ == "_LazyModule" for name in DEFERRED), DEFERRED
+assert not any(type(finder).__name__ == "_Deferring" for finder in sys.meta_path)
+from great_expectations.expectations.core.expect_column_kl_divergence_to_be_less_than import alt, stats
+print(round(float(stats.entropy([0.5, 0.5], [0.9, 0.1])), 6), alt.Chart.__name__, type(stats).__name__)
+import json.tool
+print(type(sys.modules["json.tool"]).__name__)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0.510826", "Chart", "module", "module"]
