@@ -234,6 +234,44 @@ def test_ingest_logs_each_change_with_its_note_and_publish_is_gated(office, run,
     assert [n["note_id"] for n in log_rows(office, "notes")] == ["assault-review"]
 
 
+def test_a_revision_recorded_in_batches_is_one_chain_and_one_write(office, run, tmp_path, monkeypatch):
+    """The log takes a large diff's changes a batch at a time (audit.log.store.APPEND_BATCH entries per INSERT),
+    so they are never all held at once. Here a batch is two changes: the five changes are still one chain, in
+    order, that `audit verify` holds; and a failure after the first batch is inserted records none of them."""
+    from audit.log import store
+
+    monkeypatch.setattr(store, "APPEND_BATCH", 2)
+    text = (PUBLISHED.replace("Central,2022,1190,305", "Central,2022,1191,306")
+                     .replace("Eastern,2021,980,402", "Eastern,2021,981,403")
+                     .replace("Eastern,2022,1012,398", "Eastern,2022,1012,399"))
+    path = write(tmp_path / "r.csv", text)
+    inserted = store.ChangeLog._insert
+
+    def failing_second_batch(log, table, entries):
+        failing_second_batch.batches += table == "changes"
+        if failing_second_batch.batches == 2:
+            raise OSError("disk full")
+        inserted(log, table, entries)
+
+    failing_second_batch.batches = 0
+    monkeypatch.setattr(store.ChangeLog, "_insert", failing_second_batch)
+    with pytest.raises(OSError):
+        pipeline.ingest(office, DATASET, path, version="2023-06")
+    assert log_rows(office, "changes") == [] and [r["version"] for r in log_rows(office, "releases")] == ["2022-12"]
+
+    monkeypatch.setattr(store.ChangeLog, "_insert", inserted)
+    assert run("ingest", DATASET, path, "--version", "2023-06").exit_code == 1  # five changes, no note
+    changes = log_rows(office, "changes")
+    assert [(c["key"], c["column"]) for c in changes] == [
+        ('{"district":"Central","year":2022}', "robbery"), ('{"district":"Central","year":2022}', "assault"),
+        ('{"district":"Eastern","year":2021}', "robbery"), ('{"district":"Eastern","year":2021}', "assault"),
+        ('{"district":"Eastern","year":2022}', "assault")]
+    assert [c["seq"] for c in changes] == list(range(changes[0]["seq"], changes[0]["seq"] + 5))
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(changes, changes[1:]))
+    verified = run("verify")
+    assert verified.exit_code == 0, verified.output
+
+
 def test_a_waived_unexplained_revision_publishes_with_the_revisions_resource(office, run, tmp_path):
     notes = notes_file(tmp_path, {"where": {"year": 2021}, "columns": ["assault"], "reference": "Memo 7",
                                   "reason": "Assaults reviewed."})

@@ -105,21 +105,22 @@ def _append_entries(log: ChangeLog, dataset: str, r: Recording, data_table: str,
     log.append("notes", dataset, [
         {"release_id": r.release_id, "note_id": n["id"], "note": as_json(n)} for n in r.notes])
     if r.baseline_release_id is not None:
-        log.append("changes", dataset, [{
+        # One entry per changed cell (hundreds of thousands for a large revision): made as they are inserted.
+        log.append("changes", dataset, ({
             "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
             "change": c["change"], "key": as_json(c["key"]), "column": c["column"],
             "old": json_or_none(c["old"]), "new": json_or_none(c["new"]), "note_id": c["note_id"],
-        } for c in r.changes])
+        } for c in r.changes))
         log.append("revisions", dataset, [{
             "release_id": r.release_id, "baseline_release_id": r.baseline_release_id,
             "summary": as_json(r.report.revisions.to_dict() if r.report.revisions else None),
         }])
     report = r.report
-    log.append("findings", dataset, [{
+    log.append("findings", dataset, ({
         "release_id": r.release_id, "check": f.check, "severity": f.severity, "key": as_json(f.key),
         "columns": as_json(f.columns), "expected": as_json(f.expected), "observed": as_json(f.observed),
         "message": f.message, "waived": f.waived, "waiver_reason": f.waiver_reason,
-    } for f in report.findings])
+    } for f in report.findings))
     log.append("validations", dataset, [{
         "release_id": r.release_id, "suite_sha256": r.suite_sha256, "success": report.success,
         "finding_count": len(report.findings), "waived_count": len(report.waived),
