@@ -280,7 +280,7 @@ def machine() -> str:
 
 
 def table(results: dict) -> list[str]:
-    lines = [f"{'rows':>11}  {'measurement':<30} {'seconds':>8} {'peak RSS MB':>12} {'ratio':>18}  target"]
+    lines = [f"{'rows':>11}  {'measurement':<30} {'seconds':>8} {'peak RSS MiB':>12} {'ratio':>18}  target"]
 
     def row(rows, name, m, ratio="", target=""):
         lines.append(f"{rows:>11,}  {name:<30} {m['seconds']:>8.2f} {m['peak_rss_mb'] or 0:>12,.0f} {ratio:>18}  {target}")

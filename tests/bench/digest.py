@@ -85,7 +85,7 @@ def main() -> None:
                 ratio = r["seconds"] / best["previous"]["seconds"]
                 results.append({"rows": rows, "digest": what, **r, "ratio": ratio})
                 print(f"| {rows:,} | {what} | {r['seconds']:.2f} | {r['seconds'] / rows * 1e6:.2f} | "
-                      f"{r['rss_mb']:.0f} MB | {ratio:.2f} |", flush=True)
+                      f"{r['rss_mb']:.0f} MiB | {ratio:.2f} |", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

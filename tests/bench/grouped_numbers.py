@@ -65,7 +65,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"{args.rows:,} rows, fastest of {args.runs} process runs each, verdict {best['plain']['verdict']!r}:")
     for name in ("plain", "grouped"):
-        print(f"  audit check, {name:<8} {best[name]['seconds']:7.2f} s  {best[name]['peak_rss_mb']:7.0f} MB")
+        print(f"  audit check, {name:<8} {best[name]['seconds']:7.2f} s  {best[name]['peak_rss_mb']:7.0f} MiB")
     print(f"  grouped / plain: {ratio:.2f}x (target <= 2x)")
     if args.json:
         args.json.write_text(json.dumps({"rows": args.rows, "runs": times, "ratio": ratio}, indent=2))

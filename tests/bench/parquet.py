@@ -86,7 +86,7 @@ def generate(path: Path, rows: int) -> None:
 
 
 def measure(command: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, float, int]:
-    """(seconds, peak RSS in MB of the process and its children together (Spark's JVM is one), peak RSS in MB of
+    """(seconds, peak RSS in MiB of the process and its children together (Spark's JVM is one), peak RSS in MiB of
     the process alone, exit code), sampled every 0.1 s with psutil: GNU time would report only the largest single
     process. The end of its stderr is shown when it exits with a code not in `ok` (an audit's 1: findings)."""
     import psutil
@@ -112,7 +112,7 @@ def measure(command: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, fl
 
 
 def measure_floor(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak MB) of a floor, which has to succeed: a floor that fails early is no floor (Spark's refused its
+    """(seconds, peak MiB) of a floor, which has to succeed: a floor that fails early is no floor (Spark's refused its
     own regex from 3f15fe0 on, and every Spark ratio until 2026-12-07 was taken against a JVM start)."""
     seconds, mb, _, code = measure(command, ok=(0,))
     if code != 0:
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results = []
-    print("| rows | floor s | floor MB | check s | check MB | check / floor |")
+    print("| rows | floor s | floor MiB | check s | check MiB | check / floor |")
     print("|---|---|---|---|---|---|")
     for rows in args.rows:
         with tempfile.TemporaryDirectory(prefix="audit-bench-parquet-") as tmp:

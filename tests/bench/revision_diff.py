@@ -103,7 +103,7 @@ def main() -> None:
         print(json.dumps(_measure(Path(args.measure[1]), args.measure[0])))
         return
     results = [run_size(n) for n in args.rows]
-    print(f"{'rows':>12} {'step':<8} {'seconds':>8} {'peak RSS MB':>12} {'x floor':>8}  detail")
+    print(f"{'rows':>12} {'step':<8} {'seconds':>8} {'peak RSS MiB':>12} {'x floor':>8}  detail")
     for r in results:
         for what in STEPS:
             m = r[what]
