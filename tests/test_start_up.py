@@ -150,3 +150,33 @@ print(type(sys.modules["json.tool"]).__name__)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0.510826", "Chart", "module", "module"]
+
+
+def test_two_imports_of_gx_that_overlap_in_one_process_both_end_whole():
+    """A process that runs one command after another (`audit init` then `audit check` in a notebook, or a test) may
+    start a second background import of Great Expectations while the first still runs: each puts its deferring
+    finder in place. Both imports end, GX whole and the finders gone (each once asked the other without end, and
+    the first import failed with RecursionError, so the check after found a module half made)."""
+    script = """
+import sys, threading, time
+from audit.validate import _import_validation
+failed = []
+def importing():
+    try:
+        _import_validation(())
+    except BaseException as exc:
+        failed.append(exc)
+first = threading.Thread(target=importing)
+first.start()
+time.sleep(0.3)  # the first is inside GX's import, which takes seconds
+second = threading.Thread(target=importing)
+second.start()
+first.join(); second.join()
+from audit.validate.translate import findings_from_results
+from great_expectations.expectations.core.expect_column_kl_divergence_to_be_less_than import stats
+print(failed, callable(findings_from_results), type(stats).__name__,
+      [type(f).__name__ for f in sys.meta_path if type(f).__name__ == "_Deferring"])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True", "_LazyModule", "[]"]

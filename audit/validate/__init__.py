@@ -270,7 +270,9 @@ DEFERRED = ("scipy.stats", "altair")
 class _Deferring:
     """An import finder that hands out `DEFERRED` as modules that run their code on first use (importlib.util's
     LazyLoader, the standard library's way to defer an import; nothing beyond it is written here). It finds a module
-    as the finders after it would, and only wraps that finder's loader."""
+    as the other finders would, and only wraps that finder's loader. Two imports of GX may overlap in one process
+    (`audit init` then `audit check` in a notebook: the first's import need not have ended), each with its finder
+    in place: a finder asks none of its kind, or each would ask the other until Python's stack ran out."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         import importlib.util
@@ -279,7 +281,9 @@ class _Deferring:
         if name not in DEFERRED:
             return None
         for finder in list(sys.meta_path):
-            spec = None if finder is self else getattr(finder, "find_spec", lambda *a: None)(name, path, target)
+            if isinstance(finder, _Deferring):
+                continue
+            spec = getattr(finder, "find_spec", lambda *a: None)(name, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
                     spec.loader = importlib.util.LazyLoader(spec.loader)
