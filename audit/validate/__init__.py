@@ -262,7 +262,7 @@ def left_out(engine: Engine) -> tuple[str, ...]:
 
 
 # Imported by Great Expectations' own import for expectations this tool never runs (GX's KL-divergence check draws
-# with altair and computes with scipy's statistics): 0.5-0.6 s of every command that validates, on this machine.
+# with altair and computes with scipy's statistics): 0.5-1.0 s of every command that validates, on this machine.
 # They are imported when first used instead, so GX runs that expectation as before should a suite name it.
 DEFERRED = ("scipy.stats", "altair")
 
