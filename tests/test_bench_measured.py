@@ -17,8 +17,13 @@ del held
 small = run_measured([sys.executable, "-c", "pass"])
 large = run_measured([sys.executable, "-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096])"])
 failing = run_measured([sys.executable, "-c", "import sys; print('out'); sys.exit(3)"])
+try:
+    run_measured([sys.executable, "-c", "import sys; sys.exit('no such table')"], ok=(0,), name="the floor")
+    stopped = None
+except SystemExit as exc:
+    stopped = str(exc)
 print(json.dumps({"small": small["peak_rss_mb"], "large": large["peak_rss_mb"],
-                  "failing": [failing["exit"], failing["stdout"]]}))
+                  "failing": [failing["exit"], failing["stdout"]], "stopped": stopped}))
 """
 
 
@@ -30,3 +35,5 @@ def test_a_commands_peak_is_its_own_not_the_bench_processs():
     assert peaks["small"] < 100, peaks
     assert 300 <= peaks["large"] < 400, peaks
     assert peaks["failing"] == [3, "out\n"]
+    # Given the codes that are fine, a command that exits with another stops the bench, naming it and its error.
+    assert peaks["stopped"] == "the floor exited 1: no such table\n"

@@ -172,9 +172,8 @@ def _in_child(what: str, root: Path) -> None:
 
 
 def measure(what: str, root: Path) -> dict:
-    result = run_measured([sys.executable, "-m", "tests.bench.city_scale", "--child", what, str(root)])
-    if result["exit"] != 0:
-        raise SystemExit(f"{what} failed: {result['stderr'][-2000:]}")
+    result = run_measured([sys.executable, "-m", "tests.bench.city_scale", "--child", what, str(root)], ok=(0,),
+                          name=what)
     return {**json.loads(result["stdout"].strip().splitlines()[-1]), "peak_rss_mb": result["peak_rss_mb"]}
 
 
@@ -210,8 +209,7 @@ def in_process(rows: int, frictionless: bool) -> dict:
         # Release 2 is audited in a workspace where release 1 is already published (set up untimed).
         workspace = fresh_workspace(root, root / "ws-audit-2")
         for command in _audit_commands(root, workspace, "1"):
-            if run_measured(command)["exit"] != 0:
-                raise SystemExit(f"setting up release 1 failed: {command}")
+            run_measured(command, ok=(0,), name=f"setting up release 1: {' '.join(command)}")
         for what in ("floor-2", "audit-2", "check", "gx-pandas"):
             out[what] = measure(what, root)
             print(f"  {rows:,} {what}: {out[what]['seconds']:.2f} s", flush=True)
@@ -235,9 +233,7 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
         # The check first, before any workspace holds a log and a package: at 100M rows its spill alone is ~30 GB.
         checked = fresh_workspace(root, root / "ws-check")
         result = run_measured([*AUDIT, "check", DATASET, str(files["v1"]), "--workspace", str(checked),
-                               "--format", "json"])
-        if result["exit"] != 0:
-            raise SystemExit(f"audit check exited {result['exit']}: {result['stderr'][-2000:]}")
+                               "--format", "json"], ok=(0,), name="audit check")
         out["check"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"]}
         print(f"  {rows:,} processes, check of release 1: {result['seconds']:.2f} s", flush=True)
         workspace = fresh_workspace(root, root / "ws")
@@ -245,16 +241,12 @@ def as_processes(rows: int, releases: tuple[str, ...] = ("1", "2")) -> dict:
             floor_args = [sys.executable, "-c", f"from tests.bench.city_scale import floor; from pathlib import Path; "
                           f"floor(Path({str(files['v' + release])!r}), "
                           f"{'Path(' + repr(str(root / 'release-1.duckdb')) + ')' if release == '2' else None})"]
-            result = run_measured(floor_args, cwd=Path(__file__).parents[2])
-            if result["exit"] != 0:  # a floor that fails early is no floor
-                raise SystemExit(f"the floor of release {release} exited {result['exit']}: {result['stderr'][-2000:]}")
+            result = run_measured(floor_args, cwd=Path(__file__).parents[2], ok=(0,),  # a floor that fails is no floor
+                                  name=f"the floor of release {release}")
             out[f"floor-{release}"] = {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"]}
             steps = []
             for command in _audit_commands(root, workspace, release):
-                result = run_measured(command)
-                if result["exit"] != 0:
-                    raise SystemExit(f"{' '.join(command)} exited {result['exit']}: {result['stderr'][-2000:]}")
-                steps.append(result)
+                steps.append(run_measured(command, ok=(0,)))
             out[f"audit-{release}"] = {"seconds": sum(s["seconds"] for s in steps),
                                        "ingest_seconds": steps[0]["seconds"], "publish_seconds": steps[1]["seconds"],
                                        "peak_rss_mb": max(s["peak_rss_mb"] for s in steps)}

@@ -24,9 +24,11 @@ _TRAMPOLINE = ("import os, subprocess, sys\n"
                "sys.exit(os.waitstatus_to_exitcode(status))\n")
 
 
-def run_measured(args: list[str], cwd: Path | None = None) -> dict:
+def run_measured(args: list[str], cwd: Path | None = None, ok: tuple[int, ...] | None = None,
+                 name: str | None = None) -> dict:
     """{"seconds", "exit", "peak_rss_mb" (the command's own, its waited-for children included), "stdout",
-    "stderr"} of `args`."""
+    "stderr"} of `args`. With `ok`, an exit code outside it stops the bench, naming the command (`name`, else its
+    words) and the end of what it wrote on stderr: a measurement of a command that failed is no measurement."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
             tempfile.NamedTemporaryFile("r", suffix=".maxrss") as usage:
         start = time.perf_counter()
@@ -39,5 +41,8 @@ def run_measured(args: list[str], cwd: Path | None = None) -> dict:
         kilobytes = usage.read().strip()
         if not kilobytes:  # the command could not be started at all: its error is in stderr
             raise SystemExit(f"{args[0]} could not be run: {err.read()[-2000:]}")
-        return {"seconds": seconds, "exit": os.waitstatus_to_exitcode(status), "peak_rss_mb": int(kilobytes) / 1024,
-                "stdout": out.read(), "stderr": err.read()}
+        result = {"seconds": seconds, "exit": os.waitstatus_to_exitcode(status), "peak_rss_mb": int(kilobytes) / 1024,
+                  "stdout": out.read(), "stderr": err.read()}
+    if ok is not None and result["exit"] not in ok:
+        raise SystemExit(f"{name or ' '.join(map(str, args))} exited {result['exit']}: {result['stderr'][-2000:]}")
+    return result
