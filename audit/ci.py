@@ -147,5 +147,9 @@ def verification_github(result) -> str:
                 *result.failures,
                 *(f"package {p.path}: {problem}" for p in result.packages for problem in p.problems)]
     lines = [f"::error title=audit verify::{_escape_data(p)}" for p in problems]
+    caveats = [*(f"log {c.walk.dataset}: {caveat}" for c in result.logs for caveat in c.caveats),
+               *(f"site: {caveat}" for caveat in result.site_caveats),
+               *(f"package {p.path}: {caveat}" for p in result.packages for caveat in p.caveats)]
+    lines += [f"::warning title=audit verify::not shown: {_escape_data(c)}" for c in caveats]
     lines.append(f"::notice title=audit verify::{'verified' if result.ok else 'NOT verified'}")
     return "\n".join(lines)

@@ -110,7 +110,7 @@ def release_file(file: str) -> Iterator[Path | str]:
     """`file` (a URI as given: audit.ingest.in_place), or for `-` what standard input holds, kept in a file named
     `stdin` for the command's duration (the release is read twice, to type it and to digest it, and recorded under
     that name)."""
-    from audit.ingest.in_place import is_uri
+    from audit.files import is_uri
 
     if is_uri(file):
         yield file
@@ -273,7 +273,9 @@ def check(dataset: str, file: str, waivers: Path | None, notes: Path | None, aga
 def ingest(dataset: str, file: str, waivers: Path | None, version: str | None, notes: Path | None, against: str,
            as_of, engine: str | None, fmt: str, workspace) -> None:
     """Validate FILE and record it as a release of DATASET in the change log, with every change since
-    the last published release (or with --against recorded, the last recorded one) and the note that explains it."""
+    the last published release (or with --against recorded, the last recorded one) and the note that explains it.
+    With --engine spark, FILE may be a URI (file://, s3a://, hdfs://) of Parquet the cluster reads where it lies:
+    the log keeps the URI and its files' digest in place of a copy of its rows, so keep those files unchanged."""
     from audit import pipeline
 
     with release_file(file) as path:

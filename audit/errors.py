@@ -49,6 +49,11 @@ class OutputError(AuditError):
     not write (audit.outputs)."""
 
 
+class NotReadableHere(AuditError):
+    """What the command needs lies where this machine cannot read it: a release the log keeps where it lies, at a
+    URI only the Spark cluster reads (audit.log.copies). The tool could not do its job here (exit 2)."""
+
+
 class StateError(AuditError):
     """The log does not hold what the command needs (e.g. nothing to publish)."""
 

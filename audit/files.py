@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -15,6 +16,13 @@ from typing import Any, Callable, Iterator, TypeVar
 from audit.errors import ConfigError
 
 T = TypeVar("T")
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_uri(text: object) -> bool:
+    """Whether text names a file by URI (scheme://...): a release read where it lies, by the cluster that reads it
+    (audit.ingest.in_place), and the log's record of where such a release is kept (audit.log.copies)."""
+    return isinstance(text, str) and bool(URI.match(text))
 
 
 def file_sha256(path: Path) -> str:

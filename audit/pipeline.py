@@ -32,15 +32,15 @@ from audit.diff.window import BY as WINDOW_BY
 from audit.diff.window import title_as_of, window_notes
 from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
-from audit.errors import ConfigError, StateError, TamperError
-from audit.files import write_atomically, written_aside
+from audit.errors import ConfigError, InputError, NotReadableHere, StateError, TamperError
+from audit.files import is_uri, write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
-from audit.ingest.in_place import is_uri
 from audit.ingest.lines import with_lines
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
+from audit.log.copies import kept_where_it_lies, where_it_lies
 from audit.log.entries import Release
 from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark, no_empty_folders_left
@@ -186,10 +186,14 @@ def _audit_loaded(
         tables[old_rows] = None
     elif baseline is not None and log is not None:
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
-        log.require_stored_rows(baseline, f"so changes since the {inputs.against} release {baseline.version} cannot "
-                                          "be counted and nothing was recorded")
-        old_rows = log.data_table(baseline.data_table)
-        tables[old_rows] = log.data_file(baseline.data_table)
+        why = f"so changes since the {inputs.against} release {baseline.version} cannot be counted and nothing was recorded"
+        if kept_where_it_lies(baseline.data_table):
+            old_rows = _baseline_in_place(con, dataset, baseline, inputs.engine, why)
+            tables[old_rows] = None
+        else:
+            log.require_stored_rows(baseline, why)
+            old_rows = log.data_table(baseline.data_table)
+            tables[old_rows] = log.data_file(baseline.data_table)
         old_info, old_source = _baseline_info(baseline, inputs.against), baseline.source_name
     with inputs.engine.readable(con, tables):
         if old_info is not None:
@@ -296,6 +300,36 @@ def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, e
         return load_in_place(con, dataset, uri, engine, RELEASE_TABLE)
 
 
+BASELINE_IN_PLACE = "baseline_in_place"
+
+
+def _baseline_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, baseline: Release, engine: Engine,
+                       why: str) -> str:
+    """The rows of `baseline`, a release the log keeps where it lies (audit.log.copies), read and typed there again
+    by the Spark `engine` as the descriptor recorded with it says, and held to the digest recorded for its files
+    (TamperError if they differ: they were changed, swapped or added to since). Returns its table's name."""
+    from audit.ingest.in_place import load_in_place
+
+    uri = baseline.data_table
+    if engine.name != "spark":
+        raise NotReadableHere(f"{dataset.name} release {baseline.version}'s rows are {where_it_lies(uri)}; {why}. "
+                              "Give --engine spark")
+    recorded = Dataset(dataset.name, Path(f"(recorded with {baseline.release_id})"), Path(""), baseline.definition)
+    with step(f"reading release {baseline.version} where it lies"):
+        try:
+            again = load_in_place(con, recorded, uri, engine, BASELINE_IN_PLACE)
+        except InputError as exc:
+            raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} can no "
+                              f"longer be read as recorded ({exc}); {why}. Run `audit verify` to see what else was "
+                              "altered") from exc
+    if again.sha256 != baseline.data_digest or again.row_count != baseline.row_count:
+        raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} differ from "
+                          f"those recorded (digest of its files {again.sha256}, recorded {baseline.data_digest}; "
+                          f"{again.row_count} rows, recorded {baseline.row_count}); {why}. Run `audit verify` to see "
+                          "what else was altered")
+    return BASELINE_IN_PLACE
+
+
 PACKAGE_BASELINE = "package_baseline"
 
 
@@ -380,21 +414,24 @@ def ingest(
     compared with what is published now.
     """
     dataset = workspace.dataset(dataset_name)
-    if is_uri(file):
-        raise ConfigError(f"{file}: ingest records a release's rows in the change log, and a release named by a URI is "
-                          "read where it lies, not on this machine: `audit check` it there, and ingest a copy the "
-                          "office holds")
     if version is not None:
         plain_label(version, "release label (--version)")
     chosen = _use_engine(workspace, engine)
+    # A release named by a URI is read where it lies, by the cluster, and the log keeps the URI and its files'
+    # digest in place of a copy of its rows (audit.log.copies).
+    kept_at = str(file) if is_uri(file) else None
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log. GX's import
         # starts once reading is DuckDB's work (`start_meanwhile`).
-        loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place,
-                              start_meanwhile=lambda: import_in_background(chosen))
+        if kept_at is not None:
+            import_in_background(chosen)
+            loaded = _load_in_place(con, dataset, kept_at, chosen)
+        else:
+            loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place,
+                                  start_meanwhile=lambda: import_in_background(chosen))
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         with _log_for_writing(con, workspace) as log:
-            return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version)
+            return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version, kept_at)
 
 
 @contextmanager
@@ -409,7 +446,8 @@ def _log_for_writing(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> It
 
 
 def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Dataset,
-                   loaded: LoadedRelease, inputs: OfficeInputs, version: str | None) -> IngestResult:
+                   loaded: LoadedRelease, inputs: OfficeInputs, version: str | None,
+                   kept_at: str | None = None) -> IngestResult:
     """Ingest's part under the open log: recognise the file, choose the label, audit, record."""
     clash = [d for d in log.datasets() if label_key(d) == label_key(dataset.name) and d != dataset.name]
     if clash:
@@ -439,7 +477,7 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     with no_empty_folders_left(docs_page.parent), \
             written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
         with step(f"recording release {version}"):
-            _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes)
+            _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes, kept_at)
         log.require_in_place()
         put_in_place()
     _write_docs_index(docs_page.parent, dataset.title)
@@ -497,7 +535,7 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
 
 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
-            recorder: str | None, supersedes: str | None = None) -> None:
+            recorder: str | None, supersedes: str | None = None, kept_at: str | None = None) -> None:
     release_id = f"{dataset.name}@{version}"
     changes = [] if audited.revisions is None else audited.revisions.records(log.con, dataset.primary_key)
     record_release(log, dataset.name, Recording(
@@ -506,7 +544,8 @@ def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Au
         suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
-        recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet))
+        recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet,
+        kept_at=kept_at))
 
 
 def publish(

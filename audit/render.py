@@ -258,6 +258,7 @@ def verification_text(result: "Verification") -> str:
         lines.append(f"log {walk.dataset}: {state}, {walk.entries} entries checked, head seq {walk.head_seq} "
                      f"{walk.head_hash[:16]}…")
         lines += [f"  - {p}" for p in check.problems]
+        lines += [f"  - not shown: {c}" for c in check.caveats]
     lines += [f"log: {p}" for p in result.problems]
     lines += [f"published: {p}" for p in result.publications]
     lines += [f"published: {p}" for p in result.pending]
@@ -280,7 +281,7 @@ def verification_text(result: "Verification") -> str:
         lines.append("NOT verified: the tool failed on a package (see above); nothing was found altered")
     elif not result.ok:
         lines.append("NOT verified: see above")
-    elif any(p.caveats for p in result.packages) or result.site_caveats:
+    elif any(p.caveats for p in result.packages) or result.site_caveats or any(c.caveats for c in result.logs):
         lines.append("verified, with what could not be shown listed above")
     else:
         lines.append("verified: every chain is intact" + (", and every publication is in place" if result.logs else ""))

@@ -215,5 +215,16 @@ def test_a_release_only_the_cluster_can_read_is_checked_where_it_lies(cluster, t
         assert spark_report["release"]["sha256"] == duckdb_report["release"]["sha256"]
         assert spark_report["release"]["rows"] == duckdb_report["release"]["rows"] == 6
         assert spark_report["release"]["engines"]["spark"] == 11
+
+        # Recorded where it lies: the log keeps its URI and its files' digest, and no copy of its rows.
+        ingested = subprocess.run([*as_driver, "-m", "audit", "ingest", *check[1:2], lake.as_uri(), *check[2:],
+                                   "--engine", "spark", "--workspace", str(workspace.root)],
+                                  env=env, cwd=workspace.root, capture_output=True, text=True, timeout=600)
+        assert ingested.returncode == 1, ingested.stderr[-2000:]  # recorded, with its unexplained revision
+        assert json.loads(ingested.stdout)["findings"] == duckdb_report["findings"]
+        with duckdb.connect(str(workspace.log_path), read_only=True) as log:
+            kept = log.execute("SELECT data_table, data_digest FROM releases ORDER BY seq DESC LIMIT 1").fetchone()
+        assert kept == (lake.as_uri(), duckdb_report["release"]["sha256"])
+        assert not any(p.name.endswith(".data") for p in workspace.root.iterdir())
     finally:
         shutil.rmtree(shared, ignore_errors=True)

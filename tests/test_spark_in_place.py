@@ -198,14 +198,108 @@ def test_a_check_that_cannot_run_in_place_is_a_finding_not_a_silent_pass(spark, 
     ("check", "file:///no/such/release", "spark", "the cluster cannot read it as one Parquet release"),
     ("check", "file:///somewhere/week-12.csv", "spark", "a release is Parquet"),
     ("check", "s3a://bucket/week-12", "duckdb", "give --engine spark"),
-    ("ingest", "s3a://bucket/week-12", "spark", "ingest a copy the office holds"),
+    ("ingest", "s3a://bucket/week-12", "duckdb", "give --engine spark"),
+    ("ingest", "file:///no/such/release", "spark", "the cluster cannot read it as one Parquet release"),
 ])
-def test_a_uri_that_cannot_be_read_in_place_is_a_one_line_error(spark, run, command, uri, engine, said):
+def test_a_uri_that_cannot_be_read_in_place_is_a_one_line_error(spark, run, workspace, command, uri, engine, said):
     from tests.conftest import EXAMPLE
 
     result = run(command, EXAMPLE, uri, "--engine", engine)
 
     assert result.exit_code == 2 and said in result.output and len(result.output.strip().splitlines()) == 1
+    assert not workspace.log_path.exists()  # nothing recorded, not even an empty log
+
+
+def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(spark, run, workspace, tmp_path):
+    """`audit ingest URI --engine spark`: the log records the release, its findings and its changes, and keeps the
+    URI and its files' digest in place of a copy of its rows. The next release is compared with it where it lies,
+    as DuckDB compares with a copy of the same folder; a command that needs its rows on this machine refuses in one
+    line; verify names it as not read; and files changed, added or removed there since are tampering."""
+    import shutil
+
+    from audit.workspace import Workspace
+    from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
+
+    folder = EXAMPLE_CSV.parent.parent
+    lake = tmp_path / "lake" / "2024-03"
+    lake.parent.mkdir()
+    with duckdb.connect() as con:
+        _as_parquet_parts(con, folder / "releases" / "2024-03-revised-example.csv", lake, '"Year" >= 2020')
+    # The same history on DuckDB, with the same folder ingested from this machine, to compare with.
+    for part in ("datapackages", "expectations"):
+        shutil.copytree(PROJECT / part, tmp_path / "copy" / part)
+    copy = Workspace.at(tmp_path / "copy")
+    both = [(run, lake.as_uri(), ["--engine", "spark"]), (_run_in(copy), lake, [])]
+    for audit, release, engine in both:
+        assert audit("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+        assert audit("publish", EXAMPLE).exit_code == 0
+        ingested = audit("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--notes",
+                         folder / "revision-notes-2024-03.yaml", "--format", "json", *engine)
+        assert ingested.exit_code == 1  # recorded, with its one unexplained revision
+    kept, copied = _releases(workspace)[-1], _releases(copy)[-1]
+    assert kept["data_table"] == lake.as_uri() and not copied["data_table"].startswith("file:")
+    assert kept["data_digest"] == kept["sha256"] == copied["sha256"]
+    assert (kept["row_count"], kept["changes"], kept["findings"]) == (copied["row_count"], copied["changes"],
+                                                                      copied["findings"]) == (6, 4, 4)
+    assert not (workspace.log_path.parent / (workspace.log_path.name + ".data")).exists()
+
+    # The next release, compared with the one kept where it lies: DuckDB's changes and findings.
+    next_check = ["check", EXAMPLE, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--against", "recorded",
+                  "--format", "json"]
+    in_place, on_copy = run(*next_check, "--engine", "spark"), _run_in(copy)(*next_check)
+    assert in_place.exit_code == on_copy.exit_code == 1
+    assert json.loads(in_place.stdout)["revisions"] == json.loads(on_copy.stdout)["revisions"]
+    assert json.loads(in_place.stdout)["findings"] == json.loads(on_copy.stdout)["findings"]
+
+    # What needs the rows on this machine says so, in one line, and does nothing.
+    for args in (next_check[:-2], ["diff", EXAMPLE], ["report", EXAMPLE]):
+        refused = run(*args)
+        assert refused.exit_code == 2 and "kept where they lie, at " + lake.as_uri() in refused.output
+        assert len(refused.output.strip().splitlines()) == 1, refused.output
+    dry_run = run("publish", EXAMPLE, "--dry-run")
+    assert "cannot be published without its rows on this machine: release 2's rows are kept where they lie" in \
+        dry_run.output
+    verified = run("verify")
+    assert verified.exit_code == 0
+    assert f"not shown: release {EXAMPLE}@2: its rows are kept where they lie, at {lake.as_uri()}" in verified.output
+    assert verified.output.strip().endswith("verified, with what could not be shown listed above")
+
+    # The files kept there changed, added to or taken from since: the next release is not compared with them.
+    parts = sorted(lake.iterdir())
+    original = {p.name: p.read_bytes() for p in parts}
+    with duckdb.connect() as con:
+        changed = f"SELECT * REPLACE (\"Violent Crime\" + 1 AS \"Violent Crime\") FROM '{parts[1]}'"
+        con.execute(f"COPY ({changed}) TO '{tmp_path / 'changed.parquet'}' (FORMAT parquet)")
+    for tamper in (lambda: shutil.copy(tmp_path / "changed.parquet", parts[1]),
+                   lambda: shutil.copy(parts[0], lake / "part-2.parquet"),
+                   lambda: parts[0].unlink()):
+        tamper()
+        refused = run(*next_check[:-2], "--engine", "spark")
+        assert refused.exit_code == 1, refused.output
+        assert f"release {EXAMPLE}@2 (seq " in refused.output and "differ from those recorded" in refused.output
+        for part in lake.iterdir():
+            part.unlink()
+        for name, data in original.items():
+            (lake / name).write_bytes(data)
+
+
+def _run_in(workspace):
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    return lambda *args: CliRunner().invoke(cli, [*map(str, args), "--workspace", str(workspace.root)],
+                                            catch_exceptions=False)
+
+
+def _releases(workspace) -> list[dict]:
+    """Each recorded release of the log, with how many changes and findings were recorded with it."""
+    with duckdb.connect(str(workspace.log_path), read_only=True) as con:
+        rows = con.execute("SELECT r.*, (SELECT count(*) FROM changes c WHERE c.release_id = r.release_id) AS changes, "
+                           "(SELECT count(*) FROM findings f WHERE f.release_id = r.release_id) AS findings "
+                           "FROM releases r ORDER BY seq").fetchall()
+        names = [d[0] for d in con.description]
+    return [dict(zip(names, row)) for row in rows]
 
 
 def test_columns_added_and_removed_read_in_place_are_the_findings_duckdb_gives(spark, run, workspace, tmp_path):

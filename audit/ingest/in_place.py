@@ -23,7 +23,6 @@ file (DuckDB then reads it with the whole clean-up) rather than read it in place
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -50,7 +49,6 @@ from audit.ingest.parquet import SUFFIXES
 from audit.ingest.read import EXCEL_SUFFIXES, OLD_EXCEL_SUFFIXES
 from audit.sql import ident
 
-URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # Hadoop's glob, for the files a folder holds (hidden files and Spark's _SUCCESS markers are skipped by Spark).
 PARQUET_FILES = "*.{parquet,pq,PARQUET,PQ}"
 FILE, ROW = "__audit_file", "__audit_file_row"
@@ -65,11 +63,6 @@ ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # Files a release also arrives as, which this machine reads (audit.ingest.read) and the cluster does not: named by a
 # URI, each is refused as not Parquet. Any other name (a folder such as crime.2024-06 among them) is read as Parquet.
 TABLE_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".psv", ".dat", ".json", *EXCEL_SUFFIXES, *OLD_EXCEL_SUFFIXES}
-
-
-def is_uri(text: object) -> bool:
-    """Whether a command's FILE names a release by URI (scheme://...), to be read where it lies."""
-    return isinstance(text, str) and bool(URI.match(text))
 
 
 def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, engine: Any, table: str):

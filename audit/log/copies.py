@@ -1,9 +1,15 @@
 """Where a release's stored rows live: a table in the log file, or (a release that arrived as Parquet) a
-Parquet file in a folder beside it, so that a data lake's releases do not grow the log file by their size.
+Parquet file in a folder beside it, so that a data lake's releases do not grow the log file by their size; or,
+for a release ingested where it lies (by Spark, from a URI only the cluster reads), that URI itself.
 
 A release entry's `data_table` names its copy: a table in the log's `release_data` schema, or a file name
 ending in `.parquet` in `<log file>.data/`. Either way the entry's `data_digest` is of the rows as read
 back (audit.log.digest), so a file altered, swapped or deleted is found exactly as a table would be.
+
+A release kept where it lies has a URI for its `data_table`, and for its `data_digest` the digest of its files as
+the cluster took them (the release's sha256: audit.ingest.in_place). This machine holds none of its rows, so the
+office must keep the files there unchanged (an object store's versioning or retention lock); whatever reads them
+later (the next release's diff, on Spark) reads them where they lie and must get that digest again, or refuses.
 
 A file is not part of the log's transaction, so it is written in two steps: as `<name>.pending` before the
 release entry commits, renamed to `<name>` after. Interrupted between the two, the pending file is the copy
@@ -19,6 +25,8 @@ import os
 import re
 from pathlib import Path
 
+from audit.files import is_uri
+
 SUFFIX = ".parquet"
 PENDING = ".pending"
 
@@ -28,7 +36,17 @@ def folder(log_path: Path) -> Path:
 
 
 def is_file_copy(data_table: str) -> bool:
-    return data_table.endswith(SUFFIX)
+    return data_table.endswith(SUFFIX) and not kept_where_it_lies(data_table)
+
+
+def kept_where_it_lies(data_table: str) -> bool:
+    """Whether a release's rows are kept where it lies, at the URI `data_table`, and not by the log."""
+    return is_uri(data_table)
+
+
+def where_it_lies(data_table: str) -> str:
+    """Where rows kept at the URI `data_table` are, as a command that needs them says it ("its rows are ...")."""
+    return f"kept where they lie, at {data_table}, which only the Spark cluster reads"
 
 
 def file_name(release_id: str) -> str:

@@ -38,6 +38,9 @@ class Recording:
     # Keep the rows as a Parquet file beside the log, not in it (a release that arrived as Parquet: see
     # audit.log.copies).
     keep_as_parquet: bool = False
+    # A release read where it lies (audit.ingest.in_place): the URI it is kept at, which the log records in place
+    # of a copy (its digest is `sha256`, of its files); `table` then holds none of its rows.
+    kept_at: str | None = None
 
 
 def software() -> dict[str, str]:
@@ -61,12 +64,14 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
     from audit.log.digest import table_digest
 
     r = recording
-    in_file = r.keep_as_parquet and log.path is not None
-    data_table = copies.file_name(r.release_id) if in_file else r.release_id
+    in_file = r.keep_as_parquet and log.path is not None and r.kept_at is None
+    data_table = r.kept_at or (copies.file_name(r.release_id) if in_file else r.release_id)
     written = copies.pending(copies.folder(log.path) / data_table) if in_file and log.path is not None else None
     try:
         with log.transaction():
-            if written is not None:
+            if r.kept_at is not None:
+                stored = None
+            elif written is not None:
                 written.parent.mkdir(exist_ok=True)
                 parquet.write(log.con, r.table, written)
                 stored = parquet.as_sql(written)
@@ -74,8 +79,9 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
                 stored = log.data_table(data_table)
                 log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
             crash_point("ingest-data-stored")
-            # The stored copy itself, inside the transaction: what is digested is what the log keeps.
-            digest = table_digest(log.con, stored)
+            # The stored copy itself, inside the transaction: what is digested is what the log keeps. Kept where
+            # it lies, the release is its files, and their digest the cluster took.
+            digest = r.sha256 if stored is None else table_digest(log.con, stored)
             _append_entries(log, dataset, r, data_table, digest)
             crash_point("ingest-before-commit")
     except BaseException:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 import duckdb
 
 from audit.engine import parquet
-from audit.errors import StateError, TamperError
+from audit.errors import NotReadableHere, StateError, TamperError
 from audit.findings import Finding, RevisionSummary
 from audit.labels import label_key
 from audit.log import copies
@@ -453,7 +453,11 @@ class ChangeLog:
         return found
 
     def data_table(self, name: str) -> str:
-        """SQL for a release's stored rows (see audit.log.copies): its table, or its Parquet file read in place."""
+        """SQL for a release's stored rows (see audit.log.copies): its table, or its Parquet file read in place.
+        Rows kept where they lie (a URI) are not this machine's to read: NotReadableHere."""
+        if copies.kept_where_it_lies(name):
+            raise NotReadableHere(f"a recorded release's rows are {copies.where_it_lies(name)}: this command "
+                                  "needs them on this machine")
         if copies.is_file_copy(name):
             path = copies.resolve(self.path, name) if self.path is not None else None
             if path is None:
@@ -475,6 +479,10 @@ class ChangeLog:
         from audit.log.digest import table_digest
 
         name = release.data_table
+        if copies.kept_where_it_lies(name):
+            raise NotReadableHere(f"release {release.release_id} (seq {release.seq}): its rows are "
+                                  f"{copies.where_it_lies(name)}, "
+                                  "so this machine cannot say whether they are the ones recorded")
         present = self.data_file(name) is not None if copies.is_file_copy(name) else name in self._table_names(DATA_SCHEMA)
         if not present:
             return f"release {release.release_id} (seq {release.seq}): its stored rows (table {name!r}) are missing"

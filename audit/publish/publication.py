@@ -21,6 +21,7 @@ from audit.errors import ConfigError, StateError, TamperError
 from audit.findings import Code, Report
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, walk
+from audit.log.copies import kept_where_it_lies, where_it_lies
 from audit.log.entries import Publication as LoggedPublication
 from audit.log.entries import Release
 from audit.log.manifest import (
@@ -140,10 +141,15 @@ def plan_publication(
     previous = earlier[-1] if earlier else None
     since = _entries_since(log, dataset.name, previous)
     log.require_recorded_entry(release)
-    log.require_stored_rows(release, "so it was not published", digest_them=digest_rows)
-    undescribed = _undescribed_columns(log, dataset, release)
-    if undescribed:
-        refusals.append(undescribed)
+    if kept_where_it_lies(release.data_table):
+        refusals.append(f"its rows on this machine: release {release.version}'s rows are "
+                        f"{where_it_lies(release.data_table)}, and a package holds them (publishing from the cluster "
+                        "is not built)")
+    else:
+        log.require_stored_rows(release, "so it was not published", digest_them=digest_rows)
+        undescribed = _undescribed_columns(log, dataset, release)
+        if undescribed:
+            refusals.append(undescribed)
     schema_sha = schema_sha256(published_schema(dataset))
     schema_changed = previous is not None and previous.schema_sha256 != schema_sha
     if previous is not None and not schema_changed and _unchanged(log, previous, release, report):

@@ -74,7 +74,7 @@ class Verification:
             "site_caveats": self.site_caveats,
             "datasets": [{
                 "dataset": c.walk.dataset, "ok": c.ok, "entries": c.walk.entries, "head_seq": c.walk.head_seq,
-                "head": c.walk.head_hash, "problems": c.problems,
+                "head": c.walk.head_hash, "problems": c.problems, "caveats": c.caveats,
                 "broken_at": None if c.walk.broken is None else {"table": c.walk.broken.table, "seq": c.walk.broken.seq},
             } for c in self.logs],
             "packages": [{
