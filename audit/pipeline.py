@@ -270,20 +270,26 @@ def check(
     dataset = workspace.dataset(dataset_name)
     chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
-        if is_uri(file):  # read where it lies, by the cluster: this machine opens none of it
-            import_in_background(chosen)
-            loaded = _load_in_place(con, dataset, str(file), chosen)
-        else:
-            # A Parquet release stays in its files (a view), as nothing is recorded: the checks that judge each row
-            # read it in one pass (audit.validate.fused), and a 100M-row release no longer spills a copy to disk
-            # that each check reads back. For Spark, DuckDB streams it to the cluster's staging file.
-            loaded = load_release(con, dataset, file, lazy=True, start_meanwhile=lambda: import_in_background(chosen))
+        # A Parquet release stays in its files (a view), as nothing is recorded: the checks that judge each row
+        # read it in one pass (audit.validate.fused), and a 100M-row release no longer spills a copy to disk that
+        # each check reads back. For Spark, DuckDB streams it to the cluster's staging file.
+        loaded = _load(con, dataset, file, chosen, lazy=True)
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         if baseline is not None:
             inputs.package_baseline = _package_baseline(con, workspace, dataset, Path(baseline))
             return _audit_loaded(con, dataset, loaded, inputs, None, None).report
         log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
         return _audit_loaded(con, dataset, loaded, inputs, None, log).report
+
+
+def _load(con: duckdb.DuckDBPyConnection, dataset: Dataset, file: str | Path, engine: Engine,
+          lazy: bool) -> LoadedRelease:
+    """The command's release: named by a URI, read where it lies by the cluster (this machine opens none of it);
+    else read by DuckDB (`lazy`: a Parquet release as a view over its files), GX's import starting meanwhile."""
+    if is_uri(file):
+        import_in_background(engine)
+        return _load_in_place(con, dataset, str(file), engine)
+    return load_release(con, dataset, file, lazy=lazy, start_meanwhile=lambda: import_in_background(engine))
 
 
 def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, engine: Engine) -> LoadedRelease:
@@ -319,9 +325,11 @@ def _baseline_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, baselin
         try:
             again = load_in_place(con, recorded, uri, engine, BASELINE_IN_PLACE)
         except InputError as exc:
-            raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} can no "
-                              f"longer be read as recorded ({exc}); {why}. Run `audit verify` to see what else was "
-                              "altered") from exc
+            # Files removed or rewritten since, or a cluster that cannot reach them now: which, this machine cannot
+            # tell, so it is no finding of tampering (exit 1) but a job the tool could not do (exit 2).
+            raise NotReadableHere(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} could "
+                                  f"not be read there now ({exc}): either they were removed or altered since, or the "
+                                  f"cluster cannot reach them; {why}") from exc
     if again.sha256 != baseline.data_digest or again.row_count != baseline.row_count:
         raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} differ from "
                           f"those recorded (digest of its files {again.sha256}, recorded {baseline.data_digest}; "
@@ -423,12 +431,7 @@ def ingest(
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log. GX's import
         # starts once reading is DuckDB's work (`start_meanwhile`).
-        if kept_at is not None:
-            import_in_background(chosen)
-            loaded = _load_in_place(con, dataset, kept_at, chosen)
-        else:
-            loaded = load_release(con, dataset, file, lazy=chosen.parquet_in_place,
-                                  start_meanwhile=lambda: import_in_background(chosen))
+        loaded = _load(con, dataset, file, chosen, lazy=chosen.parquet_in_place)
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version, kept_at)
