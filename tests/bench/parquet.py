@@ -125,7 +125,8 @@ def measure_floor(command: list[str]) -> tuple[float, float]:
 
 def spark_on(root: Path, path: Path, rows: int, master: str, staged: bool) -> dict:
     """The Spark floor and `audit check` on `master`: of the file staged by the driver (with `staged`) and of the
-    release read where it lies. Prints a row for each; returns the figures."""
+    release read where it lies; then `audit ingest` of it where it lies. Prints a row for each; returns the
+    figures."""
     where = "local" if master.startswith("local") else "standalone, 2 workers"
     bounds = ", ".join(f"count_if({c} NOT BETWEEN {lo} AND {hi})" for c, (lo, hi) in BOUNDS.items())
     floor = SPARK_FLOOR.format(path=path, codes=", ".join(f"'{c}'" for c in CODES), bounds=bounds, master=master,
@@ -136,29 +137,22 @@ def spark_on(root: Path, path: Path, rows: int, master: str, staged: bool) -> di
         "spark.driver.memory": "5g" if master.startswith("local") else "1g", "spark.pyspark.python": sys.executable}}}))
     f_seconds, f_mb = measure_floor([sys.executable, "-c", floor])
     out = {f"spark_{where}_floor_seconds": f_seconds, f"spark_{where}_floor_mb": f_mb}
-    runs = [("staged", str(path))] if staged else []
-    for name, release in [*runs, ("in place", path.as_uri())]:
-        seconds, mb, driver_mb, code = measure([sys.executable, "-m", "audit", "check", DATASET, release, "--engine",
-                                                "spark", "--workspace", str(root), "--format", "json"])
-        if code not in (0, 1):
-            raise SystemExit(f"audit check --engine spark ({name}, {where}) failed (exit {code}) at {rows:,} rows")
-        out.update({f"spark_{where}_{name}_seconds": seconds, f"spark_{where}_{name}_mb": mb,
-                    f"spark_{where}_{name}_driver_mb": driver_mb})
-        print(f"| {rows:,} on Spark {where}, {name} | {f_seconds:.1f} | {f_mb:,.0f} | {seconds:.1f} | {mb:,.0f} "
-              f"(the audit process alone: {driver_mb:,.0f}) | {seconds / f_seconds:.1f}x |", flush=True)
     # Recorded where it lies, into a workspace of its own: the bench's own log is for the DuckDB ingest after.
     office = root / f"ingest-in-place-{where.split(',')[0]}"
     for part in ("datapackages", "expectations"):
         shutil.copytree(root / part, office / part)
     shutil.copy(root / "audit.yaml", office / "audit.yaml")
-    seconds, mb, driver_mb, code = measure([sys.executable, "-m", "audit", "ingest", DATASET, path.as_uri(),
-                                            "--engine", "spark", "--workspace", str(office), "--format", "json"])
-    if code not in (0, 1):
-        raise SystemExit(f"audit ingest --engine spark (in place, {where}) failed (exit {code}) at {rows:,} rows")
-    out.update({f"spark_{where}_ingest_in_place_seconds": seconds, f"spark_{where}_ingest_in_place_mb": mb,
-                f"spark_{where}_ingest_in_place_driver_mb": driver_mb})
-    print(f"| {rows:,} on Spark {where}, ingest in place | {f_seconds:.1f} | {f_mb:,.0f} | {seconds:.1f} | {mb:,.0f} "
-          f"(the audit process alone: {driver_mb:,.0f}) | {seconds / f_seconds:.1f}x |", flush=True)
+    runs = [("staged", "check", str(path), root)] if staged else []
+    runs += [("in place", "check", path.as_uri(), root), ("ingest in place", "ingest", path.as_uri(), office)]
+    for name, command, release, workspace in runs:
+        seconds, mb, driver_mb, code = measure([sys.executable, "-m", "audit", command, DATASET, release, "--engine",
+                                                "spark", "--workspace", str(workspace), "--format", "json"])
+        if code not in (0, 1):
+            raise SystemExit(f"audit {command} --engine spark ({name}, {where}) failed (exit {code}) at {rows:,} rows")
+        out.update({f"spark_{where}_{name}_seconds": seconds, f"spark_{where}_{name}_mb": mb,
+                    f"spark_{where}_{name}_driver_mb": driver_mb})
+        print(f"| {rows:,} on Spark {where}, {name} | {f_seconds:.1f} | {f_mb:,.0f} | {seconds:.1f} | {mb:,.0f} "
+              f"(the audit process alone: {driver_mb:,.0f}) | {seconds / f_seconds:.1f}x |", flush=True)
     (root / "audit.yaml").unlink()
     return out
 
