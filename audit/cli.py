@@ -97,12 +97,12 @@ def format_option(command, kind: str = "report"):
     )(command)
 
 
-def engine_option(command):
-    return click.option(
-        "--engine", type=click.Choice(["duckdb", "spark"]), default=None,
-        help="Run the suite and the diff's passes over whole releases on DuckDB, or on Apache Spark (audit.yaml's "
-             "spark: settings; local by default). Default: audit.yaml's engine:, else duckdb.",
-    )(command)
+ENGINE_HELP = ("Run the suite and the diff's passes over whole releases on DuckDB, or on Apache Spark (audit.yaml's "
+               "spark: settings; local by default). Default: audit.yaml's engine:, else duckdb.")
+
+
+def engine_option(command, help: str = ENGINE_HELP):
+    return click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None, help=help)(command)
 
 
 @contextlib.contextmanager
@@ -406,10 +406,14 @@ def site(out: Path | None, root: Path | None, workspace) -> None:
 @click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A public site (audit site's folder, as served): every link, data.json and feed.atom held to the "
                    "packages it offers, and the public key it serves to --public-key.")
+@functools.partial(engine_option, help="spark: read the releases the log keeps where they lie (ingested from a URI) "
+                   "on the cluster, hold them to their digests and recompute the diffs with them; otherwise each is "
+                   "named as not checked. Default: audit.yaml's engine:, else duckdb.")
 @functools.partial(format_option, kind="verify")
 @lock_timeout_option
 def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path | None, witness_keys: tuple[Path, ...],
-           quorum: int | None, witness_urls: tuple[str, ...], site: Path | None, fmt: str, lock_timeout: float) -> None:
+           quorum: int | None, witness_urls: tuple[str, ...], site: Path | None, engine: str | None, fmt: str,
+           lock_timeout: float) -> None:
     """Recompute the change log's hash chains, and check published packages against them.
 
     Exit 0 when everything holds, 1 when an entry was changed, deleted, inserted or reordered, entries were
@@ -422,7 +426,7 @@ def verify(packages: tuple[Path, ...], public_key: Path | None, workspace: Path 
     with exit_on_audit_error():
         root = workspace if workspace is not None else (None if packages or site else Path("."))
         result = pipeline.verify(Workspace.at(root, lock_timeout) if root is not None else None, list(packages),
-                                 public_key, list(witness_keys), quorum, list(witness_urls), site)
+                                 public_key, list(witness_keys), quorum, list(witness_urls), site, engine)
     echo_all(render("verify", fmt, result))
     sys.exit(0 if result.ok else EXIT_INPUT if result.tool_failed else EXIT_FINDINGS)
 

@@ -32,7 +32,7 @@ from audit.diff.window import BY as WINDOW_BY
 from audit.diff.window import title_as_of, window_notes
 from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
-from audit.errors import ConfigError, InputError, NotReadableHere, StateError, TamperError
+from audit.errors import ConfigError, NotReadableHere, StateError, TamperError
 from audit.files import is_uri, write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
@@ -311,30 +311,21 @@ BASELINE_IN_PLACE = "baseline_in_place"
 
 def _baseline_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, baseline: Release, engine: Engine,
                        why: str) -> str:
-    """The rows of `baseline`, a release the log keeps where it lies (audit.log.copies), read and typed there again
-    by the Spark `engine` as the descriptor recorded with it says, and held to the digest recorded for its files
-    (TamperError if they differ: they were changed, swapped or added to since). Returns its table's name."""
-    from audit.ingest.in_place import load_in_place
+    """The rows of `baseline`, a release the log keeps where it lies, read there again by the Spark `engine` and
+    held to their recorded digest (audit.ingest.in_place.read_kept). Returns its table's name."""
+    from audit.ingest.in_place import read_kept
 
     uri = baseline.data_table
     if engine.name != "spark":
         raise NotReadableHere(f"{dataset.name} release {baseline.version}'s rows are {where_it_lies(uri)}; {why}. "
                               "Give --engine spark")
-    recorded = Dataset(dataset.name, Path(f"(recorded with {baseline.release_id})"), Path(""), baseline.definition)
     with step(f"reading release {baseline.version} where it lies"):
-        try:
-            again = load_in_place(con, recorded, uri, engine, BASELINE_IN_PLACE)
-        except InputError as exc:
-            # Files removed or rewritten since, or a cluster that cannot reach them now: which, this machine cannot
-            # tell, so it is no finding of tampering (exit 1) but a job the tool could not do (exit 2).
-            raise NotReadableHere(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} could "
-                                  f"not be read there now ({exc}): either they were removed or altered since, or the "
-                                  f"cluster cannot reach them; {why}") from exc
-    if again.sha256 != baseline.data_digest or again.row_count != baseline.row_count:
-        raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri} differ from "
-                          f"those recorded (digest of its files {again.sha256}, recorded {baseline.data_digest}; "
-                          f"{again.row_count} rows, recorded {baseline.row_count}); {why}. Run `audit verify` to see "
-                          "what else was altered")
+        kept = read_kept(con, baseline, engine, BASELINE_IN_PLACE)
+    where = f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri}"
+    if kept.differ:
+        raise TamperError(f"{where} {kept.differ}; {why}. Run `audit verify` to see what else was altered")
+    if kept.unreadable:  # this machine cannot tell removed files from a cluster that cannot reach them: exit 2
+        raise NotReadableHere(f"{where} {kept.unreadable}; {why}")
     return BASELINE_IN_PLACE
 
 
@@ -682,12 +673,13 @@ def _required_by(policy, quorum: int | None, urls: list[str] | None):
 
 def verify(workspace: Workspace | None, packages: list[Path], public_key: Path | None = None,
            witness_keys: list[Path] | None = None, quorum: int | None = None, witness_urls: list[str] | None = None,
-           site: Path | None = None):
+           site: Path | None = None, engine: str | None = None):
     """Recompute the workspace's change log (if given) and check each package, on its own, against the
     others and against the log; with witness keys (or the workspace's witnesses in audit.yaml), hold each package
     to their cosignatures, and ask the witnesses at `witness_urls` for the latest checkpoint of each log. Writes
-    nothing. With `site`, hold a public site to the packages it offers (audit.verify.site). Returns an
-    `audit.verify.Verification`."""
+    nothing. With `site`, hold a public site to the packages it offers (audit.verify.site). On Spark (`engine`,
+    else audit.yaml's), the releases the log keeps where they lie are read there; on DuckDB they are named as not
+    checked. Returns an `audit.verify.Verification`."""
     from audit.log.signing import load_public_key
     from audit.verify import WitnessRequirement
     from audit.verify import verify as run
@@ -703,10 +695,13 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
     elif quorum or witness_urls:
         raise ConfigError("--quorum and --witness need the witnesses' keys: give --witness-key for each")
     if workspace is None:
+        if engine is not None:
+            raise ConfigError("--engine reads the releases a workspace's log keeps where they lie: give --workspace")
         return run(None, packages, trusted, witnesses=required, site=site)
+    chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
         return run(_open_log(con, workspace, read_only=True, for_verify=True), packages, trusted, workspace.root,
-                   required, site)
+                   required, site, chosen)
 
 
 def _quorum(asked: int | None, keys: int) -> int:

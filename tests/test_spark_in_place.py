@@ -7,6 +7,7 @@ DuckDB's for the same files; what it cannot do as DuckDB does is refused, or a f
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import pytest
@@ -215,8 +216,6 @@ def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(sp
     URI and its files' digest in place of a copy of its rows. The next release is compared with it where it lies,
     as DuckDB compares with a copy of the same folder; a command that needs its rows on this machine refuses in one
     line; verify names it as not read; and files changed, added or removed there since are tampering."""
-    import shutil
-
     from audit.workspace import Workspace
     from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
 
@@ -286,6 +285,51 @@ def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(sp
             part.unlink()
         for name, data in original.items():
             (lake / name).write_bytes(data)
+
+
+def test_verify_on_spark_reads_what_the_log_keeps_where_it_lies(spark, run, workspace, tmp_path):
+    """`audit verify --engine spark` reads each release the log keeps where it lies, holds its files to their
+    recorded digest and recomputes the diffs with it there (its own against the published release kept in the log,
+    and the next release's against it): a plain "verified". Files changed there since are tampering (exit 1); with
+    none left to read, it cannot tell removed files from a cluster that cannot reach them, and says so."""
+    from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS
+
+    folder = EXAMPLE_CSV.parent.parent
+    lake = tmp_path / "lake" / "2024-03"
+    lake.parent.mkdir()
+    with duckdb.connect() as con:
+        _as_parquet_parts(con, folder / "releases" / "2024-03-revised-example.csv", lake, '"Year" >= 2020')
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    assert run("publish", EXAMPLE).exit_code == 0
+    for release in (lake.as_uri(), EXAMPLE_CORRECTED):  # the second compared with the first, kept where it lies
+        ingested = run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--against", "recorded", "--engine",
+                       "spark")
+        assert ingested.exit_code == 1, ingested.output  # recorded, with unexplained revisions
+    assert [r["changes"] for r in _releases(workspace)] == [0, 4, 2]
+
+    verified = run("verify", "--engine", "spark")
+    assert verified.exit_code == 0, verified.output
+    assert "not shown" not in verified.output
+    assert verified.output.strip().endswith("verified: every chain is intact, and every publication is in place")
+
+    parts = sorted(lake.iterdir())
+    with duckdb.connect() as con:
+        changed = f"SELECT * REPLACE (\"Violent Crime\" + 1 AS \"Violent Crime\") FROM '{parts[1]}'"
+        con.execute(f"COPY ({changed}) TO '{tmp_path / 'changed.parquet'}' (FORMAT parquet)")
+    shutil.copy(tmp_path / "changed.parquet", parts[1])
+    altered = run("verify", "--engine", "spark")
+    assert altered.exit_code == 1
+    assert f"release {EXAMPLE}@2 (seq 9): its rows kept at {lake.as_uri()} differ from those recorded" in altered.output
+    assert altered.output.strip().endswith("NOT verified: see above")
+
+    for part in parts:
+        part.unlink()
+    unread = run("verify", "--engine", "spark", "--format", "json")
+    assert unread.exit_code == 0
+    (log,) = json.loads(unread.output)["datasets"]
+    (caveat,) = log["caveats"]
+    assert caveat.startswith(f"release {EXAMPLE}@2: its rows kept at {lake.as_uri()} could not be read there now")
+    assert "either they were removed or altered since, or the cluster cannot reach them" in caveat
 
 
 def _run_in(workspace):

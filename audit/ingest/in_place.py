@@ -47,6 +47,7 @@ from audit.ingest.columns import as_read, match_columns
 from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import SUFFIXES
 from audit.ingest.read import EXCEL_SUFFIXES, OLD_EXCEL_SUFFIXES
+from audit.log.entries import Release
 from audit.sql import ident
 
 # Hadoop's glob, for the files a folder holds (hidden files and Spark's _SUCCESS markers are skipped by Spark).
@@ -116,6 +117,33 @@ def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, en
     return LoadedRelease(source=Path(name), sha256=_release_sha256(uri, digests), row_count=counted.rows,
                          dataset=read_as, columns=match, table=table, normalisations=tuple(counted.fixes),
                          findings=tuple(match.findings), parquet=True)
+
+
+@dataclass(frozen=True)
+class KeptRows:
+    """A release the log keeps where it lies, read there again (`read_kept`): one of the three is set."""
+
+    table: str | None = None       # its rows, typed as recorded and held to the recorded digest
+    differ: str | None = None      # how its files differ from those recorded: they were altered
+    unreadable: str | None = None  # why the cluster read none of them now: removed, or out of its reach
+
+
+def read_kept(con: duckdb.DuckDBPyConnection, release: Release, engine: Any, table: str) -> KeptRows:
+    """The rows of `release`, which the log keeps where it lies (audit.log.copies): read and typed there again on
+    the Spark `engine` as the descriptor recorded with it says (as `table`, see `load_in_place`), and held to the
+    digest recorded for its files. Files changed, added or removed since differ; files the cluster cannot read as
+    the release at all (every one removed, or storage it cannot reach now) are unreadable, since this machine
+    cannot tell which of the two it is."""
+    recorded = Dataset(release.dataset, Path(f"(recorded with {release.release_id})"), Path(""), release.definition)
+    try:
+        again = load_in_place(con, recorded, release.data_table, engine, table)
+    except (InputError, ConfigError) as exc:
+        return KeptRows(unreadable=f"could not be read there now ({exc}): either they were removed or altered since, "
+                                   "or the cluster cannot reach them")
+    if again.sha256 != release.data_digest or again.row_count != release.row_count:
+        return KeptRows(differ=f"differ from those recorded (digest of its files {again.sha256}, recorded "
+                               f"{release.data_digest}; {again.row_count} rows, recorded {release.row_count})")
+    return KeptRows(table=table)
 
 
 def _first_line(exc: Exception) -> str:

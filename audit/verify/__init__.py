@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from audit.engine import Engine
 from audit.errors import TamperError
 from audit.log import ChangeLog
 from audit.verify.log_check import LogCheck, verify_log
@@ -89,7 +90,8 @@ class Verification:
 
 def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | None = None,
            root: Path | None = None, witnesses: WitnessRequirement | None = None,
-           site: Path | None = None) -> Verification:
+           site: Path | None = None, engine: Engine | None = None) -> Verification:
+    """`engine`: a Spark engine reads the releases the log keeps where they lie (audit.verify.log_check)."""
     result = Verification()
     if site is not None:
         from audit.verify.site import verify_site
@@ -101,7 +103,7 @@ def verify(log: ChangeLog | None, packages: list[Path], trusted_key: bytes | Non
     reusable = {} if trusted_key is not None else {Path(os.path.abspath(c.path)): c for c in checked}
     if log is not None:
         try:
-            result.logs, result.problems = verify_log(log)
+            result.logs, result.problems = verify_log(log, engine)
             if root is not None and not log.missing_tables():
                 result.publications, result.pending, result.failures = verify_published(root, log, reusable)
         # A table reshaped behind the tool's back, say.

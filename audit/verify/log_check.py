@@ -13,6 +13,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.diff import RevisionNote, diff_releases
+from audit.engine import DUCKDB, Engine
 from audit.errors import TamperError
 from audit.log import ChangeLog
 from audit.log.chain import ChainWalk, walk
@@ -39,9 +40,10 @@ class LogCheck:
         return ([str(self.walk.broken)] if self.walk.broken else []) + self.data_problems
 
 
-def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
+def verify_log(log: ChangeLog, engine: Engine | None = None) -> tuple[list[LogCheck], list[str]]:
     """Walk every dataset's chain; recompute each stored release's digest and each recorded diff. Returns the
-    checks and the problems that belong to no dataset."""
+    checks and the problems that belong to no dataset. A release kept where it lies is read there by a Spark
+    `engine` (and the diffs with it recomputed there); with none, it is named as not checked."""
     problems = log.unexpected_objects()
     missing = log.missing_tables()
     if missing:
@@ -54,20 +56,19 @@ def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
         referenced |= {t for (t,) in log.con.execute(
             f"SELECT data_table FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()}
         try:
-            intact: dict[str, Release] = {}
-            for release in log.releases(dataset):
+            intact: dict[str, str] = {}  # release id: the SQL of its rows, held to their recorded digest
+            releases = {r.release_id: r for r in log.releases(dataset)}
+            for release in releases.values():
                 if kept_where_it_lies(release.data_table):  # not this machine's to read
-                    check.caveats.append(f"release {release.release_id}: its rows are "
-                                         f"{where_it_lies(release.data_table)}; verify read none of them, so neither "
-                                         "they nor a diff with them was recomputed")
+                    _read_kept(log, release, engine, check, intact)
                     continue
                 with step(f"checking the stored rows of {dataset} release {release.version}"):
                     problem = log.stored_rows_problem(release)
                 if problem:
                     check.data_problems.append(problem)
                 else:
-                    intact[release.release_id] = release
-            check.data_problems.extend(_diff_problems(log, dataset, intact))
+                    intact[release.release_id] = log.data_table(release.data_table)
+            check.data_problems.extend(_diff_problems(log, dataset, releases, intact, engine))
         except (ValueError, KeyError, TypeError, AttributeError, duckdb.Error, TamperError) as exc:
             # A record altered into something the tool never writes (JSON that does not parse, a reshaped
             # table): the chain walk names the entry; this says what could not be recomputed because of it.
@@ -79,26 +80,55 @@ def verify_log(log: ChangeLog) -> tuple[list[LogCheck], list[str]]:
     return checks, problems + stray
 
 
-def _diff_problems(log: ChangeLog, dataset: str, intact: dict[str, Release]) -> list[str]:
+def _read_kept(log: ChangeLog, release: Release, engine: Engine | None, check: LogCheck,
+               intact: dict[str, str]) -> None:
+    """A release the log keeps where it lies: read there and held to its recorded digest by a Spark `engine`
+    (audit.ingest.in_place.read_kept), its rows then `intact`; otherwise named in `check` as not checked."""
+    uri = release.data_table
+    if engine is None or engine.name != "spark":
+        check.caveats.append(f"release {release.release_id}: its rows are {where_it_lies(uri)}; verify read none "
+                             "of them, so neither they nor a diff with them was recomputed (`audit verify --engine "
+                             "spark` reads them there)")
+        return
+    from audit.ingest.in_place import read_kept
+
+    with step(f"reading the rows of {release.dataset} release {release.version} where they lie"):
+        kept = read_kept(log.con, release, engine, f"kept_rows_{release.seq}")
+    if kept.differ:
+        check.data_problems.append(f"release {release.release_id} (seq {release.seq}): its rows kept at {uri} "
+                                   f"{kept.differ}")
+    elif kept.unreadable:
+        check.caveats.append(f"release {release.release_id}: its rows kept at {uri} {kept.unreadable}; neither they "
+                             "nor a diff with them was recomputed")
+    else:
+        intact[release.release_id] = str(kept.table)
+
+
+def _diff_problems(log: ChangeLog, dataset: str, releases: dict[str, Release], intact: dict[str, str],
+                   engine: Engine | None) -> list[str]:
     """Compare each release with its baseline again, as ingest did, and hold the result to what was recorded:
-    the same changes (each with the same note) and the same counts."""
+    the same changes (each with the same note) and the same counts. Where either was read where it lies, the
+    comparison runs on the Spark `engine` that read it."""
     problems = []
-    for release in intact.values():
+    for release in (releases[i] for i in intact):
         summary = log.revision_summary(release.release_id)
         recorded = log.changes(release.release_id)
         if summary is None:
             if recorded:
                 problems.append(f"release {release.release_id}: {len(recorded)} change(s) are recorded with no diff")
             continue
-        baseline = intact.get(str(summary.baseline.release_id))
-        if baseline is None:
-            continue  # its baseline's rows are missing or altered, or kept where they lie: said already
+        baseline = releases.get(str(summary.baseline.release_id))
+        if baseline is None or baseline.release_id not in intact:
+            continue  # its baseline's rows are missing or altered, or kept where they lie unread: said already
         definition = Dataset(dataset, Path(f"(recorded with {release.release_id})"), Path(""), release.definition)
         notes = [RevisionNote.from_dict(n) for n in log.notes(release.release_id)]
         try:
             baseline_info = {**baseline.info().to_dict(), "release_id": baseline.release_id}
-            diff = diff_releases(log.con, definition, log.data_table(baseline.data_table),
-                                 log.data_table(release.data_table), baseline_info, notes)
+            old, new = intact[baseline.release_id], intact[release.release_id]
+            in_place = [r for r in (baseline, release) if kept_where_it_lies(r.data_table)]
+            on = engine if in_place and engine is not None else DUCKDB
+            with on.readable(log.con, {old: log.data_file(baseline.data_table), new: log.data_file(release.data_table)}):
+                diff = diff_releases(log.con, definition, old, new, baseline_info, notes, engine=on)
             again = Counter(change_identity(r) for r in diff.records(log.con, definition.primary_key))
         except Exception as exc:  # a definition or notes the tool can no longer read: say so, do not crash
             problems.append(f"release {release.release_id}: its diff against {baseline.release_id} could not be "
