@@ -187,13 +187,10 @@ def _audit_loaded(
     elif baseline is not None and log is not None:
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         why = f"so changes since the {inputs.against} release {baseline.version} cannot be counted and nothing was recorded"
-        if kept_where_it_lies(baseline.data_table):
-            old_rows = _baseline_in_place(con, dataset, baseline, inputs.engine, why)
-            tables[old_rows] = None
-        else:
+        if not kept_where_it_lies(baseline.data_table):
             log.require_stored_rows(baseline, why)
-            old_rows = log.data_table(baseline.data_table)
-            tables[old_rows] = log.data_file(baseline.data_table)
+        old_rows = _recorded_rows(con, log, dataset, baseline, inputs.engine, why, BASELINE_IN_PLACE)
+        tables[old_rows] = log.data_file(baseline.data_table)
         old_info, old_source = _baseline_info(baseline, inputs.against), baseline.source_name
     with inputs.engine.readable(con, tables):
         if old_info is not None:
@@ -306,29 +303,30 @@ def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, e
         return load_in_place(con, dataset, uri, engine, RELEASE_TABLE)
 
 
-BASELINE_IN_PLACE = "baseline_in_place"
-
-
-def _baseline_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, baseline: Release, engine: Engine,
-                       why: str) -> str:
-    """The rows of `baseline`, a release the log keeps where it lies, read there again by the Spark `engine` and
-    held to their recorded digest (audit.ingest.in_place.read_kept). Returns its table's name."""
+def _recorded_rows(con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Dataset, release: Release,
+                   engine: Engine, why: str, table: str) -> str:
+    """SQL of the rows recorded as `release`: the log's copy; or, for a release the log keeps where it lies, its
+    rows read there again by the Spark `engine` as `table`, held to their recorded digest first
+    (audit.ingest.in_place.read_kept). `why` ends each refusal: what could not be done for want of them."""
     from audit.ingest.in_place import read_kept
 
-    uri = baseline.data_table
+    uri = release.data_table
+    if not kept_where_it_lies(uri):
+        return log.data_table(uri)
     if engine.name != "spark":
-        raise NotReadableHere(f"{dataset.name} release {baseline.version}'s rows are {where_it_lies(uri)}; {why}. "
+        raise NotReadableHere(f"{dataset.name} release {release.version}'s rows are {where_it_lies(uri)}; {why}. "
                               "Give --engine spark")
-    with step(f"reading release {baseline.version} where it lies"):
-        kept = read_kept(con, baseline, engine, BASELINE_IN_PLACE)
-    where = f"release {baseline.release_id} (seq {baseline.seq}): its rows kept at {uri}"
+    with step(f"reading release {release.version} where it lies"):
+        kept = read_kept(con, release, engine, table)
+    where = f"release {release.release_id} (seq {release.seq}): its rows kept at {uri}"
     if kept.differ:
         raise TamperError(f"{where} {kept.differ}; {why}. Run `audit verify` to see what else was altered")
     if kept.unreadable:  # this machine cannot tell removed files from a cluster that cannot reach them: exit 2
         raise NotReadableHere(f"{where} {kept.unreadable}; {why}")
-    return BASELINE_IN_PLACE
+    return table
 
 
+BASELINE_IN_PLACE = "baseline_in_place"  # a baseline kept where it lies, as read there again
 PACKAGE_BASELINE = "package_baseline"
 
 
@@ -804,14 +802,15 @@ def diff(
             start = log.last_published(dataset.name, before_seq=to.seq) or log.release_before(dataset.name, to.seq)
             if start is None:
                 raise StateError(f"{dataset.name} has no release before {to.version!r} to compare with")
+        why = "so they cannot be compared"
+        old_rows, new_rows = (_recorded_rows(con, log, dataset, release, chosen, why, f"kept_rows_{release.seq}")
+                              for release in (start, to))
         # The office's notes recorded with `to`; a rolling window's own notes are derived for this pair of releases.
-        window = window_notes(con, dataset, log.data_table(start.data_table), log.data_table(to.data_table),
-                              start.source_name, to.source_name)
+        window = window_notes(con, dataset, old_rows, new_rows, start.source_name, to.source_name)
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
                  if n.get("id") not in {w.id for w in window} or n.get("approved_by") != WINDOW_BY] + window
-        old_rows, new_rows = log.data_table(start.data_table), log.data_table(to.data_table)
         with chosen.readable(con, {old_rows: log.data_file(start.data_table),
-                                               new_rows: log.data_file(to.data_table)}):
+                                   new_rows: log.data_file(to.data_table)}):
             revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=chosen)
         records = revisions.records(con, dataset.primary_key)
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)

@@ -214,8 +214,9 @@ def test_a_uri_that_cannot_be_read_in_place_is_a_one_line_error(spark, run, work
 def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(spark, run, workspace, tmp_path):
     """`audit ingest URI --engine spark`: the log records the release, its findings and its changes, and keeps the
     URI and its files' digest in place of a copy of its rows. The next release is compared with it where it lies,
-    as DuckDB compares with a copy of the same folder; a command that needs its rows on this machine refuses in one
-    line; verify names it as not read; and files changed, added or removed there since are tampering."""
+    as DuckDB compares with a copy of the same folder, and so does `audit diff` on Spark; a command that needs its
+    rows on this machine refuses in one line; verify on DuckDB names it as not read; and files changed, added or
+    removed there since are tampering."""
     from audit.workspace import Workspace
     from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
 
@@ -255,6 +256,11 @@ def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(sp
         refused = run(*args)
         assert refused.exit_code == 2 and "kept where they lie, at " + lake.as_uri() in refused.output
         assert len(refused.output.strip().splitlines()) == 1, refused.output
+    # `audit diff` on Spark reads it there: the changes DuckDB finds between the two copies.
+    on_spark, on_copy = run("diff", EXAMPLE, "--engine", "spark", "--format", "json"), \
+        _run_in(copy)("diff", EXAMPLE, "--format", "json")
+    assert on_spark.exit_code == on_copy.exit_code
+    assert json.loads(on_spark.stdout) == json.loads(on_copy.stdout)
     dry_run = run("publish", EXAMPLE, "--dry-run")
     assert "cannot be published without its rows on this machine: release 2's rows are kept where they lie" in \
         dry_run.output
