@@ -97,13 +97,14 @@ TEST_ENV := PYTHONDONTWRITEBYTECODE= AUDIT_CHROMIUM=$(CHROMIUM)
 
 # Run the test suite (what CI runs): the lint and the type check first, then every test, on both cores
 # (pytest-xdist; a module's tests stay on one worker, which keeps module fixtures and started processes whole).
+# The modules go out longest first, in the order tests/conftest.py gives them, not by their number of tests.
 test: $(VENV)/.installed-test $(CHROMIUM) $(AXE) lint
-	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The inner loop of an edit: the lint, the type check, and the tests that start no Spark, no browser and no
 # process of their own, on both cores (pytest-xdist); `make test` runs everything.
 test-fast: $(VENV)/.installed-test lint
-	$(TEST_ENV) $(BIN)/pytest -q -n 2 --dist loadfile -m "not spark and not browser and not slow"
+	$(TEST_ENV) $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not spark and not browser and not slow"
 
 # ruff over the code and the tests, mypy over audit/ (settings in pyproject.toml).
 lint: $(VENV)/.installed-test

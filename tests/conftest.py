@@ -199,7 +199,12 @@ SPARK_FIXTURES = {"spark", "cluster", "connect_server", "own_session"}
 
 def pytest_collection_modifyitems(items) -> None:
     """Mark tests by what they start: Spark, a browser; a property test (Hypothesis) draws many examples, so it is
-    slow. Modules and tests that start processes or audit large generated tables say so themselves (`slow`)."""
+    slow. Modules and tests that start processes or audit large generated tables say so themselves (`slow`).
+
+    Then order the modules longest first, as `make test` hands them to its two workers (pytest-xdist's loadfile,
+    with `--no-loadscope-reorder`: by default it orders them by their number of tests, which put the standalone
+    cluster's three tests, a minute of work, last of all, with the other worker idle): modules that start Spark,
+    then modules marked slow, then the rest, each group by number of tests."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & SPARK_FIXTURES:
@@ -208,6 +213,15 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.browser)
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.slow)
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def weight(tests: list) -> tuple[int, int]:
+        marked = {mark.name for test in tests for mark in test.iter_markers()}
+        return (0 if "spark" in marked else 1 if "slow" in marked else 2), -len(tests)
+
+    items[:] = [item for tests in sorted(modules.values(), key=weight) for item in tests]
 
 
 def pytest_unconfigure(config) -> None:
