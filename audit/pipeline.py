@@ -40,7 +40,7 @@ from audit.ingest.columns import every_field, schema_findings
 from audit.ingest.lines import with_lines
 from audit.labels import label_key, plain_label
 from audit.log import ChangeLog, open_log
-from audit.log.copies import kept_where_it_lies, where_it_lies
+from audit.log.copies import kept_where_it_lies, secret_in, where_it_lies
 from audit.log.entries import Release
 from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark, no_empty_folders_left
@@ -417,6 +417,11 @@ def ingest(
     # A release named by a URI is read where it lies, by the cluster, and the log keeps the URI and its files'
     # digest in place of a copy of its rows (audit.log.copies).
     kept_at = str(file) if is_uri(file) else None
+    secret = secret_in(kept_at) if kept_at is not None else None
+    if secret is not None:
+        raise ConfigError(f"{secret[1]}: the log records where a release is kept, and a published package's log "
+                          f"extract shows it, so the URI must carry no {secret[0]}: give credentials in audit.yaml's "
+                          "spark: conf:, as the cluster's settings")
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log. GX's import
         # starts once reading is DuckDB's work (`start_meanwhile`).

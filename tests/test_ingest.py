@@ -411,3 +411,23 @@ def test_numbers_with_thousands_separators_read_as_the_same_numbers_however_each
 
     assert rows == expected
     assert fixed == {column: (len(cells), min(cells)) for column, cells in grouped.items() if cells}
+
+
+@pytest.mark.parametrize("uri, secret", [
+    ("s3a://AKIAEXAMPLE:wJalrXUtnFEMI@crime-lake/2024-06", "password"),
+    ("abfss://lake:hunter2@office.dfs.core.windows.net/crime/2024-06", "password"),
+    ("s3a://crime-lake/2024-06?X-Amz-Signature=9f86d081884c", "query"),
+])
+def test_a_uri_ingest_would_record_with_a_credential_in_it_is_refused_without_echoing_it(run, workspace, uri,
+                                                                                         secret):
+    """The log records where a release read in place is kept, and a later package's log extract publishes that
+    entry: a URI carrying a password or a query (a token, a signature) is refused before anything is read, and the
+    one-line error does not repeat the secret (it goes to CI logs too)."""
+    from tests.conftest import EXAMPLE
+
+    result = run("ingest", EXAMPLE, uri, "--engine", "spark")
+
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"must carry no {secret}" in result.output
+    assert not any(s in result.output for s in ("AKIAEXAMPLE", "wJalrXUtnFEMI", "hunter2", "9f86d081884c"))
+    assert not workspace.log_path.exists()

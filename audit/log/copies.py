@@ -44,6 +44,22 @@ def kept_where_it_lies(data_table: str) -> bool:
     return is_uri(data_table)
 
 
+def secret_in(uri: str) -> tuple[str, str] | None:
+    """What in `uri` must not be recorded as where a release is kept, and the URI without it: the log records it
+    in the release's entry, and a later package's log extract publishes that entry. A password, or a query (where
+    a token or a signature would be); Hadoop's file systems take neither from a path, but a URI pasted from a
+    console may carry them."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.password is None and not parts.query:
+        return None
+    user, _, host = parts.netloc.rpartition("@")
+    user = "***@" if parts.password is not None else f"{user}@" if user else ""  # a key's id as well as its secret
+    shown = urlunsplit((parts.scheme, user + host, parts.path, "***" if parts.query else "", ""))
+    return ("password" if parts.password is not None else "query (?...)"), shown
+
+
 def where_it_lies(data_table: str) -> str:
     """Where rows kept at the URI `data_table` are, as a command that needs them says it ("its rows are ...")."""
     return f"kept where they lie, at {data_table}, which only the Spark cluster reads"
