@@ -284,6 +284,12 @@ def _load(con: duckdb.DuckDBPyConnection, dataset: Dataset, file: str | Path, en
     """The command's release: named by a URI, read where it lies by the cluster (this machine opens none of it);
     else read by DuckDB (`lazy`: a Parquet release as a view over its files), GX's import starting meanwhile."""
     if is_uri(file):
+        secret = secret_in(str(file))
+        if secret is not None:  # said before anything repeats the URI: an error, a report, Spark's own log
+            raise ConfigError(f"{secret[1]}: a release's URI must carry no {secret[0]}, as errors and reports repeat "
+                              "it, and the log records it where the release is kept, which a published package's "
+                              "log extract shows: give credentials in audit.yaml's spark: conf:, as the cluster's "
+                              "settings")
         import_in_background(engine)
         return _load_in_place(con, dataset, str(file), engine)
     return load_release(con, dataset, file, lazy=lazy, start_meanwhile=lambda: import_in_background(engine))
@@ -417,11 +423,6 @@ def ingest(
     # A release named by a URI is read where it lies, by the cluster, and the log keeps the URI and its files'
     # digest in place of a copy of its rows (audit.log.copies).
     kept_at = str(file) if is_uri(file) else None
-    secret = secret_in(kept_at) if kept_at is not None else None
-    if secret is not None:
-        raise ConfigError(f"{secret[1]}: the log records where a release is kept, and a published package's log "
-                          f"extract shows it, so the URI must carry no {secret[0]}: give credentials in audit.yaml's "
-                          "spark: conf:, as the cluster's settings")
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log. GX's import
         # starts once reading is DuckDB's work (`start_meanwhile`).

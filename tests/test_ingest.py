@@ -418,14 +418,14 @@ def test_numbers_with_thousands_separators_read_as_the_same_numbers_however_each
     ("abfss://lake:hunter2@office.dfs.core.windows.net/crime/2024-06", "password"),
     ("s3a://crime-lake/2024-06?X-Amz-Signature=9f86d081884c", "query"),
 ])
-def test_a_uri_ingest_would_record_with_a_credential_in_it_is_refused_without_echoing_it(run, workspace, uri,
-                                                                                         secret):
+@pytest.mark.parametrize("command", ["ingest", "check"])
+def test_a_release_uri_with_a_credential_in_it_is_refused_without_echoing_it(run, workspace, uri, secret, command):
     """The log records where a release read in place is kept, and a later package's log extract publishes that
-    entry: a URI carrying a password or a query (a token, a signature) is refused before anything is read, and the
-    one-line error does not repeat the secret (it goes to CI logs too)."""
+    entry; errors and reports repeat it too: a URI carrying a password or a query (a token, a signature) is refused
+    before anything is read, and the one-line error does not repeat the secret (it goes to CI logs too)."""
     from tests.conftest import EXAMPLE
 
-    result = run("ingest", EXAMPLE, uri, "--engine", "spark")
+    result = run(command, EXAMPLE, uri, "--engine", "spark")
 
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
     assert f"must carry no {secret}" in result.output
