@@ -121,9 +121,9 @@ def load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, en
 
 @dataclass(frozen=True)
 class KeptRows:
-    """A release the log keeps where it lies, read there again (`read_kept`): one of the three is set."""
+    """A release the log keeps where it lies, read there again (`read_kept`): neither set, its rows are the table
+    asked for, typed as recorded and held to the recorded digest."""
 
-    table: str | None = None       # its rows, typed as recorded and held to the recorded digest
     differ: str | None = None      # how its files differ from those recorded: they were altered
     unreadable: str | None = None  # why the cluster read none of them now: removed, or out of its reach
 
@@ -143,7 +143,7 @@ def read_kept(con: duckdb.DuckDBPyConnection, release: Release, engine: Any, tab
     if again.sha256 != release.data_digest or again.row_count != release.row_count:
         return KeptRows(differ=f"differ from those recorded (digest of its files {again.sha256}, recorded "
                                f"{release.data_digest}; {again.row_count} rows, recorded {release.row_count})")
-    return KeptRows(table=table)
+    return KeptRows()
 
 
 def _first_line(exc: Exception) -> str:

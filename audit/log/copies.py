@@ -45,8 +45,9 @@ def kept_where_it_lies(data_table: str) -> bool:
 
 
 def secret_in(uri: str) -> tuple[str, str] | None:
-    """What in `uri` must not be recorded as where a release is kept, and the URI without it: the log records it
-    in the release's entry, and a later package's log extract publishes that entry. A password, or a query (where
+    """What in a release's `uri` must be neither recorded nor repeated, and the URI without it: the log records it
+    as where the release is kept, in an entry a later package's log extract publishes, and errors and reports
+    repeat it. A password, or a query (where
     a token or a signature would be); Hadoop's file systems take neither from a path, but a URI pasted from a
     console may carry them."""
     from urllib.parse import urlsplit, urlunsplit

@@ -104,7 +104,7 @@ def _read_kept(log: ChangeLog, release: Release, engine: Engine | None, check: L
         check.caveats.append(f"release {release.release_id}: its rows kept at {uri} {kept.unreadable}; neither they "
                              "nor a diff with them was recomputed")
     else:
-        intact[release.release_id] = str(kept.table)
+        intact[release.release_id] = table
 
 
 def _diff_problems(log: ChangeLog, dataset: str, releases: dict[str, Release], intact: dict[str, str],
@@ -128,8 +128,8 @@ def _diff_problems(log: ChangeLog, dataset: str, releases: dict[str, Release], i
         try:
             baseline_info = {**baseline.info().to_dict(), "release_id": baseline.release_id}
             old, new = intact[baseline.release_id], intact[release.release_id]
-            in_place = [r for r in (baseline, release) if kept_where_it_lies(r.data_table)]
-            on = engine if in_place and engine is not None else DUCKDB
+            read_there = any(kept_where_it_lies(r.data_table) for r in (baseline, release))
+            on = engine if read_there and engine is not None else DUCKDB
             with on.readable(log.con, {old: log.data_file(baseline.data_table), new: log.data_file(release.data_table)}):
                 diff = diff_releases(log.con, definition, old, new, baseline_info, notes, engine=on)
             again = Counter(change_identity(r) for r in diff.records(log.con, definition.primary_key))
