@@ -535,7 +535,7 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
 def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
             recorder: str | None, supersedes: str | None = None, kept_at: str | None = None) -> None:
     release_id = f"{dataset.name}@{version}"
-    changes = [] if audited.revisions is None else audited.revisions.records(log.con, dataset.primary_key)
+    changes = () if audited.revisions is None else audited.revisions.records(log.con, dataset.primary_key)
     record_release(log, dataset.name, Recording(
         release_id=release_id, version=version, table=loaded.table, sha256=loaded.sha256,
         source_name=loaded.source.name, row_count=loaded.row_count, definition=dataset.descriptor,
@@ -818,7 +818,7 @@ def diff(
         with chosen.readable(con, {old_rows: log.data_file(start.data_table),
                                    new_rows: log.data_file(to.data_table)}):
             revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=chosen)
-        records = revisions.records(con, dataset.primary_key)
+        records = list(revisions.records(con, dataset.primary_key))
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
 
 

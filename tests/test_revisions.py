@@ -235,12 +235,15 @@ def test_ingest_logs_each_change_with_its_note_and_publish_is_gated(office, run,
 
 
 def test_a_revision_recorded_in_batches_is_one_chain_and_one_write(office, run, tmp_path, monkeypatch):
-    """The log takes a large diff's changes a batch at a time (audit.log.store.APPEND_BATCH entries per INSERT),
-    so they are never all held at once. Here a batch is two changes: the five changes are still one chain, in
-    order, that `audit verify` holds; and a failure after the first batch is inserted records none of them."""
+    """A large diff's changes are read from it a batch at a time (audit.diff.changes.RECORD_BATCH) and the log
+    takes them a batch at a time (audit.log.store.APPEND_BATCH entries per INSERT), so they are never all held at
+    once. Here both batches are two changes: the five changes are still one chain, in the diff's order, that `audit
+    verify` holds; and a failure after the first batch is inserted records none of them."""
+    from audit.diff import changes as diff_changes
     from audit.log import store
 
     monkeypatch.setattr(store, "APPEND_BATCH", 2)
+    monkeypatch.setattr(diff_changes, "RECORD_BATCH", 2)
     text = (PUBLISHED.replace("Central,2022,1190,305", "Central,2022,1191,306")
                      .replace("Eastern,2021,980,402", "Eastern,2021,981,403")
                      .replace("Eastern,2022,1012,398", "Eastern,2022,1012,399"))

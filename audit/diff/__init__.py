@@ -11,6 +11,7 @@ these tables), and the log records every revision with its note.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +63,8 @@ class Revisions:
     format_changes: list[dict[str, Any]] = field(default_factory=list)
     tables: DiffTables = field(default_factory=DiffTables)
 
-    def records(self, con: duckdb.DuckDBPyConnection, key: list[str]) -> list[dict[str, Any]]:
-        """Every change, as a record (audit.diff.changes), in the diff's order."""
+    def records(self, con: duckdb.DuckDBPyConnection, key: list[str]) -> Iterator[dict[str, Any]]:
+        """Every change, as a record (audit.diff.changes), in the diff's order, read as it is iterated."""
         return revision_records(con, key, self.tables.revisions)
 
     def expectations(self, key: list[str]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from typing import IO, Any
 
 import duckdb
@@ -17,25 +18,31 @@ import duckdb
 from audit.diff.compare import REVISIONS
 from audit.sql import ident
 
+# Records fetched per batch by `revision_records`.
+RECORD_BATCH = 10_000
+
 # Columns of the revisions CSV after the key columns.
 CSV_COLUMNS = ("change", "column", "old", "new", "note", "reason", "reference", "approved_by")
 
 
-def revision_records(con: duckdb.DuckDBPyConnection, key: list[str], table: str = REVISIONS) -> list[dict[str, Any]]:
-    """Every row of a diff's revisions table (`Revisions.tables.revisions`), in its order."""
+def revision_records(con: duckdb.DuckDBPyConnection, key: list[str],
+                     table: str = REVISIONS) -> Iterator[dict[str, Any]]:
+    """Every row of a diff's revisions table (`Revisions.tables.revisions`), in its order, fetched a batch at a
+    time: a large revision (hundreds of thousands of changes) is recorded as it is read, never held whole as
+    records, which take several times the memory of the rows."""
     keys = ", ".join(ident(k) for k in key)
-    cursor = con.execute(f'SELECT {keys}, change, "column", old, new, note FROM {ident(table)}')
-    out = []
-    for row in cursor.fetchall():
-        values, (change, column, old, new, note) = row[: len(key)], row[len(key):]
-        is_table = change.startswith("column-")
-        out.append({
-            "key": {} if is_table else {k: plain_value(v) for k, v in zip(key, values)},
-            "change": change, "column": column,
-            "old": None if old is None else json.loads(old), "new": None if new is None else json.loads(new),
-            "note_id": note,
-        })
-    return out
+    cursor = con.cursor()  # its own, so a caller may query `con` while the records are still being read
+    cursor.execute(f'SELECT {keys}, change, "column", old, new, note FROM {ident(table)}')
+    while rows := cursor.fetchmany(RECORD_BATCH):
+        for row in rows:
+            values, (change, column, old, new, note) = row[: len(key)], row[len(key):]
+            is_table = change.startswith("column-")
+            yield {
+                "key": {} if is_table else {k: plain_value(v) for k, v in zip(key, values)},
+                "change": change, "column": column,
+                "old": None if old is None else json.loads(old), "new": None if new is None else json.loads(new),
+                "note_id": note,
+            }
 
 
 def plain_value(value: Any) -> Any:

@@ -16,7 +16,16 @@ from audit.sql import ident
 def with_lines(con: duckdb.DuckDBPyConnection, table: str, lines: str, primary_key: list[str],
                findings: list[Finding]) -> list[Finding]:
     """`findings`, each about a row of `table` (by `primary_key`) given the line of that row in `lines` (a table of
-    line numbers in `table`'s row order)."""
+    line numbers in `table`'s row order). `lines` is then dropped: this is its only use, and what follows (the
+    recording of a large release) has its memory, a number per row."""
+    try:
+        return _with_lines(con, table, lines, primary_key, findings)
+    finally:
+        con.execute(f"DROP TABLE {ident(lines)}")
+
+
+def _with_lines(con: duckdb.DuckDBPyConnection, table: str, lines: str, primary_key: list[str],
+                findings: list[Finding]) -> list[Finding]:
     about_rows = [i for i, f in enumerate(findings) if primary_key and sorted(f.key) == sorted(primary_key)]
     if not about_rows:
         return findings

@@ -5,7 +5,8 @@ The write schema of a release's entries lives here and in `store.TABLES`; ingest
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from audit.crashpoints import crash_point
@@ -34,7 +35,8 @@ class Recording:
     baseline_release_id: str | None  # None when nothing was published to compare with
     recorded_by: str | None          # from the workspace's settings or AUDIT_USER; never the system login
     supersedes: str | None = None    # the release of the same file this one re-audits
-    changes: list[dict[str, Any]] = field(default_factory=list)  # audit.diff.changes.revision_records
+    # audit.diff.changes.revision_records: read once, as they are recorded
+    changes: Iterable[dict[str, Any]] = ()
     # Keep the rows as a Parquet file beside the log, not in it (a release that arrived as Parquet: see
     # audit.log.copies).
     keep_as_parquet: bool = False
