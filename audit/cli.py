@@ -343,13 +343,16 @@ def publish(dataset: str, out: Path | None, version: str | None, dry_run: bool, 
 @click.option("--version", "version", help="Recorded release to report on (default: the latest).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the page (default: reports/DATASET/VERSION.html in the workspace).")
+@functools.partial(engine_option, help="spark: read a release the log keeps where it lies (ingested from a URI) "
+                   "there, held to its recorded digest, and sum its charts on the cluster. Default: audit.yaml's "
+                   "engine:, else duckdb.")
 @workspace_option
-def report(dataset: str, version: str | None, out: Path | None, workspace) -> None:
+def report(dataset: str, version: str | None, out: Path | None, engine: str | None, workspace) -> None:
     """Write the HTML report of a recorded release of DATASET: summary, each total over time with flagged
     points, the findings and the revisions. Every published package carries it too, as report.html."""
     from audit import pipeline
 
-    path = pipeline.report_page(workspace, dataset, version, out)
+    path = pipeline.report_page(workspace, dataset, version, out, engine)
     click.echo(f"wrote {path}")
 
 

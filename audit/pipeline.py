@@ -333,6 +333,7 @@ def _recorded_rows(con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Data
 
 
 BASELINE_IN_PLACE = "baseline_in_place"  # a baseline kept where it lies, as read there again
+REPORT_IN_PLACE = "report_in_place"  # a release reported on, kept where it lies, as read there again
 PACKAGE_BASELINE = "package_baseline"
 
 
@@ -760,9 +761,10 @@ def prove(workspace: Workspace, dataset_name: str, seq: int, size: int | None = 
 
 
 def report_page(workspace: Workspace, dataset_name: str, version: str | None = None,
-                out: Path | None = None) -> Path:
+                out: Path | None = None, engine: str | None = None) -> Path:
     """Write the HTML report of a recorded release (default: the latest) to `out` (default:
-    reports/DATASET/VERSION.html in the workspace). Returns the path."""
+    reports/DATASET/VERSION.html in the workspace). Returns the path. A release the log keeps where it lies is read
+    there by the Spark `engine`, held to its digest first, and its charts summed on the cluster."""
     from audit.publish.publication import published_revisions
     from audit.publish.report_page import render_report_page
 
@@ -774,10 +776,13 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
             raise StateError(f"{dataset.name} has no {'release ' + repr(version) if version else 'release'} recorded")
         report = _report_from_log(log, dataset.name, release)
         published = log.publication_of(release.release_id)
-        page = render_report_page(con, log.data_table(release.data_table), dataset, report,
-                                  published_revisions(log, report, release),
+        # Rows this machine holds are summed here whatever the engine: a report reads them once.
+        chosen = _use_engine(workspace, engine) if kept_where_it_lies(release.data_table) else DUCKDB
+        rows = _recorded_rows(con, log, dataset, release, chosen, "so its report's charts cannot be drawn and no "
+                              "report was written", REPORT_IN_PLACE)
+        page = render_report_page(con, rows, dataset, report, published_revisions(log, report, release),
                                   published.package_version if published else None,
-                                  branding(workspace.config, workspace.root))
+                                  branding(workspace.config, workspace.root), chosen)
     path = workspace.output(Output.PAGE, out, workspace.root / "reports" / dataset.name / f"{release.version}.html")
     with no_empty_folders_left(path.parent):
         write_atomically(path, page)

@@ -214,9 +214,9 @@ def test_a_uri_that_cannot_be_read_in_place_is_a_one_line_error(spark, run, work
 def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(spark, run, workspace, tmp_path):
     """`audit ingest URI --engine spark`: the log records the release, its findings and its changes, and keeps the
     URI and its files' digest in place of a copy of its rows. The next release is compared with it where it lies,
-    as DuckDB compares with a copy of the same folder, and so does `audit diff` on Spark; a command that needs its
-    rows on this machine refuses in one line; verify on DuckDB names it as not read; and files changed, added or
-    removed there since are tampering."""
+    as DuckDB compares with a copy of the same folder, and so do `audit diff` and `audit report` on Spark; a command
+    that needs its rows on this machine refuses in one line; verify on DuckDB names it as not read; and files
+    changed, added or removed there since are tampering."""
     from audit.workspace import Workspace
     from tests.conftest import EXAMPLE, EXAMPLE_CORRECTED, EXAMPLE_CSV, EXAMPLE_WAIVERS, PROJECT
 
@@ -253,7 +253,7 @@ def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(sp
 
     # What needs the rows on this machine says so, in one line, and does nothing.
     for args in (next_check[:-2], ["diff", EXAMPLE], ["report", EXAMPLE]):
-        refused = run(*args)
+        refused = run(*args)  # on DuckDB
         assert refused.exit_code == 2 and "kept where they lie, at " + lake.as_uri() in refused.output
         assert len(refused.output.strip().splitlines()) == 1, refused.output
     # `audit diff` on Spark reads it there: the changes DuckDB finds between the two copies.
@@ -261,6 +261,12 @@ def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(sp
         _run_in(copy)("diff", EXAMPLE, "--format", "json")
     assert on_spark.exit_code == on_copy.exit_code
     assert json.loads(on_spark.stdout) == json.loads(on_copy.stdout)
+    # `audit report` on Spark reads it there and sums its charts on the cluster: the page DuckDB writes of the copy.
+    pages = tmp_path / "on-spark.html", tmp_path / "on-copy.html"
+    assert run("report", EXAMPLE, "--engine", "spark", "--out", pages[0]).exit_code == 0
+    assert _run_in(copy)("report", EXAMPLE, "--out", pages[1]).exit_code == 0
+    assert "<svg" in pages[0].read_text(encoding="utf-8")
+    assert pages[0].read_text(encoding="utf-8") == pages[1].read_text(encoding="utf-8")
     dry_run = run("publish", EXAMPLE, "--dry-run")
     assert "cannot be published without its rows on this machine: release 2's rows are kept where they lie" in \
         dry_run.output
@@ -278,15 +284,20 @@ def test_a_release_ingested_where_it_lies_is_kept_there_by_its_uri_and_digest(sp
         con.execute(f"COPY ({changed}) TO '{tmp_path / 'changed.parquet'}' (FORMAT parquet)")
     differ, unreadable = (1, "differ from those recorded"), (2, "either they were removed or altered since, or the "
                                                                 "cluster cannot reach them")
-    for tamper, (code, said) in ((lambda: shutil.copy(tmp_path / "changed.parquet", parts[1]), differ),
-                                 (lambda: shutil.copy(parts[0], lake / "part-2.parquet"), differ),
-                                 (lambda: parts[0].unlink(), differ),
-                                 (lambda: [p.unlink() for p in parts], unreadable)):
+    check = [*next_check[:-2], "--engine", "spark"]
+    report = ["report", EXAMPLE, "--engine", "spark", "--out", tmp_path / "refused.html"]
+    for tamper, (code, said), commands in (
+            (lambda: shutil.copy(tmp_path / "changed.parquet", parts[1]), differ, [check, report]),
+            (lambda: shutil.copy(parts[0], lake / "part-2.parquet"), differ, [check]),
+            (lambda: parts[0].unlink(), differ, [check]),
+            (lambda: [p.unlink() for p in parts], unreadable, [check, report])):
         tamper()
-        refused = run(*next_check[:-2], "--engine", "spark")
-        assert refused.exit_code == code, refused.output
-        assert f"release {EXAMPLE}@2 (seq " in refused.output and said in refused.output
-        assert len(refused.output.strip().splitlines()) == 1, refused.output
+        for command in commands:
+            refused = run(*command)
+            assert refused.exit_code == code, refused.output
+            assert f"release {EXAMPLE}@2 (seq " in refused.output and said in refused.output
+            assert len(refused.output.strip().splitlines()) == 1, refused.output
+        assert not (tmp_path / "refused.html").exists()
         for part in lake.iterdir():
             part.unlink()
         for name, data in original.items():

@@ -118,6 +118,11 @@ class Engine:
         finally:
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
+    def fetch(self, con: duckdb.DuckDBPyConnection, table: str, query: str) -> list[tuple[Any, ...]]:
+        """The rows of `query` (DuckDB's SQL, reading `table` by that name), run where this engine reads `table`: a
+        summary of its rows, which is all that is brought back."""
+        return con.execute(query).fetchall()
+
     def scan(self, con: duckdb.DuckDBPyConnection, old: str, new: str):
         from audit.engine.scan import DuckDBScan
 

@@ -238,6 +238,18 @@ class SparkEngine(Engine):
             after.callback(session.catalog.dropTempView, name)
             yield ident(name)
 
+    def fetch(self, con: duckdb.DuckDBPyConnection, table: str, query: str) -> list[tuple[Any, ...]]:
+        """`query` translated to Spark's SQL and run on the cluster, over `table` as this engine reads it (a release
+        read where it lies is never brought to the driver); only its result, a summary, comes back."""
+        from audit.engine.dialect import spark_sql
+
+        session = self.session()
+        self.frame(con, table).createOrReplaceTempView(table)
+        try:
+            return [tuple(row) for row in session.sql(spark_sql(query)).collect()]
+        finally:
+            session.catalog.dropTempView(table)
+
     @staticmethod
     def _lookups_first(session, query: str, after: ExitStack) -> str:
         """`query` reading its IN-subqueries from views made now, each cached and run (undone by `after`); `query`

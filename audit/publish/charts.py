@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from audit.dataset import Dataset
+from audit.engine import DUCKDB, Engine
 from audit.findings import Code, Outcome, Report
 from audit.sql import ident
 
@@ -29,14 +30,17 @@ class Series:
     parts: list[float] | None = None        # a checked sum's parts added up, period by period, beside its total
 
 
-def _period_sql(dataset: Dataset, column: str, con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, int]:
+def _period_sql(dataset: Dataset, column: str, engine: Engine, con: duckdb.DuckDBPyConnection,
+                table: str) -> tuple[str, int]:
     """SQL for a row's period as text, and how many characters of an ISO key value make a period."""
     field_ = dataset.field(column)
     if field_.type not in ("date", "datetime"):
         return f"CAST({ident(column)} AS VARCHAR)", 0
-    (span,) = con.execute(f"SELECT date_diff('month', min({ident(column)}), max({ident(column)})) FROM {table}"
-                          ).fetchall()[0]
-    return (f"strftime({ident(column)}, '%Y')", 4) if (span or 0) > 36 else (f"strftime({ident(column)}, '%Y-%m')", 7)
+    # The first and last day only are fetched, and their span counted here, as DuckDB's date_diff('month') counts
+    # it (the month boundaries between them): the same on every engine.
+    ((first, last),) = engine.fetch(con, table, f"SELECT min({ident(column)}), max({ident(column)}) FROM {table}")
+    span = 0 if first is None else (last.year - first.year) * 12 + last.month - first.month
+    return (f"strftime({ident(column)}, '%Y')", 4) if span > 36 else (f"strftime({ident(column)}, '%Y-%m')", 7)
 
 
 def charted_columns(outcomes: list[Outcome]) -> tuple[list[str], str | None]:
@@ -49,11 +53,14 @@ def charted_columns(outcomes: list[Outcome]) -> tuple[list[str], str | None]:
     return totals, populations[0] if populations else None
 
 
-def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, report: Report) -> list[Series]:
+def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, report: Report,
+                 engine: Engine = DUCKDB) -> list[Series]:
+    """Each charted total by period, summed where `engine` reads `table` (a release kept where it lies: on the
+    cluster, which brings back one number a period)."""
     temporal = dataset.temporal_field
     if temporal is None:
         return []
-    period, width = _period_sql(dataset, temporal.name, con, table)
+    period, width = _period_sql(dataset, temporal.name, engine, con, table)
     totals, population = charted_columns(report.expectations)
     wanted: list[tuple[str, str | None, str | None]] = (
         [(dataset.label(c), c, None) for c in totals] or [("Rows per period", None, None)])
@@ -64,8 +71,8 @@ def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, r
         measure = f"sum({ident(column)})" if column else "count(*)"
         if population:
             measure = f"{measure} / sum({ident(population)}) * 100000"
-        rows = con.execute(f"SELECT {period} AS p, {measure} FROM {table} WHERE {ident(temporal.name)} IS NOT NULL "
-                           f"GROUP BY p ORDER BY p").fetchall()
+        rows = engine.fetch(con, table, f"SELECT {period} AS p, {measure} FROM {table} "
+                                        f"WHERE {ident(temporal.name)} IS NOT NULL GROUP BY p ORDER BY p")
         series = Series(title, column, [r[0] for r in rows], [float(r[1] or 0) for r in rows])
         for f in report.findings:
             if temporal.name in f.key and (column is None or column in f.columns):

@@ -13,6 +13,7 @@ import datetime
 import duckdb
 
 from audit.dataset import Dataset
+from audit.engine import DUCKDB, Engine
 from audit.findings import ERROR, Finding, Report, count_rows
 from audit.publish.branding import DEFAULT_ACCENT, Branding
 from audit.publish.charts import chart_series, render_svg
@@ -36,14 +37,16 @@ def _state(f: Finding) -> str:
 def render_report_page(
     con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, report: Report,
     revisions: PublishedRevisions | None = None, package_version: str | None = None, brand: Branding | None = None,
+    engine: Engine = DUCKDB,
 ) -> str:
-    """The page, from the template report.html.j2 (with the site's templates): what it shows is computed here."""
+    """The page, from the template report.html.j2 (with the site's templates): what it shows is computed here, its
+    charts' sums where `engine` reads `table`."""
     from audit.publish.templates import environment
 
     outcomes = report.expectations
     charts = [{"title": s.title, "svg": render_svg(s),
                "marks": sorted([(p, m, False) for p, m in s.flagged.items()] + [(p, m, True) for p, m in s.waived.items()])}
-              for s in chart_series(con, table, dataset, report)]
+              for s in chart_series(con, table, dataset, report, engine)]
     records, notes = (revisions.records, revisions.notes) if revisions is not None else ([], {})
     changes = [(describe_change(r, dataset), (notes.get(r["note_id"] or "") or {}).get("reason"))
                for r in records[:REVISIONS_SHOWN]]
