@@ -169,11 +169,7 @@ def spark():
     session = (SparkSession.builder.master("local[1]").appName("audit-parity")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
                .config("spark.pyspark.python", sys.executable)
-               .config("spark.driver.bindAddress", "127.0.0.1")
-               # A test's queries are many and small: the JVM's first compiler alone is enough for them, and its
-               # second, busy on a short run, took CPU the other test worker needed (the Spark modules, paired
-               # twice with -n 2: 141 and 115 s with it, 114 and 103 s without).
-               .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").getOrCreate())
+               .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
