@@ -349,6 +349,37 @@ def test_verify_on_spark_reads_what_the_log_keeps_where_it_lies(spark, run, work
     assert "either they were removed or altered since, or the cluster cannot reach them" in caveat
 
 
+def test_a_report_charted_by_dates_on_spark_is_duckdbs(spark, run, workspace, tmp_path):
+    """The report's charts of a release kept where it lies are summed on Spark by period, from DuckDB's SQL
+    translated: by month for a datetime over a few months, by year for dates over more than three years. The page
+    is the one DuckDB writes from the same files."""
+    from audit.workspace import Workspace
+    from tests.conftest import add_dataset
+
+    for part in ("datapackages", "expectations"):
+        (tmp_path / "copy" / part).mkdir(parents=True)
+    copy = Workspace.at(tmp_path / "copy")
+    # Incidents over two months, charted by their datetime; and the same rows five years apart, by their date.
+    years = QUIRK_ROWS.replace("DATE '2024-01-06'", "DATE '2019-03-06'").replace("DATE '2024-02-02'",
+                                                                                   "DATE '2023-12-31'")
+    for name, descriptor, rows in (("by-month", QUIRKS, QUIRK_ROWS),
+                                   ("by-year", {**QUIRKS, "temporal": {"field": "day"}}, years)):
+        for office in (workspace, copy):
+            add_dataset(office, name, descriptor, [])
+        lake = tmp_path / name
+        lake.mkdir()
+        with duckdb.connect() as con:
+            con.execute(f"COPY ({rows}) TO '{lake / 'part-0.parquet'}' (FORMAT parquet)")
+        assert run("ingest", name, lake.as_uri(), "--engine", "spark").exit_code == 1  # I4 repeats
+        assert _run_in(copy)("ingest", name, lake).exit_code == 1
+        pages = tmp_path / f"{name}-spark.html", tmp_path / f"{name}-copy.html"
+        assert run("report", name, "--engine", "spark", "--out", pages[0]).exit_code == 0
+        assert _run_in(copy)("report", name, "--out", pages[1]).exit_code == 0
+        page = pages[0].read_text(encoding="utf-8")
+        assert page == pages[1].read_text(encoding="utf-8")
+        assert ("2024-01" in page and "2024-02" in page) if name == "by-month" else ("2019" in page and "2023" in page)
+
+
 def _run_in(workspace):
     from click.testing import CliRunner
 
