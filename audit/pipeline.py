@@ -34,7 +34,7 @@ from audit.engine import DUCKDB, Engine
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, NotReadableHere, StateError, TamperError
 from audit.files import is_uri, write_atomically, written_aside
-from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Outcome, ReleaseInfo, Report
+from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Finding, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
 from audit.ingest.lines import with_lines
@@ -214,12 +214,9 @@ def _audit_loaded(
     read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
     columns_check = Outcome("the file's columns are the descriptor's", SCHEMA_CHANGE, [c for f in read for c in f.columns],
                             len(validation.findings), len(read))
-    outcomes = validation.expectations + [columns_check]
-    unrun = validation.not_run_in_place
-    if unrun:  # checks that could not run where the release lies: each a finding, so no verdict passes them
-        outcomes.append(Outcome("every check ran on the release where it lies", Code.NOT_RUN, [],
-                                len(validation.findings) + len(read), len(unrun)))
-        read += unrun
+    unrun, unrun_findings = _not_run_in_place(validation, len(validation.findings) + len(read))
+    outcomes = validation.expectations + [columns_check] + unrun
+    read += unrun_findings
     require_known_keys(waivers, {f.name for f in dataset.fields}, validation.findings + read,
                        inputs.waivers_source, dataset.name)
     findings, waiver_use = apply_waivers(validation.findings + read, waivers)
@@ -234,6 +231,16 @@ def _audit_loaded(
                     revisions.summary() if revisions else None, outcomes,
                     [n.to_dict() for n in loaded.normalisations])
     return Audited(report, waivers, notes, revisions, validation)
+
+
+def _not_run_in_place(validation: Validation, first: int) -> tuple[list[Outcome], list[Finding]]:
+    """The checks that could not run on a release read where it lies: one outcome, whose findings start at index
+    `first` of the report's, and a `not-run` finding for each, so that no verdict passes them (none: two empty
+    lists)."""
+    unrun = validation.not_run_in_place
+    if not unrun:
+        return [], []
+    return [Outcome("every check ran on the release where it lies", Code.NOT_RUN, [], first, len(unrun))], unrun
 
 
 def _office_inputs(con: duckdb.DuckDBPyConnection, dataset: Dataset, loaded: LoadedRelease, waivers, notes,
@@ -861,14 +868,20 @@ def reconcile(
             if release is None:
                 which = f"release {version!r}" if version else "release"
                 raise StateError(f"{dataset.name} has no {which} recorded: ingest it, or give its file")
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
+            if table == "incidents" and kept_where_it_lies(release.data_table):
+                # Read where it lies on Spark, under the name the check reads, held to its digest first.
+                _recorded_rows(con, log, dataset, release, chosen, "so it was not reconciled", table)
+            else:  # the summary is read here, one row per period and place (a kept one: NotReadableHere)
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
-        # The incidents reach Spark as a file; the summary (one row per period and place) through Arrow.
+        # The incidents reach Spark as a file, or are read where they lie; the summary through Arrow.
         with chosen.readable(con, {"incidents": None}):
             validation = run_expectations(con, "incidents", incidents, [expectation], chosen)
     info = infos["incidents"]
     info.reconciled_with = {"dataset": summary.name, **infos["summary"].to_dict()}
+    unrun, unrun_findings = _not_run_in_place(validation, len(validation.findings))
     if chosen is not DUCKDB:
         info.engines = (validation.gx_result.meta or {}).get("engines")
-    return Report(incidents.name, info, validation.findings, expectations=validation.expectations)
+    return Report(incidents.name, info, validation.findings + unrun_findings,
+                  expectations=validation.expectations + unrun)

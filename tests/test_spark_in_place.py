@@ -380,6 +380,48 @@ def test_a_report_charted_by_dates_on_spark_is_duckdbs(spark, run, workspace, tm
         assert ("2024-01" in page and "2024-02" in page) if name == "by-month" else ("2019" in page and "2023" in page)
 
 
+def test_a_release_kept_where_it_lies_is_reconciled_on_spark_as_duckdb_reconciles_a_copy(spark, run, workspace,
+                                                                                         tmp_path):
+    """`audit reconcile` of a recorded release the log keeps where it lies reads it there, on Spark, held to its
+    recorded digest; the summary it is reconciled with, recorded here, is read here: the findings are DuckDB's for
+    a copy of the same files. On DuckDB it refuses in one line; with a file changed there since, it is tampering."""
+    from audit.workspace import Workspace
+    from tests.conftest import NEIGHBOURHOODS, neighbourhoods_against_offences
+
+    for part in ("datapackages", "expectations"):
+        (tmp_path / "copy" / part).mkdir(parents=True)
+    copy = Workspace.at(tmp_path / "copy")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    (tmp_path / "n.csv").write_text(NEIGHBOURHOODS, encoding="utf-8")
+    with duckdb.connect() as con:  # every cell as text, as a lake keeps an export
+        con.execute(f"COPY (SELECT * FROM read_csv('{tmp_path / 'n.csv'}', all_varchar = true)) "
+                    f"TO '{lake / 'part-0.parquet'}' (FORMAT parquet)")
+    for audit, office, release, engine in ((run, workspace, lake.as_uri(), ["--engine", "spark"]),
+                                           (_run_in(copy), copy, lake, [])):
+        neighbourhoods_against_offences(office)
+        assert audit("ingest", "offences", office.root / "o.csv").exit_code == 0
+        assert audit("ingest", "neighbourhoods", release, *engine).exit_code == 0
+    assert _releases(workspace)[-1]["data_table"] == lake.as_uri()
+
+    reconcile = ["reconcile", "neighbourhoods", "offences", "--format", "json"]
+    on_spark, on_copy = run(*reconcile, "--engine", "spark"), _run_in(copy)(*reconcile)
+    assert on_spark.exit_code == on_copy.exit_code == 1  # May's robberies are one too many
+    findings = json.loads(on_spark.output)["findings"]
+    assert findings == json.loads(on_copy.output)["findings"] and len(findings) == 1
+    refused = run(*reconcile[:3])  # on DuckDB
+    assert refused.exit_code == 2 and f"kept where they lie, at {lake.as_uri()}" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1, refused.output
+
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE ('9' AS violent) FROM '{lake / 'part-0.parquet'}') "
+                    f"TO '{tmp_path / 'changed.parquet'}' (FORMAT parquet)")
+    shutil.copy(tmp_path / "changed.parquet", lake / "part-0.parquet")
+    tampered = run(*reconcile[:3], "--engine", "spark")
+    assert tampered.exit_code == 1 and "differ from those recorded" in tampered.output
+    assert len(tampered.output.strip().splitlines()) == 1, tampered.output
+
+
 def _run_in(workspace):
     from click.testing import CliRunner
 
