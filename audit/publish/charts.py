@@ -36,8 +36,8 @@ def _period_sql(dataset: Dataset, column: str, engine: Engine, con: duckdb.DuckD
     field_ = dataset.field(column)
     if field_.type not in ("date", "datetime"):
         return f"CAST({ident(column)} AS VARCHAR)", 0
-    # The first and last day only are fetched, and their span counted here, as DuckDB's date_diff('month') counts
-    # it (the month boundaries between them): the same on every engine.
+    # Only the first and last date (or time) are fetched, and their span is counted here as DuckDB's
+    # date_diff('month') counts it (the month boundaries between them): the same on every engine.
     ((first, last),) = engine.fetch(con, table, f"SELECT min({ident(column)}), max({ident(column)}) FROM {table}")
     span = 0 if first is None else (last.year - first.year) * 12 + last.month - first.month
     return (f"strftime({ident(column)}, '%Y')", 4) if span > 36 else (f"strftime({ident(column)}, '%Y-%m')", 7)
