@@ -349,18 +349,21 @@ def test_verify_on_spark_reads_what_the_log_keeps_where_it_lies(spark, run, work
     assert "either they were removed or altered since, or the cluster cannot reach them" in caveat
 
 
-@pytest.mark.parametrize("temporal, dates, periods", [
-    ("occurred", None, ["2024-01", "2024-02"]),  # a datetime over two months: by month
-    ("day", ("2019-03-06", "2023-12-31"), ["2019", "2023", "2024"]),  # dates over five years: by year
+@pytest.mark.parametrize("temporal, dates, periods, no_residents", [
+    ("occurred", None, ["2024-01", "2024-02"], "2024-02"),  # a datetime over two months: by month
+    ("day", ("2019-03-06", "2023-12-31"), ["2019", "2023", "2024"], "2023"),  # dates over five years: by year
 ])
 def test_a_reports_charts_are_summed_by_period_on_spark_as_on_duckdb(spark, workspace, tmp_path, temporal, dates,
-                                                                     periods):
+                                                                     periods, no_residents):
     """The report's charts of a release kept where it lies are sums by period run on Spark (`Engine.fetch`, DuckDB's
     SQL translated), and whether a period is a month or a year is counted from the first and last date or time
-    Spark brings back: the series DuckDB sums from the same file. (`audit report --engine spark` itself is in the
-    test of a release ingested where it lies.)"""
+    Spark brings back: the series DuckDB sums from the same file. A total is charted per 100,000 residents too, and
+    a period with none has no rate on either engine (a gap in the line; DuckDB divided to infinity, Spark stopped).
+    (`audit report --engine spark` itself is in the test of a release ingested where it lies.)"""
+    import math
+
     from audit.engine.spark import SparkEngine
-    from audit.findings import ReleaseInfo, Report
+    from audit.findings import Code, Outcome, ReleaseInfo, Report
     from audit.ingest import load_release
     from audit.ingest.in_place import load_in_place
     from audit.publish.charts import chart_series
@@ -368,19 +371,29 @@ def test_a_reports_charts_are_summed_by_period_on_spark_as_on_duckdb(spark, work
 
     rows = QUIRK_ROWS if dates is None else QUIRK_ROWS.replace("DATE '2024-01-06'", f"DATE '{dates[0]}'").replace(
         "DATE '2024-02-02'", f"DATE '{dates[1]}'")
+    rows = rows.replace("1.25, DATE", "0.0, DATE").replace("0.5, DATE", "0.0, DATE")  # the I4 rows: no residents
     add_dataset(workspace, "incidents", {**QUIRKS, "temporal": {"field": temporal}}, [])
     dataset = workspace.dataset("incidents")
     folder = tmp_path / "lake"
     folder.mkdir()
-    report, engine = Report("incidents", ReleaseInfo("1", "0" * 64, "lake", 5)), SparkEngine({})
+    # Victims as a checked total, and a rate of them over `loss`, read as the residents: two charts.
+    checks = [Outcome("a sum", Code.CATEGORY_SUM, ["victims"], 0, 0),
+              Outcome("a rate", Code.RATE_MATH, ["rate", "victims", "loss"], 0, 0)]
+    report, engine = Report("incidents", ReleaseInfo("1", "0" * 64, "lake", 5), expectations=checks), SparkEngine({})
     with duckdb.connect() as con:
         con.execute(f"COPY ({rows}) TO '{folder / 'part-0.parquet'}' (FORMAT parquet)")
         load_in_place(con, dataset, folder.as_uri(), engine, "in_place")
         load_release(con, dataset, folder, "here")
         on_spark = chart_series(con, "in_place", dataset, report, engine)
         on_duckdb = chart_series(con, "here", dataset, report)
-    assert on_spark == on_duckdb
-    assert [s.periods for s in on_spark] == [periods]
+
+    def drawn(series) -> list:
+        return [(s.title, s.periods, [None if math.isnan(v) else v for v in s.values]) for s in series]
+
+    assert drawn(on_spark) == drawn(on_duckdb)
+    assert [s.periods for s in on_spark] == [periods, periods]
+    rates = dict(zip(periods, drawn(on_spark)[1][2]))
+    assert [p for p, rate in rates.items() if rate is None] == [no_residents]
 
 
 def test_a_release_kept_where_it_lies_is_reconciled_on_spark_as_duckdb_reconciles_a_copy(spark, run, workspace,

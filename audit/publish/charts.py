@@ -9,6 +9,7 @@ build time, so the page needs no network and no script to show them.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 
 import duckdb
@@ -70,10 +71,13 @@ def chart_series(con: duckdb.DuckDBPyConnection, table: str, dataset: Dataset, r
     for title, column, population in wanted:
         measure = f"sum({ident(column)})" if column else "count(*)"
         if population:
-            measure = f"{measure} / sum({ident(population)}) * 100000"
+            # A period with no residents has no rate: NULL on every engine (DuckDB would divide to infinity, and
+            # Spark's ANSI mode stops the query).
+            measure = f"{measure} / NULLIF(sum({ident(population)}), 0) * 100000"
         rows = engine.fetch(con, table, f"SELECT {period} AS p, {measure} FROM {table} "
                                         f"WHERE {ident(temporal.name)} IS NOT NULL GROUP BY p ORDER BY p")
-        series = Series(title, column, [r[0] for r in rows], [float(r[1] or 0) for r in rows])
+        # A period without a value (no residents, or every cell missing) is a gap in the line, never a 0.
+        series = Series(title, column, [r[0] for r in rows], [math.nan if r[1] is None else float(r[1]) for r in rows])
         for f in report.findings:
             if temporal.name in f.key and (column is None or column in f.columns):
                 value = str(f.key[temporal.name])
@@ -116,7 +120,7 @@ def render_svg(series: Series) -> str:
     ax.set_xticks(x[::step], series.periods[::step], rotation=0 if step == 1 and len(x) < 13 else 45, fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if min(series.values, default=0) >= 0:
+    if min((v for v in series.values if not math.isnan(v)), default=0) >= 0:
         ax.set_ylim(bottom=0)  # from zero, so a change looks as large as it is
     ax.set_title(series.title, fontsize=10, loc="left")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
