@@ -242,3 +242,31 @@ def test_the_pages_own_verification_steps_work_when_followed_literally(site, bro
     checked = [o for o in outputs if ": OK" in o]
     assert checked and all(line.endswith(": OK") for o in checked for line in o.strip().splitlines())
     assert "verified" in outputs[-1]
+
+
+def test_a_year_with_no_residents_has_no_rate_on_the_sites_chart(workspace, tmp_path):
+    """The site charts each total per 100,000 residents from the package's own file, when its suite checks a rate
+    over the population. A year whose population is 0 has no rate: the chart's text alternative says "no value"
+    there (DuckDB's division gave infinity, printed "inf"); the years beside it keep theirs."""
+    from audit.site.charts import dataset_charts
+    from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
+
+    pipeline.ingest(workspace, EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, "2023-09")
+    package = tmp_path / "package"
+    shutil.copytree(pipeline.publish(workspace, EXAMPLE).path, package)
+    # The example checks its rates as claims; a suite's rate check over the population is what charts rates.
+    report = json.loads((package / "validation.json").read_text(encoding="utf-8"))
+    report["expectations"].append({"expectation": "expect_column_values_to_equal_rate", "check": "rate-math",
+                                   "columns": ["rate", "violent_crime", "population"], "first_finding": 0,
+                                   "finding_count": 0, "subject": None})
+    (package / "validation.json").write_text(json.dumps(report), encoding="utf-8")
+    data = next(package.glob("data/*.csv"))
+    lines = data.read_text(encoding="utf-8").splitlines()
+    population = lines[0].split(",").index("population")
+    first = lines[1].split(",")
+    first[population] = "0"
+    data.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n", encoding="utf-8")
+
+    rates = [c for c in dataset_charts(package) if "per 100,000 residents" in c.title]
+    assert rates and all(dict(c.rows)[first[0]] == "no value" for c in rates)
+    assert all(value != "no value" for c in rates for period, value in c.rows if period != first[0])

@@ -5,6 +5,7 @@ checked), drawn by audit.publish.charts, each with its figures as a table for re
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def dataset_charts(folder: Path) -> list[Chart]:
             marks = [f for f in findings if column is not None and column in f["columns"]]
             charts.append(_chart(name, rows, parts=added, marks=marks))
             if population and measure != "count(*)":
-                rate = f"{measure} / sum(TRY_CAST({ident(population)} AS DOUBLE)) * 100000"
+                # A period with no residents has no rate (not an infinite one), as on the report page.
+                rate = f"{measure} / NULLIF(sum(TRY_CAST({ident(population)} AS DOUBLE)), 0) * 100000"
                 rows = con.execute(f"SELECT {bucket} AS p, {rate} FROM t WHERE {when} IS NOT NULL GROUP BY p ORDER BY p"
                                    ).fetchall()
                 charts.append(_chart(f"{name} per 100,000 residents ({title(population)})", rows, decimals=1))
@@ -69,10 +71,13 @@ def _chart(title: str, rows: list[tuple], decimals: int = 0, parts: list[float] 
            marks: Sequence[dict[str, Any]] = ()) -> Chart:
     """A chart of `rows` (period, value); with the sum of a total's `parts` beside it, and the periods its findings
     (`marks`) name circled (open) or boxed (waived by the office)."""
-    series = Series(title, None, [str(p) for p, _ in rows], [float(v or 0) for _, v in rows], parts=parts)
+    # A period without a value (no residents for a rate, or no cell to sum) is a gap in the line, never a 0.
+    series = Series(title, None, [str(p) for p, _ in rows], [math.nan if v is None else float(v) for _, v in rows],
+                    parts=parts)
     for f in marks:
         (series.waived if f["waived"] else series.flagged).setdefault(f["period"], []).append(f["message"])
-    printed = [(p, f"{v:,.{decimals}f}" if decimals else number(int(v))) for p, v in zip(series.periods, series.values)]
+    printed = [(p, "no value" if math.isnan(v) else f"{v:,.{decimals}f}" if decimals else number(int(v)))
+               for p, v in zip(series.periods, series.values)]
     notes = {p: f"{len(found)} open finding(s)" for p, found in series.flagged.items()}
     for p, found in series.waived.items():
         notes[p] = "; ".join(filter(None, [notes.get(p), f"{len(found)} finding(s) waived by the office"]))
