@@ -43,6 +43,8 @@ SERIES = (["place", "year", "a", "b", "total", "pop", "rate", "change"], [
     ("North", 2021, 9, 3, 12, 10000, 120.0, -30.0),     # a gap: 2020 missing; change -36.8
     ("South", 2017, 1, 1, 2, 5000, 40.0, None),
     ("South", 2018, None, 1, 1, 5000, 20.0, -50.0),     # a part missing
+    ("East", 2017, 0, 0, 0, 0, None, None),             # nothing, and no residents: no rate
+    ("East", 2018, 1, 1, 2, 4000, 50.0, 100.0),         # a change from 0, which has no percent
 ])
 # A text table: keys, codes, places, free text.
 CELLS = (["case_no", "district", "code", "age", "note", "lat", "lon"], [

@@ -173,7 +173,10 @@ class ExpectColumnValuesToEqualPercentChange(RowCheckExpectation):
         exact = f"(({of} - __previous)::DOUBLE / NULLIF(__previous, 0) * 100)"
         # A change of a published rounded figure (a rate to 1 decimal) may have been worked out from the
         # unrounded one: each input's half unit moves the change by up to 100 x (h / |prev| + |x| h_prev / prev^2).
-        inputs = f"100 * (__half / abs(__previous) + abs({of}) * __previous_half / (__previous * __previous))"
+        # From 0 there is neither a percentage nor a tolerance: NULL on every engine (Spark's ANSI mode stops a query
+        # that divides by 0, where DuckDB gave infinity).
+        inputs = (f"100 * (__half / NULLIF(abs(__previous), 0) + abs({of}) * __previous_half "
+                  f"/ NULLIF(__previous * __previous, 0))")
         allowed = f"({precision_sql(pct, self.decimals, self.tolerance)} + {inputs} + 1e-9 * abs({exact}))"
         # lower(): DuckDB names types in capitals, Spark in small letters.
         rounded = ("CASE WHEN lower(typeof({c})) IN ('double', 'float') OR lower(typeof({c})) LIKE 'decimal%' THEN "
