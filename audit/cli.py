@@ -608,16 +608,17 @@ def _init_update(dataset: str, file: Path, workspace) -> None:
 @cli.command()
 @click.argument("incident_dataset")
 @click.argument("summary_dataset")
-@click.option("--incident-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Incident file to use instead of the latest recorded release.")
-@click.option("--summary-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Summary file to use instead of the latest recorded release.")
+@click.option("--incident-file", type=click.Path(),
+              help="Incident file (or folder of Parquet) to use instead of the latest recorded release; with --engine "
+                   "spark, the URI of a Parquet release the cluster reads where it lies.")
+@click.option("--summary-file", type=click.Path(),
+              help="Summary file to use instead of the latest recorded release (read on this machine).")
 @click.option("--incident-version", help="Recorded incident release to use (default: the latest).")
 @click.option("--summary-version", help="Recorded summary release to use (default: the latest).")
 @engine_option
 @format_option
 @workspace_option
-def reconcile(incident_dataset: str, summary_dataset: str, incident_file: Path | None, summary_file: Path | None,
+def reconcile(incident_dataset: str, summary_dataset: str, incident_file: str | None, summary_file: str | None,
               incident_version: str | None, summary_version: str | None, engine: str | None, fmt: str, workspace) -> None:
     """Check that INCIDENT_DATASET, counted by period and category, equals SUMMARY_DATASET."""
     from audit import pipeline

@@ -287,9 +287,10 @@ def check(
 
 
 def _load(con: duckdb.DuckDBPyConnection, dataset: Dataset, file: str | Path, engine: Engine,
-          lazy: bool) -> LoadedRelease:
-    """The command's release: named by a URI, read where it lies by the cluster (this machine opens none of it);
-    else read by DuckDB (`lazy`: a Parquet release as a view over its files), GX's import starting meanwhile."""
+          lazy: bool, table: str = RELEASE_TABLE) -> LoadedRelease:
+    """The command's release, as `table`: named by a URI, read where it lies by the cluster (this machine opens none
+    of it); else read by DuckDB (`lazy`: a Parquet release as a view over its files), GX's import starting
+    meanwhile."""
     if is_uri(file):
         secret = secret_in(str(file))
         if secret is not None:  # said before anything repeats the URI: an error, a report, Spark's own log
@@ -298,11 +299,12 @@ def _load(con: duckdb.DuckDBPyConnection, dataset: Dataset, file: str | Path, en
                               "log extract shows: give credentials in audit.yaml's spark: conf:, as the cluster's "
                               "settings")
         import_in_background(engine)
-        return _load_in_place(con, dataset, str(file), engine)
-    return load_release(con, dataset, file, lazy=lazy, start_meanwhile=lambda: import_in_background(engine))
+        return _load_in_place(con, dataset, str(file), engine, table)
+    return load_release(con, dataset, file, table, lazy=lazy, start_meanwhile=lambda: import_in_background(engine))
 
 
-def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, engine: Engine) -> LoadedRelease:
+def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, engine: Engine,
+                   table: str) -> LoadedRelease:
     """The release at `uri`, read, typed and kept where it lies by the Spark `engine` (audit.ingest.in_place)."""
     from audit.ingest.in_place import load_in_place
 
@@ -313,7 +315,7 @@ def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, e
         raise ConfigError(f"{uri}: {dataset.name} keeps a rolling window, whose rows leaving and entering it are "
                           "matched on this machine: give the release as a file")
     with step(f"reading {uri} where it lies"):
-        return load_in_place(con, dataset, uri, engine, RELEASE_TABLE)
+        return load_in_place(con, dataset, uri, engine, table)
 
 
 def _recorded_rows(con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Dataset, release: Release,
@@ -860,7 +862,13 @@ def reconcile(
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
                                               (summary, summary_file, summary_version, "summary")):
             if file is not None:
-                loaded = load_release(con, dataset, file, table, lazy=chosen.parquet_in_place and table == "incidents")
+                if table == "summary" and is_uri(file):  # read here, through DuckDB, as a recorded summary is
+                    # Not repeated: a URI may carry a credential (see _load).
+                    raise ConfigError("--summary-file is a URI, but the summary table is read on this machine (one "
+                                      "row per period and place): give it as a file. The incident release may be a "
+                                      "URI, with --engine spark")
+                loaded = _load(con, dataset, file, chosen, lazy=chosen.parquet_in_place and table == "incidents",
+                               table=table)
                 infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
                 continue
             log = log or _open_log(con, workspace, read_only=True)

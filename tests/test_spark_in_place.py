@@ -400,7 +400,8 @@ def test_a_release_kept_where_it_lies_is_reconciled_on_spark_as_duckdb_reconcile
                                                                                          tmp_path):
     """`audit reconcile` of a recorded release the log keeps where it lies reads it there, on Spark, held to its
     recorded digest; the summary it is reconciled with, recorded here, is read here: the findings are DuckDB's for
-    a copy of the same files. On DuckDB it refuses in one line; with a file changed there since, it is tampering."""
+    a copy of the same files, and so are those of the same incidents given by their URI. On DuckDB it refuses in one
+    line; with a file changed there since, it is tampering."""
     from audit.workspace import Workspace
     from tests.conftest import NEIGHBOURHOODS, neighbourhoods_against_offences
 
@@ -428,6 +429,13 @@ def test_a_release_kept_where_it_lies_is_reconciled_on_spark_as_duckdb_reconcile
     refused = run(*reconcile[:3])  # on DuckDB
     assert refused.exit_code == 2 and f"kept where they lie, at {lake.as_uri()}" in refused.output
     assert len(refused.output.strip().splitlines()) == 1, refused.output
+    # The incidents given by their URI, as CI checks a release before it is ingested: read there, the same finding.
+    given = run(*reconcile, "--incident-file", lake.as_uri(), "--summary-file", workspace.root / "o.csv",
+                "--engine", "spark")
+    assert given.exit_code == 1 and json.loads(given.output)["findings"] == findings
+    # The summary is read on this machine, so a URI for it is refused before anything is read.
+    refused = run(*reconcile, "--summary-file", lake.as_uri(), "--engine", "spark")
+    assert refused.exit_code == 2 and "the summary table is read on this machine" in refused.output
 
     with duckdb.connect() as con:
         con.execute(f"COPY (SELECT * REPLACE ('9' AS violent) FROM '{lake / 'part-0.parquet'}') "
