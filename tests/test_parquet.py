@@ -37,6 +37,24 @@ def test_a_folder_of_parquet_files_is_one_release_in_file_order(run, workspace, 
     assert run("ingest", EXAMPLE, folder, "--waivers", EXAMPLE_WAIVERS, "--version", "lake").exit_code == 0
 
 
+@pytest.mark.parametrize("hidden", [".part-2.parquet", "_part-2.parquet", "_delta_log/00000000.checkpoint.parquet",
+                                    ".spark-staging/part-2.parquet", "part-2.parquet._COPYING_"])
+def test_a_file_hidden_in_a_release_folder_is_no_part_of_it_as_spark_reads_it(run, tmp_path, hidden):
+    """What Hadoop's listing (and so Spark, reading the folder where it lies) leaves out of a folder, DuckDB leaves
+    out too: a name starting with "." or "_", at any depth, or a copy still being made. Such a file takes no part
+    in the rows or the digest, so the two engines read the same release from the same folder."""
+    folder = tmp_path / "lake"
+    folder.mkdir()
+    to_parquet(EXAMPLE_CSV, folder / "part-0.parquet", "Year < 2020")
+    to_parquet(EXAMPLE_CSV, folder / "part-1.parquet", "Year >= 2020")
+    plain = json.loads(run("check", EXAMPLE, folder, "--format", "json").output)["release"]
+    (folder / hidden).parent.mkdir(exist_ok=True)
+    to_parquet(EXAMPLE_CSV, folder / hidden, "Year >= 2019")  # rows that would repeat a key
+
+    with_hidden = json.loads(run("check", EXAMPLE, folder, "--format", "json").output)["release"]
+    assert (with_hidden["rows"], with_hidden["sha256"]) == (plain["rows"], plain["sha256"])
+
+
 def with_a_fraction_of_a_homicide(path):
     """The example's release as Parquet, its homicides a fraction in 2019 (row 3): no valid integer."""
     with duckdb.connect() as con:

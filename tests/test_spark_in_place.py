@@ -23,8 +23,9 @@ def _as_parquet_parts(con: duckdb.DuckDBPyConnection, csv_path, folder, split: s
 
 def test_a_release_read_where_it_lies_gives_duckdbs_findings_revisions_and_digest(spark, spark_reads, run,
                                                                                   workspace, tmp_path):
-    """The example's 2024-03 revision, kept as a folder of two Parquet files and named by its URI, against the
-    published 2023-09: what Spark reads in place is what DuckDB reads from the same folder, digest included."""
+    """The example's 2024-03 revision, kept as a folder of two Parquet files (and hidden copies a lake's writers
+    leave, which neither engine reads) and named by its URI, against the published 2023-09: what Spark reads in
+    place is what DuckDB reads from the same folder, digest included."""
     from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS
 
     folder = EXAMPLE_CSV.parent.parent
@@ -34,6 +35,10 @@ def test_a_release_read_where_it_lies_gives_duckdbs_findings_revisions_and_diges
     lake.parent.mkdir()
     with duckdb.connect() as con:
         _as_parquet_parts(con, folder / "releases" / "2024-03-revised-example.csv", lake, '"Year" >= 2020')
+    # What a lake's writers leave beside the data, which neither engine reads as part of the release.
+    (lake / "_delta_log").mkdir()
+    for hidden in (".part-0.parquet", "_delta_log/00000000.checkpoint.parquet"):
+        shutil.copy(lake / "part-0.parquet", lake / hidden)
     options = ["--waivers", EXAMPLE_WAIVERS, "--notes", folder / "revision-notes-2024-03.yaml", "--format", "json"]
     spark_reads.clear()
 
@@ -46,6 +51,7 @@ def test_a_release_read_where_it_lies_gives_duckdbs_findings_revisions_and_diges
     assert spark_report["revisions"] == duckdb_report["revisions"]
     assert {k: spark_report["release"][k] for k in ("sha256", "rows", "source")} == \
         {k: duckdb_report["release"][k] for k in ("sha256", "rows", "source")}
+    assert spark_report["release"]["rows"] == 6  # the hidden copies read by neither
     # Only the checks over the diff's own tables (the changes, brought back) ran on DuckDB.
     assert spark_report["release"]["engines"] == {"spark": 11, "diff": "spark", "duckdb": [
         "expect_revisions_to_be_explained", "expect_notes_to_explain_what_they_expect"]}

@@ -33,9 +33,19 @@ def is_parquet(path: Path) -> bool:
 
 
 def _files(path: Path) -> list[Path]:
+    """The release's files: `path` itself, or the Parquet files under the folder `path`, in name order."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES and not p.is_symlink())
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES and not p.is_symlink()
+                  and not any(_hidden(part) for part in p.relative_to(path).parts))
+
+
+def _hidden(name: str) -> bool:
+    """Whether a file or folder in a release's folder is no part of it, by the convention of Hadoop's file
+    listing, which Spark follows when it reads the same folder where it lies (audit.ingest.in_place): a name
+    starting with "." or "_" (a job's _SUCCESS, a Delta table's _delta_log/ and its checkpoint Parquet, a
+    checksum), unless a "_" name is a partition's (`_k=v`). So both engines read, and digest, the same files."""
+    return name.startswith(".") or (name.startswith("_") and "=" not in name) or name.endswith("._COPYING_")
 
 
 def parquet_sha256(path: Path) -> str:
