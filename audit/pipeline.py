@@ -712,10 +712,12 @@ def verify(workspace: Workspace | None, packages: list[Path], public_key: Path |
         if engine is not None:
             raise ConfigError("--engine reads the releases a workspace's log keeps where they lie: give --workspace")
         return run(None, packages, trusted, witnesses=required, site=site)
-    chosen = _use_engine(workspace, engine)
     with workspace.work_database() as con:
-        return run(_open_log(con, workspace, read_only=True, for_verify=True), packages, trusted, workspace.root,
-                   required, site, chosen)
+        log = _open_log(con, workspace, read_only=True, for_verify=True)
+        # The engine is only looked at for a log that keeps a release where it lies: one that keeps every release
+        # itself is verified on this machine, whatever audit.yaml says of a cluster it may not have.
+        chosen = _use_engine(workspace, engine) if log.keeps_any_where_it_lies() else DUCKDB
+        return run(log, packages, trusted, workspace.root, required, site, chosen)
 
 
 def _quorum(asked: int | None, keys: int) -> int:

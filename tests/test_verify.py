@@ -61,6 +61,19 @@ def test_an_untouched_log_and_its_packages_verify(published, run):
     assert result.output.count(": holds") == 2
 
 
+def test_a_log_that_keeps_every_release_itself_verifies_whatever_audit_yaml_says_of_spark(published, workspace, run):
+    """A board verifies an office's workspace on its own machine: audit.yaml may name Spark, with a staging folder
+    the board does not have (or no pyspark). The engine is only asked for when the log keeps a release where it lies,
+    so a log that keeps every release itself verifies as it would on DuckDB."""
+    (workspace.root / "audit.yaml").write_text("engine: spark\nspark:\n  staging: not-on-this-machine\n",
+                                                encoding="utf-8")
+
+    result = run("verify", "--package", published[0], "--package", published[1])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("verified: every chain is intact, and every publication is in place")
+
+
 TAMPERING = {
     # name: (statements, the table and words the report must name)
     "a finding's message rewritten": (

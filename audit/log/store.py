@@ -473,6 +473,14 @@ class ChangeLog:
     def _named_copies(self) -> set[str]:
         return {t for (t,) in self.con.execute(f"SELECT data_table FROM {ALIAS}.releases").fetchall()}
 
+    def keeps_any_where_it_lies(self) -> bool:
+        """Whether any release's rows are kept where they lie, at a URI (audit.log.copies), not in or beside the log.
+        A log whose releases table is missing or reshaped keeps none that can be read: verify names that itself."""
+        try:
+            return any(copies.kept_where_it_lies(t) for t in self._named_copies())
+        except duckdb.Error:
+            return False
+
     def stored_rows_problem(self, release: Release, digest_them: bool = True) -> str | None:
         """Why the release's stored rows are not the ones recorded (None when they are): the table is gone,
         or (`digest_them`) its digest (columns, types, every cell, row order) differs from the release entry's."""
