@@ -32,17 +32,20 @@ def revision_records(con: duckdb.DuckDBPyConnection, key: list[str],
     records, which take several times the memory of the rows."""
     keys = ", ".join(ident(k) for k in key)
     cursor = con.cursor()  # its own, so a caller may query `con` while the records are still being read
-    cursor.execute(f'SELECT {keys}, change, "column", old, new, note FROM {ident(table)}')
-    while rows := cursor.fetchmany(RECORD_BATCH):
-        for row in rows:
-            values, (change, column, old, new, note) = row[: len(key)], row[len(key):]
-            is_table = change.startswith("column-")
-            yield {
-                "key": {} if is_table else {k: plain_value(v) for k, v in zip(key, values)},
-                "change": change, "column": column,
-                "old": None if old is None else json.loads(old), "new": None if new is None else json.loads(new),
-                "note_id": note,
-            }
+    try:
+        cursor.execute(f'SELECT {keys}, change, "column", old, new, note FROM {ident(table)}')
+        while rows := cursor.fetchmany(RECORD_BATCH):
+            for row in rows:
+                values, (change, column, old, new, note) = row[: len(key)], row[len(key):]
+                is_table = change.startswith("column-")
+                yield {
+                    "key": {} if is_table else {k: plain_value(v) for k, v in zip(key, values)},
+                    "change": change, "column": column,
+                    "old": None if old is None else json.loads(old), "new": None if new is None else json.loads(new),
+                    "note_id": note,
+                }
+    finally:  # also when the caller stops early (a recording that fails): as ChangeLog.entries closes its own
+        cursor.close()
 
 
 def plain_value(value: Any) -> Any:
