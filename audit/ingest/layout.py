@@ -59,19 +59,8 @@ def locate(con: duckdb.DuckDBPyConnection, cells: str, dataset: Dataset | None, 
     head = [r for r in _rows(con, cells, f"rowid < {HEAD_ROWS}", "") if not _blank(r[1:])]
     if not head:
         raise InputError("the file has no rows", file=str(source))
-    candidates = []  # (score, -rows used, position, names, header rowids)
-    for i, row in enumerate(head):
-        single = [str(v or "").strip() for v in row[1:]]
-        candidates.append((_score(single, dataset) if dataset else 0, -1, -i, single, [row[0]]))
-        if dataset and i + 1 < len(head):
-            for span in (False, True):
-                merged = _merge(list(row[1:]), list(head[i + 1][1:]), span)
-                candidates.append((_score(merged, dataset), -2, -i, merged, [row[0], head[i + 1][0]]))
-    best = max(candidates, key=lambda c: (c[0], c[2], c[1])) if dataset else candidates[0]
-    if dataset and best[0] == 0:
-        best = candidates[0]  # nothing matches: take the first row, and let the columns be reported
-    _, _, _, names, used = best
-    layout = Layout(_unique_names(names), used[-1] + 1, count - 1)
+    names, used = choose_header(head, dataset)
+    layout = Layout(unique_names(names), used[-1] + 1, count - 1)
     skipped = [r for r in head if r[0] < used[0]]
     if skipped:
         title = " ".join(str(v).strip() for v in skipped[0][1:] if v is not None and str(v).strip())
@@ -87,7 +76,25 @@ def locate(con: duckdb.DuckDBPyConnection, cells: str, dataset: Dataset | None, 
     return layout
 
 
-def _unique_names(names: list[str]) -> list[str]:
+def choose_header(head: list[tuple], dataset: Dataset | None) -> tuple[list[str], list[int]]:
+    """The header's names and the rowids of the row or two rows it is written over, among `head` (the first rows
+    that are not blank, each its rowid and then its cells): the row, or pair, whose names match most fields."""
+    candidates = []  # (score, -rows used, position, names, header rowids)
+    for i, row in enumerate(head):
+        single = [str(v or "").strip() for v in row[1:]]
+        candidates.append((_score(single, dataset) if dataset else 0, -1, -i, single, [row[0]]))
+        if dataset and i + 1 < len(head):
+            for span in (False, True):
+                merged = _merge(list(row[1:]), list(head[i + 1][1:]), span)
+                candidates.append((_score(merged, dataset), -2, -i, merged, [row[0], head[i + 1][0]]))
+    best = max(candidates, key=lambda c: (c[0], c[2], c[1])) if dataset else candidates[0]
+    if dataset and best[0] == 0:
+        best = candidates[0]  # nothing matches: take the first row, and let the columns be reported
+    _, _, _, names, used = best
+    return names, used
+
+
+def unique_names(names: list[str]) -> list[str]:
     out: list[str] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
@@ -105,12 +112,12 @@ def _trim_tail(con: duckdb.DuckDBPyConnection, cells: str, layout: Layout, sourc
         rowid, values = row[0], row[1:]
         if rowid != layout.last:
             break
-        filled = [i for i, v in enumerate(values) if v is not None and str(v).strip()]
-        if not filled:
+        kind = tail_kind(values, width)
+        if kind == "blank":
             blanks += 1
-        elif width > 1 and filled == [0] and not re.match(NUMBER, str(values[0])):
+        elif kind == "note":
             notes.append(str(values[0]).strip())
-        elif any(TOTAL.match(str(values[i])) for i in filled[:1]):
+        elif kind == "total":
             _check_total(con, cells, layout, rowid, values, source)
         else:
             break
@@ -121,6 +128,19 @@ def _trim_tail(con: duckdb.DuckDBPyConnection, cells: str, layout: Layout, sourc
     if blanks:
         layout.notes.append(Normalisation("blank-rows", f"{blanks} blank row(s) at the end were dropped",
                                           count=blanks))
+
+
+def tail_kind(values, width: int) -> str | None:
+    """What a row at the end of the table is, when it is not a data row: "blank", "note" (text in its first cell
+    only) or "total" (labelled as one); None for a data row."""
+    filled = [i for i, v in enumerate(values) if v is not None and str(v).strip()]
+    if not filled:
+        return "blank"
+    if width > 1 and filled == [0] and not re.match(NUMBER, str(values[0])):
+        return "note"
+    if TOTAL.match(str(values[filled[0]])):
+        return "total"
+    return None
 
 
 def _check_total(con, cells: str, layout: Layout, rowid: int, values, source: Path) -> None:
