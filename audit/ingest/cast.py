@@ -355,11 +355,15 @@ def _grouped_sql(field: Field, column: str, missing: list[str]) -> tuple[str, st
 
 def cast_to_schema(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, mapping: dict[str, str], raw: str, typed: str, source: Path,
+    numbered_from: int | None = None,
 ) -> list[Normalisation]:
     """Create `typed` from the text table `raw` (as `read_raw` leaves it), reading each field of `dataset` from
     its column in `mapping` (audit.ingest.columns); return what was normalised in the cells. Raise InputError at
-    the first bad cell."""
-    values, flags, plains, grouped, steps = [], [], [], {}, Steps()
+    the first bad cell. With `numbered_from`, `raw` has no row numbers (ROW_COLUMN): its rows are numbered in order
+    from that number."""
+    values, flags, plains, steps = [], [], [], Steps()
+    grouped: dict[str, str] = {}      # column -> whether a cell is only grouped, as a step
+    conditions: dict[str, str] = {}   # ... and as an expression over the text
     for field in dataset.fields:
         column = mapping[field.name]
         markers = missing_markers(field, dataset.missing_values)
@@ -367,9 +371,9 @@ def cast_to_schema(
         grouping = _grouped_sql(field, column, markers) if plain else None
         if plain and grouping:
             # A cell with only its separators to drop is read as directly as a plain one (its fix counted below).
-            grouped[column] = grouping[0]
+            grouped[column], conditions[column] = steps.let(grouping[0]), grouping[0]
             # Plain cells have no separator: a cell with one is tested against the grouped form alone.
-            plain = (f"CASE WHEN contains({ident(column)}, {literal(field.group_char)}) THEN {grouping[0]} "
+            plain = (f"CASE WHEN contains({ident(column)}, {literal(field.group_char)}) THEN {grouped[column]} "
                      f"ELSE {plain[0]} END",
                      f"CASE WHEN contains({ident(column)}, {literal(field.group_char)}) THEN {grouping[1]} "
                      f"ELSE {plain[1]} END")
@@ -381,43 +385,58 @@ def cast_to_schema(
         flags.append(bad)
         plains.append(is_plain)
 
-    # One pass types every row and marks those with a cell that is neither plain nor only grouped: the only ones that
-    # can be bad or need a fix other than the separators. A clean file's cells are tested and typed in one pass.
-    odd_flag, number = f"__audit_odd_{steps.token}", f"__audit_row_{steps.token}"
+    # One pass types every row, marks those with a cell that is neither plain nor only grouped (the only ones that
+    # can be bad or need a fix other than the separators) and keeps their text, and marks the cells only grouped:
+    # what follows reads the typed table, never the text again. So the text need not be a table at all: it can be
+    # the file itself, read once (audit.ingest.read.RawTable.direct).
+    odd_flag, number, text = (f"__audit_{what}_{steps.token}" for what in ("odd", "row", "text"))
+    columns = list(dict.fromkeys(mapping[f.name] for f in dataset.fields))
+    marks = {column: f"__audit_grouped_{i}_{steps.token}" for i, column in enumerate(grouped)}
     all_plain = " AND ".join(plains) or "true"
+    numbering = f", {ROW_COLUMN} AS {ident(number)}" if numbered_from is None else ""
     con.execute(f"CREATE TABLE {ident(typed)} AS SELECT "
                 f"{', '.join(f'{v} AS {ident(f.name)}' for v, f in zip(values, dataset.fields))}, "
-                f"NOT ({all_plain}) AS {ident(odd_flag)}, {ROW_COLUMN} AS {ident(number)} FROM {steps.over(raw)}")
+                f"NOT ({all_plain}) AS {ident(odd_flag)}{numbering}, "
+                f"CASE WHEN NOT ({all_plain}) THEN [{', '.join(map(ident, columns))}]::VARCHAR[] END AS {ident(text)}"
+                f"{''.join(f', {c} AS {ident(m)}' for c, m in zip(grouped.values(), marks.values()))} "
+                f"FROM {steps.over(raw)}")
     odd = f"{typed}__odd_rows"
+    row = ident(number) if numbered_from is None else f"rowid + {numbered_from}"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(odd)} AS SELECT * FROM {ident(raw)} WHERE {ROW_COLUMN} IN "
-                    f"(SELECT {ident(number)} FROM {ident(typed)} WHERE {ident(odd_flag)})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(odd)} AS SELECT {row} AS {ROW_COLUMN}, "
+                    f"{', '.join(f'{ident(text)}[{i + 1}] AS {ident(c)}' for i, c in enumerate(columns))} "
+                    f"FROM {ident(typed)} WHERE {ident(odd_flag)}")
         _refuse_bad_cells(con, dataset, mapping, steps.over(odd), flags, source)
-        counts = [f"coalesce(count_if({c}), 0)" for c in grouped.values()]
+        counts = [f"coalesce(count_if({c}), 0)" for c in conditions.values()]
         in_odd_rows = one_row(con, f"SELECT {', '.join(counts)} FROM {ident(odd)}") if counts else ()
         normalisations = count_normalisations(con, odd, dataset, mapping,
-                                              _grouped_elsewhere(con, raw, grouped, in_odd_rows))
+                                              _grouped_elsewhere(con, raw, typed, marks, conditions, in_odd_rows))
     except BaseException:
         con.execute(f"DROP TABLE IF EXISTS {ident(typed)}")  # nothing typed is left of a file refused
         raise
     finally:
         con.execute(f"DROP TABLE IF EXISTS {ident(odd)}")
-    for helper in (odd_flag, number):  # DuckDB drops a column without rewriting the others
-        con.execute(f"ALTER TABLE {ident(typed)} DROP COLUMN {ident(helper)}")
+    for helper in (odd_flag, *([number] if numbered_from is None else []), text, *marks.values()):
+        con.execute(f"ALTER TABLE {ident(typed)} DROP COLUMN {ident(helper)}")  # without rewriting the others
     return normalisations
 
 
-def _grouped_elsewhere(con: duckdb.DuckDBPyConnection, raw: str, grouped: dict[str, str],
-                       in_odd_rows: tuple) -> dict[tuple[str, str], tuple[int, str | None]]:
+def _grouped_elsewhere(con: duckdb.DuckDBPyConnection, raw: str, typed: str, marks: dict[str, str],
+                       conditions: dict[str, str], in_odd_rows: tuple) -> dict[tuple[str, str], tuple[int, str | None]]:
     """(THOUSANDS, column) -> (count, example) of the cells only grouped outside the odd rows (which
-    count_normalisations counts itself): all of them less those in odd rows, whose counts are `in_odd_rows`."""
-    if not grouped:
+    count_normalisations counts itself): all of them (marked in `typed` by `marks`; `conditions` tells them in the
+    text) less those in odd rows, whose counts are `in_odd_rows`. Only a file with such cells is read again, for
+    their examples."""
+    if not marks:
         return {}
-    parts = [f"coalesce(count_if({c}), 0), min(CASE WHEN {c} THEN {ident(column)} END)"
-             for column, c in grouped.items()]
-    values = one_row(con, f"SELECT {', '.join(parts)} FROM {ident(raw)}")
-    return {(THOUSANDS, column): (values[2 * i] - in_odd_rows[i], values[2 * i + 1])
-            for i, column in enumerate(grouped)}
+    totals = one_row(con, f"SELECT {', '.join(f'coalesce(count_if({ident(m)}), 0)' for m in marks.values())} "
+                          f"FROM {ident(typed)}")
+    found = [column for column, total in zip(marks, totals) if total]
+    examples = dict(zip(found, one_row(con, "SELECT " + ", ".join(
+        f"min(CASE WHEN {conditions[c]} THEN {ident(c)} END)" for c in found) + f" FROM {ident(raw)}")
+        if found else ()))
+    return {(THOUSANDS, column): (total - in_odd_rows[i], examples.get(column))
+            for i, (column, total) in enumerate(zip(marks, totals))}
 
 
 def _refuse_bad_cells(con: duckdb.DuckDBPyConnection, dataset: Dataset, mapping: dict[str, str], rows: str,
