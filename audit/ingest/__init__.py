@@ -22,7 +22,7 @@ from audit.ingest.cast import cast_to_schema
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
 from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
-from audit.ingest.read import ROW_COLUMN, read_raw
+from audit.ingest.read import ROW_COLUMN, NotDirect, RawTable, read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
 from audit.progress import step
 from audit.sql import ident, one_row
@@ -71,11 +71,13 @@ def release_file_problem(source: Path) -> str | None:
 
 def load_release(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, path: str | Path, table: str = RELEASE_TABLE,
-    lazy: bool = False, start_meanwhile: Callable[[], None] = lambda: None,
+    lazy: bool = False, start_meanwhile: Callable[[], None] = lambda: None, direct: bool = True,
 ) -> LoadedRelease:
     """Load `path` into `con` as the typed table `table`; raise InputError if it cannot be. With `lazy`, a Parquet
     release is a view over its files rather than a copy in memory. `start_meanwhile` is called once the rest of the
-    loading is DuckDB's, which lets go of the GIL (audit.ingest.read.read_raw)."""
+    loading is DuckDB's, which lets go of the GIL (audit.ingest.read.read_raw). A plain CSV export is read and typed
+    in one pass (`direct`, audit.ingest.read); without `direct`, every file is first read as text, as any file that
+    turns out not to be plain is: the two give the same table (tests/test_direct_read.py)."""
     source = Path(path)
     if is_parquet(source):
         start_meanwhile()  # reading Parquet is DuckDB's from the start
@@ -96,10 +98,22 @@ def load_release(
     problem = release_file_problem(source)
     if problem:
         raise InputError(problem, file=str(path))
-    raw = f"{table}_raw"
-    read = read_raw(con, source, dataset, table=raw, start_meanwhile=start_meanwhile)
-    lines = None
     check_reshape(dataset)
+    read = read_raw(con, source, dataset, table=f"{table}_raw", start_meanwhile=start_meanwhile, direct=direct)
+    if read.direct is None:
+        return _typed(con, dataset, source, read, table)
+    try:
+        return _typed(con, dataset, source, read, table)
+    except (NotDirect, duckdb.Error, InputError):
+        # Not a plain export after all, or not readable as one: read it the usual way, which says what is wrong.
+        con.execute(f"DROP TABLE IF EXISTS {ident(table)}")
+    return _typed(con, dataset, source, read_raw(con, source, dataset, table=f"{table}_raw"), table)
+
+
+def _typed(con: duckdb.DuckDBPyConnection, dataset: Dataset, source: Path, read: RawTable,
+           table: str) -> LoadedRelease:
+    """The text rows `read` typed as `table`."""
+    raw, lines = read.view, None
     wide_to_long: list[Normalisation] = []
     try:
         rows, wide_to_long = reshape_long(con, dataset, raw, source)
@@ -107,14 +121,22 @@ def load_release(
         match = match_columns(headers, dataset, source, read.header_row)
         read_as, mapping = as_read(con, rows, dataset, match)
         with step(f"typing {source.name}"):
-            cells = cast_to_schema(con, read_as, mapping, raw=rows, typed=table, source=source)
-        if read.rows_are_lines:  # read in the same order as the typed rows: row i of one is row i of the other
-            lines = f"{table}__lines"
+            cells = cast_to_schema(con, read_as, mapping, raw=rows, typed=table, source=source,
+                                   numbered_from=2 if read.direct else None)
+        if read.direct is not None:
+            read.direct.confirm(con, table)
+        lines = f"{table}__lines"
+        if read.direct is not None:  # one row a line, after the header: the lines are counted, not read again
+            con.execute(f"CREATE OR REPLACE TABLE {ident(lines)} AS SELECT range + 2 AS line "
+                        f"FROM range({read.direct.rows})")
+        elif read.rows_are_lines:  # read in the same order as the typed rows: row i of one is row i of the other
             con.execute(f"CREATE OR REPLACE TABLE {ident(lines)} AS SELECT {ROW_COLUMN} AS line FROM {ident(rows)}")
+        else:
+            lines = None
     finally:
         con.execute(f"DROP VIEW IF EXISTS {ident(raw + '__long')}")
         read.drop(con)
-    (rows,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
-    return LoadedRelease(source=source, sha256=read.sha256, row_count=rows, dataset=read_as, columns=match,
+    (count,) = one_row(con, f"SELECT count(*) FROM {ident(table)}")
+    return LoadedRelease(source=source, sha256=read.sha256, row_count=count, dataset=read_as, columns=match,
                          table=table, normalisations=tuple(read.normalisations + wide_to_long + cells),
                          findings=tuple(read.findings + match.findings), lines=lines)

@@ -6,11 +6,18 @@ number in the file as a person counts it (`__row`), so that errors can name it.
 Every cell stays text here so that typing (`cast`) can say exactly which cell failed.
 What had to be fixed to read the file is returned as Normalisations. The header and data rows
 are a view over the cells, not a copy: at a million rows a copy costs more than the read.
+
+A plain export (its header on the first line, one row a line, no blank lines, no rows of notes or
+totals below it) is not copied at all: its rows are a view over the file itself, so that typing
+reads and types the file in one pass (`RawTable.direct`). Whether it was plain is known for sure
+only once it is typed; when it was not, the caller reads it again the usual way.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -23,11 +30,11 @@ from audit.dataset import Dataset
 from audit.errors import InputError
 from audit.files import file_sha256
 from audit.findings import ERROR, FORMULA_NO_VALUE, Finding
-from audit.ingest.decode import prepare_text
-from audit.ingest.layout import locate
+from audit.ingest.decode import Prepared, prepare_text
+from audit.ingest.layout import HEAD_ROWS, choose_header, locate, tail_kind, unique_names
 from audit.ingest.normalise import Normalisation
 from audit.progress import query_progress
-from audit.sql import ident, one_row
+from audit.sql import ident, literal, one_row
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 OLD_EXCEL_SUFFIXES = {".xls"}
@@ -37,6 +44,7 @@ DELIMITERS = ",;\t|"
 # What the CSV reader takes for NULL: text no cell holds, so that an empty cell reads as '' and only the padding of a
 # short row (fewer cells than the header) is NULL. NUL bytes are refused before reading (audit.ingest.decode).
 PADDING = "\0"
+MAX_TAIL_LINE = 1 << 16  # how much of the end of a plain export is read to look at its last line
 
 
 @dataclass
@@ -50,20 +58,49 @@ class RawTable:
     # Whether the view's row numbers are the text file's own line numbers, as an editor or GitHub counts them: not
     # when a quoted cell holds a line break (one row, several lines), nor in a workbook.
     rows_are_lines: bool = False
+    direct: Direct | None = None                      # the view reads the file itself (see the module's docstring)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the view and the cells it reads (once the typed table is made)."""
         con.execute(f"DROP VIEW IF EXISTS {ident(self.view)}")
-        con.execute(f"DROP TABLE IF EXISTS {ident(self.cells)}")
+        con.execute(f"DROP {'VIEW' if self.direct else 'TABLE'} IF EXISTS {ident(self.cells)}")
         con.execute("DROP TABLE IF EXISTS __blank_lines")
 
 
+class NotDirect(Exception):
+    """A file read directly turned out not to be a plain export: read it again the usual way."""
+
+
+@dataclass(frozen=True)
+class Direct:
+    """What was assumed of a file whose rows are a view over it, checked once they are typed (`confirm`)."""
+
+    path: Path
+    rows: int                       # its data rows, if each is one line: its lines less the header's
+    identity: tuple[int, ...]       # its inode, size and modification time when it was digested
+
+    def confirm(self, con: duckdb.DuckDBPyConnection, typed: str) -> None:
+        """Raise NotDirect unless `typed` holds one row per data line (a quoted cell holding a line break makes
+        fewer rows than lines: their numbers and the last rows would not be the ones assumed), and the file is the
+        one digested (it was read more than once; read again, it is digested again)."""
+        (rows,) = one_row(con, f"SELECT count(*) FROM {ident(typed)}")
+        if rows != self.rows or _identity(self.path) != self.identity:
+            raise NotDirect()
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    status = path.stat()
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
 def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str,
-             start_meanwhile: Callable[[], None] = lambda: None) -> RawTable:
+             start_meanwhile: Callable[[], None] = lambda: None, direct: bool = False) -> RawTable:
     """Load `path` as text cells and make `table` the view of its data rows: a `__row` column, then one
     column per header name, in file order. Call `drop` on the result when done with it. `start_meanwhile` is called once
     the Python part of reading is done (checking the bytes, reading a workbook) and DuckDB's begins, which lets go
-    of the GIL: work started then (Great Expectations' import) does not slow the Python part down."""
+    of the GIL: work started then (Great Expectations' import) does not slow the Python part down. With `direct`, a
+    file that looks like a plain export is not read here but viewed where it lies (see the module's docstring): the
+    caller confirms it (`RawTable.direct`) once it is typed, and on NotDirect reads it again without `direct`."""
     cells = f"{table}__cells"
     suffix = path.suffix.lower()
     blanks: list[int] = []
@@ -78,8 +115,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
         start_meanwhile()
     else:
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
+            identity = _identity(path)
             prepared = prepare_text(path, Path(work))
             start_meanwhile()
+            if direct and dataset is not None and not dataset.resource.get("reshape"):
+                viewed = _direct_view(con, path, prepared, dataset, table, identity)
+                if viewed is not None:
+                    return viewed
             notes, blanks, sha256 = prepared.notes, prepared.blanks, prepared.sha256
             notes = notes + _read_csv_cells(con, path, prepared.path, cells)
         (records,) = con.execute(f"SELECT count(*) FROM {ident(cells)}").fetchone() or (0,)
@@ -100,6 +142,64 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
                 for row, c, formula in unsaved if layout.first < row <= layout.last + 1 and c < len(layout.names)]
     return RawTable(_file_row(layout.first - 1, blanks), sha256, notes + layout.notes, table, cells, findings,
                     lines_exact)
+
+
+def _direct_view(con: duckdb.DuckDBPyConnection, path: Path, prepared: Prepared, dataset: Dataset, table: str,
+                 identity: tuple[int, ...]) -> RawTable | None:
+    """`table` as a view over the file itself, when it looks like a plain export; else None. What can only be
+    known by reading every row is checked as the view is read (a short row stops it) or once it is typed
+    (`Direct.confirm`: one row a line); anything else found wrong sends the file to the usual reading, which
+    says what is wrong with it in its own words."""
+    if prepared.path != path or prepared.blanks or prepared.lines is None or prepared.lines < 2:
+        return None  # a copy was needed, or blank lines shift the numbers, or the line count is not known
+    delimiter, width = _shape(path)
+    _refuse_width(path, width)
+    columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
+
+    def source(skip: int) -> str:  # the options _load_cells reads with, in SQL: a view cannot take parameters
+        return (f"read_csv({literal(str(path))}, header = false, auto_detect = false, skip = {skip}, "
+                f"delim = {literal(delimiter)}, quote = '\"', escape = '\"', null_padding = true, strict_mode = true, "
+                f"nullstr = {literal(PADDING)}, columns = {columns})")
+
+    try:
+        head = con.execute(f"SELECT * FROM {source(0)} LIMIT {HEAD_ROWS}").fetchall()
+    except duckdb.Error:
+        return None
+    if not head or any(not any(v is not None and str(v).strip() for v in row) for row in head):
+        return None  # blank rows among the first: the usual reading decides where the header is
+    names, used = choose_header([(i, *row) for i, row in enumerate(head)], dataset)
+    last = _last_line(path, delimiter)
+    if used != [0] or last is None or tail_kind(last, width) is not None:
+        return None  # a title above the header, or notes or a total below the table
+    names = unique_names(names)
+    if ROW_COLUMN in names:
+        return None  # the usual reading tells that column from its own row numbers
+    cells = f"{table}__cells"
+    # No row numbers: DuckDB numbers rows in order (row_number() OVER ()) on one core only, and reads a file and
+    # types its cells on every core. The typed rows keep the file's order, so their position is their number.
+    con.execute(f"CREATE VIEW {ident(cells)} AS SELECT * FROM {source(1)}")  # the header's line skipped
+    named = ", ".join(f"nullif({ident(f'c{i + 1}')}, '') AS {ident(name)}" for i, name in enumerate(names))
+    # A short row (fewer cells than the header, padded with NULL) stops the read, and the usual reading names it.
+    con.execute(f"CREATE VIEW {ident(table)} AS SELECT {named} FROM {ident(cells)} "
+                f"WHERE {ident(f'c{width}')} IS NOT NULL OR error('audit: a short row')")
+    return RawTable(1, prepared.sha256, prepared.notes, table, cells, rows_are_lines=True,
+                    direct=Direct(path, prepared.lines - 1, identity))
+
+
+def _last_line(path: Path, delimiter: str) -> list[str] | None:
+    """The cells of the file's last line that is not empty, read by Python's csv from the end of the file; None
+    when it cannot be read so (it would then be taken as a data row without being looked at)."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, handle.tell() - 2 * MAX_TAIL_LINE))
+        end = handle.read()
+    lines = end.rstrip(b"\r\n").rsplit(b"\n", 1)
+    if len(lines) < 2 and len(end) == 2 * MAX_TAIL_LINE:
+        return None  # a last line longer than this is read the usual way
+    try:
+        return next(csv.reader(io.StringIO(lines[-1].decode("utf-8-sig").rstrip("\r")), delimiter=delimiter))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        return None
 
 
 def _refuse_short_rows(con: duckdb.DuckDBPyConnection, cells: str, layout, path: Path, blanks: list[int]) -> None:
