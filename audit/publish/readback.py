@@ -21,6 +21,7 @@ from audit.formulas import undefused_sql
 from audit.sql import ident, literal
 
 VIEW = "__published_rows"
+READ_AHEAD = "100MiB"  # how much of the read-back DuckDB may have ready before the digest takes it
 
 
 def published_rows_digest(con: duckdb.DuckDBPyConnection, path: Path, fields: list[dict[str, Any]],
@@ -35,9 +36,14 @@ def published_rows_digest(con: duckdb.DuckDBPyConnection, path: Path, fields: li
     con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT {columns} FROM read_csv({literal(str(path))}, "
                 f"header = true, delim = ',', quote = '\"', escape = '\"', columns = {types}, auto_detect = false, "
                 f"allow_quoted_nulls = false)")
+    # The digest takes the rows as they come, in one thread. With DuckDB's 10 MiB of rows ready for it, DuckDB's
+    # threads parsing the text stopped each time it was full; with 100 MiB, a 10M-row file's read-back took 3.5 s
+    # in four runs, against 3.7-4.6 s.
+    con.execute(f"SET streaming_buffer_size = '{READ_AHEAD}'")
     try:
         return table_digest(con, VIEW)
     finally:
+        con.execute("RESET streaming_buffer_size")
         con.execute(f"DROP VIEW IF EXISTS {VIEW}")
 
 
