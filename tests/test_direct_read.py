@@ -121,6 +121,22 @@ def test_a_file_changed_after_it_was_digested_is_read_again(dataset, tmp_path):
     assert changed == outcome(dataset, path, direct=False) and "11" in changed[0]
 
 
+def test_a_file_the_machine_cannot_hold_is_not_read_again(dataset, tmp_path, monkeypatch):
+    """Only a file found not to be plain is read again the usual way: a full disk or too little memory is said as it
+    is (the usual way would need more of both, then blame the file). The 100M-row bench's full disk was reported
+    as "cannot read as CSV" after the second read."""
+    from audit.ingest import read
+
+    path = tmp_path / "release.csv"
+    path.write_text(HEADER + "\n" + "".join(f"District {i},2021,{i},1.5,2021-03-04,true\n" for i in range(300_000)))
+    usual: list[Path] = []
+    monkeypatch.setattr(read, "_read_csv_cells", lambda *a: usual.append(a[1]))
+    with duckdb.connect(config={"memory_limit": "8MB", "temp_directory": ""}) as con:
+        with pytest.raises(duckdb.OutOfMemoryException):
+            load_release(con, dataset, path)
+    assert usual == []
+
+
 CELLS = st.one_of(st.sampled_from(["", "NA", " 12", "1,204", "12O", "2021-03-04", "true", "Central", "Total", '"',
                                    "\n", "é", "1e5", "-", "x,y"]),
                   st.integers(-10**12, 10**12).map(str), st.floats(allow_nan=False).map(repr),

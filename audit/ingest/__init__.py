@@ -22,7 +22,7 @@ from audit.ingest.cast import cast_to_schema
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
 from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
-from audit.ingest.read import ROW_COLUMN, NotDirect, RawTable, read_raw
+from audit.ingest.read import MACHINE_ERRORS, ROW_COLUMN, NotDirect, RawTable, read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
 from audit.progress import step
 from audit.sql import ident, one_row
@@ -104,8 +104,11 @@ def load_release(
         return _typed(con, dataset, source, read, table)
     try:
         return _typed(con, dataset, source, read, table)
-    except (NotDirect, duckdb.Error, InputError):
-        # Not a plain export after all, or not readable as one: read it the usual way, which says what is wrong.
+    except (NotDirect, InputError, duckdb.Error) as exc:
+        if isinstance(exc, MACHINE_ERRORS):
+            raise
+        # Not a plain export after all, or not readable as one (DuckDB's reader, or the view's short-row stop): read
+        # it the usual way, which says what is wrong.
         con.execute(f"DROP TABLE IF EXISTS {ident(table)}")
     return _typed(con, dataset, source, read_raw(con, source, dataset, table=f"{table}_raw"), table)
 

@@ -71,6 +71,12 @@ class NotDirect(Exception):
     """A file read directly turned out not to be a plain export: read it again the usual way."""
 
 
+# What DuckDB raises about the machine rather than the file (a full disk, too little memory, Ctrl-C): said as it is,
+# never a reason to read the file again the usual way, which needs more of both. DuckDB's reader raises its CSV
+# errors as several other classes, so the file's faults are everything else.
+MACHINE_ERRORS = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.InterruptException)
+
+
 @dataclass(frozen=True)
 class Direct:
     """What was assumed of a file whose rows are a view over it, checked once they are typed (`confirm`)."""
@@ -163,7 +169,9 @@ def _direct_view(con: duckdb.DuckDBPyConnection, path: Path, prepared: Prepared,
 
     try:
         head = con.execute(f"SELECT * FROM {source(0)} LIMIT {HEAD_ROWS}").fetchall()
-    except duckdb.Error:
+    except duckdb.Error as exc:  # DuckDB's reader refused it: the usual reading says why
+        if isinstance(exc, MACHINE_ERRORS):
+            raise
         return None
     if not head or any(not any(v is not None and str(v).strip() for v in row) for row in head):
         return None  # blank rows among the first: the usual reading decides where the header is
