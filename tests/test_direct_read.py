@@ -78,6 +78,7 @@ CASES = {
     "a header only": (HEADER + "\n", False),
     "a column named like the row numbers": (HEADER + ",__row\n" + PLAIN.replace("\n", ",1\n"), False),
     "semicolons": ((HEADER + "\n" + PLAIN).replace(",", ";"), True),
+    "tabs": ((HEADER + "\n" + PLAIN).replace(",", "\t"), True),
     "not UTF-8": ((HEADER + "\n" + PLAIN).replace("Central", "Montr\xe9al"), False),
 }
 
@@ -103,6 +104,15 @@ def test_a_plain_file_is_typed_from_the_file_itself(dataset, tmp_path):
         assert con.execute("SELECT * FROM raw").fetchall() == [
             ("Central", "2021", "10", "1.5", "2021-03-04", "true"), ("Eastern", "2022", "12", "2.25", "2022-01-31",
                                                                        "false")]
+
+
+def test_a_file_whose_name_holds_a_quote_is_read_directly(dataset, tmp_path):
+    """The view names the file in its SQL (a view takes no parameters): a quote in the name is text, not SQL."""
+    path = tmp_path / "it's'); DROP TABLE x; --.csv"
+    path.write_text(HEADER + "\n" + PLAIN)
+
+    assert taken_directly(dataset, path)
+    assert outcome(dataset, path, direct=True) == outcome(dataset, path, direct=False)
 
 
 def test_a_file_changed_after_it_was_digested_is_read_again(dataset, tmp_path):
