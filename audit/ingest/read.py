@@ -196,7 +196,8 @@ def _direct_view(con: duckdb.DuckDBPyConnection, path: Path, prepared: Prepared,
 
 def _last_line(path: Path, delimiter: str) -> list[str] | None:
     """The cells of the file's last line that is not empty, read by Python's csv from the end of the file; None
-    when it cannot be read so (it would then be taken as a data row without being looked at)."""
+    when it cannot be read so, and the file is then read the usual way. Its line breaks are the lines': a quoted
+    cell holding one makes fewer rows than lines, which `Direct.confirm` finds."""
     with path.open("rb") as handle:
         handle.seek(0, os.SEEK_END)
         handle.seek(max(0, handle.tell() - 2 * MAX_TAIL_LINE))
