@@ -160,15 +160,9 @@ def _direct_view(con: duckdb.DuckDBPyConnection, path: Path, prepared: Prepared,
         return None  # a copy was needed, or blank lines shift the numbers, or the line count is not known
     delimiter, width = _shape(path)
     _refuse_width(path, width)
-    columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
-
-    def source(skip: int) -> str:  # the options _load_cells reads with, in SQL: a view cannot take parameters
-        return (f"read_csv({literal(str(path))}, header = false, auto_detect = false, skip = {skip}, "
-                f"delim = {literal(delimiter)}, quote = '\"', escape = '\"', null_padding = true, strict_mode = true, "
-                f"nullstr = {literal(PADDING)}, columns = {columns})")
-
+    dialect = Dialect(delimiter)
     try:
-        head = con.execute(f"SELECT * FROM {source(0)} LIMIT {HEAD_ROWS}").fetchall()
+        head = con.execute(f"SELECT * FROM {_cells_sql(path, dialect, width)} LIMIT {HEAD_ROWS}").fetchall()
     except duckdb.Error as exc:  # DuckDB's reader refused it: the usual reading says why
         if isinstance(exc, MACHINE_ERRORS):
             raise
@@ -185,7 +179,8 @@ def _direct_view(con: duckdb.DuckDBPyConnection, path: Path, prepared: Prepared,
     cells = f"{table}__cells"
     # No row numbers: DuckDB numbers rows in order (row_number() OVER ()) on one core only, and reads a file and
     # types its cells on every core. The typed rows keep the file's order, so their position is their number.
-    con.execute(f"CREATE VIEW {ident(cells)} AS SELECT * FROM {source(1)}")  # the header's line skipped
+    # The header's line skipped.
+    con.execute(f"CREATE VIEW {ident(cells)} AS SELECT * FROM {_cells_sql(path, dialect, width, skip=1)}")
     named = ", ".join(f"nullif({ident(f'c{i + 1}')}, '') AS {ident(name)}" for i, name in enumerate(names))
     # A short row (fewer cells than the header, padded with NULL) stops the read, and the usual reading names it.
     con.execute(f"CREATE VIEW {ident(table)} AS SELECT {named} FROM {ident(cells)} "
@@ -329,17 +324,23 @@ def _read_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, 
                                      f"RFC 4180 quoting did not read: {usual.message})")]
 
 
+def _cells_sql(readable: Path, dialect: Dialect, width: int, skip: int = 0, parallel: bool = True) -> str:
+    """DuckDB's reading of a file's cells as text, c1..c`width`, as both ways of reading use it: into a table
+    (`_load_cells`) and in a view over the file (`_direct_view`), which cannot take parameters, hence literals."""
+    columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
+    return (f"read_csv({literal(str(readable))}, header = false, auto_detect = false, skip = {skip}, "
+            f"delim = {literal(dialect.delimiter)}, quote = {literal(dialect.quote)}, "
+            f"escape = {literal(dialect.escape)}, null_padding = true, strict_mode = true, "
+            f"nullstr = {literal(PADDING)}, parallel = {parallel}, columns = {columns})")
+
+
 def _load_cells(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, cells: str, dialect: Dialect,
                 width: int) -> None:
-    columns = "{" + ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(width)) + "}"
     for parallel in (True, False):
         try:
             with query_progress(con, f"reading {path.name}"):
-                con.execute(
-                    f"CREATE OR REPLACE TABLE {ident(cells)} AS SELECT * FROM read_csv(?, header = false, "
-                    f"auto_detect = false, delim = ?, quote = ?, escape = ?, null_padding = true, strict_mode = true, "
-                    f"nullstr = ?, parallel = {parallel}, columns = {columns})",
-                    [str(readable), dialect.delimiter, dialect.quote, dialect.escape, PADDING])
+                con.execute(f"CREATE OR REPLACE TABLE {ident(cells)} AS SELECT * FROM "
+                            f"{_cells_sql(readable, dialect, width, parallel=parallel)}")
             return
         except duckdb.Error as exc:
             # DuckDB's parallel reader cannot pad short rows when a cell holds a line break: read serially.
