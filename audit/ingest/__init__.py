@@ -100,12 +100,10 @@ def load_release(
         raise InputError(problem, file=str(path))
     check_reshape(dataset)
     read = read_raw(con, source, dataset, table=f"{table}_raw", start_meanwhile=start_meanwhile, direct=direct)
-    if read.direct is None:
-        return _typed(con, dataset, source, read, table)
     try:
         return _typed(con, dataset, source, read, table)
     except (NotDirect, InputError, duckdb.Error) as exc:
-        if isinstance(exc, MACHINE_ERRORS):
+        if read.direct is None or isinstance(exc, MACHINE_ERRORS):
             raise
         # Not a plain export after all, or not readable as one (DuckDB's reader, or the view's short-row stop): read
         # it the usual way, which says what is wrong.
