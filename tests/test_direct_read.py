@@ -76,6 +76,7 @@ CASES = {
     "a blank line": (HEADER + "\n\n" + PLAIN, False),
     "a header over two rows": (",,robbery,,,\ndistrict,year,count,rate,day,cleared\n" + PLAIN, False),
     "a header only": (HEADER + "\n", False),
+    "a line break inside a header's name": ('district,"ye\nar",robbery,rate,day,cleared\n' + PLAIN, False),
     "a column named like the row numbers": (HEADER + ",__row\n" + PLAIN.replace("\n", ",1\n"), False),
     "semicolons": ((HEADER + "\n" + PLAIN).replace(",", ";"), True),
     "tabs": ((HEADER + "\n" + PLAIN).replace(",", "\t"), True),

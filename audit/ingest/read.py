@@ -169,6 +169,10 @@ def _direct_view(con: duckdb.DuckDBPyConnection, path: Path, prepared: Prepared,
         return None
     if not head or any(not any(v is not None and str(v).strip() for v in row) for row in head):
         return None  # blank rows among the first: the usual reading decides where the header is
+    if any(v is not None and ("\n" in v or "\r" in v) for v in head[0]):
+        # The view skips the header's line: a header over several lines would leave its end as a data row. (DuckDB's
+        # parallel reader refuses such a file anyway, for now; this does not rest on that.)
+        return None
     names, used = choose_header([(i, *row) for i, row in enumerate(head)], dataset)
     last = _last_line(path, delimiter)
     if used != [0] or last is None or tail_kind(last, width) is not None:
