@@ -30,22 +30,23 @@ from audit.diff import DiffResult, RevisionNote, Revisions, diff_releases, load_
 from audit.diff.notes import check_note_values
 from audit.diff.window import BY as WINDOW_BY
 from audit.diff.window import title_as_of, window_notes
-from audit.engine import DUCKDB, Engine
+from audit.engine import DUCKDB, Engine, parquet
 from audit.engine import choose as choose_engine
-from audit.errors import ConfigError, NotReadableHere, StateError, TamperError
+from audit.errors import ConfigError, InputError, NotReadableHere, StateError, TamperError
 from audit.files import is_uri, write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Finding, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
 from audit.ingest.lines import with_lines
 from audit.labels import label_key, plain_label
-from audit.log import ChangeLog, open_log
+from audit.log import ChangeLog, copies, open_log
 from audit.log.copies import kept_where_it_lies, secret_in, where_it_lies
 from audit.log.entries import Release
 from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark, no_empty_folders_left
 from audit.progress import step
 from audit.publish.branding import branding
+from audit.sql import ident, one_row
 from audit.validate import Validation, import_in_background, validate_release
 from audit.waivers import apply_waivers, load_waivers, require_known_keys
 from audit.workspace import CONFIG_FILE, Workspace
@@ -435,8 +436,9 @@ def ingest(
     kept_at = str(file) if is_uri(file) else None
     with workspace.work_database() as con:
         # Load and check every input first: a file that cannot be read must not even create the log. GX's import
-        # starts once reading is DuckDB's work (`start_meanwhile`).
-        loaded = _load(con, dataset, file, chosen, lazy=chosen.parquet_in_place)
+        # starts once reading is DuckDB's work (`start_meanwhile`). A Parquet release stays a view over its files:
+        # on DuckDB the log's copy is written from it first, and checked (`_copy_first`).
+        loaded = _load(con, dataset, file, chosen, lazy=True)
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         with _log_for_writing(con, workspace) as log:
             return _ingest_loaded(workspace, con, log, dataset, loaded, inputs, version, kept_at)
@@ -479,17 +481,55 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
                          f"differ only in case are one label); choose another --version")
     version = version or _next_label(log.release_labels(dataset.name))
     docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
-    audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
-    # The Data Docs page is written aside before the release is recorded (a full disk stops the command
-    # with nothing recorded) and put in place after.
-    with no_empty_folders_left(docs_page.parent), \
-            written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
-        with step(f"recording release {version}"):
-            _record(log, dataset, loaded, audited, version, workspace.recorder, supersedes, kept_at)
-        log.require_in_place()
-        put_in_place()
+    copy = _copy_first(log, con, loaded, f"{dataset.name}@{version}", inputs.engine, kept_at)
+    handed_over = False
+    try:
+        audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
+        # The Data Docs page is written aside before the release is recorded (a full disk stops the command
+        # with nothing recorded) and put in place after.
+        with no_empty_folders_left(docs_page.parent), \
+                written_aside(docs_page, audited.validation.data_docs(audited.report)) as put_in_place:
+            recording = _recording(log, dataset, loaded, audited, version, workspace.recorder, supersedes, kept_at,
+                                   copy)
+            with step(f"recording release {version}"):
+                handed_over = True  # the recording removes the copy if it fails, or makes it the log's
+                record_release(log, dataset.name, recording)
+            log.require_in_place()
+            put_in_place()
+    except BaseException:
+        if copy is not None and not handed_over:
+            copies.discard(copy)
+        raise
     _write_docs_index(docs_page.parent, dataset.title)
     return IngestResult(audited.report, supersedes=supersedes)
+
+
+def _copy_first(log: ChangeLog, con: duckdb.DuckDBPyConnection, loaded: LoadedRelease, release_id: str,
+                engine: Engine, kept_at: str | None) -> Path | None:
+    """For a Parquet release on DuckDB: write the copy the log will keep beside it (audit.log.copies), as a
+    pending file, and make `loaded.table` a view over it, so that what is checked and diffed is what the log keeps
+    and nothing reads the release's own files again. Returns the pending file (None for any other release, whose
+    rows the recording copies from `loaded.table`).
+
+    Before, the release was made a table of the working database and then copied to the log's file: at 100M rows
+    that table alone spilled gigabytes. Written under the log's lock (the caller holds the log for writing): the
+    next writer removes a pending file no entry names, the remains of an ingest that stopped."""
+    if not loaded.parquet or engine.parquet_in_place or log.path is None or kept_at is not None:
+        return None
+    copy = copies.pending(copies.folder(log.path) / copies.file_name(release_id))
+    copy.parent.mkdir(exist_ok=True)
+    try:
+        with step(f"keeping a copy of {loaded.source.name} for the log"):
+            parquet.write(con, ident(loaded.table), copy)
+        (rows,) = one_row(con, f"SELECT count(*) FROM {parquet.as_sql(copy)}")
+        if rows != loaded.row_count:  # the files were changed while they were read
+            raise InputError(f"changed while it was read: {loaded.row_count:,} rows, then {rows:,}",
+                             file=str(loaded.source))
+        con.execute(f"CREATE OR REPLACE VIEW {ident(loaded.table)} AS SELECT * FROM {parquet.as_sql(copy)}")
+    except BaseException:
+        copies.discard(copy)
+        raise
+    return copy
 
 
 def _write_docs_index(folder: Path, title: str) -> None:
@@ -542,18 +582,18 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
     return None if compared == published.release_id else published
 
 
-def _record(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
-            recorder: str | None, supersedes: str | None = None, kept_at: str | None = None) -> None:
+def _recording(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
+               recorder: str | None, supersedes: str | None, kept_at: str | None, copy: Path | None) -> Recording:
     release_id = f"{dataset.name}@{version}"
     changes = () if audited.revisions is None else audited.revisions.records(log.con, dataset.primary_key)
-    record_release(log, dataset.name, Recording(
+    return Recording(
         release_id=release_id, version=version, table=loaded.table, sha256=loaded.sha256,
         source_name=loaded.source.name, row_count=loaded.row_count, definition=dataset.descriptor,
         suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
         recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet,
-        kept_at=kept_at))
+        kept_at=kept_at, written_copy=copy)
 
 
 def publish(

@@ -175,6 +175,78 @@ def test_an_ingest_killed_while_keeping_a_parquet_copy_records_all_or_nothing(wo
     assert [f for f in stored_copies(workspace)[1] if not f.endswith(".parquet")] == []  # nothing pending is left
 
 
+def test_a_parquet_release_is_checked_as_the_copy_the_log_keeps_not_as_its_files_read_again(run, workspace, tmp_path,
+                                                                                              monkeypatch):
+    """On DuckDB the log's copy of a Parquet release is written first, and the checks, the diff and the record read
+    that copy: files rewritten once they were read (here, before the checks run) change nothing the log records."""
+    release = tmp_path / "release.parquet"
+    to_parquet(EXAMPLE_CSV, release)
+    pristine = json.loads(run("check", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--format", "json").output)
+    audit_loaded = pipeline._audit_loaded
+
+    def rewritten_first(*args, **kwargs):
+        rewrite(release, "DELETE FROM t WHERE year = 2019")
+        return audit_loaded(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_audit_loaded", rewritten_first)
+    ingested = run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09", "--format", "json")
+
+    report = json.loads(ingested.output)
+    assert ingested.exit_code == 0
+    assert report["findings"] == pristine["findings"] and report["release"]["rows"] == pristine["release"]["rows"]
+    assert run("verify").exit_code == 0
+    monkeypatch.undo()
+    assert run("publish", EXAMPLE).exit_code == 0
+    (data,) = workspace.publish_root.glob("*/*/data/*.csv")
+    assert len(data.read_text().splitlines()) == pristine["release"]["rows"] + 1
+
+
+@pytest.mark.parametrize("baseline", ["parquet", "csv"])
+def test_a_parquet_ingest_refused_after_its_copy_was_written_leaves_no_copy(run, workspace, tmp_path, baseline):
+    """The copy is written before the release is checked against its baseline; an ingest refused there (the
+    published release's own copy was altered) leaves only the copies the log names, and nothing pending: no folder
+    of copies where the log had none."""
+    first = EXAMPLE_CSV
+    if baseline == "parquet":
+        first = tmp_path / "2023.parquet"
+        to_parquet(EXAMPLE_CSV, first)
+    assert run("ingest", EXAMPLE, first, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    assert run("publish", EXAMPLE).exit_code == 0
+    kept = sorted(copies.folder(workspace.log_path).glob("*"))
+    if baseline == "parquet":
+        rewrite(kept[0], "UPDATE t SET homicide = homicide - 1 WHERE year = 2019")
+    else:
+        with duckdb.connect(str(workspace.log_path)) as con:
+            con.execute(f'UPDATE release_data."{EXAMPLE}@2023-09" SET homicide = homicide - 1 WHERE year = 2019')
+    to_parquet(EXAMPLE_CSV, tmp_path / "2024.parquet", "year < 2022")
+
+    refused = run("ingest", EXAMPLE, tmp_path / "2024.parquet", "--waivers", EXAMPLE_WAIVERS, "--version", "2024-03")
+
+    assert refused.exit_code == 1 and "nothing was recorded" in refused.output
+    assert sorted(copies.folder(workspace.log_path).glob("*")) == kept
+    assert copies.folder(workspace.log_path).exists() == (baseline == "parquet")
+
+
+def test_a_parquet_release_whose_rows_change_while_it_is_read_is_refused_with_nothing_recorded(run, workspace, tmp_path,
+                                                                                               monkeypatch):
+    """Its rows counted once read, and again in the copy: a file rewritten between the two is an input error (exit 2,
+    one line naming the file), and neither the log nor a copy is left."""
+    release = tmp_path / "release.parquet"
+    to_parquet(EXAMPLE_CSV, release)
+    open_log = pipeline._open_log
+
+    def rewritten_first(*args, **kwargs):
+        rewrite(release, "DELETE FROM t WHERE year = 2019")
+        return open_log(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_open_log", rewritten_first)
+    refused = run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+
+    assert refused.exit_code == 2 and f"{release}: changed while it was read" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert not workspace.log_path.exists() and not copies.folder(workspace.log_path).exists()
+
+
 def test_weekly_parquet_releases_diff_as_their_csv_twins(run, workspace, tmp_path):
     """Repeated keys are matched in stored order, which for a Parquet copy is its row order in the file."""
     from tests.conftest import WEEK_1, define_weekly_incidents, diff_changes

@@ -76,6 +76,14 @@ def pending(path: Path) -> Path:
     return path.with_name(path.name + PENDING)
 
 
+def discard(pending_copy: Path) -> None:
+    """Remove a pending copy no entry names (an ingest that failed before its commit), and the copies' folder if
+    that leaves it empty."""
+    pending_copy.unlink(missing_ok=True)
+    if pending_copy.parent.is_dir() and not any(pending_copy.parent.iterdir()):
+        pending_copy.parent.rmdir()
+
+
 def resolve(log_path: Path, data_table: str) -> Path | None:
     """The file holding a copy: the file itself, else its pending file (renamed when the next writer opens the
     log), else None (deleted)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from audit.crashpoints import crash_point
@@ -43,6 +44,9 @@ class Recording:
     # A release read where it lies (audit.ingest.in_place): the URI it is kept at, which the log records in place
     # of a copy (its digest is `sha256`, of its files); `table` then holds none of its rows.
     kept_at: str | None = None
+    # The pending Parquet copy, when ingest wrote it before the release was checked (audit.pipeline._copy_first):
+    # the recording keeps it as it is rather than writing it from `table`.
+    written_copy: Path | None = None
 
 
 def software() -> dict[str, str]:
@@ -74,8 +78,11 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
             if r.kept_at is not None:
                 stored = None
             elif written is not None:
-                written.parent.mkdir(exist_ok=True)
-                parquet.write(log.con, r.table, written)
+                if r.written_copy is None:
+                    written.parent.mkdir(exist_ok=True)
+                    parquet.write(log.con, r.table, written)
+                elif r.written_copy != written:
+                    raise ValueError(f"a copy written at {r.written_copy}, not where the log keeps it ({written})")
                 stored = parquet.as_sql(written)
             else:
                 stored = log.data_table(data_table)
@@ -88,9 +95,7 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
             crash_point("ingest-before-commit")
     except BaseException:
         if written is not None:
-            written.unlink(missing_ok=True)
-            if not any(written.parent.iterdir()):
-                written.parent.rmdir()
+            copies.discard(written)
         raise
     crash_point("ingest-after-commit")
     if written is not None:
