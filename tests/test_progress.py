@@ -45,7 +45,7 @@ def stderr_on_a_terminal(args: list[str], env) -> str:
         seen += chunk
     proc.wait()
     os.close(controller)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, seen.decode("utf-8", "replace")[-3000:]  # what it said, where it failed
     return seen.decode("utf-8", "replace")
 
 

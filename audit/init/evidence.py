@@ -156,6 +156,10 @@ class Rejected:
 def build(candidate: Candidate, where: list[dict[str, Any]] | None = None) -> RowCheckExpectation:
     from great_expectations.expectations.registry import get_expectation_impl
 
+    # The package, not only its base: defining our classes is what registers them with GX. GX's import may still be
+    # under way in init's background thread (audit.validate.import_in_background); importing the package waits for
+    # it to end, where importing `base` alone did not, and GX then knew no sum check (found under load: 1 init in 15).
+    from audit.validate import expectations as _registers  # noqa: F401
     from audit.validate.expectations.base import RowCheckExpectation
 
     kind, kwargs = candidate.expectation()
