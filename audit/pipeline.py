@@ -516,7 +516,7 @@ def _copy_first(log: ChangeLog, con: duckdb.DuckDBPyConnection, loaded: LoadedRe
     next writer removes a pending file no entry names, the remains of an ingest that stopped."""
     if not loaded.parquet or engine.parquet_in_place or log.path is None or kept_at is not None:
         return None
-    copy = copies.pending(copies.folder(log.path) / copies.file_name(release_id))
+    copy = copies.pending_copy(log.path, release_id)
     copy.parent.mkdir(exist_ok=True)
     try:
         with step(f"keeping a copy of {loaded.source.name} for the log"):
@@ -593,7 +593,7 @@ def _recording(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited:
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
         recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet,
-        kept_at=kept_at, written_copy=copy)
+        kept_at=kept_at, copy_written=copy is not None)
 
 
 def publish(

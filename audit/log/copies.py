@@ -76,6 +76,11 @@ def pending(path: Path) -> Path:
     return path.with_name(path.name + PENDING)
 
 
+def pending_copy(log_path: Path, release_id: str) -> Path:
+    """Where a release's copy is written before its entry commits."""
+    return pending(folder(log_path) / file_name(release_id))
+
+
 def discard(pending_copy: Path) -> None:
     """Remove a pending copy no entry names (an ingest that failed before its commit), and the copies' folder if
     that leaves it empty."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from audit.crashpoints import crash_point
@@ -44,9 +43,9 @@ class Recording:
     # A release read where it lies (audit.ingest.in_place): the URI it is kept at, which the log records in place
     # of a copy (its digest is `sha256`, of its files); `table` then holds none of its rows.
     kept_at: str | None = None
-    # The pending Parquet copy, when ingest wrote it before the release was checked (audit.pipeline._copy_first):
+    # The pending Parquet copy was written by ingest before the release was checked (audit.pipeline._copy_first):
     # the recording keeps it as it is rather than writing it from `table`.
-    written_copy: Path | None = None
+    copy_written: bool = False
 
 
 def software() -> dict[str, str]:
@@ -72,17 +71,15 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
     r = recording
     in_file = r.keep_as_parquet and log.path is not None and r.kept_at is None
     data_table = r.kept_at or (copies.file_name(r.release_id) if in_file else r.release_id)
-    written = copies.pending(copies.folder(log.path) / data_table) if in_file and log.path is not None else None
+    written = copies.pending_copy(log.path, r.release_id) if in_file and log.path is not None else None
     try:
         with log.transaction():
             if r.kept_at is not None:
                 stored = None
             elif written is not None:
-                if r.written_copy is None:
+                if not r.copy_written:
                     written.parent.mkdir(exist_ok=True)
                     parquet.write(log.con, r.table, written)
-                elif r.written_copy != written:
-                    raise ValueError(f"a copy written at {r.written_copy}, not where the log keeps it ({written})")
                 stored = parquet.as_sql(written)
             else:
                 stored = log.data_table(data_table)
