@@ -33,6 +33,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_identity(path: Path) -> tuple[int, ...]:
+    """What changes whenever a file's bytes do: its device, inode, size, modification time and status-change time.
+    The status-change time (ctime) cannot be set back by whoever rewrites the file, as its modification time can
+    (touch -d): a rewrite of the same size, its mtime restored, still changes it."""
+    status = path.stat()
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
 def meanwhile(work: Callable[[], T], name: str) -> Callable[[], T]:
     """Start `work` in a thread of its own and return the call that waits for its result (or raises its error),
     for work that lets go of the GIL while the main thread does other work (a file's digest while DuckDB reads it).

@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -32,7 +32,7 @@ from audit.diff.window import BY as WINDOW_BY
 from audit.diff.window import title_as_of, window_notes
 from audit.engine import DUCKDB, Engine, parquet
 from audit.engine import choose as choose_engine
-from audit.errors import ConfigError, InputError, NotReadableHere, StateError, TamperError
+from audit.errors import ConfigError, NotReadableHere, StateError, TamperError
 from audit.files import is_uri, write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Finding, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
@@ -46,7 +46,7 @@ from audit.log.recording import Recording, record_release
 from audit.outputs import Output, mark, no_empty_folders_left
 from audit.progress import step
 from audit.publish.branding import branding
-from audit.sql import ident, one_row
+from audit.sql import ident
 from audit.validate import Validation, import_in_background, validate_release
 from audit.waivers import apply_waivers, load_waivers, require_known_keys
 from audit.workspace import CONFIG_FILE, Workspace
@@ -282,9 +282,12 @@ def check(
         inputs = _office_inputs(con, dataset, loaded, waivers, notes, against, chosen, as_of)
         if baseline is not None:
             inputs.package_baseline = _package_baseline(con, workspace, dataset, Path(baseline))
-            return _audit_loaded(con, dataset, loaded, inputs, None, None).report
-        log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
-        return _audit_loaded(con, dataset, loaded, inputs, None, log).report
+            audited = _audit_loaded(con, dataset, loaded, inputs, None, None)
+        else:
+            log = _open_log(con, workspace, read_only=True) if workspace.log_path.exists() else None
+            audited = _audit_loaded(con, dataset, loaded, inputs, None, log)
+        loaded.confirm_unchanged()  # what was checked is what the report's digest names
+        return audited.report
 
 
 def _load(con: duckdb.DuckDBPyConnection, dataset: Dataset, file: str | Path, engine: Engine,
@@ -482,6 +485,8 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     version = version or _next_label(log.release_labels(dataset.name))
     docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
     copy = _copy_first(log, con, loaded, f"{dataset.name}@{version}", inputs.engine, kept_at)
+    if copy is not None:  # confirmed as the same files, and never read again: what follows reads the copy
+        loaded = replace(loaded, state=None)
     handed_over = False
     try:
         audited = _audit_loaded(con, dataset, loaded, inputs, version, log)
@@ -521,10 +526,8 @@ def _copy_first(log: ChangeLog, con: duckdb.DuckDBPyConnection, loaded: LoadedRe
     try:
         with step(f"keeping a copy of {loaded.source.name} for the log"):
             parquet.write(con, ident(loaded.table), copy)
-        (rows,) = one_row(con, f"SELECT count(*) FROM {parquet.as_sql(copy)}")
-        if rows != loaded.row_count:  # the files were changed while they were read
-            raise InputError(f"changed while it was read: {loaded.row_count:,} rows, then {rows:,}",
-                             file=str(loaded.source))
+        # The files read for the copy are the ones digested and scanned (else exit 2, before any check runs).
+        loaded.confirm_unchanged()
         con.execute(f"CREATE OR REPLACE VIEW {ident(loaded.table)} AS SELECT * FROM {parquet.as_sql(copy)}")
     except BaseException:
         copies.discard(copy)
@@ -593,7 +596,7 @@ def _recording(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited:
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
         recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet,
-        kept_at=kept_at, copy_written=copy is not None)
+        kept_at=kept_at, copy_written=copy is not None, confirm_source=loaded.confirm_unchanged)
 
 
 def publish(
@@ -901,6 +904,7 @@ def reconcile(
     with workspace.work_database() as con:
         log: ChangeLog | None = None
         infos = {}
+        unchanged: list[Callable[[], None]] = []  # each file's confirm_unchanged, once the check has read it
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
                                               (summary, summary_file, summary_version, "summary")):
             if file is not None:
@@ -911,6 +915,7 @@ def reconcile(
                                       "URI, with --engine spark")
                 loaded = _load(con, dataset, file, chosen, lazy=chosen.parquet_in_place and table == "incidents",
                                table=table)
+                unchanged.append(loaded.confirm_unchanged)
                 infos[table] = _release_info(None, loaded.sha256, loaded.source.name, loaded.row_count)
                 continue
             log = log or _open_log(con, workspace, read_only=True)
@@ -928,6 +933,8 @@ def reconcile(
         # The incidents reach Spark as a file, or are read where they lie; the summary through Arrow.
         with chosen.readable(con, {"incidents": None}):
             validation = run_expectations(con, "incidents", incidents, [expectation], chosen)
+        for confirm in unchanged:
+            confirm()
     info = infos["incidents"]
     info.reconciled_with = {"dataset": summary.name, **infos["summary"].to_dict()}
     unrun, unrun_findings = _not_run_in_place(validation, len(validation.findings))

@@ -8,7 +8,7 @@ types the cells.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,9 +21,10 @@ from audit.findings import Finding
 from audit.ingest.cast import cast_to_schema
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
 from audit.ingest.normalise import Normalisation
-from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256
+from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256, release_files
 from audit.ingest.read import MACHINE_ERRORS, ROW_COLUMN, NotDirect, RawTable, read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
+from audit.ingest.unchanged import SourceState
 from audit.progress import step
 from audit.sql import ident, one_row
 
@@ -45,6 +46,14 @@ class LoadedRelease:
     findings: tuple[Finding, ...] = ()              # about its cells and columns, found while reading
     parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
     lines: str | None = None                        # a table of each row's line in the text file, in `table`'s order
+    # Its files as first read, while `table` still reads them (a Parquet release read lazily): the command
+    # calls `confirm_unchanged` once nothing reads them again (audit.ingest.unchanged).
+    state: SourceState | None = None
+
+    def confirm_unchanged(self) -> None:
+        """Raise InputError if the release's files changed since they were first read (when `table` reads them)."""
+        if self.state is not None:
+            self.state.confirm()
 
 
 def release_file_problem(source: Path) -> str | None:
@@ -80,6 +89,7 @@ def load_release(
     turns out not to be plain is: the two give the same table (tests/test_direct_read.py)."""
     source = Path(path)
     if is_parquet(source):
+        state = SourceState.of(source, release_files)  # before the digest: see audit.ingest.unchanged
         start_meanwhile()  # reading Parquet is DuckDB's from the start
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet). The files' digest is
         # taken meanwhile, in a thread: hashlib lets go of the GIL, and DuckDB's passes over the columns do not
@@ -92,13 +102,25 @@ def load_release(
         except duckdb.Error as exc:  # files of different shapes in one folder, a file that is no Parquet
             raise InputError(f"cannot be read as one Parquet release: {str(exc).splitlines()[0][:300]}",
                              file=str(source)) from exc
-        return LoadedRelease(source=source, sha256=digest(), row_count=rows, dataset=read_as,
-                             columns=match, table=table, normalisations=tuple(fixes), findings=tuple(match.findings),
-                             parquet=True)
+        loaded = LoadedRelease(source=source, sha256=digest(), row_count=rows, dataset=read_as,
+                               columns=match, table=table, normalisations=tuple(fixes), findings=tuple(match.findings),
+                               parquet=True, state=state)
+        if not lazy:  # a table of its own: nothing reads the files again
+            loaded.confirm_unchanged()
+            loaded = replace(loaded, state=None)
+        return loaded
     problem = release_file_problem(source)
     if problem:
         raise InputError(problem, file=str(path))
     check_reshape(dataset)
+    state = SourceState.of(source)
+    loaded = _read_and_typed(con, dataset, source, table, start_meanwhile, direct)
+    state.confirm()  # its rows are in `table`: nothing reads the file again
+    return loaded
+
+
+def _read_and_typed(con: duckdb.DuckDBPyConnection, dataset: Dataset, source: Path, table: str,
+                    start_meanwhile: Callable[[], None], direct: bool) -> LoadedRelease:
     read = read_raw(con, source, dataset, table=f"{table}_raw", start_meanwhile=start_meanwhile, direct=direct)
     try:
         return _typed(con, dataset, source, read, table)

@@ -29,10 +29,10 @@ FILE, ROW = "__file", "__file_row"
 
 
 def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in SUFFIXES or (path.is_dir() and any(_files(path)))
+    return path.suffix.lower() in SUFFIXES or (path.is_dir() and any(release_files(path)))
 
 
-def _files(path: Path) -> list[Path]:
+def release_files(path: Path) -> list[Path]:
     """The release's files: `path` itself, or the Parquet files under the folder `path`, in name order."""
     if path.is_file():
         return [path]
@@ -53,7 +53,7 @@ def parquet_sha256(path: Path) -> str:
     if path.is_file():
         return file_sha256(path)
     digest = hashlib.sha256()
-    for file in _files(path):
+    for file in release_files(path):
         digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
     return digest.hexdigest()
 
@@ -62,7 +62,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawT
     """The Parquet at `path` as a CSV's cells are read (audit.ingest.read.read_raw): a view `table` of each row's
     position (ROW_COLUMN, from 1; file by file for a folder) and every column as DuckDB prints its values, for
     `audit init`, which proposes types and rules from text whichever way a release arrives."""
-    files = _files(path)
+    files = release_files(path)
     if not files:
         raise InputError("no Parquet file in this folder", file=str(path))
     cells = f"{table}__cells"
@@ -84,7 +84,7 @@ def load_parquet(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path, t
     and how its columns match the descriptor's (audit.ingest.columns).
     With `lazy`, `table` is a view that reads the files each time, so the rows are never all held in memory (Spark
     reads them where they lie; audit.engine.spark)."""
-    files = _files(path)
+    files = release_files(path)
     if not files:
         raise InputError("no Parquet file in this folder", file=str(path))
     # A data column named like the file-name column is kept (that one is renamed); one named file_row_number makes

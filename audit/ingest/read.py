@@ -28,7 +28,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
-from audit.files import file_sha256
+from audit.files import file_identity, file_sha256
 from audit.findings import ERROR, FORMULA_NO_VALUE, Finding
 from audit.ingest.decode import Prepared, prepare_text
 from audit.ingest.layout import HEAD_ROWS, choose_header, locate, tail_kind, unique_names
@@ -83,20 +83,15 @@ class Direct:
 
     path: Path
     rows: int                       # its data rows, if each is one line: its lines less the header's
-    identity: tuple[int, ...]       # its inode, size and modification time when it was digested
+    identity: tuple[int, ...]       # audit.files.file_identity when it was digested
 
     def confirm(self, con: duckdb.DuckDBPyConnection, typed: str) -> None:
         """Raise NotDirect unless `typed` holds one row per data line (a quoted cell holding a line break makes
         fewer rows than lines: their numbers and the last rows would not be the ones assumed), and the file is the
         one digested (it was read more than once; read again, it is digested again)."""
         (rows,) = one_row(con, f"SELECT count(*) FROM {ident(typed)}")
-        if rows != self.rows or _identity(self.path) != self.identity:
+        if rows != self.rows or file_identity(self.path) != self.identity:
             raise NotDirect()
-
-
-def _identity(path: Path) -> tuple[int, ...]:
-    status = path.stat()
-    return (status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None, table: str,
@@ -121,7 +116,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset | None
         start_meanwhile()
     else:
         with tempfile.TemporaryDirectory(prefix="audit-read-") as work:
-            identity = _identity(path)
+            identity = file_identity(path)
             prepared = prepare_text(path, Path(work))
             start_meanwhile()
             if direct and dataset is not None and not dataset.resource.get("reshape"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from audit.crashpoints import crash_point
 from audit.engine import parquet
@@ -46,6 +46,9 @@ class Recording:
     # The pending Parquet copy was written by ingest before the release was checked (audit.pipeline._copy_first):
     # the recording keeps it as it is rather than writing it from `table`.
     copy_written: bool = False
+    # Raises if the release's files changed since they were first read (audit.ingest.unchanged): called once the
+    # log's copy is made, before anything is committed, as `table` may still read them.
+    confirm_source: Callable[[], None] = lambda: None
 
 
 def software() -> dict[str, str]:
@@ -84,6 +87,7 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
             else:
                 stored = log.data_table(data_table)
                 log.con.execute(f"CREATE TABLE {stored} AS SELECT * FROM {r.table}")
+            r.confirm_source()
             crash_point("ingest-data-stored")
             # The stored copy itself, inside the transaction: what is digested is what the log keeps. Kept where
             # it lies, the release is its files, and their digest the cluster took.

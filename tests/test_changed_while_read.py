@@ -1,0 +1,155 @@
+"""A release is read more than once (its digest, DuckDB's read, a Parquet release's checks and the log's copy). A
+file rewritten, replaced or added to between two of those reads, even keeping its size and modification time, is an
+input error: exit 2, one line naming the file, and nothing recorded, whatever kind of file and whichever command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+
+import duckdb
+import pytest
+
+from audit import pipeline
+from audit.ingest import read
+from audit.log import copies
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, to_parquet
+
+
+def keeping_its_times(path, change) -> None:
+    """Make `change` to the file at `path`, then set its modification time back, as an insider covering a rewrite
+    would (touch -d): only its status-change time, which no one can set, still shows it."""
+    before = path.stat()
+    change()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def one_digit_changed(path) -> None:
+    """The same file, of the same size, with its last figure one lower (2022's aggravated assaults, 5369 -> 5368)."""
+    text = path.read_bytes()
+    keeping_its_times(path, lambda: path.write_bytes(text[:-2] + b"8" + text[-1:]))
+
+
+def csv_release(tmp_path, blank_line: bool):
+    path = tmp_path / "release.csv"
+    text = EXAMPLE_CSV.read_text()
+    # A blank line sends the file to the usual reading (a copy of its cells) rather than a view over it.
+    lines = text.splitlines(keepends=True)
+    path.write_text("".join(lines[:2] + ["\n"] + lines[2:]) if blank_line else text)
+    return path, path
+
+
+def workbook(tmp_path):
+    import openpyxl
+
+    def save(target, last: int) -> None:
+        book = openpyxl.Workbook()
+        rows = list(csv.reader(EXAMPLE_CSV.open()))
+        rows[-1][-1] = str(last)
+        for row in rows:
+            book.active.append([int(c.replace(",", "")) if i and c else c for i, c in enumerate(row)]
+                               if row[0] != "Year" else row)
+        book.save(target)
+
+    path = tmp_path / "release.xlsx"
+    save(path, 5369)
+    save(tmp_path / "altered.xlsx", 5368)
+    return path, path
+
+
+def parquet_rewrite(path) -> None:
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
+        con.execute("UPDATE t SET homicide = homicide - 1 WHERE year = 2019")  # the same rows, one of them changed
+        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+
+
+def parquet_folder(tmp_path):
+    folder = tmp_path / "release"
+    folder.mkdir()
+    to_parquet(EXAMPLE_CSV, folder / "part-0.parquet", "year < 2020")
+    to_parquet(EXAMPLE_CSV, folder / "part-1.parquet", "year >= 2020")
+    return folder, folder / "part-1.parquet"
+
+
+def parquet_file(tmp_path):
+    path = tmp_path / "release.parquet"
+    to_parquet(EXAMPLE_CSV, path)
+    return path, path
+
+
+# Each kind of release: how it is made (the release, and the file in it that is changed), how that file is changed,
+# and the step after which it is changed: the first read of its bytes (its digest) for a file whose rows are then
+# read into a table; the whole read for Parquet, whose files the checks or the log's copy read again.
+KINDS = {
+    "csv read where it lies": (lambda p: csv_release(p, False), one_digit_changed, "digest"),
+    "csv read as cells": (lambda p: csv_release(p, True), one_digit_changed, "digest"),
+    "workbook replaced": (workbook, lambda path: keeping_its_times(
+        path, lambda: shutil.copyfile(path.with_name("altered.xlsx"), path)), "digest"),
+    "parquet rewritten": (parquet_file, lambda path: keeping_its_times(path, lambda: parquet_rewrite(path)), "read"),
+    "parquet folder, a file added": (parquet_folder, lambda path: shutil.copyfile(
+        path, path.with_name("part-2.parquet")), "read"),
+}
+
+
+def changed_after(monkeypatch, moment: str, change) -> None:
+    """Change the file once, just after `moment`."""
+    def once(real):
+        done = []
+
+        def wrapped(*args, **kwargs):
+            result = real(*args, **kwargs)
+            if not done:
+                done.append(change())
+            return result
+        return wrapped
+
+    if moment == "digest":  # a text file's bytes are read (and digested) first, a workbook's digested first
+        monkeypatch.setattr(read, "prepare_text", once(read.prepare_text))
+        monkeypatch.setattr(read, "file_sha256", once(read.file_sha256))
+    else:  # the release read (and its cells scanned), before it is checked and copied
+        monkeypatch.setattr(pipeline, "_office_inputs", once(pipeline._office_inputs))
+
+
+@pytest.mark.parametrize("command", ["check", "ingest"])
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_release_changed_while_it_is_read_is_refused_with_nothing_recorded(run, workspace, tmp_path, monkeypatch,
+                                                                             kind, command):
+    make, change, moment = KINDS[kind]
+    release, changed = make(tmp_path)
+    changed_after(monkeypatch, moment, lambda: change(changed))
+
+    refused = run(command, EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS)
+
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.startswith(f"error: {release}: changed while it was read"), refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert not workspace.log_path.exists() and not copies.folder(workspace.log_path).exists()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_release_left_alone_while_it_is_read_is_recorded(run, workspace, tmp_path, kind):
+    """The counterpart: the same files, unchanged, are checked and recorded (nothing else trips the check)."""
+    make, _, _ = KINDS[kind]
+    release, _ = make(tmp_path)
+
+    ingested = run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--format", "json")
+
+    assert ingested.exit_code == 0, ingested.output
+    assert json.loads(ingested.output)["release"]["rows"] == 6
+
+
+def test_a_parquet_release_copied_only_as_it_is_recorded_is_held_to_its_files_too(run, workspace, tmp_path,
+                                                                                   monkeypatch):
+    """Where the engine reads a Parquet release where it lies (Spark), the log's copy is made from its files as the
+    release is recorded, the last time they are read: a file rewritten before then is refused there."""
+    release, changed = parquet_file(tmp_path)
+    monkeypatch.setattr(pipeline, "_copy_first", lambda *args: None)
+    changed_after(monkeypatch, "read", lambda: keeping_its_times(changed, lambda: parquet_rewrite(changed)))
+
+    refused = run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS)
+
+    assert refused.exit_code == 2 and refused.output.startswith(f"error: {release}: changed while it was read")
+    assert not workspace.log_path.exists() and not copies.folder(workspace.log_path).exists()
