@@ -51,14 +51,14 @@ def read_office_file(path: Path, kind: str) -> Any:
     return _checked(path, {} if data is None else _plain(data), lambda: node, kind)
 
 
-def read_office_json(path: Path, kind: str) -> Any:
+def read_office_json(path: Path, kind: str, text: str | None = None) -> Any:
     """As read_office_file, for a JSON file (a GX suite): read strictly, as one meaning only. A key given twice,
     `NaN` or `Infinity` (which Python's reader accepts and JSON does not have) and text that is not UTF-8 are
-    refused with the file named."""
+    refused with the file named. `text`: the file's, already read."""
     from audit.jsonfile import strict_loads
     from audit.yamlfile import office_text
 
-    text = office_text(path)
+    text = office_text(path) if text is None else text
     try:
         data = strict_loads(text, non_finite=False)
     except RecursionError as exc:

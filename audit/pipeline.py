@@ -16,7 +16,6 @@ audit.init, `keygen` audit.log.signing).
 from __future__ import annotations
 
 import datetime
-import hashlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -588,11 +587,12 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
 def _recording(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
                recorder: str | None, supersedes: str | None, kept_at: str | None, copy: Path | None) -> Recording:
     release_id = f"{dataset.name}@{version}"
+    assert audited.validation.suite_sha256 is not None, "a release's validation read its suite (validate_release)"
     changes = () if audited.revisions is None else audited.revisions.records(log.con, dataset.primary_key)
     return Recording(
         release_id=release_id, version=version, table=loaded.table, sha256=loaded.sha256,
         source_name=loaded.source.name, row_count=loaded.row_count, definition=dataset.descriptor,
-        suite_sha256=hashlib.sha256(dataset.suite_path.read_bytes()).hexdigest(), report=audited.report,
+        suite_sha256=audited.validation.suite_sha256, report=audited.report,
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
         recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet,

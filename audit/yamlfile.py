@@ -98,12 +98,27 @@ def read_yaml_nodes(path: Path) -> tuple[Any, Any]:
 def office_text(path: Path) -> str:
     """The text of an office file (YAML or JSON), or a ConfigError naming the file: too large, unreadable, or not
     UTF-8."""
+    return office_decoded(path, office_bytes(path))
+
+
+def office_bytes(path: Path) -> bytes:
+    """The bytes of an office file, read once (what is parsed is what a digest of them names), or a ConfigError
+    naming the file: too large or unreadable."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
-                              f"{MAX_FILE_BYTES:,})")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text") from exc
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: too large for an office file ({path.stat().st_size:,} bytes; at most "
+                          f"{MAX_FILE_BYTES:,})")
+    return raw
+
+
+def office_decoded(path: Path, raw: bytes) -> str:
+    """`raw` as text, its line breaks read as text mode reads them (\\r\\n and \\r as \\n), or a ConfigError: not UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")

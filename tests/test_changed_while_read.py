@@ -1,10 +1,12 @@
 """A release is read more than once (its digest, DuckDB's read, a Parquet release's checks and the log's copy). A
 file rewritten, replaced or added to between two of those reads, even keeping its size and modification time, is an
-input error: exit 2, one line naming the file, and nothing recorded, whatever kind of file and whichever command."""
+input error: exit 2, one line naming the file, and nothing recorded, whatever kind of file and whichever command.
+An office file is read once, and what the log records of it is what was read."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -15,7 +17,7 @@ import pytest
 from audit import pipeline
 from audit.ingest import read
 from audit.log import copies
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, to_parquet
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, log_rows, to_parquet
 
 
 def keeping_its_times(path, change) -> None:
@@ -153,3 +155,25 @@ def test_a_parquet_release_copied_only_as_it_is_recorded_is_held_to_its_files_to
 
     assert refused.exit_code == 2 and refused.output.startswith(f"error: {release}: changed while it was read")
     assert not workspace.log_path.exists() and not copies.folder(workspace.log_path).exists()
+
+
+def test_the_suite_recorded_with_a_release_is_the_one_that_ran_though_its_file_changes_after(run, workspace,
+                                                                                            monkeypatch):
+    """The log records the digest of the suite that checked the release: the bytes read to run it, not the file as
+    it is when the release is recorded (here, an expectation removed once the checks ran)."""
+    suite = workspace.dataset(EXAMPLE).suite_path
+    ran = suite.read_bytes()
+    recording = pipeline._recording
+
+    def suite_rewritten_first(*args, **kwargs):
+        entries = json.loads(ran)
+        entries["expectations"] = entries["expectations"][1:]
+        suite.write_text(json.dumps(entries))
+        return recording(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_recording", suite_rewritten_first)
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS).exit_code == 0
+
+    [validation] = log_rows(workspace, "validations")
+    assert suite.read_bytes() != ran
+    assert validation["suite_sha256"] == hashlib.sha256(ran).hexdigest()

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from audit.dataset import Dataset
 from audit.engine import DUCKDB, Engine
 from audit.findings import ClaimResult, Finding, Outcome
+
+if TYPE_CHECKING:
+    from audit.validate.suite import SuiteFile
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Validation:
     claims: list[ClaimResult] = field(default_factory=list)
     expectations: list[Outcome] = field(default_factory=list)  # one per expectation run, passed or not
     gx_result: Any = None  # GX's own ExpectationSuiteValidationResult, for its Data Docs
+    suite_sha256: str | None = None  # of the suite file's bytes, as read for this validation (validate_release)
 
     @property
     def not_run(self) -> dict[str, list[str]]:
@@ -104,16 +108,18 @@ def offline_page(html: str) -> str:
     return html.replace("</head>", OFFLINE_STYLE + "\n</head>", 1)
 
 
-def suite_expectations(dataset: Dataset, absent: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """Every expectation run on a release of `dataset`: its suite file, then what its definition implies
-    (and the suite does not already say): the primary key unique and present, each field's Table Schema
-    constraints, a category for each coded field, spreadsheet-safe text, and the published claims."""
+def suite_expectations(dataset: Dataset, absent: frozenset[str] = frozenset(),
+                       suite_file: SuiteFile | None = None) -> list[dict[str, Any]]:
+    """Every expectation run on a release of `dataset`: its suite file (`suite_file`, else read now), then what its
+    definition implies (and the suite does not already say): the primary key unique and present, each field's Table
+    Schema constraints, a category for each coded field, spreadsheet-safe text, and the published claims."""
     from audit.claims import load_claims
-    from audit.validate.suite import load_suite_json, with_origin
+    from audit.validate.suite import read_suite, with_origin
 
+    suite_file = suite_file or read_suite(dataset.suite_path)
     suite, descriptor, claims = (_shown(p) for p in (dataset.suite_path, dataset.descriptor_path, dataset.claims_path))
     expectations = [with_origin(e, f"{suite}, expectation {number}")
-                    for number, e in enumerate(load_suite_json(dataset.suite_path)["expectations"], 1)]
+                    for number, e in enumerate(suite_file.data["expectations"], 1)]
     for implied in schema_expectations(dataset):
         if not any(_same_check(e, implied) for e in expectations):
             expectations.append(with_origin(implied, f"{descriptor}, its schema"))
@@ -340,5 +346,10 @@ def validate_release(
     implies) on `table`, one per failing row, in suite order, and its claims; on `engine` (audit.engine). `dataset`
     is the release's as read (audit.ingest.columns); an expectation reading a field of `absent`, which the release
     has no column for, is not run (`Validation.not_run`)."""
-    return run_expectations(con, table, dataset, suite_expectations(dataset, absent) + list(extra or []), engine,
-                            absent)
+    from audit.validate.suite import read_suite
+
+    suite_file = read_suite(dataset.suite_path)  # read once: what runs is what its recorded digest names
+    validation = run_expectations(con, table, dataset, suite_expectations(dataset, absent, suite_file) +
+                                  list(extra or []), engine, absent)
+    validation.suite_sha256 = suite_file.sha256
+    return validation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,23 @@ from audit.sql import ident
 def load_suite_json(path: Path) -> dict[str, Any]:
     """The suite file, each entry's shape checked (audit/schemas/suite.schema.json): an entry GX cannot build is
     one GX would drop and never run."""
-    from audit.officefile import read_office_json
+    return read_suite(path).data
 
-    return read_office_json(path, "suite")
+
+@dataclass(frozen=True)
+class SuiteFile:
+    data: dict[str, Any]   # as load_suite_json gives it
+    sha256: str            # of the bytes parsed: the log records it as the suite that ran
+
+
+def read_suite(path: Path) -> SuiteFile:
+    """The suite file and the digest of the very bytes parsed: read again to be digested, a file rewritten after
+    the checks ran would be recorded as the suite that ran them."""
+    from audit.officefile import read_office_json
+    from audit.yamlfile import office_bytes, office_decoded
+
+    raw = office_bytes(path)
+    return SuiteFile(read_office_json(path, "suite", office_decoded(path, raw)), hashlib.sha256(raw).hexdigest())
 
 
 ORIGIN = "audit_origin"  # where an entry comes from ("expectations/x.json, expectation 3"), kept in its meta
