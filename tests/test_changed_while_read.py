@@ -177,3 +177,25 @@ def test_the_suite_recorded_with_a_release_is_the_one_that_ran_though_its_file_c
     [validation] = log_rows(workspace, "validations")
     assert suite.read_bytes() != ran
     assert validation["suite_sha256"] == hashlib.sha256(ran).hexdigest()
+
+
+def test_a_data_file_changed_while_publish_checks_it_is_not_published(run, workspace, monkeypatch):
+    """`publish` reads the data file it wrote twice, for its rows (held to the release's digest) and for its bytes
+    (the digest the publication entry names): rewritten between the two, keeping its size and time, it is refused
+    as tampering (exit 1), and nothing is published."""
+    from audit.publish import publication
+
+    assert run("ingest", EXAMPLE, EXAMPLE_CSV, "--waivers", EXAMPLE_WAIVERS).exit_code == 0
+    rows_checked = publication.require_written_rows
+
+    def rewritten_after(log, path, *args):
+        rows_checked(log, path, *args)
+        one_digit_changed(path)
+
+    monkeypatch.setattr(publication, "require_written_rows", rewritten_after)
+    refused = run("publish", EXAMPLE)
+
+    assert refused.exit_code == 1, refused.output
+    assert "was changed while it was checked; nothing was published" in refused.output
+    assert log_rows(workspace, "publications") == []
+    assert not list(workspace.publish_root.glob("*/*/datapackage.json"))
