@@ -32,7 +32,7 @@ from audit.diff.window import title_as_of, window_notes
 from audit.engine import DUCKDB, Engine, parquet
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, NotReadableHere, StateError, TamperError
-from audit.files import is_uri, write_atomically, written_aside
+from audit.files import file_identity, is_uri, write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Finding, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
@@ -180,6 +180,7 @@ def _audit_loaded(
     if log is not None and inputs.package_baseline is None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
     revisions, old_rows, old_info, old_source = None, "", None, None
+    baseline_file: Path | None = None  # a baseline's rows kept as a file beside the log, held to one identity
     tables: dict[str, Path | None] = {loaded.table: None}  # for Spark: the tables it reads, and their files if kept
     if inputs.package_baseline is not None:
         old_rows, old_info, old_source = inputs.package_baseline
@@ -188,6 +189,10 @@ def _audit_loaded(
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         why = f"so changes since the {inputs.against} release {baseline.version} cannot be counted and nothing was recorded"
         if not kept_where_it_lies(baseline.data_table):
+            # A copy beside the log is a plain file: digested here, then read again by the diff, it must be the
+            # same file for both (audit.ingest.unchanged holds a release's own files so).
+            baseline_file = log.data_file(baseline.data_table)
+            held = file_identity(baseline_file) if baseline_file is not None else None
             log.require_stored_rows(baseline, why)
         old_rows = _recorded_rows(con, log, dataset, baseline, inputs.engine, why, BASELINE_IN_PLACE)
         tables[old_rows] = log.data_file(baseline.data_table)
@@ -210,6 +215,9 @@ def _audit_loaded(
         with step("running the checks"):
             validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
                                           frozenset(loaded.columns.removed))
+    if baseline_file is not None and baseline is not None and file_identity(baseline_file) != held:
+        raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its stored rows ({baseline_file.name}) "
+                          f"were changed while they were read; {why}. Run `audit verify` to see what else was altered")
     # What reading the file found about its cells and columns is one more check, after the suite's.
     read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
     columns_check = Outcome("the file's columns are the descriptor's", SCHEMA_CHANGE, [c for f in read for c in f.columns],

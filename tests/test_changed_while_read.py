@@ -199,3 +199,30 @@ def test_a_data_file_changed_while_publish_checks_it_is_not_published(run, works
     assert "was changed while it was checked; nothing was published" in refused.output
     assert log_rows(workspace, "publications") == []
     assert not list(workspace.publish_root.glob("*/*/datapackage.json"))
+
+
+def test_a_baseline_copy_changed_while_the_next_release_is_compared_with_it_records_nothing(run, workspace, tmp_path,
+                                                                                          monkeypatch):
+    """A published Parquet release is kept as a file beside the log. The next ingest digests that file (its rows as
+    recorded), then the diff reads it again: rewritten in between, keeping its size and time, it is tampering (exit
+    1), and the new release is not recorded against rows that are not the baseline's."""
+    from audit.log.store import ChangeLog
+
+    first, second = tmp_path / "2023.parquet", tmp_path / "2024.parquet"
+    to_parquet(EXAMPLE_CSV, first)
+    to_parquet(EXAMPLE_CSV, second, "year < 2022")
+    assert run("ingest", EXAMPLE, first, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    assert run("publish", EXAMPLE).exit_code == 0
+    (kept,) = copies.folder(workspace.log_path).glob("*")
+    digested = ChangeLog.require_stored_rows
+
+    def rewritten_after(log, release, *args, **kwargs):
+        digested(log, release, *args, **kwargs)
+        keeping_its_times(kept, lambda: parquet_rewrite(kept))
+
+    monkeypatch.setattr(ChangeLog, "require_stored_rows", rewritten_after)
+    refused = run("ingest", EXAMPLE, second, "--waivers", EXAMPLE_WAIVERS, "--version", "2024-03")
+
+    assert refused.exit_code == 1, refused.output
+    assert "were changed while they were read" in refused.output and "nothing was recorded" in refused.output
+    assert [r["version"] for r in log_rows(workspace, "releases")] == ["2023-09"]
