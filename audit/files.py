@@ -1,5 +1,5 @@
-"""Files: writing one so that a reader (or a crash) never sees half of it; a file's digest; work done meanwhile;
-the folder a command's database spills to."""
+"""Files: writing one so that a reader (or a crash) never sees half of it; a file's digest; files held to their
+first read; work done meanwhile; the folder a command's database spills to."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -39,6 +40,40 @@ def file_identity(path: Path) -> tuple[int, ...]:
     (touch -d): a rewrite of the same size, its mtime restored, still changes it."""
     status = path.stat()
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+@dataclass(frozen=True)
+class HeldFiles:
+    """Files read more than once, and each one's identity (`file_identity`) when they were first read.
+
+    A release is read more than once (its digest, then DuckDB's read; a Parquet release's digest, its first scan,
+    then its checks or the log's copy), and so are a baseline kept beside the log and a data file publish wrote (its
+    rows, then its bytes). Someone with write access beside the office could rewrite a file between two reads, so
+    that what is recorded, reported or signed as checked is not what its digest names. The files are held from
+    before the first read: `changed` once nothing reads them again says whether one was rewritten, replaced, added or
+    removed in between."""
+
+    path: Path
+    list_files: Callable[[Path], list[Path]]     # the files under `path` (a file: itself), listed again to compare
+    files: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @classmethod
+    def of(cls, path: Path, list_files: Callable[[Path], list[Path]] = lambda path: [path]) -> HeldFiles:
+        return cls(path, list_files, _identities(path, list_files(path)))
+
+    def changed(self) -> str | None:
+        """How the files differ from those first read (None when they are the same files, unchanged)."""
+        try:
+            now = _identities(self.path, self.list_files(self.path))
+        except OSError as exc:  # removed, or no longer readable
+            return f"{exc.strerror.lower() if exc.strerror else 'gone'} since it was first read"
+        if now != self.files:
+            return "its files are not the ones first read (rewritten, replaced, added or removed)"
+        return None
+
+
+def _identities(path: Path, files: list[Path]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple((f.relative_to(path).as_posix() if f != path else "", file_identity(f)) for f in files)
 
 
 def meanwhile(work: Callable[[], T], name: str) -> Callable[[], T]:

@@ -32,7 +32,7 @@ from audit.diff.window import title_as_of, window_notes
 from audit.engine import DUCKDB, Engine, parquet
 from audit.engine import choose as choose_engine
 from audit.errors import ConfigError, NotReadableHere, StateError, TamperError
-from audit.files import file_identity, is_uri, write_atomically, written_aside
+from audit.files import HeldFiles, is_uri, write_atomically, written_aside
 from audit.findings import SCHEMA_CHANGE, ClaimResult, Code, Finding, Outcome, ReleaseInfo, Report
 from audit.ingest import RELEASE_TABLE, LoadedRelease, load_release
 from audit.ingest.columns import every_field, schema_findings
@@ -180,7 +180,7 @@ def _audit_loaded(
     if log is not None and inputs.package_baseline is None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
     revisions, old_rows, old_info, old_source = None, "", None, None
-    baseline_file: Path | None = None  # a baseline's rows kept as a file beside the log, held to one identity
+    held: HeldFiles | None = None  # a baseline's rows kept as a file beside the log
     tables: dict[str, Path | None] = {loaded.table: None}  # for Spark: the tables it reads, and their files if kept
     if inputs.package_baseline is not None:
         old_rows, old_info, old_source = inputs.package_baseline
@@ -190,9 +190,9 @@ def _audit_loaded(
         why = f"so changes since the {inputs.against} release {baseline.version} cannot be counted and nothing was recorded"
         if not kept_where_it_lies(baseline.data_table):
             # A copy beside the log is a plain file: digested here, then read again by the diff, it must be the
-            # same file for both (audit.ingest.unchanged holds a release's own files so).
+            # same file for both (audit.files.HeldFiles).
             baseline_file = log.data_file(baseline.data_table)
-            held = file_identity(baseline_file) if baseline_file is not None else None
+            held = HeldFiles.of(baseline_file) if baseline_file is not None else None
             log.require_stored_rows(baseline, why)
         old_rows = _recorded_rows(con, log, dataset, baseline, inputs.engine, why, BASELINE_IN_PLACE)
         tables[old_rows] = log.data_file(baseline.data_table)
@@ -215,8 +215,8 @@ def _audit_loaded(
         with step("running the checks"):
             validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
                                           frozenset(loaded.columns.removed))
-    if baseline_file is not None and baseline is not None and file_identity(baseline_file) != held:
-        raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its stored rows ({baseline_file.name}) "
+    if held is not None and baseline is not None and held.changed():
+        raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its stored rows ({held.path.name}) "
                           f"were changed while they were read; {why}. Run `audit verify` to see what else was altered")
     # What reading the file found about its cells and columns is one more check, after the suite's.
     read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
@@ -493,7 +493,7 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
     docs_page = workspace.data_docs_page(dataset.name, version)  # refused before anything is recorded
     copy = _copy_first(log, con, loaded, f"{dataset.name}@{version}", inputs.engine, kept_at)
     if copy is not None:  # confirmed as the same files, and never read again: what follows reads the copy
-        loaded = replace(loaded, state=None)
+        loaded = replace(loaded, held=None)
     handed_over = False
     try:
         audited = _audit_loaded(con, dataset, loaded, inputs, version, log)

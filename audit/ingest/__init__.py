@@ -16,7 +16,7 @@ import duckdb
 
 from audit.dataset import Dataset
 from audit.errors import InputError
-from audit.files import meanwhile
+from audit.files import HeldFiles, meanwhile
 from audit.findings import Finding
 from audit.ingest.cast import cast_to_schema
 from audit.ingest.columns import ColumnMatch, as_read, match_columns
@@ -24,7 +24,6 @@ from audit.ingest.normalise import Normalisation
 from audit.ingest.parquet import is_parquet, load_parquet, parquet_sha256, release_files
 from audit.ingest.read import MACHINE_ERRORS, ROW_COLUMN, NotDirect, RawTable, read_raw
 from audit.ingest.reshape import check_reshape, reshape_long
-from audit.ingest.unchanged import SourceState
 from audit.progress import step
 from audit.sql import ident, one_row
 
@@ -47,13 +46,19 @@ class LoadedRelease:
     parquet: bool = False                           # read from Parquet (so the log keeps its copy as Parquet)
     lines: str | None = None                        # a table of each row's line in the text file, in `table`'s order
     # Its files as first read, while `table` still reads them (a Parquet release read lazily): the command
-    # calls `confirm_unchanged` once nothing reads them again (audit.ingest.unchanged).
-    state: SourceState | None = None
+    # calls `confirm_unchanged` once nothing reads them again (audit.files.HeldFiles).
+    held: HeldFiles | None = None
 
     def confirm_unchanged(self) -> None:
         """Raise InputError if the release's files changed since they were first read (when `table` reads them)."""
-        if self.state is not None:
-            self.state.confirm()
+        if self.held is not None:
+            _confirm(self.held)
+
+
+def _confirm(held: HeldFiles) -> None:
+    why = held.changed()
+    if why is not None:
+        raise InputError(f"changed while it was read: {why}; nothing was recorded", file=str(held.path))
 
 
 def release_file_problem(source: Path) -> str | None:
@@ -89,7 +94,7 @@ def load_release(
     turns out not to be plain is: the two give the same table (tests/test_direct_read.py)."""
     source = Path(path)
     if is_parquet(source):
-        state = SourceState.of(source, release_files)  # before the digest: see audit.ingest.unchanged
+        held = HeldFiles.of(source, release_files)  # before the digest: see audit.files.HeldFiles
         start_meanwhile()  # reading Parquet is DuckDB's from the start
         # Typed columns, read where they lie: no text round trip (audit.ingest.parquet). The files' digest is
         # taken meanwhile, in a thread: hashlib lets go of the GIL, and DuckDB's passes over the columns do not
@@ -104,18 +109,18 @@ def load_release(
                              file=str(source)) from exc
         loaded = LoadedRelease(source=source, sha256=digest(), row_count=rows, dataset=read_as,
                                columns=match, table=table, normalisations=tuple(fixes), findings=tuple(match.findings),
-                               parquet=True, state=state)
+                               parquet=True, held=held)
         if not lazy:  # a table of its own: nothing reads the files again
             loaded.confirm_unchanged()
-            loaded = replace(loaded, state=None)
+            loaded = replace(loaded, held=None)
         return loaded
     problem = release_file_problem(source)
     if problem:
         raise InputError(problem, file=str(path))
     check_reshape(dataset)
-    state = SourceState.of(source)
+    held = HeldFiles.of(source)
     loaded = _read_and_typed(con, dataset, source, table, start_meanwhile, direct)
-    state.confirm()  # its rows are in `table`: nothing reads the file again
+    _confirm(held)  # its rows are in `table`: nothing reads the file again
     return loaded
 
 

@@ -46,7 +46,7 @@ class Recording:
     # The pending Parquet copy was written by ingest before the release was checked (audit.pipeline._copy_first):
     # the recording keeps it as it is rather than writing it from `table`.
     copy_written: bool = False
-    # Raises if the release's files changed since they were first read (audit.ingest.unchanged): called once the
+    # Raises if the release's files changed since they were first read (audit.files.HeldFiles): called once the
     # log's copy is made, before anything is committed, as `table` may still read them.
     confirm_source: Callable[[], None] = lambda: None
 

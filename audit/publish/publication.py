@@ -18,7 +18,7 @@ from typing import Any, Callable
 from audit.crashpoints import crash_point
 from audit.dataset import Dataset
 from audit.errors import ConfigError, StateError, TamperError
-from audit.files import file_identity, file_sha256, meanwhile
+from audit.files import HeldFiles, file_sha256, meanwhile
 from audit.findings import Code, Report
 from audit.log import ChangeLog
 from audit.log.chain import GENESIS, walk
@@ -191,12 +191,12 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
         # at 10M rows, 0.9 s that ran after the read-back, alone.
         data_file = staging / dataset.data_path
         # Its rows and its bytes are two reads: the file must be the same one for both (else the entry would name
-        # bytes that were not the rows checked), as audit.ingest.unchanged holds a release to its first read.
-        as_written = file_identity(data_file)
+        # bytes that were not the rows checked).
+        held = HeldFiles.of(data_file)
         data_sha256 = meanwhile(lambda: file_sha256(data_file), "data file digest")
         require_written_rows(log, data_file, release, dataset)
         digest = data_sha256()
-        if file_identity(data_file) != as_written:
+        if held.changed():
             raise TamperError(f"the data file written for {dataset.name} was changed while it was checked; nothing "
                               "was published")
         coverage = temporal_coverage(log.con, stored, dataset)
