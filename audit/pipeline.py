@@ -510,18 +510,18 @@ def _ingest_loaded(workspace: Workspace, con: duckdb.DuckDBPyConnection, log: Ch
             put_in_place()
     except BaseException:
         if copy is not None and not handed_over:
-            copies.discard(copy)
+            copies.discard(copy.path)
         raise
     _write_docs_index(docs_page.parent, dataset.title)
     return IngestResult(audited.report, supersedes=supersedes)
 
 
 def _copy_first(log: ChangeLog, con: duckdb.DuckDBPyConnection, loaded: LoadedRelease, release_id: str,
-                engine: Engine, kept_at: str | None) -> Path | None:
+                engine: Engine, kept_at: str | None) -> HeldFiles | None:
     """For a Parquet release on DuckDB: write the copy the log will keep beside it (audit.log.copies), as a
     pending file, and make `loaded.table` a view over it, so that what is checked and diffed is what the log keeps
-    and nothing reads the release's own files again. Returns the pending file (None for any other release, whose
-    rows the recording copies from `loaded.table`).
+    and nothing reads the release's own files again. Returns the pending file, held to its identity as written (None
+    for any other release, whose rows the recording copies from `loaded.table`).
 
     Before, the release was made a table of the working database and then copied to the log's file: at 100M rows
     that table alone spilled gigabytes. Written under the log's lock (the caller holds the log for writing): the
@@ -535,11 +535,14 @@ def _copy_first(log: ChangeLog, con: duckdb.DuckDBPyConnection, loaded: LoadedRe
             parquet.write(con, ident(loaded.table), copy)
         # The files read for the copy are the ones digested and scanned (else exit 2, before any check runs).
         loaded.confirm_unchanged()
+        # Held from now to its digest, as the recording takes it: the checks read this file, and what the log
+        # records of it must be what they read.
+        held = HeldFiles.of(copy)
         con.execute(f"CREATE OR REPLACE VIEW {ident(loaded.table)} AS SELECT * FROM {parquet.as_sql(copy)}")
     except BaseException:
         copies.discard(copy)
         raise
-    return copy
+    return held
 
 
 def _write_docs_index(folder: Path, title: str) -> None:
@@ -593,7 +596,8 @@ def _newly_published(log: ChangeLog, dataset: str, release: Release) -> Release 
 
 
 def _recording(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited: Audited, version: str,
-               recorder: str | None, supersedes: str | None, kept_at: str | None, copy: Path | None) -> Recording:
+               recorder: str | None, supersedes: str | None, kept_at: str | None,
+               copy: HeldFiles | None) -> Recording:
     release_id = f"{dataset.name}@{version}"
     assert audited.validation.suite_sha256 is not None, "a release's validation read its suite (validate_release)"
     changes = () if audited.revisions is None else audited.revisions.records(log.con, dataset.primary_key)
@@ -604,7 +608,7 @@ def _recording(log: ChangeLog, dataset: Dataset, loaded: LoadedRelease, audited:
         waivers=audited.waivers, notes=[n.to_dict() for n in audited.notes],
         baseline_release_id=None if audited.revisions is None else audited.revisions.baseline["release_id"],
         recorded_by=recorder, supersedes=supersedes, changes=changes, keep_as_parquet=loaded.parquet,
-        kept_at=kept_at, copy_written=copy is not None, confirm_source=loaded.confirm_unchanged)
+        kept_at=kept_at, copy_held=copy, confirm_source=loaded.confirm_unchanged)
 
 
 def publish(

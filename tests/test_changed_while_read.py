@@ -226,3 +226,30 @@ def test_a_baseline_copy_changed_while_the_next_release_is_compared_with_it_reco
     assert refused.exit_code == 1, refused.output
     assert "were changed while they were read" in refused.output and "nothing was recorded" in refused.output
     assert [r["version"] for r in log_rows(workspace, "releases")] == ["2023-09"]
+
+
+@pytest.mark.parametrize("copied", ["before the checks", "as it is recorded"])
+def test_the_logs_copy_changed_before_its_digest_records_nothing(run, workspace, tmp_path, monkeypatch, copied):
+    """The copy of a Parquet release the log keeps is a file beside it, written first (on DuckDB, before the checks
+    read it; where the engine reads the release in place, as it is recorded) and digested as it is recorded: a copy
+    rewritten in between, keeping its size and time, is tampering (exit 1), and nothing is recorded or left."""
+    from audit.log import digest
+
+    release, _ = parquet_file(tmp_path)
+    if copied == "as it is recorded":
+        monkeypatch.setattr(pipeline, "_copy_first", lambda *args: None)
+    pending = copies.pending_copy(workspace.log_path, f"{EXAMPLE}@2023-09")
+    digested = digest.table_digest
+
+    def rewritten_first(con, table):
+        if pending.exists():
+            keeping_its_times(pending, lambda: parquet_rewrite(pending))
+        return digested(con, table)
+
+    monkeypatch.setattr(digest, "table_digest", rewritten_first)
+    refused = run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09")
+
+    assert refused.exit_code == 1, refused.output
+    assert "was changed while it was recorded; nothing was recorded" in refused.output
+    assert log_rows(workspace, "releases") == []
+    assert not pending.exists()

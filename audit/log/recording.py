@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 from audit.crashpoints import crash_point
 from audit.engine import parquet
+from audit.errors import TamperError
+from audit.files import HeldFiles
 from audit.findings import Report
 from audit.log import copies
 from audit.log.entries import Release
@@ -43,9 +45,9 @@ class Recording:
     # A release read where it lies (audit.ingest.in_place): the URI it is kept at, which the log records in place
     # of a copy (its digest is `sha256`, of its files); `table` then holds none of its rows.
     kept_at: str | None = None
-    # The pending Parquet copy was written by ingest before the release was checked (audit.pipeline._copy_first):
-    # the recording keeps it as it is rather than writing it from `table`.
-    copy_written: bool = False
+    # The pending Parquet copy, written by ingest before the release was checked (audit.pipeline._copy_first) and
+    # held since: the recording keeps it as it is rather than writing it from `table`.
+    copy_held: HeldFiles | None = None
     # Raises if the release's files changed since they were first read (audit.files.HeldFiles): called once the
     # log's copy is made, before anything is committed, as `table` may still read them.
     confirm_source: Callable[[], None] = lambda: None
@@ -75,14 +77,17 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
     in_file = r.keep_as_parquet and log.path is not None and r.kept_at is None
     data_table = r.kept_at or (copies.file_name(r.release_id) if in_file else r.release_id)
     written = copies.pending_copy(log.path, r.release_id) if in_file and log.path is not None else None
+    held: HeldFiles | None = None
     try:
         with log.transaction():
             if r.kept_at is not None:
                 stored = None
             elif written is not None:
-                if not r.copy_written:
+                held = r.copy_held
+                if held is None:
                     written.parent.mkdir(exist_ok=True)
                     parquet.write(log.con, r.table, written)
+                    held = HeldFiles.of(written)
                 stored = parquet.as_sql(written)
             else:
                 stored = log.data_table(data_table)
@@ -92,6 +97,11 @@ def record_release(log: ChangeLog, dataset: str, recording: Recording) -> Releas
             # The stored copy itself, inside the transaction: what is digested is what the log keeps. Kept where
             # it lies, the release is its files, and their digest the cluster took.
             digest = r.sha256 if stored is None else table_digest(log.con, stored)
+            # A file beside the log, not in it: the one written (and checked) must be the one digested.
+            if held is not None and held.changed():
+                raise TamperError(f"release {r.release_id}: the copy of its rows being kept beside the log "
+                                  f"({held.path.name}) was changed while it was recorded; nothing was recorded. Run "
+                                  "`audit verify` to see what else was altered")
             _append_entries(log, dataset, r, data_table, digest)
             crash_point("ingest-before-commit")
     except BaseException:
