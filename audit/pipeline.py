@@ -180,7 +180,7 @@ def _audit_loaded(
     if log is not None and inputs.package_baseline is None:
         baseline = log.last_published(dataset.name) if inputs.against == "published" else log.latest_release(dataset.name)
     revisions, old_rows, old_info, old_source = None, "", None, None
-    held: HeldFiles | None = None  # a baseline's rows kept as a file beside the log
+    baseline_rows: RecordedRows | None = None
     tables: dict[str, Path | None] = {loaded.table: None}  # for Spark: the tables it reads, and their files if kept
     if inputs.package_baseline is not None:
         old_rows, old_info, old_source = inputs.package_baseline
@@ -188,13 +188,8 @@ def _audit_loaded(
     elif baseline is not None and log is not None:
         # Changes are counted against the baseline's rows as recorded, not as the log file now holds them.
         why = f"so changes since the {inputs.against} release {baseline.version} cannot be counted and nothing was recorded"
-        if not kept_where_it_lies(baseline.data_table):
-            # A copy beside the log is a plain file: digested here, then read again by the diff, it must be the
-            # same file for both (audit.files.HeldFiles).
-            baseline_file = log.data_file(baseline.data_table)
-            held = HeldFiles.of(baseline_file) if baseline_file is not None else None
-            log.require_stored_rows(baseline, why)
-        old_rows = _recorded_rows(con, log, dataset, baseline, inputs.engine, why, BASELINE_IN_PLACE)
+        baseline_rows = _recorded_rows(con, log, dataset, baseline, inputs.engine, why, BASELINE_IN_PLACE)
+        old_rows = baseline_rows.sql
         tables[old_rows] = log.data_file(baseline.data_table)
         old_info, old_source = _baseline_info(baseline, inputs.against), baseline.source_name
     with inputs.engine.readable(con, tables):
@@ -215,9 +210,8 @@ def _audit_loaded(
         with step("running the checks"):
             validation = validate_release(con, loaded.table, dataset, extra, inputs.engine,
                                           frozenset(loaded.columns.removed))
-    if held is not None and baseline is not None and held.changed():
-        raise TamperError(f"release {baseline.release_id} (seq {baseline.seq}): its stored rows ({held.path.name}) "
-                          f"were changed while they were read; {why}. Run `audit verify` to see what else was altered")
+    if baseline_rows is not None:
+        baseline_rows.confirm()  # read for the last time: the diff and the checks are done
     # What reading the file found about its cells and columns is one more check, after the suite's.
     read = list(loaded.findings) + schema_findings(described, loaded.columns, dataset, validation.not_run)
     columns_check = Outcome("the file's columns are the descriptor's", SCHEMA_CHANGE, [c for f in read for c in f.columns],
@@ -329,16 +323,39 @@ def _load_in_place(con: duckdb.DuckDBPyConnection, dataset: Dataset, uri: str, e
         return load_in_place(con, dataset, uri, engine, table)
 
 
+@dataclass(frozen=True)
+class RecordedRows:
+    """A recorded release's rows as a command reads them (`sql`), held to the digest recorded with them before they
+    are read. A copy kept beside the log is a plain file, read again after that digest: it is held to one identity
+    (audit.files.HeldFiles) until the command calls `confirm`, once it has read them for the last time."""
+
+    sql: str
+    release: Release
+    why: str                        # what could not be done for want of them, which ends a refusal
+    held: HeldFiles | None = None
+
+    def confirm(self) -> None:
+        """TamperError if the copy beside the log changed since it was digested."""
+        if self.held is not None and self.held.changed():
+            r = self.release
+            raise TamperError(f"release {r.release_id} (seq {r.seq}): its stored rows ({self.held.path.name}) were "
+                              f"changed while they were read; {self.why}. Run `audit verify` to see what else was "
+                              "altered")
+
+
 def _recorded_rows(con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Dataset, release: Release,
-                   engine: Engine, why: str, table: str) -> str:
-    """SQL of the rows recorded as `release`: the log's copy; or, for a release the log keeps where it lies, its
-    rows read there again by the Spark `engine` as `table`, held to their recorded digest first
+                   engine: Engine, why: str, table: str) -> RecordedRows:
+    """The rows recorded as `release`, held to their recorded digest (TamperError if they differ): the log's copy;
+    or, for a release the log keeps where it lies, its rows read there again by the Spark `engine` as `table`
     (audit.ingest.in_place.read_kept). `why` ends each refusal: what could not be done for want of them."""
     from audit.ingest.in_place import read_kept
 
     uri = release.data_table
     if not kept_where_it_lies(uri):
-        return log.data_table(uri)
+        file = log.data_file(uri)
+        held = HeldFiles.of(file) if file is not None else None  # before its digest
+        log.require_stored_rows(release, why)
+        return RecordedRows(log.data_table(uri), release, why, held)
     if engine.name != "spark":
         raise NotReadableHere(f"{dataset.name} release {release.version}'s rows are {where_it_lies(uri)}; {why}. "
                               "Give --engine spark")
@@ -349,7 +366,7 @@ def _recorded_rows(con: duckdb.DuckDBPyConnection, log: ChangeLog, dataset: Data
         raise TamperError(f"{where} {kept.differ}; {why}. Run `audit verify` to see what else was altered")
     if kept.unreadable:  # this machine cannot tell removed files from a cluster that cannot reach them: exit 2
         raise NotReadableHere(f"{where} {kept.unreadable}; {why}")
-    return table
+    return RecordedRows(table, release, why)
 
 
 BASELINE_IN_PLACE = "baseline_in_place"  # a baseline kept where it lies, as read there again
@@ -846,9 +863,10 @@ def report_page(workspace: Workspace, dataset_name: str, version: str | None = N
         chosen = _use_engine(workspace, engine) if kept_where_it_lies(release.data_table) else DUCKDB
         rows = _recorded_rows(con, log, dataset, release, chosen, "so its report's charts cannot be drawn and no "
                               "report was written", REPORT_IN_PLACE)
-        page = render_report_page(con, rows, dataset, report, published_revisions(log, report, release),
+        page = render_report_page(con, rows.sql, dataset, report, published_revisions(log, report, release),
                                   published.package_version if published else None,
                                   branding(workspace.config, workspace.root), chosen)
+        rows.confirm()
     path = workspace.output(Output.PAGE, out, workspace.root / "reports" / dataset.name / f"{release.version}.html")
     with no_empty_folders_left(path.parent):
         write_atomically(path, page)
@@ -880,8 +898,11 @@ def diff(
             if start is None:
                 raise StateError(f"{dataset.name} has no release before {to.version!r} to compare with")
         why = "so they cannot be compared"
-        old_rows, new_rows = (_recorded_rows(con, log, dataset, release, chosen, why, f"kept_rows_{release.seq}")
-                              for release in (start, to))
+        # Each held to the digest recorded with it, as ingest holds a baseline: a diff of rows altered since would
+        # show changes no release made.
+        old, new = (_recorded_rows(con, log, dataset, release, chosen, why, f"kept_rows_{release.seq}")
+                    for release in (start, to))
+        old_rows, new_rows = old.sql, new.sql
         # The office's notes recorded with `to`; a rolling window's own notes are derived for this pair of releases.
         window = window_notes(con, dataset, old_rows, new_rows, start.source_name, to.source_name)
         notes = [RevisionNote.from_dict(n) for n in log.notes(to.release_id)
@@ -890,6 +911,8 @@ def diff(
                                    new_rows: log.data_file(to.data_table)}):
             revisions = diff_releases(con, dataset, old_rows, new_rows, _baseline_info(start), notes, engine=chosen)
         records = list(revisions.records(con, dataset.primary_key))
+        old.confirm()
+        new.confirm()
     return DiffResult(dataset.name, _baseline_info(start), _baseline_info(to), dataset.primary_key, records, revisions)
 
 
@@ -916,7 +939,7 @@ def reconcile(
     with workspace.work_database() as con:
         log: ChangeLog | None = None
         infos = {}
-        unchanged: list[Callable[[], None]] = []  # each file's confirm_unchanged, once the check has read it
+        unchanged: list[Callable[[], None]] = []  # each file's or recorded release's confirm, once the check has read it
         for dataset, file, version, table in ((incidents, incident_file, incident_version, "incidents"),
                                               (summary, summary_file, summary_version, "summary")):
             if file is not None:
@@ -938,8 +961,12 @@ def reconcile(
             if table == "incidents" and kept_where_it_lies(release.data_table):
                 # Read where it lies on Spark, under the name the check reads, held to its digest first.
                 _recorded_rows(con, log, dataset, release, chosen, "so it was not reconciled", table)
-            else:  # the summary is read here, one row per period and place (a kept one: NotReadableHere)
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM {log.data_table(release.data_table)}")
+            elif kept_where_it_lies(release.data_table):  # the summary is read here, one row per period and place
+                log.data_table(release.data_table)  # NotReadableHere, said as for any command that reads it here
+            else:  # held to its digest, as every recorded release a command reads
+                rows = _recorded_rows(con, log, dataset, release, DUCKDB, "so it was not reconciled", table)
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM {rows.sql}")
+                unchanged.append(rows.confirm)
             infos[table] = release.info()
         expectation = reconcile_expectation(incidents, summary, "summary")
         # The incidents reach Spark as a file, or are read where they lie; the summary through Arrow.

@@ -1,0 +1,72 @@
+"""Every command that reads a recorded release's rows holds them to the digest recorded with them first: rows
+altered in the log (a table inside it, or the Parquet copy beside it) are tampering, exit 1, and the command says
+so and writes nothing, rather than report, chart, compare or reconcile figures no release had."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from audit.log import copies
+from tests.conftest import (
+    EXAMPLE,
+    EXAMPLE_CORRECTED,
+    EXAMPLE_CORRECTED_NOTES,
+    EXAMPLE_CSV,
+    EXAMPLE_WAIVERS,
+    to_parquet,
+)
+from tests.test_checks_incidents import make_incidents, office, summary_of, write_csv  # noqa: F401 (a fixture)
+
+
+def altered(workspace, release_id: str) -> None:
+    """One figure of a recorded release changed where the log keeps its rows: its table, or its Parquet copy."""
+    kept = [p for p in copies.folder(workspace.log_path).glob("*") if release_id in p.name] \
+        if copies.folder(workspace.log_path).exists() else []
+    if kept:
+        with duckdb.connect() as con:
+            con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{kept[0]}')")
+            con.execute("UPDATE t SET homicide = homicide - 1 WHERE year = 2019")
+            con.execute(f"COPY t TO '{kept[0]}' (FORMAT parquet)")
+        return
+    with duckdb.connect(str(workspace.log_path)) as con:
+        con.execute(f'UPDATE release_data."{release_id}" SET homicide = homicide - 1 WHERE year = 2019')
+
+
+@pytest.mark.parametrize("kept_as", ["a table in the log", "a parquet copy beside it"])
+@pytest.mark.parametrize("command", ["diff", "report"])
+def test_a_recorded_release_altered_in_the_log_is_refused_by_every_command_that_reads_it(run, workspace, tmp_path,
+                                                                                       kept_as, command):
+    first, second = EXAMPLE_CSV, EXAMPLE_CORRECTED
+    if kept_as == "a parquet copy beside it":
+        first, second = tmp_path / "2023-09.parquet", tmp_path / "2024-06.parquet"
+        to_parquet(EXAMPLE_CSV, first)
+        to_parquet(EXAMPLE_CORRECTED, second)
+    assert run("ingest", EXAMPLE, first, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    assert run("ingest", EXAMPLE, second, "--waivers", EXAMPLE_WAIVERS, "--notes", EXAMPLE_CORRECTED_NOTES,
+               "--version", "2024-06").exit_code in (0, 1)
+    assert run(command, EXAMPLE, *(["--version", "2023-09"] if command == "report" else [])).exit_code == 0
+    altered(workspace, f"{EXAMPLE}@2023-09")
+
+    refused = run(command, EXAMPLE, *(["--version", "2023-09"] if command == "report" else []))
+
+    assert refused.exit_code == 1, refused.output
+    assert f"release {EXAMPLE}@2023-09" in refused.output and "stored rows differ from those recorded" in refused.output
+
+
+def test_a_recorded_summary_altered_in_the_log_is_not_reconciled(office, run, tmp_path):  # noqa: F811
+    incidents = make_incidents()
+    assert run("ingest", "incidents", write_csv(tmp_path / "i.csv", incidents)).exit_code == 0
+    assert run("ingest", "summary", write_csv(tmp_path / "s.csv", summary_of(incidents))).exit_code == 0
+    assert run("reconcile", "incidents", "summary").exit_code == 0
+    with duckdb.connect(str(office.log_path)) as con:
+        (table,) = con.execute("SELECT data_table FROM releases WHERE dataset = 'summary'").fetchone()
+        con.execute(f'UPDATE release_data."{table}" SET robbery = robbery + 1')
+
+    refused = run("reconcile", "incidents", "summary", "--format", "json")
+
+    assert refused.exit_code == 1
+    assert "stored rows differ from those recorded" in refused.output and "so it was not reconciled" in refused.output
+    assert not refused.output.lstrip().startswith("{") or "findings" not in json.loads(refused.output)
