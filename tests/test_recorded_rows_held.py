@@ -70,3 +70,31 @@ def test_a_recorded_summary_altered_in_the_log_is_not_reconciled(office, run, tm
     assert refused.exit_code == 1
     assert "stored rows differ from those recorded" in refused.output and "so it was not reconciled" in refused.output
     assert not refused.output.lstrip().startswith("{") or "findings" not in json.loads(refused.output)
+
+
+def test_a_parquet_copy_changed_while_it_is_published_is_not_published(run, workspace, tmp_path, monkeypatch):
+    """`publish` reads a release's copy beside the log for the data file, the report page and the coverage: the data
+    file is held to the recorded digest, and the copy to one file for all three reads. Rewritten once the data file
+    is written (its size and time kept), it is tampering, and nothing is published."""
+    import os
+
+    from audit.publish import publication
+
+    release = tmp_path / "2023-09.parquet"
+    to_parquet(EXAMPLE_CSV, release)
+    assert run("ingest", EXAMPLE, release, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    (kept,) = copies.folder(workspace.log_path).glob("*")
+    written = publication.write_data_files
+
+    def copy_rewritten_after(*args, **kwargs):
+        written(*args, **kwargs)
+        before = kept.stat()
+        altered(workspace, f"{EXAMPLE}@2023-09")
+        os.utime(kept, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    monkeypatch.setattr(publication, "write_data_files", copy_rewritten_after)
+    refused = run("publish", EXAMPLE)
+
+    assert refused.exit_code == 1, refused.output
+    assert "were changed while they were published; nothing was published" in refused.output
+    assert not list(workspace.publish_root.glob("*/*/datapackage.json"))

@@ -185,6 +185,10 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
     folder.clear_abandoned(target.parent, {p.hash[:16] for p in log.publications(dataset.name)})
     staging = folder.staging_folder(target)
     stored = log.data_table(release.data_table)
+    # A copy beside the log is a plain file, read for the data file, the report page and the coverage: the same file
+    # for all three (the data file alone is held to the recorded digest, below).
+    stored_file = log.data_file(release.data_table)
+    stored_held = HeldFiles.of(stored_file) if stored_file is not None else None
     try:
         write_data_files(staging, log.con, stored, dataset, report, revisions, version, plan.brand)
         # The data file's bytes are digested in a thread while DuckDB reads it back (hashlib lets go of the GIL):
@@ -200,6 +204,10 @@ def publish_release(root: Path, log: ChangeLog, dataset: Dataset, report: Report
             raise TamperError(f"the data file written for {dataset.name} was changed while it was checked; nothing "
                               "was published")
         coverage = temporal_coverage(log.con, stored, dataset)
+        if stored_held is not None and stored_held.changed():
+            raise TamperError(f"release {release.release_id}: its stored rows ({stored_held.path.name}) were changed "
+                              "while they were published; nothing was published. Run `audit verify` to see what "
+                              "else was altered")
         # The data files are digested once: for the descriptor's resources, then for the publication entry.
         written, _ = package_files(staging, known={Path(dataset.data_path).as_posix(): digest})
         write_descriptor(staging, dataset, report, version, revisions, why, coverage, written, plan.issued)
