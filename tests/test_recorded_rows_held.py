@@ -98,3 +98,35 @@ def test_a_parquet_copy_changed_while_it_is_published_is_not_published(run, work
     assert refused.exit_code == 1, refused.output
     assert "were changed while they were published; nothing was published" in refused.output
     assert not list(workspace.publish_root.glob("*/*/datapackage.json"))
+
+
+def test_a_parquet_copy_swapped_while_verify_reads_it_is_named_as_such(run, workspace, tmp_path, monkeypatch):
+    """`verify` digests each release's copy, then recomputes the diffs with it: a copy changed after its digest
+    matched makes those diffs differ, and verify says which copy changed, not only that the changes disagree."""
+    import os
+
+    from audit.log.store import ChangeLog
+
+    first, second = tmp_path / "2023-09.parquet", tmp_path / "2024-06.parquet"
+    to_parquet(EXAMPLE_CSV, first)
+    to_parquet(EXAMPLE_CORRECTED, second)
+    assert run("ingest", EXAMPLE, first, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
+    assert run("ingest", EXAMPLE, second, "--waivers", EXAMPLE_WAIVERS, "--notes", EXAMPLE_CORRECTED_NOTES,
+               "--version", "2024-06").exit_code in (0, 1)
+    assert run("verify").exit_code == 0
+    (kept,) = [p for p in copies.folder(workspace.log_path).glob("*") if "2023-09" in p.name]
+    digested = ChangeLog.stored_rows_problem
+
+    def swapped_after(log, release, *args, **kwargs):
+        problem = digested(log, release, *args, **kwargs)
+        if release.version == "2023-09":
+            before = kept.stat()
+            altered(workspace, f"{EXAMPLE}@2023-09")
+            os.utime(kept, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return problem
+
+    monkeypatch.setattr(ChangeLog, "stored_rows_problem", swapped_after)
+    found = run("verify")
+
+    assert found.exit_code == 1, found.output
+    assert f"release {EXAMPLE}@2023-09: its stored rows ({kept.name}) were changed while verify read them" in found.output

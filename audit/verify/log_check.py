@@ -17,6 +17,7 @@ from audit.dataset import Dataset
 from audit.diff import RevisionNote, diff_releases
 from audit.engine import DUCKDB, Engine
 from audit.errors import TamperError
+from audit.files import HeldFiles
 from audit.log import ChangeLog
 from audit.log.chain import ChainWalk, walk
 from audit.log.copies import kept_where_it_lies, where_it_lies
@@ -59,11 +60,15 @@ def verify_log(log: ChangeLog, engine: Engine | None = None) -> tuple[list[LogCh
             f"SELECT data_table FROM {ALIAS}.releases WHERE dataset = ?", [dataset]).fetchall()}
         try:
             intact: dict[str, str] = {}  # release id: the SQL of its rows, held to their recorded digest
+            held: dict[str, HeldFiles] = {}  # release id: its copy beside the log, from its digest to the diffs
             releases = {r.release_id: r for r in log.releases(dataset)}
             for release in releases.values():
                 if kept_where_it_lies(release.data_table):  # not this machine's to read
                     _read_kept(log, release, engine, check, intact)
                     continue
+                file = log.data_file(release.data_table)
+                if file is not None:
+                    held[release.release_id] = HeldFiles.of(file)
                 with step(f"checking the stored rows of {dataset} release {release.version}"):
                     problem = log.stored_rows_problem(release)
                 if problem:
@@ -71,6 +76,11 @@ def verify_log(log: ChangeLog, engine: Engine | None = None) -> tuple[list[LogCh
                 else:
                     intact[release.release_id] = log.data_table(release.data_table)
             check.data_problems.extend(_diff_problems(log, dataset, releases, intact, engine))
+            # A copy swapped after its digest matched makes the diffs recomputed with it differ: say which it was.
+            check.data_problems.extend(
+                f"release {release_id}: its stored rows ({copy.path.name}) were changed while verify read them, "
+                "after their digest matched: a diff recomputed with them above says nothing of the recorded changes"
+                for release_id, copy in held.items() if release_id in intact and copy.changed())
         except (ValueError, KeyError, TypeError, AttributeError, duckdb.Error, TamperError) as exc:
             # A record altered into something the tool never writes (JSON that does not parse, a reshaped
             # table): the chain walk names the entry; this says what could not be recomputed because of it.
