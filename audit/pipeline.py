@@ -389,6 +389,9 @@ def _package_baseline(con: duckdb.DuckDBPyConnection, workspace: Workspace, data
         raise ConfigError(f"--baseline {folder}: no datapackage.json there; give the folder of a published package "
                           f"(published/{dataset.name}/VERSION)")
     trust = _site_trust(workspace)
+    # Checked, then read again as the baseline: the same files for both (a data file swapped once it verified would
+    # be compared with unverified). Held from before the check to the end of the read.
+    held = HeldFiles.of(folder, lambda root: sorted(p for p in root.rglob("*") if p.is_file()))
     check = verify_package(folder, trust.office_key)
     if workspace.witnesses is not None and not check.failed:
         # The witnesses audit.yaml names must have cosigned it, and are asked whether they saw a later version: an
@@ -405,6 +408,9 @@ def _package_baseline(con: duckdb.DuckDBPyConnection, workspace: Workspace, data
     release = (package.get("audit") or {}).get("release") or {}
     data = folder / str((package.get("resources") or [{}])[0].get("path") or dataset.data_path)
     load_release(con, dataset, data, table=PACKAGE_BASELINE)
+    if held.changed():
+        raise TamperError(f"--baseline {folder}: the package was changed while it was checked and read, so nothing "
+                          "was compared with it")
     info = {"version": release.get("version"), "release_id": f"{dataset.name}@{release.get('version')}",
             "sha256": release.get("sha256"), "source": release.get("source"), "rows": release.get("rows"),
             "kind": "published", "package": str(package.get("version") or check.version),

@@ -69,6 +69,32 @@ def test_a_baseline_package_that_does_not_verify_is_not_compared_with(published,
     assert "the package does not verify, so nothing was compared with it" in result.output
 
 
+def test_a_baseline_package_changed_once_it_verified_is_not_compared_with(published, ci, tmp_path, monkeypatch):
+    """The package is verified, then its data read again as the baseline: a data file rewritten in between (its
+    size and modification time kept) is refused, rather than compared with as if it had verified."""
+    import os
+
+    from audit.verify import package
+
+    copied = tmp_path / "1.0.1"
+    shutil.copytree(published / "1.0.1", copied)
+    data = copied / "data" / "violent-crime.csv"
+    verified = package.verify_package
+
+    def rewritten_after(*args, **kwargs):
+        result = verified(*args, **kwargs)
+        before = data.stat()
+        data.write_text(data.read_text().replace("10624", "10625"))
+        os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return result
+
+    monkeypatch.setattr(package, "verify_package", rewritten_after)
+    result = check(ci, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--baseline", copied)
+
+    assert result.exit_code == 1
+    assert "the package was changed while it was checked and read, so nothing was compared with it" in result.output
+
+
 def test_a_baseline_no_key_ties_to_the_office_is_said_to_be_unsigned(published, ci):
     json_report = check(ci, EXAMPLE_CORRECTED, "--waivers", EXAMPLE_WAIVERS, "--baseline", published / "1.0.1")
     github = CliRunner().invoke(cli, ["check", EXAMPLE, str(EXAMPLE_CORRECTED), "--waivers", str(EXAMPLE_WAIVERS),
