@@ -55,6 +55,32 @@ def test_with_witnesses_named_a_package_they_never_cosigned_is_not_verified_on_t
     assert 'id="verified"' in glossary and "It does not mean the figures are true" in glossary
 
 
+def test_a_package_changed_while_the_site_is_built_is_not_put_on_it(workspace, monkeypatch):
+    """The site verifies each package, then reads its files again for its page, its archive and its digests: a data
+    file rewritten in between (its size and time kept) stops the build, and no page says "verified" of it."""
+    import os
+
+    import audit.site
+    from audit.errors import TamperError
+
+    signed_office(workspace)
+    verified = audit.site.read_dataset
+
+    def rewritten_after(folder, *args, **kwargs):
+        dataset = verified(folder, *args, **kwargs)
+        (data,) = dataset.latest.folder.glob("data/*.csv")
+        before = data.stat()
+        data.write_text(data.read_text().replace("10624", "10625"))
+        os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return dataset
+
+    monkeypatch.setattr(audit.site, "read_dataset", rewritten_after)
+    with pytest.raises(TamperError, match="were changed while the site was built from them; nothing was written"):
+        pipeline.site(workspace)
+
+    assert not (workspace.root / "site" / "index.html").exists()
+
+
 def test_a_reader_with_only_openssl_and_sha256sum_checks_a_signed_version_as_the_page_says(workspace, browser,
                                                                                             tmp_path):
     """Issue 29: the no-install route. The page's OpenSSL and sha256sum lines, run as printed in a folder holding

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit.errors import TamperError
+from audit.files import HeldFiles
 from audit.findings import CHECKS
 from audit.outputs import MARKER, Output, mark
 from audit.publish.branding import branding
@@ -59,6 +61,13 @@ def _copy_tree(source: Path, target: Path) -> None:
             os.link(path, to)
         except OSError:
             shutil.copy2(path, to)
+
+
+def _published_files(packages: Path) -> list[Path]:
+    """The files copied from the publication root into the site's packages/, without the archives the site writes
+    beside each dataset's versions (`write_archive`)."""
+    return sorted(p for p in packages.rglob("*") if p.is_file()
+                  and not (p.parent.parent == packages and p.suffix in (".zip", ".SHA256SUMS")))
 
 
 def build_site(publish_root: Path, out: Path, config: dict[str, Any], workspace_root: Path,
@@ -118,6 +127,9 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
     from audit.publish.feed import build_catalog
 
     _copy_tree(publish_root, work / PACKAGES)
+    # Hard links share the published files: each is verified, then read again for its page, its archive and its
+    # digests. The same files for all of them, or the site would say "verified" of files it did not check.
+    held = HeldFiles.of(work / PACKAGES, _published_files)
     datasets = []
     for index in sorted((work / PACKAGES).glob("*/index.json")):
         dataset = read_dataset(index.parent, f"{PACKAGES}/{index.parent.name}/", trust)
@@ -164,6 +176,9 @@ def _build(work: Path, out: Path, publish_root: Path, site: dict[str, Any], port
         landing = {d.name: f"{base}datasets/{d.name}.html" for d in datasets}
         document = build_catalog(work / PACKAGES, portal, base + PACKAGES, landing)
         (work / "data.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if held.changed():
+        raise TamperError(f"the published packages under {publish_root} were changed while the site was built from "
+                          "them; nothing was written")
     _replace_contents(out, work)
     return Site(out, pages, datasets, catalog)
 
