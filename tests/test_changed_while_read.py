@@ -97,10 +97,10 @@ KINDS = {
 
 
 def changed_after(monkeypatch, moment: str, change) -> None:
-    """Change the file once, just after `moment`."""
-    def once(real):
-        done = []
+    """Change the file once, just after `moment` (whichever of its functions comes first)."""
+    done: list = []
 
+    def once(real):
         def wrapped(*args, **kwargs):
             result = real(*args, **kwargs)
             if not done:
