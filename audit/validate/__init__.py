@@ -108,15 +108,14 @@ def offline_page(html: str) -> str:
     return html.replace("</head>", OFFLINE_STYLE + "\n</head>", 1)
 
 
-def suite_expectations(dataset: Dataset, absent: frozenset[str] = frozenset(),
-                       suite_file: SuiteFile | None = None) -> list[dict[str, Any]]:
-    """Every expectation run on a release of `dataset`: its suite file (`suite_file`, else read now), then what its
+def suite_expectations(dataset: Dataset, suite_file: SuiteFile,
+                       absent: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Every expectation run on a release of `dataset`: its suite file (as read, `suite_file`), then what its
     definition implies (and the suite does not already say): the primary key unique and present, each field's Table
     Schema constraints, a category for each coded field, spreadsheet-safe text, and the published claims."""
     from audit.claims import load_claims
-    from audit.validate.suite import read_suite, with_origin
+    from audit.validate.suite import with_origin
 
-    suite_file = suite_file or read_suite(dataset.suite_path)
     suite, descriptor, claims = (_shown(p) for p in (dataset.suite_path, dataset.descriptor_path, dataset.claims_path))
     expectations = [with_origin(e, f"{suite}, expectation {number}")
                     for number, e in enumerate(suite_file.data["expectations"], 1)]
@@ -349,7 +348,7 @@ def validate_release(
     from audit.validate.suite import read_suite
 
     suite_file = read_suite(dataset.suite_path)  # read once: what runs is what its recorded digest names
-    validation = run_expectations(con, table, dataset, suite_expectations(dataset, absent, suite_file) +
+    validation = run_expectations(con, table, dataset, suite_expectations(dataset, suite_file, absent) +
                                   list(extra or []), engine, absent)
     validation.suite_sha256 = suite_file.sha256
     return validation
