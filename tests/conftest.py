@@ -362,6 +362,31 @@ def audit_process(workspace, *args: str, crash_at: str | None = None) -> subproc
                           env=env, capture_output=True, text=True, timeout=300)
 
 
+def rewrite_parquet(path, sql: str) -> None:
+    """Rewrite a Parquet file through DuckDB (its rows as table `t`, changed by `sql`), as an insider with file
+    access could."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
+        con.execute(sql)
+        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+
+
+# The same rows, one figure changed: what an insider slips into a file that must look untouched.
+ONE_FIGURE_CHANGED = "UPDATE t SET homicide = homicide - 1 WHERE year = 2019"
+
+
+def keeping_its_times(path, change) -> None:
+    """Make `change` to the file at `path`, then set its modification time back, as an insider covering a rewrite
+    would (touch -d): only its status-change time, which no one can set, still shows it."""
+    import os
+
+    before = path.stat()
+    change()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
 def to_parquet(csv_path, target, where: str = "true") -> None:
     import duckdb
 

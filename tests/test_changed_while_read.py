@@ -8,24 +8,23 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import shutil
 
-import duckdb
 import pytest
 
 from audit import pipeline
 from audit.ingest import read
 from audit.log import copies
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, log_rows, to_parquet
-
-
-def keeping_its_times(path, change) -> None:
-    """Make `change` to the file at `path`, then set its modification time back, as an insider covering a rewrite
-    would (touch -d): only its status-change time, which no one can set, still shows it."""
-    before = path.stat()
-    change()
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+from tests.conftest import (
+    EXAMPLE,
+    EXAMPLE_CSV,
+    EXAMPLE_WAIVERS,
+    ONE_FIGURE_CHANGED,
+    keeping_its_times,
+    log_rows,
+    rewrite_parquet,
+    to_parquet,
+)
 
 
 def one_digit_changed(path) -> None:
@@ -62,10 +61,7 @@ def workbook(tmp_path):
 
 
 def parquet_rewrite(path) -> None:
-    with duckdb.connect() as con:
-        con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
-        con.execute("UPDATE t SET homicide = homicide - 1 WHERE year = 2019")  # the same rows, one of them changed
-        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    rewrite_parquet(path, ONE_FIGURE_CHANGED)
 
 
 def parquet_folder(tmp_path):

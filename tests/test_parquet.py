@@ -13,6 +13,7 @@ import pytest
 from audit import pipeline
 from audit.log import copies
 from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, to_parquet
+from tests.conftest import rewrite_parquet as rewrite
 
 
 def findings(run, path) -> tuple[int, list]:
@@ -118,14 +119,6 @@ def test_a_parquet_release_is_kept_as_parquet_beside_the_log_and_verified_there(
     assert tables == [f"{EXAMPLE}@csv"] and len(files) == 1 and files[0].endswith(".parquet")
     assert run("verify").exit_code == 0
     assert run("publish", EXAMPLE, "--version", "2023-09").exit_code == 0
-
-
-def rewrite(path, sql: str) -> None:
-    """Rewrite a Parquet file through DuckDB, as an insider with file access could."""
-    with duckdb.connect() as con:
-        con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{path}')")
-        con.execute(sql)
-        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
 
 
 @pytest.mark.parametrize("attack, said", [

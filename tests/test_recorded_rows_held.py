@@ -14,7 +14,10 @@ from tests.conftest import (
     EXAMPLE_CORRECTED_NOTES,
     EXAMPLE_CSV,
     EXAMPLE_WAIVERS,
+    ONE_FIGURE_CHANGED,
     add_dataset,
+    keeping_its_times,
+    rewrite_parquet,
     to_parquet,
 )
 from tests.test_checks_incidents import INCIDENT_SUITE, INCIDENTS, SUMMARY, make_incidents, summary_of, write_csv
@@ -29,31 +32,35 @@ def office(workspace):
 
 
 def altered(workspace, release_id: str) -> None:
-    """One figure of a recorded release changed where the log keeps its rows: its table, or its Parquet copy."""
+    """One figure of a recorded release changed where the log keeps its rows: its table, or its Parquet copy (its
+    modification time set back)."""
     kept = [p for p in copies.folder(workspace.log_path).glob("*") if release_id in p.name] \
         if copies.folder(workspace.log_path).exists() else []
     if kept:
-        with duckdb.connect() as con:
-            con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{kept[0]}')")
-            con.execute("UPDATE t SET homicide = homicide - 1 WHERE year = 2019")
-            con.execute(f"COPY t TO '{kept[0]}' (FORMAT parquet)")
+        keeping_its_times(kept[0], lambda: rewrite_parquet(kept[0], ONE_FIGURE_CHANGED))
         return
     with duckdb.connect(str(workspace.log_path)) as con:
-        con.execute(f'UPDATE release_data."{release_id}" SET homicide = homicide - 1 WHERE year = 2019')
+        con.execute(ONE_FIGURE_CHANGED.replace("UPDATE t", f'UPDATE release_data."{release_id}"'))
 
 
-@pytest.mark.parametrize("kept_as", ["a table in the log", "a parquet copy beside it"])
-@pytest.mark.parametrize("command", ["diff", "report"])
-def test_a_recorded_release_altered_in_the_log_is_refused_by_every_command_that_reads_it(run, workspace, tmp_path,
-                                                                                       kept_as, command):
+def two_releases_recorded(run, tmp_path, as_parquet: bool) -> None:
+    """The example's 2023-09 release, then its 2024-06 correction with the notes that explain it, each recorded
+    (as CSV, kept in the log; or as Parquet, kept as a copy beside it)."""
     first, second = EXAMPLE_CSV, EXAMPLE_CORRECTED
-    if kept_as == "a parquet copy beside it":
+    if as_parquet:
         first, second = tmp_path / "2023-09.parquet", tmp_path / "2024-06.parquet"
         to_parquet(EXAMPLE_CSV, first)
         to_parquet(EXAMPLE_CORRECTED, second)
     assert run("ingest", EXAMPLE, first, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
     assert run("ingest", EXAMPLE, second, "--waivers", EXAMPLE_WAIVERS, "--notes", EXAMPLE_CORRECTED_NOTES,
                "--version", "2024-06").exit_code in (0, 1)
+
+
+@pytest.mark.parametrize("kept_as", ["a table in the log", "a parquet copy beside it"])
+@pytest.mark.parametrize("command", ["diff", "report"])
+def test_a_recorded_release_altered_in_the_log_is_refused_by_every_command_that_reads_it(run, workspace, tmp_path,
+                                                                                       kept_as, command):
+    two_releases_recorded(run, tmp_path, as_parquet=kept_as == "a parquet copy beside it")
     assert run(command, EXAMPLE, *(["--version", "2023-09"] if command == "report" else [])).exit_code == 0
     altered(workspace, f"{EXAMPLE}@2023-09")
 
@@ -84,8 +91,6 @@ def test_a_parquet_copy_changed_while_it_is_published_is_not_published(run, work
     """`publish` reads a release's copy beside the log for the data file, the report page and the coverage: the data
     file is held to the recorded digest, and the copy to one file for all three reads. Rewritten once the data file
     is written (its size and time kept), it is tampering, and nothing is published."""
-    import os
-
     from audit.publish import publication
 
     release = tmp_path / "2023-09.parquet"
@@ -96,9 +101,7 @@ def test_a_parquet_copy_changed_while_it_is_published_is_not_published(run, work
 
     def copy_rewritten_after(*args, **kwargs):
         written(*args, **kwargs)
-        before = kept.stat()
         altered(workspace, f"{EXAMPLE}@2023-09")
-        os.utime(kept, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     monkeypatch.setattr(publication, "write_data_files", copy_rewritten_after)
     refused = run("publish", EXAMPLE)
@@ -111,16 +114,9 @@ def test_a_parquet_copy_changed_while_it_is_published_is_not_published(run, work
 def test_a_parquet_copy_swapped_while_verify_reads_it_is_named_as_such(run, workspace, tmp_path, monkeypatch):
     """`verify` digests each release's copy, then recomputes the diffs with it: a copy changed after its digest
     matched makes those diffs differ, and verify says which copy changed, not only that the changes disagree."""
-    import os
-
     from audit.log.store import ChangeLog
 
-    first, second = tmp_path / "2023-09.parquet", tmp_path / "2024-06.parquet"
-    to_parquet(EXAMPLE_CSV, first)
-    to_parquet(EXAMPLE_CORRECTED, second)
-    assert run("ingest", EXAMPLE, first, "--waivers", EXAMPLE_WAIVERS, "--version", "2023-09").exit_code == 0
-    assert run("ingest", EXAMPLE, second, "--waivers", EXAMPLE_WAIVERS, "--notes", EXAMPLE_CORRECTED_NOTES,
-               "--version", "2024-06").exit_code in (0, 1)
+    two_releases_recorded(run, tmp_path, as_parquet=True)
     assert run("verify").exit_code == 0
     (kept,) = [p for p in copies.folder(workspace.log_path).glob("*") if "2023-09" in p.name]
     digested = ChangeLog.stored_rows_problem
@@ -128,9 +124,7 @@ def test_a_parquet_copy_swapped_while_verify_reads_it_is_named_as_such(run, work
     def swapped_after(log, release, *args, **kwargs):
         problem = digested(log, release, *args, **kwargs)
         if release.version == "2023-09":
-            before = kept.stat()
             altered(workspace, f"{EXAMPLE}@2023-09")
-            os.utime(kept, ns=(before.st_atime_ns, before.st_mtime_ns))
         return problem
 
     monkeypatch.setattr(ChangeLog, "stored_rows_problem", swapped_after)

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import pipeline
-from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, read_verification_steps
+from tests.conftest import EXAMPLE, EXAMPLE_CSV, EXAMPLE_WAIVERS, keeping_its_times, read_verification_steps
 from tests.witnesses import audit
 
 pytestmark = pytest.mark.slow  # publishes and builds the site twice
@@ -58,8 +58,6 @@ def test_with_witnesses_named_a_package_they_never_cosigned_is_not_verified_on_t
 def test_a_package_changed_while_the_site_is_built_is_not_put_on_it(workspace, monkeypatch):
     """The site verifies each package, then reads its files again for its page, its archive and its digests: a data
     file rewritten in between (its size and time kept) stops the build, and no page says "verified" of it."""
-    import os
-
     import audit.site
     from audit.errors import TamperError
 
@@ -69,9 +67,7 @@ def test_a_package_changed_while_the_site_is_built_is_not_put_on_it(workspace, m
     def rewritten_after(folder, *args, **kwargs):
         dataset = verified(folder, *args, **kwargs)
         (data,) = dataset.latest.folder.glob("data/*.csv")
-        before = data.stat()
-        data.write_text(data.read_text().replace("10624", "10625"))
-        os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+        keeping_its_times(data, lambda: data.write_text(data.read_text().replace("10624", "10625")))
         return dataset
 
     monkeypatch.setattr(audit.site, "read_dataset", rewritten_after)
